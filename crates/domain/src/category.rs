@@ -1,0 +1,76 @@
+//! The case catalogue.
+
+use crate::case::Priority;
+use crate::codes::CategoryCode;
+use serde::{Deserialize, Serialize};
+
+/// Whether a category is an event (事件: something that happened) or a component (部件: a
+/// piece of public infrastructure in a bad state), as the national scheme separates them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CategoryKind {
+    Event,
+    Component,
+}
+
+/// The forces (队伍) that can be sent to a case; a category names the ones it needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Force {
+    Police,
+    GridWorker,
+    PatrolMember,
+    EnterpriseSecurity,
+    TrafficPolice,
+    CityManagement,
+    GasCompany,
+    MarketRegulator,
+    Mediator,
+}
+
+impl Force {
+    pub const ALL: [Force; 9] = [
+        Force::Police,
+        Force::GridWorker,
+        Force::PatrolMember,
+        Force::EnterpriseSecurity,
+        Force::TrafficPolice,
+        Force::CityManagement,
+        Force::GasCompany,
+        Force::MarketRegulator,
+        Force::Mediator,
+    ];
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Force::Police => "police",
+            Force::GridWorker => "grid_worker",
+            Force::PatrolMember => "patrol_member",
+            Force::EnterpriseSecurity => "enterprise_security",
+            Force::TrafficPolice => "traffic_police",
+            Force::CityManagement => "city_management",
+            Force::GasCompany => "gas_company",
+            Force::MarketRegulator => "market_regulator",
+            Force::Mediator => "mediator",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+}
+
+/// One entry of the catalogue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Category {
+    pub code: CategoryCode,
+    pub name_zh: String,
+    pub name_en: String,
+    pub kind: CategoryKind,
+    /// The forces a case of this category needs on site (警网协同 joint dispatch).
+    pub forces: Vec<Force>,
+    /// The priority a case gets when the reporter gives none.
+    pub default_priority: Priority,
+    /// Non-urgent cases of this category count feedback and closing deadlines in working
+    /// hours only (for example a pavement repair reported on Friday evening).
+    #[serde(default)]
+    pub working_hours: bool,
+}

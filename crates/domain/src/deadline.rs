@@ -1,0 +1,496 @@
+//! The public promise as deadlines: accepted in 1 minute, dispatched and the party contacted
+//! in 3, on site in 10, first feedback in 1 hour, closed in 24 hours — all counted from the
+//! moment the case was reported, configurable per priority and category.
+
+use crate::case::Priority;
+use crate::codes::CategoryCode;
+use crate::Timestamp;
+use chrono::{Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Weekday};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The five promises, in the order a case meets them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Promise {
+    Accept,
+    Dispatch,
+    OnSite,
+    FirstFeedback,
+    Close,
+}
+
+impl Promise {
+    pub const ALL: [Promise; 5] = [
+        Promise::Accept,
+        Promise::Dispatch,
+        Promise::OnSite,
+        Promise::FirstFeedback,
+        Promise::Close,
+    ];
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Promise::Accept => "accept",
+            Promise::Dispatch => "dispatch",
+            Promise::OnSite => "on_site",
+            Promise::FirstFeedback => "first_feedback",
+            Promise::Close => "close",
+        }
+    }
+}
+
+/// How long each promise may take, counted from the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeadlineChain {
+    pub accept: Duration,
+    pub dispatch: Duration,
+    pub on_site: Duration,
+    pub first_feedback: Duration,
+    pub close: Duration,
+}
+
+impl Default for DeadlineChain {
+    /// The street's published promise.
+    fn default() -> Self {
+        Self {
+            accept: Duration::minutes(1),
+            dispatch: Duration::minutes(3),
+            on_site: Duration::minutes(10),
+            first_feedback: Duration::hours(1),
+            close: Duration::hours(24),
+        }
+    }
+}
+
+impl DeadlineChain {
+    pub fn get(&self, p: Promise) -> Duration {
+        match p {
+            Promise::Accept => self.accept,
+            Promise::Dispatch => self.dispatch,
+            Promise::OnSite => self.on_site,
+            Promise::FirstFeedback => self.first_feedback,
+            Promise::Close => self.close,
+        }
+    }
+    fn set(&mut self, p: Promise, d: Duration) {
+        match p {
+            Promise::Accept => self.accept = d,
+            Promise::Dispatch => self.dispatch = d,
+            Promise::OnSite => self.on_site = d,
+            Promise::FirstFeedback => self.first_feedback = d,
+            Promise::Close => self.close = d,
+        }
+    }
+    /// Applies the given overrides on top of this chain.
+    pub fn overridden(mut self, o: &ChainOverride) -> Self {
+        for (p, d) in &o.0 {
+            self.set(*p, *d);
+        }
+        self
+    }
+    /// Every step positive and none earlier than the one before it.
+    pub fn validate(&self) -> Result<(), DeadlineError> {
+        let mut prev = Duration::zero();
+        for p in Promise::ALL {
+            let d = self.get(p);
+            if d <= Duration::zero() {
+                return Err(DeadlineError(format!("{} must be positive", p.as_str())));
+            }
+            if d < prev {
+                return Err(DeadlineError(format!(
+                    "{} ({}) comes before the promise preceding it",
+                    p.as_str(),
+                    format_duration(d)
+                )));
+            }
+            prev = d;
+        }
+        Ok(())
+    }
+}
+
+/// Some of the five durations, as a config section gives them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChainOverride(pub BTreeMap<Promise, Duration>);
+
+/// The absolute deadlines of one case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deadlines {
+    pub accept: Timestamp,
+    pub dispatch: Timestamp,
+    pub on_site: Timestamp,
+    pub first_feedback: Timestamp,
+    pub close: Timestamp,
+}
+
+impl Deadlines {
+    pub fn get(&self, p: Promise) -> Timestamp {
+        match p {
+            Promise::Accept => self.accept,
+            Promise::Dispatch => self.dispatch,
+            Promise::OnSite => self.on_site,
+            Promise::FirstFeedback => self.first_feedback,
+            Promise::Close => self.close,
+        }
+    }
+    pub fn get_mut(&mut self, p: Promise) -> &mut Timestamp {
+        match p {
+            Promise::Accept => &mut self.accept,
+            Promise::Dispatch => &mut self.dispatch,
+            Promise::OnSite => &mut self.on_site,
+            Promise::FirstFeedback => &mut self.first_feedback,
+            Promise::Close => &mut self.close,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct DeadlineError(pub String);
+
+/// Working hours in local time (the street keeps Beijing time, UTC+8, no daylight saving).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkingCalendar {
+    pub utc_offset_seconds: i32,
+    /// Working periods of a working day, sorted and not overlapping.
+    pub periods: Vec<(NaiveTime, NaiveTime)>,
+    pub weekdays: BTreeSet<u32>,
+    /// Public holidays that fall on weekdays.
+    pub holidays: BTreeSet<NaiveDate>,
+    /// Weekend days that are worked (调休).
+    pub extra_workdays: BTreeSet<NaiveDate>,
+}
+
+impl Default for WorkingCalendar {
+    /// Government office hours: 8:30–12:00 and 13:30–17:30, Monday to Friday.
+    fn default() -> Self {
+        let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).expect("valid time");
+        Self {
+            utc_offset_seconds: 8 * 3600,
+            periods: vec![(t(8, 30), t(12, 0)), (t(13, 30), t(17, 30))],
+            weekdays: [
+                Weekday::Mon,
+                Weekday::Tue,
+                Weekday::Wed,
+                Weekday::Thu,
+                Weekday::Fri,
+            ]
+            .iter()
+            .map(|d| d.num_days_from_monday())
+            .collect(),
+            holidays: BTreeSet::new(),
+            extra_workdays: BTreeSet::new(),
+        }
+    }
+}
+
+/// Days searched for working time before giving up; guards against a calendar with no
+/// working periods at all (validated at load, but the loop must end regardless).
+const CALENDAR_SEARCH_DAYS_MAX: i64 = 3660;
+
+impl WorkingCalendar {
+    fn is_workday(&self, d: NaiveDate) -> bool {
+        if self.extra_workdays.contains(&d) {
+            return true;
+        }
+        self.weekdays.contains(&d.weekday().num_days_from_monday()) && !self.holidays.contains(&d)
+    }
+
+    pub fn validate(&self) -> Result<(), DeadlineError> {
+        if self.periods.is_empty() || self.weekdays.is_empty() {
+            return Err(DeadlineError(
+                "a working calendar needs working periods and days".into(),
+            ));
+        }
+        let mut prev = NaiveTime::MIN;
+        for (i, (a, b)) in self.periods.iter().enumerate() {
+            if a >= b || (i > 0 && *a < prev) {
+                return Err(DeadlineError(
+                    "working periods must be sorted and not overlap".into(),
+                ));
+            }
+            prev = *b;
+        }
+        Ok(())
+    }
+
+    /// The instant when `work` of working time has passed after `start`.
+    pub fn add(&self, start: Timestamp, work: Duration) -> Timestamp {
+        let tz = FixedOffset::east_opt(self.utc_offset_seconds).expect("offset in range");
+        let local = start.with_timezone(&tz);
+        let mut day = local.date_naive();
+        let mut remaining = work;
+        for _ in 0..CALENDAR_SEARCH_DAYS_MAX {
+            if self.is_workday(day) {
+                for (a, b) in &self.periods {
+                    let pa = tz
+                        .from_local_datetime(&day.and_time(*a))
+                        .single()
+                        .expect("fixed offset");
+                    let pb = tz
+                        .from_local_datetime(&day.and_time(*b))
+                        .single()
+                        .expect("fixed offset");
+                    let from = if local > pa { local } else { pa };
+                    if from >= pb {
+                        continue;
+                    }
+                    let available = pb - from;
+                    if remaining <= available {
+                        return (from + remaining).with_timezone(&chrono::Utc);
+                    }
+                    remaining -= available;
+                }
+            }
+            day = day.succ_opt().expect("date in range");
+        }
+        // Unreachable for a validated calendar; fall back to wall-clock time.
+        start + work
+    }
+}
+
+/// Where the chain of a case comes from: the default, then the priority's overrides, then the
+/// category's overrides.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeadlinePolicy {
+    pub default: DeadlineChain,
+    pub by_priority: BTreeMap<Priority, ChainOverride>,
+    pub by_category: BTreeMap<CategoryCode, ChainOverride>,
+    /// Categories whose non-urgent cases count feedback and close in working hours.
+    pub working_hours_categories: BTreeSet<CategoryCode>,
+    pub calendar: WorkingCalendar,
+}
+
+impl DeadlinePolicy {
+    pub fn chain(&self, category: &CategoryCode, priority: Priority) -> DeadlineChain {
+        let mut chain = self.default;
+        if let Some(o) = self.by_priority.get(&priority) {
+            chain = chain.overridden(o);
+        }
+        if let Some(o) = self.by_category.get(category) {
+            chain = chain.overridden(o);
+        }
+        chain
+    }
+
+    /// Checks every chain the policy can produce.
+    pub fn validate(&self) -> Result<(), DeadlineError> {
+        self.default.validate()?;
+        for p in Priority::ALL {
+            for c in self.by_category.keys() {
+                self.chain(c, p).validate().map_err(|e| {
+                    DeadlineError(format!("category {c}, priority {}: {e}", p.as_str()))
+                })?;
+            }
+            let any = CategoryCode::parse("SJ0000").expect("valid code");
+            self.chain(&any, p)
+                .validate()
+                .map_err(|e| DeadlineError(format!("priority {}: {e}", p.as_str())))?;
+        }
+        if !self.working_hours_categories.is_empty() {
+            self.calendar.validate()?;
+        }
+        Ok(())
+    }
+
+    /// The deadlines of a case reported at `reported_at`. Never earlier than `reported_at`.
+    pub fn deadlines(
+        &self,
+        category: &CategoryCode,
+        priority: Priority,
+        reported_at: Timestamp,
+    ) -> Deadlines {
+        let chain = self.chain(category, priority);
+        let working =
+            priority != Priority::Urgent && self.working_hours_categories.contains(category);
+        let at = |p: Promise| {
+            let d = chain.get(p);
+            if working && matches!(p, Promise::FirstFeedback | Promise::Close) {
+                self.calendar.add(reported_at, d)
+            } else {
+                reported_at + d
+            }
+        };
+        Deadlines {
+            accept: at(Promise::Accept),
+            dispatch: at(Promise::Dispatch),
+            on_site: at(Promise::OnSite),
+            first_feedback: at(Promise::FirstFeedback),
+            close: at(Promise::Close),
+        }
+    }
+}
+
+/// Parses durations written like `"90s"`, `"3m"`, `"1h"`, `"24h"`, `"1h30m"`, `"2d"`.
+pub fn parse_duration(s: &str) -> Result<Duration, DeadlineError> {
+    let err = || {
+        DeadlineError(format!(
+            "not a duration like \"90s\", \"3m\", \"1h\": {s:?}"
+        ))
+    };
+    let s = s.trim();
+    if s.is_empty() {
+        return Err(err());
+    }
+    let mut total: i64 = 0;
+    let mut number = String::new();
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let n: i64 = number.parse().map_err(|_| err())?;
+        number.clear();
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            _ => return Err(err()),
+        };
+        total = n
+            .checked_mul(unit)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(err)?;
+    }
+    if !number.is_empty() {
+        return Err(err());
+    }
+    // A year is far beyond any promise; larger values are typos.
+    if total > 366 * 86_400 {
+        return Err(DeadlineError(format!(
+            "duration {s:?} is longer than a year"
+        )));
+    }
+    Ok(Duration::seconds(total))
+}
+
+/// Formats a duration the way [`parse_duration`] reads it.
+pub fn format_duration(d: Duration) -> String {
+    let mut s = d.num_seconds();
+    let mut out = String::new();
+    for (unit, name) in [(86_400, 'd'), (3600, 'h'), (60, 'm'), (1, 's')] {
+        if s >= unit {
+            out.push_str(&format!("{}{name}", s / unit));
+            s %= unit;
+        }
+    }
+    if out.is_empty() {
+        out.push_str("0s");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+
+    fn ts(s: &str) -> Timestamp {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90s").unwrap(), Duration::seconds(90));
+        assert_eq!(parse_duration("3m").unwrap(), Duration::minutes(3));
+        assert_eq!(parse_duration("1h30m").unwrap(), Duration::minutes(90));
+        assert_eq!(parse_duration("2d").unwrap(), Duration::hours(48));
+        for bad in [
+            "",
+            "3",
+            "m",
+            "3x",
+            "1h3",
+            "-3m",
+            "400d",
+            "99999999999999999999s",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+        assert_eq!(format_duration(Duration::minutes(90)), "1h30m");
+    }
+
+    #[test]
+    fn default_chain_is_the_public_promise() {
+        let p = DeadlinePolicy::default();
+        let code = CategoryCode::parse("SJ1002").unwrap();
+        let t = ts("2026-11-27T10:00:00+08:00");
+        let d = p.deadlines(&code, Priority::Normal, t);
+        assert_eq!(d.accept, t + Duration::minutes(1));
+        assert_eq!(d.dispatch, t + Duration::minutes(3));
+        assert_eq!(d.on_site, t + Duration::minutes(10));
+        assert_eq!(d.first_feedback, t + Duration::hours(1));
+        assert_eq!(d.close, t + Duration::hours(24));
+    }
+
+    #[test]
+    fn overrides_by_priority_then_category() {
+        let mut p = DeadlinePolicy::default();
+        let code = CategoryCode::parse("BJ0103").unwrap();
+        p.by_priority.insert(
+            Priority::Low,
+            ChainOverride([(Promise::Close, Duration::hours(48))].into()),
+        );
+        p.by_category.insert(
+            code.clone(),
+            ChainOverride([(Promise::Close, Duration::hours(72))].into()),
+        );
+        assert_eq!(p.chain(&code, Priority::Low).close, Duration::hours(72));
+        let other = CategoryCode::parse("SJ0101").unwrap();
+        assert_eq!(p.chain(&other, Priority::Low).close, Duration::hours(48));
+        assert_eq!(p.chain(&other, Priority::Normal).close, Duration::hours(24));
+        assert!(p.validate().is_ok());
+        p.by_category.insert(
+            other,
+            ChainOverride([(Promise::Close, Duration::seconds(30))].into()),
+        );
+        assert!(p.validate().is_err());
+    }
+
+    #[test]
+    fn working_hours() {
+        let cal = WorkingCalendar::default();
+        // Friday 17:00 local + 1 h of work = Monday 09:00 local.
+        let fri = ts("2026-11-27T17:00:00+08:00");
+        assert_eq!(
+            cal.add(fri, Duration::hours(1)),
+            ts("2026-11-30T09:00:00+08:00")
+        );
+        // Over lunch: 11:30 + 1 h = 14:00.
+        let wed = ts("2026-11-25T11:30:00+08:00");
+        assert_eq!(
+            cal.add(wed, Duration::hours(1)),
+            ts("2026-11-25T14:00:00+08:00")
+        );
+        // Before opening: 07:00 + 30 m = 09:00.
+        let early = ts("2026-11-25T07:00:00+08:00");
+        assert_eq!(
+            cal.add(early, Duration::minutes(30)),
+            ts("2026-11-25T09:00:00+08:00")
+        );
+        // A holiday is skipped.
+        let mut cal2 = cal.clone();
+        cal2.holidays
+            .insert(NaiveDate::from_ymd_opt(2026, 11, 30).unwrap());
+        assert_eq!(
+            cal2.add(fri, Duration::hours(1)),
+            ts("2026-12-01T09:00:00+08:00")
+        );
+    }
+
+    #[test]
+    fn working_hours_only_for_non_urgent_listed_categories() {
+        let mut p = DeadlinePolicy::default();
+        let code = CategoryCode::parse("BJ0201").unwrap();
+        p.working_hours_categories.insert(code.clone());
+        let fri = ts("2026-11-27T17:00:00+08:00");
+        let d = p.deadlines(&code, Priority::Normal, fri);
+        assert_eq!(d.first_feedback, ts("2026-11-30T09:00:00+08:00"));
+        assert_eq!(d.accept, fri + Duration::minutes(1));
+        let u = p.deadlines(&code, Priority::Urgent, fri);
+        assert_eq!(u.first_feedback, fri + Duration::hours(1));
+    }
+}

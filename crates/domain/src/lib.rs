@@ -1,0 +1,26 @@
+//! Pure rules of civicgrid.
+//!
+//! # Layout
+//! - [`codes`]: identifiers parsed where input enters (grid, category, phone).
+//! - [`geo`]: coordinates, polygons and the served area.
+//! - [`category`]: the case catalogue (事件/部件, major + minor class).
+//! - [`deadline`]: the promise chain (1 min / 3 min / 10 min / 1 h / 24 h), policies, the
+//!   working-hours calendar.
+//! - [`case`]: the case and its lifecycle state machine; every transition yields an event.
+//! - [`role`]: roles, what each may do, and masking of personal data.
+//!
+//! A request flows: the server parses input into these types, calls [`case::apply`] with the
+//! actor and the time it read from its clock, and hands the resulting case and event to the
+//! store. Nothing here does IO, reads a clock or draws random numbers.
+
+pub mod case;
+pub mod category;
+pub mod codes;
+pub mod deadline;
+pub mod geo;
+pub mod role;
+
+pub use chrono;
+
+/// All instants in the domain are UTC; local (Asia/Shanghai) time appears only in calendars.
+pub type Timestamp = chrono::DateTime<chrono::Utc>;
