@@ -1,1 +1,192 @@
+//! Storage for civicgrid.
+//!
+//! # Layout
+//! - [`Store`] is the one interface the server and the binary use. It runs on SQLite (the
+//!   embedded default: WAL, `synchronous=FULL`) or on PostgreSQL (several nodes), chosen by the
+//!   URL. Both run through sqlx's `Any` driver with portable SQL; the few places where the
+//!   dialects differ ask [`Backend`]. Each backend has its own migrations under `migrations/`.
+//! - [`writer`]: group commit. Case creations and case updates from many requests are queued to
+//!   one task that writes a batch in one transaction (each job in its own savepoint) and answers
+//!   every request only after the commit is durable.
+//! - [`audit`]: the append-only, hash-chained audit log, written in the same transaction as the
+//!   change it records, and its verification.
+//! - [`cases`]: mapping between domain cases and rows; reads and list queries.
+//! - [`directory`]: reference data (stations, grids, categories, responders), users, sessions,
+//!   API keys and reporters.
+//! - [`backup`]: a consistent logical backup of a running database and restore into an empty one,
+//!   across backends.
+//! - [`stats`]: counts and promise compliance over a period.
+//!
+//! The contract suite in `tests/it` runs every behaviour on both backends.
 
+pub mod audit;
+pub mod backup;
+pub mod cases;
+pub mod directory;
+mod migrate;
+pub mod stats;
+pub mod writer;
+
+use domain::Timestamp;
+use sqlx::any::AnyPoolOptions;
+use sqlx::AnyConnection;
+use sqlx::{AnyPool, Executor};
+use std::time::Duration;
+
+pub use audit::{AuditEntry, AuditReport};
+pub use cases::{CaseFilter, CasePage};
+pub use directory::*;
+
+/// Connections to SQLite: one writer at a time plus concurrent WAL readers.
+const SQLITE_POOL_CONNECTIONS_MAX: u32 = 6;
+/// Connections per node to PostgreSQL; several nodes share the server's connection limit.
+const POSTGRES_POOL_CONNECTIONS_MAX: u32 = 10;
+/// How long a SQLite writer waits for another process (for example `civicgrid user add`)
+/// holding the write lock before giving up.
+const SQLITE_BUSY_TIMEOUT_MILLIS: u32 = 10_000;
+/// How long to wait for a free connection before an operation fails.
+const POOL_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(15);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// Someone else changed the record first, or a unique value is taken.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("invalid: {0}")]
+    Invalid(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("the store is shutting down")]
+    Closed,
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The storage of one civicgrid node.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    writer: writer::Handle,
+}
+
+impl Store {
+    /// Connects, runs the backend's migrations and starts the group-commit writer.
+    /// URLs: `sqlite://PATH` (created if missing) or `postgres://…`.
+    pub async fn open(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = normalise_url(url)?;
+        let options = AnyPoolOptions::new()
+            .acquire_timeout(POOL_ACQUIRE_TIMEOUT)
+            .max_connections(match backend {
+                Backend::Sqlite => SQLITE_POOL_CONNECTIONS_MAX,
+                Backend::Postgres => POSTGRES_POOL_CONNECTIONS_MAX,
+            });
+        let options = match backend {
+            Backend::Sqlite => options.after_connect(|conn, _| {
+                Box::pin(async move {
+                    // FULL: a commit is on disk before the writer answers "accepted".
+                    conn.execute("PRAGMA journal_mode = WAL").await?;
+                    conn.execute("PRAGMA synchronous = FULL").await?;
+                    conn.execute("PRAGMA foreign_keys = ON").await?;
+                    conn.execute(format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MILLIS}").as_str())
+                        .await?;
+                    Ok(())
+                })
+            }),
+            Backend::Postgres => options,
+        };
+        let pool = options.connect(&url).await?;
+        migrate::run(&pool, backend).await?;
+        let writer = writer::spawn(pool.clone(), backend);
+        Ok(Self { pool, backend, writer })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// True once the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Stops the writer after the jobs already queued, and closes the pool.
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.pool.close().await;
+    }
+
+    /// Begins a write transaction. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`), so a transaction that reads before it writes never fails to upgrade.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        begin_write(&self.pool, self.backend).await
+    }
+}
+
+pub(crate) async fn begin_write(
+    pool: &AnyPool,
+    backend: Backend,
+) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+    Ok(match backend {
+        Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
+        Backend::Postgres => pool.begin().await?,
+    })
+}
+
+fn normalise_url(url: &str) -> Result<(Backend, String)> {
+    if let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        if rest.is_empty() {
+            return Err(StoreError::Invalid("sqlite URL needs a file path".into()));
+        }
+        let sep = if rest.contains('?') { '&' } else { '?' };
+        let url = if rest.contains("mode=") { format!("sqlite://{rest}") } else { format!("sqlite://{rest}{sep}mode=rwc") };
+        Ok((Backend::Sqlite, url))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok((Backend::Postgres, url.to_owned()))
+    } else {
+        Err(StoreError::Invalid(format!(
+            "unsupported database URL {url:?}: use sqlite://PATH or postgres://…"
+        )))
+    }
+}
+
+/// Milliseconds since the Unix epoch, as stored.
+pub(crate) fn to_millis(t: Timestamp) -> i64 {
+    t.timestamp_millis()
+}
+
+pub(crate) fn from_millis(ms: i64) -> Result<Timestamp> {
+    chrono::DateTime::from_timestamp_millis(ms).ok_or_else(|| StoreError::Corrupt(format!("time {ms} out of range")))
+}
+
+pub(crate) fn opt_from_millis(ms: Option<i64>) -> Result<Option<Timestamp>> {
+    ms.map(from_millis).transpose()
+}
+
+/// Maps a unique-constraint violation to [`StoreError::Conflict`].
+pub(crate) fn unique_to_conflict(e: sqlx::Error, what: &str) -> StoreError {
+    if let sqlx::Error::Database(d) = &e {
+        if d.is_unique_violation() {
+            return StoreError::Conflict(format!("{what} already exists"));
+        }
+    }
+    StoreError::Database(e)
+}
+
+pub(crate) type Conn = AnyConnection;

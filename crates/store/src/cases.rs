@@ -1,0 +1,529 @@
+//! Cases as rows: `cases` holds the current state (with a column per deadline and milestone,
+//! so statistics are plain SQL), `case_events` the history, `assignments` who was sent.
+
+use crate::{from_millis, opt_from_millis, to_millis, Conn, Result, Store, StoreError};
+use domain::case::{
+    ActionKind, Actor, Assignment, AssignmentStatus, Case, CaseEvent, CaseId, Milestones, Priority, Satisfaction,
+    Source, Status,
+};
+use domain::codes::{CategoryCode, GridCode};
+use domain::deadline::Deadlines;
+use domain::geo::LatLng;
+use domain::role::Role;
+use domain::Timestamp;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use std::collections::HashMap;
+
+/// Most cases one list request returns; a screen pages through more with the cursor.
+pub const CASE_PAGE_MAX: i64 = 200;
+
+const CASE_COLUMNS: &str = "id, version, category, priority, source, grid, lat, lng, description, address, \
+    reporter_id, reported_by, status, suspended_from, suspended_at, created_at, updated_at, deadline_accept, \
+    deadline_dispatch, deadline_on_site, deadline_first_feedback, deadline_close, accepted_at, dispatched_at, \
+    contacted_at, on_site_at, first_feedback_at, closed_at, satisfaction, reopened_count";
+
+/// Which cases a list shows. Empty fields do not filter.
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    pub status: Option<Vec<Status>>,
+    pub grids: Option<Vec<GridCode>>,
+    pub category: Option<CategoryCode>,
+    pub source: Option<Source>,
+    pub priority: Option<Priority>,
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    pub reported_by: Option<i64>,
+    /// Only cases with a current assignment of this responder.
+    pub responder: Option<i64>,
+    /// Cases with ids below this (the cursor of the previous page).
+    pub before_id: Option<CaseId>,
+    pub limit: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct CasePage {
+    pub cases: Vec<Case>,
+    /// Present when more cases match: pass it as `before_id` for the next page.
+    pub next_before_id: Option<CaseId>,
+}
+
+fn corrupt(what: &str, v: &str) -> StoreError {
+    StoreError::Corrupt(format!("unknown {what} {v:?}"))
+}
+
+fn parse_list(s: &str) -> Result<Vec<i64>> {
+    if s.is_empty() {
+        return Ok(vec![]);
+    }
+    s.split(',').map(|x| x.parse().map_err(|_| corrupt("responder list", s))).collect()
+}
+
+fn join_ids(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
+fn case_from_row(r: &AnyRow) -> Result<Case> {
+    let s = |c: &str| -> Result<String> { Ok(r.try_get::<String, _>(c)?) };
+    let status = s("status")?;
+    let priority = s("priority")?;
+    let source = s("source")?;
+    let suspended_from: Option<String> = r.try_get("suspended_from")?;
+    let satisfaction: Option<String> = r.try_get("satisfaction")?;
+    let t = |c: &str| -> Result<Timestamp> { from_millis(r.try_get(c)?) };
+    let ot = |c: &str| -> Result<Option<Timestamp>> { opt_from_millis(r.try_get(c)?) };
+    Ok(Case {
+        id: r.try_get("id")?,
+        version: r.try_get::<i64, _>("version")? as u32,
+        category: CategoryCode::parse(&s("category")?).map_err(|e| StoreError::Corrupt(e.0))?,
+        priority: Priority::parse(&priority).ok_or_else(|| corrupt("priority", &priority))?,
+        source: Source::parse(&source).ok_or_else(|| corrupt("source", &source))?,
+        grid: GridCode::parse(&s("grid")?).map_err(|e| StoreError::Corrupt(e.0))?,
+        location: LatLng::new(r.try_get("lat")?, r.try_get("lng")?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        description: s("description")?,
+        address: r.try_get("address")?,
+        reporter_id: r.try_get("reporter_id")?,
+        status: Status::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+        suspended_from: suspended_from
+            .map(|v| Status::parse(&v).ok_or_else(|| corrupt("status", &v)))
+            .transpose()?,
+        suspended_at: ot("suspended_at")?,
+        created_at: t("created_at")?,
+        updated_at: t("updated_at")?,
+        deadlines: Deadlines {
+            accept: t("deadline_accept")?,
+            dispatch: t("deadline_dispatch")?,
+            on_site: t("deadline_on_site")?,
+            first_feedback: t("deadline_first_feedback")?,
+            close: t("deadline_close")?,
+        },
+        milestones: Milestones {
+            accepted_at: ot("accepted_at")?,
+            dispatched_at: ot("dispatched_at")?,
+            contacted_at: ot("contacted_at")?,
+            on_site_at: ot("on_site_at")?,
+            first_feedback_at: ot("first_feedback_at")?,
+            closed_at: ot("closed_at")?,
+        },
+        satisfaction: satisfaction
+            .map(|v| Satisfaction::parse(&v).ok_or_else(|| corrupt("satisfaction", &v)))
+            .transpose()?,
+        reopened_count: r.try_get::<i64, _>("reopened_count")? as u32,
+        assignments: vec![],
+        events: vec![],
+    })
+}
+
+fn event_from_row(r: &AnyRow) -> Result<CaseEvent> {
+    let role: String = r.try_get("actor_role")?;
+    let action: String = r.try_get("action")?;
+    let from: Option<String> = r.try_get("from_status")?;
+    let to: String = r.try_get("to_status")?;
+    Ok(CaseEvent {
+        seq: r.try_get::<i64, _>("seq")? as u32,
+        at: from_millis(r.try_get("at")?)?,
+        actor: Actor {
+            user_id: r.try_get("actor_id")?,
+            username: r.try_get("actor_name")?,
+            role: Role::parse(&role).ok_or_else(|| corrupt("role", &role))?,
+        },
+        action: ActionKind::parse(&action).ok_or_else(|| corrupt("action", &action))?,
+        from: from.map(|v| Status::parse(&v).ok_or_else(|| corrupt("status", &v))).transpose()?,
+        to: Status::parse(&to).ok_or_else(|| corrupt("status", &to))?,
+        note: r.try_get("note")?,
+        responders: parse_list(&r.try_get::<String, _>("responders")?)?,
+    })
+}
+
+fn assignment_status(s: AssignmentStatus) -> &'static str {
+    match s {
+        AssignmentStatus::Active => "active",
+        AssignmentStatus::Arrived => "arrived",
+        AssignmentStatus::Completed => "completed",
+        AssignmentStatus::Withdrawn => "withdrawn",
+    }
+}
+
+fn assignment_from_row(r: &AnyRow) -> Result<Assignment> {
+    let status: String = r.try_get("status")?;
+    Ok(Assignment {
+        responder_id: r.try_get("responder_id")?,
+        status: match status.as_str() {
+            "active" => AssignmentStatus::Active,
+            "arrived" => AssignmentStatus::Arrived,
+            "completed" => AssignmentStatus::Completed,
+            "withdrawn" => AssignmentStatus::Withdrawn,
+            _ => return Err(corrupt("assignment status", &status)),
+        },
+        assigned_at: from_millis(r.try_get("assigned_at")?)?,
+        arrived_at: opt_from_millis(r.try_get("arrived_at")?)?,
+        ended_at: opt_from_millis(r.try_get("ended_at")?)?,
+    })
+}
+
+/// Inserts the case row of a case not yet stored and returns its new id. Events and
+/// assignments follow with [`write_children`] once the id is known.
+pub(crate) async fn insert_case_row(conn: &mut Conn, c: &Case, reported_by: Option<i64>) -> Result<CaseId> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO cases (version, category, priority, source, grid, lat, lng, description, address, reporter_id, \
+         reported_by, status, suspended_from, suspended_at, created_at, updated_at, deadline_accept, deadline_dispatch, \
+         deadline_on_site, deadline_first_feedback, deadline_close, accepted_at, dispatched_at, contacted_at, on_site_at, \
+         first_feedback_at, closed_at, satisfaction, reopened_count) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29) RETURNING id",
+    )
+    .bind(c.version as i64)
+    .bind(c.category.as_str())
+    .bind(c.priority.as_str())
+    .bind(c.source.as_str())
+    .bind(c.grid.as_str())
+    .bind(c.location.lat())
+    .bind(c.location.lng())
+    .bind(&c.description)
+    .bind(&c.address)
+    .bind(c.reporter_id)
+    .bind(reported_by)
+    .bind(c.status.as_str())
+    .bind(c.suspended_from.map(|s| s.as_str()))
+    .bind(c.suspended_at.map(to_millis))
+    .bind(to_millis(c.created_at))
+    .bind(to_millis(c.updated_at))
+    .bind(to_millis(c.deadlines.accept))
+    .bind(to_millis(c.deadlines.dispatch))
+    .bind(to_millis(c.deadlines.on_site))
+    .bind(to_millis(c.deadlines.first_feedback))
+    .bind(to_millis(c.deadlines.close))
+    .bind(c.milestones.accepted_at.map(to_millis))
+    .bind(c.milestones.dispatched_at.map(to_millis))
+    .bind(c.milestones.contacted_at.map(to_millis))
+    .bind(c.milestones.on_site_at.map(to_millis))
+    .bind(c.milestones.first_feedback_at.map(to_millis))
+    .bind(c.milestones.closed_at.map(to_millis))
+    .bind(c.satisfaction.map(|s| s.as_str()))
+    .bind(c.reopened_count as i64)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+/// Writes the new state of a stored case if it still has `expected_version`.
+pub(crate) async fn update_case_row(conn: &mut Conn, c: &Case, expected_version: u32) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE cases SET version = $1, priority = $2, status = $3, suspended_from = $4, suspended_at = $5, \
+         updated_at = $6, deadline_accept = $7, deadline_dispatch = $8, deadline_on_site = $9, \
+         deadline_first_feedback = $10, deadline_close = $11, accepted_at = $12, dispatched_at = $13, \
+         contacted_at = $14, on_site_at = $15, first_feedback_at = $16, closed_at = $17, satisfaction = $18, \
+         reopened_count = $19 WHERE id = $20 AND version = $21",
+    )
+    .bind(c.version as i64)
+    .bind(c.priority.as_str())
+    .bind(c.status.as_str())
+    .bind(c.suspended_from.map(|s| s.as_str()))
+    .bind(c.suspended_at.map(to_millis))
+    .bind(to_millis(c.updated_at))
+    .bind(to_millis(c.deadlines.accept))
+    .bind(to_millis(c.deadlines.dispatch))
+    .bind(to_millis(c.deadlines.on_site))
+    .bind(to_millis(c.deadlines.first_feedback))
+    .bind(to_millis(c.deadlines.close))
+    .bind(c.milestones.accepted_at.map(to_millis))
+    .bind(c.milestones.dispatched_at.map(to_millis))
+    .bind(c.milestones.contacted_at.map(to_millis))
+    .bind(c.milestones.on_site_at.map(to_millis))
+    .bind(c.milestones.first_feedback_at.map(to_millis))
+    .bind(c.milestones.closed_at.map(to_millis))
+    .bind(c.satisfaction.map(|s| s.as_str()))
+    .bind(c.reopened_count as i64)
+    .bind(c.id)
+    .bind(expected_version as i64)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Err(StoreError::Conflict(format!("case {} was changed by someone else; reload it", c.id)));
+    }
+    Ok(())
+}
+
+/// Appends events after `events_stored` and writes assignments from `assignments_stored` on,
+/// updating the ones before it that may have changed status.
+pub(crate) async fn write_children(conn: &mut Conn, c: &Case, events_stored: usize, assignments_stored: usize) -> Result<()> {
+    for e in &c.events[events_stored..] {
+        sqlx::query(
+            "INSERT INTO case_events (case_id, seq, at, actor_id, actor_name, actor_role, action, from_status, \
+             to_status, note, responders) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(c.id)
+        .bind(e.seq as i64)
+        .bind(to_millis(e.at))
+        .bind(e.actor.user_id)
+        .bind(&e.actor.username)
+        .bind(e.actor.role.as_str())
+        .bind(e.action.as_str())
+        .bind(e.from.map(|s| s.as_str()))
+        .bind(e.to.as_str())
+        .bind(&e.note)
+        .bind(join_ids(&e.responders))
+        .execute(&mut *conn)
+        .await?;
+    }
+    for (i, a) in c.assignments.iter().enumerate() {
+        if i < assignments_stored {
+            sqlx::query("UPDATE assignments SET status = $1, arrived_at = $2, ended_at = $3 WHERE case_id = $4 AND idx = $5")
+                .bind(assignment_status(a.status))
+                .bind(a.arrived_at.map(to_millis))
+                .bind(a.ended_at.map(to_millis))
+                .bind(c.id)
+                .bind(i as i64)
+                .execute(&mut *conn)
+                .await?;
+        } else {
+            sqlx::query(
+                "INSERT INTO assignments (case_id, idx, responder_id, status, assigned_at, arrived_at, ended_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(c.id)
+            .bind(i as i64)
+            .bind(a.responder_id)
+            .bind(assignment_status(a.status))
+            .bind(to_millis(a.assigned_at))
+            .bind(a.arrived_at.map(to_millis))
+            .bind(a.ended_at.map(to_millis))
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Loads the events and assignments of the given cases in two queries.
+async fn attach_children(pool: &sqlx::AnyPool, cases: &mut [Case]) -> Result<()> {
+    if cases.is_empty() {
+        return Ok(());
+    }
+    let ids = join_ids(&cases.iter().map(|c| c.id).collect::<Vec<_>>());
+    // The ids are integers we formatted ourselves, so inlining them is safe.
+    let events = sqlx::query(&format!("SELECT * FROM case_events WHERE case_id IN ({ids}) ORDER BY case_id, seq"))
+        .fetch_all(pool)
+        .await?;
+    let assignments = sqlx::query(&format!("SELECT * FROM assignments WHERE case_id IN ({ids}) ORDER BY case_id, idx"))
+        .fetch_all(pool)
+        .await?;
+    let index: HashMap<CaseId, usize> = cases.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
+    for r in &events {
+        let id: i64 = r.try_get("case_id")?;
+        cases[index[&id]].events.push(event_from_row(r)?);
+    }
+    for r in &assignments {
+        let id: i64 = r.try_get("case_id")?;
+        cases[index[&id]].assignments.push(assignment_from_row(r)?);
+    }
+    Ok(())
+}
+
+impl Store {
+    pub async fn get_case(&self, id: CaseId) -> Result<Case> {
+        let row = sqlx::query(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let mut cases = vec![case_from_row(&row)?];
+        attach_children(self.pool(), &mut cases).await?;
+        Ok(cases.pop().expect("one case"))
+    }
+
+    /// The user who reported a case, if it came from a signed-in account.
+    pub async fn case_reported_by(&self, id: CaseId) -> Result<Option<i64>> {
+        let v: Option<Option<i64>> = sqlx::query_scalar("SELECT reported_by FROM cases WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        v.ok_or(StoreError::NotFound)
+    }
+
+    /// Cases newest first, with a cursor for the next page.
+    pub async fn list_cases(&self, f: &CaseFilter) -> Result<CasePage> {
+        let mut sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE 1 = 1");
+        let mut texts: Vec<String> = vec![];
+        let mut ints: Vec<i64> = vec![];
+        // Binds are numbered in the order pushed: texts first, then ints.
+        let mut text_clauses = vec![];
+        let mut int_clauses = vec![];
+        if let Some(st) = &f.status {
+            let marks: Vec<String> = st.iter().map(|s| {
+                texts.push(s.as_str().to_owned());
+                format!("${}", texts.len())
+            }).collect();
+            text_clauses.push(format!("status IN ({})", if marks.is_empty() { "NULL".into() } else { marks.join(", ") }));
+        }
+        if let Some(gs) = &f.grids {
+            let marks: Vec<String> = gs.iter().map(|g| {
+                texts.push(g.as_str().to_owned());
+                format!("${}", texts.len())
+            }).collect();
+            text_clauses.push(format!("grid IN ({})", if marks.is_empty() { "NULL".into() } else { marks.join(", ") }));
+        }
+        for (col, v) in [
+            ("category", f.category.as_ref().map(|c| c.as_str().to_owned())),
+            ("source", f.source.map(|s| s.as_str().to_owned())),
+            ("priority", f.priority.map(|p| p.as_str().to_owned())),
+        ] {
+            if let Some(v) = v {
+                texts.push(v);
+                text_clauses.push(format!("{col} = ${}", texts.len()));
+            }
+        }
+        let base = texts.len();
+        for (clause, v) in [
+            ("created_at >= ", f.since.map(to_millis)),
+            ("created_at < ", f.until.map(to_millis)),
+            ("reported_by = ", f.reported_by),
+            ("id < ", f.before_id),
+        ] {
+            if let Some(v) = v {
+                ints.push(v);
+                int_clauses.push(format!("{clause}${}", base + ints.len()));
+            }
+        }
+        if let Some(r) = f.responder {
+            ints.push(r);
+            int_clauses.push(format!(
+                "id IN (SELECT case_id FROM assignments WHERE responder_id = ${} AND status IN ('active', 'arrived'))",
+                base + ints.len()
+            ));
+        }
+        for c in text_clauses.iter().chain(&int_clauses) {
+            sql.push_str(" AND ");
+            sql.push_str(c);
+        }
+        let limit = f.limit.clamp(1, CASE_PAGE_MAX);
+        sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", limit + 1));
+        let mut q = sqlx::query(&sql);
+        for t in &texts {
+            q = q.bind(t);
+        }
+        for i in &ints {
+            q = q.bind(*i);
+        }
+        let rows = q.fetch_all(self.pool()).await?;
+        let mut cases = rows.iter().take(limit as usize).map(case_from_row).collect::<Result<Vec<_>>>()?;
+        let next_before_id = (rows.len() as i64 > limit).then(|| cases.last().map(|c| c.id)).flatten();
+        attach_children(self.pool(), &mut cases).await?;
+        Ok(CasePage { cases, next_before_id })
+    }
+
+    /// Open cases with at least one promise still owed, oldest deadline first (for screens
+    /// and the deadline runner).
+    pub async fn open_cases(&self, limit: i64) -> Result<Vec<Case>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE status IN ('new', 'accepted', 'dispatched', 'on_site', \
+             'in_progress', 'suspended') ORDER BY created_at LIMIT $1"
+        ))
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        let mut cases = rows.iter().map(case_from_row).collect::<Result<Vec<_>>>()?;
+        attach_children(self.pool(), &mut cases).await?;
+        Ok(cases)
+    }
+}
+
+/// Cases per statement when importing history (30 columns each, under both backends'
+/// parameter limits).
+const IMPORT_CASES_PER_STATEMENT: usize = 400;
+
+impl Store {
+    /// Imports finished historical cases (the demo's two years of history) into a database
+    /// without cases. Each keeps its milestones and one event; ids are assigned from 1 in
+    /// order. One audit record covers the import.
+    pub async fn import_cases(&self, cases: &[Case], actor: &str, at: Timestamp) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let present: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases").fetch_one(&mut *tx).await?;
+        if present > 0 {
+            return Err(StoreError::Conflict("history can only be imported into a database without cases".into()));
+        }
+        let cols: Vec<&str> = CASE_COLUMNS.split(',').map(str::trim).collect();
+        for (chunk_no, chunk) in cases.chunks(IMPORT_CASES_PER_STATEMENT).enumerate() {
+            let n = cols.len();
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|r| format!("({})", (1..=n).map(|c| format!("${}", r * n + c)).collect::<Vec<_>>().join(",")))
+                .collect();
+            let sql = format!("INSERT INTO cases ({}) VALUES {}", cols.join(","), rows.join(","));
+            let mut q = sqlx::query(&sql);
+            for (k, c) in chunk.iter().enumerate() {
+                let id = (chunk_no * IMPORT_CASES_PER_STATEMENT + k + 1) as i64;
+                let m = &c.milestones;
+                q = q
+                    .bind(id)
+                    .bind(c.version as i64)
+                    .bind(c.category.as_str())
+                    .bind(c.priority.as_str())
+                    .bind(c.source.as_str())
+                    .bind(c.grid.as_str())
+                    .bind(c.location.lat())
+                    .bind(c.location.lng())
+                    .bind(&c.description)
+                    .bind(&c.address)
+                    .bind(c.reporter_id)
+                    .bind(None::<i64>)
+                    .bind(c.status.as_str())
+                    .bind(None::<String>)
+                    .bind(None::<i64>)
+                    .bind(to_millis(c.created_at))
+                    .bind(to_millis(c.updated_at))
+                    .bind(to_millis(c.deadlines.accept))
+                    .bind(to_millis(c.deadlines.dispatch))
+                    .bind(to_millis(c.deadlines.on_site))
+                    .bind(to_millis(c.deadlines.first_feedback))
+                    .bind(to_millis(c.deadlines.close))
+                    .bind(m.accepted_at.map(to_millis))
+                    .bind(m.dispatched_at.map(to_millis))
+                    .bind(m.contacted_at.map(to_millis))
+                    .bind(m.on_site_at.map(to_millis))
+                    .bind(m.first_feedback_at.map(to_millis))
+                    .bind(m.closed_at.map(to_millis))
+                    .bind(c.satisfaction.map(|s| s.as_str()))
+                    .bind(c.reopened_count as i64);
+            }
+            q.execute(&mut *tx).await?;
+            // One event each: the import itself, ending in the case's final status.
+            let mut ev = String::from(
+                "INSERT INTO case_events (case_id, seq, at, actor_id, actor_name, actor_role, action, from_status, to_status, note, responders) VALUES ",
+            );
+            for (k, c) in chunk.iter().enumerate() {
+                let id = chunk_no * IMPORT_CASES_PER_STATEMENT + k + 1;
+                if k > 0 {
+                    ev.push(',');
+                }
+                // Only integers and fixed status words are inlined.
+                ev.push_str(&format!(
+                    "({id}, 1, {}, 0, 'import', 'admin', 'create', NULL, '{}', '历史数据导入 (imported history)', '')",
+                    to_millis(c.updated_at),
+                    c.status.as_str()
+                ));
+            }
+            sqlx::query(&ev).execute(&mut *tx).await?;
+        }
+        if self.backend() == crate::Backend::Postgres {
+            sqlx::query("SELECT setval(pg_get_serial_sequence('cases', 'id'), COALESCE((SELECT MAX(id) FROM cases), 0) + 1, false)")
+                .execute(&mut *tx)
+                .await?;
+        }
+        let mut chain = crate::audit::Chain::lock(&mut tx, self.backend()).await?;
+        chain
+            .append(
+                &mut tx,
+                &crate::AuditEntry {
+                    at,
+                    actor: actor.into(),
+                    action: "case.import".into(),
+                    entity: "case".into(),
+                    entity_id: format!("1-{}", cases.len()),
+                    detail: serde_json::json!({ "cases": cases.len() }).to_string(),
+                },
+            )
+            .await?;
+        chain.store(&mut tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,527 @@
+//! Reference data and accounts: stations, grids, categories, responders, users, sessions,
+//! API keys, reporters and settings.
+
+use crate::audit::{AuditEntry, Chain};
+use crate::{opt_from_millis, to_millis, unique_to_conflict, Result, Store, StoreError};
+use domain::case::Priority;
+use domain::category::{Category, CategoryKind, Force};
+use domain::codes::{CategoryCode, GridCode};
+use domain::role::Role;
+use domain::Timestamp;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Station {
+    pub code: String,
+    pub name_zh: String,
+    pub name_en: String,
+    /// `centre` for the command centre, `station` for a joint-duty police station.
+    pub kind: String,
+    pub lat: f64,
+    pub lng: f64,
+    pub address: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grid {
+    pub code: GridCode,
+    pub name_zh: String,
+    pub name_en: String,
+    pub community: String,
+    pub station: String,
+    /// `main` for the street's own area, `enclave` for the detached area it manages.
+    pub area: String,
+    /// Outer ring as `[lng, lat]` pairs.
+    pub ring: Vec<[f64; 2]>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Responder {
+    pub id: i64,
+    pub name: String,
+    pub force: Force,
+    pub station: String,
+    pub grid: Option<String>,
+    pub travel_mode: String,
+    pub skills: Vec<String>,
+    /// `day`, `night` or `all`.
+    pub shift: String,
+    pub status: String,
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
+    pub position_at: Option<Timestamp>,
+    pub user_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub display_name: String,
+    pub grid: Option<String>,
+    pub station: Option<String>,
+    pub phone: Option<String>,
+    pub disabled: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewUser {
+    pub username: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub display_name: String,
+    pub grid: Option<String>,
+    pub station: Option<String>,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reporter {
+    pub id: i64,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+}
+
+fn user_from_row(r: &AnyRow) -> Result<User> {
+    let role: String = r.try_get("role")?;
+    Ok(User {
+        id: r.try_get("id")?,
+        username: r.try_get("username")?,
+        password_hash: r.try_get("password_hash")?,
+        role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("unknown role {role}")))?,
+        display_name: r.try_get("display_name")?,
+        grid: r.try_get("grid")?,
+        station: r.try_get("station")?,
+        phone: r.try_get("phone")?,
+        disabled: r.try_get::<i64, _>("disabled")? != 0,
+    })
+}
+
+fn responder_from_row(r: &AnyRow) -> Result<Responder> {
+    let force: String = r.try_get("force")?;
+    let skills: String = r.try_get("skills")?;
+    Ok(Responder {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        force: Force::parse(&force).ok_or_else(|| StoreError::Corrupt(format!("unknown force {force}")))?,
+        station: r.try_get("station")?,
+        grid: r.try_get("grid")?,
+        travel_mode: r.try_get("travel_mode")?,
+        skills: skills.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        shift: r.try_get("shift")?,
+        status: r.try_get("status")?,
+        lat: r.try_get("lat")?,
+        lng: r.try_get("lng")?,
+        position_at: opt_from_millis(r.try_get("position_at")?)?,
+        user_id: r.try_get("user_id")?,
+    })
+}
+
+/// The reference data of a scenario, loaded into an empty database in one transaction.
+#[derive(Debug, Clone, Default)]
+pub struct ReferenceData {
+    pub stations: Vec<Station>,
+    pub grids: Vec<Grid>,
+    pub categories: Vec<Category>,
+    pub responders: Vec<Responder>,
+}
+
+impl Store {
+    /// Loads stations, grids, categories and responders; refuses if any are present already.
+    pub async fn load_reference(&self, data: &ReferenceData, actor: &str, at: Timestamp) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let present: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM stations").fetch_one(&mut *tx).await?;
+        if present > 0 {
+            return Err(StoreError::Conflict("reference data is loaded already".into()));
+        }
+        for s in &data.stations {
+            sqlx::query("INSERT INTO stations (code, name_zh, name_en, kind, lat, lng, address) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(&s.code)
+                .bind(&s.name_zh)
+                .bind(&s.name_en)
+                .bind(&s.kind)
+                .bind(s.lat)
+                .bind(s.lng)
+                .bind(&s.address)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for g in &data.grids {
+            sqlx::query("INSERT INTO grids (code, name_zh, name_en, community, station, area, ring) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(g.code.as_str())
+                .bind(&g.name_zh)
+                .bind(&g.name_en)
+                .bind(&g.community)
+                .bind(&g.station)
+                .bind(&g.area)
+                .bind(serde_json::to_string(&g.ring).expect("numbers serialise"))
+                .execute(&mut *tx)
+                .await?;
+        }
+        for c in &data.categories {
+            sqlx::query(
+                "INSERT INTO categories (code, name_zh, name_en, kind, forces, default_priority, working_hours) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(c.code.as_str())
+            .bind(&c.name_zh)
+            .bind(&c.name_en)
+            .bind(match c.kind {
+                CategoryKind::Event => "event",
+                CategoryKind::Component => "component",
+            })
+            .bind(c.forces.iter().map(Force::as_str).collect::<Vec<_>>().join(","))
+            .bind(c.default_priority.as_str())
+            .bind(c.working_hours as i64)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for r in &data.responders {
+            sqlx::query(
+                "INSERT INTO responders (name, force, station, grid, travel_mode, skills, shift, status, lat, lng, position_at, user_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            )
+            .bind(&r.name)
+            .bind(r.force.as_str())
+            .bind(&r.station)
+            .bind(&r.grid)
+            .bind(&r.travel_mode)
+            .bind(r.skills.join(","))
+            .bind(&r.shift)
+            .bind(&r.status)
+            .bind(r.lat)
+            .bind(r.lng)
+            .bind(r.position_at.map(to_millis))
+            .bind(r.user_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let mut chain = Chain::lock(&mut tx, self.backend()).await?;
+        chain
+            .append(
+                &mut tx,
+                &AuditEntry {
+                    at,
+                    actor: actor.into(),
+                    action: "reference.load".into(),
+                    entity: "reference".into(),
+                    entity_id: "all".into(),
+                    detail: serde_json::json!({
+                        "stations": data.stations.len(), "grids": data.grids.len(),
+                        "categories": data.categories.len(), "responders": data.responders.len(),
+                    })
+                    .to_string(),
+                },
+            )
+            .await?;
+        chain.store(&mut tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn stations(&self) -> Result<Vec<Station>> {
+        let rows = sqlx::query("SELECT * FROM stations ORDER BY code").fetch_all(self.pool()).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Station {
+                    code: r.try_get("code")?,
+                    name_zh: r.try_get("name_zh")?,
+                    name_en: r.try_get("name_en")?,
+                    kind: r.try_get("kind")?,
+                    lat: r.try_get("lat")?,
+                    lng: r.try_get("lng")?,
+                    address: r.try_get("address")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn grids(&self) -> Result<Vec<Grid>> {
+        let rows = sqlx::query("SELECT * FROM grids ORDER BY code").fetch_all(self.pool()).await?;
+        rows.iter()
+            .map(|r| {
+                let code: String = r.try_get("code")?;
+                let ring: String = r.try_get("ring")?;
+                Ok(Grid {
+                    code: GridCode::parse(&code).map_err(|e| StoreError::Corrupt(e.0))?,
+                    name_zh: r.try_get("name_zh")?,
+                    name_en: r.try_get("name_en")?,
+                    community: r.try_get("community")?,
+                    station: r.try_get("station")?,
+                    area: r.try_get("area")?,
+                    ring: serde_json::from_str(&ring).map_err(|e| StoreError::Corrupt(format!("grid {code} ring: {e}")))?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn categories(&self) -> Result<Vec<Category>> {
+        let rows = sqlx::query("SELECT * FROM categories ORDER BY code").fetch_all(self.pool()).await?;
+        rows.iter()
+            .map(|r| {
+                let code: String = r.try_get("code")?;
+                let kind: String = r.try_get("kind")?;
+                let forces: String = r.try_get("forces")?;
+                let prio: String = r.try_get("default_priority")?;
+                Ok(Category {
+                    code: CategoryCode::parse(&code).map_err(|e| StoreError::Corrupt(e.0))?,
+                    name_zh: r.try_get("name_zh")?,
+                    name_en: r.try_get("name_en")?,
+                    kind: if kind == "component" { CategoryKind::Component } else { CategoryKind::Event },
+                    forces: forces
+                        .split(',')
+                        .filter(|s| !s.is_empty())
+                        .map(|f| Force::parse(f).ok_or_else(|| StoreError::Corrupt(format!("force {f}"))))
+                        .collect::<Result<_>>()?,
+                    default_priority: Priority::parse(&prio).ok_or_else(|| StoreError::Corrupt(format!("priority {prio}")))?,
+                    working_hours: r.try_get::<i64, _>("working_hours")? != 0,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn responders(&self) -> Result<Vec<Responder>> {
+        let rows = sqlx::query("SELECT * FROM responders ORDER BY id").fetch_all(self.pool()).await?;
+        rows.iter().map(responder_from_row).collect()
+    }
+
+    pub async fn responder(&self, id: i64) -> Result<Responder> {
+        let row = sqlx::query("SELECT * FROM responders WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        responder_from_row(&row)
+    }
+
+    /// Records a position ping; an older ping than the stored one is ignored (pings can
+    /// arrive out of order from phones with bad reception).
+    pub async fn set_responder_position(&self, id: i64, lat: f64, lng: f64, at: Timestamp) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE responders SET lat = $1, lng = $2, position_at = $3 WHERE id = $4 AND (position_at IS NULL OR position_at <= $5)",
+        )
+        .bind(lat)
+        .bind(lng)
+        .bind(to_millis(at))
+        .bind(id)
+        .bind(to_millis(at))
+        .execute(self.pool())
+        .await?;
+        if done.rows_affected() == 0 {
+            self.responder(id).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn set_responder_status(&self, id: i64, status: &str, actor: &str, at: Timestamp) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query("UPDATE responders SET status = $1 WHERE id = $2")
+            .bind(status)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let mut chain = Chain::lock(&mut tx, self.backend()).await?;
+        chain
+            .append(
+                &mut tx,
+                &AuditEntry {
+                    at,
+                    actor: actor.into(),
+                    action: "responder.status".into(),
+                    entity: "responder".into(),
+                    entity_id: id.to_string(),
+                    detail: serde_json::json!({ "status": status }).to_string(),
+                },
+            )
+            .await?;
+        chain.store(&mut tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Creates an account and records it in the audit log.
+    pub async fn create_user(&self, u: &NewUser, actor: &str, at: Timestamp) -> Result<i64> {
+        let mut tx = self.begin_write().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO users (username, password_hash, role, display_name, grid, station, phone, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(&u.username)
+        .bind(&u.password_hash)
+        .bind(u.role.as_str())
+        .bind(&u.display_name)
+        .bind(&u.grid)
+        .bind(&u.station)
+        .bind(&u.phone)
+        .bind(to_millis(at))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| unique_to_conflict(e, &format!("user {}", u.username)))?;
+        let mut chain = Chain::lock(&mut tx, self.backend()).await?;
+        chain
+            .append(
+                &mut tx,
+                &AuditEntry {
+                    at,
+                    actor: actor.into(),
+                    action: "user.create".into(),
+                    entity: "user".into(),
+                    entity_id: id.to_string(),
+                    detail: serde_json::json!({ "username": u.username, "role": u.role.as_str(), "grid": u.grid, "station": u.station })
+                        .to_string(),
+                },
+            )
+            .await?;
+        chain.store(&mut tx).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn user_by_name(&self, username: &str) -> Result<User> {
+        let row = sqlx::query("SELECT * FROM users WHERE username = $1")
+            .bind(username)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        user_from_row(&row)
+    }
+
+    pub async fn user(&self, id: i64) -> Result<User> {
+        let row = sqlx::query("SELECT * FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        user_from_row(&row)
+    }
+
+    pub async fn create_session(&self, token_hash: &str, user_id: i64, at: Timestamp, expires_at: Timestamp) -> Result<()> {
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(token_hash)
+            .bind(user_id)
+            .bind(to_millis(at))
+            .bind(to_millis(expires_at))
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// The user of a session that exists, has not expired at `now` and was not revoked.
+    pub async fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<User> {
+        let row = sqlx::query(
+            "SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 AND u.disabled = 0",
+        )
+        .bind(token_hash)
+        .bind(to_millis(now))
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        user_from_row(&row)
+    }
+
+    pub async fn revoke_session(&self, token_hash: &str, at: Timestamp) -> Result<()> {
+        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
+            .bind(to_millis(at))
+            .bind(token_hash)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn create_api_key(&self, name: &str, key_hash: &str, actor: &str, at: Timestamp) -> Result<i64> {
+        let mut tx = self.begin_write().await?;
+        let id: i64 = sqlx::query_scalar("INSERT INTO api_keys (name, key_hash, created_at) VALUES ($1, $2, $3) RETURNING id")
+            .bind(name)
+            .bind(key_hash)
+            .bind(to_millis(at))
+            .fetch_one(&mut *tx)
+            .await?;
+        let mut chain = Chain::lock(&mut tx, self.backend()).await?;
+        chain
+            .append(
+                &mut tx,
+                &AuditEntry {
+                    at,
+                    actor: actor.into(),
+                    action: "apikey.create".into(),
+                    entity: "api_key".into(),
+                    entity_id: id.to_string(),
+                    detail: serde_json::json!({ "name": name }).to_string(),
+                },
+            )
+            .await?;
+        chain.store(&mut tx).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The name of a valid API key.
+    pub async fn api_key_name(&self, key_hash: &str) -> Result<String> {
+        sqlx::query_scalar("SELECT name FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
+            .bind(key_hash)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// A reporter's personal data. Callers record the viewing in the audit log.
+    pub async fn reporter(&self, id: i64) -> Result<Reporter> {
+        let row = sqlx::query("SELECT id, name, phone FROM reporters WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok(Reporter { id: row.try_get("id")?, name: row.try_get("name")?, phone: row.try_get("phone")? })
+    }
+
+    pub async fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = $1").bind(key).fetch_optional(self.pool()).await?)
+    }
+
+    pub async fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM settings WHERE key = $1").bind(key).execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2)").bind(key).bind(value).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Number of rows of a table (for the demo loader and tests).
+    pub async fn count(&self, table: Table) -> Result<i64> {
+        Ok(sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {}", table.name())).fetch_one(self.pool()).await?)
+    }
+}
+
+/// Tables whose rows can be counted.
+#[derive(Debug, Clone, Copy)]
+pub enum Table {
+    Cases,
+    CaseEvents,
+    Users,
+    Stations,
+    Grids,
+    Responders,
+    AuditLog,
+}
+
+impl Table {
+    fn name(&self) -> &'static str {
+        match self {
+            Table::Cases => "cases",
+            Table::CaseEvents => "case_events",
+            Table::Users => "users",
+            Table::Stations => "stations",
+            Table::Grids => "grids",
+            Table::Responders => "responders",
+            Table::AuditLog => "audit_log",
+        }
+    }
+}
+

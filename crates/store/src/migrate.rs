@@ -1,0 +1,46 @@
+//! Per-backend migrations, applied in order at start and recorded in `schema_migrations`.
+//! An applied migration is never edited; a change is a new file.
+
+use crate::{Backend, Result};
+use sqlx::{AnyPool, Executor};
+
+struct Migration {
+    version: i64,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    sqlite: include_str!("../migrations/sqlite/0001_init.sql"),
+    postgres: include_str!("../migrations/postgres/0001_init.sql"),
+}];
+
+pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<()> {
+    pool.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
+        .await?;
+    let mut tx = crate::begin_write(pool, backend).await?;
+    if backend == Backend::Postgres {
+        // Two nodes starting together must not both migrate.
+        tx.execute("LOCK TABLE schema_migrations IN EXCLUSIVE MODE").await?;
+    }
+    let done: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations").fetch_all(&mut *tx).await?;
+    for m in MIGRATIONS {
+        if done.contains(&m.version) {
+            continue;
+        }
+        let sql = match backend {
+            Backend::Sqlite => m.sqlite,
+            Backend::Postgres => m.postgres,
+        };
+        tx.execute(sql).await?;
+        sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
+            .bind(m.version)
+            .bind(chrono::Utc::now().timestamp_millis())
+            .execute(&mut *tx)
+            .await?;
+        tracing::info!(version = m.version, "applied migration");
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,147 @@
+//! Counts and promise compliance over a period, computed in SQL from the deadline and
+//! milestone columns of `cases`.
+
+use crate::{to_millis, Result, Store};
+use domain::deadline::Promise;
+use domain::Timestamp;
+use sqlx::Row;
+
+/// How one promise fared for the cases reported in a period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PromiseStats {
+    /// Kept by its deadline.
+    pub kept: i64,
+    /// Kept late, or still owed after its deadline.
+    pub missed: i64,
+}
+
+impl PromiseStats {
+    /// Share kept on time among the cases whose promise is decided; `None` when none is.
+    pub fn rate(&self) -> Option<f64> {
+        let n = self.kept + self.missed;
+        (n > 0).then(|| self.kept as f64 / n as f64)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Summary {
+    pub total: i64,
+    pub open: i64,
+    pub closed: i64,
+    pub urgent: i64,
+    pub promises: Vec<(Promise, PromiseStats)>,
+}
+
+/// A dimension to count cases by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dimension {
+    Source,
+    Category,
+    Grid,
+    Status,
+    Priority,
+    /// Local (UTC+8) calendar day, as `YYYY-MM-DD`.
+    Day,
+}
+
+/// The SQL that tells whether a promise was kept on time, and whether it was missed by `$3`.
+fn promise_sql(p: Promise) -> (String, String) {
+    let open = "status IN ('new','accepted','dispatched','on_site','in_progress')";
+    let (kept_at, deadline) = match p {
+        Promise::Accept => ("accepted_at", "deadline_accept"),
+        Promise::Dispatch => ("dispatched_at", "deadline_dispatch"),
+        Promise::OnSite => ("on_site_at", "deadline_on_site"),
+        Promise::FirstFeedback => ("first_feedback_at", "deadline_first_feedback"),
+        Promise::Close => ("closed_at", "deadline_close"),
+    };
+    if p == Promise::Dispatch {
+        // Dispatched and the party contacted, both in time.
+        return (
+            format!("dispatched_at IS NOT NULL AND contacted_at IS NOT NULL AND dispatched_at <= {deadline} AND contacted_at <= {deadline}"),
+            format!("(dispatched_at > {deadline} OR contacted_at > {deadline} OR ((dispatched_at IS NULL OR contacted_at IS NULL) AND {open} AND {deadline} < $3))"),
+        );
+    }
+    (
+        format!("{kept_at} IS NOT NULL AND {kept_at} <= {deadline}"),
+        format!("({kept_at} > {deadline} OR ({kept_at} IS NULL AND {open} AND {deadline} < $3))"),
+    )
+}
+
+impl Store {
+    /// Cases reported in `[from, to)`, judged as of `now`.
+    pub async fn summary(&self, from: Timestamp, to: Timestamp, now: Timestamp) -> Result<Summary> {
+        let mut cols = vec![
+            "COUNT(*) AS total".to_owned(),
+            "CAST(COALESCE(SUM(CASE WHEN status IN ('new','accepted','dispatched','on_site','in_progress','suspended') THEN 1 ELSE 0 END), 0) AS BIGINT) AS open".into(),
+            "CAST(COALESCE(SUM(CASE WHEN closed_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS closed".into(),
+            "CAST(COALESCE(SUM(CASE WHEN priority = 'urgent' THEN 1 ELSE 0 END), 0) AS BIGINT) AS urgent".into(),
+        ];
+        for p in Promise::ALL {
+            let (kept, missed) = promise_sql(p);
+            let name = p.as_str();
+            cols.push(format!("CAST(COALESCE(SUM(CASE WHEN {kept} THEN 1 ELSE 0 END), 0) AS BIGINT) AS {name}_kept"));
+            cols.push(format!("CAST(COALESCE(SUM(CASE WHEN {missed} THEN 1 ELSE 0 END), 0) AS BIGINT) AS {name}_missed"));
+        }
+        let sql = format!("SELECT {} FROM cases WHERE created_at >= $1 AND created_at < $2 AND $3 >= 0", cols.join(", "));
+        let r = sqlx::query(&sql)
+            .bind(to_millis(from))
+            .bind(to_millis(to))
+            .bind(to_millis(now))
+            .fetch_one(self.pool())
+            .await?;
+        let mut s = Summary {
+            total: r.try_get("total")?,
+            open: r.try_get("open")?,
+            closed: r.try_get("closed")?,
+            urgent: r.try_get("urgent")?,
+            promises: vec![],
+        };
+        for p in Promise::ALL {
+            let name = p.as_str();
+            s.promises.push((
+                p,
+                PromiseStats { kept: r.try_get(format!("{name}_kept").as_str())?, missed: r.try_get(format!("{name}_missed").as_str())? },
+            ));
+        }
+        Ok(s)
+    }
+
+    /// Case counts in `[from, to)` by one dimension, largest first (days in order).
+    pub async fn counts_by(&self, dim: Dimension, from: Timestamp, to: Timestamp) -> Result<Vec<(String, i64)>> {
+        let key = match dim {
+            Dimension::Source => "source".to_owned(),
+            Dimension::Category => "category".into(),
+            Dimension::Grid => "grid".into(),
+            Dimension::Status => "status".into(),
+            Dimension::Priority => "priority".into(),
+            // Whole days since the epoch in local time; turned into a date below.
+            Dimension::Day => "CAST((created_at + 28800000) / 86400000 AS BIGINT)".into(),
+        };
+        let order = if dim == Dimension::Day { "k" } else { "n DESC, k" };
+        let sql = format!(
+            "SELECT {key} AS k, COUNT(*) AS n FROM cases WHERE created_at >= $1 AND created_at < $2 GROUP BY {key} ORDER BY {order}"
+        );
+        let rows = sqlx::query(&sql).bind(to_millis(from)).bind(to_millis(to)).fetch_all(self.pool()).await?;
+        rows.iter()
+            .map(|r| {
+                let k = if dim == Dimension::Day {
+                    let days: i64 = r.try_get("k")?;
+                    (chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + chrono::Duration::days(days)).to_string()
+                } else {
+                    r.try_get("k")?
+                };
+                Ok((k, r.try_get("n")?))
+            })
+            .collect()
+    }
+
+    /// Cases in `[from, to)` whose category code starts with `prefix` (for example `SJ10`).
+    pub async fn count_category_prefix(&self, prefix: &str, from: Timestamp, to: Timestamp) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE created_at >= $1 AND created_at < $2 AND category LIKE $3")
+            .bind(to_millis(from))
+            .bind(to_millis(to))
+            .bind(format!("{prefix}%"))
+            .fetch_one(self.pool())
+            .await?)
+    }
+}

@@ -1,0 +1,252 @@
+//! Group commit: one task per node writes queued case changes in batches.
+//!
+//! Every request waits on its own reply channel; the task takes the first queued job, adds
+//! whatever else is already waiting (up to [`BATCH_JOBS_MAX`]), writes them in one transaction
+//! with a savepoint per job, commits once, and only then answers. Under load a batch fills
+//! while the previous commit is being flushed, so durable commits cost well under one fsync
+//! per case; with no load a job is written alone at once, with no added wait.
+
+use crate::audit::{AuditEntry, Chain};
+use crate::cases::{insert_case_row, update_case_row, write_children};
+use crate::{to_millis, Backend, Conn, Result, StoreError};
+use domain::case::{self, Actor, Case, NewCase};
+use domain::deadline::Deadlines;
+use domain::Timestamp;
+use sqlx::AnyPool;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot, Mutex};
+
+/// Jobs waiting for the writer; beyond this a request waits to queue (back-pressure) rather
+/// than the node holding unbounded memory.
+const WRITE_QUEUE_MAX: usize = 8192;
+/// Jobs per transaction: large enough to amortise one fsync over a burst, small enough that
+/// a batch's transaction stays short for the readers and other nodes.
+const BATCH_JOBS_MAX: usize = 512;
+
+/// A reporter's personal data, stored apart from the case.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReporterInput {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// Everything needed to create and record a case.
+#[derive(Debug, Clone)]
+pub struct CreateCase {
+    pub new: NewCase,
+    pub reporter: Option<ReporterInput>,
+    pub deadlines: Deadlines,
+    pub actor: Actor,
+    pub at: Timestamp,
+    /// The account that reported it, when a resident or volunteer reports for themself.
+    pub reported_by: Option<i64>,
+}
+
+enum Job {
+    Create(Box<CreateCase>, oneshot::Sender<Result<Case>>),
+    Save { after: Box<Case>, expected_version: u32, assignments_stored: usize, reply: oneshot::Sender<Result<()>> },
+    Shutdown,
+}
+
+#[derive(Clone)]
+pub(crate) struct Handle {
+    tx: mpsc::Sender<Job>,
+    task: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
+}
+
+pub(crate) fn spawn(pool: AnyPool, backend: Backend) -> Handle {
+    let (tx, rx) = mpsc::channel(WRITE_QUEUE_MAX);
+    let task = tokio::spawn(run(pool, backend, rx));
+    Handle { tx, task: Arc::new(Mutex::new(Some(task))) }
+}
+
+impl Handle {
+    pub(crate) async fn close(&self) {
+        let _ = self.tx.send(Job::Shutdown).await;
+        if let Some(t) = self.task.lock().await.take() {
+            let _ = t.await;
+        }
+    }
+}
+
+async fn run(pool: AnyPool, backend: Backend, mut rx: mpsc::Receiver<Job>) {
+    let mut batch = Vec::with_capacity(BATCH_JOBS_MAX);
+    let mut stopping = false;
+    while !stopping {
+        let Some(first) = rx.recv().await else { break };
+        batch.push(first);
+        while batch.len() < BATCH_JOBS_MAX {
+            match rx.try_recv() {
+                Ok(j) => batch.push(j),
+                Err(_) => break,
+            }
+        }
+        if let Some(i) = batch.iter().position(|j| matches!(j, Job::Shutdown)) {
+            batch.truncate(i);
+            stopping = true;
+        }
+        if !batch.is_empty() {
+            write_batch(&pool, backend, &mut batch).await;
+        }
+    }
+}
+
+enum Outcome {
+    Created(Case),
+    Saved,
+}
+
+async fn write_batch(pool: &AnyPool, backend: Backend, batch: &mut Vec<Job>) {
+    let outcomes = write_jobs(pool, backend, batch).await;
+    match outcomes {
+        Ok(outcomes) => {
+            for (job, outcome) in batch.drain(..).zip(outcomes) {
+                match (job, outcome) {
+                    (Job::Create(_, reply), Ok(Outcome::Created(c))) => drop(reply.send(Ok(c))),
+                    (Job::Create(_, reply), Err(e)) => drop(reply.send(Err(e))),
+                    (Job::Save { reply, .. }, Ok(Outcome::Saved)) => drop(reply.send(Ok(()))),
+                    (Job::Save { reply, .. }, Err(e)) => drop(reply.send(Err(e))),
+                    _ => tracing::error!("writer outcome does not match its job"),
+                }
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, jobs = batch.len(), "write batch failed; nothing of it was committed");
+            let msg = e.to_string();
+            for job in batch.drain(..) {
+                let err = || StoreError::Conflict(format!("not saved: {msg}"));
+                match job {
+                    Job::Create(_, reply) => drop(reply.send(Err(err()))),
+                    Job::Save { reply, .. } => drop(reply.send(Err(err()))),
+                    Job::Shutdown => {}
+                }
+            }
+        }
+    }
+}
+
+async fn write_jobs(pool: &AnyPool, backend: Backend, batch: &[Job]) -> Result<Vec<Result<Outcome>>> {
+    let mut tx = crate::begin_write(pool, backend).await?;
+    let mut chain = Chain::lock(&mut tx, backend).await?;
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for job in batch {
+        let mark = chain.mark();
+        sqlx::query("SAVEPOINT job").execute(&mut *tx).await?;
+        match write_job(&mut tx, &mut chain, job).await {
+            Ok(o) => {
+                sqlx::query("RELEASE SAVEPOINT job").execute(&mut *tx).await?;
+                outcomes.push(Ok(o));
+            }
+            Err(e) => {
+                sqlx::query("ROLLBACK TO SAVEPOINT job").execute(&mut *tx).await?;
+                sqlx::query("RELEASE SAVEPOINT job").execute(&mut *tx).await?;
+                chain.reset(mark);
+                outcomes.push(Err(e));
+            }
+        }
+    }
+    chain.store(&mut tx).await?;
+    tx.commit().await?;
+    Ok(outcomes)
+}
+
+fn actor_label(a: &Actor) -> String {
+    format!("{}:{}", a.user_id, a.username)
+}
+
+async fn write_job(conn: &mut Conn, chain: &mut Chain, job: &Job) -> Result<Outcome> {
+    match job {
+        Job::Create(c, _) => {
+            let mut new = c.new.clone();
+            if let Some(r) = &c.reporter {
+                let id: i64 = sqlx::query_scalar("INSERT INTO reporters (name, phone, created_at) VALUES ($1, $2, $3) RETURNING id")
+                    .bind(&r.name)
+                    .bind(&r.phone)
+                    .bind(to_millis(c.at))
+                    .fetch_one(&mut *conn)
+                    .await?;
+                new.reporter_id = Some(id);
+            }
+            // The id comes from the row, so build the case, insert, then fix the id.
+            let mut case = case::create(0, new, c.deadlines, c.actor.clone(), c.at);
+            case.id = insert_case_row(conn, &case, c.reported_by).await?;
+            write_children(conn, &case, 0, 0).await?;
+            chain
+                .append(
+                    conn,
+                    &AuditEntry {
+                        at: c.at,
+                        actor: actor_label(&c.actor),
+                        action: "case.create".into(),
+                        entity: "case".into(),
+                        entity_id: case.id.to_string(),
+                        detail: serde_json::json!({
+                            "category": case.category.as_str(),
+                            "grid": case.grid.as_str(),
+                            "priority": case.priority.as_str(),
+                            "source": case.source.as_str(),
+                            "reporter": case.reporter_id,
+                        })
+                        .to_string(),
+                    },
+                )
+                .await?;
+            Ok(Outcome::Created(case))
+        }
+        Job::Save { after, expected_version, assignments_stored, .. } => {
+            update_case_row(conn, after, *expected_version).await?;
+            write_children(conn, after, *expected_version as usize, *assignments_stored).await?;
+            for e in &after.events[*expected_version as usize..] {
+                chain
+                    .append(
+                        conn,
+                        &AuditEntry {
+                            at: e.at,
+                            actor: actor_label(&e.actor),
+                            action: format!("case.{}", e.action.as_str()),
+                            entity: "case".into(),
+                            entity_id: after.id.to_string(),
+                            detail: serde_json::json!({
+                                "from": e.from.map(|s| s.as_str()),
+                                "to": e.to.as_str(),
+                                "responders": e.responders,
+                                "note": e.note,
+                                "version": after.version,
+                            })
+                            .to_string(),
+                        },
+                    )
+                    .await?;
+            }
+            Ok(Outcome::Saved)
+        }
+        Job::Shutdown => unreachable!("shutdown is removed from the batch"),
+    }
+}
+
+impl crate::Store {
+    /// Creates a case; returns only after the case, its first event and its audit record are
+    /// durably committed.
+    pub async fn create_case(&self, c: CreateCase) -> Result<Case> {
+        let (reply, rx) = oneshot::channel();
+        self.writer.tx.send(Job::Create(Box::new(c), reply)).await.map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Stores `after`, the result of applying actions to `before`. Fails with a conflict if
+    /// the stored case is no longer `before` (someone else changed it first).
+    pub async fn save_case(&self, before: &Case, after: Case) -> Result<()> {
+        if after.id != before.id || after.version <= before.version || after.events.len() != after.version as usize {
+            return Err(StoreError::Invalid("the new case state does not follow the old one".into()));
+        }
+        let (reply, rx) = oneshot::channel();
+        let job = Job::Save {
+            after: Box::new(after),
+            expected_version: before.version,
+            assignments_stored: before.assignments.len(),
+            reply,
+        };
+        self.writer.tx.send(job).await.map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+}
