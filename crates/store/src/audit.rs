@@ -34,7 +34,16 @@ pub(crate) struct Chain {
 }
 
 fn content(seq: i64, at_millis: i64, e: &AuditEntry) -> String {
-    serde_json::json!([seq, at_millis, e.actor, e.action, e.entity, e.entity_id, e.detail]).to_string()
+    serde_json::json!([
+        seq,
+        at_millis,
+        e.actor,
+        e.action,
+        e.entity,
+        e.entity_id,
+        e.detail
+    ])
+    .to_string()
 }
 
 fn link(prev_hash: &str, content: &str) -> String {
@@ -54,7 +63,10 @@ impl Chain {
             Backend::Postgres => "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
         };
         let row = sqlx::query(sql).fetch_one(&mut *conn).await?;
-        Ok(Self { seq: row.try_get("seq")?, hash: row.try_get("hash")? })
+        Ok(Self {
+            seq: row.try_get("seq")?,
+            hash: row.try_get("hash")?,
+        })
     }
 
     /// A snapshot to roll back to if the job that appends after it fails.
@@ -105,9 +117,14 @@ impl Chain {
 /// The outcome of [`Store::verify_audit`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuditReport {
-    Intact { records: i64 },
+    Intact {
+        records: i64,
+    },
     /// The first record (by sequence number) where the chain is broken, and how.
-    Broken { seq: i64, reason: String },
+    Broken {
+        seq: i64,
+        reason: String,
+    },
 }
 
 /// One stored audit record, as the history views show it.
@@ -130,7 +147,12 @@ impl Store {
     }
 
     /// The most recent records about one entity, newest first.
-    pub async fn audit_for(&self, entity: &str, entity_id: &str, limit: i64) -> Result<Vec<AuditRecord>> {
+    pub async fn audit_for(
+        &self,
+        entity: &str,
+        entity_id: &str,
+        limit: i64,
+    ) -> Result<Vec<AuditRecord>> {
         let rows = sqlx::query(
             "SELECT seq, at, actor, action, entity, entity_id, detail, hash FROM audit_log \
              WHERE entity = $1 AND entity_id = $2 ORDER BY seq DESC LIMIT $3",
@@ -184,7 +206,10 @@ impl Store {
                 }
                 let prev_hash: String = r.try_get("prev_hash")?;
                 if prev_hash != prev {
-                    return Ok(AuditReport::Broken { seq, reason: "does not link to the record before it".into() });
+                    return Ok(AuditReport::Broken {
+                        seq,
+                        reason: "does not link to the record before it".into(),
+                    });
                 }
                 let e = AuditEntry {
                     at: chrono::DateTime::UNIX_EPOCH,
@@ -197,13 +222,18 @@ impl Store {
                 let at: i64 = r.try_get("at")?;
                 let hash: String = r.try_get("hash")?;
                 if link(&prev, &content(seq, at, &e)) != hash {
-                    return Ok(AuditReport::Broken { seq, reason: "content does not match its hash".into() });
+                    return Ok(AuditReport::Broken {
+                        seq,
+                        reason: "content does not match its hash".into(),
+                    });
                 }
                 prev = hash;
                 expected_seq += 1;
             }
         }
-        let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(self.pool()).await?;
+        let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_one(self.pool())
+            .await?;
         let (head_seq, head_hash): (i64, String) = (head.try_get("seq")?, head.try_get("hash")?);
         let last = expected_seq - 1;
         if head_seq != last || head_hash != prev {
@@ -244,6 +274,9 @@ mod tests {
         let mut e4 = e.clone();
         e4.actor = "a".into();
         e4.action = "bc".into();
-        assert_ne!(link("0", &content(1, 5, &e3)), link("0", &content(1, 5, &e4)));
+        assert_ne!(
+            link("0", &content(1, 5, &e3)),
+            link("0", &content(1, 5, &e4))
+        );
     }
 }

@@ -34,19 +34,206 @@ use Ty::{Int as I, Real as R, Text as T};
 /// Every table in restore order (referenced tables first). A new table must be added here,
 /// and `backup_covers_every_table` in the tests fails until it is.
 const TABLES: &[TableSpec] = &[
-    TableSpec { name: "stations", key: "code", serial: false, columns: &[("code", T), ("name_zh", T), ("name_en", T), ("kind", T), ("lat", R), ("lng", R), ("address", T)] },
-    TableSpec { name: "grids", key: "code", serial: false, columns: &[("code", T), ("name_zh", T), ("name_en", T), ("community", T), ("station", T), ("area", T), ("ring", T)] },
-    TableSpec { name: "categories", key: "code", serial: false, columns: &[("code", T), ("name_zh", T), ("name_en", T), ("kind", T), ("forces", T), ("default_priority", T), ("working_hours", I)] },
-    TableSpec { name: "users", key: "id", serial: true, columns: &[("id", I), ("username", T), ("password_hash", T), ("role", T), ("display_name", T), ("grid", T), ("station", T), ("phone", T), ("created_at", I), ("disabled", I)] },
-    TableSpec { name: "sessions", key: "token_hash", serial: false, columns: &[("token_hash", T), ("user_id", I), ("created_at", I), ("expires_at", I), ("revoked_at", I)] },
-    TableSpec { name: "api_keys", key: "id", serial: true, columns: &[("id", I), ("name", T), ("key_hash", T), ("created_at", I), ("revoked_at", I)] },
-    TableSpec { name: "responders", key: "id", serial: true, columns: &[("id", I), ("name", T), ("force", T), ("station", T), ("grid", T), ("travel_mode", T), ("skills", T), ("shift", T), ("status", T), ("lat", R), ("lng", R), ("position_at", I), ("user_id", I)] },
-    TableSpec { name: "reporters", key: "id", serial: true, columns: &[("id", I), ("name", T), ("phone", T), ("created_at", I)] },
-    TableSpec { name: "cases", key: "id", serial: true, columns: &[("id", I), ("version", I), ("category", T), ("priority", T), ("source", T), ("grid", T), ("lat", R), ("lng", R), ("description", T), ("address", T), ("reporter_id", I), ("reported_by", I), ("status", T), ("suspended_from", T), ("suspended_at", I), ("created_at", I), ("updated_at", I), ("deadline_accept", I), ("deadline_dispatch", I), ("deadline_on_site", I), ("deadline_first_feedback", I), ("deadline_close", I), ("accepted_at", I), ("dispatched_at", I), ("contacted_at", I), ("on_site_at", I), ("first_feedback_at", I), ("closed_at", I), ("satisfaction", T), ("reopened_count", I)] },
-    TableSpec { name: "case_events", key: "case_id, seq", serial: false, columns: &[("case_id", I), ("seq", I), ("at", I), ("actor_id", I), ("actor_name", T), ("actor_role", T), ("action", T), ("from_status", T), ("to_status", T), ("note", T), ("responders", T)] },
-    TableSpec { name: "assignments", key: "case_id, idx", serial: false, columns: &[("case_id", I), ("idx", I), ("responder_id", I), ("status", T), ("assigned_at", I), ("arrived_at", I), ("ended_at", I)] },
-    TableSpec { name: "audit_log", key: "seq", serial: false, columns: &[("seq", I), ("at", I), ("actor", T), ("action", T), ("entity", T), ("entity_id", T), ("detail", T), ("prev_hash", T), ("hash", T)] },
-    TableSpec { name: "settings", key: "key", serial: false, columns: &[("key", T), ("value", T)] },
+    TableSpec {
+        name: "stations",
+        key: "code",
+        serial: false,
+        columns: &[
+            ("code", T),
+            ("name_zh", T),
+            ("name_en", T),
+            ("kind", T),
+            ("lat", R),
+            ("lng", R),
+            ("address", T),
+        ],
+    },
+    TableSpec {
+        name: "grids",
+        key: "code",
+        serial: false,
+        columns: &[
+            ("code", T),
+            ("name_zh", T),
+            ("name_en", T),
+            ("community", T),
+            ("station", T),
+            ("area", T),
+            ("ring", T),
+        ],
+    },
+    TableSpec {
+        name: "categories",
+        key: "code",
+        serial: false,
+        columns: &[
+            ("code", T),
+            ("name_zh", T),
+            ("name_en", T),
+            ("kind", T),
+            ("forces", T),
+            ("default_priority", T),
+            ("working_hours", I),
+        ],
+    },
+    TableSpec {
+        name: "users",
+        key: "id",
+        serial: true,
+        columns: &[
+            ("id", I),
+            ("username", T),
+            ("password_hash", T),
+            ("role", T),
+            ("display_name", T),
+            ("grid", T),
+            ("station", T),
+            ("phone", T),
+            ("created_at", I),
+            ("disabled", I),
+        ],
+    },
+    TableSpec {
+        name: "sessions",
+        key: "token_hash",
+        serial: false,
+        columns: &[
+            ("token_hash", T),
+            ("user_id", I),
+            ("created_at", I),
+            ("expires_at", I),
+            ("revoked_at", I),
+        ],
+    },
+    TableSpec {
+        name: "api_keys",
+        key: "id",
+        serial: true,
+        columns: &[
+            ("id", I),
+            ("name", T),
+            ("key_hash", T),
+            ("created_at", I),
+            ("revoked_at", I),
+        ],
+    },
+    TableSpec {
+        name: "responders",
+        key: "id",
+        serial: true,
+        columns: &[
+            ("id", I),
+            ("name", T),
+            ("force", T),
+            ("station", T),
+            ("grid", T),
+            ("travel_mode", T),
+            ("skills", T),
+            ("shift", T),
+            ("status", T),
+            ("lat", R),
+            ("lng", R),
+            ("position_at", I),
+            ("user_id", I),
+        ],
+    },
+    TableSpec {
+        name: "reporters",
+        key: "id",
+        serial: true,
+        columns: &[("id", I), ("name", T), ("phone", T), ("created_at", I)],
+    },
+    TableSpec {
+        name: "cases",
+        key: "id",
+        serial: true,
+        columns: &[
+            ("id", I),
+            ("version", I),
+            ("category", T),
+            ("priority", T),
+            ("source", T),
+            ("grid", T),
+            ("lat", R),
+            ("lng", R),
+            ("description", T),
+            ("address", T),
+            ("reporter_id", I),
+            ("reported_by", I),
+            ("status", T),
+            ("suspended_from", T),
+            ("suspended_at", I),
+            ("created_at", I),
+            ("updated_at", I),
+            ("deadline_accept", I),
+            ("deadline_dispatch", I),
+            ("deadline_on_site", I),
+            ("deadline_first_feedback", I),
+            ("deadline_close", I),
+            ("accepted_at", I),
+            ("dispatched_at", I),
+            ("contacted_at", I),
+            ("on_site_at", I),
+            ("first_feedback_at", I),
+            ("closed_at", I),
+            ("satisfaction", T),
+            ("reopened_count", I),
+        ],
+    },
+    TableSpec {
+        name: "case_events",
+        key: "case_id, seq",
+        serial: false,
+        columns: &[
+            ("case_id", I),
+            ("seq", I),
+            ("at", I),
+            ("actor_id", I),
+            ("actor_name", T),
+            ("actor_role", T),
+            ("action", T),
+            ("from_status", T),
+            ("to_status", T),
+            ("note", T),
+            ("responders", T),
+        ],
+    },
+    TableSpec {
+        name: "assignments",
+        key: "case_id, idx",
+        serial: false,
+        columns: &[
+            ("case_id", I),
+            ("idx", I),
+            ("responder_id", I),
+            ("status", T),
+            ("assigned_at", I),
+            ("arrived_at", I),
+            ("ended_at", I),
+        ],
+    },
+    TableSpec {
+        name: "audit_log",
+        key: "seq",
+        serial: false,
+        columns: &[
+            ("seq", I),
+            ("at", I),
+            ("actor", T),
+            ("action", T),
+            ("entity", T),
+            ("entity_id", T),
+            ("detail", T),
+            ("prev_hash", T),
+            ("hash", T),
+        ],
+    },
+    TableSpec {
+        name: "settings",
+        key: "key",
+        serial: false,
+        columns: &[("key", T), ("value", T)],
+    },
 ];
 
 /// Names of the tables a backup covers (the audit head is written from the restored log).
@@ -56,9 +243,15 @@ pub fn backed_up_tables() -> Vec<&'static str> {
 
 fn value_of(row: &sqlx::any::AnyRow, col: &str, ty: Ty) -> Result<serde_json::Value> {
     Ok(match ty {
-        Ty::Int => row.try_get::<Option<i64>, _>(col)?.map_or(serde_json::Value::Null, Into::into),
-        Ty::Real => row.try_get::<Option<f64>, _>(col)?.map_or(serde_json::Value::Null, Into::into),
-        Ty::Text => row.try_get::<Option<String>, _>(col)?.map_or(serde_json::Value::Null, Into::into),
+        Ty::Int => row
+            .try_get::<Option<i64>, _>(col)?
+            .map_or(serde_json::Value::Null, Into::into),
+        Ty::Real => row
+            .try_get::<Option<f64>, _>(col)?
+            .map_or(serde_json::Value::Null, Into::into),
+        Ty::Text => row
+            .try_get::<Option<String>, _>(col)?
+            .map_or(serde_json::Value::Null, Into::into),
     })
 }
 
@@ -71,15 +264,31 @@ impl Store {
     pub async fn backup(&self, out: &mut dyn Write) -> Result<u64> {
         let mut tx = match self.backend() {
             Backend::Sqlite => self.pool().begin().await?,
-            Backend::Postgres => self.pool().begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?,
+            Backend::Postgres => {
+                self.pool()
+                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?
+            }
         };
         let io = |e: std::io::Error| StoreError::Invalid(format!("writing the backup: {e}"));
-        writeln!(out, "{}", serde_json::json!({"format": FORMAT, "version": FORMAT_VERSION})).map_err(io)?;
+        writeln!(
+            out,
+            "{}",
+            serde_json::json!({"format": FORMAT, "version": FORMAT_VERSION})
+        )
+        .map_err(io)?;
         let mut total = 0u64;
         for t in TABLES {
             let cols: Vec<&str> = t.columns.iter().map(|c| c.0).collect();
-            let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {}", t.name)).fetch_one(&mut *tx).await?;
-            writeln!(out, "{}", serde_json::json!({"table": t.name, "columns": cols, "rows": n})).map_err(io)?;
+            let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {}", t.name))
+                .fetch_one(&mut *tx)
+                .await?;
+            writeln!(
+                out,
+                "{}",
+                serde_json::json!({"table": t.name, "columns": cols, "rows": n})
+            )
+            .map_err(io)?;
             let mut offset = 0i64;
             while offset < n {
                 let rows = sqlx::query(&format!(
@@ -96,7 +305,11 @@ impl Store {
                     break;
                 }
                 for r in &rows {
-                    let values = t.columns.iter().map(|(c, ty)| value_of(r, c, *ty)).collect::<Result<Vec<_>>>()?;
+                    let values = t
+                        .columns
+                        .iter()
+                        .map(|(c, ty)| value_of(r, c, *ty))
+                        .collect::<Result<Vec<_>>>()?;
                     writeln!(out, "{}", serde_json::Value::Array(values)).map_err(io)?;
                 }
                 offset += rows.len() as i64;
@@ -112,9 +325,14 @@ impl Store {
     pub async fn restore(&self, input: &mut dyn BufRead) -> Result<u64> {
         let mut tx = self.begin_write().await?;
         for t in TABLES {
-            let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {}", t.name)).fetch_one(&mut *tx).await?;
+            let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {}", t.name))
+                .fetch_one(&mut *tx)
+                .await?;
             if n > 0 {
-                return Err(StoreError::Conflict(format!("the target database is not empty: table {} has {n} rows", t.name)));
+                return Err(StoreError::Conflict(format!(
+                    "the target database is not empty: table {} has {n} rows",
+                    t.name
+                )));
             }
         }
         let mut lines = input.lines().enumerate().map(|(i, l)| (i + 1, l));
@@ -122,7 +340,9 @@ impl Store {
             match lines.next() {
                 None => Ok(None),
                 Some((i, Err(e))) => Err(bad(i, e)),
-                Some((i, Ok(l))) => serde_json::from_str(&l).map(|v| Some((i, v))).map_err(|e| bad(i, e)),
+                Some((i, Ok(l))) => serde_json::from_str(&l)
+                    .map(|v| Some((i, v)))
+                    .map_err(|e| bad(i, e)),
             }
         };
         let (i, header) = next()?.ok_or_else(|| bad(1, "empty file"))?;
@@ -135,25 +355,38 @@ impl Store {
             let (i, h) = next()?.ok_or_else(|| bad(0, format!("ends before table {}", t.name)))?;
             let cols: Vec<&str> = t.columns.iter().map(|c| c.0).collect();
             if h["table"] != t.name || h["columns"] != serde_json::json!(cols) {
-                return Err(bad(i, format!("expected table {} with columns {:?}", t.name, cols)));
+                return Err(bad(
+                    i,
+                    format!("expected table {} with columns {:?}", t.name, cols),
+                ));
             }
-            let n = h["rows"].as_u64().ok_or_else(|| bad(i, "row count missing"))? as usize;
+            let n = h["rows"]
+                .as_u64()
+                .ok_or_else(|| bad(i, "row count missing"))? as usize;
             let mut chunk: Vec<Vec<serde_json::Value>> = Vec::with_capacity(ROWS_PER_CHUNK);
             for k in 0..n {
-                let (i, row) = next()?.ok_or_else(|| bad(0, format!("table {} ends early", t.name)))?;
-                let row = row.as_array().filter(|r| r.len() == cols.len()).ok_or_else(|| bad(i, "row has the wrong number of values"))?;
+                let (i, row) =
+                    next()?.ok_or_else(|| bad(0, format!("table {} ends early", t.name)))?;
+                let row = row
+                    .as_array()
+                    .filter(|r| r.len() == cols.len())
+                    .ok_or_else(|| bad(i, "row has the wrong number of values"))?;
                 for ((_, ty), v) in t.columns.iter().zip(row) {
-                    let ok = v.is_null() || match ty {
-                        Ty::Int => v.is_i64(),
-                        Ty::Real => v.is_number(),
-                        Ty::Text => v.is_string(),
-                    };
+                    let ok = v.is_null()
+                        || match ty {
+                            Ty::Int => v.is_i64(),
+                            Ty::Real => v.is_number(),
+                            Ty::Text => v.is_string(),
+                        };
                     if !ok {
                         return Err(bad(i, format!("value {v} has the wrong type")));
                     }
                 }
                 if t.name == "audit_log" {
-                    last_audit = Some((row[0].as_i64().unwrap_or(0), row[8].as_str().unwrap_or_default().to_owned()));
+                    last_audit = Some((
+                        row[0].as_i64().unwrap_or(0),
+                        row[8].as_str().unwrap_or_default().to_owned(),
+                    ));
                 }
                 chunk.push(row.clone());
                 if chunk.len() == ROWS_PER_CHUNK || k + 1 == n {
@@ -164,7 +397,11 @@ impl Store {
             }
         }
         if let Some((seq, hash)) = last_audit {
-            sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1").bind(seq).bind(hash).execute(&mut *tx).await?;
+            sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+                .bind(seq)
+                .bind(hash)
+                .execute(&mut *tx)
+                .await?;
         }
         if self.backend() == Backend::Postgres {
             for t in TABLES.iter().filter(|t| t.serial) {
@@ -181,13 +418,30 @@ impl Store {
     }
 }
 
-async fn insert_chunk(tx: &mut sqlx::Transaction<'static, sqlx::Any>, t: &TableSpec, rows: &[Vec<serde_json::Value>]) -> Result<()> {
+async fn insert_chunk(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    t: &TableSpec,
+    rows: &[Vec<serde_json::Value>],
+) -> Result<()> {
     let ncol = t.columns.len();
     let placeholders: Vec<String> = (0..rows.len())
-        .map(|r| format!("({})", (1..=ncol).map(|c| format!("${}", r * ncol + c)).collect::<Vec<_>>().join(", ")))
+        .map(|r| {
+            format!(
+                "({})",
+                (1..=ncol)
+                    .map(|c| format!("${}", r * ncol + c))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
         .collect();
     let cols: Vec<&str> = t.columns.iter().map(|c| c.0).collect();
-    let sql = format!("INSERT INTO {} ({}) VALUES {}", t.name, cols.join(", "), placeholders.join(", "));
+    let sql = format!(
+        "INSERT INTO {} ({}) VALUES {}",
+        t.name,
+        cols.join(", "),
+        placeholders.join(", ")
+    );
     let mut q = sqlx::query(&sql);
     for row in rows {
         for ((_, ty), v) in t.columns.iter().zip(row) {

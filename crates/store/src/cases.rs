@@ -3,8 +3,8 @@
 
 use crate::{from_millis, opt_from_millis, to_millis, Conn, Result, Store, StoreError};
 use domain::case::{
-    ActionKind, Actor, Assignment, AssignmentStatus, Case, CaseEvent, CaseId, Milestones, Priority, Satisfaction,
-    Source, Status,
+    ActionKind, Actor, Assignment, AssignmentStatus, Case, CaseEvent, CaseId, Milestones, Priority,
+    Satisfaction, Source, Status,
 };
 use domain::codes::{CategoryCode, GridCode};
 use domain::deadline::Deadlines;
@@ -56,7 +56,9 @@ fn parse_list(s: &str) -> Result<Vec<i64>> {
     if s.is_empty() {
         return Ok(vec![]);
     }
-    s.split(',').map(|x| x.parse().map_err(|_| corrupt("responder list", s))).collect()
+    s.split(',')
+        .map(|x| x.parse().map_err(|_| corrupt("responder list", s)))
+        .collect()
 }
 
 fn join_ids(ids: &[i64]) -> String {
@@ -79,7 +81,8 @@ fn case_from_row(r: &AnyRow) -> Result<Case> {
         priority: Priority::parse(&priority).ok_or_else(|| corrupt("priority", &priority))?,
         source: Source::parse(&source).ok_or_else(|| corrupt("source", &source))?,
         grid: GridCode::parse(&s("grid")?).map_err(|e| StoreError::Corrupt(e.0))?,
-        location: LatLng::new(r.try_get("lat")?, r.try_get("lng")?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        location: LatLng::new(r.try_get("lat")?, r.try_get("lng")?)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
         description: s("description")?,
         address: r.try_get("address")?,
         reporter_id: r.try_get("reporter_id")?,
@@ -128,7 +131,9 @@ fn event_from_row(r: &AnyRow) -> Result<CaseEvent> {
             role: Role::parse(&role).ok_or_else(|| corrupt("role", &role))?,
         },
         action: ActionKind::parse(&action).ok_or_else(|| corrupt("action", &action))?,
-        from: from.map(|v| Status::parse(&v).ok_or_else(|| corrupt("status", &v))).transpose()?,
+        from: from
+            .map(|v| Status::parse(&v).ok_or_else(|| corrupt("status", &v)))
+            .transpose()?,
         to: Status::parse(&to).ok_or_else(|| corrupt("status", &to))?,
         note: r.try_get("note")?,
         responders: parse_list(&r.try_get::<String, _>("responders")?)?,
@@ -163,7 +168,11 @@ fn assignment_from_row(r: &AnyRow) -> Result<Assignment> {
 
 /// Inserts the case row of a case not yet stored and returns its new id. Events and
 /// assignments follow with [`write_children`] once the id is known.
-pub(crate) async fn insert_case_row(conn: &mut Conn, c: &Case, reported_by: Option<i64>) -> Result<CaseId> {
+pub(crate) async fn insert_case_row(
+    conn: &mut Conn,
+    c: &Case,
+    reported_by: Option<i64>,
+) -> Result<CaseId> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO cases (version, category, priority, source, grid, lat, lng, description, address, reporter_id, \
          reported_by, status, suspended_from, suspended_at, created_at, updated_at, deadline_accept, deadline_dispatch, \
@@ -206,7 +215,11 @@ pub(crate) async fn insert_case_row(conn: &mut Conn, c: &Case, reported_by: Opti
 }
 
 /// Writes the new state of a stored case if it still has `expected_version`.
-pub(crate) async fn update_case_row(conn: &mut Conn, c: &Case, expected_version: u32) -> Result<()> {
+pub(crate) async fn update_case_row(
+    conn: &mut Conn,
+    c: &Case,
+    expected_version: u32,
+) -> Result<()> {
     let done = sqlx::query(
         "UPDATE cases SET version = $1, priority = $2, status = $3, suspended_from = $4, suspended_at = $5, \
          updated_at = $6, deadline_accept = $7, deadline_dispatch = $8, deadline_on_site = $9, \
@@ -238,14 +251,22 @@ pub(crate) async fn update_case_row(conn: &mut Conn, c: &Case, expected_version:
     .execute(&mut *conn)
     .await?;
     if done.rows_affected() != 1 {
-        return Err(StoreError::Conflict(format!("case {} was changed by someone else; reload it", c.id)));
+        return Err(StoreError::Conflict(format!(
+            "case {} was changed by someone else; reload it",
+            c.id
+        )));
     }
     Ok(())
 }
 
 /// Appends events after `events_stored` and writes assignments from `assignments_stored` on,
 /// updating the ones before it that may have changed status.
-pub(crate) async fn write_children(conn: &mut Conn, c: &Case, events_stored: usize, assignments_stored: usize) -> Result<()> {
+pub(crate) async fn write_children(
+    conn: &mut Conn,
+    c: &Case,
+    events_stored: usize,
+    assignments_stored: usize,
+) -> Result<()> {
     for e in &c.events[events_stored..] {
         sqlx::query(
             "INSERT INTO case_events (case_id, seq, at, actor_id, actor_name, actor_role, action, from_status, \
@@ -301,12 +322,16 @@ async fn attach_children(pool: &sqlx::AnyPool, cases: &mut [Case]) -> Result<()>
     }
     let ids = join_ids(&cases.iter().map(|c| c.id).collect::<Vec<_>>());
     // The ids are integers we formatted ourselves, so inlining them is safe.
-    let events = sqlx::query(&format!("SELECT * FROM case_events WHERE case_id IN ({ids}) ORDER BY case_id, seq"))
-        .fetch_all(pool)
-        .await?;
-    let assignments = sqlx::query(&format!("SELECT * FROM assignments WHERE case_id IN ({ids}) ORDER BY case_id, idx"))
-        .fetch_all(pool)
-        .await?;
+    let events = sqlx::query(&format!(
+        "SELECT * FROM case_events WHERE case_id IN ({ids}) ORDER BY case_id, seq"
+    ))
+    .fetch_all(pool)
+    .await?;
+    let assignments = sqlx::query(&format!(
+        "SELECT * FROM assignments WHERE case_id IN ({ids}) ORDER BY case_id, idx"
+    ))
+    .fetch_all(pool)
+    .await?;
     let index: HashMap<CaseId, usize> = cases.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
     for r in &events {
         let id: i64 = r.try_get("case_id")?;
@@ -333,10 +358,11 @@ impl Store {
 
     /// The user who reported a case, if it came from a signed-in account.
     pub async fn case_reported_by(&self, id: CaseId) -> Result<Option<i64>> {
-        let v: Option<Option<i64>> = sqlx::query_scalar("SELECT reported_by FROM cases WHERE id = $1")
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?;
+        let v: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT reported_by FROM cases WHERE id = $1")
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await?;
         v.ok_or(StoreError::NotFound)
     }
 
@@ -349,21 +375,44 @@ impl Store {
         let mut text_clauses = vec![];
         let mut int_clauses = vec![];
         if let Some(st) = &f.status {
-            let marks: Vec<String> = st.iter().map(|s| {
-                texts.push(s.as_str().to_owned());
-                format!("${}", texts.len())
-            }).collect();
-            text_clauses.push(format!("status IN ({})", if marks.is_empty() { "NULL".into() } else { marks.join(", ") }));
+            let marks: Vec<String> = st
+                .iter()
+                .map(|s| {
+                    texts.push(s.as_str().to_owned());
+                    format!("${}", texts.len())
+                })
+                .collect();
+            text_clauses.push(format!(
+                "status IN ({})",
+                if marks.is_empty() {
+                    "NULL".into()
+                } else {
+                    marks.join(", ")
+                }
+            ));
         }
         if let Some(gs) = &f.grids {
-            let marks: Vec<String> = gs.iter().map(|g| {
-                texts.push(g.as_str().to_owned());
-                format!("${}", texts.len())
-            }).collect();
-            text_clauses.push(format!("grid IN ({})", if marks.is_empty() { "NULL".into() } else { marks.join(", ") }));
+            let marks: Vec<String> = gs
+                .iter()
+                .map(|g| {
+                    texts.push(g.as_str().to_owned());
+                    format!("${}", texts.len())
+                })
+                .collect();
+            text_clauses.push(format!(
+                "grid IN ({})",
+                if marks.is_empty() {
+                    "NULL".into()
+                } else {
+                    marks.join(", ")
+                }
+            ));
         }
         for (col, v) in [
-            ("category", f.category.as_ref().map(|c| c.as_str().to_owned())),
+            (
+                "category",
+                f.category.as_ref().map(|c| c.as_str().to_owned()),
+            ),
             ("source", f.source.map(|s| s.as_str().to_owned())),
             ("priority", f.priority.map(|p| p.as_str().to_owned())),
         ] {
@@ -405,10 +454,19 @@ impl Store {
             q = q.bind(*i);
         }
         let rows = q.fetch_all(self.pool()).await?;
-        let mut cases = rows.iter().take(limit as usize).map(case_from_row).collect::<Result<Vec<_>>>()?;
-        let next_before_id = (rows.len() as i64 > limit).then(|| cases.last().map(|c| c.id)).flatten();
+        let mut cases = rows
+            .iter()
+            .take(limit as usize)
+            .map(case_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        let next_before_id = (rows.len() as i64 > limit)
+            .then(|| cases.last().map(|c| c.id))
+            .flatten();
         attach_children(self.pool(), &mut cases).await?;
-        Ok(CasePage { cases, next_before_id })
+        Ok(CasePage {
+            cases,
+            next_before_id,
+        })
     }
 
     /// Open cases with at least one promise still owed, oldest deadline first (for screens
@@ -437,17 +495,33 @@ impl Store {
     /// order. One audit record covers the import.
     pub async fn import_cases(&self, cases: &[Case], actor: &str, at: Timestamp) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        let present: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases").fetch_one(&mut *tx).await?;
+        let present: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases")
+            .fetch_one(&mut *tx)
+            .await?;
         if present > 0 {
-            return Err(StoreError::Conflict("history can only be imported into a database without cases".into()));
+            return Err(StoreError::Conflict(
+                "history can only be imported into a database without cases".into(),
+            ));
         }
         let cols: Vec<&str> = CASE_COLUMNS.split(',').map(str::trim).collect();
         for (chunk_no, chunk) in cases.chunks(IMPORT_CASES_PER_STATEMENT).enumerate() {
             let n = cols.len();
             let rows: Vec<String> = (0..chunk.len())
-                .map(|r| format!("({})", (1..=n).map(|c| format!("${}", r * n + c)).collect::<Vec<_>>().join(",")))
+                .map(|r| {
+                    format!(
+                        "({})",
+                        (1..=n)
+                            .map(|c| format!("${}", r * n + c))
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    )
+                })
                 .collect();
-            let sql = format!("INSERT INTO cases ({}) VALUES {}", cols.join(","), rows.join(","));
+            let sql = format!(
+                "INSERT INTO cases ({}) VALUES {}",
+                cols.join(","),
+                rows.join(",")
+            );
             let mut q = sqlx::query(&sql);
             for (k, c) in chunk.iter().enumerate() {
                 let id = (chunk_no * IMPORT_CASES_PER_STATEMENT + k + 1) as i64;

@@ -25,6 +25,7 @@ pub mod cases;
 pub mod directory;
 mod migrate;
 pub mod stats;
+pub mod testing;
 pub mod writer;
 
 use domain::Timestamp;
@@ -78,6 +79,7 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     writer: writer::Handle,
+    url: String,
 }
 
 impl Store {
@@ -99,17 +101,31 @@ impl Store {
                     conn.execute("PRAGMA journal_mode = WAL").await?;
                     conn.execute("PRAGMA synchronous = FULL").await?;
                     conn.execute("PRAGMA foreign_keys = ON").await?;
-                    conn.execute(format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MILLIS}").as_str())
-                        .await?;
+                    conn.execute(
+                        format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MILLIS}").as_str(),
+                    )
+                    .await?;
                     Ok(())
                 })
             }),
             Backend::Postgres => options,
         };
         let pool = options.connect(&url).await?;
+        let url = url.clone();
         migrate::run(&pool, backend).await?;
         let writer = writer::spawn(pool.clone(), backend);
-        Ok(Self { pool, backend, writer })
+        Ok(Self {
+            pool,
+            backend,
+            writer,
+            url,
+        })
+    }
+
+    /// The connection URL, for tests that reach the database directly (as an attacker or
+    /// a second node would).
+    pub fn url_for_tests(&self) -> String {
+        self.url.clone()
     }
 
     pub fn backend(&self) -> Backend {
@@ -150,12 +166,19 @@ pub(crate) async fn begin_write(
 }
 
 fn normalise_url(url: &str) -> Result<(Backend, String)> {
-    if let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+    if let Some(rest) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
         if rest.is_empty() {
             return Err(StoreError::Invalid("sqlite URL needs a file path".into()));
         }
         let sep = if rest.contains('?') { '&' } else { '?' };
-        let url = if rest.contains("mode=") { format!("sqlite://{rest}") } else { format!("sqlite://{rest}{sep}mode=rwc") };
+        let url = if rest.contains("mode=") {
+            format!("sqlite://{rest}")
+        } else {
+            format!("sqlite://{rest}{sep}mode=rwc")
+        };
         Ok((Backend::Sqlite, url))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok((Backend::Postgres, url.to_owned()))
@@ -172,7 +195,8 @@ pub(crate) fn to_millis(t: Timestamp) -> i64 {
 }
 
 pub(crate) fn from_millis(ms: i64) -> Result<Timestamp> {
-    chrono::DateTime::from_timestamp_millis(ms).ok_or_else(|| StoreError::Corrupt(format!("time {ms} out of range")))
+    chrono::DateTime::from_timestamp_millis(ms)
+        .ok_or_else(|| StoreError::Corrupt(format!("time {ms} out of range")))
 }
 
 pub(crate) fn opt_from_millis(ms: Option<i64>) -> Result<Option<Timestamp>> {

@@ -22,9 +22,12 @@ pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<()> {
     let mut tx = crate::begin_write(pool, backend).await?;
     if backend == Backend::Postgres {
         // Two nodes starting together must not both migrate.
-        tx.execute("LOCK TABLE schema_migrations IN EXCLUSIVE MODE").await?;
+        tx.execute("LOCK TABLE schema_migrations IN EXCLUSIVE MODE")
+            .await?;
     }
-    let done: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations").fetch_all(&mut *tx).await?;
+    let done: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations")
+        .fetch_all(&mut *tx)
+        .await?;
     for m in MIGRATIONS {
         if done.contains(&m.version) {
             continue;

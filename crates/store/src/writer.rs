@@ -44,7 +44,12 @@ pub struct CreateCase {
 
 enum Job {
     Create(Box<CreateCase>, oneshot::Sender<Result<Case>>),
-    Save { after: Box<Case>, expected_version: u32, assignments_stored: usize, reply: oneshot::Sender<Result<()>> },
+    Save {
+        after: Box<Case>,
+        expected_version: u32,
+        assignments_stored: usize,
+        reply: oneshot::Sender<Result<()>>,
+    },
     Shutdown,
 }
 
@@ -57,7 +62,10 @@ pub(crate) struct Handle {
 pub(crate) fn spawn(pool: AnyPool, backend: Backend) -> Handle {
     let (tx, rx) = mpsc::channel(WRITE_QUEUE_MAX);
     let task = tokio::spawn(run(pool, backend, rx));
-    Handle { tx, task: Arc::new(Mutex::new(Some(task))) }
+    Handle {
+        tx,
+        task: Arc::new(Mutex::new(Some(task))),
+    }
 }
 
 impl Handle {
@@ -125,7 +133,11 @@ async fn write_batch(pool: &AnyPool, backend: Backend, batch: &mut Vec<Job>) {
     }
 }
 
-async fn write_jobs(pool: &AnyPool, backend: Backend, batch: &[Job]) -> Result<Vec<Result<Outcome>>> {
+async fn write_jobs(
+    pool: &AnyPool,
+    backend: Backend,
+    batch: &[Job],
+) -> Result<Vec<Result<Outcome>>> {
     let mut tx = crate::begin_write(pool, backend).await?;
     let mut chain = Chain::lock(&mut tx, backend).await?;
     let mut outcomes = Vec::with_capacity(batch.len());
@@ -134,12 +146,18 @@ async fn write_jobs(pool: &AnyPool, backend: Backend, batch: &[Job]) -> Result<V
         sqlx::query("SAVEPOINT job").execute(&mut *tx).await?;
         match write_job(&mut tx, &mut chain, job).await {
             Ok(o) => {
-                sqlx::query("RELEASE SAVEPOINT job").execute(&mut *tx).await?;
+                sqlx::query("RELEASE SAVEPOINT job")
+                    .execute(&mut *tx)
+                    .await?;
                 outcomes.push(Ok(o));
             }
             Err(e) => {
-                sqlx::query("ROLLBACK TO SAVEPOINT job").execute(&mut *tx).await?;
-                sqlx::query("RELEASE SAVEPOINT job").execute(&mut *tx).await?;
+                sqlx::query("ROLLBACK TO SAVEPOINT job")
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("RELEASE SAVEPOINT job")
+                    .execute(&mut *tx)
+                    .await?;
                 chain.reset(mark);
                 outcomes.push(Err(e));
             }
@@ -193,7 +211,12 @@ async fn write_job(conn: &mut Conn, chain: &mut Chain, job: &Job) -> Result<Outc
                 .await?;
             Ok(Outcome::Created(case))
         }
-        Job::Save { after, expected_version, assignments_stored, .. } => {
+        Job::Save {
+            after,
+            expected_version,
+            assignments_stored,
+            ..
+        } => {
             update_case_row(conn, after, *expected_version).await?;
             write_children(conn, after, *expected_version as usize, *assignments_stored).await?;
             for e in &after.events[*expected_version as usize..] {
@@ -229,15 +252,24 @@ impl crate::Store {
     /// durably committed.
     pub async fn create_case(&self, c: CreateCase) -> Result<Case> {
         let (reply, rx) = oneshot::channel();
-        self.writer.tx.send(Job::Create(Box::new(c), reply)).await.map_err(|_| StoreError::Closed)?;
+        self.writer
+            .tx
+            .send(Job::Create(Box::new(c), reply))
+            .await
+            .map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
 
     /// Stores `after`, the result of applying actions to `before`. Fails with a conflict if
     /// the stored case is no longer `before` (someone else changed it first).
     pub async fn save_case(&self, before: &Case, after: Case) -> Result<()> {
-        if after.id != before.id || after.version <= before.version || after.events.len() != after.version as usize {
-            return Err(StoreError::Invalid("the new case state does not follow the old one".into()));
+        if after.id != before.id
+            || after.version <= before.version
+            || after.events.len() != after.version as usize
+        {
+            return Err(StoreError::Invalid(
+                "the new case state does not follow the old one".into(),
+            ));
         }
         let (reply, rx) = oneshot::channel();
         let job = Job::Save {
@@ -246,7 +278,11 @@ impl crate::Store {
             assignments_stored: before.assignments.len(),
             reply,
         };
-        self.writer.tx.send(job).await.map_err(|_| StoreError::Closed)?;
+        self.writer
+            .tx
+            .send(job)
+            .await
+            .map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
 }

@@ -1,0 +1,232 @@
+use super::*;
+use domain::case::{apply, Action, Status};
+use store::cases::CaseFilter;
+use store::{AuditReport, StoreError, Table};
+
+both_backends! {
+    case_round_trip(s) {
+        let c = create(&s, "2026-11-27T10:00:00+08:00").await;
+        assert!(c.id > 0);
+        let got = s.get_case(c.id).await.unwrap();
+        assert_eq!(got, c);
+        let rep = s.reporter(c.reporter_id.unwrap()).await.unwrap();
+        assert_eq!(rep.phone.as_deref(), Some("13800138000"));
+        assert!(matches!(s.get_case(c.id + 1000).await, Err(StoreError::NotFound)));
+    }
+
+    actions_are_stored_with_their_audit_record(s) {
+        let c = create(&s, "2026-11-27T10:00:00+08:00").await;
+        let a = apply(&c, &Action::Accept, &dispatcher(), None, c.created_at + chrono::Duration::seconds(20)).unwrap();
+        s.save_case(&c, a.clone()).await.unwrap();
+        let d = apply(&a, &Action::Dispatch { responders: vec![5, 6] }, &dispatcher(), Some("联合派单"), a.updated_at + chrono::Duration::seconds(40)).unwrap();
+        s.save_case(&a, d.clone()).await.unwrap();
+        let got = s.get_case(c.id).await.unwrap();
+        assert_eq!(got, d);
+        assert_eq!(got.status, Status::Dispatched);
+        let audit = s.audit_for("case", &c.id.to_string(), 10).await.unwrap();
+        let actions: Vec<_> = audit.iter().map(|r| r.entry.action.as_str()).collect();
+        assert_eq!(actions, ["case.dispatch", "case.accept", "case.create"]);
+        assert_eq!(s.verify_audit().await.unwrap(), AuditReport::Intact { records: 3 });
+    }
+
+    a_stale_write_is_refused_and_changes_nothing(s) {
+        let c = create(&s, "2026-11-27T10:00:00+08:00").await;
+        let at = c.created_at + chrono::Duration::seconds(5);
+        let first = apply(&c, &Action::Accept, &dispatcher(), None, at).unwrap();
+        let second = apply(&c, &Action::Void, &dispatcher(), Some("重复"), at).unwrap();
+        s.save_case(&c, first.clone()).await.unwrap();
+        assert!(matches!(s.save_case(&c, second).await, Err(StoreError::Conflict(_))));
+        assert_eq!(s.get_case(c.id).await.unwrap(), first);
+        assert_eq!(s.count(Table::CaseEvents).await.unwrap(), 2);
+        assert_eq!(s.verify_audit().await.unwrap(), AuditReport::Intact { records: 2 });
+    }
+
+    concurrent_creations_are_all_kept_in_one_chain(s) {
+        let mut tasks = vec![];
+        for i in 0..300 {
+            let s = s.clone();
+            tasks.push(tokio::spawn(async move {
+                let at = t("2026-11-27T10:00:00+08:00") + chrono::Duration::milliseconds(i);
+                s.create_case(new_case(at, "330114004001002", i % 2 == 0)).await.unwrap().id
+            }));
+        }
+        let mut ids = vec![];
+        for task in tasks {
+            ids.push(task.await.unwrap());
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), 300);
+        assert_eq!(s.count(Table::Cases).await.unwrap(), 300);
+        assert_eq!(s.verify_audit().await.unwrap(), AuditReport::Intact { records: 300 });
+    }
+
+    lists_filter_and_page(s) {
+        for (i, grid) in ["330114004001001", "330114004001002", "330114004001001"].iter().enumerate() {
+            let at = t("2026-11-27T10:00:00+08:00") + chrono::Duration::minutes(i as i64);
+            s.create_case(new_case(at, grid, false)).await.unwrap();
+        }
+        let all = s.list_cases(&CaseFilter { limit: 2, ..Default::default() }).await.unwrap();
+        assert_eq!(all.cases.len(), 2);
+        assert!(all.cases[0].id > all.cases[1].id);
+        let rest = s.list_cases(&CaseFilter { limit: 2, before_id: all.next_before_id, ..Default::default() }).await.unwrap();
+        assert_eq!(rest.cases.len(), 1);
+        assert_eq!(rest.next_before_id, None);
+        assert_eq!(rest.cases[0].events.len(), 1);
+        let grid = s
+            .list_cases(&CaseFilter { grids: Some(vec![GridCode::parse("330114004001001").unwrap()]), limit: 50, ..Default::default() })
+            .await
+            .unwrap();
+        assert_eq!(grid.cases.len(), 2);
+        let none = s.list_cases(&CaseFilter { grids: Some(vec![]), limit: 50, ..Default::default() }).await.unwrap();
+        assert!(none.cases.is_empty());
+        let new = s.list_cases(&CaseFilter { status: Some(vec![Status::New]), since: Some(t("2026-11-27T10:01:00+08:00")), limit: 50, ..Default::default() }).await.unwrap();
+        assert_eq!(new.cases.len(), 2);
+    }
+
+    audit_tampering_is_named(s) {
+        for i in 0..5 {
+            create(&s, &format!("2026-11-27T10:0{i}:00+08:00")).await;
+        }
+        assert_eq!(s.verify_audit().await.unwrap(), AuditReport::Intact { records: 5 });
+        // An attacker with database access removes the append-only guard, then edits.
+        let raw = RawDb::new(&s).await;
+        raw.unguard().await;
+        raw.exec("UPDATE audit_log SET detail = '{}' WHERE seq = 3").await;
+        assert!(matches!(s.verify_audit().await.unwrap(), AuditReport::Broken { seq: 3, .. }));
+    }
+
+    audit_deletion_and_insertion_are_named(s) {
+        for i in 0..5 {
+            create(&s, &format!("2026-11-27T10:0{i}:00+08:00")).await;
+        }
+        let raw = RawDb::new(&s).await;
+        raw.unguard().await;
+        raw.exec("DELETE FROM audit_log WHERE seq = 5").await;
+        assert!(matches!(s.verify_audit().await.unwrap(), AuditReport::Broken { seq: 5, .. }));
+        raw.exec("DELETE FROM audit_log WHERE seq = 2").await;
+        assert!(matches!(s.verify_audit().await.unwrap(), AuditReport::Broken { seq: 2, .. }));
+        // Re-inserting a forged record 2 does not fit the chain either.
+        raw.exec("INSERT INTO audit_log (seq, at, actor, action, entity, entity_id, detail, prev_hash, hash) \
+                  SELECT 2, at, actor, action, entity, entity_id, detail, hash, hash FROM audit_log WHERE seq = 1").await;
+        assert!(matches!(s.verify_audit().await.unwrap(), AuditReport::Broken { seq: 2, .. }));
+    }
+
+    audit_log_refuses_updates(s) {
+        create(&s, "2026-11-27T10:00:00+08:00").await;
+        let raw = RawDb::new(&s).await;
+        assert!(raw.try_exec("UPDATE audit_log SET actor = 'x'").await.is_err());
+        assert!(raw.try_exec("DELETE FROM audit_log").await.is_err());
+    }
+
+    backup_restores_into_either_backend(s) {
+        let c = create(&s, "2026-11-27T10:00:00+08:00").await;
+        let a = apply(&c, &Action::Accept, &dispatcher(), None, c.created_at + chrono::Duration::seconds(3)).unwrap();
+        s.save_case(&c, a.clone()).await.unwrap();
+        s.create_api_key("12345热线", "abc", "admin", c.created_at).await.unwrap();
+        let mut buf = vec![];
+        let rows = s.backup(&mut buf).await.unwrap();
+        assert!(rows >= 6, "{rows}");
+        for url in [store::testing::fresh_sqlite_url(), store::testing::fresh_postgres_url().await] {
+            let target = Store::open(&url).await.unwrap();
+            assert_eq!(target.restore(&mut buf.as_slice()).await.unwrap(), rows);
+            assert_eq!(target.get_case(c.id).await.unwrap(), a);
+            assert_eq!(target.verify_audit().await.unwrap(), s.verify_audit().await.unwrap());
+            // New ids continue after the restored ones.
+            let next = create(&target, "2026-11-27T11:00:00+08:00").await;
+            assert!(next.id > c.id);
+            // A second restore into a database that is no longer empty is refused.
+            assert!(matches!(target.restore(&mut buf.as_slice()).await, Err(StoreError::Conflict(_))));
+            target.close().await;
+            store::testing::discard(&url).await;
+        }
+    }
+
+    corrupt_backups_are_refused_whole(s) {
+        create(&s, "2026-11-27T10:00:00+08:00").await;
+        let mut buf = vec![];
+        s.backup(&mut buf).await.unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        let cut: String = text.lines().take(text.lines().count() - 3).map(|l| format!("{l}\n")).collect();
+        let url = store::testing::fresh_sqlite_url();
+        let target = Store::open(&url).await.unwrap();
+        assert!(matches!(target.restore(&mut cut.as_bytes()).await, Err(StoreError::Invalid(_))));
+        assert!(matches!(target.restore(&mut "garbage\n".as_bytes()).await, Err(StoreError::Invalid(_))));
+        assert_eq!(target.count(Table::Cases).await.unwrap(), 0);
+        target.close().await;
+        store::testing::discard(&url).await;
+    }
+
+    users_and_sessions(s) {
+        let at = t("2026-11-27T10:00:00+08:00");
+        let u = store::NewUser {
+            username: "zhang".into(), password_hash: "h".into(), role: domain::role::Role::GridWorker,
+            display_name: "张网格".into(), grid: Some("330114004001001".into()), station: None, phone: None,
+        };
+        let id = s.create_user(&u, "admin", at).await.unwrap();
+        assert!(matches!(s.create_user(&u, "admin", at).await, Err(StoreError::Conflict(_))));
+        s.create_session("tok", id, at, at + chrono::Duration::hours(1)).await.unwrap();
+        assert_eq!(s.session_user("tok", at).await.unwrap().username, "zhang");
+        assert!(matches!(s.session_user("tok", at + chrono::Duration::hours(2)).await, Err(StoreError::NotFound)));
+        s.revoke_session("tok", at).await.unwrap();
+        assert!(matches!(s.session_user("tok", at).await, Err(StoreError::NotFound)));
+    }
+
+    summary_counts_promises(s) {
+        let c = create(&s, "2026-11-27T10:00:00+08:00").await;
+        let late = create(&s, "2026-11-27T10:00:00+08:00").await;
+        let a = apply(&c, &Action::Accept, &dispatcher(), None, c.created_at + chrono::Duration::seconds(30)).unwrap();
+        s.save_case(&c, a).await.unwrap();
+        let b = apply(&late, &Action::Accept, &dispatcher(), None, c.created_at + chrono::Duration::seconds(90)).unwrap();
+        s.save_case(&late, b).await.unwrap();
+        let now = c.created_at + chrono::Duration::minutes(5);
+        let sum = s.summary(c.created_at, c.created_at + chrono::Duration::hours(1), now).await.unwrap();
+        assert_eq!(sum.total, 2);
+        assert_eq!(sum.open, 2);
+        let (p, accept) = sum.promises[0];
+        assert_eq!(p, domain::deadline::Promise::Accept);
+        assert_eq!((accept.kept, accept.missed), (1, 1));
+        // Nobody was dispatched within 3 minutes.
+        assert_eq!(sum.promises[1].1.missed, 2);
+        let by = s.counts_by(store::stats::Dimension::Day, c.created_at, now).await.unwrap();
+        assert_eq!(by, vec![("2026-11-27".to_owned(), 2)]);
+    }
+}
+
+/// Direct SQL on the store's database, for tests that play an attacker or a crash.
+struct RawDb {
+    conn: tokio::sync::Mutex<sqlx::AnyConnection>,
+    backend: store::Backend,
+}
+
+impl RawDb {
+    async fn new(s: &Store) -> Self {
+        use sqlx::Connection;
+        let url = s.url_for_tests();
+        Self {
+            conn: tokio::sync::Mutex::new(sqlx::AnyConnection::connect(&url).await.unwrap()),
+            backend: s.backend(),
+        }
+    }
+    async fn try_exec(&self, sql: &str) -> Result<(), sqlx::Error> {
+        use sqlx::Executor;
+        self.conn.lock().await.execute(sql).await.map(|_| ())
+    }
+    async fn exec(&self, sql: &str) {
+        self.try_exec(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    async fn unguard(&self) {
+        match self.backend {
+            store::Backend::Sqlite => {
+                self.exec("DROP TRIGGER audit_log_no_update").await;
+                self.exec("DROP TRIGGER audit_log_no_delete").await;
+            }
+            store::Backend::Postgres => {
+                self.exec("DROP TRIGGER audit_log_no_change ON audit_log")
+                    .await
+            }
+        }
+    }
+}
