@@ -73,4 +73,7 @@ pub struct Category {
     /// hours only (for example a pavement repair reported on Friday evening).
     #[serde(default)]
     pub working_hours: bool,
+    /// Groups the statistics report on, such as `public_security` or `dispute`.
+    #[serde(default)]
+    pub tags: Vec<String>,
 }

@@ -120,6 +120,31 @@ impl Polygon {
     }
 }
 
+/// The area a street serves: its grids, each a polygon with its code.
+#[derive(Debug, Clone, Default)]
+pub struct ServedArea {
+    grids: Vec<(crate::codes::GridCode, Polygon)>,
+}
+
+impl ServedArea {
+    pub fn new(grids: Vec<(crate::codes::GridCode, Polygon)>) -> Self {
+        Self { grids }
+    }
+    /// The grid a point falls in; `None` outside the served area.
+    pub fn locate(&self, p: &LatLng) -> Option<&crate::codes::GridCode> {
+        self.grids
+            .iter()
+            .find(|(_, poly)| poly.contains(p))
+            .map(|(code, _)| code)
+    }
+    pub fn grids(&self) -> impl Iterator<Item = &(crate::codes::GridCode, Polygon)> {
+        self.grids.iter()
+    }
+    pub fn area_km2(&self) -> f64 {
+        self.grids.iter().map(|(_, p)| p.area_km2()).sum()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -178,8 +178,8 @@ impl Store {
         }
         for c in &data.categories {
             sqlx::query(
-                "INSERT INTO categories (code, name_zh, name_en, kind, forces, default_priority, working_hours) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                "INSERT INTO categories (code, name_zh, name_en, kind, forces, default_priority, working_hours, tags) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(c.code.as_str())
             .bind(&c.name_zh)
@@ -191,6 +191,7 @@ impl Store {
             .bind(c.forces.iter().map(Force::as_str).collect::<Vec<_>>().join(","))
             .bind(c.default_priority.as_str())
             .bind(c.working_hours as i64)
+            .bind(c.tags.join(","))
             .execute(&mut *tx)
             .await?;
         }
@@ -307,6 +308,12 @@ impl Store {
                     default_priority: Priority::parse(&prio)
                         .ok_or_else(|| StoreError::Corrupt(format!("priority {prio}")))?,
                     working_hours: r.try_get::<i64, _>("working_hours")? != 0,
+                    tags: r
+                        .try_get::<String, _>("tags")?
+                        .split(',')
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
                 })
             })
             .collect()

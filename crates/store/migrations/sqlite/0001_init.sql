@@ -50,7 +50,8 @@ CREATE TABLE categories (
     kind TEXT NOT NULL,
     forces TEXT NOT NULL,
     default_priority TEXT NOT NULL,
-    working_hours INTEGER NOT NULL
+    working_hours INTEGER NOT NULL,
+    tags TEXT NOT NULL
 );
 CREATE TABLE responders (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
