@@ -59,7 +59,7 @@ impl Force {
 }
 
 /// One entry of the catalogue.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Category {
     pub code: CategoryCode,
     pub name_zh: String,
@@ -71,9 +71,10 @@ pub struct Category {
     pub default_priority: Priority,
     /// Non-urgent cases of this category count feedback and closing deadlines in working
     /// hours only (for example a pavement repair reported on Friday evening).
-    #[serde(default)]
     pub working_hours: bool,
     /// Groups the statistics report on, such as `public_security` or `dispute`.
-    #[serde(default)]
     pub tags: Vec<String>,
+    /// This category's changes to the promise chain (for example a 72-hour close for road
+    /// repairs).
+    pub deadlines: crate::deadline::ChainOverride,
 }

@@ -28,6 +28,9 @@ impl Promise {
         Promise::FirstFeedback,
         Promise::Close,
     ];
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
     pub fn as_str(&self) -> &'static str {
         match self {
             Promise::Accept => "accept",
@@ -365,6 +368,31 @@ pub fn parse_duration(s: &str) -> Result<Duration, DeadlineError> {
     Ok(Duration::seconds(total))
 }
 
+/// Reads overrides written as `close=72h;first_feedback=24h` (empty for none).
+pub fn parse_overrides(s: &str) -> Result<ChainOverride, DeadlineError> {
+    let mut o = ChainOverride::default();
+    for part in s.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let (k, v) = part
+            .split_once('=')
+            .ok_or_else(|| DeadlineError(format!("expected promise=duration, got {part:?}")))?;
+        let p = Promise::parse(k.trim()).ok_or_else(|| {
+            DeadlineError(format!(
+                "unknown promise {k:?} (accept, dispatch, on_site, first_feedback, close)"
+            ))
+        })?;
+        o.0.insert(p, parse_duration(v)?);
+    }
+    Ok(o)
+}
+
+/// Writes overrides the way [`parse_overrides`] reads them.
+pub fn format_overrides(o: &ChainOverride) -> String {
+    o.0.iter()
+        .map(|(p, d)| format!("{}={}", p.as_str(), format_duration(*d)))
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
 /// Formats a duration the way [`parse_duration`] reads it.
 pub fn format_duration(d: Duration) -> String {
     let mut s = d.num_seconds();
@@ -411,6 +439,11 @@ mod tests {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
         assert_eq!(format_duration(Duration::minutes(90)), "1h30m");
+        let o = parse_overrides("close=72h; first_feedback=1d").unwrap();
+        assert_eq!(o.0[&Promise::Close], Duration::hours(72));
+        assert_eq!(parse_overrides(&format_overrides(&o)).unwrap(), o);
+        assert!(parse_overrides("closing=1h").is_err());
+        assert!(parse_overrides("close").is_err());
     }
 
     #[test]

@@ -315,7 +315,7 @@ fn load_categories(path: &Path) -> Result<(Vec<CategorySpec>, DeadlinePolicy), S
         }
         let chain = parse_overrides(&r.deadlines).map_err(at)?;
         if !chain.0.is_empty() {
-            policy.by_category.insert(code.clone(), chain);
+            policy.by_category.insert(code.clone(), chain.clone());
         }
         if r.working_hours {
             policy.working_hours_categories.insert(code.clone());
@@ -333,6 +333,7 @@ fn load_categories(path: &Path) -> Result<(Vec<CategorySpec>, DeadlinePolicy), S
                 default_priority: priority,
                 working_hours: r.working_hours,
                 tags: r.tags,
+                deadlines: chain,
             },
             weight: r.weight,
         });
@@ -467,12 +468,14 @@ fn load_demand(path: &Path, categories: &[CategorySpec]) -> Result<Demand, Scena
                 }
             }
             StreamCategories::Weighted(w) if w == "weighted" => {}
-            StreamCategories::Weighted(w) => return Err(err(
-                path,
-                format!(
+            StreamCategories::Weighted(w) => {
+                return Err(err(
+                    path,
+                    format!(
                     "history stream {name}: categories must be a list or \"weighted\", got {w:?}"
                 ),
-            )),
+                ))
+            }
         }
     }
     for k in d.sources.keys() {

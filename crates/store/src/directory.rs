@@ -178,8 +178,8 @@ impl Store {
         }
         for c in &data.categories {
             sqlx::query(
-                "INSERT INTO categories (code, name_zh, name_en, kind, forces, default_priority, working_hours, tags) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                "INSERT INTO categories (code, name_zh, name_en, kind, forces, default_priority, working_hours, tags, deadlines) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
             .bind(c.code.as_str())
             .bind(&c.name_zh)
@@ -192,6 +192,7 @@ impl Store {
             .bind(c.default_priority.as_str())
             .bind(c.working_hours as i64)
             .bind(c.tags.join(","))
+            .bind(domain::deadline::format_overrides(&c.deadlines))
             .execute(&mut *tx)
             .await?;
         }
@@ -308,6 +309,10 @@ impl Store {
                     default_priority: Priority::parse(&prio)
                         .ok_or_else(|| StoreError::Corrupt(format!("priority {prio}")))?,
                     working_hours: r.try_get::<i64, _>("working_hours")? != 0,
+                    deadlines: domain::deadline::parse_overrides(
+                        &r.try_get::<String, _>("deadlines")?,
+                    )
+                    .map_err(|e| StoreError::Corrupt(format!("category {code} deadlines: {e}")))?,
                     tags: r
                         .try_get::<String, _>("tags")?
                         .split(',')

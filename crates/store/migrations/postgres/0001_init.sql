@@ -51,7 +51,8 @@ CREATE TABLE categories (
     forces TEXT NOT NULL,
     default_priority TEXT NOT NULL,
     working_hours BIGINT NOT NULL,
-    tags TEXT NOT NULL
+    tags TEXT NOT NULL,
+    deadlines TEXT NOT NULL
 );
 CREATE TABLE responders (
     id BIGSERIAL PRIMARY KEY,

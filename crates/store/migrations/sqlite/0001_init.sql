@@ -51,7 +51,8 @@ CREATE TABLE categories (
     forces TEXT NOT NULL,
     default_priority TEXT NOT NULL,
     working_hours INTEGER NOT NULL,
-    tags TEXT NOT NULL
+    tags TEXT NOT NULL,
+    deadlines TEXT NOT NULL
 );
 CREATE TABLE responders (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
