@@ -1,1 +1,322 @@
-fn main() {}
+//! The civicgrid binary: wiring only. Each subcommand parses its flags, calls into the
+//! library crates and reports.
+
+mod bench;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "civicgrid",
+    version,
+    about = "Command platform of a street office (街道指挥平台)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the server.
+    Serve {
+        #[arg(long, env = "CIVICGRID_DB", default_value = "sqlite://civicgrid.db")]
+        db: String,
+        #[arg(long, env = "CIVICGRID_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+        #[arg(long, env = "CIVICGRID_CONFIG")]
+        config: Option<PathBuf>,
+        /// Load the Linjiang demo into an empty database, with demo accounts.
+        #[arg(long)]
+        demo: bool,
+        /// The scenario folder the demo is loaded from.
+        #[arg(long, env = "CIVICGRID_SCENARIO", default_value = "scenarios/linjiang")]
+        scenario: PathBuf,
+        /// Days of synthetic history in the demo (two years by default).
+        #[arg(long, env = "CIVICGRID_DEMO_HISTORY_DAYS", default_value_t = 730)]
+        demo_history_days: u32,
+    },
+    /// Accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Open311 API keys for partner systems.
+    Apikey {
+        #[command(subcommand)]
+        command: ApikeyCommand,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Writes a consistent backup of a (running) database.
+    Backup {
+        #[arg(long, env = "CIVICGRID_DB")]
+        db: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restores a backup into an empty database.
+    Restore {
+        #[arg(long, env = "CIVICGRID_DB")]
+        db: String,
+        #[arg(long)]
+        from: PathBuf,
+    },
+    /// Benchmarks.
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Creates an account; the password is read from standard input.
+    Add {
+        #[arg(long, env = "CIVICGRID_DB")]
+        db: String,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        grid: Option<String>,
+        #[arg(long)]
+        station: Option<String>,
+        /// The name shown to others; the username when absent.
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApikeyCommand {
+    /// Creates a key and prints it (only its hash is stored).
+    Add {
+        #[arg(long, env = "CIVICGRID_DB")]
+        db: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Checks the hash chain; exit 0 with the count when intact, 1 naming the first bad record.
+    Verify {
+        #[arg(long, env = "CIVICGRID_DB")]
+        db: String,
+    },
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    match runtime.block_on(run(cli)) {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            // One line, with the causes, for people and scripts.
+            let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+            eprintln!("civicgrid: {}", chain.join(": "));
+            std::process::exit(2);
+        }
+    }
+}
+
+async fn open(db: &str) -> anyhow::Result<store::Store> {
+    store::Store::open(db)
+        .await
+        .with_context(|| format!("cannot open the database {}", server::redact(db)))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        Command::Serve {
+            db,
+            bind,
+            config,
+            demo,
+            scenario,
+            demo_history_days,
+        } => {
+            let config = match config {
+                Some(p) => server::config::Config::load(&p).map_err(anyhow::Error::msg)?,
+                None => server::config::Config::default(),
+            };
+            let opts = server::ServeOptions {
+                db,
+                bind,
+                config,
+                demo: demo.then(|| server::demo::DemoOptions {
+                    scenario_dir: scenario,
+                    history_days: demo_history_days,
+                }),
+            };
+            server::serve(
+                opts,
+                |addr, report| {
+                    println!("civicgrid is serving on http://{addr}/");
+                    if let Some(r) = report {
+                        if r.loaded_now {
+                            println!(
+                                "Loaded the Linjiang demo: {} cases of history, {} under way now.",
+                                r.history_cases, r.live_cases
+                            );
+                        }
+                        println!("Demo logins (password {}):", server::demo::DEMO_PASSWORD);
+                        for (user, role, name) in &r.accounts {
+                            println!("  {user:<12} {:<20} {name}", role.as_str());
+                        }
+                    }
+                    let _ = std::io::stdout().flush();
+                },
+                shutdown_signal(),
+            )
+            .await?;
+            Ok(0)
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    db,
+                    username,
+                    role,
+                    grid,
+                    station,
+                    name,
+                },
+        } => {
+            let role = domain::role::Role::parse(&role).with_context(|| {
+                let all: Vec<&str> = domain::role::Role::ALL.iter().map(|r| r.as_str()).collect();
+                format!("unknown role {role:?}; one of {}", all.join(", "))
+            })?;
+            if let Some(g) = &grid {
+                domain::codes::GridCode::parse(g).map_err(|e| anyhow::anyhow!(e.0))?;
+            }
+            if username.is_empty()
+                || username.len() > 64
+                || !username
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+            {
+                anyhow::bail!(
+                    "a username has 1 to 64 letters, digits, dots, dashes or underscores"
+                );
+            }
+            let mut password = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut password)
+                .context("reading the password from standard input")?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            let hash = server::auth::hash_password(password).map_err(anyhow::Error::msg)?;
+            let store = open(&db).await?;
+            let id = store
+                .create_user(
+                    &store::NewUser {
+                        display_name: name.unwrap_or_else(|| username.clone()),
+                        username: username.clone(),
+                        password_hash: hash,
+                        role,
+                        grid,
+                        station,
+                        phone: None,
+                    },
+                    "cli",
+                    chrono::Utc::now(),
+                )
+                .await?;
+            store.close().await;
+            println!("created user {username} (id {id}, role {})", role.as_str());
+            Ok(0)
+        }
+        Command::Apikey {
+            command: ApikeyCommand::Add { db, name },
+        } => {
+            let store = open(&db).await?;
+            let key = server::auth::new_secret();
+            store
+                .create_api_key(
+                    &name,
+                    &server::auth::secret_hash(&key),
+                    "cli",
+                    chrono::Utc::now(),
+                )
+                .await?;
+            store.close().await;
+            println!("{key}");
+            Ok(0)
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { db },
+        } => {
+            let store = open(&db).await?;
+            let report = store.verify_audit().await?;
+            store.close().await;
+            match report {
+                store::AuditReport::Intact { records } => {
+                    println!("audit log intact: {records} records checked");
+                    Ok(0)
+                }
+                store::AuditReport::Broken { seq, reason } => {
+                    println!("audit log broken at record {seq}: {reason}");
+                    Ok(1)
+                }
+            }
+        }
+        Command::Backup { db, out } => {
+            let store = open(&db).await?;
+            let tmp = out.with_extension("partial");
+            let file = std::fs::File::create(&tmp)
+                .with_context(|| format!("cannot write {}", tmp.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            let rows = store.backup(&mut w).await?;
+            w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+            std::fs::rename(&tmp, &out)?;
+            store.close().await;
+            println!("backup written to {}: {rows} rows", out.display());
+            Ok(0)
+        }
+        Command::Restore { db, from } => {
+            let file = std::fs::File::open(&from)
+                .with_context(|| format!("cannot read {}", from.display()))?;
+            let store = open(&db).await?;
+            let rows = store.restore(&mut std::io::BufReader::new(file)).await?;
+            store.close().await;
+            println!("restored {rows} rows from {}", from.display());
+            Ok(0)
+        }
+        Command::Bench { command } => bench::run(command).await,
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

@@ -229,11 +229,11 @@ fn finished_case(
     // Response times as a street that mostly keeps its promise: most steps well inside
     // their limits, a few late.
     let accepted = created + Duration::seconds(5 + exp_secs(rng, 14.0));
-    let dispatched = accepted + Duration::seconds(20 + exp_secs(rng, 45.0));
-    let contacted = dispatched + Duration::seconds(10 + exp_secs(rng, 25.0));
-    let travel_mean = if grid.area == "enclave" { 420.0 } else { 170.0 };
-    let on_site = dispatched + Duration::seconds(120 + exp_secs(rng, travel_mean));
-    let feedback = on_site + Duration::seconds(300 + exp_secs(rng, 1200.0));
+    let dispatched = accepted + Duration::seconds(20 + exp_secs(rng, 30.0));
+    let contacted = dispatched + Duration::seconds(10 + exp_secs(rng, 15.0));
+    let travel_mean = if grid.area == "enclave" { 330.0 } else { 140.0 };
+    let on_site = dispatched + Duration::seconds(90 + exp_secs(rng, travel_mean));
+    let feedback = on_site + Duration::seconds(300 + exp_secs(rng, 900.0));
     let close_period = deadlines.close - created;
     let work = (close_period.num_seconds() as f64 * rng.gen_range(0.05..0.55)) as i64
         + exp_secs(rng, 3600.0);

@@ -615,3 +615,19 @@ impl Table {
         }
     }
 }
+
+impl Store {
+    /// Enables or disables accounts by name (demo accounts are enabled only in demo mode).
+    pub async fn set_users_disabled(&self, usernames: &[String], disabled: bool) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        for u in usernames {
+            sqlx::query("UPDATE users SET disabled = $1 WHERE username = $2")
+                .bind(disabled as i64)
+                .bind(u)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,592 @@
+//! Cases: intake, reading, lists, the lifecycle actions, the reporter, recommendations.
+
+use crate::auth::Session;
+use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult};
+use crate::wire::{
+    self, ActionRequest, CaseOut, CasePageOut, CreateCaseRequest, Recommendation, ReporterOut,
+};
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use domain::case::{
+    Action, ActionKind, Case, NewCase, Priority, Satisfaction, Source, Status,
+    DESCRIPTION_CHARS_MAX,
+};
+use domain::codes::{mask_name, CategoryCode, GridCode, PhoneNumber};
+use domain::geo::LatLng;
+use domain::role::{Permission, Role, Scope};
+use serde::Deserialize;
+use std::sync::Arc;
+use store::writer::{CreateCase, ReporterInput};
+use store::{CaseFilter, StoreError};
+
+/// Longest address or landmark.
+const ADDRESS_CHARS_MAX: usize = 200;
+/// Longest reporter name.
+const REPORTER_NAME_CHARS_MAX: usize = 50;
+/// Default page size of case lists.
+const CASE_PAGE_DEFAULT: i64 = 50;
+/// Recommendations offered for each force a category needs.
+const RECOMMENDATIONS_PER_FORCE: usize = 3;
+
+fn not_found(e: StoreError) -> ApiError {
+    match e {
+        StoreError::NotFound => ApiError::not_found("case"),
+        e => e.into(),
+    }
+}
+
+/// Whether the session's scope covers a case.
+fn in_scope(s: &AppState, session: &Session, case: &Case, reported_by: Option<i64>) -> bool {
+    match session.role().scope() {
+        Scope::All => true,
+        Scope::Grid => session.user.grid.as_deref() == Some(case.grid.as_str()),
+        Scope::Station => session
+            .user
+            .station
+            .as_ref()
+            .and_then(|st| s.station_grids.get(st))
+            .is_some_and(|gs| gs.contains(&case.grid)),
+        Scope::OwnReports => reported_by == Some(session.user.id),
+    }
+}
+
+async fn load_visible(s: &AppState, session: &Session, id: i64) -> ApiResult<Case> {
+    let case = s.store.get_case(id).await.map_err(not_found)?;
+    let reported_by = s.store.case_reported_by(id).await.map_err(not_found)?;
+    if !in_scope(s, session, &case, reported_by) {
+        // Outside one's scope a case is as good as absent: do not confirm it exists.
+        return Err(ApiError::not_found("case"));
+    }
+    Ok(case)
+}
+
+async fn out(s: &AppState, session: &Session, c: &Case) -> ApiResult<CaseOut> {
+    let reporter = if c.reporter_id.is_some() && session.role().may(Permission::ViewReporter) {
+        let r = s.store.reporter(c.reporter_id.expect("checked")).await?;
+        Some(ReporterOut {
+            name: r.name.as_deref().map(mask_name),
+            phone: r
+                .phone
+                .as_deref()
+                .and_then(|p| PhoneNumber::parse(p).ok())
+                .map(|p| p.masked()),
+        })
+    } else {
+        None
+    };
+    Ok(out_with(s, c, reporter))
+}
+
+fn out_with(s: &AppState, c: &Case, reporter: Option<ReporterOut>) -> CaseOut {
+    wire::case_out(
+        c,
+        chrono::Utc::now(),
+        s.categories.get(&c.category).map(|k| k.name_zh.clone()),
+        s.grids.get(&c.grid).map(|g| g.name_zh.clone()),
+        reporter,
+    )
+}
+
+/// Reports a case. Answers 201 only after the case is durably committed.
+#[utoipa::path(post, path = "/api/v1/cases", request_body = CreateCaseRequest,
+    responses((status = 201, body = CaseOut), (status = 422, body = crate::error::ErrorBody),
+              (status = 400, body = crate::error::ErrorBody), (status = 413, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    ApiJson(req): ApiJson<CreateCaseRequest>,
+) -> ApiResult<(StatusCode, Json<CaseOut>)> {
+    session.require(Permission::CreateCase)?;
+    let category = CategoryCode::parse(&req.category)
+        .ok()
+        .filter(|c| s.categories.contains_key(c))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_category",
+                format!("unknown category {:?}", req.category),
+            )
+        })?;
+    let description = req.description.trim();
+    let n = description.chars().count();
+    if n == 0 || n > DESCRIPTION_CHARS_MAX {
+        return Err(ApiError::invalid(format!(
+            "description needs 1 to {DESCRIPTION_CHARS_MAX} characters, got {n}"
+        )));
+    }
+    let location = LatLng::new(req.location.lat, req.location.lng)
+        .map_err(|e| ApiError::invalid(e.to_string()))?;
+    let grid: GridCode = s.area.locate(&location).cloned().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "outside_area",
+            "the location lies outside the area this street serves",
+        )
+    })?;
+    let source = Source::parse(&req.source)
+        .filter(|s| *s != Source::Open311)
+        .ok_or_else(|| ApiError::invalid(format!("unknown source {:?}", req.source)))?;
+    let own_channel = match session.role() {
+        Role::Resident => Some(Source::ResidentApp),
+        Role::Volunteer => Some(Source::Volunteer),
+        _ => None,
+    };
+    if !session.role().may(Permission::ChooseSource) && own_channel != Some(source) {
+        return Err(ApiError::forbidden(format!(
+            "a {} reports through {}",
+            session.role().as_str(),
+            own_channel.map_or("", |s| s.as_str())
+        )));
+    }
+    let cat = &s.categories[&category];
+    let priority = match &req.priority {
+        Some(p) => Priority::parse(p)
+            .ok_or_else(|| ApiError::invalid(format!("unknown priority {p:?}")))?,
+        None => cat.default_priority,
+    };
+    let address = req
+        .address
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(str::to_owned);
+    if address
+        .as_ref()
+        .is_some_and(|a| a.chars().count() > ADDRESS_CHARS_MAX)
+    {
+        return Err(ApiError::invalid(format!(
+            "address is longer than {ADDRESS_CHARS_MAX} characters"
+        )));
+    }
+    let reporter = match &req.reporter {
+        None => None,
+        Some(r) => {
+            let name = r
+                .name
+                .as_deref()
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned);
+            if name
+                .as_ref()
+                .is_some_and(|n| n.chars().count() > REPORTER_NAME_CHARS_MAX)
+            {
+                return Err(ApiError::invalid(format!(
+                    "reporter name is longer than {REPORTER_NAME_CHARS_MAX} characters"
+                )));
+            }
+            let phone = match r.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+                Some(p) => Some(
+                    PhoneNumber::parse(p)
+                        .map_err(|e| ApiError::invalid(format!("reporter phone: {}", e.0)))?,
+                ),
+                None => None,
+            };
+            (name.is_some() || phone.is_some()).then(|| ReporterInput {
+                name,
+                phone: phone.map(|p| p.as_str().to_owned()),
+            })
+        }
+    };
+    let now = chrono::Utc::now();
+    let case = s
+        .store
+        .create_case(CreateCase {
+            deadlines: s.policy.deadlines(&category, priority, now),
+            new: NewCase {
+                category,
+                priority,
+                source,
+                location,
+                grid,
+                description: description.to_owned(),
+                address,
+                reporter_id: None,
+            },
+            reporter,
+            actor: session.actor(),
+            at: now,
+            reported_by: Some(session.user.id),
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(out(&s, &session, &case).await?)))
+}
+
+/// One case with its deadlines, what is overdue, who was sent and every step.
+#[utoipa::path(get, path = "/api/v1/cases/{id}", responses((status = 200, body = CaseOut), (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CaseOut>> {
+    let id = parse_id(&id)?;
+    let case = load_visible(&s, &session, id).await?;
+    Ok(Json(out(&s, &session, &case).await?))
+}
+
+fn parse_id(s: &str) -> ApiResult<i64> {
+    s.parse::<i64>()
+        .ok()
+        .filter(|i| *i > 0)
+        .ok_or_else(|| ApiError::not_found("case"))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Comma-separated statuses, e.g. `new,accepted`.
+    pub status: Option<String>,
+    pub grid: Option<String>,
+    pub station: Option<String>,
+    pub category: Option<String>,
+    pub source: Option<String>,
+    pub priority: Option<String>,
+    /// Cases reported at or after this RFC 3339 time.
+    pub since: Option<String>,
+    /// Cases reported before this RFC 3339 time.
+    pub until: Option<String>,
+    /// Only cases this responder is currently assigned to.
+    pub responder: Option<i64>,
+    /// 1 to 200; 50 when absent.
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Cases newest first, filtered and paged, within the caller's scope.
+#[utoipa::path(get, path = "/api/v1/cases", params(ListQuery), responses((status = 200, body = CasePageOut)), security(("bearer" = [])))]
+pub async fn list(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<CasePageOut>> {
+    session.require(Permission::ViewCases)?;
+    let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", m);
+    let mut f = CaseFilter {
+        limit: q.limit.unwrap_or(CASE_PAGE_DEFAULT),
+        ..Default::default()
+    };
+    if !(1..=store::cases::CASE_PAGE_MAX).contains(&f.limit) {
+        return Err(bad(format!(
+            "limit must be 1 to {}",
+            store::cases::CASE_PAGE_MAX
+        )));
+    }
+    if let Some(st) = &q.status {
+        f.status = Some(
+            st.split(',')
+                .map(|x| {
+                    Status::parse(x.trim()).ok_or_else(|| bad(format!("unknown status {x:?}")))
+                })
+                .collect::<ApiResult<_>>()?,
+        );
+    }
+    let mut grids: Option<Vec<GridCode>> = None;
+    if let Some(g) = &q.grid {
+        grids = Some(vec![GridCode::parse(g).map_err(|e| bad(e.0))?]);
+    }
+    if let Some(st) = &q.station {
+        let of_station = s
+            .station_grids
+            .get(st)
+            .cloned()
+            .ok_or_else(|| bad(format!("unknown station {st:?}")))?;
+        grids = Some(match grids {
+            Some(g) => g.into_iter().filter(|c| of_station.contains(c)).collect(),
+            None => of_station,
+        });
+    }
+    // The caller's scope narrows whatever was asked.
+    match session.role().scope() {
+        Scope::All => {}
+        Scope::Grid => {
+            let own: Vec<GridCode> = session
+                .user
+                .grid
+                .as_deref()
+                .and_then(|g| GridCode::parse(g).ok())
+                .into_iter()
+                .collect();
+            grids = Some(grids.map_or(own.clone(), |g| {
+                g.into_iter().filter(|c| own.contains(c)).collect()
+            }));
+        }
+        Scope::Station => {
+            let own = session
+                .user
+                .station
+                .as_ref()
+                .and_then(|st| s.station_grids.get(st))
+                .cloned()
+                .unwrap_or_default();
+            grids = Some(grids.map_or(own.clone(), |g| {
+                g.into_iter().filter(|c| own.contains(c)).collect()
+            }));
+        }
+        Scope::OwnReports => f.reported_by = Some(session.user.id),
+    }
+    f.grids = grids;
+    f.category = q
+        .category
+        .as_deref()
+        .map(|c| CategoryCode::parse(c).map_err(|e| bad(e.0)))
+        .transpose()?;
+    f.source = q
+        .source
+        .as_deref()
+        .map(|x| Source::parse(x).ok_or_else(|| bad(format!("unknown source {x:?}"))))
+        .transpose()?;
+    f.priority = q
+        .priority
+        .as_deref()
+        .map(|x| Priority::parse(x).ok_or_else(|| bad(format!("unknown priority {x:?}"))))
+        .transpose()?;
+    f.since = q
+        .since
+        .as_deref()
+        .map(|t| wire::parse_time("since", t).map_err(bad))
+        .transpose()?;
+    f.until = q
+        .until
+        .as_deref()
+        .map(|t| wire::parse_time("until", t).map_err(bad))
+        .transpose()?;
+    f.responder = q.responder;
+    f.before_id = q
+        .cursor
+        .as_deref()
+        .map(|c| {
+            c.parse::<i64>()
+                .ok()
+                .filter(|i| *i > 0)
+                .ok_or_else(|| bad("cursor is not one this server gave".into()))
+        })
+        .transpose()?;
+    let page = s.store.list_cases(&f).await?;
+    let mut cases = Vec::with_capacity(page.cases.len());
+    for c in &page.cases {
+        cases.push(out(&s, &session, c).await?);
+    }
+    Ok(Json(CasePageOut {
+        cases,
+        next_cursor: page.next_before_id.map(|i| i.to_string()),
+    }))
+}
+
+fn parse_action(req: &ActionRequest) -> ApiResult<Action> {
+    let kind = ActionKind::parse(&req.action)
+        .filter(|k| *k != ActionKind::Create)
+        .ok_or_else(|| ApiError::invalid(format!("unknown action {:?}", req.action)))?;
+    let responders = || {
+        req.responders
+            .clone()
+            .ok_or_else(|| ApiError::invalid(format!("{} needs responders", req.action)))
+    };
+    Ok(match kind {
+        ActionKind::Accept => Action::Accept,
+        ActionKind::Dispatch => Action::Dispatch {
+            responders: responders()?,
+        },
+        ActionKind::ContactParty => Action::ContactParty,
+        ActionKind::Arrive => Action::Arrive {
+            responder: req.responder,
+        },
+        ActionKind::Feedback => Action::Feedback,
+        ActionKind::Close => Action::Close,
+        ActionKind::Reject => Action::Reject,
+        ActionKind::Reassign => Action::Reassign {
+            responders: responders()?,
+        },
+        ActionKind::Suspend => Action::Suspend,
+        ActionKind::Resume => Action::Resume,
+        ActionKind::Void => Action::Void,
+        ActionKind::Reopen => Action::Reopen,
+        ActionKind::Rate => Action::Rate {
+            satisfaction: req
+                .satisfaction
+                .as_deref()
+                .and_then(Satisfaction::parse)
+                .ok_or_else(|| {
+                    ApiError::invalid(
+                        "rate needs satisfaction: satisfied, basically_satisfied or dissatisfied",
+                    )
+                })?,
+        },
+        ActionKind::Archive => Action::Archive,
+        ActionKind::Create => unreachable!("filtered above"),
+    })
+}
+
+/// Takes one step of the case's lifecycle. A step its status does not allow answers 409
+/// `invalid_transition` and changes nothing.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/actions", request_body = ActionRequest,
+    responses((status = 200, body = CaseOut), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn act(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<ActionRequest>,
+) -> ApiResult<Json<CaseOut>> {
+    let id = parse_id(&id)?;
+    let action = parse_action(&req)?;
+    if !session.role().may_act(action.kind()) {
+        return Err(ApiError::forbidden(format!(
+            "the role {} may not {}",
+            session.role().as_str(),
+            action.kind().as_str()
+        )));
+    }
+    if let Action::Dispatch { responders } | Action::Reassign { responders } = &action {
+        for r in responders {
+            s.store.responder(*r).await.map_err(|e| match e {
+                StoreError::NotFound => ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "unknown_responder",
+                    format!("no responder {r}"),
+                ),
+                e => e.into(),
+            })?;
+        }
+    }
+    let before = load_visible(&s, &session, id).await?;
+    // Field roles other than the grid's own worker act only on cases they were sent to.
+    if matches!(
+        session.role(),
+        Role::PatrolMember | Role::EnterpriseSecurity | Role::Mediator
+    ) {
+        let mine: Vec<i64> = s
+            .store
+            .responders()
+            .await?
+            .iter()
+            .filter(|r| r.user_id == Some(session.user.id))
+            .map(|r| r.id)
+            .collect();
+        if !before
+            .assignments
+            .iter()
+            .any(|a| a.is_current() && mine.contains(&a.responder_id))
+        {
+            return Err(ApiError::forbidden(
+                "only responders sent to this case may act on it",
+            ));
+        }
+    }
+    let note = req.note.as_deref().or(req.reason.as_deref());
+    // Never date a step before the last one, even if this node's clock lags another's.
+    let now = chrono::Utc::now().max(before.updated_at);
+    let after = domain::case::apply(&before, &action, &session.actor(), note, now)?;
+    s.store.save_case(&before, after.clone()).await?;
+    Ok(Json(out(&s, &session, &after).await?))
+}
+
+/// The reporter's personal data, unmasked. Every viewing is recorded in the audit log.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/reporter", responses((status = 200, body = ReporterOut), (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn reporter(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ReporterOut>> {
+    session.require(Permission::ViewReporter)?;
+    let id = parse_id(&id)?;
+    let case = load_visible(&s, &session, id).await?;
+    let rid = case
+        .reporter_id
+        .ok_or_else(|| ApiError::not_found("reporter (the case was reported anonymously)"))?;
+    let r = s.store.reporter(rid).await?;
+    s.store
+        .audit(&store::AuditEntry {
+            at: chrono::Utc::now(),
+            actor: session.label(),
+            action: "reporter.view".into(),
+            entity: "case".into(),
+            entity_id: id.to_string(),
+            detail: serde_json::json!({ "reporter": rid }).to_string(),
+        })
+        .await?;
+    Ok(Json(ReporterOut {
+        name: r.name,
+        phone: r.phone,
+    }))
+}
+
+/// Who can be on site soonest, for each force the case's category needs.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/recommendations", responses((status = 200, body = [Recommendation])), security(("bearer" = [])))]
+pub async fn recommendations(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<Recommendation>>> {
+    session.require(Permission::ViewResponders)?;
+    let id = parse_id(&id)?;
+    let case = load_visible(&s, &session, id).await?;
+    let forces = s
+        .categories
+        .get(&case.category)
+        .map(|c| c.forces.clone())
+        .unwrap_or_default();
+    let roster = s.store.responders().await?;
+    let busy: std::collections::HashSet<i64> = case
+        .assignments
+        .iter()
+        .filter(|a| a.is_current())
+        .map(|a| a.responder_id)
+        .collect();
+    let candidates: Vec<dispatch::Candidate> = roster
+        .iter()
+        .filter_map(|r| {
+            Some(dispatch::Candidate {
+                id: r.id,
+                force: r.force,
+                mode: dispatch::TravelMode::parse(&r.travel_mode)?,
+                position: LatLng::new(r.lat?, r.lng?).ok()?,
+                available: r.status == "available" && !busy.contains(&r.id),
+            })
+        })
+        .collect();
+    let hour = chrono::Timelike::hour(
+        &chrono::Utc::now()
+            .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("offset")),
+    );
+    let model = dispatch::TravelModel::default();
+    let ranked = dispatch::rank(
+        &case.location,
+        &forces,
+        &candidates,
+        &model,
+        hour,
+        RECOMMENDATIONS_PER_FORCE,
+    );
+    Ok(Json(
+        ranked
+            .iter()
+            .map(|r| {
+                let who = roster
+                    .iter()
+                    .find(|x| x.id == r.id)
+                    .expect("ranked from the roster");
+                Recommendation {
+                    responder_id: r.id,
+                    name: who.name.clone(),
+                    force: r.force.as_str().into(),
+                    eta_seconds: r.eta_seconds.round() as i64,
+                    distance_metres: r.distance_metres.round() as i64,
+                    reason: format!(
+                        "{}: {:.1} km by {}, about {} min; available (station {})",
+                        r.force.as_str(),
+                        r.distance_metres / 1000.0,
+                        who.travel_mode,
+                        (r.eta_seconds / 60.0).ceil(),
+                        who.station
+                    ),
+                }
+            })
+            .collect(),
+    ))
+}

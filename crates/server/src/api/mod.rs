@@ -1,0 +1,135 @@
+//! The JSON API under `/api/v1`.
+
+pub mod cases;
+pub mod reference;
+pub mod stats;
+
+use crate::auth::{self, Session};
+use crate::error::{ApiError, ApiJson, ApiResult};
+use crate::wire::{self, LoginRequest, LoginResponse, UserOut};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use std::sync::Arc;
+
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/auth/login", post(login))
+        .route("/auth/logout", post(logout))
+        .route("/me", get(me))
+        .route("/cases", post(cases::create).get(cases::list))
+        .route("/cases/{id}", get(cases::get))
+        .route("/cases/{id}/actions", post(cases::act))
+        .route("/cases/{id}/reporter", get(cases::reporter))
+        .route("/cases/{id}/recommendations", get(cases::recommendations))
+        .route("/categories", get(reference::categories))
+        .route("/stations", get(reference::stations))
+        .route("/grids", get(reference::grids))
+        .route("/responders", get(reference::responders))
+        .route("/responders/{id}/position", post(reference::position))
+        .route("/responders/{id}/status", post(reference::status))
+        .route("/stats/summary", get(stats::summary))
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API route")
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not take that method",
+            )
+        })
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Health {
+    status: &'static str,
+}
+
+/// 200 once the database answers (migrations ran when the store opened).
+#[utoipa::path(get, path = "/health", responses((status = 200, body = Health), (status = 503, body = crate::error::ErrorBody)))]
+pub async fn health(State(s): State<Arc<AppState>>) -> ApiResult<Json<Health>> {
+    s.store.ping().await.map_err(|_| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the database does not answer",
+        )
+    })?;
+    Ok(Json(Health { status: "ok" }))
+}
+
+/// Signs in with a username and password.
+#[utoipa::path(post, path = "/api/v1/auth/login", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::ErrorBody)))]
+pub async fn login(
+    State(s): State<Arc<AppState>>,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> ApiResult<Json<LoginResponse>> {
+    let refused = || {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "wrong username or password",
+        )
+    };
+    if req.username.len() > 64 || req.password.chars().count() > auth::PASSWORD_CHARS_MAX {
+        return Err(refused());
+    }
+    let user = match s.store.user_by_name(&req.username).await {
+        Ok(u) => u,
+        Err(store::StoreError::NotFound) => {
+            // Spend the same time as a real check, so timing does not reveal usernames.
+            let password = req.password.clone();
+            let _ =
+                tokio::task::spawn_blocking(move || auth::verify_password(&password, dummy_hash()))
+                    .await;
+            return Err(refused());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let password = req.password.clone();
+    let hash = user.password_hash.clone();
+    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
+        .await
+        .map_err(ApiError::internal)?;
+    if !ok || user.disabled {
+        return Err(refused());
+    }
+    let token = auth::new_secret();
+    let now = chrono::Utc::now();
+    let expires = now + chrono::Duration::hours(auth::SESSION_HOURS);
+    s.store
+        .create_session(&auth::secret_hash(&token), user.id, now, expires)
+        .await?;
+    Ok(Json(LoginResponse {
+        token,
+        expires_at: wire::time(expires),
+        user: wire::user_out(&user),
+    }))
+}
+
+/// An argon2 hash of a random password, checked against when the username is unknown.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| {
+        auth::hash_password(&auth::new_secret()).expect("a random secret is a valid password")
+    })
+}
+
+/// Ends the session of the token sent.
+#[utoipa::path(post, path = "/api/v1/auth/logout", responses((status = 204)), security(("bearer" = [])))]
+pub async fn logout(State(s): State<Arc<AppState>>, session: Session) -> ApiResult<StatusCode> {
+    s.store
+        .revoke_session(&session.token_hash, chrono::Utc::now())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The signed-in user.
+#[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = UserOut)), security(("bearer" = [])))]
+pub async fn me(session: Session) -> Json<UserOut> {
+    Json(wire::user_out(&session.user))
+}

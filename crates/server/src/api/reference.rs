@@ -1,0 +1,184 @@
+//! Reference data: categories, stations, grids, responders and their live state.
+
+use crate::auth::Session;
+use crate::error::{ApiError, ApiJson, ApiResult};
+use crate::wire::{self, CategoryOut, PositionRequest, ResponderOut, StationOut, StatusRequest};
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use domain::case::Priority;
+use domain::deadline::{format_duration, Promise};
+use domain::geo::LatLng;
+use domain::role::{Permission, Role};
+use std::sync::Arc;
+
+/// Responder statuses.
+pub const RESPONDER_STATUSES: [&str; 5] = ["off_duty", "available", "en_route", "on_site", "busy"];
+/// How far in the future a position's time may lie (phone clocks drift).
+const POSITION_FUTURE_SECONDS_MAX: i64 = 120;
+/// How old a position may be when it arrives (phones queue pings while offline).
+const POSITION_AGE_HOURS_MAX: i64 = 24;
+
+/// The case catalogue.
+#[utoipa::path(get, path = "/api/v1/categories", responses((status = 200, body = [CategoryOut])), security(("bearer" = [])))]
+pub async fn categories(
+    State(s): State<Arc<AppState>>,
+    _session: Session,
+) -> Json<Vec<CategoryOut>> {
+    Json(
+        s.categories
+            .values()
+            .map(|c| {
+                let chain = s.policy.chain(&c.code, c.default_priority);
+                CategoryOut {
+                    code: c.code.as_str().into(),
+                    name: c.name_zh.clone(),
+                    name_en: c.name_en.clone(),
+                    kind: match c.kind {
+                        domain::category::CategoryKind::Event => "event",
+                        domain::category::CategoryKind::Component => "component",
+                    }
+                    .into(),
+                    forces: c.forces.iter().map(|f| f.as_str().to_owned()).collect(),
+                    default_priority: c.default_priority.as_str().into(),
+                    working_hours: c.working_hours && c.default_priority != Priority::Urgent,
+                    tags: c.tags.clone(),
+                    deadlines: Promise::ALL
+                        .iter()
+                        .map(|p| (p.as_str().to_owned(), format_duration(chain.get(*p))))
+                        .collect(),
+                }
+            })
+            .collect(),
+    )
+}
+
+/// The command centre and the joint-duty stations.
+#[utoipa::path(get, path = "/api/v1/stations", responses((status = 200, body = [StationOut])), security(("bearer" = [])))]
+pub async fn stations(State(s): State<Arc<AppState>>, _session: Session) -> Json<Vec<StationOut>> {
+    Json(
+        s.stations
+            .iter()
+            .map(|st| StationOut {
+                code: st.code.clone(),
+                name: st.name_zh.clone(),
+                name_en: st.name_en.clone(),
+                kind: st.kind.clone(),
+                lat: st.lat,
+                lng: st.lng,
+                address: st.address.clone(),
+                grids: s.station_grids.get(&st.code).map_or(0, Vec::len),
+            })
+            .collect(),
+    )
+}
+
+/// The grids as a GeoJSON FeatureCollection.
+#[utoipa::path(get, path = "/api/v1/grids", responses((status = 200, description = "GeoJSON FeatureCollection; properties code, name, name_en, community, station, area")), security(("bearer" = [])))]
+pub async fn grids(State(s): State<Arc<AppState>>, _session: Session) -> Json<serde_json::Value> {
+    let features: Vec<serde_json::Value> = s
+        .grids
+        .values()
+        .map(|g| {
+            serde_json::json!({
+                "type": "Feature",
+                "properties": {
+                    "code": g.code.as_str(), "name": g.name_zh, "name_en": g.name_en,
+                    "community": g.community, "station": g.station, "area": g.area,
+                },
+                "geometry": { "type": "Polygon", "coordinates": [g.ring] },
+            })
+        })
+        .collect();
+    Json(serde_json::json!({ "type": "FeatureCollection", "features": features }))
+}
+
+/// People on the roster with their live status and position.
+#[utoipa::path(get, path = "/api/v1/responders", responses((status = 200, body = [ResponderOut])), security(("bearer" = [])))]
+pub async fn responders(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+) -> ApiResult<Json<Vec<ResponderOut>>> {
+    session.require(Permission::ViewResponders)?;
+    Ok(Json(
+        s.store
+            .responders()
+            .await?
+            .iter()
+            .map(wire::responder_out)
+            .collect(),
+    ))
+}
+
+/// A responder may update their own position and status; the centre and station heads may
+/// update anyone's.
+async fn may_update(s: &AppState, session: &Session, id: i64) -> ApiResult<store::Responder> {
+    let r = s.store.responder(id).await.map_err(|e| match e {
+        store::StoreError::NotFound => ApiError::not_found("responder"),
+        e => e.into(),
+    })?;
+    let own = r.user_id == Some(session.user.id);
+    let manager = matches!(session.role(), Role::Dispatcher | Role::Admin)
+        || (session.role() == Role::StationOfficer
+            && session.user.station.as_deref() == Some(r.station.as_str()));
+    if own || manager {
+        Ok(r)
+    } else {
+        Err(ApiError::forbidden(
+            "only the responder or the centre may update this responder",
+        ))
+    }
+}
+
+/// A position ping.
+#[utoipa::path(post, path = "/api/v1/responders/{id}/position", request_body = PositionRequest,
+    responses((status = 204), (status = 422, body = crate::error::ErrorBody)), security(("bearer" = [])))]
+pub async fn position(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    Path(id): Path<i64>,
+    ApiJson(req): ApiJson<PositionRequest>,
+) -> ApiResult<StatusCode> {
+    let p = LatLng::new(req.lat, req.lng).map_err(|e| ApiError::invalid(e.to_string()))?;
+    let now = chrono::Utc::now();
+    let at = match &req.at {
+        Some(t) => wire::parse_time("at", t).map_err(ApiError::invalid)?,
+        None => now,
+    };
+    if at > now + chrono::Duration::seconds(POSITION_FUTURE_SECONDS_MAX) {
+        return Err(ApiError::invalid("at lies in the future"));
+    }
+    if at < now - chrono::Duration::hours(POSITION_AGE_HOURS_MAX) {
+        return Err(ApiError::invalid(format!(
+            "at is older than {POSITION_AGE_HOURS_MAX} hours"
+        )));
+    }
+    may_update(&s, &session, id).await?;
+    s.store
+        .set_responder_position(id, p.lat(), p.lng(), at)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sets a responder's duty status.
+#[utoipa::path(post, path = "/api/v1/responders/{id}/status", request_body = StatusRequest,
+    responses((status = 204), (status = 422, body = crate::error::ErrorBody)), security(("bearer" = [])))]
+pub async fn status(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    Path(id): Path<i64>,
+    ApiJson(req): ApiJson<StatusRequest>,
+) -> ApiResult<StatusCode> {
+    if !RESPONDER_STATUSES.contains(&req.status.as_str()) {
+        return Err(ApiError::invalid(format!(
+            "status must be one of {}",
+            RESPONDER_STATUSES.join(", ")
+        )));
+    }
+    may_update(&s, &session, id).await?;
+    s.store
+        .set_responder_status(id, &req.status, &session.label(), chrono::Utc::now())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,187 @@
+//! Statistics for leaders and the big screen.
+
+use crate::auth::Session;
+use crate::error::{ApiError, ApiQuery, ApiResult};
+use crate::wire;
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::{Duration, TimeZone};
+use domain::role::Permission;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use store::stats::Dimension;
+
+/// Longest period one summary covers; longer questions are exports, not screens.
+const PERIOD_DAYS_MAX: i64 = 800;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SummaryQuery {
+    /// Start (RFC 3339); today 00:00 Beijing time when absent.
+    pub from: Option<String>,
+    /// End, exclusive (RFC 3339); now when absent.
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PromiseOut {
+    pub kept: i64,
+    pub missed: i64,
+    /// Share kept on time, 0–1; null when no case has reached the promise yet.
+    pub rate: Option<f64>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Change {
+    pub current: i64,
+    /// The same period a year earlier.
+    pub previous: i64,
+    /// Percentage change; null when the earlier period had none.
+    pub change_pct: Option<f64>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SummaryOut {
+    pub from: String,
+    pub to: String,
+    pub total: i64,
+    pub open: i64,
+    pub closed: i64,
+    pub urgent: i64,
+    /// accept, dispatch, on_site, first_feedback, close.
+    pub promises: BTreeMap<String, PromiseOut>,
+    pub by_source: BTreeMap<String, i64>,
+    pub by_category: BTreeMap<String, i64>,
+    pub by_status: BTreeMap<String, i64>,
+    /// Against the same period one year earlier: all cases, police calls (110 transfers),
+    /// criminal and public-security incidents, demand petitions.
+    pub year_on_year: BTreeMap<String, Change>,
+}
+
+fn change(current: i64, previous: i64) -> Change {
+    Change {
+        current,
+        previous,
+        change_pct: (previous > 0)
+            .then(|| ((current - previous) as f64 / previous as f64 * 1000.0).round() / 10.0),
+    }
+}
+
+/// Counts and the rates of the five promises for cases reported in a period.
+#[utoipa::path(get, path = "/api/v1/stats/summary", params(SummaryQuery), responses((status = 200, body = SummaryOut)), security(("bearer" = [])))]
+pub async fn summary(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    ApiQuery(q): ApiQuery<SummaryQuery>,
+) -> ApiResult<Json<SummaryOut>> {
+    session.require(Permission::ViewStatistics)?;
+    let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", m);
+    let now = chrono::Utc::now();
+    let beijing = chrono::FixedOffset::east_opt(8 * 3600).expect("offset");
+    let today = beijing
+        .from_local_datetime(
+            &now.with_timezone(&beijing)
+                .date_naive()
+                .and_hms_opt(0, 0, 0)
+                .expect("midnight"),
+        )
+        .single()
+        .expect("fixed offset")
+        .with_timezone(&chrono::Utc);
+    let from = q
+        .from
+        .as_deref()
+        .map(|t| wire::parse_time("from", t).map_err(bad))
+        .transpose()?
+        .unwrap_or(today);
+    let to =
+        q.to.as_deref()
+            .map(|t| wire::parse_time("to", t).map_err(bad))
+            .transpose()?
+            .unwrap_or(now);
+    if to <= from {
+        return Err(bad("to must be after from".into()));
+    }
+    if to - from > Duration::days(PERIOD_DAYS_MAX) {
+        return Err(bad(format!(
+            "a summary covers at most {PERIOD_DAYS_MAX} days"
+        )));
+    }
+    let sum = s.store.summary(from, to, now).await?;
+    let counts = |d| s.store.counts_by(d, from, to);
+    let by_source = counts(Dimension::Source).await?.into_iter().collect();
+    let by_category = counts(Dimension::Category).await?.into_iter().collect();
+    let by_status = counts(Dimension::Status).await?.into_iter().collect();
+    let (pf, pt) = (from - Duration::days(365), to - Duration::days(365));
+    let source_count =
+        |rows: &[(String, i64)], key: &str| rows.iter().find(|r| r.0 == key).map_or(0, |r| r.1);
+    let now_sources = s.store.counts_by(Dimension::Source, from, to).await?;
+    let then_sources = s.store.counts_by(Dimension::Source, pf, pt).await?;
+    let security: Vec<&str> = s
+        .categories
+        .values()
+        .filter(|c| c.tags.iter().any(|t| t == "public_security"))
+        .map(|c| c.code.as_str())
+        .collect();
+    let now_cats = s.store.counts_by(Dimension::Category, from, to).await?;
+    let then_cats = s.store.counts_by(Dimension::Category, pf, pt).await?;
+    let sec = |rows: &[(String, i64)]| {
+        rows.iter()
+            .filter(|r| security.contains(&r.0.as_str()))
+            .map(|r| r.1)
+            .sum::<i64>()
+    };
+    let total = |rows: &[(String, i64)]| rows.iter().map(|r| r.1).sum::<i64>();
+    let mut yoy = BTreeMap::new();
+    yoy.insert(
+        "all_cases".to_owned(),
+        change(total(&now_sources), total(&then_sources)),
+    );
+    yoy.insert(
+        "police_calls".to_owned(),
+        change(
+            source_count(&now_sources, "police_110"),
+            source_count(&then_sources, "police_110"),
+        ),
+    );
+    yoy.insert(
+        "public_security".to_owned(),
+        change(sec(&now_cats), sec(&then_cats)),
+    );
+    yoy.insert(
+        "demand_petitions".to_owned(),
+        change(
+            source_count(&now_sources, "petition"),
+            source_count(&then_sources, "petition"),
+        ),
+    );
+    Ok(Json(SummaryOut {
+        from: wire::time(from),
+        to: wire::time(to),
+        total: sum.total,
+        open: sum.open,
+        closed: sum.closed,
+        urgent: sum.urgent,
+        promises: sum
+            .promises
+            .iter()
+            .map(|(p, st)| {
+                (
+                    p.as_str().to_owned(),
+                    PromiseOut {
+                        kept: st.kept,
+                        missed: st.missed,
+                        rate: st.rate(),
+                    },
+                )
+            })
+            .collect(),
+        by_source,
+        by_category,
+        by_status,
+        year_on_year: yoy,
+    }))
+}

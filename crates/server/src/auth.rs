@@ -1,0 +1,150 @@
+//! Sign-in: argon2 password hashes, random bearer tokens stored only as SHA-256 hashes,
+//! sessions that expire and can be revoked.
+
+use crate::error::{ApiError, ApiResult};
+use crate::AppState;
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
+use argon2::Argon2;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use base64::Engine;
+use domain::case::Actor;
+use domain::role::{Permission, Role};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use store::User;
+
+/// How long a sign-in lasts: one duty shift plus handover.
+pub const SESSION_HOURS: i64 = 14;
+/// Shortest password accepted for a new account.
+pub const PASSWORD_CHARS_MIN: usize = 8;
+/// Longest password accepted (argon2 cost grows with the input).
+pub const PASSWORD_CHARS_MAX: usize = 256;
+
+pub fn hash_password(password: &str) -> Result<String, String> {
+    let n = password.chars().count();
+    if !(PASSWORD_CHARS_MIN..=PASSWORD_CHARS_MAX).contains(&n) {
+        return Err(format!(
+            "a password needs {PASSWORD_CHARS_MIN} to {PASSWORD_CHARS_MAX} characters"
+        ));
+    }
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+/// A new random secret (256 bits), URL-safe.
+pub fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// What is stored of a token or API key: its SHA-256, so a copy of the database gives no
+/// working credentials.
+pub fn secret_hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// The signed-in user of a request.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: User,
+    pub token_hash: String,
+}
+
+impl Session {
+    pub fn actor(&self) -> Actor {
+        Actor {
+            user_id: self.user.id,
+            username: self.user.username.clone(),
+            role: self.user.role,
+        }
+    }
+    pub fn label(&self) -> String {
+        format!("{}:{}", self.user.id, self.user.username)
+    }
+    pub fn role(&self) -> Role {
+        self.user.role
+    }
+    pub fn require(&self, p: Permission) -> ApiResult<()> {
+        if self.user.role.may(p) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "the role {} may not do this",
+                self.user.role.as_str()
+            )))
+        }
+    }
+}
+
+impl FromRequestParts<Arc<AppState>> for Session {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        let token = header
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty());
+        let Some(token) = token else {
+            return Err(ApiError::unauthorized());
+        };
+        let token_hash = secret_hash(token);
+        match state
+            .store
+            .session_user(&token_hash, chrono::Utc::now())
+            .await
+        {
+            Ok(user) => Ok(Session { user, token_hash }),
+            Err(store::StoreError::NotFound) => Err(ApiError::new(
+                axum::http::StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "the token is unknown, expired or revoked: sign in again",
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords() {
+        let h = hash_password("correct horse").unwrap();
+        assert!(verify_password("correct horse", &h));
+        assert!(!verify_password("wrong horse", &h));
+        assert!(!verify_password("x", "not a hash"));
+        assert!(hash_password("short").is_err());
+    }
+
+    #[test]
+    fn secrets_are_random_and_hashed() {
+        let (a, b) = (new_secret(), new_secret());
+        assert_ne!(a, b);
+        assert_eq!(secret_hash(&a).len(), 64);
+        assert_ne!(secret_hash(&a), a);
+    }
+}

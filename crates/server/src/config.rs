@@ -1,0 +1,153 @@
+//! The configuration file (TOML), per CONTRACT.md:
+//!
+//! ```toml
+//! [deadlines.default]
+//! accept = "1m"
+//! close = "24h"
+//! [deadlines.priority.low]
+//! close = "48h"
+//! [deadlines.category."BJ0203"]
+//! close = "72h"
+//! ```
+//!
+//! Order of precedence for a case's chain: the street's default promise, then
+//! `[deadlines.default]`, then `[deadlines.priority.P]`, then the category's own overrides in
+//! the catalogue, then `[deadlines.category."CODE"]`.
+
+use domain::case::Priority;
+use domain::category::Category;
+use domain::codes::CategoryCode;
+use domain::deadline::{parse_duration, ChainOverride, DeadlineChain, DeadlinePolicy, Promise};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub deadlines: DeadlinesConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeadlinesConfig {
+    #[serde(default)]
+    pub default: BTreeMap<String, String>,
+    #[serde(default)]
+    pub priority: BTreeMap<String, BTreeMap<String, String>>,
+    #[serde(default)]
+    pub category: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+fn overrides(section: &str, m: &BTreeMap<String, String>) -> Result<ChainOverride, String> {
+    let mut o = ChainOverride::default();
+    for (k, v) in m {
+        let p = Promise::parse(k)
+            .ok_or_else(|| format!("[{section}]: unknown promise {k:?} (accept, dispatch, on_site, first_feedback, close)"))?;
+        o.0.insert(
+            p,
+            parse_duration(v).map_err(|e| format!("[{section}] {k}: {}", e.0))?,
+        );
+    }
+    Ok(o)
+}
+
+impl Config {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    pub fn load(path: &std::path::Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// The deadline policy for a catalogue, checked for chains that cannot be kept.
+    pub fn policy(&self, categories: &[Category]) -> Result<DeadlinePolicy, String> {
+        let mut p = DeadlinePolicy {
+            default: DeadlineChain::default()
+                .overridden(&overrides("deadlines.default", &self.deadlines.default)?),
+            ..Default::default()
+        };
+        for (name, m) in &self.deadlines.priority {
+            let prio = Priority::parse(name)
+                .ok_or_else(|| format!("[deadlines.priority.{name}]: unknown priority"))?;
+            p.by_priority
+                .insert(prio, overrides(&format!("deadlines.priority.{name}"), m)?);
+        }
+        for c in categories {
+            if !c.deadlines.0.is_empty() {
+                p.by_category.insert(c.code.clone(), c.deadlines.clone());
+            }
+            if c.working_hours {
+                p.working_hours_categories.insert(c.code.clone());
+            }
+        }
+        for (code, m) in &self.deadlines.category {
+            let section = format!("deadlines.category.\"{code}\"");
+            let code = CategoryCode::parse(code).map_err(|e| format!("[{section}]: {}", e.0))?;
+            let extra = overrides(&section, m)?;
+            let entry = p.by_category.entry(code).or_default();
+            entry.0.extend(extra.0);
+        }
+        p.validate().map_err(|e| format!("deadlines: {}", e.0))?;
+        Ok(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    #[test]
+    fn contract_example() {
+        let c = Config::parse(
+            r#"
+[deadlines.default]
+accept = "90s"
+dispatch = "3m"
+on_site = "10m"
+first_feedback = "1h"
+close = "24h"
+
+[deadlines.category."BJ0203"]
+close = "72h"
+"#,
+        )
+        .unwrap();
+        let p = c.policy(&[]).unwrap();
+        let road = CategoryCode::parse("BJ0203").unwrap();
+        assert_eq!(p.chain(&road, Priority::Normal).close, Duration::hours(72));
+        assert_eq!(
+            p.chain(&road, Priority::Normal).accept,
+            Duration::seconds(90)
+        );
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        for (text, expect) in [
+            ("[deadlines.default]\nacept = \"1m\"", "unknown promise"),
+            (
+                "[deadlines.default]\naccept = \"1 minute\"",
+                "not a duration",
+            ),
+            (
+                "[deadlines.priority.huge]\nclose = \"1h\"",
+                "unknown priority",
+            ),
+            (
+                "[deadlines.category.\"X1\"]\nclose = \"1h\"",
+                "category code",
+            ),
+            ("[deadlines.default]\nclose = \"30s\"", "deadlines"),
+            ("[server]\nport = 1", "unknown field"),
+        ] {
+            let e = Config::parse(text)
+                .and_then(|c| c.policy(&[]).map(|_| ()))
+                .unwrap_err();
+            assert!(e.contains(expect), "{text}: {e}");
+        }
+    }
+}

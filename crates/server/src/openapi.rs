@@ -1,0 +1,37 @@
+//! `/openapi.json`: the OpenAPI 3 description of `/api/v1`, generated from the handlers'
+//! annotations and the wire types, so it cannot drift from the code.
+
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "civicgrid", description = "Command platform of a street office (街道): cases, dispatch, promises."),
+    paths(
+        crate::api::health, crate::api::login, crate::api::logout, crate::api::me,
+        crate::api::cases::create, crate::api::cases::get, crate::api::cases::list, crate::api::cases::act,
+        crate::api::cases::reporter, crate::api::cases::recommendations,
+        crate::api::reference::categories, crate::api::reference::stations, crate::api::reference::grids,
+        crate::api::reference::responders, crate::api::reference::position, crate::api::reference::status,
+        crate::api::stats::summary,
+    ),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub async fn spec() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
