@@ -1,0 +1,326 @@
+use super::*;
+use serde_json::{json, Value};
+use store::Table;
+
+async fn create(app: &App, user: &str, body: Value) -> Value {
+    let (status, case) = app
+        .call(Some(user), "POST", "/api/v1/cases", Some(body))
+        .await;
+    assert_eq!(status, 201, "{case}");
+    case
+}
+
+async fn act(app: &App, user: &str, id: i64, body: Value) -> (u16, Value) {
+    app.call(
+        Some(user),
+        "POST",
+        &format!("/api/v1/cases/{id}/actions"),
+        Some(body),
+    )
+    .await
+}
+
+fn assert_error(status: u16, body: &Value, expect_status: u16, code: &str) {
+    assert_eq!(status, expect_status, "{body}");
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+}
+
+both_backends! {
+    health_and_sign_in(app) {
+        let (s, b) = app.call(None, "GET", "/health", None).await;
+        assert_eq!((s, b), (200, json!({"status": "ok"})));
+        let (s, b) = app.call(None, "GET", "/api/v1/cases", None).await;
+        assert_error(s, &b, 401, "unauthorized");
+        let (s, b) = app.call(None, "POST", "/api/v1/auth/login", Some(json!({"username": "dispatcher", "password": "nope-nope"}))).await;
+        assert_error(s, &b, 401, "invalid_credentials");
+        let (s, b) = app.call(None, "POST", "/api/v1/auth/login", Some(json!({"username": "ghost", "password": "nope-nope"}))).await;
+        assert_error(s, &b, 401, "invalid_credentials");
+        // A revoked token no longer works.
+        let token = app.token("dispatcher").await;
+        let me = app.http.get(app.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(me.status(), 200);
+        assert_eq!(me.json::<Value>().await.unwrap()["role"], "dispatcher");
+        let out = app.http.post(app.url("/api/v1/auth/logout")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(out.status(), 204);
+        let me = app.http.get(app.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(me.status(), 401);
+        let bogus = app.http.get(app.url("/api/v1/me")).bearer_auth("forged").send().await.unwrap();
+        assert_eq!(bogus.status(), 401);
+    }
+
+    case_is_created_with_its_promise_deadlines(app) {
+        let case = create(app, "dispatcher", case_body()).await;
+        assert_eq!(case["status"], "new");
+        assert_eq!(case["grid"], "330114004001001");
+        assert_eq!(case["priority"], "high");
+        assert_eq!(case["source"], "hotline");
+        assert_eq!(case["overdue"], json!([]));
+        let created = chrono::DateTime::parse_from_rfc3339(case["created_at"].as_str().unwrap()).unwrap();
+        for (k, minutes) in [("accept", 1), ("dispatch", 3), ("on_site", 10), ("first_feedback", 60), ("close", 1440)] {
+            let d = chrono::DateTime::parse_from_rfc3339(case["deadlines"][k].as_str().unwrap()).unwrap();
+            assert_eq!(d - created, chrono::Duration::minutes(minutes), "{k}");
+        }
+        assert!(case["created_at"].as_str().unwrap().ends_with("+08:00"));
+        assert_eq!(case["reporter"], json!({"name": "王**", "phone": "138****8000"}));
+        assert_eq!(case["events"][0]["action"], "create");
+        assert_eq!(case["events"][0]["actor"]["username"], "dispatcher");
+        let id = case["id"].as_i64().unwrap();
+        let (s, got) = app.call(Some("dispatcher"), "GET", &format!("/api/v1/cases/{id}"), None).await;
+        assert_eq!(s, 200);
+        assert_eq!(got["deadlines"], case["deadlines"]);
+        let (s, b) = app.call(Some("dispatcher"), "GET", "/api/v1/cases/999999", None).await;
+        assert_error(s, &b, 404, "not_found");
+        let (s, b) = app.call(Some("dispatcher"), "GET", "/api/v1/cases/abc", None).await;
+        assert_error(s, &b, 404, "not_found");
+    }
+
+    bad_input_is_refused_and_changes_nothing(app) {
+        create(app, "dispatcher", case_body()).await;
+        let before = (app.store.count(Table::Cases).await.unwrap(), app.store.count(Table::AuditLog).await.unwrap());
+        let token = app.token("dispatcher").await;
+        let with = |f: &dyn Fn(&mut Value)| { let mut b = case_body(); f(&mut b); b };
+        let cases: Vec<(Value, u16, &str)> = vec![
+            (with(&|b| b["category"] = json!("SJ9999")), 422, "unknown_category"),
+            (with(&|b| b["category"] = json!("not a code")), 422, "unknown_category"),
+            (with(&|b| b["location"] = json!({"lat": 31.23, "lng": 121.47})), 422, "outside_area"),
+            (with(&|b| b["location"] = json!({"lat": 95.0, "lng": 120.6})), 422, "invalid_input"),
+            (with(&|b| b["location"] = json!({"lat": "north", "lng": 120.6})), 422, "invalid_input"),
+            (with(&|b| b["location"] = json!(null)), 422, "invalid_input"),
+            (with(&|b| b["description"] = json!(42)), 422, "invalid_input"),
+            (with(&|b| b["description"] = json!("   ")), 422, "invalid_input"),
+            (with(&|b| b["description"] = json!("长".repeat(4001))), 422, "invalid_input"),
+            (with(&|b| b["source"] = json!("carrier_pigeon")), 422, "invalid_input"),
+            (with(&|b| b["priority"] = json!("asap")), 422, "invalid_input"),
+            (with(&|b| b["reporter"]["phone"] = json!("12345")), 422, "invalid_input"),
+            (with(&|b| b["reporter"]["name"] = json!("名".repeat(51))), 422, "invalid_input"),
+            (with(&|b| b["address"] = json!("路".repeat(201))), 422, "invalid_input"),
+            (with(&|b| b["surprise"] = json!(true)), 422, "invalid_input"),
+            (with(&|b| { b.as_object_mut().unwrap().remove("category"); }), 422, "invalid_input"),
+        ];
+        for (body, status, code) in cases {
+            let r = app.http.post(app.url("/api/v1/cases")).bearer_auth(&token).json(&body).send().await.unwrap();
+            let s = r.status().as_u16();
+            assert_error(s, &r.json().await.unwrap(), status, code);
+        }
+        // Malformed JSON, no content type, and a body over the limit.
+        let raw = |body: Vec<u8>, ct: Option<&str>| {
+            let mut r = app.http.post(app.url("/api/v1/cases")).bearer_auth(&token).body(body);
+            if let Some(ct) = ct { r = r.header("content-type", ct); }
+            r
+        };
+        for (req, status, code) in [
+            (raw(b"{\"category\": ".to_vec(), Some("application/json")), 400, "invalid_json"),
+            (raw(b"{\"category\": \"SJ1002\",}".to_vec(), Some("application/json")), 400, "invalid_json"),
+            (raw(case_body().to_string().into_bytes(), None), 415, "unsupported_media_type"),
+            (raw(vec![b' '; 70 * 1024], Some("application/json")), 413, "payload_too_large"),
+        ] {
+            let r = req.send().await.unwrap();
+            let s = r.status().as_u16();
+            assert_error(s, &r.json().await.unwrap(), status, code);
+        }
+        let after = (app.store.count(Table::Cases).await.unwrap(), app.store.count(Table::AuditLog).await.unwrap());
+        assert_eq!(before, after, "a refused request wrote something");
+        // Bad queries too.
+        for q in ["?limit=0", "?limit=201", "?status=lost", "?since=yesterday", "?cursor=xyz", "?grid=12", "?colour=red"] {
+            let (s, b) = app.call(Some("dispatcher"), "GET", &format!("/api/v1/cases{q}"), None).await;
+            assert_error(s, &b, 400, "invalid_query");
+        }
+    }
+
+    the_whole_lifecycle_through_the_api(app) {
+        let case = create(app, "dispatcher", case_body()).await;
+        let id = case["id"].as_i64().unwrap();
+        let (s, b) = act(app, "dispatcher", id, json!({"action": "close", "note": "x"})).await;
+        assert_error(s, &b, 409, "invalid_transition");
+        let (s, c) = act(app, "dispatcher", id, json!({"action": "accept"})).await;
+        assert_eq!((s, c["status"].as_str()), (200, Some("accepted")));
+        let (s, recs) = app.call(Some("dispatcher"), "GET", &format!("/api/v1/cases/{id}/recommendations"), None).await;
+        assert_eq!(s, 200);
+        let recs = recs.as_array().unwrap().clone();
+        assert!(!recs.is_empty());
+        let etas: Vec<i64> = recs.iter().map(|r| r["eta_seconds"].as_i64().unwrap()).collect();
+        assert!(etas.windows(2).all(|w| w[0] <= w[1]), "{etas:?}");
+        // A wage dispute needs a patrol member and a mediator: both forces are offered.
+        let forces: std::collections::BTreeSet<&str> = recs.iter().map(|r| r["force"].as_str().unwrap()).collect();
+        assert_eq!(forces, ["mediator", "patrol_member"].into_iter().collect());
+        let patrol = recs.iter().find(|r| r["force"] == "patrol_member").unwrap()["responder_id"].as_i64().unwrap();
+        let mediator = recs.iter().find(|r| r["force"] == "mediator").unwrap()["responder_id"].as_i64().unwrap();
+        let (s, b) = act(app, "dispatcher", id, json!({"action": "dispatch", "responders": [99999]})).await;
+        assert_error(s, &b, 422, "unknown_responder");
+        let (s, b) = act(app, "dispatcher", id, json!({"action": "dispatch"})).await;
+        assert_error(s, &b, 422, "invalid_input");
+        let (s, c) = act(app, "dispatcher", id, json!({"action": "dispatch", "responders": [patrol, mediator]})).await;
+        assert_eq!((s, c["status"].as_str()), (200, Some("dispatched")), "{c}");
+        assert_eq!(c["assignments"].as_array().unwrap().len(), 2);
+        let (s, _) = act(app, "dispatcher", id, json!({"action": "contact_party", "note": "电话联系王师傅"})).await;
+        assert_eq!(s, 200);
+        let (s, c) = act(app, "dispatcher", id, json!({"action": "arrive", "responder": patrol})).await;
+        assert_eq!((s, c["status"].as_str()), (200, Some("on_site")));
+        let (s, b) = act(app, "dispatcher", id, json!({"action": "feedback"})).await;
+        assert_error(s, &b, 422, "invalid_input");
+        let (s, c) = act(app, "dispatcher", id, json!({"action": "feedback", "note": "四方调解中"})).await;
+        assert_eq!((s, c["status"].as_str()), (200, Some("in_progress")));
+        let (s, c) = act(app, "dispatcher", id, json!({"action": "close", "note": "工资当天支付到位"})).await;
+        assert_eq!((s, c["status"].as_str()), (200, Some("closed")));
+        assert_eq!(c["overdue"], json!([]));
+        let (s, c) = act(app, "dispatcher", id, json!({"action": "rate", "satisfaction": "satisfied"})).await;
+        assert_eq!((s, c["status"].as_str()), (200, Some("rated")));
+        let actions: Vec<&str> = c["events"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+        assert_eq!(actions, ["create", "accept", "dispatch", "contact_party", "arrive", "feedback", "close", "rate"]);
+        assert_eq!(app.store.verify_audit().await.unwrap(), store::AuditReport::Intact { records: app.store.count(Table::AuditLog).await.unwrap() });
+        let (s, b) = act(app, "dispatcher", id, json!({"action": "fly"})).await;
+        assert_error(s, &b, 422, "invalid_input");
+    }
+
+    roles_and_scopes_are_enforced(app) {
+        let case = create(app, "dispatcher", case_body()).await;
+        let id = case["id"].as_i64().unwrap();
+        // A resident may neither accept nor see someone else's case.
+        let (s, b) = act(app, "resident", id, json!({"action": "accept"})).await;
+        assert_error(s, &b, 403, "forbidden");
+        let (s, b) = app.call(Some("resident"), "GET", &format!("/api/v1/cases/{id}"), None).await;
+        assert_error(s, &b, 404, "not_found");
+        // A resident reports through the app only, and sees their own reports.
+        let mut mine = case_body();
+        mine["source"] = json!("police_110");
+        let (s, b) = app.call(Some("resident"), "POST", "/api/v1/cases", Some(mine.clone())).await;
+        assert_error(s, &b, 403, "forbidden");
+        mine["source"] = json!("resident_app");
+        let own = create(app, "resident", mine).await;
+        assert!(own["reporter"].is_null(), "residents do not see reporter data");
+        let (s, list) = app.call(Some("resident"), "GET", "/api/v1/cases", None).await;
+        assert_eq!(s, 200);
+        let ids: Vec<i64> = list["cases"].as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect();
+        assert_eq!(ids, vec![own["id"].as_i64().unwrap()]);
+        let (_, list) = app.call(Some("resident2"), "GET", "/api/v1/cases", None).await;
+        assert_eq!(list["cases"], json!([]));
+        // The grid worker of grid 001001 sees it; the enclave's station does not.
+        let (s, _) = app.call(Some("grid01"), "GET", &format!("/api/v1/cases/{id}"), None).await;
+        assert_eq!(s, 200);
+        let (s, _) = app.call(Some("station5"), "GET", &format!("/api/v1/cases/{id}"), None).await;
+        assert_eq!(s, 404);
+        let (_, list) = app.call(Some("station5"), "GET", "/api/v1/cases", None).await;
+        assert_eq!(list["cases"], json!([]));
+        // A patrol member not sent to the case may not act on it.
+        app.call(Some("dispatcher"), "POST", &format!("/api/v1/cases/{id}/actions"), Some(json!({"action": "accept"}))).await;
+        let (s, b) = act(app, "patrol01", id, json!({"action": "contact_party"})).await;
+        assert_error(s, &b, 403, "forbidden");
+        // Statistics are for leaders and the centre.
+        let (s, _) = app.call(Some("leader"), "GET", "/api/v1/stats/summary", None).await;
+        assert_eq!(s, 200);
+        let (s, b) = app.call(Some("resident"), "GET", "/api/v1/stats/summary", None).await;
+        assert_error(s, &b, 403, "forbidden");
+        let (s, b) = act(app, "leader", id, json!({"action": "void", "reason": "x"})).await;
+        assert_error(s, &b, 403, "forbidden");
+    }
+
+    the_sent_patrol_member_works_the_case(app) {
+        let case = create(app, "dispatcher", case_body()).await;
+        let id = case["id"].as_i64().unwrap();
+        let (_, responders) = app.call(Some("dispatcher"), "GET", "/api/v1/responders", None).await;
+        let me = app.store.user_by_name("patrol01").await.unwrap().id;
+        let mine = app.store.responders().await.unwrap().into_iter().find(|r| r.user_id == Some(me)).unwrap().id;
+        assert!(responders.as_array().unwrap().iter().any(|r| r["id"] == mine));
+        act(app, "dispatcher", id, json!({"action": "accept"})).await;
+        let (s, _) = act(app, "dispatcher", id, json!({"action": "dispatch", "responders": [mine]})).await;
+        assert_eq!(s, 200);
+        let (s, c) = act(app, "patrol01", id, json!({"action": "arrive", "responder": mine})).await;
+        assert_eq!((s, c["status"].as_str()), (200, Some("on_site")), "{c}");
+        let (_, list) = app.call(Some("patrol01"), "GET", &format!("/api/v1/cases?responder={mine}"), None).await;
+        assert_eq!(list["cases"][0]["id"], id);
+        // Position pings: own ones accepted, impossible ones refused.
+        let (s, _) = app.call(Some("patrol01"), "POST", &format!("/api/v1/responders/{mine}/position"), Some(json!({"lat": 30.27, "lng": 120.57}))).await;
+        assert_eq!(s, 204);
+        let (s, b) = app.call(Some("patrol01"), "POST", &format!("/api/v1/responders/{mine}/position"), Some(json!({"lat": 130.0, "lng": 120.57}))).await;
+        assert_error(s, &b, 422, "invalid_input");
+        let (s, b) = app.call(Some("patrol01"), "POST", &format!("/api/v1/responders/{mine}/position"), Some(json!({"lat": 30.27, "lng": 120.57, "at": "2030-01-01T00:00:00+08:00"}))).await;
+        assert_error(s, &b, 422, "invalid_input");
+        let (s, b) = app.call(Some("patrol01"), "POST", &format!("/api/v1/responders/{}/position", mine + 1), Some(json!({"lat": 30.27, "lng": 120.57}))).await;
+        assert_error(s, &b, 403, "forbidden");
+        let (s, b) = app.call(Some("patrol01"), "POST", &format!("/api/v1/responders/{mine}/status"), Some(json!({"status": "asleep"}))).await;
+        assert_error(s, &b, 422, "invalid_input");
+        let (s, _) = app.call(Some("patrol01"), "POST", &format!("/api/v1/responders/{mine}/status"), Some(json!({"status": "busy"}))).await;
+        assert_eq!(s, 204);
+        assert_eq!(app.store.responder(mine).await.unwrap().status, "busy");
+    }
+
+    viewing_a_reporter_is_audited(app) {
+        let case = create(app, "dispatcher", case_body()).await;
+        let id = case["id"].as_i64().unwrap();
+        let (s, r) = app.call(Some("dispatcher"), "GET", &format!("/api/v1/cases/{id}/reporter"), None).await;
+        assert_eq!((s, r), (200, json!({"name": "王师傅", "phone": "13800138000"})));
+        let trail = app.store.audit_for("case", &id.to_string(), 5).await.unwrap();
+        assert_eq!(trail[0].entry.action, "reporter.view");
+        assert!(trail[0].entry.actor.ends_with(":dispatcher"));
+        let (s, _) = app.call(Some("leader"), "GET", &format!("/api/v1/cases/{id}/reporter"), None).await;
+        assert_eq!(s, 403);
+    }
+
+    lists_page_with_a_cursor(app) {
+        for _ in 0..5 {
+            create(app, "dispatcher", case_body()).await;
+        }
+        let mut seen = vec![];
+        let mut cursor: Option<String> = None;
+        loop {
+            let q = match &cursor { Some(c) => format!("?limit=2&cursor={c}"), None => "?limit=2".into() };
+            let (s, page) = app.call(Some("dispatcher"), "GET", &format!("/api/v1/cases{q}"), None).await;
+            assert_eq!(s, 200);
+            seen.extend(page["cases"].as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()));
+            match page["next_cursor"].as_str() { Some(c) => cursor = Some(c.to_owned()), None => break }
+        }
+        assert_eq!(seen.len(), 5);
+        assert!(seen.windows(2).all(|w| w[0] > w[1]));
+        let (_, page) = app.call(Some("dispatcher"), "GET", "/api/v1/cases?grid=330114004001001&status=new,accepted&category=SJ1002&source=hotline", None).await;
+        assert_eq!(page["cases"].as_array().unwrap().len(), 5);
+        let (_, page) = app.call(Some("dispatcher"), "GET", "/api/v1/cases?station=S5", None).await;
+        assert_eq!(page["cases"], json!([]));
+    }
+
+    reference_data_and_openapi(app) {
+        let (s, cats) = app.call(Some("resident"), "GET", "/api/v1/categories", None).await;
+        assert_eq!(s, 200);
+        let road = cats.as_array().unwrap().iter().find(|c| c["code"] == "BJ0203").unwrap();
+        assert_eq!(road["deadlines"]["close"], "3d");
+        assert_eq!(road["name"], "道路破损");
+        let (_, stations) = app.call(Some("dispatcher"), "GET", "/api/v1/stations", None).await;
+        assert_eq!(stations.as_array().unwrap().len(), 6);
+        assert!(stations.as_array().unwrap().iter().all(|s| s["lat"].is_f64() && s["lng"].is_f64()));
+        let (_, grids) = app.call(Some("dispatcher"), "GET", "/api/v1/grids", None).await;
+        assert_eq!(grids["type"], "FeatureCollection");
+        assert_eq!(grids["features"].as_array().unwrap().len(), 78);
+        assert!(grids["features"][0]["properties"]["code"].is_string() && grids["features"][0]["properties"]["name"].is_string());
+        let (s, spec) = app.call(None, "GET", "/openapi.json", None).await;
+        assert_eq!(s, 200);
+        assert!(spec["openapi"].as_str().unwrap().starts_with("3."));
+        for path in ["/api/v1/cases", "/api/v1/cases/{id}/actions", "/api/v1/auth/login", "/api/v1/stats/summary", "/health"] {
+            assert!(spec["paths"][path].is_object(), "{path} missing from openapi.json");
+        }
+        assert!(spec["components"]["schemas"]["CreateCaseRequest"].is_object());
+        let (s, b) = app.call(Some("dispatcher"), "GET", "/api/v1/nowhere", None).await;
+        assert_error(s, &b, 404, "not_found");
+    }
+
+    statistics_count_the_promises(app) {
+        let case = create(app, "dispatcher", case_body()).await;
+        let id = case["id"].as_i64().unwrap();
+        act(app, "dispatcher", id, json!({"action": "accept"})).await;
+        create(app, "dispatcher", case_body()).await;
+        let (s, sum) = app.call(Some("leader"), "GET", "/api/v1/stats/summary", None).await;
+        assert_eq!(s, 200, "{sum}");
+        assert_eq!(sum["total"], 2);
+        assert_eq!(sum["open"], 2);
+        assert_eq!(sum["promises"]["accept"]["kept"], 1);
+        assert_eq!(sum["by_source"]["hotline"], 2);
+        assert_eq!(sum["year_on_year"]["all_cases"]["current"], 2);
+        assert_eq!(sum["year_on_year"]["all_cases"]["change_pct"], Value::Null);
+        let (s, b) = app.call(Some("leader"), "GET", "/api/v1/stats/summary?from=2026-02-01T00:00:00%2B08:00&to=2026-01-01T00:00:00%2B08:00", None).await;
+        assert_error(s, &b, 400, "invalid_query");
+    }
+}

@@ -1,0 +1,195 @@
+//! The HTTP contract, against a real server on port 0 and a fresh database of each backend.
+
+mod api;
+
+use domain::role::Role;
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use store::Store;
+
+pub struct App {
+    pub addr: SocketAddr,
+    pub store: Store,
+    pub http: reqwest::Client,
+    url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+pub const PASSWORD: &str = "test-password-1";
+
+/// One hash for every test account: argon2 is slow by design.
+fn password_hash() -> &'static str {
+    static H: OnceLock<String> = OnceLock::new();
+    H.get_or_init(|| server::auth::hash_password(PASSWORD).unwrap())
+}
+
+pub fn scenario_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/linjiang")
+}
+
+/// Accounts every test app has: (username, role, grid, station).
+pub const ACCOUNTS: &[(&str, Role, Option<&str>, Option<&str>)] = &[
+    ("dispatcher", Role::Dispatcher, None, Some("CC")),
+    ("leader", Role::Leader, None, None),
+    ("grid01", Role::GridWorker, Some("330114004001001"), None),
+    ("station5", Role::StationOfficer, None, Some("S5")),
+    ("patrol01", Role::PatrolMember, None, Some("S1")),
+    ("resident", Role::Resident, None, None),
+    ("resident2", Role::Resident, None, None),
+];
+
+impl App {
+    pub async fn start(postgres: bool) -> App {
+        let url = if postgres {
+            store::testing::fresh_postgres_url().await
+        } else {
+            store::testing::fresh_sqlite_url()
+        };
+        let store = Store::open(&url).await.unwrap();
+        let sc = scenario::load(&scenario_dir()).unwrap();
+        let now = chrono::Utc::now();
+        let mut data = sc.reference_data();
+        for r in &mut data.responders {
+            r.status = "available".into();
+        }
+        let mut ids = vec![];
+        for (name, role, grid, station) in ACCOUNTS {
+            let id = store
+                .create_user(
+                    &store::NewUser {
+                        username: (*name).into(),
+                        password_hash: password_hash().into(),
+                        role: *role,
+                        display_name: (*name).into(),
+                        grid: grid.map(Into::into),
+                        station: station.map(Into::into),
+                        phone: None,
+                    },
+                    "test",
+                    now,
+                )
+                .await
+                .unwrap();
+            ids.push((*name, id));
+        }
+        // patrol01 is the first S1 patrol member on the roster.
+        let patrol = data
+            .responders
+            .iter_mut()
+            .find(|r| r.force == domain::category::Force::PatrolMember && r.station == "S1")
+            .unwrap();
+        patrol.user_id = ids.iter().find(|(n, _)| *n == "patrol01").map(|x| x.1);
+        store.load_reference(&data, "test", now).await.unwrap();
+        let state = Arc::new(
+            server::AppState::load(store.clone(), &Default::default())
+                .await
+                .unwrap(),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            axum::serve(listener, server::router(state))
+                .with_graceful_shutdown(async move { drop(rx.await) })
+                .await
+                .unwrap();
+        });
+        App {
+            addr,
+            store,
+            http: reqwest::Client::new(),
+            url,
+            stop: Some(tx),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn token(&self, user: &str) -> String {
+        let r = self
+            .http
+            .post(self.url("/api/v1/auth/login"))
+            .json(&serde_json::json!({"username": user, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "login {user}");
+        r.json::<serde_json::Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// A request as `user`; returns status and JSON body (Null when empty).
+    pub async fn call(
+        &self,
+        user: Option<&str>,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut req = self.http.request(method.parse().unwrap(), self.url(path));
+        if let Some(u) = user {
+            req = req.bearer_auth(self.token(u).await);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        (
+            status,
+            if text.is_empty() {
+                serde_json::Value::Null
+            } else {
+                serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
+            },
+        )
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        self.store.close().await;
+        store::testing::discard(&self.url).await;
+    }
+}
+
+/// A case body inside the first grid of the Linjiang demo.
+pub fn case_body() -> serde_json::Value {
+    serde_json::json!({
+        "category": "SJ1002",
+        "description": "十余名工人反映工资被拖欠",
+        "location": {"lat": 30.2662, "lng": 120.5700},
+        "source": "hotline",
+        "reporter": {"name": "王师傅", "phone": "13800138000"}
+    })
+}
+
+/// Runs `body` against an app on each backend.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident($app:ident) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run($app: &$crate::App) $body
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::App::start(false).await;
+                run(&app).await;
+                app.stop().await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let app = $crate::App::start(true).await;
+                run(&app).await;
+                app.stop().await;
+            }
+        }
+    )*};
+}
