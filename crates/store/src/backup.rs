@@ -74,6 +74,8 @@ const TABLES: &[TableSpec] = &[
             ("forces", T),
             ("default_priority", T),
             ("working_hours", I),
+            ("tags", T),
+            ("deadlines", T),
         ],
     },
     TableSpec {
@@ -236,9 +238,39 @@ const TABLES: &[TableSpec] = &[
     },
 ];
 
-/// Names of the tables a backup covers (the audit head is written from the restored log).
-pub fn backed_up_tables() -> Vec<&'static str> {
-    TABLES.iter().map(|t| t.name).collect()
+/// The `(table, column)` pairs a backup covers (the audit head is written from the
+/// restored log; migrations are the target's own).
+pub fn backed_up_columns() -> Vec<(String, String)> {
+    TABLES
+        .iter()
+        .flat_map(|t| {
+            t.columns
+                .iter()
+                .map(|c| (t.name.to_owned(), c.0.to_owned()))
+        })
+        .collect()
+}
+
+impl Store {
+    /// Every `(table, column)` of the live schema, except the tables a backup leaves out on
+    /// purpose: for checking that the backup covers everything.
+    pub async fn schema_columns(&self) -> Result<Vec<(String, String)>> {
+        let sql = match self.backend() {
+            Backend::Sqlite => "SELECT m.name AS t, p.name AS c FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'",
+            Backend::Postgres => "SELECT table_name::text AS t, column_name::text AS c FROM information_schema.columns \
+                 WHERE table_schema = current_schema()",
+        };
+        let rows = sqlx::query(sql).fetch_all(self.pool()).await?;
+        let mut out = vec![];
+        for r in &rows {
+            let t: String = r.try_get("t")?;
+            if !matches!(t.as_str(), "schema_migrations" | "audit_head") {
+                out.push((t, r.try_get("c")?));
+            }
+        }
+        Ok(out)
+    }
 }
 
 fn value_of(row: &sqlx::any::AnyRow, col: &str, ty: Ty) -> Result<serde_json::Value> {

@@ -142,6 +142,14 @@ both_backends! {
         }
     }
 
+    backup_covers_every_table_and_column(s) {
+        let mut live = s.schema_columns().await.unwrap();
+        let mut covered = store::backup::backed_up_columns();
+        live.sort();
+        covered.sort();
+        assert_eq!(live, covered, "a table or column is missing from the backup spec in backup.rs");
+    }
+
     corrupt_backups_are_refused_whole(s) {
         create(&s, "2026-11-27T10:00:00+08:00").await;
         let mut buf = vec![];
