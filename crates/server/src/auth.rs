@@ -59,6 +59,42 @@ pub fn secret_hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
+/// How long a checked session is trusted without asking the database again. A session
+/// revoked on another node (or a user disabled) stops working here within this time; one
+/// revoked on this node stops at once.
+const SESSION_CACHE_SECONDS: u64 = 5;
+/// Sessions remembered at most; the cache is cleared when full (it refills on demand).
+const SESSION_CACHE_ENTRIES_MAX: usize = 10_000;
+
+/// Checked sessions by token hash, with when they were checked.
+#[derive(Default)]
+pub struct SessionCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, (User, std::time::Instant)>>,
+}
+
+impl SessionCache {
+    fn get(&self, token_hash: &str) -> Option<User> {
+        let entries = self.entries.lock().expect("session cache lock");
+        entries
+            .get(token_hash)
+            .filter(|(_, at)| at.elapsed() < std::time::Duration::from_secs(SESSION_CACHE_SECONDS))
+            .map(|(u, _)| u.clone())
+    }
+    fn put(&self, token_hash: String, user: User) {
+        let mut entries = self.entries.lock().expect("session cache lock");
+        if entries.len() >= SESSION_CACHE_ENTRIES_MAX {
+            entries.clear();
+        }
+        entries.insert(token_hash, (user, std::time::Instant::now()));
+    }
+    pub fn forget(&self, token_hash: &str) {
+        self.entries
+            .lock()
+            .expect("session cache lock")
+            .remove(token_hash);
+    }
+}
+
 /// The signed-in user of a request.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -111,12 +147,18 @@ impl FromRequestParts<Arc<AppState>> for Session {
             return Err(ApiError::unauthorized());
         };
         let token_hash = secret_hash(token);
+        if let Some(user) = state.sessions.get(&token_hash) {
+            return Ok(Session { user, token_hash });
+        }
         match state
             .store
             .session_user(&token_hash, chrono::Utc::now())
             .await
         {
-            Ok(user) => Ok(Session { user, token_hash }),
+            Ok(user) => {
+                state.sessions.put(token_hash.clone(), user.clone());
+                Ok(Session { user, token_hash })
+            }
             Err(store::StoreError::NotFound) => Err(ApiError::new(
                 axum::http::StatusCode::UNAUTHORIZED,
                 "unauthorized",

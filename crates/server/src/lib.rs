@@ -51,6 +51,8 @@ pub struct AppState {
     pub stations: Vec<Station>,
     /// The grids each station covers, for station-scoped roles.
     pub station_grids: HashMap<String, Vec<GridCode>>,
+    /// Recently checked sessions, so a busy client does not cost a database read per request.
+    pub sessions: auth::SessionCache,
 }
 
 impl AppState {
@@ -77,6 +79,7 @@ impl AppState {
             stations: store.stations().await?,
             station_grids,
             store,
+            sessions: auth::SessionCache::default(),
         })
     }
 }

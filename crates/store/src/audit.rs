@@ -69,16 +69,6 @@ impl Chain {
         })
     }
 
-    /// A snapshot to roll back to if the job that appends after it fails.
-    pub(crate) fn mark(&self) -> (i64, String) {
-        (self.seq, self.hash.clone())
-    }
-
-    pub(crate) fn reset(&mut self, mark: (i64, String)) {
-        self.seq = mark.0;
-        self.hash = mark.1;
-    }
-
     pub(crate) async fn append(&mut self, conn: &mut Conn, e: &AuditEntry) -> Result<i64> {
         let seq = self.seq + 1;
         let at = to_millis(e.at);

@@ -1,8 +1,9 @@
 //! Group commit: one task per node writes queued case changes in batches.
 //!
 //! Every request waits on its own reply channel; the task takes the first queued job, adds
-//! whatever else is already waiting (up to [`BATCH_JOBS_MAX`]), writes them in one transaction
-//! with a savepoint per job, commits once, and only then answers. Under load a batch fills
+//! whatever else is already waiting (up to [`BATCH_JOBS_MAX`]), writes them in one
+//! transaction, commits once, and only then answers. If the transaction fails, its jobs are
+//! written again one by one, so one bad job fails alone. Under load a batch fills
 //! while the previous commit is being flushed, so durable commits cost well under one fsync
 //! per case; with no load a job is written alone at once, with no added wait.
 
@@ -105,34 +106,38 @@ enum Outcome {
 }
 
 async fn write_batch(pool: &AnyPool, backend: Backend, batch: &mut Vec<Job>) {
-    let outcomes = write_jobs(pool, backend, batch).await;
-    match outcomes {
-        Ok(outcomes) => {
-            for (job, outcome) in batch.drain(..).zip(outcomes) {
-                match (job, outcome) {
-                    (Job::Create(_, reply), Ok(Outcome::Created(c))) => drop(reply.send(Ok(c))),
-                    (Job::Create(_, reply), Err(e)) => drop(reply.send(Err(e))),
-                    (Job::Save { reply, .. }, Ok(Outcome::Saved)) => drop(reply.send(Ok(()))),
-                    (Job::Save { reply, .. }, Err(e)) => drop(reply.send(Err(e))),
-                    _ => tracing::error!("writer outcome does not match its job"),
-                }
+    let outcomes = match write_jobs(pool, backend, batch).await {
+        Ok(outcomes) => outcomes,
+        Err(e) if batch.len() > 1 => {
+            // One job's database error must not fail the others: write each alone.
+            tracing::warn!(error = %e, jobs = batch.len(), "write batch failed; retrying its jobs one by one");
+            let mut outcomes = Vec::with_capacity(batch.len());
+            for job in batch.iter() {
+                outcomes.push(
+                    match write_jobs(pool, backend, std::slice::from_ref(job)).await {
+                        Ok(mut one) => one.pop().expect("one outcome per job"),
+                        Err(e) => Err(e),
+                    },
+                );
             }
+            outcomes
         }
-        Err(e) => {
-            tracing::error!(error = %e, jobs = batch.len(), "write batch failed; nothing of it was committed");
-            let msg = e.to_string();
-            for job in batch.drain(..) {
-                let err = || StoreError::Conflict(format!("not saved: {msg}"));
-                match job {
-                    Job::Create(_, reply) => drop(reply.send(Err(err()))),
-                    Job::Save { reply, .. } => drop(reply.send(Err(err()))),
-                    Job::Shutdown => {}
-                }
-            }
+        Err(e) => vec![Err(e)],
+    };
+    for (job, outcome) in batch.drain(..).zip(outcomes) {
+        match (job, outcome) {
+            (Job::Create(_, reply), Ok(Outcome::Created(c))) => drop(reply.send(Ok(c))),
+            (Job::Create(_, reply), Err(e)) => drop(reply.send(Err(e))),
+            (Job::Save { reply, .. }, Ok(Outcome::Saved)) => drop(reply.send(Ok(()))),
+            (Job::Save { reply, .. }, Err(e)) => drop(reply.send(Err(e))),
+            _ => tracing::error!("writer outcome does not match its job"),
         }
     }
 }
 
+/// Writes the jobs in one transaction. A job refused for a reason found before it wrote
+/// anything (a stale version) fails alone; a database error fails the whole transaction, and
+/// nothing of it is committed.
 async fn write_jobs(
     pool: &AnyPool,
     backend: Backend,
@@ -142,25 +147,10 @@ async fn write_jobs(
     let mut chain = Chain::lock(&mut tx, backend).await?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for job in batch {
-        let mark = chain.mark();
-        sqlx::query("SAVEPOINT job").execute(&mut *tx).await?;
         match write_job(&mut tx, &mut chain, job).await {
-            Ok(o) => {
-                sqlx::query("RELEASE SAVEPOINT job")
-                    .execute(&mut *tx)
-                    .await?;
-                outcomes.push(Ok(o));
-            }
-            Err(e) => {
-                sqlx::query("ROLLBACK TO SAVEPOINT job")
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("RELEASE SAVEPOINT job")
-                    .execute(&mut *tx)
-                    .await?;
-                chain.reset(mark);
-                outcomes.push(Err(e));
-            }
+            Ok(o) => outcomes.push(Ok(o)),
+            Err(e @ StoreError::Conflict(_)) => outcomes.push(Err(e)),
+            Err(e) => return Err(e),
         }
     }
     chain.store(&mut tx).await?;

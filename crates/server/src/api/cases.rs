@@ -63,20 +63,24 @@ async fn load_visible(s: &AppState, session: &Session, id: i64) -> ApiResult<Cas
 }
 
 async fn out(s: &AppState, session: &Session, c: &Case) -> ApiResult<CaseOut> {
-    let reporter = if c.reporter_id.is_some() && session.role().may(Permission::ViewReporter) {
-        let r = s.store.reporter(c.reporter_id.expect("checked")).await?;
-        Some(ReporterOut {
-            name: r.name.as_deref().map(mask_name),
-            phone: r
-                .phone
-                .as_deref()
-                .and_then(|p| PhoneNumber::parse(p).ok())
-                .map(|p| p.masked()),
-        })
-    } else {
-        None
+    let reporter = match c.reporter_id {
+        Some(id) if session.role().may(Permission::ViewReporter) => {
+            let r = s.store.reporter(id).await?;
+            Some(masked(r.name.as_deref(), r.phone.as_deref()))
+        }
+        _ => None,
     };
     Ok(out_with(s, c, reporter))
+}
+
+/// A reporter as lists show them.
+fn masked(name: Option<&str>, phone: Option<&str>) -> ReporterOut {
+    ReporterOut {
+        name: name.map(mask_name),
+        phone: phone
+            .and_then(|p| PhoneNumber::parse(p).ok())
+            .map(|p| p.masked()),
+    }
 }
 
 fn out_with(s: &AppState, c: &Case, reporter: Option<ReporterOut>) -> CaseOut {
@@ -192,6 +196,11 @@ pub async fn create(
         }
     };
     let now = chrono::Utc::now();
+    // The reporter was just given, so the answer masks it without reading it back.
+    let reporter_out = reporter
+        .as_ref()
+        .filter(|_| session.role().may(Permission::ViewReporter))
+        .map(|r| masked(r.name.as_deref(), r.phone.as_deref()));
     let case = s
         .store
         .create_case(CreateCase {
@@ -212,7 +221,7 @@ pub async fn create(
             reported_by: Some(session.user.id),
         })
         .await?;
-    Ok((StatusCode::CREATED, Json(out(&s, &session, &case).await?)))
+    Ok((StatusCode::CREATED, Json(out_with(&s, &case, reporter_out))))
 }
 
 /// One case with its deadlines, what is overdue, who was sent and every step.
