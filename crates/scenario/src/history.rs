@@ -269,7 +269,7 @@ fn finished_case(
         action: domain::case::ActionKind::Create,
         from: None,
         to: status,
-        note: None,
+        note: Some("历史数据导入 (imported history)".into()),
         responders: vec![],
     };
     let hour = created

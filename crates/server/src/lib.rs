@@ -26,6 +26,7 @@ pub mod wire;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use axum::Router;
 use domain::category::Category;
 use domain::codes::{CategoryCode, GridCode};
@@ -136,6 +137,10 @@ pub async fn serve(
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", opts.bind))?;
     let addr = listener.local_addr()?;
     on_ready(addr, report.as_ref());
+    // Small JSON answers go out at once instead of waiting for the peer's ACK (Nagle).
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await?;

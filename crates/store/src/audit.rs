@@ -7,10 +7,23 @@
 //! its own hash, an inserted or deleted one breaks the sequence or the link, and a cut tail no
 //! longer matches the head.
 
+use crate::rows::{insert_rows, Val};
 use crate::{from_millis, to_millis, Backend, Conn, Result, Store};
 use domain::Timestamp;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
+
+const AUDIT_COLUMNS: [&str; 9] = [
+    "seq",
+    "at",
+    "actor",
+    "action",
+    "entity",
+    "entity_id",
+    "detail",
+    "prev_hash",
+    "hash",
+];
 
 /// Rows read per query while verifying, so a long log never sits in memory at once.
 const VERIFY_PAGE_ROWS: i64 = 5_000;
@@ -55,6 +68,11 @@ fn link(prev_hash: &str, content: &str) -> String {
 }
 
 impl Chain {
+    /// The head as read by a caller that holds the lock already.
+    pub(crate) fn at(seq: i64, hash: String) -> Self {
+        Self { seq, hash }
+    }
+
     /// Reads the head and locks it until the transaction ends.
     pub(crate) async fn lock(conn: &mut Conn, backend: Backend) -> Result<Self> {
         let sql = match backend {
@@ -91,6 +109,34 @@ impl Chain {
         self.seq = seq;
         self.hash = hash;
         Ok(seq)
+    }
+
+    /// Appends several records with one statement.
+    pub(crate) async fn append_all(
+        &mut self,
+        conn: &mut Conn,
+        entries: &[AuditEntry],
+    ) -> Result<()> {
+        let mut rows = Vec::with_capacity(entries.len());
+        for e in entries {
+            let seq = self.seq + 1;
+            let at = to_millis(e.at);
+            let hash = link(&self.hash, &content(seq, at, e));
+            rows.push(vec![
+                Val::from(seq),
+                at.into(),
+                e.actor.as_str().into(),
+                e.action.as_str().into(),
+                e.entity.as_str().into(),
+                e.entity_id.as_str().into(),
+                e.detail.as_str().into(),
+                self.hash.as_str().into(),
+                hash.as_str().into(),
+            ]);
+            self.seq = seq;
+            self.hash = hash;
+        }
+        insert_rows(conn, "audit_log", &AUDIT_COLUMNS, &rows).await
     }
 
     /// Writes the head back; call once before commit.

@@ -4,6 +4,7 @@
 //! Format: a header line `{"format":"civicgrid-backup","version":1}`, then for each table a
 //! line `{"table":NAME,"columns":[…],"rows":N}` followed by its N rows as JSON arrays.
 
+use crate::rows::{insert_rows, Val};
 use crate::{Backend, Result, Store, StoreError};
 use sqlx::Row;
 use std::io::{BufRead, Write};
@@ -422,7 +423,21 @@ impl Store {
                 }
                 chunk.push(row.clone());
                 if chunk.len() == ROWS_PER_CHUNK || k + 1 == n {
-                    insert_chunk(&mut tx, t, &chunk).await?;
+                    let rows: Vec<Vec<Val>> = chunk
+                        .iter()
+                        .map(|row| {
+                            t.columns
+                                .iter()
+                                .zip(row)
+                                .map(|((_, ty), v)| match ty {
+                                    Ty::Int => Val::Int(v.as_i64()),
+                                    Ty::Real => Val::Real(v.as_f64()),
+                                    Ty::Text => Val::Text(v.as_str().map(str::to_owned)),
+                                })
+                                .collect()
+                        })
+                        .collect();
+                    insert_rows(&mut tx, t.name, &cols, &rows).await?;
                     total += chunk.len() as u64;
                     chunk.clear();
                 }
@@ -448,42 +463,4 @@ impl Store {
         tx.commit().await?;
         Ok(total)
     }
-}
-
-async fn insert_chunk(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    t: &TableSpec,
-    rows: &[Vec<serde_json::Value>],
-) -> Result<()> {
-    let ncol = t.columns.len();
-    let placeholders: Vec<String> = (0..rows.len())
-        .map(|r| {
-            format!(
-                "({})",
-                (1..=ncol)
-                    .map(|c| format!("${}", r * ncol + c))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })
-        .collect();
-    let cols: Vec<&str> = t.columns.iter().map(|c| c.0).collect();
-    let sql = format!(
-        "INSERT INTO {} ({}) VALUES {}",
-        t.name,
-        cols.join(", "),
-        placeholders.join(", ")
-    );
-    let mut q = sqlx::query(&sql);
-    for row in rows {
-        for ((_, ty), v) in t.columns.iter().zip(row) {
-            q = match ty {
-                Ty::Int => q.bind(v.as_i64()),
-                Ty::Real => q.bind(v.as_f64()),
-                Ty::Text => q.bind(v.as_str().map(str::to_owned)),
-            };
-        }
-    }
-    q.execute(&mut **tx).await?;
-    Ok(())
 }

@@ -1,6 +1,7 @@
 //! Cases as rows: `cases` holds the current state (with a column per deadline and milestone,
 //! so statistics are plain SQL), `case_events` the history, `assignments` who was sent.
 
+use crate::rows::{insert_rows, Val};
 use crate::{from_millis, opt_from_millis, to_millis, Conn, Result, Store, StoreError};
 use domain::case::{
     ActionKind, Actor, Assignment, AssignmentStatus, Case, CaseEvent, CaseId, Milestones, Priority,
@@ -166,52 +167,89 @@ fn assignment_from_row(r: &AnyRow) -> Result<Assignment> {
     })
 }
 
-/// Inserts the case row of a case not yet stored and returns its new id. Events and
-/// assignments follow with [`write_children`] once the id is known.
-pub(crate) async fn insert_case_row(
-    conn: &mut Conn,
-    c: &Case,
-    reported_by: Option<i64>,
-) -> Result<CaseId> {
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO cases (version, category, priority, source, grid, lat, lng, description, address, reporter_id, \
-         reported_by, status, suspended_from, suspended_at, created_at, updated_at, deadline_accept, deadline_dispatch, \
-         deadline_on_site, deadline_first_feedback, deadline_close, accepted_at, dispatched_at, contacted_at, on_site_at, \
-         first_feedback_at, closed_at, satisfaction, reopened_count) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29) RETURNING id",
-    )
-    .bind(c.version as i64)
-    .bind(c.category.as_str())
-    .bind(c.priority.as_str())
-    .bind(c.source.as_str())
-    .bind(c.grid.as_str())
-    .bind(c.location.lat())
-    .bind(c.location.lng())
-    .bind(&c.description)
-    .bind(&c.address)
-    .bind(c.reporter_id)
-    .bind(reported_by)
-    .bind(c.status.as_str())
-    .bind(c.suspended_from.map(|s| s.as_str()))
-    .bind(c.suspended_at.map(to_millis))
-    .bind(to_millis(c.created_at))
-    .bind(to_millis(c.updated_at))
-    .bind(to_millis(c.deadlines.accept))
-    .bind(to_millis(c.deadlines.dispatch))
-    .bind(to_millis(c.deadlines.on_site))
-    .bind(to_millis(c.deadlines.first_feedback))
-    .bind(to_millis(c.deadlines.close))
-    .bind(c.milestones.accepted_at.map(to_millis))
-    .bind(c.milestones.dispatched_at.map(to_millis))
-    .bind(c.milestones.contacted_at.map(to_millis))
-    .bind(c.milestones.on_site_at.map(to_millis))
-    .bind(c.milestones.first_feedback_at.map(to_millis))
-    .bind(c.milestones.closed_at.map(to_millis))
-    .bind(c.satisfaction.map(|s| s.as_str()))
-    .bind(c.reopened_count as i64)
+/// The row of a case in [`CASE_COLUMNS`] order.
+pub(crate) fn case_row(c: &Case, reported_by: Option<i64>) -> Vec<Val> {
+    let m = &c.milestones;
+    let t = |x: Option<Timestamp>| Val::Int(x.map(to_millis));
+    vec![
+        c.id.into(),
+        (c.version as i64).into(),
+        c.category.as_str().into(),
+        c.priority.as_str().into(),
+        c.source.as_str().into(),
+        c.grid.as_str().into(),
+        c.location.lat().into(),
+        c.location.lng().into(),
+        c.description.as_str().into(),
+        c.address.clone().into(),
+        c.reporter_id.into(),
+        reported_by.into(),
+        c.status.as_str().into(),
+        c.suspended_from.map(|s| s.as_str()).into(),
+        t(c.suspended_at),
+        to_millis(c.created_at).into(),
+        to_millis(c.updated_at).into(),
+        to_millis(c.deadlines.accept).into(),
+        to_millis(c.deadlines.dispatch).into(),
+        to_millis(c.deadlines.on_site).into(),
+        to_millis(c.deadlines.first_feedback).into(),
+        to_millis(c.deadlines.close).into(),
+        t(m.accepted_at),
+        t(m.dispatched_at),
+        t(m.contacted_at),
+        t(m.on_site_at),
+        t(m.first_feedback_at),
+        t(m.closed_at),
+        c.satisfaction.map(|s| s.as_str()).into(),
+        (c.reopened_count as i64).into(),
+    ]
+}
+
+pub(crate) const EVENT_COLUMNS: [&str; 11] = [
+    "case_id",
+    "seq",
+    "at",
+    "actor_id",
+    "actor_name",
+    "actor_role",
+    "action",
+    "from_status",
+    "to_status",
+    "note",
+    "responders",
+];
+
+/// The row of an event in [`EVENT_COLUMNS`] order.
+pub(crate) fn event_row(case_id: CaseId, e: &CaseEvent) -> Vec<Val> {
+    vec![
+        case_id.into(),
+        (e.seq as i64).into(),
+        to_millis(e.at).into(),
+        e.actor.user_id.into(),
+        e.actor.username.as_str().into(),
+        e.actor.role.as_str().into(),
+        e.action.as_str().into(),
+        e.from.map(|s| s.as_str()).into(),
+        e.to.as_str().into(),
+        e.note.clone().into(),
+        join_ids(&e.responders).into(),
+    ]
+}
+
+/// The columns of `cases`, in [`case_row`] order.
+pub(crate) fn case_columns() -> Vec<&'static str> {
+    CASE_COLUMNS.split(',').map(str::trim).collect()
+}
+
+/// The next free id of a table whose ids the writer assigns. Call only while holding the
+/// audit chain's lock, which every writer of these tables takes first.
+pub(crate) async fn next_id(conn: &mut Conn, table: &str) -> Result<i64> {
+    let max: i64 = sqlx::query_scalar(&format!(
+        "SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM {table}"
+    ))
     .fetch_one(&mut *conn)
     .await?;
-    Ok(id)
+    Ok(max + 1)
 }
 
 /// Writes the new state of a stored case if it still has `expected_version`.
@@ -267,25 +305,11 @@ pub(crate) async fn write_children(
     events_stored: usize,
     assignments_stored: usize,
 ) -> Result<()> {
-    for e in &c.events[events_stored..] {
-        sqlx::query(
-            "INSERT INTO case_events (case_id, seq, at, actor_id, actor_name, actor_role, action, from_status, \
-             to_status, note, responders) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(c.id)
-        .bind(e.seq as i64)
-        .bind(to_millis(e.at))
-        .bind(e.actor.user_id)
-        .bind(&e.actor.username)
-        .bind(e.actor.role.as_str())
-        .bind(e.action.as_str())
-        .bind(e.from.map(|s| s.as_str()))
-        .bind(e.to.as_str())
-        .bind(&e.note)
-        .bind(join_ids(&e.responders))
-        .execute(&mut *conn)
-        .await?;
-    }
+    let events: Vec<Vec<Val>> = c.events[events_stored..]
+        .iter()
+        .map(|e| event_row(c.id, e))
+        .collect();
+    insert_rows(conn, "case_events", &EVENT_COLUMNS, &events).await?;
     for (i, a) in c.assignments.iter().enumerate() {
         if i < assignments_stored {
             sqlx::query("UPDATE assignments SET status = $1, arrived_at = $2, ended_at = $3 WHERE case_id = $4 AND idx = $5")
@@ -485,16 +509,13 @@ impl Store {
     }
 }
 
-/// Cases per statement when importing history (30 columns each, under both backends'
-/// parameter limits).
-const IMPORT_CASES_PER_STATEMENT: usize = 400;
-
 impl Store {
     /// Imports finished historical cases (the demo's two years of history) into a database
     /// without cases. Each keeps its milestones and one event; ids are assigned from 1 in
     /// order. One audit record covers the import.
     pub async fn import_cases(&self, cases: &[Case], actor: &str, at: Timestamp) -> Result<()> {
         let mut tx = self.begin_write().await?;
+        let mut chain = crate::audit::Chain::lock(&mut tx, self.backend()).await?;
         let present: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases")
             .fetch_one(&mut *tx)
             .await?;
@@ -503,86 +524,23 @@ impl Store {
                 "history can only be imported into a database without cases".into(),
             ));
         }
-        let cols: Vec<&str> = CASE_COLUMNS.split(',').map(str::trim).collect();
-        for (chunk_no, chunk) in cases.chunks(IMPORT_CASES_PER_STATEMENT).enumerate() {
-            let n = cols.len();
-            let rows: Vec<String> = (0..chunk.len())
-                .map(|r| {
-                    format!(
-                        "({})",
-                        (1..=n)
-                            .map(|c| format!("${}", r * n + c))
-                            .collect::<Vec<_>>()
-                            .join(",")
-                    )
-                })
-                .collect();
-            let sql = format!(
-                "INSERT INTO cases ({}) VALUES {}",
-                cols.join(","),
-                rows.join(",")
-            );
-            let mut q = sqlx::query(&sql);
-            for (k, c) in chunk.iter().enumerate() {
-                let id = (chunk_no * IMPORT_CASES_PER_STATEMENT + k + 1) as i64;
-                let m = &c.milestones;
-                q = q
-                    .bind(id)
-                    .bind(c.version as i64)
-                    .bind(c.category.as_str())
-                    .bind(c.priority.as_str())
-                    .bind(c.source.as_str())
-                    .bind(c.grid.as_str())
-                    .bind(c.location.lat())
-                    .bind(c.location.lng())
-                    .bind(&c.description)
-                    .bind(&c.address)
-                    .bind(c.reporter_id)
-                    .bind(None::<i64>)
-                    .bind(c.status.as_str())
-                    .bind(None::<String>)
-                    .bind(None::<i64>)
-                    .bind(to_millis(c.created_at))
-                    .bind(to_millis(c.updated_at))
-                    .bind(to_millis(c.deadlines.accept))
-                    .bind(to_millis(c.deadlines.dispatch))
-                    .bind(to_millis(c.deadlines.on_site))
-                    .bind(to_millis(c.deadlines.first_feedback))
-                    .bind(to_millis(c.deadlines.close))
-                    .bind(m.accepted_at.map(to_millis))
-                    .bind(m.dispatched_at.map(to_millis))
-                    .bind(m.contacted_at.map(to_millis))
-                    .bind(m.on_site_at.map(to_millis))
-                    .bind(m.first_feedback_at.map(to_millis))
-                    .bind(m.closed_at.map(to_millis))
-                    .bind(c.satisfaction.map(|s| s.as_str()))
-                    .bind(c.reopened_count as i64);
-            }
-            q.execute(&mut *tx).await?;
-            // One event each: the import itself, ending in the case's final status.
-            let mut ev = String::from(
-                "INSERT INTO case_events (case_id, seq, at, actor_id, actor_name, actor_role, action, from_status, to_status, note, responders) VALUES ",
-            );
-            for (k, c) in chunk.iter().enumerate() {
-                let id = chunk_no * IMPORT_CASES_PER_STATEMENT + k + 1;
-                if k > 0 {
-                    ev.push(',');
+        let columns = case_columns();
+        // In slices, so two years of history never sit in memory twice over as rows.
+        const SLICE_CASES: usize = 20_000;
+        for (k, slice) in cases.chunks(SLICE_CASES).enumerate() {
+            let mut rows = Vec::with_capacity(slice.len());
+            let mut events = Vec::with_capacity(slice.len());
+            for (j, c) in slice.iter().enumerate() {
+                let mut c = c.clone();
+                c.id = (k * SLICE_CASES + j + 1) as i64;
+                rows.push(case_row(&c, None));
+                for e in &c.events {
+                    events.push(event_row(c.id, e));
                 }
-                // Only integers and fixed status words are inlined.
-                ev.push_str(&format!(
-                    "({id}, 1, {}, 0, 'import', 'admin', 'create', NULL, '{}', '历史数据导入 (imported history)', '')",
-                    to_millis(c.updated_at),
-                    c.status.as_str()
-                ));
             }
-            sqlx::query(&ev).execute(&mut *tx).await?;
+            insert_rows(&mut tx, "cases", &columns, &rows).await?;
+            insert_rows(&mut tx, "case_events", &EVENT_COLUMNS, &events).await?;
         }
-        if self.backend() == crate::Backend::Postgres {
-            sqlx::query("SELECT setval(pg_get_serial_sequence('cases', 'id'), COALESCE((SELECT MAX(id) FROM cases), 0) + 1, false)")
-                .execute(&mut *tx)
-                .await?;
-        }
-        let mut chain = crate::audit::Chain::lock(&mut tx, self.backend()).await?;
         chain
             .append(
                 &mut tx,

@@ -24,6 +24,7 @@ pub mod backup;
 pub mod cases;
 pub mod directory;
 mod migrate;
+mod rows;
 pub mod stats;
 pub mod testing;
 pub mod writer;

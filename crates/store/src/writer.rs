@@ -8,12 +8,15 @@
 //! per case; with no load a job is written alone at once, with no added wait.
 
 use crate::audit::{AuditEntry, Chain};
-use crate::cases::{insert_case_row, update_case_row, write_children};
+use crate::cases::{
+    case_columns, case_row, event_row, next_id, update_case_row, write_children, EVENT_COLUMNS,
+};
+use crate::rows::{insert_rows, Val};
 use crate::{to_millis, Backend, Conn, Result, StoreError};
 use domain::case::{self, Actor, Case, NewCase};
 use domain::deadline::Deadlines;
 use domain::Timestamp;
-use sqlx::AnyPool;
+use sqlx::{AnyPool, Row};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, Mutex};
 
@@ -135,22 +138,43 @@ async fn write_batch(pool: &AnyPool, backend: Backend, batch: &mut Vec<Job>) {
     }
 }
 
-/// Writes the jobs in one transaction. A job refused for a reason found before it wrote
-/// anything (a stale version) fails alone; a database error fails the whole transaction, and
-/// nothing of it is committed.
+/// Writes the jobs in one transaction: all creations with a few multi-row statements, then
+/// the updates one by one. An update refused for a reason found before it wrote anything (a
+/// stale version) fails alone; a database error fails the whole transaction, and nothing of
+/// it is committed.
 async fn write_jobs(
     pool: &AnyPool,
     backend: Backend,
     batch: &[Job],
 ) -> Result<Vec<Result<Outcome>>> {
     let mut tx = crate::begin_write(pool, backend).await?;
-    let mut chain = Chain::lock(&mut tx, backend).await?;
+    // The chain's lock comes first: it also makes the id counters safe across nodes.
+    let (mut chain, next_case, next_reporter) = lock_and_count(&mut tx, backend).await?;
+    let creates: Vec<&CreateCase> = batch
+        .iter()
+        .filter_map(|j| {
+            if let Job::Create(c, _) = j {
+                Some(&**c)
+            } else {
+                None
+            }
+        })
+        .collect();
+    let mut created = write_creates(&mut tx, &mut chain, &creates, next_case, next_reporter)
+        .await?
+        .into_iter();
     let mut outcomes = Vec::with_capacity(batch.len());
     for job in batch {
-        match write_job(&mut tx, &mut chain, job).await {
-            Ok(o) => outcomes.push(Ok(o)),
-            Err(e @ StoreError::Conflict(_)) => outcomes.push(Err(e)),
-            Err(e) => return Err(e),
+        match job {
+            Job::Create(..) => outcomes.push(Ok(Outcome::Created(
+                created.next().expect("one case per creation"),
+            ))),
+            Job::Save { .. } => match write_save(&mut tx, &mut chain, job).await {
+                Ok(o) => outcomes.push(Ok(o)),
+                Err(e @ StoreError::Conflict(_)) => outcomes.push(Err(e)),
+                Err(e) => return Err(e),
+            },
+            Job::Shutdown => unreachable!("shutdown is removed from the batch"),
         }
     }
     chain.store(&mut tx).await?;
@@ -158,49 +182,102 @@ async fn write_jobs(
     Ok(outcomes)
 }
 
+/// Locks the audit chain and reads the next free case and reporter ids. Every round trip
+/// to the database counts here, since the writer is the one queue all cases pass.
+async fn lock_and_count(conn: &mut Conn, backend: Backend) -> Result<(Chain, i64, i64)> {
+    match backend {
+        // One query: BEGIN IMMEDIATE already holds the database's write lock.
+        Backend::Sqlite => {
+            let r = sqlx::query(
+                "SELECT seq, hash, (SELECT COALESCE(MAX(id), 0) FROM cases) AS max_case, \
+                 (SELECT COALESCE(MAX(id), 0) FROM reporters) AS max_reporter FROM audit_head WHERE id = 1",
+            )
+            .fetch_one(&mut *conn)
+            .await?;
+            let chain = Chain::at(r.try_get("seq")?, r.try_get("hash")?);
+            Ok((
+                chain,
+                r.try_get::<i64, _>("max_case")? + 1,
+                r.try_get::<i64, _>("max_reporter")? + 1,
+            ))
+        }
+        // Separate statements after the lock: under READ COMMITTED each sees what other nodes
+        // committed before they released the lock.
+        Backend::Postgres => {
+            let chain = Chain::lock(conn, backend).await?;
+            Ok((
+                chain,
+                next_id(conn, "cases").await?,
+                next_id(conn, "reporters").await?,
+            ))
+        }
+    }
+}
+
+async fn write_creates(
+    conn: &mut Conn,
+    chain: &mut Chain,
+    creates: &[&CreateCase],
+    mut next_case: i64,
+    mut next_reporter: i64,
+) -> Result<Vec<Case>> {
+    if creates.is_empty() {
+        return Ok(vec![]);
+    }
+    let (mut reporters, mut rows, mut events, mut audit, mut cases) =
+        (vec![], vec![], vec![], vec![], vec![]);
+    for c in creates {
+        let mut new = c.new.clone();
+        if let Some(r) = &c.reporter {
+            reporters.push(vec![
+                Val::from(next_reporter),
+                r.name.clone().into(),
+                r.phone.clone().into(),
+                to_millis(c.at).into(),
+            ]);
+            new.reporter_id = Some(next_reporter);
+            next_reporter += 1;
+        }
+        let case = case::create(next_case, new, c.deadlines, c.actor.clone(), c.at);
+        next_case += 1;
+        rows.push(case_row(&case, c.reported_by));
+        events.extend(case.events.iter().map(|e| event_row(case.id, e)));
+        audit.push(AuditEntry {
+            at: c.at,
+            actor: actor_label(&c.actor),
+            action: "case.create".into(),
+            entity: "case".into(),
+            entity_id: case.id.to_string(),
+            detail: serde_json::json!({
+                "category": case.category.as_str(),
+                "grid": case.grid.as_str(),
+                "priority": case.priority.as_str(),
+                "source": case.source.as_str(),
+                "reporter": case.reporter_id,
+            })
+            .to_string(),
+        });
+        cases.push(case);
+    }
+    insert_rows(
+        conn,
+        "reporters",
+        &["id", "name", "phone", "created_at"],
+        &reporters,
+    )
+    .await?;
+    insert_rows(conn, "cases", &case_columns(), &rows).await?;
+    insert_rows(conn, "case_events", &EVENT_COLUMNS, &events).await?;
+    chain.append_all(conn, &audit).await?;
+    Ok(cases)
+}
+
 fn actor_label(a: &Actor) -> String {
     format!("{}:{}", a.user_id, a.username)
 }
 
-async fn write_job(conn: &mut Conn, chain: &mut Chain, job: &Job) -> Result<Outcome> {
+async fn write_save(conn: &mut Conn, chain: &mut Chain, job: &Job) -> Result<Outcome> {
     match job {
-        Job::Create(c, _) => {
-            let mut new = c.new.clone();
-            if let Some(r) = &c.reporter {
-                let id: i64 = sqlx::query_scalar("INSERT INTO reporters (name, phone, created_at) VALUES ($1, $2, $3) RETURNING id")
-                    .bind(&r.name)
-                    .bind(&r.phone)
-                    .bind(to_millis(c.at))
-                    .fetch_one(&mut *conn)
-                    .await?;
-                new.reporter_id = Some(id);
-            }
-            // The id comes from the row, so build the case, insert, then fix the id.
-            let mut case = case::create(0, new, c.deadlines, c.actor.clone(), c.at);
-            case.id = insert_case_row(conn, &case, c.reported_by).await?;
-            write_children(conn, &case, 0, 0).await?;
-            chain
-                .append(
-                    conn,
-                    &AuditEntry {
-                        at: c.at,
-                        actor: actor_label(&c.actor),
-                        action: "case.create".into(),
-                        entity: "case".into(),
-                        entity_id: case.id.to_string(),
-                        detail: serde_json::json!({
-                            "category": case.category.as_str(),
-                            "grid": case.grid.as_str(),
-                            "priority": case.priority.as_str(),
-                            "source": case.source.as_str(),
-                            "reporter": case.reporter_id,
-                        })
-                        .to_string(),
-                    },
-                )
-                .await?;
-            Ok(Outcome::Created(case))
-        }
         Job::Save {
             after,
             expected_version,
@@ -233,7 +310,7 @@ async fn write_job(conn: &mut Conn, chain: &mut Chain, job: &Job) -> Result<Outc
             }
             Ok(Outcome::Saved)
         }
-        Job::Shutdown => unreachable!("shutdown is removed from the batch"),
+        _ => unreachable!("only updates are written one by one"),
     }
 }
 

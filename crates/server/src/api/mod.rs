@@ -125,6 +125,7 @@ pub async fn logout(State(s): State<Arc<AppState>>, session: Session) -> ApiResu
     s.store
         .revoke_session(&session.token_hash, chrono::Utc::now())
         .await?;
+    s.sessions.forget(&session.token_hash);
     Ok(StatusCode::NO_CONTENT)
 }
 
