@@ -3,6 +3,11 @@
 
 mod bench;
 
+/// mimalloc: the server allocates many small, short-lived buffers across threads (JSON,
+/// rows), where it measured clearly faster than the system allocator in `bench intake`.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::io::{BufRead, Write};
