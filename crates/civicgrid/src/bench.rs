@@ -17,11 +17,7 @@ pub enum BenchCommand {
         #[arg(long, default_value = "both")]
         backend: String,
         /// PostgreSQL server (a fresh database is created on it).
-        #[arg(
-            long,
-            env = "CIVICGRID_TEST_PG",
-            default_value = "postgres://postgres@127.0.0.1:5432"
-        )]
+        #[arg(long, env = "CIVICGRID_TEST_PG", default_value = "postgres://postgres@127.0.0.1:5432")]
         postgres: String,
         /// Comma-separated numbers of concurrent clients.
         #[arg(long, default_value = "1,8,64")]
@@ -35,13 +31,7 @@ pub enum BenchCommand {
 }
 
 pub async fn run(cmd: BenchCommand) -> anyhow::Result<i32> {
-    let BenchCommand::Intake {
-        backend,
-        postgres,
-        clients,
-        seconds,
-        scenario,
-    } = cmd;
+    let BenchCommand::Intake { backend, postgres, clients, seconds, scenario } = cmd;
     let clients: Vec<usize> = clients
         .split(',')
         .map(|c| c.trim().parse())
@@ -81,24 +71,17 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<i32> {
 async fn start_server(
     url: &str,
     scenario: &std::path::Path,
-) -> anyhow::Result<(
-    std::net::SocketAddr,
-    String,
-    tokio::sync::oneshot::Sender<()>,
-)> {
+) -> anyhow::Result<(std::net::SocketAddr, String, tokio::sync::oneshot::Sender<()>)> {
     let store = store::Store::open(url).await?;
     let sc = scenario::load(scenario)?;
     let now = chrono::Utc::now();
-    store
-        .load_reference(&sc.reference_data(), "bench", now)
-        .await?;
+    store.load_reference(&sc.reference_data(), "bench", now).await?;
     let password = server::auth::new_secret();
     store
         .create_user(
             &store::NewUser {
                 username: "bench".into(),
-                password_hash: server::auth::hash_password(&password)
-                    .map_err(anyhow::Error::msg)?,
+                password_hash: server::auth::hash_password(&password).map_err(anyhow::Error::msg)?,
                 role: domain::role::Role::Dispatcher,
                 display_name: "bench".into(),
                 grid: None,
@@ -112,12 +95,8 @@ async fn start_server(
     store.close().await;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-    let opts = server::ServeOptions {
-        db: url.into(),
-        bind: "127.0.0.1:0".into(),
-        config: Default::default(),
-        demo: None,
-    };
+    let opts =
+        server::ServeOptions { db: url.into(), bind: "127.0.0.1:0".into(), config: Default::default(), demo: None };
     tokio::spawn(async move {
         let r = server::serve(
             opts,
@@ -140,10 +119,7 @@ async fn start_server(
         .await?
         .json()
         .await?;
-    let token = login["token"]
-        .as_str()
-        .context("login gave no token")?
-        .to_owned();
+    let token = login["token"].as_str().context("login gave no token")?.to_owned();
     Ok((addr, token, tx))
 }
 
@@ -168,9 +144,7 @@ async fn load(
     let end = measure_from + duration;
     let mut tasks = vec![];
     for c in 0..clients {
-        let client = reqwest::Client::builder()
-            .pool_max_idle_per_host(1)
-            .build()?;
+        let client = reqwest::Client::builder().pool_max_idle_per_host(1).build()?;
         let url = format!("http://{addr}/api/v1/cases");
         let auth = format!("Bearer {token}");
         tasks.push(tokio::spawn(async move {
@@ -189,13 +163,7 @@ async fn load(
                 });
                 let t = Instant::now();
                 // Reading the body lets the connection be reused (keep-alive), as a real client would.
-                let ok = match client
-                    .post(&url)
-                    .header("authorization", &auth)
-                    .json(&body)
-                    .send()
-                    .await
-                {
+                let ok = match client.post(&url).header("authorization", &auth).json(&body).send().await {
                     Ok(r) => {
                         let created = r.status().as_u16() == 201;
                         r.bytes().await.map(|_| created)

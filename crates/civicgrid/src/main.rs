@@ -14,11 +14,7 @@ use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(
-    name = "civicgrid",
-    version,
-    about = "Command platform of a street office (街道指挥平台)"
-)]
+#[command(name = "civicgrid", version, about = "Command platform of a street office (街道指挥平台)")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -123,16 +119,12 @@ enum AuditCommand {
 fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     match runtime.block_on(run(cli)) {
         Ok(code) => std::process::exit(code),
         Err(e) => {
@@ -145,21 +137,12 @@ fn main() {
 }
 
 async fn open(db: &str) -> anyhow::Result<store::Store> {
-    store::Store::open(db)
-        .await
-        .with_context(|| format!("cannot open the database {}", server::redact(db)))
+    store::Store::open(db).await.with_context(|| format!("cannot open the database {}", server::redact(db)))
 }
 
 async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
-        Command::Serve {
-            db,
-            bind,
-            config,
-            demo,
-            scenario,
-            demo_history_days,
-        } => {
+        Command::Serve { db, bind, config, demo, scenario, demo_history_days } => {
             let config = match config {
                 Some(p) => server::config::Config::load(&p).map_err(anyhow::Error::msg)?,
                 None => server::config::Config::default(),
@@ -168,10 +151,8 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                 db,
                 bind,
                 config,
-                demo: demo.then(|| server::demo::DemoOptions {
-                    scenario_dir: scenario,
-                    history_days: demo_history_days,
-                }),
+                demo: demo
+                    .then(|| server::demo::DemoOptions { scenario_dir: scenario, history_days: demo_history_days }),
             };
             server::serve(
                 opts,
@@ -196,17 +177,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             .await?;
             Ok(0)
         }
-        Command::User {
-            command:
-                UserCommand::Add {
-                    db,
-                    username,
-                    role,
-                    grid,
-                    station,
-                    name,
-                },
-        } => {
+        Command::User { command: UserCommand::Add { db, username, role, grid, station, name } } => {
             let role = domain::role::Role::parse(&role).with_context(|| {
                 let all: Vec<&str> = domain::role::Role::ALL.iter().map(|r| r.as_str()).collect();
                 format!("unknown role {role:?}; one of {}", all.join(", "))
@@ -216,19 +187,12 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             }
             if username.is_empty()
                 || username.len() > 64
-                || !username
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+                || !username.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
             {
-                anyhow::bail!(
-                    "a username has 1 to 64 letters, digits, dots, dashes or underscores"
-                );
+                anyhow::bail!("a username has 1 to 64 letters, digits, dots, dashes or underscores");
             }
             let mut password = String::new();
-            std::io::stdin()
-                .lock()
-                .read_line(&mut password)
-                .context("reading the password from standard input")?;
+            std::io::stdin().lock().read_line(&mut password).context("reading the password from standard input")?;
             let password = password.trim_end_matches(['\r', '\n']);
             let hash = server::auth::hash_password(password).map_err(anyhow::Error::msg)?;
             let store = open(&db).await?;
@@ -251,26 +215,15 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             println!("created user {username} (id {id}, role {})", role.as_str());
             Ok(0)
         }
-        Command::Apikey {
-            command: ApikeyCommand::Add { db, name },
-        } => {
+        Command::Apikey { command: ApikeyCommand::Add { db, name } } => {
             let store = open(&db).await?;
             let key = server::auth::new_secret();
-            store
-                .create_api_key(
-                    &name,
-                    &server::auth::secret_hash(&key),
-                    "cli",
-                    chrono::Utc::now(),
-                )
-                .await?;
+            store.create_api_key(&name, &server::auth::secret_hash(&key), "cli", chrono::Utc::now()).await?;
             store.close().await;
             println!("{key}");
             Ok(0)
         }
-        Command::Audit {
-            command: AuditCommand::Verify { db },
-        } => {
+        Command::Audit { command: AuditCommand::Verify { db } } => {
             let store = open(&db).await?;
             let report = store.verify_audit().await?;
             store.close().await;
@@ -288,8 +241,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Backup { db, out } => {
             let store = open(&db).await?;
             let tmp = out.with_extension("partial");
-            let file = std::fs::File::create(&tmp)
-                .with_context(|| format!("cannot write {}", tmp.display()))?;
+            let file = std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
             let mut w = std::io::BufWriter::new(file);
             let rows = store.backup(&mut w).await?;
             w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
@@ -299,8 +251,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Restore { db, from } => {
-            let file = std::fs::File::open(&from)
-                .with_context(|| format!("cannot read {}", from.display()))?;
+            let file = std::fs::File::open(&from).with_context(|| format!("cannot read {}", from.display()))?;
             let store = open(&db).await?;
             let rows = store.restore(&mut std::io::BufReader::new(file)).await?;
             store.close().await;

@@ -121,18 +121,10 @@ pub fn rank(
                 distance_metres: c.position.distance_metres(site),
             })
             .collect();
-        of_force.sort_by(|a, b| {
-            a.eta_seconds
-                .total_cmp(&b.eta_seconds)
-                .then(a.id.cmp(&b.id))
-        });
+        of_force.sort_by(|a, b| a.eta_seconds.total_cmp(&b.eta_seconds).then(a.id.cmp(&b.id)));
         out.extend(of_force.into_iter().take(per_force));
     }
-    out.sort_by(|a, b| {
-        a.eta_seconds
-            .total_cmp(&b.eta_seconds)
-            .then(a.id.cmp(&b.id))
-    });
+    out.sort_by(|a, b| a.eta_seconds.total_cmp(&b.eta_seconds).then(a.id.cmp(&b.id)));
     out
 }
 
@@ -148,16 +140,9 @@ mod tests {
     fn eta_grows_with_distance_and_rush_hour() {
         let m = TravelModel::default();
         let (a, b, c) = (p(30.29, 120.60), p(30.30, 120.60), p(30.32, 120.60));
-        assert!(
-            m.eta_seconds(&a, &b, TravelMode::Car, 11) < m.eta_seconds(&a, &c, TravelMode::Car, 11)
-        );
-        assert!(
-            m.eta_seconds(&a, &b, TravelMode::Car, 8) > m.eta_seconds(&a, &b, TravelMode::Car, 11)
-        );
-        assert!(
-            m.eta_seconds(&a, &b, TravelMode::Foot, 11)
-                > m.eta_seconds(&a, &b, TravelMode::Ebike, 11)
-        );
+        assert!(m.eta_seconds(&a, &b, TravelMode::Car, 11) < m.eta_seconds(&a, &c, TravelMode::Car, 11));
+        assert!(m.eta_seconds(&a, &b, TravelMode::Car, 8) > m.eta_seconds(&a, &b, TravelMode::Car, 11));
+        assert!(m.eta_seconds(&a, &b, TravelMode::Foot, 11) > m.eta_seconds(&a, &b, TravelMode::Ebike, 11));
         // 1.1 km by car at midday: set-off plus about 165 s.
         let eta = m.eta_seconds(&a, &b, TravelMode::Car, 11);
         assert!((eta - 225.0).abs() < 5.0, "{eta}");
@@ -203,24 +188,10 @@ mod tests {
                 available: true,
             },
         ];
-        let r = rank(
-            &site,
-            &[Force::PatrolMember, Force::Mediator],
-            &cands,
-            &TravelModel::default(),
-            11,
-            1,
-        );
+        let r = rank(&site, &[Force::PatrolMember, Force::Mediator], &cands, &TravelModel::default(), 11, 1);
         let ids: Vec<i64> = r.iter().map(|x| x.id).collect();
         assert_eq!(ids, vec![2, 4]);
-        let all = rank(
-            &site,
-            &[Force::PatrolMember],
-            &cands,
-            &TravelModel::default(),
-            11,
-            5,
-        );
+        let all = rank(&site, &[Force::PatrolMember], &cands, &TravelModel::default(), 11, 5);
         assert_eq!(all.iter().map(|x| x.id).collect::<Vec<_>>(), vec![2, 1]);
     }
 }

@@ -41,12 +41,7 @@ pub enum Priority {
 }
 
 impl Priority {
-    pub const ALL: [Priority; 4] = [
-        Priority::Urgent,
-        Priority::High,
-        Priority::Normal,
-        Priority::Low,
-    ];
+    pub const ALL: [Priority; 4] = [Priority::Urgent, Priority::High, Priority::Normal, Priority::Low];
     pub fn as_str(&self) -> &'static str {
         match self {
             Priority::Urgent => "urgent",
@@ -186,10 +181,16 @@ pub enum ActionKind {
     Reopen,
     Rate,
     Archive,
+    /// Most of a promise's time is used (amber warning).
+    Warn,
+    /// A promise was missed: the case is overdue and goes up a level (督办).
+    Escalate,
+    /// A deadline was moved by an approver (延期).
+    Extend,
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 15] = [
+    pub const ALL: [ActionKind; 18] = [
         ActionKind::Create,
         ActionKind::Accept,
         ActionKind::Dispatch,
@@ -205,6 +206,9 @@ impl ActionKind {
         ActionKind::Reopen,
         ActionKind::Rate,
         ActionKind::Archive,
+        ActionKind::Warn,
+        ActionKind::Escalate,
+        ActionKind::Extend,
     ];
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -223,6 +227,9 @@ impl ActionKind {
             ActionKind::Reopen => "reopen",
             ActionKind::Rate => "rate",
             ActionKind::Archive => "archive",
+            ActionKind::Warn => "warn",
+            ActionKind::Escalate => "escalate",
+            ActionKind::Extend => "extend",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
@@ -248,13 +255,7 @@ impl Satisfaction {
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
-        [
-            Self::Satisfied,
-            Self::BasicallySatisfied,
-            Self::Dissatisfied,
-        ]
-        .into_iter()
-        .find(|p| p.as_str() == s)
+        [Self::Satisfied, Self::BasicallySatisfied, Self::Dissatisfied].into_iter().find(|p| p.as_str() == s)
     }
 }
 
@@ -262,19 +263,32 @@ impl Satisfaction {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     Accept,
-    Dispatch { responders: Vec<ResponderId> },
+    Dispatch {
+        responders: Vec<ResponderId>,
+    },
     ContactParty,
-    Arrive { responder: Option<ResponderId> },
+    Arrive {
+        responder: Option<ResponderId>,
+    },
     Feedback,
     Close,
     Reject,
-    Reassign { responders: Vec<ResponderId> },
+    Reassign {
+        responders: Vec<ResponderId>,
+    },
     Suspend,
     Resume,
     Void,
     Reopen,
-    Rate { satisfaction: Satisfaction },
+    Rate {
+        satisfaction: Satisfaction,
+    },
     Archive,
+    /// Moves a promise still owed later by `by` (延期); needs a reason.
+    Extend {
+        promise: Promise,
+        by: chrono::Duration,
+    },
 }
 
 impl Action {
@@ -294,6 +308,7 @@ impl Action {
             Action::Reopen => ActionKind::Reopen,
             Action::Rate { .. } => ActionKind::Rate,
             Action::Archive => ActionKind::Archive,
+            Action::Extend { .. } => ActionKind::Extend,
         }
     }
 }
@@ -317,6 +332,12 @@ pub struct CaseEvent {
     pub to: Status,
     pub note: Option<String>,
     pub responders: Vec<ResponderId>,
+    /// For warnings, escalations and extensions: which promise, and the instant the alert
+    /// was for (or the new deadline).
+    pub promise: Option<Promise>,
+    pub due_at: Option<Timestamp>,
+    /// For escalations: the level it went up to (1 = first level above the team).
+    pub level: Option<u8>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -344,10 +365,7 @@ pub struct Assignment {
 
 impl Assignment {
     pub fn is_current(&self) -> bool {
-        matches!(
-            self.status,
-            AssignmentStatus::Active | AssignmentStatus::Arrived
-        )
+        matches!(self.status, AssignmentStatus::Active | AssignmentStatus::Arrived)
     }
 }
 
@@ -390,6 +408,8 @@ pub struct NewCase {
     pub address: Option<String>,
     /// Reporter's personal data lives in a separate record; the case only points to it.
     pub reporter_id: Option<i64>,
+    /// The signed-in account that reported it (a resident following their own report).
+    pub reported_by: Option<UserId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -403,6 +423,7 @@ pub struct Case {
     pub description: String,
     pub address: Option<String>,
     pub reporter_id: Option<i64>,
+    pub reported_by: Option<UserId>,
     pub status: Status,
     /// The status a suspended case returns to on resume.
     pub suspended_from: Option<Status>,
@@ -435,6 +456,8 @@ pub enum TransitionError {
     NotAssigned(ResponderId),
     #[error("the step is dated before the case's last step")]
     TimeTravel,
+    #[error("an extension must be positive and at most {EXTENSION_DAYS_MAX} days")]
+    Extension,
 }
 
 /// Builds a new case. `id` comes from the store; `at` from the caller's clock.
@@ -448,6 +471,9 @@ pub fn create(id: CaseId, new: NewCase, deadlines: Deadlines, actor: Actor, at: 
         to: Status::New,
         note: None,
         responders: vec![],
+        promise: None,
+        due_at: None,
+        level: None,
     };
     Case {
         id,
@@ -459,6 +485,7 @@ pub fn create(id: CaseId, new: NewCase, deadlines: Deadlines, actor: Actor, at: 
         description: new.description,
         address: new.address,
         reporter_id: new.reporter_id,
+        reported_by: new.reported_by,
         status: Status::New,
         suspended_from: None,
         suspended_at: None,
@@ -495,10 +522,7 @@ pub fn apply(
 ) -> Result<Case, TransitionError> {
     use Status as S;
     let kind = action.kind();
-    let invalid = || TransitionError::InvalidTransition {
-        action: kind,
-        status: case.status,
-    };
+    let invalid = || TransitionError::InvalidTransition { action: kind, status: case.status };
     let note = note.map(str::trim).filter(|n| !n.is_empty());
     if note.is_some_and(|n| n.chars().count() > NOTE_CHARS_MAX) {
         return Err(TransitionError::NoteTooLong);
@@ -506,13 +530,11 @@ pub fn apply(
     if at < case.updated_at {
         return Err(TransitionError::TimeTravel);
     }
-    let needs_reason = |what| {
-        note.map(|_| ())
-            .ok_or(TransitionError::ReasonRequired(what))
-    };
+    let needs_reason = |what| note.map(|_| ()).ok_or(TransitionError::ReasonRequired(what));
 
     let mut c = case.clone();
     let mut responders = vec![];
+    let mut extended = None;
     let m = &mut c.milestones;
     match action {
         Action::Accept => {
@@ -524,18 +546,11 @@ pub fn apply(
         }
         Action::Dispatch { responders: rs } => {
             // A dispatch on a case already under way sends reinforcements.
-            if !matches!(
-                c.status,
-                S::Accepted | S::Dispatched | S::OnSite | S::InProgress
-            ) {
+            if !matches!(c.status, S::Accepted | S::Dispatched | S::OnSite | S::InProgress) {
                 return Err(invalid());
             }
             responders_ok(rs, "dispatch")?;
-            if let Some(r) = rs.iter().find(|r| {
-                c.assignments
-                    .iter()
-                    .any(|a| a.is_current() && a.responder_id == **r)
-            }) {
+            if let Some(r) = rs.iter().find(|r| c.assignments.iter().any(|a| a.is_current() && a.responder_id == **r)) {
                 return Err(TransitionError::AlreadyAssigned(*r));
             }
             for r in rs {
@@ -554,10 +569,7 @@ pub fn apply(
             responders = rs.clone();
         }
         Action::ContactParty => {
-            if !matches!(
-                c.status,
-                S::Accepted | S::Dispatched | S::OnSite | S::InProgress
-            ) {
+            if !matches!(c.status, S::Accepted | S::Dispatched | S::OnSite | S::InProgress) {
                 return Err(invalid());
             }
             m.contacted_at.get_or_insert(at);
@@ -633,10 +645,7 @@ pub fn apply(
             responders = rs.clone();
         }
         Action::Suspend => {
-            if !matches!(
-                c.status,
-                S::Accepted | S::Dispatched | S::OnSite | S::InProgress
-            ) {
+            if !matches!(c.status, S::Accepted | S::Dispatched | S::OnSite | S::InProgress) {
                 return Err(invalid());
             }
             needs_reason("suspend")?;
@@ -699,6 +708,17 @@ pub fn apply(
             }
             c.status = S::Archived;
         }
+        Action::Extend { promise, by } => {
+            if !c.status.is_open() || c.milestones.kept_at(*promise).is_some() {
+                return Err(invalid());
+            }
+            if *by <= chrono::Duration::zero() || *by > chrono::Duration::days(EXTENSION_DAYS_MAX) {
+                return Err(TransitionError::Extension);
+            }
+            needs_reason("extend")?;
+            *c.deadlines.get_mut(*promise) += *by;
+            extended = Some((*promise, c.deadlines.get(*promise)));
+        }
     }
     let seq = c.events.len() as u32 + 1;
     c.events.push(CaseEvent {
@@ -710,10 +730,131 @@ pub fn apply(
         to: c.status,
         note: note.map(str::to_owned),
         responders,
+        promise: extended.map(|e| e.0),
+        due_at: extended.map(|e| e.1),
+        level: None,
     });
     c.updated_at = at;
     c.version += 1;
     Ok(c)
+}
+
+/// Longest single extension of a deadline.
+pub const EXTENSION_DAYS_MAX: i64 = 90;
+
+/// Whether an alert is the amber warning or the missed promise itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AlertKind {
+    Warning,
+    Overdue,
+}
+
+/// A warning or escalation that falls due for a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Alert {
+    pub promise: Promise,
+    pub kind: AlertKind,
+    /// When it falls due: the warning instant, or the deadline.
+    pub due_at: Timestamp,
+}
+
+fn alert_recorded(case: &Case, a: &Alert) -> bool {
+    let action = match a.kind {
+        AlertKind::Warning => ActionKind::Warn,
+        AlertKind::Overdue => ActionKind::Escalate,
+    };
+    case.events.iter().any(|e| e.action == action && e.promise == Some(a.promise) && e.due_at == Some(a.due_at))
+}
+
+/// Every alert of a case not yet recorded, whatever its time: for each promise still owed,
+/// the warning when `warn_fraction` of its time is used, and the deadline itself. A
+/// suspended or ended case has none (its clock stands still or has stopped). A deadline that
+/// moved (extension, resumption, reopening) arms new alerts.
+pub fn pending_alerts(case: &Case, warn_fraction: f64) -> Vec<Alert> {
+    if !case.status.is_open() || case.status == Status::Suspended {
+        return vec![];
+    }
+    let mut out = vec![];
+    for p in Promise::ALL {
+        if case.milestones.kept_at(p).is_some() {
+            continue;
+        }
+        let due = case.deadlines.get(p);
+        let span = (due - case.created_at).num_milliseconds().max(0) as f64;
+        let warn_at = case.created_at + chrono::Duration::milliseconds((span * warn_fraction) as i64);
+        let overdue = Alert { promise: p, kind: AlertKind::Overdue, due_at: due };
+        if alert_recorded(case, &overdue) {
+            // Escalated already: its warning has lost its point.
+            continue;
+        }
+        let warning = Alert { promise: p, kind: AlertKind::Warning, due_at: warn_at };
+        if !alert_recorded(case, &warning) {
+            out.push(warning);
+        }
+        out.push(overdue);
+    }
+    out
+}
+
+/// The alerts due by `now`. A warning whose deadline has passed too is dropped: the
+/// escalation says more.
+pub fn due_alerts(case: &Case, now: Timestamp, warn_fraction: f64) -> Vec<Alert> {
+    let pending = pending_alerts(case, warn_fraction);
+    pending
+        .iter()
+        .filter(|a| a.due_at <= now)
+        .filter(|a| !(a.kind == AlertKind::Warning && case.deadlines.get(a.promise) <= now))
+        .copied()
+        .collect()
+}
+
+/// When the next alert of a case falls due; `None` when none will.
+pub fn next_alert_at(case: &Case, warn_fraction: f64) -> Option<Timestamp> {
+    pending_alerts(case, warn_fraction).iter().map(|a| a.due_at).min()
+}
+
+/// Records the alerts due by `now`: one event each, in time order; escalations count up the
+/// levels (the first missed promise goes to level 1, the next to 2, …, at most `levels_max`).
+/// `None` when nothing is due. Calling it again at the same time records nothing.
+pub fn record_alerts(case: &Case, now: Timestamp, warn_fraction: f64, levels_max: u8, actor: &Actor) -> Option<Case> {
+    let mut alerts = due_alerts(case, now, warn_fraction);
+    if alerts.is_empty() {
+        return None;
+    }
+    alerts.sort_by_key(|a| (a.due_at, a.promise, a.kind == AlertKind::Overdue));
+    let mut c = case.clone();
+    let mut level = c.events.iter().filter(|e| e.action == ActionKind::Escalate).count() as u8;
+    let at = now.max(c.updated_at);
+    for a in alerts {
+        let (action, lvl, note) = match a.kind {
+            AlertKind::Warning => (ActionKind::Warn, None, format!("{}: 即将超时 (amber warning)", a.promise.as_str())),
+            AlertKind::Overdue => {
+                level = (level + 1).min(levels_max.max(1));
+                (
+                    ActionKind::Escalate,
+                    Some(level),
+                    format!("{}: 超时督办 (missed, escalated to level {level})", a.promise.as_str()),
+                )
+            }
+        };
+        let seq = c.events.len() as u32 + 1;
+        c.events.push(CaseEvent {
+            seq,
+            at,
+            actor: actor.clone(),
+            action,
+            from: Some(c.status),
+            to: c.status,
+            note: Some(note),
+            responders: vec![],
+            promise: Some(a.promise),
+            due_at: Some(a.due_at),
+            level: lvl,
+        });
+        c.version += 1;
+    }
+    c.updated_at = at;
+    Some(c)
 }
 
 fn end_assignments(assignments: &mut [Assignment], to: AssignmentStatus, at: Timestamp) {
@@ -754,16 +895,9 @@ impl Case {
                 return Err(format!("deadline {} precedes creation", p.as_str()));
             }
         }
-        for t in [
-            m.accepted_at,
-            m.dispatched_at,
-            m.contacted_at,
-            m.on_site_at,
-            m.first_feedback_at,
-            m.closed_at,
-        ]
-        .into_iter()
-        .flatten()
+        for t in [m.accepted_at, m.dispatched_at, m.contacted_at, m.on_site_at, m.first_feedback_at, m.closed_at]
+            .into_iter()
+            .flatten()
         {
             if t < created || t > self.updated_at {
                 return Err("a milestone lies outside the case's life".into());
@@ -787,26 +921,18 @@ impl Case {
             S::OnSite => needs(m.on_site_at.is_some(), "on_site_at")?,
             S::InProgress => needs(m.first_feedback_at.is_some(), "first_feedback_at")?,
             S::Closed | S::Rated | S::Archived => needs(m.closed_at.is_some(), "closed_at")?,
-            S::Suspended => needs(
-                self.suspended_from.is_some() && self.suspended_at.is_some(),
-                "where it was suspended from",
-            )?,
+            S::Suspended => {
+                needs(self.suspended_from.is_some() && self.suspended_at.is_some(), "where it was suspended from")?
+            }
             S::Rejected | S::Voided => {}
         }
-        if self.status != S::Suspended
-            && (self.suspended_from.is_some() || self.suspended_at.is_some())
-        {
+        if self.status != S::Suspended && (self.suspended_from.is_some() || self.suspended_at.is_some()) {
             return Err("suspension left over".into());
         }
         if !self.status.is_open() && self.assignments.iter().any(Assignment::is_current) {
             return Err("an ended case still has someone assigned".into());
         }
-        let mut current: Vec<_> = self
-            .assignments
-            .iter()
-            .filter(|a| a.is_current())
-            .map(|a| a.responder_id)
-            .collect();
+        let mut current: Vec<_> = self.assignments.iter().filter(|a| a.is_current()).map(|a| a.responder_id).collect();
         let n = current.len();
         current.sort_unstable();
         current.dedup();
@@ -836,11 +962,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn actor() -> Actor {
-        Actor {
-            user_id: 1,
-            username: "dispatcher".into(),
-            role: Role::Dispatcher,
-        }
+        Actor { user_id: 1, username: "dispatcher".into(), role: Role::Dispatcher }
     }
 
     fn t0() -> Timestamp {
@@ -861,6 +983,7 @@ mod tests {
                 description: "拖欠工资".into(),
                 address: None,
                 reporter_id: None,
+                reported_by: None,
             },
             deadlines,
             actor(),
@@ -876,42 +999,15 @@ mod tests {
     fn the_happy_path_keeps_every_promise() {
         let c = new_case();
         let c = step(&c, Action::Accept, None, 30).unwrap();
-        let c = step(
-            &c,
-            Action::Dispatch {
-                responders: vec![11, 12],
-            },
-            None,
-            60,
-        )
-        .unwrap();
+        let c = step(&c, Action::Dispatch { responders: vec![11, 12] }, None, 60).unwrap();
         let c = step(&c, Action::ContactParty, Some("电话联系"), 90).unwrap();
-        let c = step(
-            &c,
-            Action::Arrive {
-                responder: Some(11),
-            },
-            None,
-            300,
-        )
-        .unwrap();
+        let c = step(&c, Action::Arrive { responder: Some(11) }, None, 300).unwrap();
         let c = step(&c, Action::Feedback, Some("正在调解"), 1200).unwrap();
         let c = step(&c, Action::Close, Some("工资当天支付"), 2400).unwrap();
         assert_eq!(c.status, Status::Closed);
         assert!(overdue(&c, t0() + Duration::days(3)).is_empty());
-        assert!(c
-            .assignments
-            .iter()
-            .all(|a| a.status == AssignmentStatus::Completed));
-        let c = step(
-            &c,
-            Action::Rate {
-                satisfaction: Satisfaction::Satisfied,
-            },
-            None,
-            5000,
-        )
-        .unwrap();
+        assert!(c.assignments.iter().all(|a| a.status == AssignmentStatus::Completed));
+        let c = step(&c, Action::Rate { satisfaction: Satisfaction::Satisfied }, None, 5000).unwrap();
         let c = step(&c, Action::Archive, None, 6000).unwrap();
         assert_eq!(c.status, Status::Archived);
         assert_eq!(c.events.len(), 9);
@@ -922,16 +1018,10 @@ mod tests {
     fn missed_promises_show_as_overdue() {
         let c = new_case();
         assert_eq!(overdue(&c, t0() + Duration::seconds(30)), vec![]);
-        assert_eq!(
-            overdue(&c, t0() + Duration::seconds(61)),
-            vec![Promise::Accept]
-        );
+        assert_eq!(overdue(&c, t0() + Duration::seconds(61)), vec![Promise::Accept]);
         let c = step(&c, Action::Accept, None, 120).unwrap();
         // Kept late still counts as missed.
-        assert_eq!(
-            overdue(&c, t0() + Duration::seconds(121)),
-            vec![Promise::Accept]
-        );
+        assert_eq!(overdue(&c, t0() + Duration::seconds(121)), vec![Promise::Accept]);
         assert_eq!(
             overdue(&c, t0() + Duration::minutes(11)),
             vec![Promise::Accept, Promise::Dispatch, Promise::OnSite]
@@ -943,83 +1033,35 @@ mod tests {
         let c = new_case();
         assert_eq!(
             step(&c, Action::Close, Some("x"), 1),
-            Err(TransitionError::InvalidTransition {
-                action: ActionKind::Close,
-                status: Status::New
-            })
+            Err(TransitionError::InvalidTransition { action: ActionKind::Close, status: Status::New })
         );
-        assert_eq!(
-            step(&c, Action::Void, None, 1),
-            Err(TransitionError::ReasonRequired("void"))
-        );
-        assert_eq!(
-            step(&c, Action::Void, Some("  "), 1),
-            Err(TransitionError::ReasonRequired("void"))
-        );
+        assert_eq!(step(&c, Action::Void, None, 1), Err(TransitionError::ReasonRequired("void")));
+        assert_eq!(step(&c, Action::Void, Some("  "), 1), Err(TransitionError::ReasonRequired("void")));
         let c = step(&c, Action::Accept, None, 1).unwrap();
         assert!(matches!(
             step(&c, Action::Dispatch { responders: vec![] }, None, 2),
             Err(TransitionError::Responders(_))
         ));
         assert!(matches!(
-            step(
-                &c,
-                Action::Dispatch {
-                    responders: vec![3, 3]
-                },
-                None,
-                2
-            ),
+            step(&c, Action::Dispatch { responders: vec![3, 3] }, None, 2),
             Err(TransitionError::Responders(_))
         ));
-        let c = step(
-            &c,
-            Action::Dispatch {
-                responders: vec![3],
-            },
-            None,
-            2,
-        )
-        .unwrap();
+        let c = step(&c, Action::Dispatch { responders: vec![3] }, None, 2).unwrap();
         assert_eq!(
-            step(
-                &c,
-                Action::Dispatch {
-                    responders: vec![3]
-                },
-                None,
-                3
-            ),
+            step(&c, Action::Dispatch { responders: vec![3] }, None, 3),
             Err(TransitionError::AlreadyAssigned(3))
         );
-        assert_eq!(
-            step(&c, Action::Arrive { responder: Some(4) }, None, 3),
-            Err(TransitionError::NotAssigned(4))
-        );
-        assert_eq!(
-            step(&c, Action::Accept, None, 0),
-            Err(TransitionError::TimeTravel)
-        );
+        assert_eq!(step(&c, Action::Arrive { responder: Some(4) }, None, 3), Err(TransitionError::NotAssigned(4)));
+        assert_eq!(step(&c, Action::Accept, None, 0), Err(TransitionError::TimeTravel));
         let long = "长".repeat(NOTE_CHARS_MAX + 1);
-        assert_eq!(
-            step(&c, Action::Suspend, Some(&long), 5),
-            Err(TransitionError::NoteTooLong)
-        );
+        assert_eq!(step(&c, Action::Suspend, Some(&long), 5), Err(TransitionError::NoteTooLong));
     }
 
     #[test]
     fn returned_order_goes_back_to_the_centre() {
         let c = new_case();
         let c = step(&c, Action::Accept, None, 1).unwrap();
-        let c = step(
-            &c,
-            Action::Dispatch {
-                responders: vec![3],
-            },
-            None,
-            2,
-        )
-        .unwrap();
+        let c = step(&c, Action::Dispatch { responders: vec![3] }, None, 2).unwrap();
         let c = step(&c, Action::Reject, Some("不属于本站辖区"), 3).unwrap();
         assert_eq!(c.status, Status::Accepted);
         assert_eq!(c.assignments[0].status, AssignmentStatus::Withdrawn);
@@ -1035,10 +1077,7 @@ mod tests {
         assert_eq!(overdue(&c, t0() + Duration::hours(2)), vec![]);
         let c = step(&c, Action::Resume, Some("业主已回复"), 3620).unwrap();
         assert_eq!(c.status, Status::Accepted);
-        assert_eq!(
-            c.deadlines.dispatch,
-            t0() + Duration::minutes(3) + Duration::seconds(3600)
-        );
+        assert_eq!(c.deadlines.dispatch, t0() + Duration::minutes(3) + Duration::seconds(3600));
         // The kept accept promise does not move.
         assert_eq!(c.deadlines.accept, t0() + Duration::minutes(1));
     }
@@ -1047,47 +1086,95 @@ mod tests {
     fn reopen_gives_a_fresh_close_period() {
         let c = new_case();
         let c = step(&c, Action::Accept, None, 1).unwrap();
-        let c = step(
-            &c,
-            Action::Dispatch {
-                responders: vec![3],
-            },
-            None,
-            2,
-        )
-        .unwrap();
+        let c = step(&c, Action::Dispatch { responders: vec![3] }, None, 2).unwrap();
         let c = step(&c, Action::Arrive { responder: None }, None, 3).unwrap();
         let c = step(&c, Action::Close, Some("ok"), 4).unwrap();
         let c = step(&c, Action::Reopen, Some("问题仍在"), 7200).unwrap();
         assert_eq!(c.status, Status::Accepted);
-        assert_eq!(
-            c.deadlines.close,
-            t0() + Duration::seconds(7200) + Duration::hours(24)
-        );
+        assert_eq!(c.deadlines.close, t0() + Duration::seconds(7200) + Duration::hours(24));
         assert_eq!(c.reopened_count, 1);
         c.check_invariants().unwrap();
+    }
+
+    fn system() -> Actor {
+        Actor { user_id: 0, username: "deadline-runner".into(), role: Role::Admin }
+    }
+
+    #[test]
+    fn alerts_fire_once_in_order_and_escalate_by_level() {
+        let c = new_case();
+        assert_eq!(next_alert_at(&c, 0.8), Some(t0() + Duration::seconds(48)));
+        assert!(record_alerts(&c, t0() + Duration::seconds(47), 0.8, 3, &system()).is_none());
+        // At 50 s the accept warning is due.
+        let w = record_alerts(&c, t0() + Duration::seconds(50), 0.8, 3, &system()).unwrap();
+        assert_eq!(w.events.last().unwrap().action, ActionKind::Warn);
+        assert_eq!(w.events.last().unwrap().promise, Some(Promise::Accept));
+        assert!(record_alerts(&w, t0() + Duration::seconds(50), 0.8, 3, &system()).is_none(), "fired twice");
+        // Much later, with nothing done: every promise up to on-site is missed, escalating
+        // level by level; warnings whose deadline passed too are not sent.
+        let late = record_alerts(&w, t0() + Duration::minutes(11), 0.8, 2, &system()).unwrap();
+        let esc: Vec<_> = late
+            .events
+            .iter()
+            .filter(|e| e.action == ActionKind::Escalate)
+            .map(|e| (e.promise.unwrap(), e.level.unwrap()))
+            .collect();
+        assert_eq!(esc, vec![(Promise::Accept, 1), (Promise::Dispatch, 2), (Promise::OnSite, 2)]);
+        assert_eq!(late.events.iter().filter(|e| e.action == ActionKind::Warn).count(), 1);
+        late.check_invariants().unwrap();
+        // The next alert is the first-feedback warning at 48 minutes.
+        assert_eq!(next_alert_at(&late, 0.8), Some(t0() + Duration::minutes(48)));
+    }
+
+    #[test]
+    fn kept_promises_suspension_and_extension_change_what_fires() {
+        let c = new_case();
+        let c = step(&c, Action::Accept, None, 10).unwrap();
+        assert!(pending_alerts(&c, 0.8).iter().all(|a| a.promise != Promise::Accept));
+        let s = step(&c, Action::Suspend, Some("等待"), 20).unwrap();
+        assert_eq!(next_alert_at(&s, 0.8), None);
+        assert!(record_alerts(&s, t0() + Duration::hours(5), 0.8, 3, &system()).is_none());
+        let r = step(&s, Action::Resume, Some("继续"), 620).unwrap();
+        // The dispatch deadline moved by the 600 s pause.
+        assert_eq!(r.deadlines.dispatch, t0() + Duration::seconds(180 + 600));
+        let e =
+            step(&r, Action::Extend { promise: Promise::Close, by: Duration::hours(48) }, Some("需协调施工单位"), 700)
+                .unwrap();
+        assert_eq!(e.deadlines.close, t0() + Duration::hours(24) + Duration::seconds(600) + Duration::hours(48));
+        let last = e.events.last().unwrap();
+        assert_eq!((last.action, last.promise), (ActionKind::Extend, Some(Promise::Close)));
+        assert_eq!(
+            step(&r, Action::Extend { promise: Promise::Close, by: Duration::hours(1) }, None, 700),
+            Err(TransitionError::ReasonRequired("extend"))
+        );
+        assert_eq!(
+            step(&r, Action::Extend { promise: Promise::Accept, by: Duration::hours(1) }, Some("x"), 700).unwrap_err(),
+            TransitionError::InvalidTransition { action: ActionKind::Extend, status: Status::Accepted }
+        );
+        assert_eq!(
+            step(&r, Action::Extend { promise: Promise::Close, by: Duration::hours(-1) }, Some("x"), 700),
+            Err(TransitionError::Extension)
+        );
     }
 
     fn any_action() -> impl Strategy<Value = (Action, bool)> {
         let a = prop_oneof![
             Just(Action::Accept),
-            prop::collection::vec(1i64..6, 0..4)
-                .prop_map(|responders| Action::Dispatch { responders }),
+            prop::collection::vec(1i64..6, 0..4).prop_map(|responders| Action::Dispatch { responders }),
             Just(Action::ContactParty),
             prop::option::of(1i64..6).prop_map(|responder| Action::Arrive { responder }),
             Just(Action::Feedback),
             Just(Action::Close),
             Just(Action::Reject),
-            prop::collection::vec(1i64..6, 0..3)
-                .prop_map(|responders| Action::Reassign { responders }),
+            prop::collection::vec(1i64..6, 0..3).prop_map(|responders| Action::Reassign { responders }),
             Just(Action::Suspend),
             Just(Action::Resume),
             Just(Action::Void),
             Just(Action::Reopen),
-            Just(Action::Rate {
-                satisfaction: Satisfaction::BasicallySatisfied
-            }),
+            Just(Action::Rate { satisfaction: Satisfaction::BasicallySatisfied }),
             Just(Action::Archive),
+            (0usize..5, 1i64..100_000)
+                .prop_map(|(p, s)| Action::Extend { promise: Promise::ALL[p], by: Duration::seconds(s) }),
         ];
         (a, any::<bool>())
     }
@@ -1105,6 +1192,11 @@ mod tests {
             for ((action, with_note), dt) in steps {
                 t += dt;
                 let note = with_note.then_some("原因");
+                // The deadline runner may look in between any two steps.
+                if let Some(alerted) = record_alerts(&c, t0() + Duration::seconds(t), 0.8, 3, &system()) {
+                    prop_assert!(record_alerts(&alerted, t0() + Duration::seconds(t), 0.8, 3, &system()).is_none());
+                    c = alerted;
+                }
                 match step(&c, action.clone(), note, t) {
                     Ok(next) => {
                         let e = next.events.last().unwrap();

@@ -40,15 +40,11 @@ pub struct CategoryCode(String);
 impl CategoryCode {
     pub fn parse(s: &str) -> Result<Self, CodeError> {
         let b = s.as_bytes();
-        let ok = b.len() == 6
-            && (s.starts_with("SJ") || s.starts_with("BJ"))
-            && b[2..].iter().all(u8::is_ascii_digit);
+        let ok = b.len() == 6 && (s.starts_with("SJ") || s.starts_with("BJ")) && b[2..].iter().all(u8::is_ascii_digit);
         if ok {
             Ok(Self(s.to_owned()))
         } else {
-            Err(CodeError(format!(
-                "category code must look like SJ0101 or BJ0103, got {s:?}"
-            )))
+            Err(CodeError(format!("category code must look like SJ0101 or BJ0103, got {s:?}")))
         }
     }
     pub fn as_str(&self) -> &str {
@@ -68,12 +64,7 @@ pub struct PhoneNumber(String);
 
 impl PhoneNumber {
     pub fn parse(s: &str) -> Result<Self, CodeError> {
-        let digits: String = s
-            .trim()
-            .trim_start_matches("+86")
-            .chars()
-            .filter(|c| *c != '-' && *c != ' ')
-            .collect();
+        let digits: String = s.trim().trim_start_matches("+86").chars().filter(|c| *c != '-' && *c != ' ').collect();
         let all_digits = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
         let mobile = digits.len() == 11 && digits.starts_with('1') && digits.as_bytes()[1] >= b'3';
         let landline = digits.starts_with('0') && (10..=12).contains(&digits.len());
@@ -147,10 +138,7 @@ mod tests {
     #[test]
     fn grid_codes() {
         assert!(GridCode::parse("330114004001001").is_ok());
-        assert_eq!(
-            GridCode::parse("330114004001001").unwrap().community(),
-            "330114004001"
-        );
+        assert_eq!(GridCode::parse("330114004001001").unwrap().community(), "330114004001");
         for bad in ["", "33011400400100", "3301140040010011", "33011400400100x"] {
             assert!(GridCode::parse(bad).is_err(), "{bad}");
         }
@@ -167,18 +155,9 @@ mod tests {
 
     #[test]
     fn phones() {
-        assert_eq!(
-            PhoneNumber::parse("+86 138-0013-8000").unwrap().as_str(),
-            "13800138000"
-        );
-        assert_eq!(
-            PhoneNumber::parse("0571-86001234").unwrap().as_str(),
-            "057186001234"
-        );
-        assert_eq!(
-            PhoneNumber::parse("13800138000").unwrap().masked(),
-            "138****8000"
-        );
+        assert_eq!(PhoneNumber::parse("+86 138-0013-8000").unwrap().as_str(), "13800138000");
+        assert_eq!(PhoneNumber::parse("0571-86001234").unwrap().as_str(), "057186001234");
+        assert_eq!(PhoneNumber::parse("13800138000").unwrap().masked(), "138****8000");
         for bad in ["", "12345", "12800138000", "1380013800a", "23800138000"] {
             assert!(PhoneNumber::parse(bad).is_err(), "{bad}");
         }

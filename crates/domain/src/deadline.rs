@@ -21,13 +21,8 @@ pub enum Promise {
 }
 
 impl Promise {
-    pub const ALL: [Promise; 5] = [
-        Promise::Accept,
-        Promise::Dispatch,
-        Promise::OnSite,
-        Promise::FirstFeedback,
-        Promise::Close,
-    ];
+    pub const ALL: [Promise; 5] =
+        [Promise::Accept, Promise::Dispatch, Promise::OnSite, Promise::FirstFeedback, Promise::Close];
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|p| p.as_str() == s)
     }
@@ -171,16 +166,10 @@ impl Default for WorkingCalendar {
         Self {
             utc_offset_seconds: 8 * 3600,
             periods: vec![(t(8, 30), t(12, 0)), (t(13, 30), t(17, 30))],
-            weekdays: [
-                Weekday::Mon,
-                Weekday::Tue,
-                Weekday::Wed,
-                Weekday::Thu,
-                Weekday::Fri,
-            ]
-            .iter()
-            .map(|d| d.num_days_from_monday())
-            .collect(),
+            weekdays: [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri]
+                .iter()
+                .map(|d| d.num_days_from_monday())
+                .collect(),
             holidays: BTreeSet::new(),
             extra_workdays: BTreeSet::new(),
         }
@@ -201,16 +190,12 @@ impl WorkingCalendar {
 
     pub fn validate(&self) -> Result<(), DeadlineError> {
         if self.periods.is_empty() || self.weekdays.is_empty() {
-            return Err(DeadlineError(
-                "a working calendar needs working periods and days".into(),
-            ));
+            return Err(DeadlineError("a working calendar needs working periods and days".into()));
         }
         let mut prev = NaiveTime::MIN;
         for (i, (a, b)) in self.periods.iter().enumerate() {
             if a >= b || (i > 0 && *a < prev) {
-                return Err(DeadlineError(
-                    "working periods must be sorted and not overlap".into(),
-                ));
+                return Err(DeadlineError("working periods must be sorted and not overlap".into()));
             }
             prev = *b;
         }
@@ -226,14 +211,8 @@ impl WorkingCalendar {
         for _ in 0..CALENDAR_SEARCH_DAYS_MAX {
             if self.is_workday(day) {
                 for (a, b) in &self.periods {
-                    let pa = tz
-                        .from_local_datetime(&day.and_time(*a))
-                        .single()
-                        .expect("fixed offset");
-                    let pb = tz
-                        .from_local_datetime(&day.and_time(*b))
-                        .single()
-                        .expect("fixed offset");
+                    let pa = tz.from_local_datetime(&day.and_time(*a)).single().expect("fixed offset");
+                    let pb = tz.from_local_datetime(&day.and_time(*b)).single().expect("fixed offset");
                     let from = if local > pa { local } else { pa };
                     if from >= pb {
                         continue;
@@ -281,14 +260,12 @@ impl DeadlinePolicy {
         self.default.validate()?;
         for p in Priority::ALL {
             for c in self.by_category.keys() {
-                self.chain(c, p).validate().map_err(|e| {
-                    DeadlineError(format!("category {c}, priority {}: {e}", p.as_str()))
-                })?;
+                self.chain(c, p)
+                    .validate()
+                    .map_err(|e| DeadlineError(format!("category {c}, priority {}: {e}", p.as_str())))?;
             }
             let any = CategoryCode::parse("SJ0000").expect("valid code");
-            self.chain(&any, p)
-                .validate()
-                .map_err(|e| DeadlineError(format!("priority {}: {e}", p.as_str())))?;
+            self.chain(&any, p).validate().map_err(|e| DeadlineError(format!("priority {}: {e}", p.as_str())))?;
         }
         if !self.working_hours_categories.is_empty() {
             self.calendar.validate()?;
@@ -297,15 +274,9 @@ impl DeadlinePolicy {
     }
 
     /// The deadlines of a case reported at `reported_at`. Never earlier than `reported_at`.
-    pub fn deadlines(
-        &self,
-        category: &CategoryCode,
-        priority: Priority,
-        reported_at: Timestamp,
-    ) -> Deadlines {
+    pub fn deadlines(&self, category: &CategoryCode, priority: Priority, reported_at: Timestamp) -> Deadlines {
         let chain = self.chain(category, priority);
-        let working =
-            priority != Priority::Urgent && self.working_hours_categories.contains(category);
+        let working = priority != Priority::Urgent && self.working_hours_categories.contains(category);
         let at = |p: Promise| {
             let d = chain.get(p);
             if working && matches!(p, Promise::FirstFeedback | Promise::Close) {
@@ -326,11 +297,7 @@ impl DeadlinePolicy {
 
 /// Parses durations written like `"90s"`, `"3m"`, `"1h"`, `"24h"`, `"1h30m"`, `"2d"`.
 pub fn parse_duration(s: &str) -> Result<Duration, DeadlineError> {
-    let err = || {
-        DeadlineError(format!(
-            "not a duration like \"90s\", \"3m\", \"1h\": {s:?}"
-        ))
-    };
+    let err = || DeadlineError(format!("not a duration like \"90s\", \"3m\", \"1h\": {s:?}"));
     let s = s.trim();
     if s.is_empty() {
         return Err(err());
@@ -351,19 +318,14 @@ pub fn parse_duration(s: &str) -> Result<Duration, DeadlineError> {
             'd' => 86_400,
             _ => return Err(err()),
         };
-        total = n
-            .checked_mul(unit)
-            .and_then(|v| total.checked_add(v))
-            .ok_or_else(err)?;
+        total = n.checked_mul(unit).and_then(|v| total.checked_add(v)).ok_or_else(err)?;
     }
     if !number.is_empty() {
         return Err(err());
     }
     // A year is far beyond any promise; larger values are typos.
     if total > 366 * 86_400 {
-        return Err(DeadlineError(format!(
-            "duration {s:?} is longer than a year"
-        )));
+        return Err(DeadlineError(format!("duration {s:?} is longer than a year")));
     }
     Ok(Duration::seconds(total))
 }
@@ -372,13 +334,10 @@ pub fn parse_duration(s: &str) -> Result<Duration, DeadlineError> {
 pub fn parse_overrides(s: &str) -> Result<ChainOverride, DeadlineError> {
     let mut o = ChainOverride::default();
     for part in s.split(';').map(str::trim).filter(|p| !p.is_empty()) {
-        let (k, v) = part
-            .split_once('=')
-            .ok_or_else(|| DeadlineError(format!("expected promise=duration, got {part:?}")))?;
+        let (k, v) =
+            part.split_once('=').ok_or_else(|| DeadlineError(format!("expected promise=duration, got {part:?}")))?;
         let p = Promise::parse(k.trim()).ok_or_else(|| {
-            DeadlineError(format!(
-                "unknown promise {k:?} (accept, dispatch, on_site, first_feedback, close)"
-            ))
+            DeadlineError(format!("unknown promise {k:?} (accept, dispatch, on_site, first_feedback, close)"))
         })?;
         o.0.insert(p, parse_duration(v)?);
     }
@@ -387,10 +346,7 @@ pub fn parse_overrides(s: &str) -> Result<ChainOverride, DeadlineError> {
 
 /// Writes overrides the way [`parse_overrides`] reads them.
 pub fn format_overrides(o: &ChainOverride) -> String {
-    o.0.iter()
-        .map(|(p, d)| format!("{}={}", p.as_str(), format_duration(*d)))
-        .collect::<Vec<_>>()
-        .join(";")
+    o.0.iter().map(|(p, d)| format!("{}={}", p.as_str(), format_duration(*d))).collect::<Vec<_>>().join(";")
 }
 
 /// Formats a duration the way [`parse_duration`] reads it.
@@ -415,9 +371,7 @@ mod tests {
     use chrono::Utc;
 
     fn ts(s: &str) -> Timestamp {
-        chrono::DateTime::parse_from_rfc3339(s)
-            .unwrap()
-            .with_timezone(&Utc)
+        chrono::DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
     }
 
     #[test]
@@ -426,16 +380,7 @@ mod tests {
         assert_eq!(parse_duration("3m").unwrap(), Duration::minutes(3));
         assert_eq!(parse_duration("1h30m").unwrap(), Duration::minutes(90));
         assert_eq!(parse_duration("2d").unwrap(), Duration::hours(48));
-        for bad in [
-            "",
-            "3",
-            "m",
-            "3x",
-            "1h3",
-            "-3m",
-            "400d",
-            "99999999999999999999s",
-        ] {
+        for bad in ["", "3", "m", "3x", "1h3", "-3m", "400d", "99999999999999999999s"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
         assert_eq!(format_duration(Duration::minutes(90)), "1h30m");
@@ -463,23 +408,14 @@ mod tests {
     fn overrides_by_priority_then_category() {
         let mut p = DeadlinePolicy::default();
         let code = CategoryCode::parse("BJ0103").unwrap();
-        p.by_priority.insert(
-            Priority::Low,
-            ChainOverride([(Promise::Close, Duration::hours(48))].into()),
-        );
-        p.by_category.insert(
-            code.clone(),
-            ChainOverride([(Promise::Close, Duration::hours(72))].into()),
-        );
+        p.by_priority.insert(Priority::Low, ChainOverride([(Promise::Close, Duration::hours(48))].into()));
+        p.by_category.insert(code.clone(), ChainOverride([(Promise::Close, Duration::hours(72))].into()));
         assert_eq!(p.chain(&code, Priority::Low).close, Duration::hours(72));
         let other = CategoryCode::parse("SJ0101").unwrap();
         assert_eq!(p.chain(&other, Priority::Low).close, Duration::hours(48));
         assert_eq!(p.chain(&other, Priority::Normal).close, Duration::hours(24));
         assert!(p.validate().is_ok());
-        p.by_category.insert(
-            other,
-            ChainOverride([(Promise::Close, Duration::seconds(30))].into()),
-        );
+        p.by_category.insert(other, ChainOverride([(Promise::Close, Duration::seconds(30))].into()));
         assert!(p.validate().is_err());
     }
 
@@ -488,30 +424,17 @@ mod tests {
         let cal = WorkingCalendar::default();
         // Friday 17:00 local + 1 h of work = Monday 09:00 local.
         let fri = ts("2026-11-27T17:00:00+08:00");
-        assert_eq!(
-            cal.add(fri, Duration::hours(1)),
-            ts("2026-11-30T09:00:00+08:00")
-        );
+        assert_eq!(cal.add(fri, Duration::hours(1)), ts("2026-11-30T09:00:00+08:00"));
         // Over lunch: 11:30 + 1 h = 14:00.
         let wed = ts("2026-11-25T11:30:00+08:00");
-        assert_eq!(
-            cal.add(wed, Duration::hours(1)),
-            ts("2026-11-25T14:00:00+08:00")
-        );
+        assert_eq!(cal.add(wed, Duration::hours(1)), ts("2026-11-25T14:00:00+08:00"));
         // Before opening: 07:00 + 30 m = 09:00.
         let early = ts("2026-11-25T07:00:00+08:00");
-        assert_eq!(
-            cal.add(early, Duration::minutes(30)),
-            ts("2026-11-25T09:00:00+08:00")
-        );
+        assert_eq!(cal.add(early, Duration::minutes(30)), ts("2026-11-25T09:00:00+08:00"));
         // A holiday is skipped.
         let mut cal2 = cal.clone();
-        cal2.holidays
-            .insert(NaiveDate::from_ymd_opt(2026, 11, 30).unwrap());
-        assert_eq!(
-            cal2.add(fri, Duration::hours(1)),
-            ts("2026-12-01T09:00:00+08:00")
-        );
+        cal2.holidays.insert(NaiveDate::from_ymd_opt(2026, 11, 30).unwrap());
+        assert_eq!(cal2.add(fri, Duration::hours(1)), ts("2026-12-01T09:00:00+08:00"));
     }
 
     #[test]

@@ -132,10 +132,7 @@ impl ServedArea {
     }
     /// The grid a point falls in; `None` outside the served area.
     pub fn locate(&self, p: &LatLng) -> Option<&crate::codes::GridCode> {
-        self.grids
-            .iter()
-            .find(|(_, poly)| poly.contains(p))
-            .map(|(code, _)| code)
+        self.grids.iter().find(|(_, poly)| poly.contains(p)).map(|(code, _)| code)
     }
     pub fn grids(&self) -> impl Iterator<Item = &(crate::codes::GridCode, Polygon)> {
         self.grids.iter()
@@ -150,14 +147,7 @@ mod tests {
     use super::*;
 
     fn square() -> Polygon {
-        Polygon::new(vec![
-            [0.0, 0.0],
-            [1.0, 0.0],
-            [1.0, 1.0],
-            [0.0, 1.0],
-            [0.0, 0.0],
-        ])
-        .unwrap()
+        Polygon::new(vec![[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0], [0.0, 0.0]]).unwrap()
     }
 
     #[test]
@@ -167,15 +157,7 @@ mod tests {
         assert!(!sq.contains(&LatLng::new(1.5, 0.5).unwrap()));
         assert!(!sq.contains(&LatLng::new(0.5, -0.1).unwrap()));
         // A concave L shape: the notch is outside.
-        let l = Polygon::new(vec![
-            [0.0, 0.0],
-            [2.0, 0.0],
-            [2.0, 1.0],
-            [1.0, 1.0],
-            [1.0, 2.0],
-            [0.0, 2.0],
-        ])
-        .unwrap();
+        let l = Polygon::new(vec![[0.0, 0.0], [2.0, 0.0], [2.0, 1.0], [1.0, 1.0], [1.0, 2.0], [0.0, 2.0]]).unwrap();
         assert!(l.contains(&LatLng::new(1.5, 0.5).unwrap()));
         assert!(!l.contains(&LatLng::new(1.5, 1.5).unwrap()));
     }
@@ -194,13 +176,7 @@ mod tests {
         let b = LatLng::new(30.31, 120.60).unwrap();
         assert!((a.distance_metres(&b) - 1112.0).abs() < 5.0);
         // 0.1° × 0.1° near 30°N is about 106 km².
-        let p = Polygon::new(vec![
-            [120.5, 30.25],
-            [120.6, 30.25],
-            [120.6, 30.35],
-            [120.5, 30.35],
-        ])
-        .unwrap();
+        let p = Polygon::new(vec![[120.5, 30.25], [120.6, 30.25], [120.6, 30.35], [120.5, 30.35]]).unwrap();
         assert!((p.area_km2() - 106.6).abs() < 2.0, "{}", p.area_km2());
     }
 }

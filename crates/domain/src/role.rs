@@ -70,11 +70,7 @@ impl Role {
     /// The cases this role sees, given the account's grid and station.
     pub fn scope(&self) -> Scope {
         match self {
-            Role::Dispatcher
-            | Role::Leader
-            | Role::Admin
-            | Role::Mediator
-            | Role::PetitionOfficer => Scope::All,
+            Role::Dispatcher | Role::Leader | Role::Admin | Role::Mediator | Role::PetitionOfficer => Scope::All,
             Role::StationOfficer | Role::PatrolMember | Role::EnterpriseSecurity => Scope::Station,
             Role::GridWorker => Scope::Grid,
             Role::Volunteer | Role::Resident => Scope::OwnReports,
@@ -92,17 +88,9 @@ impl Role {
             P::ChooseSource => !matches!(self, R::Resident | R::Volunteer),
             P::ViewReporter => matches!(
                 self,
-                R::Dispatcher
-                    | R::StationOfficer
-                    | R::GridWorker
-                    | R::Mediator
-                    | R::PetitionOfficer
-                    | R::Admin
+                R::Dispatcher | R::StationOfficer | R::GridWorker | R::Mediator | R::PetitionOfficer | R::Admin
             ),
-            P::ViewStatistics => matches!(
-                self,
-                R::Dispatcher | R::StationOfficer | R::Leader | R::Admin
-            ),
+            P::ViewStatistics => matches!(self, R::Dispatcher | R::StationOfficer | R::Leader | R::Admin),
             P::ManageUsers => matches!(self, R::Admin),
             P::ViewResponders => !matches!(self, R::Resident | R::Volunteer),
             P::UpdateOwnPosition => matches!(
@@ -124,18 +112,12 @@ impl Role {
         use ActionKind as A;
         use Role as R;
         match self {
-            R::Dispatcher | R::Admin => a != A::Create,
-            R::StationOfficer => a != A::Create,
-            R::GridWorker | R::PatrolMember | R::EnterpriseSecurity | R::Mediator => matches!(
-                a,
-                A::ContactParty
-                    | A::Arrive
-                    | A::Feedback
-                    | A::Close
-                    | A::Reject
-                    | A::Suspend
-                    | A::Resume
-            ),
+            // Warnings and escalations come only from the deadline runner.
+            _ if matches!(a, A::Create | A::Warn | A::Escalate) => false,
+            R::Dispatcher | R::Admin | R::StationOfficer => true,
+            R::GridWorker | R::PatrolMember | R::EnterpriseSecurity | R::Mediator => {
+                matches!(a, A::ContactParty | A::Arrive | A::Feedback | A::Close | A::Reject | A::Suspend | A::Resume)
+            }
             R::PetitionOfficer => matches!(
                 a,
                 A::Accept
@@ -149,7 +131,8 @@ impl Role {
                     | A::Archive
             ),
             R::Resident | R::Volunteer => matches!(a, A::Rate | A::Reopen),
-            R::Leader => false,
+            // Leaders approve extensions (延期) and watch.
+            R::Leader => a == A::Extend,
         }
     }
 }

@@ -26,12 +26,8 @@ struct Table<T> {
 
 impl<T: Clone> Table<T> {
     fn new(pairs: Vec<(T, f64)>) -> Self {
-        let index =
-            WeightedIndex::new(pairs.iter().map(|p| p.1)).expect("weights are positive somewhere");
-        Self {
-            items: pairs.into_iter().map(|p| p.0).collect(),
-            index,
-        }
+        let index = WeightedIndex::new(pairs.iter().map(|p| p.1)).expect("weights are positive somewhere");
+        Self { items: pairs.into_iter().map(|p| p.0).collect(), index }
     }
     fn draw(&self, rng: &mut impl Rng) -> T {
         self.items[self.index.sample(rng)].clone()
@@ -48,27 +44,15 @@ fn exp_secs(rng: &mut impl Rng, mean: f64) -> i64 {
 pub fn generate(s: &Scenario, end: Timestamp, days: u32, seed: u64) -> Vec<Case> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let d = &s.demand;
-    let hours = Table::new(
-        (0..24u32)
-            .map(|h| (h, d.hourly_profile[h as usize]))
-            .collect(),
-    );
+    let hours = Table::new((0..24u32).map(|h| (h, d.hourly_profile[h as usize])).collect());
     let grids_all: Vec<(usize, f64)> = s
         .grids
         .iter()
         .enumerate()
         .map(|(i, g)| {
             let mut w = 1.0;
-            w *= d
-                .weights
-                .get(&format!("station_{}", g.station))
-                .copied()
-                .unwrap_or(1.0);
-            w *= d
-                .weights
-                .get(&format!("area_{}", g.area))
-                .copied()
-                .unwrap_or(1.0);
+            w *= d.weights.get(&format!("station_{}", g.station)).copied().unwrap_or(1.0);
+            w *= d.weights.get(&format!("area_{}", g.area)).copied().unwrap_or(1.0);
             (i, w)
         })
         .collect();
@@ -78,37 +62,20 @@ pub fn generate(s: &Scenario, end: Timestamp, days: u32, seed: u64) -> Vec<Case>
             .iter()
             .map(|(i, w)| {
                 let g = &s.grids[*i];
-                (
-                    *i,
-                    w * d
-                        .weights
-                        .get(&format!("dispute_at_{}", g.station))
-                        .copied()
-                        .unwrap_or(1.0),
-                )
+                (*i, w * d.weights.get(&format!("dispute_at_{}", g.station)).copied().unwrap_or(1.0))
             })
             .collect(),
     );
-    let polygons: Vec<Polygon> = s
-        .grids
-        .iter()
-        .map(|g| Polygon::new(g.ring.clone()).expect("validated"))
-        .collect();
+    let polygons: Vec<Polygon> = s.grids.iter().map(|g| Polygon::new(g.ring.clone()).expect("validated")).collect();
     let mixed_sources = Table::new(
         d.sources
             .iter()
-            .filter(|(k, v)| {
-                **v > 0.0 && !matches!(k.as_str(), "police_110" | "petition" | "sensor")
-            })
+            .filter(|(k, v)| **v > 0.0 && !matches!(k.as_str(), "police_110" | "petition" | "sensor"))
             .map(|(k, v)| (Source::parse(k).expect("validated"), *v))
             .collect(),
     );
     let weighted = Table::new(
-        s.categories
-            .iter()
-            .filter(|c| c.weight > 0.0)
-            .map(|c| (c.category.code.clone(), c.weight))
-            .collect(),
+        s.categories.iter().filter(|c| c.weight > 0.0).map(|c| (c.category.code.clone(), c.weight)).collect(),
     );
     let tz = chrono::FixedOffset::east_opt(LOCAL_OFFSET_SECONDS).expect("offset");
     let local_end_day = end.with_timezone(&tz).date_naive();
@@ -117,38 +84,26 @@ pub fn generate(s: &Scenario, end: Timestamp, days: u32, seed: u64) -> Vec<Case>
     for (name, stream) in &d.history.streams {
         let _ = name;
         let cats = match &stream.categories {
-            StreamCategories::List(l) => Table::new(
-                l.iter()
-                    .map(|c| (CategoryCode::parse(c).expect("validated"), 1.0))
-                    .collect(),
-            ),
-            StreamCategories::Weighted(_) => Table::new(
-                weighted
-                    .items
-                    .iter()
-                    .cloned()
-                    .zip(weighted_weights(s))
-                    .collect(),
-            ),
+            StreamCategories::List(l) => {
+                Table::new(l.iter().map(|c| (CategoryCode::parse(c).expect("validated"), 1.0)).collect())
+            }
+            StreamCategories::Weighted(_) => {
+                Table::new(weighted.items.iter().cloned().zip(weighted_weights(s)).collect())
+            }
         };
         // Year one is the older year: [start, start + half); year two the most recent.
         let half = days as i64 / 2;
-        for (first_day, n_days, rate) in [
-            (0, half, stream.previous_per_day),
-            (half, days as i64 - half, stream.current_per_day),
-        ] {
+        for (first_day, n_days, rate) in
+            [(0, half, stream.previous_per_day), (half, days as i64 - half, stream.current_per_day)]
+        {
             let count = (rate * n_days as f64).round() as usize;
             for _ in 0..count {
                 let day = start_day + Duration::days(first_day + rng.gen_range(0..n_days.max(1)));
                 let hour = hours.draw(&mut rng);
                 let secs = rng.gen_range(0..3600);
-                let local =
-                    day.and_hms_opt(hour, 0, 0).expect("valid hour") + Duration::seconds(secs);
-                let created = tz
-                    .from_local_datetime(&local)
-                    .single()
-                    .expect("fixed offset")
-                    .with_timezone(&chrono::Utc);
+                let local = day.and_hms_opt(hour, 0, 0).expect("valid hour") + Duration::seconds(secs);
+                let created =
+                    tz.from_local_datetime(&local).single().expect("fixed offset").with_timezone(&chrono::Utc);
                 if created >= end {
                     continue;
                 }
@@ -166,17 +121,9 @@ pub fn generate(s: &Scenario, end: Timestamp, days: u32, seed: u64) -> Vec<Case>
                 };
                 let grid = &s.grids[gi];
                 let location = random_point(&polygons[gi], &mut rng);
-                if let Some(c) = finished_case(
-                    s,
-                    &code,
-                    spec.default_priority,
-                    source,
-                    grid,
-                    location,
-                    created,
-                    end,
-                    &mut rng,
-                ) {
+                if let Some(c) =
+                    finished_case(s, &code, spec.default_priority, source, grid, location, created, end, &mut rng)
+                {
                     out.push(c);
                 }
             }
@@ -187,11 +134,7 @@ pub fn generate(s: &Scenario, end: Timestamp, days: u32, seed: u64) -> Vec<Case>
 }
 
 fn weighted_weights(s: &Scenario) -> Vec<f64> {
-    s.categories
-        .iter()
-        .filter(|c| c.weight > 0.0)
-        .map(|c| c.weight)
-        .collect()
+    s.categories.iter().filter(|c| c.weight > 0.0).map(|c| c.weight).collect()
 }
 
 fn random_point(p: &Polygon, rng: &mut impl Rng) -> LatLng {
@@ -204,8 +147,7 @@ fn random_point(p: &Polygon, rng: &mut impl Rng) -> LatLng {
         y1 = y1.max(q[1]);
     }
     loop {
-        let pt =
-            LatLng::new(rng.gen_range(y0..y1), rng.gen_range(x0..x1)).expect("inside a valid box");
+        let pt = LatLng::new(rng.gen_range(y0..y1), rng.gen_range(x0..x1)).expect("inside a valid box");
         if p.contains(&pt) {
             return pt;
         }
@@ -235,8 +177,7 @@ fn finished_case(
     let on_site = dispatched + Duration::seconds(90 + exp_secs(rng, travel_mean));
     let feedback = on_site + Duration::seconds(300 + exp_secs(rng, 900.0));
     let close_period = deadlines.close - created;
-    let work = (close_period.num_seconds() as f64 * rng.gen_range(0.05..0.55)) as i64
-        + exp_secs(rng, 3600.0);
+    let work = (close_period.num_seconds() as f64 * rng.gen_range(0.05..0.55)) as i64 + exp_secs(rng, 3600.0);
     let closed = (feedback + Duration::seconds(work)).max(feedback + Duration::minutes(5));
     if closed >= end {
         return None;
@@ -261,20 +202,14 @@ fn finished_case(
     let event = CaseEvent {
         seq: 1,
         at: updated,
-        actor: domain::case::Actor {
-            user_id: 0,
-            username: "import".into(),
-            role: domain::role::Role::Admin,
-        },
+        actor: domain::case::Actor { user_id: 0, username: "import".into(), role: domain::role::Role::Admin },
         action: domain::case::ActionKind::Create,
         from: None,
         to: status,
         note: Some("历史数据导入 (imported history)".into()),
         responders: vec![],
     };
-    let hour = created
-        .with_timezone(&chrono::FixedOffset::east_opt(LOCAL_OFFSET_SECONDS).expect("offset"))
-        .hour();
+    let hour = created.with_timezone(&chrono::FixedOffset::east_opt(LOCAL_OFFSET_SECONDS).expect("offset")).hour();
     Some(Case {
         id: 0,
         category: code.clone(),
@@ -313,10 +248,8 @@ mod tests {
 
     #[test]
     fn history_is_repeatable_and_has_the_source_trends() {
-        let s = crate::load(
-            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/linjiang"),
-        )
-        .unwrap();
+        let s =
+            crate::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/linjiang")).unwrap();
         let end = chrono::Utc.with_ymd_and_hms(2026, 11, 27, 4, 0, 0).unwrap();
         let a = generate(&s, end, 730, 7);
         let b = generate(&s, end, 730, 7);
@@ -324,9 +257,7 @@ mod tests {
         assert_eq!(a[1000], b[1000]);
         let split = end - Duration::days(365);
         let count = |f: &dyn Fn(&Case) -> bool, recent: bool| {
-            a.iter()
-                .filter(|c| (c.created_at >= split) == recent && f(c))
-                .count() as f64
+            a.iter().filter(|c| (c.created_at >= split) == recent && f(c)).count() as f64
         };
         let change = |f: &dyn Fn(&Case) -> bool| count(f, true) / count(f, false) - 1.0;
         let police = change(&|c| c.source == Source::Police110);
@@ -337,8 +268,7 @@ mod tests {
         assert!((petitions + 0.375).abs() < 0.02, "petitions {petitions}");
         let per_day = count(&|_| true, true) / 365.0;
         assert!((380.0..420.0).contains(&per_day), "{per_day} cases a day");
-        let urgent =
-            a.iter().filter(|c| c.priority == Priority::Urgent).count() as f64 / a.len() as f64;
+        let urgent = a.iter().filter(|c| c.priority == Priority::Urgent).count() as f64 / a.len() as f64;
         assert!((0.07..0.13).contains(&urgent), "urgent share {urgent}");
         for c in a.iter().step_by(997) {
             assert!(c.milestones.closed_at.unwrap() < end);

@@ -27,10 +27,7 @@ pub struct ScenarioError {
 }
 
 fn err(file: &Path, message: impl Into<String>) -> ScenarioError {
-    ScenarioError {
-        file: file.to_owned(),
-        message: message.into(),
-    }
+    ScenarioError { file: file.to_owned(), message: message.into() }
 }
 
 /// A logistics park or similar site inside a station's area.
@@ -114,21 +111,13 @@ impl Scenario {
     }
 
     pub fn category(&self, code: &CategoryCode) -> Option<&Category> {
-        self.categories
-            .iter()
-            .map(|c| &c.category)
-            .find(|c| &c.code == code)
+        self.categories.iter().map(|c| &c.category).find(|c| &c.code == code)
     }
 }
 
 /// The served area made of stored grids.
 pub fn served_area(grids: &[Grid]) -> ServedArea {
-    ServedArea::new(
-        grids
-            .iter()
-            .filter_map(|g| Polygon::new(g.ring.clone()).map(|p| (g.code.clone(), p)))
-            .collect(),
-    )
+    ServedArea::new(grids.iter().filter_map(|g| Polygon::new(g.ring.clone()).map(|p| (g.code.clone(), p))).collect())
 }
 
 /// Reads a scenario folder.
@@ -138,16 +127,7 @@ pub fn load(dir: &Path) -> Result<Scenario, ScenarioError> {
     let (categories, policy) = load_categories(&dir.join("categories.toml"))?;
     let responders = load_responders(&dir.join("responders.csv"), &stations, &grids)?;
     let demand = load_demand(&dir.join("demand.toml"), &categories)?;
-    Ok(Scenario {
-        dir: dir.to_owned(),
-        stations,
-        parks,
-        grids,
-        categories,
-        responders,
-        demand,
-        policy,
-    })
+    Ok(Scenario { dir: dir.to_owned(), stations, parks, grids, categories, responders, demand, policy })
 }
 
 fn read(path: &Path) -> Result<String, ScenarioError> {
@@ -171,24 +151,13 @@ fn load_stations(path: &Path) -> Result<(Vec<Station>, Vec<Park>), ScenarioError
         lng: f64,
         address: String,
     }
-    let f: File = serde_json::from_str(&read(path)?).map_err(|e| {
-        err(
-            path,
-            format!("line {}, column {}: {e}", e.line(), e.column()),
-        )
-    })?;
+    let f: File = serde_json::from_str(&read(path)?)
+        .map_err(|e| err(path, format!("line {}, column {}: {e}", e.line(), e.column())))?;
     let mut out = vec![];
     for (i, s) in f.stations.into_iter().enumerate() {
-        LatLng::new(s.lat, s.lng)
-            .map_err(|e| err(path, format!("station {} ({}): {e}", i + 1, s.code)))?;
+        LatLng::new(s.lat, s.lng).map_err(|e| err(path, format!("station {} ({}): {e}", i + 1, s.code)))?;
         if !matches!(s.kind.as_str(), "centre" | "station") {
-            return Err(err(
-                path,
-                format!(
-                    "station {}: kind must be centre or station, got {:?}",
-                    s.code, s.kind
-                ),
-            ));
+            return Err(err(path, format!("station {}: kind must be centre or station, got {:?}", s.code, s.kind)));
         }
         if out.iter().any(|o: &Station| o.code == s.code) {
             return Err(err(path, format!("station code {} appears twice", s.code)));
@@ -205,34 +174,21 @@ fn load_stations(path: &Path) -> Result<(Vec<Station>, Vec<Park>), ScenarioError
     }
     for p in &f.parks {
         if !out.iter().any(|s| s.code == p.station) {
-            return Err(err(
-                path,
-                format!("park {} names unknown station {}", p.name_en, p.station),
-            ));
+            return Err(err(path, format!("park {} names unknown station {}", p.name_en, p.station)));
         }
     }
     Ok((out, f.parks))
 }
 
 fn load_grids(path: &Path, stations: &[Station]) -> Result<Vec<Grid>, ScenarioError> {
-    let v: serde_json::Value = serde_json::from_str(&read(path)?).map_err(|e| {
-        err(
-            path,
-            format!("line {}, column {}: {e}", e.line(), e.column()),
-        )
-    })?;
-    let features = v["features"]
-        .as_array()
-        .ok_or_else(|| err(path, "not a GeoJSON FeatureCollection"))?;
+    let v: serde_json::Value = serde_json::from_str(&read(path)?)
+        .map_err(|e| err(path, format!("line {}, column {}: {e}", e.line(), e.column())))?;
+    let features = v["features"].as_array().ok_or_else(|| err(path, "not a GeoJSON FeatureCollection"))?;
     let mut grids: Vec<Grid> = vec![];
     for (i, f) in features.iter().enumerate() {
         let at = |m: String| err(path, format!("feature {i}: {m}"));
         let p = &f["properties"];
-        let text = |k: &str| {
-            p[k].as_str()
-                .map(str::to_owned)
-                .ok_or_else(|| at(format!("property {k:?} missing")))
-        };
+        let text = |k: &str| p[k].as_str().map(str::to_owned).ok_or_else(|| at(format!("property {k:?} missing")));
         let code = GridCode::parse(&text("code")?).map_err(|e| at(e.0))?;
         let station = text("station")?;
         if !stations.iter().any(|s| s.code == station) {
@@ -246,8 +202,7 @@ fn load_grids(path: &Path, stations: &[Station]) -> Result<Vec<Grid>, ScenarioEr
         for pt in &ring {
             LatLng::new(pt[1], pt[0]).map_err(|e| at(e.to_string()))?;
         }
-        Polygon::new(ring.clone())
-            .ok_or_else(|| at("a polygon needs at least three points".into()))?;
+        Polygon::new(ring.clone()).ok_or_else(|| at("a polygon needs at least three points".into()))?;
         if grids.iter().any(|g| g.code == code) {
             return Err(at(format!("grid code {code} appears twice")));
         }
@@ -303,8 +258,7 @@ fn load_categories(path: &Path) -> Result<(Vec<CategorySpec>, DeadlinePolicy), S
         if forces.is_empty() {
             return Err(at("needs at least one force".into()));
         }
-        let priority = Priority::parse(&r.priority)
-            .ok_or_else(|| at(format!("unknown priority {:?}", r.priority)))?;
+        let priority = Priority::parse(&r.priority).ok_or_else(|| at(format!("unknown priority {:?}", r.priority)))?;
         let kind = match r.kind.as_str() {
             "event" => CategoryKind::Event,
             "component" => CategoryKind::Component,
@@ -349,19 +303,13 @@ pub fn parse_overrides(m: &BTreeMap<String, String>) -> Result<ChainOverride, St
         let p = Promise::ALL
             .into_iter()
             .find(|p| p.as_str() == k)
-            .ok_or_else(|| {
-                format!("unknown deadline {k:?} (accept, dispatch, on_site, first_feedback, close)")
-            })?;
+            .ok_or_else(|| format!("unknown deadline {k:?} (accept, dispatch, on_site, first_feedback, close)"))?;
         o.0.insert(p, parse_duration(v).map_err(|e| e.0)?);
     }
     Ok(o)
 }
 
-fn load_responders(
-    path: &Path,
-    stations: &[Station],
-    grids: &[Grid],
-) -> Result<Vec<Responder>, ScenarioError> {
+fn load_responders(path: &Path, stations: &[Station], grids: &[Grid]) -> Result<Vec<Responder>, ScenarioError> {
     let text = read(path)?;
     let mut lines = text.lines().enumerate();
     let header = lines.next().map(|(_, l)| l).unwrap_or_default();
@@ -387,32 +335,19 @@ fn load_responders(
             return Err(at(format!("unknown grid {:?}", f[3])));
         }
         if !matches!(f[4], "foot" | "ebike" | "car") {
-            return Err(at(format!(
-                "travel mode must be foot, ebike or car, got {:?}",
-                f[4]
-            )));
+            return Err(at(format!("travel mode must be foot, ebike or car, got {:?}", f[4])));
         }
         if !matches!(f[6], "day" | "night" | "all") {
-            return Err(at(format!(
-                "shift must be day, night or all, got {:?}",
-                f[6]
-            )));
+            return Err(at(format!("shift must be day, night or all, got {:?}", f[6])));
         }
         // Start at the home grid's centre, or the station.
         let home = if f[3].is_empty() {
-            stations
-                .iter()
-                .find(|s| s.code == f[2])
-                .map(|s| (s.lat, s.lng))
+            stations.iter().find(|s| s.code == f[2]).map(|s| (s.lat, s.lng))
         } else {
-            grids
-                .iter()
-                .find(|g| g.code.as_str() == f[3])
-                .and_then(|g| Polygon::new(g.ring.clone()))
-                .map(|p| {
-                    let c = p.centroid();
-                    (c.lat(), c.lng())
-                })
+            grids.iter().find(|g| g.code.as_str() == f[3]).and_then(|g| Polygon::new(g.ring.clone())).map(|p| {
+                let c = p.centroid();
+                (c.lat(), c.lng())
+            })
         };
         out.push(Responder {
             id: out.len() as i64 + 1,
@@ -421,11 +356,7 @@ fn load_responders(
             station: f[2].to_owned(),
             grid: (!f[3].is_empty()).then(|| f[3].to_owned()),
             travel_mode: f[4].to_owned(),
-            skills: f[5]
-                .split(';')
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            skills: f[5].split(';').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
             shift: f[6].to_owned(),
             status: "off_duty".into(),
             lat: home.map(|h| h.0),
@@ -439,11 +370,7 @@ fn load_responders(
 
 fn load_demand(path: &Path, categories: &[CategorySpec]) -> Result<Demand, ScenarioError> {
     let d: Demand = toml::from_str(&read(path)?).map_err(|e| err(path, e.to_string()))?;
-    if d.hourly_profile.len() != 24
-        || d.hourly_profile
-            .iter()
-            .any(|v| !(v.is_finite() && *v >= 0.0))
-    {
+    if d.hourly_profile.len() != 24 || d.hourly_profile.iter().any(|v| !(v.is_finite() && *v >= 0.0)) {
         return Err(err(path, "hourly_profile needs 24 values, none negative"));
     }
     if !(d.cases_per_day > 0.0) {
@@ -451,19 +378,13 @@ fn load_demand(path: &Path, categories: &[CategorySpec]) -> Result<Demand, Scena
     }
     for (name, s) in &d.history.streams {
         if s.source != "mixed" && domain::case::Source::parse(&s.source).is_none() {
-            return Err(err(
-                path,
-                format!("history stream {name}: unknown source {:?}", s.source),
-            ));
+            return Err(err(path, format!("history stream {name}: unknown source {:?}", s.source)));
         }
         match &s.categories {
             StreamCategories::List(l) => {
                 for c in l {
                     if !categories.iter().any(|k| k.category.code.as_str() == c) {
-                        return Err(err(
-                            path,
-                            format!("history stream {name}: unknown category {c:?}"),
-                        ));
+                        return Err(err(path, format!("history stream {name}: unknown category {c:?}")));
                     }
                 }
             }
@@ -471,9 +392,7 @@ fn load_demand(path: &Path, categories: &[CategorySpec]) -> Result<Demand, Scena
             StreamCategories::Weighted(w) => {
                 return Err(err(
                     path,
-                    format!(
-                    "history stream {name}: categories must be a list or \"weighted\", got {w:?}"
-                ),
+                    format!("history stream {name}: categories must be a list or \"weighted\", got {w:?}"),
                 ))
             }
         }
@@ -500,12 +419,8 @@ mod tests {
         assert_eq!(s.stations.iter().filter(|s| s.kind == "station").count(), 5);
         assert_eq!(s.stations.iter().filter(|s| s.kind == "centre").count(), 1);
         assert_eq!(s.parks.len(), 3);
-        let main: f64 = s
-            .grids
-            .iter()
-            .filter(|g| g.area == "main")
-            .map(|g| Polygon::new(g.ring.clone()).unwrap().area_km2())
-            .sum();
+        let main: f64 =
+            s.grids.iter().filter(|g| g.area == "main").map(|g| Polygon::new(g.ring.clone()).unwrap().area_km2()).sum();
         let enclave: f64 = s
             .grids
             .iter()
@@ -526,22 +441,11 @@ mod tests {
     }
 
     fn broken_copy(file: &str, from: &str, to: &str) -> PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("civicgrid-scenario-{}-{file}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("civicgrid-scenario-{}-{file}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        for f in [
-            "stations.json",
-            "grids.geojson",
-            "categories.toml",
-            "responders.csv",
-            "demand.toml",
-        ] {
+        for f in ["stations.json", "grids.geojson", "categories.toml", "responders.csv", "demand.toml"] {
             let text = std::fs::read_to_string(linjiang().join(f)).unwrap();
-            let text = if f == file {
-                text.replacen(from, to, 1)
-            } else {
-                text
-            };
+            let text = if f == file { text.replacen(from, to, 1) } else { text };
             std::fs::write(dir.join(f), text).unwrap();
         }
         dir
@@ -550,54 +454,19 @@ mod tests {
     #[test]
     fn mistakes_name_the_file_and_place() {
         let cases = [
-            (
-                "responders.csv",
-                ",police,S1,",
-                ",policeman,S1,",
-                "responders.csv: line 2: unknown force",
-            ),
-            (
-                "responders.csv",
-                ",police,S1,",
-                ",police,S9,",
-                "line 2: unknown station",
-            ),
+            ("responders.csv", ",police,S1,", ",policeman,S1,", "responders.csv: line 2: unknown force"),
+            ("responders.csv", ",police,S1,", ",police,S9,", "line 2: unknown station"),
             (
                 "categories.toml",
                 "forces = [\"city_management\", \"grid_worker\"]",
                 "forces = [\"army\"]",
                 "category SJ0101: unknown force",
             ),
-            (
-                "categories.toml",
-                "close = \"72h\"",
-                "close = \"72x\"",
-                "category SJ0101: not a duration",
-            ),
-            (
-                "categories.toml",
-                "close = \"72h\"",
-                "close = \"30s\"",
-                "categories.toml",
-            ),
-            (
-                "grids.geojson",
-                "\"station\": \"S2\"",
-                "\"station\": \"S7\"",
-                "unknown station S7",
-            ),
-            (
-                "stations.json",
-                "\"kind\": \"centre\"",
-                "\"kind\": \"castle\"",
-                "kind must be centre or station",
-            ),
-            (
-                "demand.toml",
-                "cases_per_day = 400",
-                "cases_per_day = \"many\"",
-                "demand.toml",
-            ),
+            ("categories.toml", "close = \"72h\"", "close = \"72x\"", "category SJ0101: not a duration"),
+            ("categories.toml", "close = \"72h\"", "close = \"30s\"", "categories.toml"),
+            ("grids.geojson", "\"station\": \"S2\"", "\"station\": \"S7\"", "unknown station S7"),
+            ("stations.json", "\"kind\": \"centre\"", "\"kind\": \"castle\"", "kind must be centre or station"),
+            ("demand.toml", "cases_per_day = 400", "cases_per_day = \"many\"", "demand.toml"),
             ("stations.json", "{", "[", "line 2, column 7"),
         ];
         for (file, from, to, expect) in cases {

@@ -3,9 +3,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -27,23 +25,14 @@ pub const PASSWORD_CHARS_MAX: usize = 256;
 pub fn hash_password(password: &str) -> Result<String, String> {
     let n = password.chars().count();
     if !(PASSWORD_CHARS_MIN..=PASSWORD_CHARS_MAX).contains(&n) {
-        return Err(format!(
-            "a password needs {PASSWORD_CHARS_MIN} to {PASSWORD_CHARS_MAX} characters"
-        ));
+        return Err(format!("a password needs {PASSWORD_CHARS_MIN} to {PASSWORD_CHARS_MAX} characters"));
     }
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| e.to_string())
+    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok()
-    })
+    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
 /// A new random secret (256 bits), URL-safe.
@@ -88,10 +77,7 @@ impl SessionCache {
         entries.insert(token_hash, (user, std::time::Instant::now()));
     }
     pub fn forget(&self, token_hash: &str) {
-        self.entries
-            .lock()
-            .expect("session cache lock")
-            .remove(token_hash);
+        self.entries.lock().expect("session cache lock").remove(token_hash);
     }
 }
 
@@ -104,11 +90,7 @@ pub struct Session {
 
 impl Session {
     pub fn actor(&self) -> Actor {
-        Actor {
-            user_id: self.user.id,
-            username: self.user.username.clone(),
-            role: self.user.role,
-        }
+        Actor { user_id: self.user.id, username: self.user.username.clone(), role: self.user.role }
     }
     pub fn label(&self) -> String {
         format!("{}:{}", self.user.id, self.user.username)
@@ -120,10 +102,7 @@ impl Session {
         if self.user.role.may(p) {
             Ok(())
         } else {
-            Err(ApiError::forbidden(format!(
-                "the role {} may not do this",
-                self.user.role.as_str()
-            )))
+            Err(ApiError::forbidden(format!("the role {} may not do this", self.user.role.as_str())))
         }
     }
 }
@@ -131,18 +110,9 @@ impl Session {
 impl FromRequestParts<Arc<AppState>> for Session {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &Arc<AppState>,
-    ) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        let token = header
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty());
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
+        let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let token = header.and_then(|h| h.strip_prefix("Bearer ")).map(str::trim).filter(|t| !t.is_empty());
         let Some(token) = token else {
             return Err(ApiError::unauthorized());
         };
@@ -150,11 +120,7 @@ impl FromRequestParts<Arc<AppState>> for Session {
         if let Some(user) = state.sessions.get(&token_hash) {
             return Ok(Session { user, token_hash });
         }
-        match state
-            .store
-            .session_user(&token_hash, chrono::Utc::now())
-            .await
-        {
+        match state.store.session_user(&token_hash, chrono::Utc::now()).await {
             Ok(user) => {
                 state.sessions.put(token_hash.clone(), user.clone());
                 Ok(Session { user, token_hash })

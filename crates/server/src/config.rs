@@ -42,12 +42,10 @@ pub struct DeadlinesConfig {
 fn overrides(section: &str, m: &BTreeMap<String, String>) -> Result<ChainOverride, String> {
     let mut o = ChainOverride::default();
     for (k, v) in m {
-        let p = Promise::parse(k)
-            .ok_or_else(|| format!("[{section}]: unknown promise {k:?} (accept, dispatch, on_site, first_feedback, close)"))?;
-        o.0.insert(
-            p,
-            parse_duration(v).map_err(|e| format!("[{section}] {k}: {}", e.0))?,
-        );
+        let p = Promise::parse(k).ok_or_else(|| {
+            format!("[{section}]: unknown promise {k:?} (accept, dispatch, on_site, first_feedback, close)")
+        })?;
+        o.0.insert(p, parse_duration(v).map_err(|e| format!("[{section}] {k}: {}", e.0))?);
     }
     Ok(o)
 }
@@ -65,15 +63,12 @@ impl Config {
     /// The deadline policy for a catalogue, checked for chains that cannot be kept.
     pub fn policy(&self, categories: &[Category]) -> Result<DeadlinePolicy, String> {
         let mut p = DeadlinePolicy {
-            default: DeadlineChain::default()
-                .overridden(&overrides("deadlines.default", &self.deadlines.default)?),
+            default: DeadlineChain::default().overridden(&overrides("deadlines.default", &self.deadlines.default)?),
             ..Default::default()
         };
         for (name, m) in &self.deadlines.priority {
-            let prio = Priority::parse(name)
-                .ok_or_else(|| format!("[deadlines.priority.{name}]: unknown priority"))?;
-            p.by_priority
-                .insert(prio, overrides(&format!("deadlines.priority.{name}"), m)?);
+            let prio = Priority::parse(name).ok_or_else(|| format!("[deadlines.priority.{name}]: unknown priority"))?;
+            p.by_priority.insert(prio, overrides(&format!("deadlines.priority.{name}"), m)?);
         }
         for c in categories {
             if !c.deadlines.0.is_empty() {
@@ -119,34 +114,20 @@ close = "72h"
         let p = c.policy(&[]).unwrap();
         let road = CategoryCode::parse("BJ0203").unwrap();
         assert_eq!(p.chain(&road, Priority::Normal).close, Duration::hours(72));
-        assert_eq!(
-            p.chain(&road, Priority::Normal).accept,
-            Duration::seconds(90)
-        );
+        assert_eq!(p.chain(&road, Priority::Normal).accept, Duration::seconds(90));
     }
 
     #[test]
     fn mistakes_are_named() {
         for (text, expect) in [
             ("[deadlines.default]\nacept = \"1m\"", "unknown promise"),
-            (
-                "[deadlines.default]\naccept = \"1 minute\"",
-                "not a duration",
-            ),
-            (
-                "[deadlines.priority.huge]\nclose = \"1h\"",
-                "unknown priority",
-            ),
-            (
-                "[deadlines.category.\"X1\"]\nclose = \"1h\"",
-                "category code",
-            ),
+            ("[deadlines.default]\naccept = \"1 minute\"", "not a duration"),
+            ("[deadlines.priority.huge]\nclose = \"1h\"", "unknown priority"),
+            ("[deadlines.category.\"X1\"]\nclose = \"1h\"", "category code"),
             ("[deadlines.default]\nclose = \"30s\"", "deadlines"),
             ("[server]\nport = 1", "unknown field"),
         ] {
-            let e = Config::parse(text)
-                .and_then(|c| c.policy(&[]).map(|_| ()))
-                .unwrap_err();
+            let e = Config::parse(text).and_then(|c| c.policy(&[]).map(|_| ())).unwrap_err();
             assert!(e.contains(expect), "{text}: {e}");
         }
     }

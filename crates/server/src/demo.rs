@@ -47,34 +47,13 @@ struct Account {
 }
 
 fn accounts(first_grid: &str) -> Vec<Account> {
-    let a = |username, role, name, station| Account {
-        username,
-        role,
-        name,
-        grid: None,
-        station,
-    };
+    let a = |username, role, name, station| Account { username, role, name, grid: None, station };
     vec![
         a("admin", Role::Admin, "系统管理员", None),
-        a(
-            "dispatcher",
-            Role::Dispatcher,
-            "指挥中心值班员 陈敏",
-            Some("CC"),
-        ),
+        a("dispatcher", Role::Dispatcher, "指挥中心值班员 陈敏", Some("CC")),
         a("leader", Role::Leader, "街道领导 周建国", None),
-        a(
-            "station1",
-            Role::StationOfficer,
-            "传化公路港警务站 站长 刘强",
-            Some("S1"),
-        ),
-        a(
-            "station5",
-            Role::StationOfficer,
-            "飞地警务站 站长 沈涛",
-            Some("S5"),
-        ),
+        a("station1", Role::StationOfficer, "传化公路港警务站 站长 刘强", Some("S1")),
+        a("station5", Role::StationOfficer, "飞地警务站 站长 沈涛", Some("S5")),
         Account {
             username: "grid01",
             role: Role::GridWorker,
@@ -83,12 +62,7 @@ fn accounts(first_grid: &str) -> Vec<Account> {
             station: None,
         },
         a("patrol01", Role::PatrolMember, "综管队员 李杰", Some("S1")),
-        a(
-            "security01",
-            Role::EnterpriseSecurity,
-            "企业安保 赵磊",
-            Some("S1"),
-        ),
+        a("security01", Role::EnterpriseSecurity, "企业安保 赵磊", Some("S1")),
         a("mediator", Role::Mediator, "调解员 孙丽", Some("CC")),
         a("petition", Role::PetitionOfficer, "信访办 吴静", None),
         a("volunteer", Role::Volunteer, "临家阿姨 黄秀英", None),
@@ -99,32 +73,16 @@ fn accounts(first_grid: &str) -> Vec<Account> {
 /// Enables the demo accounts if the database holds the demo; called by `serve --demo`.
 pub async fn load(store: &Store, opts: &DemoOptions, now: Timestamp) -> anyhow::Result<DemoReport> {
     let sc = scenario::load(&opts.scenario_dir)?;
-    let first_grid = sc
-        .grids
-        .first()
-        .context("the scenario has no grids")?
-        .code
-        .as_str()
-        .to_owned();
+    let first_grid = sc.grids.first().context("the scenario has no grids")?.code.as_str().to_owned();
     let accounts = accounts(&first_grid);
-    let listed = || {
-        accounts
-            .iter()
-            .map(|a| (a.username.to_owned(), a.role, a.name.to_owned()))
-            .collect()
-    };
+    let listed = || accounts.iter().map(|a| (a.username.to_owned(), a.role, a.name.to_owned())).collect();
     if store.count(Table::Stations).await? > 0 {
         if store.setting(DEMO_SETTING).await?.is_none() {
             anyhow::bail!("--demo needs an empty database, and this one holds other data");
         }
         let names: Vec<String> = accounts.iter().map(|a| a.username.to_owned()).collect();
         store.set_users_disabled(&names, false).await?;
-        return Ok(DemoReport {
-            loaded_now: false,
-            accounts: listed(),
-            history_cases: 0,
-            live_cases: 0,
-        });
+        return Ok(DemoReport { loaded_now: false, accounts: listed(), history_cases: 0, live_cases: 0 });
     }
     // Accounts first, so field accounts can be linked to their place on the roster.
     let mut user_ids = std::collections::HashMap::new();
@@ -156,21 +114,13 @@ pub async fn load(store: &Store, opts: &DemoOptions, now: Timestamp) -> anyhow::
         r.position_at = Some(now);
     }
     let mut link = |username: &str, pick: &dyn Fn(&store::Responder) -> bool| {
-        if let Some(r) = data
-            .responders
-            .iter_mut()
-            .find(|r| pick(r) && r.user_id.is_none())
-        {
+        if let Some(r) = data.responders.iter_mut().find(|r| pick(r) && r.user_id.is_none()) {
             r.user_id = user_ids.get(username).copied();
             r.status = "available".into();
         }
     };
-    link("grid01", &|r| {
-        r.force == Force::GridWorker && r.grid.as_deref() == Some(first_grid.as_str())
-    });
-    link("patrol01", &|r| {
-        r.force == Force::PatrolMember && r.station == "S1"
-    });
+    link("grid01", &|r| r.force == Force::GridWorker && r.grid.as_deref() == Some(first_grid.as_str()));
+    link("patrol01", &|r| r.force == Force::PatrolMember && r.station == "S1");
     link("security01", &|r| r.force == Force::EnterpriseSecurity);
     link("mediator", &|r| r.force == Force::Mediator);
     store.load_reference(&data, "demo", now).await?;
@@ -180,32 +130,16 @@ pub async fn load(store: &Store, opts: &DemoOptions, now: Timestamp) -> anyhow::
     let live = live_cases(store, &sc, now).await?;
     store.set_setting(DEMO_SETTING, "linjiang").await?;
     store
-        .set_setting(
-            DEMO_ACCOUNTS_SETTING,
-            &accounts
-                .iter()
-                .map(|a| a.username)
-                .collect::<Vec<_>>()
-                .join(","),
-        )
+        .set_setting(DEMO_ACCOUNTS_SETTING, &accounts.iter().map(|a| a.username).collect::<Vec<_>>().join(","))
         .await?;
-    Ok(DemoReport {
-        loaded_now: true,
-        accounts: listed(),
-        history_cases: history.len(),
-        live_cases: live,
-    })
+    Ok(DemoReport { loaded_now: true, accounts: listed(), history_cases: history.len(), live_cases: live })
 }
 
 /// Disables the demo accounts of a database that holds the demo; called when serving
 /// without `--demo`.
 pub async fn disable_demo_accounts(store: &Store) -> anyhow::Result<()> {
     if let Some(list) = store.setting(DEMO_ACCOUNTS_SETTING).await? {
-        let names: Vec<String> = list
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect();
+        let names: Vec<String> = list.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect();
         store.set_users_disabled(&names, true).await?;
     }
     Ok(())
@@ -223,82 +157,31 @@ enum Stage {
 
 /// A dozen cases under way right now, worked through the ordinary lifecycle so their
 /// timelines are complete.
-async fn live_cases(
-    store: &Store,
-    sc: &scenario::Scenario,
-    now: Timestamp,
-) -> anyhow::Result<usize> {
+async fn live_cases(store: &Store, sc: &scenario::Scenario, now: Timestamp) -> anyhow::Result<usize> {
     let plan: [(&str, i64, Stage, &str, &str); 12] = [
-        (
-            "SJ1003",
-            2,
-            Stage::New,
-            "S1",
-            "近20名送货工人向某运输公司催讨运费",
-        ),
-        (
-            "SJ0401",
-            1,
-            Stage::New,
-            "S3",
-            "智能燃气报警器报警：厨房燃气浓度超标",
-        ),
-        (
-            "SJ1002",
-            5,
-            Stage::Accepted,
-            "S1",
-            "物流园区十余名装卸工反映工资被拖欠两个月",
-        ),
+        ("SJ1003", 2, Stage::New, "S1", "近20名送货工人向某运输公司催讨运费"),
+        ("SJ0401", 1, Stage::New, "S3", "智能燃气报警器报警：厨房燃气浓度超标"),
+        ("SJ1002", 5, Stage::Accepted, "S1", "物流园区十余名装卸工反映工资被拖欠两个月"),
         ("SJ1101", 4, Stage::Accepted, "S4", "两车追尾，占用一条车道"),
-        (
-            "SJ1006",
-            8,
-            Stage::Dispatched,
-            "S1",
-            "停车场两名货车司机发生肢体冲突",
-        ),
+        ("SJ1006", 8, Stage::Dispatched, "S1", "停车场两名货车司机发生肢体冲突"),
         ("SJ0102", 14, Stage::Dispatched, "S2", "河道边堆放生活垃圾"),
         ("SJ1004", 22, Stage::OnSite, "S2", "楼上漏水引发邻里争执"),
         ("BJ0101", 18, Stage::OnSite, "S3", "人行道井盖缺失"),
-        (
-            "BJ0105",
-            55,
-            Stage::Feedback,
-            "S5",
-            "农场十六分涵涵管堵塞，农田排水不畅",
-        ),
-        (
-            "SJ1005",
-            40,
-            Stage::Feedback,
-            "S4",
-            "顾客与餐馆因收费发生纠纷",
-        ),
+        ("BJ0105", 55, Stage::Feedback, "S5", "农场十六分涵涵管堵塞，农田排水不畅"),
+        ("SJ1005", 40, Stage::Feedback, "S4", "顾客与餐馆因收费发生纠纷"),
         ("SJ0601", 35, Stage::OnSite, "S3", "餐饮店后厨卫生状况差"),
         ("SJ0502", 3, Stage::New, "S1", "货车长时间占用消防通道"),
     ];
-    let duty = Actor {
-        user_id: 0,
-        username: "dispatcher".into(),
-        role: Role::Dispatcher,
-    };
+    let duty = Actor { user_id: 0, username: "dispatcher".into(), role: Role::Dispatcher };
     let model = dispatch::TravelModel::default();
     let mut roster = store.responders().await?;
     for (i, (code, minutes_ago, stage, station, text)) in plan.iter().enumerate() {
         let code = CategoryCode::parse(code).map_err(|e| anyhow::anyhow!(e.0))?;
-        let cat = sc
-            .category(&code)
-            .context("demo plan names a category the scenario lacks")?;
+        let cat = sc.category(&code).context("demo plan names a category the scenario lacks")?;
         let grids: Vec<_> = sc.grids.iter().filter(|g| g.station == *station).collect();
         let grid = grids[(i * 7) % grids.len()];
-        let centre = Polygon::new(grid.ring.clone())
-            .context("grid polygon")?
-            .centroid();
-        let location = LatLng::new(
-            centre.lat() + 0.0007 * (i % 3) as f64,
-            centre.lng() - 0.0009 * (i % 2) as f64,
-        )?;
+        let centre = Polygon::new(grid.ring.clone()).context("grid polygon")?.centroid();
+        let location = LatLng::new(centre.lat() + 0.0007 * (i % 3) as f64, centre.lng() - 0.0009 * (i % 2) as f64)?;
         let t0 = now - Duration::minutes(*minutes_ago);
         let mut c: Case = store
             .create_case(CreateCase {
@@ -351,30 +234,15 @@ async fn live_cases(
                 })
                 .collect();
             let hour = (t0 + Duration::hours(8)).hour();
-            sent = dispatch::rank(&location, &cat.forces, &candidates, &model, hour, 1)
-                .iter()
-                .map(|r| r.id)
-                .collect();
+            sent = dispatch::rank(&location, &cat.forces, &candidates, &model, hour, 1).iter().map(|r| r.id).collect();
             if sent.is_empty() {
                 continue;
             }
-            steps.push((
-                Action::Dispatch {
-                    responders: sent.clone(),
-                },
-                Some("指挥中心派单"),
-                70,
-            ));
+            steps.push((Action::Dispatch { responders: sent.clone() }, Some("指挥中心派单"), 70));
             steps.push((Action::ContactParty, Some("已电话联系当事人"), 110));
         }
         if *stage >= Stage::OnSite {
-            steps.push((
-                Action::Arrive {
-                    responder: sent.first().copied(),
-                },
-                None,
-                420,
-            ));
+            steps.push((Action::Arrive { responder: sent.first().copied() }, None, 420));
         }
         if *stage >= Stage::Feedback {
             steps.push((Action::Feedback, Some("已到场核实情况，正在处置"), 1500));
@@ -384,11 +252,7 @@ async fn live_cases(
             store.save_case(&c, next.clone()).await?;
             c = next;
         }
-        let status = if *stage >= Stage::OnSite {
-            "on_site"
-        } else {
-            "en_route"
-        };
+        let status = if *stage >= Stage::OnSite { "on_site" } else { "en_route" };
         for id in &sent {
             store.set_responder_status(*id, status, "demo", now).await?;
             if let Some(r) = roster.iter_mut().find(|r| r.id == *id) {

@@ -64,18 +64,12 @@ impl AppState {
         let grids = store.grids().await?;
         let mut station_grids: HashMap<String, Vec<GridCode>> = HashMap::new();
         for g in &grids {
-            station_grids
-                .entry(g.station.clone())
-                .or_default()
-                .push(g.code.clone());
+            station_grids.entry(g.station.clone()).or_default().push(g.code.clone());
         }
         Ok(Self {
             area: scenario_area(&grids),
             policy,
-            categories: categories
-                .into_iter()
-                .map(|c| (c.code.clone(), c))
-                .collect(),
+            categories: categories.into_iter().map(|c| (c.code.clone(), c)).collect(),
             grids: grids.into_iter().map(|g| (g.code.clone(), g)).collect(),
             stations: store.stations().await?,
             station_grids,
@@ -87,10 +81,7 @@ impl AppState {
 
 fn scenario_area(grids: &[Grid]) -> ServedArea {
     ServedArea::new(
-        grids
-            .iter()
-            .filter_map(|g| domain::geo::Polygon::new(g.ring.clone()).map(|p| (g.code.clone(), p)))
-            .collect(),
+        grids.iter().filter_map(|g| domain::geo::Polygon::new(g.ring.clone()).map(|p| (g.code.clone(), p))).collect(),
     )
 }
 
@@ -141,9 +132,7 @@ pub async fn serve(
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await?;
     store.close().await;
     Ok(())
 }

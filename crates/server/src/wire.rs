@@ -20,11 +20,7 @@ pub fn time(t: Timestamp) -> String {
 pub fn parse_time(field: &str, s: &str) -> Result<Timestamp, String> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| {
-            format!(
-                "{field} must be an RFC 3339 time with an offset, like 2026-11-27T09:30:00+08:00"
-            )
-        })
+        .map_err(|_| format!("{field} must be an RFC 3339 time with an offset, like 2026-11-27T09:30:00+08:00"))
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -188,11 +184,7 @@ fn event(e: &CaseEvent) -> EventOut {
     EventOut {
         seq: e.seq,
         at: time(e.at),
-        actor: ActorOut {
-            id: e.actor.user_id,
-            username: e.actor.username.clone(),
-            role: e.actor.role.as_str().into(),
-        },
+        actor: ActorOut { id: e.actor.user_id, username: e.actor.username.clone(), role: e.actor.role.as_str().into() },
         action: e.action.as_str().into(),
         from: e.from.map(|s| s.as_str().into()),
         to: e.to.as_str().into(),
@@ -210,11 +202,7 @@ pub fn case_out(
     reporter: Option<ReporterOut>,
 ) -> CaseOut {
     let m = &c.milestones;
-    let next = c
-        .status
-        .is_open()
-        .then(|| Promise::ALL.into_iter().find(|p| m.kept_at(*p).is_none()))
-        .flatten();
+    let next = c.status.is_open().then(|| Promise::ALL.into_iter().find(|p| m.kept_at(*p).is_none())).flatten();
     CaseOut {
         id: c.id,
         status: c.status.as_str().into(),
@@ -224,10 +212,7 @@ pub fn case_out(
         source: c.source.as_str().into(),
         grid: c.grid.as_str().into(),
         grid_name,
-        location: Location {
-            lat: c.location.lat(),
-            lng: c.location.lng(),
-        },
+        location: Location { lat: c.location.lat(), lng: c.location.lng() },
         description: c.description.clone(),
         address: c.address.clone(),
         created_at: time(c.created_at),
@@ -247,14 +232,8 @@ pub fn case_out(
             first_feedback_at: m.first_feedback_at.map(time),
             closed_at: m.closed_at.map(time),
         },
-        overdue: domain::case::overdue(c, now)
-            .iter()
-            .map(|p| p.as_str().to_owned())
-            .collect(),
-        next_deadline: next.map(|p| NextDeadline {
-            promise: p.as_str().into(),
-            due_at: time(c.deadlines.get(p)),
-        }),
+        overdue: domain::case::overdue(c, now).iter().map(|p| p.as_str().to_owned()).collect(),
+        next_deadline: next.map(|p| NextDeadline { promise: p.as_str().into(), due_at: time(c.deadlines.get(p)) }),
         satisfaction: c.satisfaction.map(|s| s.as_str().into()),
         reopened_count: c.reopened_count,
         has_reporter: c.reporter_id.is_some(),

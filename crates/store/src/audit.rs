@@ -13,17 +13,7 @@ use domain::Timestamp;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-const AUDIT_COLUMNS: [&str; 9] = [
-    "seq",
-    "at",
-    "actor",
-    "action",
-    "entity",
-    "entity_id",
-    "detail",
-    "prev_hash",
-    "hash",
-];
+const AUDIT_COLUMNS: [&str; 9] = ["seq", "at", "actor", "action", "entity", "entity_id", "detail", "prev_hash", "hash"];
 
 /// Rows read per query while verifying, so a long log never sits in memory at once.
 const VERIFY_PAGE_ROWS: i64 = 5_000;
@@ -47,16 +37,7 @@ pub(crate) struct Chain {
 }
 
 fn content(seq: i64, at_millis: i64, e: &AuditEntry) -> String {
-    serde_json::json!([
-        seq,
-        at_millis,
-        e.actor,
-        e.action,
-        e.entity,
-        e.entity_id,
-        e.detail
-    ])
-    .to_string()
+    serde_json::json!([seq, at_millis, e.actor, e.action, e.entity, e.entity_id, e.detail]).to_string()
 }
 
 fn link(prev_hash: &str, content: &str) -> String {
@@ -81,10 +62,7 @@ impl Chain {
             Backend::Postgres => "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
         };
         let row = sqlx::query(sql).fetch_one(&mut *conn).await?;
-        Ok(Self {
-            seq: row.try_get("seq")?,
-            hash: row.try_get("hash")?,
-        })
+        Ok(Self { seq: row.try_get("seq")?, hash: row.try_get("hash")? })
     }
 
     pub(crate) async fn append(&mut self, conn: &mut Conn, e: &AuditEntry) -> Result<i64> {
@@ -112,11 +90,7 @@ impl Chain {
     }
 
     /// Appends several records with one statement.
-    pub(crate) async fn append_all(
-        &mut self,
-        conn: &mut Conn,
-        entries: &[AuditEntry],
-    ) -> Result<()> {
+    pub(crate) async fn append_all(&mut self, conn: &mut Conn, entries: &[AuditEntry]) -> Result<()> {
         let mut rows = Vec::with_capacity(entries.len());
         for e in entries {
             let seq = self.seq + 1;
@@ -183,12 +157,7 @@ impl Store {
     }
 
     /// The most recent records about one entity, newest first.
-    pub async fn audit_for(
-        &self,
-        entity: &str,
-        entity_id: &str,
-        limit: i64,
-    ) -> Result<Vec<AuditRecord>> {
+    pub async fn audit_for(&self, entity: &str, entity_id: &str, limit: i64) -> Result<Vec<AuditRecord>> {
         let rows = sqlx::query(
             "SELECT seq, at, actor, action, entity, entity_id, detail, hash FROM audit_log \
              WHERE entity = $1 AND entity_id = $2 ORDER BY seq DESC LIMIT $3",
@@ -242,10 +211,7 @@ impl Store {
                 }
                 let prev_hash: String = r.try_get("prev_hash")?;
                 if prev_hash != prev {
-                    return Ok(AuditReport::Broken {
-                        seq,
-                        reason: "does not link to the record before it".into(),
-                    });
+                    return Ok(AuditReport::Broken { seq, reason: "does not link to the record before it".into() });
                 }
                 let e = AuditEntry {
                     at: chrono::DateTime::UNIX_EPOCH,
@@ -258,24 +224,21 @@ impl Store {
                 let at: i64 = r.try_get("at")?;
                 let hash: String = r.try_get("hash")?;
                 if link(&prev, &content(seq, at, &e)) != hash {
-                    return Ok(AuditReport::Broken {
-                        seq,
-                        reason: "content does not match its hash".into(),
-                    });
+                    return Ok(AuditReport::Broken { seq, reason: "content does not match its hash".into() });
                 }
                 prev = hash;
                 expected_seq += 1;
             }
         }
-        let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
-            .fetch_one(self.pool())
-            .await?;
+        let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(self.pool()).await?;
         let (head_seq, head_hash): (i64, String) = (head.try_get("seq")?, head.try_get("hash")?);
         let last = expected_seq - 1;
         if head_seq != last || head_hash != prev {
             return Ok(AuditReport::Broken {
                 seq: last + 1,
-                reason: format!("the log ends at record {last} but the head says {head_seq}: records were removed from the end"),
+                reason: format!(
+                    "the log ends at record {last} but the head says {head_seq}: records were removed from the end"
+                ),
             });
         }
         Ok(AuditReport::Intact { records: last })
@@ -310,9 +273,6 @@ mod tests {
         let mut e4 = e.clone();
         e4.actor = "a".into();
         e4.action = "bc".into();
-        assert_ne!(
-            link("0", &content(1, 5, &e3)),
-            link("0", &content(1, 5, &e4))
-        );
+        assert_ne!(link("0", &content(1, 5, &e3)), link("0", &content(1, 5, &e4)));
     }
 }

@@ -26,7 +26,7 @@ struct TableSpec {
     name: &'static str,
     key: &'static str,
     columns: &'static [(&'static str, Ty)],
-    /// Has a generated id whose PostgreSQL sequence must move past restored rows.
+    /// Its key is generated; the PostgreSQL sequence must move past restored rows.
     serial: bool,
 }
 
@@ -39,15 +39,7 @@ const TABLES: &[TableSpec] = &[
         name: "stations",
         key: "code",
         serial: false,
-        columns: &[
-            ("code", T),
-            ("name_zh", T),
-            ("name_en", T),
-            ("kind", T),
-            ("lat", R),
-            ("lng", R),
-            ("address", T),
-        ],
+        columns: &[("code", T), ("name_zh", T), ("name_en", T), ("kind", T), ("lat", R), ("lng", R), ("address", T)],
     },
     TableSpec {
         name: "grids",
@@ -100,25 +92,13 @@ const TABLES: &[TableSpec] = &[
         name: "sessions",
         key: "token_hash",
         serial: false,
-        columns: &[
-            ("token_hash", T),
-            ("user_id", I),
-            ("created_at", I),
-            ("expires_at", I),
-            ("revoked_at", I),
-        ],
+        columns: &[("token_hash", T), ("user_id", I), ("created_at", I), ("expires_at", I), ("revoked_at", I)],
     },
     TableSpec {
         name: "api_keys",
         key: "id",
         serial: true,
-        columns: &[
-            ("id", I),
-            ("name", T),
-            ("key_hash", T),
-            ("created_at", I),
-            ("revoked_at", I),
-        ],
+        columns: &[("id", I), ("name", T), ("key_hash", T), ("created_at", I), ("revoked_at", I)],
     },
     TableSpec {
         name: "responders",
@@ -181,6 +161,7 @@ const TABLES: &[TableSpec] = &[
             ("closed_at", I),
             ("satisfaction", T),
             ("reopened_count", I),
+            ("next_alert_at", I),
         ],
     },
     TableSpec {
@@ -199,6 +180,9 @@ const TABLES: &[TableSpec] = &[
             ("to_status", T),
             ("note", T),
             ("responders", T),
+            ("promise", T),
+            ("due_at", I),
+            ("level", I),
         ],
     },
     TableSpec {
@@ -232,24 +216,48 @@ const TABLES: &[TableSpec] = &[
         ],
     },
     TableSpec {
-        name: "settings",
-        key: "key",
-        serial: false,
-        columns: &[("key", T), ("value", T)],
+        name: "outbox",
+        key: "id",
+        serial: true,
+        columns: &[
+            ("id", I),
+            ("created_at", I),
+            ("dedupe_key", T),
+            ("channel", T),
+            ("recipient_user", I),
+            ("recipient_phone", T),
+            ("subject", T),
+            ("body", T),
+            ("case_id", I),
+            ("status", T),
+            ("attempts", I),
+            ("next_attempt_at", I),
+            ("lease_until", I),
+            ("sent_at", I),
+            ("last_error", T),
+        ],
     },
+    TableSpec {
+        name: "change_log",
+        key: "seq",
+        serial: true,
+        columns: &[
+            ("seq", I),
+            ("at", I),
+            ("kind", T),
+            ("entity_id", I),
+            ("grid", T),
+            ("reported_by", I),
+            ("payload", T),
+        ],
+    },
+    TableSpec { name: "settings", key: "key", serial: false, columns: &[("key", T), ("value", T)] },
 ];
 
 /// The `(table, column)` pairs a backup covers (the audit head is written from the
 /// restored log; migrations are the target's own).
 pub fn backed_up_columns() -> Vec<(String, String)> {
-    TABLES
-        .iter()
-        .flat_map(|t| {
-            t.columns
-                .iter()
-                .map(|c| (t.name.to_owned(), c.0.to_owned()))
-        })
-        .collect()
+    TABLES.iter().flat_map(|t| t.columns.iter().map(|c| (t.name.to_owned(), c.0.to_owned()))).collect()
 }
 
 impl Store {
@@ -257,10 +265,14 @@ impl Store {
     /// purpose: for checking that the backup covers everything.
     pub async fn schema_columns(&self) -> Result<Vec<(String, String)>> {
         let sql = match self.backend() {
-            Backend::Sqlite => "SELECT m.name AS t, p.name AS c FROM sqlite_master m JOIN pragma_table_info(m.name) p \
-                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'",
-            Backend::Postgres => "SELECT table_name::text AS t, column_name::text AS c FROM information_schema.columns \
-                 WHERE table_schema = current_schema()",
+            Backend::Sqlite => {
+                "SELECT m.name AS t, p.name AS c FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'"
+            }
+            Backend::Postgres => {
+                "SELECT table_name::text AS t, column_name::text AS c FROM information_schema.columns \
+                 WHERE table_schema = current_schema()"
+            }
         };
         let rows = sqlx::query(sql).fetch_all(self.pool()).await?;
         let mut out = vec![];
@@ -276,15 +288,9 @@ impl Store {
 
 fn value_of(row: &sqlx::any::AnyRow, col: &str, ty: Ty) -> Result<serde_json::Value> {
     Ok(match ty {
-        Ty::Int => row
-            .try_get::<Option<i64>, _>(col)?
-            .map_or(serde_json::Value::Null, Into::into),
-        Ty::Real => row
-            .try_get::<Option<f64>, _>(col)?
-            .map_or(serde_json::Value::Null, Into::into),
-        Ty::Text => row
-            .try_get::<Option<String>, _>(col)?
-            .map_or(serde_json::Value::Null, Into::into),
+        Ty::Int => row.try_get::<Option<i64>, _>(col)?.map_or(serde_json::Value::Null, Into::into),
+        Ty::Real => row.try_get::<Option<f64>, _>(col)?.map_or(serde_json::Value::Null, Into::into),
+        Ty::Text => row.try_get::<Option<String>, _>(col)?.map_or(serde_json::Value::Null, Into::into),
     })
 }
 
@@ -297,31 +303,15 @@ impl Store {
     pub async fn backup(&self, out: &mut dyn Write) -> Result<u64> {
         let mut tx = match self.backend() {
             Backend::Sqlite => self.pool().begin().await?,
-            Backend::Postgres => {
-                self.pool()
-                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                    .await?
-            }
+            Backend::Postgres => self.pool().begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?,
         };
         let io = |e: std::io::Error| StoreError::Invalid(format!("writing the backup: {e}"));
-        writeln!(
-            out,
-            "{}",
-            serde_json::json!({"format": FORMAT, "version": FORMAT_VERSION})
-        )
-        .map_err(io)?;
+        writeln!(out, "{}", serde_json::json!({"format": FORMAT, "version": FORMAT_VERSION})).map_err(io)?;
         let mut total = 0u64;
         for t in TABLES {
             let cols: Vec<&str> = t.columns.iter().map(|c| c.0).collect();
-            let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {}", t.name))
-                .fetch_one(&mut *tx)
-                .await?;
-            writeln!(
-                out,
-                "{}",
-                serde_json::json!({"table": t.name, "columns": cols, "rows": n})
-            )
-            .map_err(io)?;
+            let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {}", t.name)).fetch_one(&mut *tx).await?;
+            writeln!(out, "{}", serde_json::json!({"table": t.name, "columns": cols, "rows": n})).map_err(io)?;
             let mut offset = 0i64;
             while offset < n {
                 let rows = sqlx::query(&format!(
@@ -338,11 +328,7 @@ impl Store {
                     break;
                 }
                 for r in &rows {
-                    let values = t
-                        .columns
-                        .iter()
-                        .map(|(c, ty)| value_of(r, c, *ty))
-                        .collect::<Result<Vec<_>>>()?;
+                    let values = t.columns.iter().map(|(c, ty)| value_of(r, c, *ty)).collect::<Result<Vec<_>>>()?;
                     writeln!(out, "{}", serde_json::Value::Array(values)).map_err(io)?;
                 }
                 offset += rows.len() as i64;
@@ -358,9 +344,7 @@ impl Store {
     pub async fn restore(&self, input: &mut dyn BufRead) -> Result<u64> {
         let mut tx = self.begin_write().await?;
         for t in TABLES {
-            let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {}", t.name))
-                .fetch_one(&mut *tx)
-                .await?;
+            let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {}", t.name)).fetch_one(&mut *tx).await?;
             if n > 0 {
                 return Err(StoreError::Conflict(format!(
                     "the target database is not empty: table {} has {n} rows",
@@ -373,9 +357,7 @@ impl Store {
             match lines.next() {
                 None => Ok(None),
                 Some((i, Err(e))) => Err(bad(i, e)),
-                Some((i, Ok(l))) => serde_json::from_str(&l)
-                    .map(|v| Some((i, v)))
-                    .map_err(|e| bad(i, e)),
+                Some((i, Ok(l))) => serde_json::from_str(&l).map(|v| Some((i, v))).map_err(|e| bad(i, e)),
             }
         };
         let (i, header) = next()?.ok_or_else(|| bad(1, "empty file"))?;
@@ -388,18 +370,12 @@ impl Store {
             let (i, h) = next()?.ok_or_else(|| bad(0, format!("ends before table {}", t.name)))?;
             let cols: Vec<&str> = t.columns.iter().map(|c| c.0).collect();
             if h["table"] != t.name || h["columns"] != serde_json::json!(cols) {
-                return Err(bad(
-                    i,
-                    format!("expected table {} with columns {:?}", t.name, cols),
-                ));
+                return Err(bad(i, format!("expected table {} with columns {:?}", t.name, cols)));
             }
-            let n = h["rows"]
-                .as_u64()
-                .ok_or_else(|| bad(i, "row count missing"))? as usize;
+            let n = h["rows"].as_u64().ok_or_else(|| bad(i, "row count missing"))? as usize;
             let mut chunk: Vec<Vec<serde_json::Value>> = Vec::with_capacity(ROWS_PER_CHUNK);
             for k in 0..n {
-                let (i, row) =
-                    next()?.ok_or_else(|| bad(0, format!("table {} ends early", t.name)))?;
+                let (i, row) = next()?.ok_or_else(|| bad(0, format!("table {} ends early", t.name)))?;
                 let row = row
                     .as_array()
                     .filter(|r| r.len() == cols.len())
@@ -416,10 +392,7 @@ impl Store {
                     }
                 }
                 if t.name == "audit_log" {
-                    last_audit = Some((
-                        row[0].as_i64().unwrap_or(0),
-                        row[8].as_str().unwrap_or_default().to_owned(),
-                    ));
+                    last_audit = Some((row[0].as_i64().unwrap_or(0), row[8].as_str().unwrap_or_default().to_owned()));
                 }
                 chunk.push(row.clone());
                 if chunk.len() == ROWS_PER_CHUNK || k + 1 == n {
@@ -453,8 +426,8 @@ impl Store {
         if self.backend() == Backend::Postgres {
             for t in TABLES.iter().filter(|t| t.serial) {
                 sqlx::query(&format!(
-                    "SELECT setval(pg_get_serial_sequence('{0}', 'id'), COALESCE((SELECT MAX(id) FROM {0}), 0) + 1, false)",
-                    t.name
+                    "SELECT setval(pg_get_serial_sequence('{0}', '{1}'), COALESCE((SELECT MAX({1}) FROM {0}), 0) + 1, false)",
+                    t.name, t.key
                 ))
                 .execute(&mut *tx)
                 .await?;

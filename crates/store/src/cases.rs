@@ -4,11 +4,11 @@
 use crate::rows::{insert_rows, Val};
 use crate::{from_millis, opt_from_millis, to_millis, Conn, Result, Store, StoreError};
 use domain::case::{
-    ActionKind, Actor, Assignment, AssignmentStatus, Case, CaseEvent, CaseId, Milestones, Priority,
-    Satisfaction, Source, Status,
+    ActionKind, Actor, Assignment, AssignmentStatus, Case, CaseEvent, CaseId, Milestones, Priority, Satisfaction,
+    Source, Status,
 };
 use domain::codes::{CategoryCode, GridCode};
-use domain::deadline::Deadlines;
+use domain::deadline::{Deadlines, Promise};
 use domain::geo::LatLng;
 use domain::role::Role;
 use domain::Timestamp;
@@ -22,7 +22,7 @@ pub const CASE_PAGE_MAX: i64 = 200;
 const CASE_COLUMNS: &str = "id, version, category, priority, source, grid, lat, lng, description, address, \
     reporter_id, reported_by, status, suspended_from, suspended_at, created_at, updated_at, deadline_accept, \
     deadline_dispatch, deadline_on_site, deadline_first_feedback, deadline_close, accepted_at, dispatched_at, \
-    contacted_at, on_site_at, first_feedback_at, closed_at, satisfaction, reopened_count";
+    contacted_at, on_site_at, first_feedback_at, closed_at, satisfaction, reopened_count, next_alert_at";
 
 /// Which cases a list shows. Empty fields do not filter.
 #[derive(Debug, Clone, Default)]
@@ -57,9 +57,7 @@ fn parse_list(s: &str) -> Result<Vec<i64>> {
     if s.is_empty() {
         return Ok(vec![]);
     }
-    s.split(',')
-        .map(|x| x.parse().map_err(|_| corrupt("responder list", s)))
-        .collect()
+    s.split(',').map(|x| x.parse().map_err(|_| corrupt("responder list", s))).collect()
 }
 
 fn join_ids(ids: &[i64]) -> String {
@@ -82,15 +80,13 @@ fn case_from_row(r: &AnyRow) -> Result<Case> {
         priority: Priority::parse(&priority).ok_or_else(|| corrupt("priority", &priority))?,
         source: Source::parse(&source).ok_or_else(|| corrupt("source", &source))?,
         grid: GridCode::parse(&s("grid")?).map_err(|e| StoreError::Corrupt(e.0))?,
-        location: LatLng::new(r.try_get("lat")?, r.try_get("lng")?)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        location: LatLng::new(r.try_get("lat")?, r.try_get("lng")?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         description: s("description")?,
         address: r.try_get("address")?,
         reporter_id: r.try_get("reporter_id")?,
+        reported_by: r.try_get("reported_by")?,
         status: Status::parse(&status).ok_or_else(|| corrupt("status", &status))?,
-        suspended_from: suspended_from
-            .map(|v| Status::parse(&v).ok_or_else(|| corrupt("status", &v)))
-            .transpose()?,
+        suspended_from: suspended_from.map(|v| Status::parse(&v).ok_or_else(|| corrupt("status", &v))).transpose()?,
         suspended_at: ot("suspended_at")?,
         created_at: t("created_at")?,
         updated_at: t("updated_at")?,
@@ -132,12 +128,16 @@ fn event_from_row(r: &AnyRow) -> Result<CaseEvent> {
             role: Role::parse(&role).ok_or_else(|| corrupt("role", &role))?,
         },
         action: ActionKind::parse(&action).ok_or_else(|| corrupt("action", &action))?,
-        from: from
-            .map(|v| Status::parse(&v).ok_or_else(|| corrupt("status", &v)))
-            .transpose()?,
+        from: from.map(|v| Status::parse(&v).ok_or_else(|| corrupt("status", &v))).transpose()?,
         to: Status::parse(&to).ok_or_else(|| corrupt("status", &to))?,
         note: r.try_get("note")?,
         responders: parse_list(&r.try_get::<String, _>("responders")?)?,
+        promise: r
+            .try_get::<Option<String>, _>("promise")?
+            .map(|p| Promise::parse(&p).ok_or_else(|| corrupt("promise", &p)))
+            .transpose()?,
+        due_at: opt_from_millis(r.try_get("due_at")?)?,
+        level: r.try_get::<Option<i64>, _>("level")?.map(|l| l.clamp(0, u8::MAX as i64) as u8),
     })
 }
 
@@ -168,7 +168,7 @@ fn assignment_from_row(r: &AnyRow) -> Result<Assignment> {
 }
 
 /// The row of a case in [`CASE_COLUMNS`] order.
-pub(crate) fn case_row(c: &Case, reported_by: Option<i64>) -> Vec<Val> {
+pub(crate) fn case_row(c: &Case, next_alert_at: Option<Timestamp>) -> Vec<Val> {
     let m = &c.milestones;
     let t = |x: Option<Timestamp>| Val::Int(x.map(to_millis));
     vec![
@@ -183,7 +183,7 @@ pub(crate) fn case_row(c: &Case, reported_by: Option<i64>) -> Vec<Val> {
         c.description.as_str().into(),
         c.address.clone().into(),
         c.reporter_id.into(),
-        reported_by.into(),
+        c.reported_by.into(),
         c.status.as_str().into(),
         c.suspended_from.map(|s| s.as_str()).into(),
         t(c.suspended_at),
@@ -202,10 +202,14 @@ pub(crate) fn case_row(c: &Case, reported_by: Option<i64>) -> Vec<Val> {
         t(m.closed_at),
         c.satisfaction.map(|s| s.as_str()).into(),
         (c.reopened_count as i64).into(),
+        t(next_alert_at),
     ]
 }
 
-pub(crate) const EVENT_COLUMNS: [&str; 11] = [
+pub(crate) const EVENT_COLUMNS: [&str; 14] = [
+    "promise",
+    "due_at",
+    "level",
     "case_id",
     "seq",
     "at",
@@ -222,6 +226,9 @@ pub(crate) const EVENT_COLUMNS: [&str; 11] = [
 /// The row of an event in [`EVENT_COLUMNS`] order.
 pub(crate) fn event_row(case_id: CaseId, e: &CaseEvent) -> Vec<Val> {
     vec![
+        e.promise.map(|p| p.as_str()).into(),
+        Val::Int(e.due_at.map(to_millis)),
+        Val::Int(e.level.map(i64::from)),
         case_id.into(),
         (e.seq as i64).into(),
         to_millis(e.at).into(),
@@ -244,11 +251,9 @@ pub(crate) fn case_columns() -> Vec<&'static str> {
 /// The next free id of a table whose ids the writer assigns. Call only while holding the
 /// audit chain's lock, which every writer of these tables takes first.
 pub(crate) async fn next_id(conn: &mut Conn, table: &str) -> Result<i64> {
-    let max: i64 = sqlx::query_scalar(&format!(
-        "SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM {table}"
-    ))
-    .fetch_one(&mut *conn)
-    .await?;
+    let max: i64 = sqlx::query_scalar(&format!("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM {table}"))
+        .fetch_one(&mut *conn)
+        .await?;
     Ok(max + 1)
 }
 
@@ -257,13 +262,14 @@ pub(crate) async fn update_case_row(
     conn: &mut Conn,
     c: &Case,
     expected_version: u32,
+    next_alert_at: Option<Timestamp>,
 ) -> Result<()> {
     let done = sqlx::query(
         "UPDATE cases SET version = $1, priority = $2, status = $3, suspended_from = $4, suspended_at = $5, \
          updated_at = $6, deadline_accept = $7, deadline_dispatch = $8, deadline_on_site = $9, \
          deadline_first_feedback = $10, deadline_close = $11, accepted_at = $12, dispatched_at = $13, \
          contacted_at = $14, on_site_at = $15, first_feedback_at = $16, closed_at = $17, satisfaction = $18, \
-         reopened_count = $19 WHERE id = $20 AND version = $21",
+         reopened_count = $19, next_alert_at = $22 WHERE id = $20 AND version = $21",
     )
     .bind(c.version as i64)
     .bind(c.priority.as_str())
@@ -286,13 +292,11 @@ pub(crate) async fn update_case_row(
     .bind(c.reopened_count as i64)
     .bind(c.id)
     .bind(expected_version as i64)
+    .bind(next_alert_at.map(to_millis))
     .execute(&mut *conn)
     .await?;
     if done.rows_affected() != 1 {
-        return Err(StoreError::Conflict(format!(
-            "case {} was changed by someone else; reload it",
-            c.id
-        )));
+        return Err(StoreError::Conflict(format!("case {} was changed by someone else; reload it", c.id)));
     }
     Ok(())
 }
@@ -305,21 +309,20 @@ pub(crate) async fn write_children(
     events_stored: usize,
     assignments_stored: usize,
 ) -> Result<()> {
-    let events: Vec<Vec<Val>> = c.events[events_stored..]
-        .iter()
-        .map(|e| event_row(c.id, e))
-        .collect();
+    let events: Vec<Vec<Val>> = c.events[events_stored..].iter().map(|e| event_row(c.id, e)).collect();
     insert_rows(conn, "case_events", &EVENT_COLUMNS, &events).await?;
     for (i, a) in c.assignments.iter().enumerate() {
         if i < assignments_stored {
-            sqlx::query("UPDATE assignments SET status = $1, arrived_at = $2, ended_at = $3 WHERE case_id = $4 AND idx = $5")
-                .bind(assignment_status(a.status))
-                .bind(a.arrived_at.map(to_millis))
-                .bind(a.ended_at.map(to_millis))
-                .bind(c.id)
-                .bind(i as i64)
-                .execute(&mut *conn)
-                .await?;
+            sqlx::query(
+                "UPDATE assignments SET status = $1, arrived_at = $2, ended_at = $3 WHERE case_id = $4 AND idx = $5",
+            )
+            .bind(assignment_status(a.status))
+            .bind(a.arrived_at.map(to_millis))
+            .bind(a.ended_at.map(to_millis))
+            .bind(c.id)
+            .bind(i as i64)
+            .execute(&mut *conn)
+            .await?;
         } else {
             sqlx::query(
                 "INSERT INTO assignments (case_id, idx, responder_id, status, assigned_at, arrived_at, ended_at) \
@@ -346,16 +349,12 @@ async fn attach_children(pool: &sqlx::AnyPool, cases: &mut [Case]) -> Result<()>
     }
     let ids = join_ids(&cases.iter().map(|c| c.id).collect::<Vec<_>>());
     // The ids are integers we formatted ourselves, so inlining them is safe.
-    let events = sqlx::query(&format!(
-        "SELECT * FROM case_events WHERE case_id IN ({ids}) ORDER BY case_id, seq"
-    ))
-    .fetch_all(pool)
-    .await?;
-    let assignments = sqlx::query(&format!(
-        "SELECT * FROM assignments WHERE case_id IN ({ids}) ORDER BY case_id, idx"
-    ))
-    .fetch_all(pool)
-    .await?;
+    let events = sqlx::query(&format!("SELECT * FROM case_events WHERE case_id IN ({ids}) ORDER BY case_id, seq"))
+        .fetch_all(pool)
+        .await?;
+    let assignments = sqlx::query(&format!("SELECT * FROM assignments WHERE case_id IN ({ids}) ORDER BY case_id, idx"))
+        .fetch_all(pool)
+        .await?;
     let index: HashMap<CaseId, usize> = cases.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
     for r in &events {
         let id: i64 = r.try_get("case_id")?;
@@ -380,16 +379,6 @@ impl Store {
         Ok(cases.pop().expect("one case"))
     }
 
-    /// The user who reported a case, if it came from a signed-in account.
-    pub async fn case_reported_by(&self, id: CaseId) -> Result<Option<i64>> {
-        let v: Option<Option<i64>> =
-            sqlx::query_scalar("SELECT reported_by FROM cases WHERE id = $1")
-                .bind(id)
-                .fetch_optional(self.pool())
-                .await?;
-        v.ok_or(StoreError::NotFound)
-    }
-
     /// Cases newest first, with a cursor for the next page.
     pub async fn list_cases(&self, f: &CaseFilter) -> Result<CasePage> {
         let mut sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE 1 = 1");
@@ -406,14 +395,8 @@ impl Store {
                     format!("${}", texts.len())
                 })
                 .collect();
-            text_clauses.push(format!(
-                "status IN ({})",
-                if marks.is_empty() {
-                    "NULL".into()
-                } else {
-                    marks.join(", ")
-                }
-            ));
+            text_clauses
+                .push(format!("status IN ({})", if marks.is_empty() { "NULL".into() } else { marks.join(", ") }));
         }
         if let Some(gs) = &f.grids {
             let marks: Vec<String> = gs
@@ -423,20 +406,10 @@ impl Store {
                     format!("${}", texts.len())
                 })
                 .collect();
-            text_clauses.push(format!(
-                "grid IN ({})",
-                if marks.is_empty() {
-                    "NULL".into()
-                } else {
-                    marks.join(", ")
-                }
-            ));
+            text_clauses.push(format!("grid IN ({})", if marks.is_empty() { "NULL".into() } else { marks.join(", ") }));
         }
         for (col, v) in [
-            (
-                "category",
-                f.category.as_ref().map(|c| c.as_str().to_owned()),
-            ),
+            ("category", f.category.as_ref().map(|c| c.as_str().to_owned())),
             ("source", f.source.map(|s| s.as_str().to_owned())),
             ("priority", f.priority.map(|p| p.as_str().to_owned())),
         ] {
@@ -478,19 +451,10 @@ impl Store {
             q = q.bind(*i);
         }
         let rows = q.fetch_all(self.pool()).await?;
-        let mut cases = rows
-            .iter()
-            .take(limit as usize)
-            .map(case_from_row)
-            .collect::<Result<Vec<_>>>()?;
-        let next_before_id = (rows.len() as i64 > limit)
-            .then(|| cases.last().map(|c| c.id))
-            .flatten();
+        let mut cases = rows.iter().take(limit as usize).map(case_from_row).collect::<Result<Vec<_>>>()?;
+        let next_before_id = (rows.len() as i64 > limit).then(|| cases.last().map(|c| c.id)).flatten();
         attach_children(self.pool(), &mut cases).await?;
-        Ok(CasePage {
-            cases,
-            next_before_id,
-        })
+        Ok(CasePage { cases, next_before_id })
     }
 
     /// Open cases with at least one promise still owed, oldest deadline first (for screens
@@ -516,13 +480,9 @@ impl Store {
     pub async fn import_cases(&self, cases: &[Case], actor: &str, at: Timestamp) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let mut chain = crate::audit::Chain::lock(&mut tx, self.backend()).await?;
-        let present: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases")
-            .fetch_one(&mut *tx)
-            .await?;
+        let present: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases").fetch_one(&mut *tx).await?;
         if present > 0 {
-            return Err(StoreError::Conflict(
-                "history can only be imported into a database without cases".into(),
-            ));
+            return Err(StoreError::Conflict("history can only be imported into a database without cases".into()));
         }
         let columns = case_columns();
         // In slices, so two years of history never sit in memory twice over as rows.

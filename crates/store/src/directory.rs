@@ -91,8 +91,7 @@ fn user_from_row(r: &AnyRow) -> Result<User> {
         id: r.try_get("id")?,
         username: r.try_get("username")?,
         password_hash: r.try_get("password_hash")?,
-        role: Role::parse(&role)
-            .ok_or_else(|| StoreError::Corrupt(format!("unknown role {role}")))?,
+        role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("unknown role {role}")))?,
         display_name: r.try_get("display_name")?,
         grid: r.try_get("grid")?,
         station: r.try_get("station")?,
@@ -107,16 +106,11 @@ fn responder_from_row(r: &AnyRow) -> Result<Responder> {
     Ok(Responder {
         id: r.try_get("id")?,
         name: r.try_get("name")?,
-        force: Force::parse(&force)
-            .ok_or_else(|| StoreError::Corrupt(format!("unknown force {force}")))?,
+        force: Force::parse(&force).ok_or_else(|| StoreError::Corrupt(format!("unknown force {force}")))?,
         station: r.try_get("station")?,
         grid: r.try_get("grid")?,
         travel_mode: r.try_get("travel_mode")?,
-        skills: skills
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        skills: skills.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
         shift: r.try_get("shift")?,
         status: r.try_get("status")?,
         lat: r.try_get("lat")?,
@@ -137,20 +131,11 @@ pub struct ReferenceData {
 
 impl Store {
     /// Loads stations, grids, categories and responders; refuses if any are present already.
-    pub async fn load_reference(
-        &self,
-        data: &ReferenceData,
-        actor: &str,
-        at: Timestamp,
-    ) -> Result<()> {
+    pub async fn load_reference(&self, data: &ReferenceData, actor: &str, at: Timestamp) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        let present: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM stations")
-            .fetch_one(&mut *tx)
-            .await?;
+        let present: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM stations").fetch_one(&mut *tx).await?;
         if present > 0 {
-            return Err(StoreError::Conflict(
-                "reference data is loaded already".into(),
-            ));
+            return Err(StoreError::Conflict("reference data is loaded already".into()));
         }
         for s in &data.stations {
             sqlx::query("INSERT INTO stations (code, name_zh, name_en, kind, lat, lng, address) VALUES ($1, $2, $3, $4, $5, $6, $7)")
@@ -240,9 +225,7 @@ impl Store {
     }
 
     pub async fn stations(&self) -> Result<Vec<Station>> {
-        let rows = sqlx::query("SELECT * FROM stations ORDER BY code")
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query("SELECT * FROM stations ORDER BY code").fetch_all(self.pool()).await?;
         rows.iter()
             .map(|r| {
                 Ok(Station {
@@ -259,9 +242,7 @@ impl Store {
     }
 
     pub async fn grids(&self) -> Result<Vec<Grid>> {
-        let rows = sqlx::query("SELECT * FROM grids ORDER BY code")
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query("SELECT * FROM grids ORDER BY code").fetch_all(self.pool()).await?;
         rows.iter()
             .map(|r| {
                 let code: String = r.try_get("code")?;
@@ -281,9 +262,7 @@ impl Store {
     }
 
     pub async fn categories(&self) -> Result<Vec<Category>> {
-        let rows = sqlx::query("SELECT * FROM categories ORDER BY code")
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query("SELECT * FROM categories ORDER BY code").fetch_all(self.pool()).await?;
         rows.iter()
             .map(|r| {
                 let code: String = r.try_get("code")?;
@@ -294,25 +273,17 @@ impl Store {
                     code: CategoryCode::parse(&code).map_err(|e| StoreError::Corrupt(e.0))?,
                     name_zh: r.try_get("name_zh")?,
                     name_en: r.try_get("name_en")?,
-                    kind: if kind == "component" {
-                        CategoryKind::Component
-                    } else {
-                        CategoryKind::Event
-                    },
+                    kind: if kind == "component" { CategoryKind::Component } else { CategoryKind::Event },
                     forces: forces
                         .split(',')
                         .filter(|s| !s.is_empty())
-                        .map(|f| {
-                            Force::parse(f).ok_or_else(|| StoreError::Corrupt(format!("force {f}")))
-                        })
+                        .map(|f| Force::parse(f).ok_or_else(|| StoreError::Corrupt(format!("force {f}"))))
                         .collect::<Result<_>>()?,
                     default_priority: Priority::parse(&prio)
                         .ok_or_else(|| StoreError::Corrupt(format!("priority {prio}")))?,
                     working_hours: r.try_get::<i64, _>("working_hours")? != 0,
-                    deadlines: domain::deadline::parse_overrides(
-                        &r.try_get::<String, _>("deadlines")?,
-                    )
-                    .map_err(|e| StoreError::Corrupt(format!("category {code} deadlines: {e}")))?,
+                    deadlines: domain::deadline::parse_overrides(&r.try_get::<String, _>("deadlines")?)
+                        .map_err(|e| StoreError::Corrupt(format!("category {code} deadlines: {e}")))?,
                     tags: r
                         .try_get::<String, _>("tags")?
                         .split(',')
@@ -325,9 +296,7 @@ impl Store {
     }
 
     pub async fn responders(&self) -> Result<Vec<Responder>> {
-        let rows = sqlx::query("SELECT * FROM responders ORDER BY id")
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query("SELECT * FROM responders ORDER BY id").fetch_all(self.pool()).await?;
         rows.iter().map(responder_from_row).collect()
     }
 
@@ -342,13 +311,8 @@ impl Store {
 
     /// Records a position ping; an older ping than the stored one is ignored (pings can
     /// arrive out of order from phones with bad reception).
-    pub async fn set_responder_position(
-        &self,
-        id: i64,
-        lat: f64,
-        lng: f64,
-        at: Timestamp,
-    ) -> Result<()> {
+    pub async fn set_responder_position(&self, id: i64, lat: f64, lng: f64, at: Timestamp) -> Result<()> {
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE responders SET lat = $1, lng = $2, position_at = $3 WHERE id = $4 AND (position_at IS NULL OR position_at <= $5)",
         )
@@ -357,21 +321,26 @@ impl Store {
         .bind(to_millis(at))
         .bind(id)
         .bind(to_millis(at))
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
+            drop(tx);
+            // Unknown responder, or an older ping than the one stored.
             self.responder(id).await?;
+            return Ok(());
         }
+        self.log_responder_change(
+            &mut tx,
+            id,
+            at,
+            serde_json::json!({"id": id, "lat": lat, "lng": lng, "position_at": to_millis(at)}),
+        )
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 
-    pub async fn set_responder_status(
-        &self,
-        id: i64,
-        status: &str,
-        actor: &str,
-        at: Timestamp,
-    ) -> Result<()> {
+    pub async fn set_responder_status(&self, id: i64, status: &str, actor: &str, at: Timestamp) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let done = sqlx::query("UPDATE responders SET status = $1 WHERE id = $2")
             .bind(status)
@@ -381,6 +350,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        self.log_responder_change(&mut tx, id, at, serde_json::json!({"id": id, "status": status})).await?;
         let mut chain = Chain::lock(&mut tx, self.backend()).await?;
         chain
             .append(
@@ -488,32 +458,23 @@ impl Store {
     }
 
     pub async fn revoke_session(&self, token_hash: &str, at: Timestamp) -> Result<()> {
-        sqlx::query(
-            "UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL",
-        )
-        .bind(to_millis(at))
-        .bind(token_hash)
-        .execute(self.pool())
-        .await?;
+        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
+            .bind(to_millis(at))
+            .bind(token_hash)
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 
-    pub async fn create_api_key(
-        &self,
-        name: &str,
-        key_hash: &str,
-        actor: &str,
-        at: Timestamp,
-    ) -> Result<i64> {
+    pub async fn create_api_key(&self, name: &str, key_hash: &str, actor: &str, at: Timestamp) -> Result<i64> {
         let mut tx = self.begin_write().await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO api_keys (name, key_hash, created_at) VALUES ($1, $2, $3) RETURNING id",
-        )
-        .bind(name)
-        .bind(key_hash)
-        .bind(to_millis(at))
-        .fetch_one(&mut *tx)
-        .await?;
+        let id: i64 =
+            sqlx::query_scalar("INSERT INTO api_keys (name, key_hash, created_at) VALUES ($1, $2, $3) RETURNING id")
+                .bind(name)
+                .bind(key_hash)
+                .bind(to_millis(at))
+                .fetch_one(&mut *tx)
+                .await?;
         let mut chain = Chain::lock(&mut tx, self.backend()).await?;
         chain
             .append(
@@ -549,28 +510,19 @@ impl Store {
             .fetch_optional(self.pool())
             .await?
             .ok_or(StoreError::NotFound)?;
-        Ok(Reporter {
-            id: row.try_get("id")?,
-            name: row.try_get("name")?,
-            phone: row.try_get("phone")?,
-        })
+        Ok(Reporter { id: row.try_get("id")?, name: row.try_get("name")?, phone: row.try_get("phone")? })
     }
 
     pub async fn setting(&self, key: &str) -> Result<Option<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
-                .bind(key)
-                .fetch_optional(self.pool())
-                .await?,
-        )
+        Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+            .bind(key)
+            .fetch_optional(self.pool())
+            .await?)
     }
 
     pub async fn set_setting(&self, key: &str, value: &str) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM settings WHERE key = $1")
-            .bind(key)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query("DELETE FROM settings WHERE key = $1").bind(key).execute(&mut *tx).await?;
         sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2)")
             .bind(key)
             .bind(value)
@@ -582,11 +534,7 @@ impl Store {
 
     /// Number of rows of a table (for the demo loader and tests).
     pub async fn count(&self, table: Table) -> Result<i64> {
-        Ok(
-            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {}", table.name()))
-                .fetch_one(self.pool())
-                .await?,
-        )
+        Ok(sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {}", table.name())).fetch_one(self.pool()).await?)
     }
 }
 

@@ -23,6 +23,7 @@ pub mod audit;
 pub mod backup;
 pub mod cases;
 pub mod directory;
+pub mod live;
 mod migrate;
 mod rows;
 pub mod stats;
@@ -89,12 +90,10 @@ impl Store {
     pub async fn open(url: &str) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let (backend, url) = normalise_url(url)?;
-        let options = AnyPoolOptions::new()
-            .acquire_timeout(POOL_ACQUIRE_TIMEOUT)
-            .max_connections(match backend {
-                Backend::Sqlite => SQLITE_POOL_CONNECTIONS_MAX,
-                Backend::Postgres => POSTGRES_POOL_CONNECTIONS_MAX,
-            });
+        let options = AnyPoolOptions::new().acquire_timeout(POOL_ACQUIRE_TIMEOUT).max_connections(match backend {
+            Backend::Sqlite => SQLITE_POOL_CONNECTIONS_MAX,
+            Backend::Postgres => POSTGRES_POOL_CONNECTIONS_MAX,
+        });
         let options = match backend {
             Backend::Sqlite => options.after_connect(|conn, _| {
                 Box::pin(async move {
@@ -102,10 +101,7 @@ impl Store {
                     conn.execute("PRAGMA journal_mode = WAL").await?;
                     conn.execute("PRAGMA synchronous = FULL").await?;
                     conn.execute("PRAGMA foreign_keys = ON").await?;
-                    conn.execute(
-                        format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MILLIS}").as_str(),
-                    )
-                    .await?;
+                    conn.execute(format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MILLIS}").as_str()).await?;
                     Ok(())
                 })
             }),
@@ -115,12 +111,7 @@ impl Store {
         let url = url.clone();
         migrate::run(&pool, backend).await?;
         let writer = writer::spawn(pool.clone(), backend);
-        Ok(Self {
-            pool,
-            backend,
-            writer,
-            url,
-        })
+        Ok(Self { pool, backend, writer, url })
     }
 
     /// The connection URL, for tests that reach the database directly (as an attacker or
@@ -156,10 +147,7 @@ impl Store {
     }
 }
 
-pub(crate) async fn begin_write(
-    pool: &AnyPool,
-    backend: Backend,
-) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+pub(crate) async fn begin_write(pool: &AnyPool, backend: Backend) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
     Ok(match backend {
         Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
         Backend::Postgres => pool.begin().await?,
@@ -167,26 +155,18 @@ pub(crate) async fn begin_write(
 }
 
 fn normalise_url(url: &str) -> Result<(Backend, String)> {
-    if let Some(rest) = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-    {
+    if let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
         if rest.is_empty() {
             return Err(StoreError::Invalid("sqlite URL needs a file path".into()));
         }
         let sep = if rest.contains('?') { '&' } else { '?' };
-        let url = if rest.contains("mode=") {
-            format!("sqlite://{rest}")
-        } else {
-            format!("sqlite://{rest}{sep}mode=rwc")
-        };
+        let url =
+            if rest.contains("mode=") { format!("sqlite://{rest}") } else { format!("sqlite://{rest}{sep}mode=rwc") };
         Ok((Backend::Sqlite, url))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok((Backend::Postgres, url.to_owned()))
     } else {
-        Err(StoreError::Invalid(format!(
-            "unsupported database URL {url:?}: use sqlite://PATH or postgres://…"
-        )))
+        Err(StoreError::Invalid(format!("unsupported database URL {url:?}: use sqlite://PATH or postgres://…")))
     }
 }
 
@@ -196,8 +176,7 @@ pub(crate) fn to_millis(t: Timestamp) -> i64 {
 }
 
 pub(crate) fn from_millis(ms: i64) -> Result<Timestamp> {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .ok_or_else(|| StoreError::Corrupt(format!("time {ms} out of range")))
+    chrono::DateTime::from_timestamp_millis(ms).ok_or_else(|| StoreError::Corrupt(format!("time {ms} out of range")))
 }
 
 pub(crate) fn opt_from_millis(ms: Option<i64>) -> Result<Option<Timestamp>> {

@@ -52,11 +52,27 @@ impl From<Option<&str>> for Val {
 
 /// Inserts `rows` (each in `columns` order) into `table`, as few statements as the
 /// parameter limit allows.
-pub(crate) async fn insert_rows(
+pub(crate) async fn insert_rows(conn: &mut Conn, table: &str, columns: &[&str], rows: &[Vec<Val>]) -> Result<()> {
+    insert_rows_then(conn, table, columns, rows, "").await
+}
+
+/// As [`insert_rows`], skipping rows whose `unique_column` value is present already.
+pub(crate) async fn insert_new_rows(
     conn: &mut Conn,
     table: &str,
     columns: &[&str],
     rows: &[Vec<Val>],
+    unique_column: &str,
+) -> Result<()> {
+    insert_rows_then(conn, table, columns, rows, &format!(" ON CONFLICT ({unique_column}) DO NOTHING")).await
+}
+
+async fn insert_rows_then(
+    conn: &mut Conn,
+    table: &str,
+    columns: &[&str],
+    rows: &[Vec<Val>],
+    suffix: &str,
 ) -> Result<()> {
     let per_statement = (PARAMETERS_PER_STATEMENT_MAX / columns.len()).max(1);
     for chunk in rows.chunks(per_statement) {
@@ -75,13 +91,10 @@ pub(crate) async fn insert_rows(
             }
             sql.push(')');
         }
+        sql.push_str(suffix);
         let mut q = sqlx::query(&sql);
         for row in chunk {
-            debug_assert_eq!(
-                row.len(),
-                n,
-                "row of {table} has the wrong number of values"
-            );
+            debug_assert_eq!(row.len(), n, "row of {table} has the wrong number of values");
             for v in row {
                 q = match v {
                     Val::Int(x) => q.bind(*x),

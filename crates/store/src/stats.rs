@@ -80,12 +80,12 @@ impl Store {
             let (kept, missed) = promise_sql(p);
             let name = p.as_str();
             cols.push(format!("CAST(COALESCE(SUM(CASE WHEN {kept} THEN 1 ELSE 0 END), 0) AS BIGINT) AS {name}_kept"));
-            cols.push(format!("CAST(COALESCE(SUM(CASE WHEN {missed} THEN 1 ELSE 0 END), 0) AS BIGINT) AS {name}_missed"));
+            cols.push(format!(
+                "CAST(COALESCE(SUM(CASE WHEN {missed} THEN 1 ELSE 0 END), 0) AS BIGINT) AS {name}_missed"
+            ));
         }
-        let sql = format!(
-            "SELECT {} FROM cases WHERE created_at >= $1 AND created_at < $2 AND $3 >= 0",
-            cols.join(", ")
-        );
+        let sql =
+            format!("SELECT {} FROM cases WHERE created_at >= $1 AND created_at < $2 AND $3 >= 0", cols.join(", "));
         let r = sqlx::query(&sql)
             .bind(to_millis(from))
             .bind(to_millis(to))
@@ -113,12 +113,7 @@ impl Store {
     }
 
     /// Case counts in `[from, to)` by one dimension, largest first (days in order).
-    pub async fn counts_by(
-        &self,
-        dim: Dimension,
-        from: Timestamp,
-        to: Timestamp,
-    ) -> Result<Vec<(String, i64)>> {
+    pub async fn counts_by(&self, dim: Dimension, from: Timestamp, to: Timestamp) -> Result<Vec<(String, i64)>> {
         let key = match dim {
             Dimension::Source => "source".to_owned(),
             Dimension::Category => "category".into(),
@@ -128,26 +123,17 @@ impl Store {
             // Whole days since the epoch in local time; turned into a date below.
             Dimension::Day => "CAST((created_at + 28800000) / 86400000 AS BIGINT)".into(),
         };
-        let order = if dim == Dimension::Day {
-            "k"
-        } else {
-            "n DESC, k"
-        };
+        let order = if dim == Dimension::Day { "k" } else { "n DESC, k" };
         let sql = format!(
             "SELECT {key} AS k, COUNT(*) AS n FROM cases WHERE created_at >= $1 AND created_at < $2 GROUP BY {key} ORDER BY {order}"
         );
-        let rows = sqlx::query(&sql)
-            .bind(to_millis(from))
-            .bind(to_millis(to))
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query(&sql).bind(to_millis(from)).bind(to_millis(to)).fetch_all(self.pool()).await?;
         rows.iter()
             .map(|r| {
                 let k = if dim == Dimension::Day {
                     let days: i64 = r.try_get("k")?;
-                    (chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")
-                        + chrono::Duration::days(days))
-                    .to_string()
+                    (chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + chrono::Duration::days(days))
+                        .to_string()
                 } else {
                     r.try_get("k")?
                 };
@@ -157,17 +143,14 @@ impl Store {
     }
 
     /// Cases in `[from, to)` whose category code starts with `prefix` (for example `SJ10`).
-    pub async fn count_category_prefix(
-        &self,
-        prefix: &str,
-        from: Timestamp,
-        to: Timestamp,
-    ) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE created_at >= $1 AND created_at < $2 AND category LIKE $3")
-            .bind(to_millis(from))
-            .bind(to_millis(to))
-            .bind(format!("{prefix}%"))
-            .fetch_one(self.pool())
-            .await?)
+    pub async fn count_category_prefix(&self, prefix: &str, from: Timestamp, to: Timestamp) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM cases WHERE created_at >= $1 AND created_at < $2 AND category LIKE $3",
+        )
+        .bind(to_millis(from))
+        .bind(to_millis(to))
+        .bind(format!("{prefix}%"))
+        .fetch_one(self.pool())
+        .await?)
     }
 }

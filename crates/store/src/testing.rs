@@ -8,31 +8,21 @@ use std::sync::atomic::{AtomicU64, Ordering};
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!(
-        "{prefix}_{}_{}_{nanos}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    format!("{prefix}_{}_{}_{nanos}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
 /// The PostgreSQL server that tests use, without a database name.
 pub fn postgres_server() -> String {
-    std::env::var("CIVICGRID_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+    std::env::var("CIVICGRID_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
 /// A URL of a new, empty SQLite database file in the system's temporary folder.
 pub fn fresh_sqlite_url() -> String {
     let dir = std::env::temp_dir().join("civicgrid-tests");
     std::fs::create_dir_all(&dir).expect("temporary folder is writable");
-    format!(
-        "sqlite://{}",
-        dir.join(format!("{}.db", unique("t"))).display()
-    )
+    format!("sqlite://{}", dir.join(format!("{}.db", unique("t"))).display())
 }
 
 /// Creates a new, empty PostgreSQL database and returns its URL.
@@ -40,17 +30,10 @@ pub async fn fresh_postgres_url() -> String {
     sqlx::any::install_default_drivers();
     let server = postgres_server();
     let name = unique("cg_t");
-    let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(&format!(
-        "{server}/postgres"
-    ))
-    .await
-    .unwrap_or_else(|e| {
-        panic!("PostgreSQL at {server} is needed for these tests (start it as .ci/run does): {e}")
-    });
-    admin
-        .execute(format!("CREATE DATABASE {name}").as_str())
+    let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(&format!("{server}/postgres"))
         .await
-        .expect("create test database");
+        .unwrap_or_else(|e| panic!("PostgreSQL at {server} is needed for these tests (start it as .ci/run does): {e}"));
+    admin.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create test database");
     format!("{server}/{name}")
 }
 
@@ -61,12 +44,8 @@ pub async fn discard(url: &str) {
             let _ = std::fs::remove_file(format!("{path}{suffix}"));
         }
     } else if let Some((server, name)) = url.rsplit_once('/') {
-        if let Ok(mut admin) =
-            <sqlx::AnyConnection as sqlx::Connection>::connect(&format!("{server}/postgres")).await
-        {
-            let _ = admin
-                .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-                .await;
+        if let Ok(mut admin) = <sqlx::AnyConnection as sqlx::Connection>::connect(&format!("{server}/postgres")).await {
+            let _ = admin.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await;
         }
     }
 }

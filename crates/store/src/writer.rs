@@ -8,10 +8,8 @@
 //! per case; with no load a job is written alone at once, with no added wait.
 
 use crate::audit::{AuditEntry, Chain};
-use crate::cases::{
-    case_columns, case_row, event_row, next_id, update_case_row, write_children, EVENT_COLUMNS,
-};
-use crate::rows::{insert_rows, Val};
+use crate::cases::{case_columns, case_row, event_row, next_id, update_case_row, write_children, EVENT_COLUMNS};
+use crate::rows::{insert_new_rows, insert_rows, Val};
 use crate::{to_millis, Backend, Conn, Result, StoreError};
 use domain::case::{self, Actor, Case, NewCase};
 use domain::deadline::Deadlines;
@@ -42,8 +40,30 @@ pub struct CreateCase {
     pub deadlines: Deadlines,
     pub actor: Actor,
     pub at: Timestamp,
-    /// The account that reported it, when a resident or volunteer reports for themself.
-    pub reported_by: Option<i64>,
+    /// What goes with the write: the next alert instant and notifications.
+    pub extras: Extras,
+}
+
+/// What a case write carries besides the case: the instant its next warning or escalation
+/// falls due (for the deadline runner's index) and the notifications it causes, which are
+/// written to the outbox in the same transaction.
+#[derive(Debug, Clone, Default)]
+pub struct Extras {
+    pub next_alert_at: Option<Timestamp>,
+    pub outbox: Vec<OutboxMessage>,
+}
+
+/// A notification to send. Its `dedupe_key` is made unique per case by the writer, so the
+/// same event never notifies the same person twice.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxMessage {
+    pub dedupe_key: String,
+    /// `sms`, `wechat` or `web` (in-app).
+    pub channel: String,
+    pub recipient_user: Option<i64>,
+    pub recipient_phone: Option<String>,
+    pub subject: String,
+    pub body: String,
 }
 
 enum Job {
@@ -52,6 +72,7 @@ enum Job {
         after: Box<Case>,
         expected_version: u32,
         assignments_stored: usize,
+        extras: Extras,
         reply: oneshot::Sender<Result<()>>,
     },
     Shutdown,
@@ -66,10 +87,7 @@ pub(crate) struct Handle {
 pub(crate) fn spawn(pool: AnyPool, backend: Backend) -> Handle {
     let (tx, rx) = mpsc::channel(WRITE_QUEUE_MAX);
     let task = tokio::spawn(run(pool, backend, rx));
-    Handle {
-        tx,
-        task: Arc::new(Mutex::new(Some(task))),
-    }
+    Handle { tx, task: Arc::new(Mutex::new(Some(task))) }
 }
 
 impl Handle {
@@ -116,12 +134,10 @@ async fn write_batch(pool: &AnyPool, backend: Backend, batch: &mut Vec<Job>) {
             tracing::warn!(error = %e, jobs = batch.len(), "write batch failed; retrying its jobs one by one");
             let mut outcomes = Vec::with_capacity(batch.len());
             for job in batch.iter() {
-                outcomes.push(
-                    match write_jobs(pool, backend, std::slice::from_ref(job)).await {
-                        Ok(mut one) => one.pop().expect("one outcome per job"),
-                        Err(e) => Err(e),
-                    },
-                );
+                outcomes.push(match write_jobs(pool, backend, std::slice::from_ref(job)).await {
+                    Ok(mut one) => one.pop().expect("one outcome per job"),
+                    Err(e) => Err(e),
+                });
             }
             outcomes
         }
@@ -142,33 +158,17 @@ async fn write_batch(pool: &AnyPool, backend: Backend, batch: &mut Vec<Job>) {
 /// the updates one by one. An update refused for a reason found before it wrote anything (a
 /// stale version) fails alone; a database error fails the whole transaction, and nothing of
 /// it is committed.
-async fn write_jobs(
-    pool: &AnyPool,
-    backend: Backend,
-    batch: &[Job],
-) -> Result<Vec<Result<Outcome>>> {
+async fn write_jobs(pool: &AnyPool, backend: Backend, batch: &[Job]) -> Result<Vec<Result<Outcome>>> {
     let mut tx = crate::begin_write(pool, backend).await?;
     // The chain's lock comes first: it also makes the id counters safe across nodes.
     let (mut chain, next_case, next_reporter) = lock_and_count(&mut tx, backend).await?;
-    let creates: Vec<&CreateCase> = batch
-        .iter()
-        .filter_map(|j| {
-            if let Job::Create(c, _) = j {
-                Some(&**c)
-            } else {
-                None
-            }
-        })
-        .collect();
-    let mut created = write_creates(&mut tx, &mut chain, &creates, next_case, next_reporter)
-        .await?
-        .into_iter();
+    let creates: Vec<&CreateCase> =
+        batch.iter().filter_map(|j| if let Job::Create(c, _) = j { Some(&**c) } else { None }).collect();
+    let mut created = write_creates(&mut tx, &mut chain, &creates, next_case, next_reporter).await?.into_iter();
     let mut outcomes = Vec::with_capacity(batch.len());
     for job in batch {
         match job {
-            Job::Create(..) => outcomes.push(Ok(Outcome::Created(
-                created.next().expect("one case per creation"),
-            ))),
+            Job::Create(..) => outcomes.push(Ok(Outcome::Created(created.next().expect("one case per creation")))),
             Job::Save { .. } => match write_save(&mut tx, &mut chain, job).await {
                 Ok(o) => outcomes.push(Ok(o)),
                 Err(e @ StoreError::Conflict(_)) => outcomes.push(Err(e)),
@@ -195,21 +195,13 @@ async fn lock_and_count(conn: &mut Conn, backend: Backend) -> Result<(Chain, i64
             .fetch_one(&mut *conn)
             .await?;
             let chain = Chain::at(r.try_get("seq")?, r.try_get("hash")?);
-            Ok((
-                chain,
-                r.try_get::<i64, _>("max_case")? + 1,
-                r.try_get::<i64, _>("max_reporter")? + 1,
-            ))
+            Ok((chain, r.try_get::<i64, _>("max_case")? + 1, r.try_get::<i64, _>("max_reporter")? + 1))
         }
         // Separate statements after the lock: under READ COMMITTED each sees what other nodes
         // committed before they released the lock.
         Backend::Postgres => {
             let chain = Chain::lock(conn, backend).await?;
-            Ok((
-                chain,
-                next_id(conn, "cases").await?,
-                next_id(conn, "reporters").await?,
-            ))
+            Ok((chain, next_id(conn, "cases").await?, next_id(conn, "reporters").await?))
         }
     }
 }
@@ -224,8 +216,8 @@ async fn write_creates(
     if creates.is_empty() {
         return Ok(vec![]);
     }
-    let (mut reporters, mut rows, mut events, mut audit, mut cases) =
-        (vec![], vec![], vec![], vec![], vec![]);
+    let (mut reporters, mut rows, mut events, mut audit, mut cases) = (vec![], vec![], vec![], vec![], vec![]);
+    let (mut outbox, mut changes) = (vec![], vec![]);
     for c in creates {
         let mut new = c.new.clone();
         if let Some(r) = &c.reporter {
@@ -240,7 +232,9 @@ async fn write_creates(
         }
         let case = case::create(next_case, new, c.deadlines, c.actor.clone(), c.at);
         next_case += 1;
-        rows.push(case_row(&case, c.reported_by));
+        rows.push(case_row(&case, c.extras.next_alert_at));
+        outbox.extend(outbox_rows(&case, &c.extras.outbox, c.at));
+        changes.push(change_row(&case, c.extras.next_alert_at));
         events.extend(case.events.iter().map(|e| event_row(case.id, e)));
         audit.push(AuditEntry {
             at: c.at,
@@ -259,17 +253,78 @@ async fn write_creates(
         });
         cases.push(case);
     }
-    insert_rows(
-        conn,
-        "reporters",
-        &["id", "name", "phone", "created_at"],
-        &reporters,
-    )
-    .await?;
+    insert_rows(conn, "reporters", &["id", "name", "phone", "created_at"], &reporters).await?;
     insert_rows(conn, "cases", &case_columns(), &rows).await?;
     insert_rows(conn, "case_events", &EVENT_COLUMNS, &events).await?;
     chain.append_all(conn, &audit).await?;
+    insert_new_rows(conn, "outbox", &OUTBOX_COLUMNS, &outbox, "dedupe_key").await?;
+    insert_rows(conn, "change_log", &CHANGE_COLUMNS, &changes).await?;
     Ok(cases)
+}
+
+const OUTBOX_COLUMNS: [&str; 11] = [
+    "created_at",
+    "dedupe_key",
+    "channel",
+    "recipient_user",
+    "recipient_phone",
+    "subject",
+    "body",
+    "case_id",
+    "status",
+    "attempts",
+    "next_attempt_at",
+];
+
+fn outbox_rows(case: &Case, messages: &[OutboxMessage], at: Timestamp) -> Vec<Vec<Val>> {
+    messages
+        .iter()
+        .map(|m| {
+            vec![
+                to_millis(at).into(),
+                format!("case{}:{}", case.id, m.dedupe_key).into(),
+                m.channel.as_str().into(),
+                m.recipient_user.into(),
+                m.recipient_phone.clone().into(),
+                m.subject.as_str().into(),
+                m.body.as_str().into(),
+                case.id.into(),
+                "pending".into(),
+                0i64.into(),
+                to_millis(at).into(),
+            ]
+        })
+        .collect()
+}
+
+pub(crate) const CHANGE_COLUMNS: [&str; 6] = ["at", "kind", "entity_id", "grid", "reported_by", "payload"];
+
+/// A change-log row for a case: enough for a live screen to update its map and lists, and
+/// for the stream to filter by area and reporter.
+fn change_row(case: &Case, next_alert_at: Option<Timestamp>) -> Vec<Val> {
+    let payload = serde_json::json!({
+        "id": case.id,
+        "version": case.version,
+        "status": case.status.as_str(),
+        "category": case.category.as_str(),
+        "priority": case.priority.as_str(),
+        "source": case.source.as_str(),
+        "grid": case.grid.as_str(),
+        "lat": case.location.lat(),
+        "lng": case.location.lng(),
+        "created_at": to_millis(case.created_at),
+        "updated_at": to_millis(case.updated_at),
+        "next_alert_at": next_alert_at.map(to_millis),
+        "last_action": case.events.last().map(|e| e.action.as_str()),
+    });
+    vec![
+        to_millis(case.updated_at).into(),
+        "case".into(),
+        case.id.into(),
+        case.grid.as_str().into(),
+        case.reported_by.into(),
+        payload.to_string().into(),
+    ]
 }
 
 fn actor_label(a: &Actor) -> String {
@@ -278,13 +333,12 @@ fn actor_label(a: &Actor) -> String {
 
 async fn write_save(conn: &mut Conn, chain: &mut Chain, job: &Job) -> Result<Outcome> {
     match job {
-        Job::Save {
-            after,
-            expected_version,
-            assignments_stored,
-            ..
-        } => {
-            update_case_row(conn, after, *expected_version).await?;
+        Job::Save { after, expected_version, assignments_stored, extras, .. } => {
+            update_case_row(conn, after, *expected_version, extras.next_alert_at).await?;
+            let at = after.updated_at;
+            insert_new_rows(conn, "outbox", &OUTBOX_COLUMNS, &outbox_rows(after, &extras.outbox, at), "dedupe_key")
+                .await?;
+            insert_rows(conn, "change_log", &CHANGE_COLUMNS, &[change_row(after, extras.next_alert_at)]).await?;
             write_children(conn, after, *expected_version as usize, *assignments_stored).await?;
             for e in &after.events[*expected_version as usize..] {
                 chain
@@ -319,37 +373,25 @@ impl crate::Store {
     /// durably committed.
     pub async fn create_case(&self, c: CreateCase) -> Result<Case> {
         let (reply, rx) = oneshot::channel();
-        self.writer
-            .tx
-            .send(Job::Create(Box::new(c), reply))
-            .await
-            .map_err(|_| StoreError::Closed)?;
+        self.writer.tx.send(Job::Create(Box::new(c), reply)).await.map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
 
     /// Stores `after`, the result of applying actions to `before`. Fails with a conflict if
     /// the stored case is no longer `before` (someone else changed it first).
-    pub async fn save_case(&self, before: &Case, after: Case) -> Result<()> {
-        if after.id != before.id
-            || after.version <= before.version
-            || after.events.len() != after.version as usize
-        {
-            return Err(StoreError::Invalid(
-                "the new case state does not follow the old one".into(),
-            ));
+    pub async fn save_case(&self, before: &Case, after: Case, extras: Extras) -> Result<()> {
+        if after.id != before.id || after.version <= before.version || after.events.len() != after.version as usize {
+            return Err(StoreError::Invalid("the new case state does not follow the old one".into()));
         }
         let (reply, rx) = oneshot::channel();
         let job = Job::Save {
             after: Box::new(after),
             expected_version: before.version,
             assignments_stored: before.assignments.len(),
+            extras,
             reply,
         };
-        self.writer
-            .tx
-            .send(job)
-            .await
-            .map_err(|_| StoreError::Closed)?;
+        self.writer.tx.send(job).await.map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
 }

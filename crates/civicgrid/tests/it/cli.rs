@@ -4,19 +4,9 @@ use super::*;
 use std::io::Write;
 
 fn run_with_stdin(args: &[&str], stdin: &str) -> (i32, String, String) {
-    let mut child = bin()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
+    let mut child =
+        bin().args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
     (
         out.status.code().unwrap_or(-1),
@@ -34,30 +24,13 @@ async fn demo_serve_users_audit_backup_restore() {
     let db = store::testing::fresh_sqlite_url();
     let server = Server::start(&db, true);
     let text = server.output.join("\n");
-    assert!(
-        text.contains(&format!("serving on {}/", server.base)),
-        "{text}"
-    );
-    assert!(
-        text.contains("dispatcher") && text.contains("linjiang2024"),
-        "{text}"
-    );
+    assert!(text.contains(&format!("serving on {}/", server.base)), "{text}");
+    assert!(text.contains("dispatcher") && text.contains("linjiang2024"), "{text}");
     let http = reqwest::Client::new();
 
     // A user added from the command line while the server runs can sign in.
     let (code, out, err) = run_with_stdin(
-        &[
-            "user",
-            "add",
-            "--db",
-            &db,
-            "--username",
-            "li.na",
-            "--role",
-            "grid_worker",
-            "--grid",
-            "330114004001002",
-        ],
+        &["user", "add", "--db", &db, "--username", "li.na", "--role", "grid_worker", "--grid", "330114004001002"],
         "secret-pass-1\n",
     );
     assert_eq!(code, 0, "{out}{err}");
@@ -69,48 +42,17 @@ async fn demo_serve_users_audit_backup_restore() {
         .unwrap();
     assert_eq!(r.status(), 200);
     let (code, _, err) = run_with_stdin(
-        &[
-            "user",
-            "add",
-            "--db",
-            &db,
-            "--username",
-            "li.na",
-            "--role",
-            "grid_worker",
-        ],
+        &["user", "add", "--db", &db, "--username", "li.na", "--role", "grid_worker"],
         "secret-pass-1\n",
     );
     assert_ne!(code, 0);
     assert!(err.contains("already exists"), "{err}");
-    let (code, _, err) = run_with_stdin(
-        &[
-            "user",
-            "add",
-            "--db",
-            &db,
-            "--username",
-            "x",
-            "--role",
-            "king",
-        ],
-        "secret-pass-1\n",
-    );
+    let (code, _, err) =
+        run_with_stdin(&["user", "add", "--db", &db, "--username", "x", "--role", "king"], "secret-pass-1\n");
     assert_ne!(code, 0);
     assert!(err.contains("unknown role"), "{err}");
-    let (code, _, err) = run_with_stdin(
-        &[
-            "user",
-            "add",
-            "--db",
-            &db,
-            "--username",
-            "y",
-            "--role",
-            "resident",
-        ],
-        "short\n",
-    );
+    let (code, _, err) =
+        run_with_stdin(&["user", "add", "--db", &db, "--username", "y", "--role", "resident"], "short\n");
     assert_ne!(code, 0);
     assert!(err.contains("password"), "{err}");
 
@@ -119,35 +61,19 @@ async fn demo_serve_users_audit_backup_restore() {
     assert!(key.trim().len() >= 40, "{key}");
 
     // A backup of the running database restores into an empty one with the same audit chain.
-    let backup =
-        std::env::temp_dir().join(format!("civicgrid-backup-{}.jsonl", std::process::id()));
+    let backup = std::env::temp_dir().join(format!("civicgrid-backup-{}.jsonl", std::process::id()));
     let (code, out, err) = run(&["backup", "--db", &db, "--out", backup.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}{err}");
     server.kill();
     let (code, verified, _) = run(&["audit", "verify", "--db", &db]);
     assert_eq!(code, 0, "{verified}");
     assert!(verified.contains("records checked"), "{verified}");
-    for target in [
-        store::testing::fresh_sqlite_url(),
-        store::testing::fresh_postgres_url().await,
-    ] {
-        let (code, out, err) = run(&[
-            "restore",
-            "--db",
-            &target,
-            "--from",
-            backup.to_str().unwrap(),
-        ]);
+    for target in [store::testing::fresh_sqlite_url(), store::testing::fresh_postgres_url().await] {
+        let (code, out, err) = run(&["restore", "--db", &target, "--from", backup.to_str().unwrap()]);
         assert_eq!(code, 0, "{out}{err}");
         let (code, v, _) = run(&["audit", "verify", "--db", &target]);
         assert_eq!((code, v.clone()), (0, verified.clone()), "{v}");
-        let (code, _, err) = run(&[
-            "restore",
-            "--db",
-            &target,
-            "--from",
-            backup.to_str().unwrap(),
-        ]);
+        let (code, _, err) = run(&["restore", "--db", &target, "--from", backup.to_str().unwrap()]);
         assert_ne!(code, 0);
         assert!(err.contains("not empty"), "{err}");
         store::testing::discard(&target).await;
@@ -202,22 +128,9 @@ async fn demo_accounts_live_only_in_demo_mode() {
 
 #[test]
 fn unreachable_database_and_busy_port_fail_with_one_line() {
-    let (code, _, err) = run(&[
-        "serve",
-        "--db",
-        "postgres://nobody@127.0.0.1:1/none",
-        "--bind",
-        "127.0.0.1:0",
-    ]);
+    let (code, _, err) = run(&["serve", "--db", "postgres://nobody@127.0.0.1:1/none", "--bind", "127.0.0.1:0"]);
     assert_ne!(code, 0);
-    assert!(
-        err.trim()
-            .lines()
-            .last()
-            .unwrap()
-            .starts_with("civicgrid: cannot open the database"),
-        "{err}"
-    );
+    assert!(err.trim().lines().last().unwrap().starts_with("civicgrid: cannot open the database"), "{err}");
     let (code, _, err) = run(&["serve", "--db", "mysql://x", "--bind", "127.0.0.1:0"]);
     assert_ne!(code, 0);
     assert!(err.contains("unsupported database URL"), "{err}");
@@ -226,21 +139,8 @@ fn unreachable_database_and_busy_port_fail_with_one_line() {
     let db = store::testing::fresh_sqlite_url();
     let (code, _, err) = run(&["serve", "--db", &db, "--bind", &format!("127.0.0.1:{port}")]);
     assert_ne!(code, 0);
-    assert!(
-        err.trim()
-            .lines()
-            .last()
-            .unwrap()
-            .starts_with("civicgrid: cannot listen on"),
-        "{err}"
-    );
-    let (code, _, err) = run(&[
-        "serve",
-        "--db",
-        &db,
-        "--config",
-        "/nonexistent/civicgrid.toml",
-    ]);
+    assert!(err.trim().lines().last().unwrap().starts_with("civicgrid: cannot listen on"), "{err}");
+    let (code, _, err) = run(&["serve", "--db", &db, "--config", "/nonexistent/civicgrid.toml"]);
     assert_ne!(code, 0);
     assert!(err.contains("civicgrid.toml"), "{err}");
 }

@@ -16,13 +16,8 @@ async fn killed_during_a_burst_loses_nothing(db: &str) {
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut tasks = vec![];
     for c in 0..CLIENTS {
-        let (http, base, token, acknowledged, stop) = (
-            http.clone(),
-            base.clone(),
-            token.clone(),
-            acknowledged.clone(),
-            stop.clone(),
-        );
+        let (http, base, token, acknowledged, stop) =
+            (http.clone(), base.clone(), token.clone(), acknowledged.clone(), stop.clone());
         tasks.push(tokio::spawn(async move {
             let mut i = 0;
             // Bounded: stops at the kill, or after 2,000 requests per client at most.
@@ -32,12 +27,7 @@ async fn killed_during_a_burst_loses_nothing(db: &str) {
                     "category": "SJ1003", "description": format!("crash test {c}-{i}"),
                     "location": {"lat": 30.2662, "lng": 120.5700}, "source": "hotline",
                 });
-                let r = http
-                    .post(format!("{base}/api/v1/cases"))
-                    .bearer_auth(&token)
-                    .json(&body)
-                    .send()
-                    .await;
+                let r = http.post(format!("{base}/api/v1/cases")).bearer_auth(&token).json(&body).send().await;
                 match r {
                     Ok(r) if r.status() == 201 => {
                         let v: serde_json::Value = match r.json().await {
@@ -58,29 +48,17 @@ async fn killed_during_a_burst_loses_nothing(db: &str) {
         t.await.unwrap();
     }
     let acknowledged = acknowledged.lock().unwrap().clone();
-    assert!(
-        acknowledged.len() > 20,
-        "too few cases before the kill to prove anything: {}",
-        acknowledged.len()
-    );
+    assert!(acknowledged.len() > 20, "too few cases before the kill to prove anything: {}", acknowledged.len());
     // Restart and look for every acknowledged case through the API.
     let server = Server::start(db, true);
     let token = login(&http, &server.base, "dispatcher").await;
     for id in &acknowledged {
-        let r = http
-            .get(format!("{}/api/v1/cases/{id}", server.base))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
+        let r = http.get(format!("{}/api/v1/cases/{id}", server.base)).bearer_auth(&token).send().await.unwrap();
         assert_eq!(r.status(), 200, "case {id} was acknowledged but is gone");
     }
     server.kill();
     let store = store::Store::open(db).await.unwrap();
-    assert!(matches!(
-        store.verify_audit().await.unwrap(),
-        store::AuditReport::Intact { .. }
-    ));
+    assert!(matches!(store.verify_audit().await.unwrap(), store::AuditReport::Intact { .. }));
     store.close().await;
 }
 

@@ -14,18 +14,11 @@ pub fn bin() -> Command {
 }
 
 pub fn scenario_dir() -> String {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../scenarios/linjiang")
-        .display()
-        .to_string()
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/linjiang").display().to_string()
 }
 
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// A `civicgrid serve` process.
@@ -54,11 +47,7 @@ impl Server {
         if demo {
             cmd.arg("--demo");
         }
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
+        let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -73,8 +62,7 @@ impl Server {
         loop {
             match rx.recv_timeout(Duration::from_millis(200)) {
                 Ok(line) => {
-                    let done =
-                        line.starts_with("  resident") || (!demo && line.contains("serving on"));
+                    let done = line.starts_with("  resident") || (!demo && line.contains("serving on"));
                     output.push(line);
                     if done {
                         break;
@@ -88,11 +76,7 @@ impl Server {
                 }
             }
         }
-        Server {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            output,
-        }
+        Server { child, base: format!("http://127.0.0.1:{port}"), output }
     }
 
     pub fn kill(mut self) {
@@ -111,8 +95,5 @@ pub async fn login(http: &reqwest::Client, base: &str, user: &str) -> String {
         .json()
         .await
         .unwrap();
-    r["token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("login failed: {r}"))
-        .to_owned()
+    r["token"].as_str().unwrap_or_else(|| panic!("login failed: {r}")).to_owned()
 }

@@ -2,17 +2,12 @@
 
 use crate::auth::Session;
 use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult};
-use crate::wire::{
-    self, ActionRequest, CaseOut, CasePageOut, CreateCaseRequest, Recommendation, ReporterOut,
-};
+use crate::wire::{self, ActionRequest, CaseOut, CasePageOut, CreateCaseRequest, Recommendation, ReporterOut};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use domain::case::{
-    Action, ActionKind, Case, NewCase, Priority, Satisfaction, Source, Status,
-    DESCRIPTION_CHARS_MAX,
-};
+use domain::case::{Action, ActionKind, Case, NewCase, Priority, Satisfaction, Source, Status, DESCRIPTION_CHARS_MAX};
 use domain::codes::{mask_name, CategoryCode, GridCode, PhoneNumber};
 use domain::geo::LatLng;
 use domain::role::{Permission, Role, Scope};
@@ -75,12 +70,7 @@ async fn out(s: &AppState, session: &Session, c: &Case) -> ApiResult<CaseOut> {
 
 /// A reporter as lists show them.
 fn masked(name: Option<&str>, phone: Option<&str>) -> ReporterOut {
-    ReporterOut {
-        name: name.map(mask_name),
-        phone: phone
-            .and_then(|p| PhoneNumber::parse(p).ok())
-            .map(|p| p.masked()),
-    }
+    ReporterOut { name: name.map(mask_name), phone: phone.and_then(|p| PhoneNumber::parse(p).ok()).map(|p| p.masked()) }
 }
 
 fn out_with(s: &AppState, c: &Case, reporter: Option<ReporterOut>) -> CaseOut {
@@ -104,10 +94,8 @@ pub async fn create(
     ApiJson(req): ApiJson<CreateCaseRequest>,
 ) -> ApiResult<(StatusCode, Json<CaseOut>)> {
     session.require(Permission::CreateCase)?;
-    let category = CategoryCode::parse(&req.category)
-        .ok()
-        .filter(|c| s.categories.contains_key(c))
-        .ok_or_else(|| {
+    let category =
+        CategoryCode::parse(&req.category).ok().filter(|c| s.categories.contains_key(c)).ok_or_else(|| {
             ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "unknown_category",
@@ -117,12 +105,9 @@ pub async fn create(
     let description = req.description.trim();
     let n = description.chars().count();
     if n == 0 || n > DESCRIPTION_CHARS_MAX {
-        return Err(ApiError::invalid(format!(
-            "description needs 1 to {DESCRIPTION_CHARS_MAX} characters, got {n}"
-        )));
+        return Err(ApiError::invalid(format!("description needs 1 to {DESCRIPTION_CHARS_MAX} characters, got {n}")));
     }
-    let location = LatLng::new(req.location.lat, req.location.lng)
-        .map_err(|e| ApiError::invalid(e.to_string()))?;
+    let location = LatLng::new(req.location.lat, req.location.lng).map_err(|e| ApiError::invalid(e.to_string()))?;
     let grid: GridCode = s.area.locate(&location).cloned().ok_or_else(|| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -147,52 +132,30 @@ pub async fn create(
     }
     let cat = &s.categories[&category];
     let priority = match &req.priority {
-        Some(p) => Priority::parse(p)
-            .ok_or_else(|| ApiError::invalid(format!("unknown priority {p:?}")))?,
+        Some(p) => Priority::parse(p).ok_or_else(|| ApiError::invalid(format!("unknown priority {p:?}")))?,
         None => cat.default_priority,
     };
-    let address = req
-        .address
-        .as_deref()
-        .map(str::trim)
-        .filter(|a| !a.is_empty())
-        .map(str::to_owned);
-    if address
-        .as_ref()
-        .is_some_and(|a| a.chars().count() > ADDRESS_CHARS_MAX)
-    {
-        return Err(ApiError::invalid(format!(
-            "address is longer than {ADDRESS_CHARS_MAX} characters"
-        )));
+    let address = req.address.as_deref().map(str::trim).filter(|a| !a.is_empty()).map(str::to_owned);
+    if address.as_ref().is_some_and(|a| a.chars().count() > ADDRESS_CHARS_MAX) {
+        return Err(ApiError::invalid(format!("address is longer than {ADDRESS_CHARS_MAX} characters")));
     }
     let reporter = match &req.reporter {
         None => None,
         Some(r) => {
-            let name = r
-                .name
-                .as_deref()
-                .map(str::trim)
-                .filter(|n| !n.is_empty())
-                .map(str::to_owned);
-            if name
-                .as_ref()
-                .is_some_and(|n| n.chars().count() > REPORTER_NAME_CHARS_MAX)
-            {
+            let name = r.name.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);
+            if name.as_ref().is_some_and(|n| n.chars().count() > REPORTER_NAME_CHARS_MAX) {
                 return Err(ApiError::invalid(format!(
                     "reporter name is longer than {REPORTER_NAME_CHARS_MAX} characters"
                 )));
             }
             let phone = match r.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-                Some(p) => Some(
-                    PhoneNumber::parse(p)
-                        .map_err(|e| ApiError::invalid(format!("reporter phone: {}", e.0)))?,
-                ),
+                Some(p) => {
+                    Some(PhoneNumber::parse(p).map_err(|e| ApiError::invalid(format!("reporter phone: {}", e.0)))?)
+                }
                 None => None,
             };
-            (name.is_some() || phone.is_some()).then(|| ReporterInput {
-                name,
-                phone: phone.map(|p| p.as_str().to_owned()),
-            })
+            (name.is_some() || phone.is_some())
+                .then(|| ReporterInput { name, phone: phone.map(|p| p.as_str().to_owned()) })
         }
     };
     let now = chrono::Utc::now();
@@ -227,21 +190,14 @@ pub async fn create(
 /// One case with its deadlines, what is overdue, who was sent and every step.
 #[utoipa::path(get, path = "/api/v1/cases/{id}", responses((status = 200, body = CaseOut), (status = 404, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn get(
-    State(s): State<Arc<AppState>>,
-    session: Session,
-    Path(id): Path<String>,
-) -> ApiResult<Json<CaseOut>> {
+pub async fn get(State(s): State<Arc<AppState>>, session: Session, Path(id): Path<String>) -> ApiResult<Json<CaseOut>> {
     let id = parse_id(&id)?;
     let case = load_visible(&s, &session, id).await?;
     Ok(Json(out(&s, &session, &case).await?))
 }
 
 fn parse_id(s: &str) -> ApiResult<i64> {
-    s.parse::<i64>()
-        .ok()
-        .filter(|i| *i > 0)
-        .ok_or_else(|| ApiError::not_found("case"))
+    s.parse::<i64>().ok().filter(|i| *i > 0).ok_or_else(|| ApiError::not_found("case"))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -275,22 +231,14 @@ pub async fn list(
 ) -> ApiResult<Json<CasePageOut>> {
     session.require(Permission::ViewCases)?;
     let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", m);
-    let mut f = CaseFilter {
-        limit: q.limit.unwrap_or(CASE_PAGE_DEFAULT),
-        ..Default::default()
-    };
+    let mut f = CaseFilter { limit: q.limit.unwrap_or(CASE_PAGE_DEFAULT), ..Default::default() };
     if !(1..=store::cases::CASE_PAGE_MAX).contains(&f.limit) {
-        return Err(bad(format!(
-            "limit must be 1 to {}",
-            store::cases::CASE_PAGE_MAX
-        )));
+        return Err(bad(format!("limit must be 1 to {}", store::cases::CASE_PAGE_MAX)));
     }
     if let Some(st) = &q.status {
         f.status = Some(
             st.split(',')
-                .map(|x| {
-                    Status::parse(x.trim()).ok_or_else(|| bad(format!("unknown status {x:?}")))
-                })
+                .map(|x| Status::parse(x.trim()).ok_or_else(|| bad(format!("unknown status {x:?}"))))
                 .collect::<ApiResult<_>>()?,
         );
     }
@@ -299,11 +247,7 @@ pub async fn list(
         grids = Some(vec![GridCode::parse(g).map_err(|e| bad(e.0))?]);
     }
     if let Some(st) = &q.station {
-        let of_station = s
-            .station_grids
-            .get(st)
-            .cloned()
-            .ok_or_else(|| bad(format!("unknown station {st:?}")))?;
+        let of_station = s.station_grids.get(st).cloned().ok_or_else(|| bad(format!("unknown station {st:?}")))?;
         grids = Some(match grids {
             Some(g) => g.into_iter().filter(|c| of_station.contains(c)).collect(),
             None => of_station,
@@ -313,37 +257,18 @@ pub async fn list(
     match session.role().scope() {
         Scope::All => {}
         Scope::Grid => {
-            let own: Vec<GridCode> = session
-                .user
-                .grid
-                .as_deref()
-                .and_then(|g| GridCode::parse(g).ok())
-                .into_iter()
-                .collect();
-            grids = Some(grids.map_or(own.clone(), |g| {
-                g.into_iter().filter(|c| own.contains(c)).collect()
-            }));
+            let own: Vec<GridCode> =
+                session.user.grid.as_deref().and_then(|g| GridCode::parse(g).ok()).into_iter().collect();
+            grids = Some(grids.map_or(own.clone(), |g| g.into_iter().filter(|c| own.contains(c)).collect()));
         }
         Scope::Station => {
-            let own = session
-                .user
-                .station
-                .as_ref()
-                .and_then(|st| s.station_grids.get(st))
-                .cloned()
-                .unwrap_or_default();
-            grids = Some(grids.map_or(own.clone(), |g| {
-                g.into_iter().filter(|c| own.contains(c)).collect()
-            }));
+            let own = session.user.station.as_ref().and_then(|st| s.station_grids.get(st)).cloned().unwrap_or_default();
+            grids = Some(grids.map_or(own.clone(), |g| g.into_iter().filter(|c| own.contains(c)).collect()));
         }
         Scope::OwnReports => f.reported_by = Some(session.user.id),
     }
     f.grids = grids;
-    f.category = q
-        .category
-        .as_deref()
-        .map(|c| CategoryCode::parse(c).map_err(|e| bad(e.0)))
-        .transpose()?;
+    f.category = q.category.as_deref().map(|c| CategoryCode::parse(c).map_err(|e| bad(e.0))).transpose()?;
     f.source = q
         .source
         .as_deref()
@@ -354,25 +279,14 @@ pub async fn list(
         .as_deref()
         .map(|x| Priority::parse(x).ok_or_else(|| bad(format!("unknown priority {x:?}"))))
         .transpose()?;
-    f.since = q
-        .since
-        .as_deref()
-        .map(|t| wire::parse_time("since", t).map_err(bad))
-        .transpose()?;
-    f.until = q
-        .until
-        .as_deref()
-        .map(|t| wire::parse_time("until", t).map_err(bad))
-        .transpose()?;
+    f.since = q.since.as_deref().map(|t| wire::parse_time("since", t).map_err(bad)).transpose()?;
+    f.until = q.until.as_deref().map(|t| wire::parse_time("until", t).map_err(bad)).transpose()?;
     f.responder = q.responder;
     f.before_id = q
         .cursor
         .as_deref()
         .map(|c| {
-            c.parse::<i64>()
-                .ok()
-                .filter(|i| *i > 0)
-                .ok_or_else(|| bad("cursor is not one this server gave".into()))
+            c.parse::<i64>().ok().filter(|i| *i > 0).ok_or_else(|| bad("cursor is not one this server gave".into()))
         })
         .transpose()?;
     let page = s.store.list_cases(&f).await?;
@@ -380,50 +294,32 @@ pub async fn list(
     for c in &page.cases {
         cases.push(out(&s, &session, c).await?);
     }
-    Ok(Json(CasePageOut {
-        cases,
-        next_cursor: page.next_before_id.map(|i| i.to_string()),
-    }))
+    Ok(Json(CasePageOut { cases, next_cursor: page.next_before_id.map(|i| i.to_string()) }))
 }
 
 fn parse_action(req: &ActionRequest) -> ApiResult<Action> {
     let kind = ActionKind::parse(&req.action)
         .filter(|k| *k != ActionKind::Create)
         .ok_or_else(|| ApiError::invalid(format!("unknown action {:?}", req.action)))?;
-    let responders = || {
-        req.responders
-            .clone()
-            .ok_or_else(|| ApiError::invalid(format!("{} needs responders", req.action)))
-    };
+    let responders =
+        || req.responders.clone().ok_or_else(|| ApiError::invalid(format!("{} needs responders", req.action)));
     Ok(match kind {
         ActionKind::Accept => Action::Accept,
-        ActionKind::Dispatch => Action::Dispatch {
-            responders: responders()?,
-        },
+        ActionKind::Dispatch => Action::Dispatch { responders: responders()? },
         ActionKind::ContactParty => Action::ContactParty,
-        ActionKind::Arrive => Action::Arrive {
-            responder: req.responder,
-        },
+        ActionKind::Arrive => Action::Arrive { responder: req.responder },
         ActionKind::Feedback => Action::Feedback,
         ActionKind::Close => Action::Close,
         ActionKind::Reject => Action::Reject,
-        ActionKind::Reassign => Action::Reassign {
-            responders: responders()?,
-        },
+        ActionKind::Reassign => Action::Reassign { responders: responders()? },
         ActionKind::Suspend => Action::Suspend,
         ActionKind::Resume => Action::Resume,
         ActionKind::Void => Action::Void,
         ActionKind::Reopen => Action::Reopen,
         ActionKind::Rate => Action::Rate {
-            satisfaction: req
-                .satisfaction
-                .as_deref()
-                .and_then(Satisfaction::parse)
-                .ok_or_else(|| {
-                    ApiError::invalid(
-                        "rate needs satisfaction: satisfied, basically_satisfied or dissatisfied",
-                    )
-                })?,
+            satisfaction: req.satisfaction.as_deref().and_then(Satisfaction::parse).ok_or_else(|| {
+                ApiError::invalid("rate needs satisfaction: satisfied, basically_satisfied or dissatisfied")
+            })?,
         },
         ActionKind::Archive => Action::Archive,
         ActionKind::Create => unreachable!("filtered above"),
@@ -453,37 +349,20 @@ pub async fn act(
     if let Action::Dispatch { responders } | Action::Reassign { responders } = &action {
         for r in responders {
             s.store.responder(*r).await.map_err(|e| match e {
-                StoreError::NotFound => ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "unknown_responder",
-                    format!("no responder {r}"),
-                ),
+                StoreError::NotFound => {
+                    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_responder", format!("no responder {r}"))
+                }
                 e => e.into(),
             })?;
         }
     }
     let before = load_visible(&s, &session, id).await?;
     // Field roles other than the grid's own worker act only on cases they were sent to.
-    if matches!(
-        session.role(),
-        Role::PatrolMember | Role::EnterpriseSecurity | Role::Mediator
-    ) {
-        let mine: Vec<i64> = s
-            .store
-            .responders()
-            .await?
-            .iter()
-            .filter(|r| r.user_id == Some(session.user.id))
-            .map(|r| r.id)
-            .collect();
-        if !before
-            .assignments
-            .iter()
-            .any(|a| a.is_current() && mine.contains(&a.responder_id))
-        {
-            return Err(ApiError::forbidden(
-                "only responders sent to this case may act on it",
-            ));
+    if matches!(session.role(), Role::PatrolMember | Role::EnterpriseSecurity | Role::Mediator) {
+        let mine: Vec<i64> =
+            s.store.responders().await?.iter().filter(|r| r.user_id == Some(session.user.id)).map(|r| r.id).collect();
+        if !before.assignments.iter().any(|a| a.is_current() && mine.contains(&a.responder_id)) {
+            return Err(ApiError::forbidden("only responders sent to this case may act on it"));
         }
     }
     let note = req.note.as_deref().or(req.reason.as_deref());
@@ -505,9 +384,7 @@ pub async fn reporter(
     session.require(Permission::ViewReporter)?;
     let id = parse_id(&id)?;
     let case = load_visible(&s, &session, id).await?;
-    let rid = case
-        .reporter_id
-        .ok_or_else(|| ApiError::not_found("reporter (the case was reported anonymously)"))?;
+    let rid = case.reporter_id.ok_or_else(|| ApiError::not_found("reporter (the case was reported anonymously)"))?;
     let r = s.store.reporter(rid).await?;
     s.store
         .audit(&store::AuditEntry {
@@ -519,10 +396,7 @@ pub async fn reporter(
             detail: serde_json::json!({ "reporter": rid }).to_string(),
         })
         .await?;
-    Ok(Json(ReporterOut {
-        name: r.name,
-        phone: r.phone,
-    }))
+    Ok(Json(ReporterOut { name: r.name, phone: r.phone }))
 }
 
 /// Who can be on site soonest, for each force the case's category needs.
@@ -535,18 +409,10 @@ pub async fn recommendations(
     session.require(Permission::ViewResponders)?;
     let id = parse_id(&id)?;
     let case = load_visible(&s, &session, id).await?;
-    let forces = s
-        .categories
-        .get(&case.category)
-        .map(|c| c.forces.clone())
-        .unwrap_or_default();
+    let forces = s.categories.get(&case.category).map(|c| c.forces.clone()).unwrap_or_default();
     let roster = s.store.responders().await?;
-    let busy: std::collections::HashSet<i64> = case
-        .assignments
-        .iter()
-        .filter(|a| a.is_current())
-        .map(|a| a.responder_id)
-        .collect();
+    let busy: std::collections::HashSet<i64> =
+        case.assignments.iter().filter(|a| a.is_current()).map(|a| a.responder_id).collect();
     let candidates: Vec<dispatch::Candidate> = roster
         .iter()
         .filter_map(|r| {
@@ -560,26 +426,15 @@ pub async fn recommendations(
         })
         .collect();
     let hour = chrono::Timelike::hour(
-        &chrono::Utc::now()
-            .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("offset")),
+        &chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("offset")),
     );
     let model = dispatch::TravelModel::default();
-    let ranked = dispatch::rank(
-        &case.location,
-        &forces,
-        &candidates,
-        &model,
-        hour,
-        RECOMMENDATIONS_PER_FORCE,
-    );
+    let ranked = dispatch::rank(&case.location, &forces, &candidates, &model, hour, RECOMMENDATIONS_PER_FORCE);
     Ok(Json(
         ranked
             .iter()
             .map(|r| {
-                let who = roster
-                    .iter()
-                    .find(|x| x.id == r.id)
-                    .expect("ranked from the roster");
+                let who = roster.iter().find(|x| x.id == r.id).expect("ranked from the roster");
                 Recommendation {
                     responder_id: r.id,
                     name: who.name.clone(),

@@ -31,15 +31,9 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/responders/{id}/position", post(reference::position))
         .route("/responders/{id}/status", post(reference::status))
         .route("/stats/summary", get(stats::summary))
-        .fallback(|| async {
-            ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API route")
-        })
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API route") })
         .method_not_allowed_fallback(|| async {
-            ApiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                "this route does not take that method",
-            )
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method")
         })
 }
 
@@ -51,13 +45,10 @@ pub struct Health {
 /// 200 once the database answers (migrations ran when the store opened).
 #[utoipa::path(get, path = "/health", responses((status = 200, body = Health), (status = 503, body = crate::error::ErrorBody)))]
 pub async fn health(State(s): State<Arc<AppState>>) -> ApiResult<Json<Health>> {
-    s.store.ping().await.map_err(|_| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "the database does not answer",
-        )
-    })?;
+    s.store
+        .ping()
+        .await
+        .map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the database does not answer"))?;
     Ok(Json(Health { status: "ok" }))
 }
 
@@ -68,13 +59,7 @@ pub async fn login(
     State(s): State<Arc<AppState>>,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
-    let refused = || {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
-            "wrong username or password",
-        )
-    };
+    let refused = || ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "wrong username or password");
     if req.username.len() > 64 || req.password.chars().count() > auth::PASSWORD_CHARS_MAX {
         return Err(refused());
     }
@@ -83,9 +68,7 @@ pub async fn login(
         Err(store::StoreError::NotFound) => {
             // Spend the same time as a real check, so timing does not reveal usernames.
             let password = req.password.clone();
-            let _ =
-                tokio::task::spawn_blocking(move || auth::verify_password(&password, dummy_hash()))
-                    .await;
+            let _ = tokio::task::spawn_blocking(move || auth::verify_password(&password, dummy_hash())).await;
             return Err(refused());
         }
         Err(e) => return Err(e.into()),
@@ -101,30 +84,20 @@ pub async fn login(
     let token = auth::new_secret();
     let now = chrono::Utc::now();
     let expires = now + chrono::Duration::hours(auth::SESSION_HOURS);
-    s.store
-        .create_session(&auth::secret_hash(&token), user.id, now, expires)
-        .await?;
-    Ok(Json(LoginResponse {
-        token,
-        expires_at: wire::time(expires),
-        user: wire::user_out(&user),
-    }))
+    s.store.create_session(&auth::secret_hash(&token), user.id, now, expires).await?;
+    Ok(Json(LoginResponse { token, expires_at: wire::time(expires), user: wire::user_out(&user) }))
 }
 
 /// An argon2 hash of a random password, checked against when the username is unknown.
 fn dummy_hash() -> &'static str {
     static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| {
-        auth::hash_password(&auth::new_secret()).expect("a random secret is a valid password")
-    })
+    HASH.get_or_init(|| auth::hash_password(&auth::new_secret()).expect("a random secret is a valid password"))
 }
 
 /// Ends the session of the token sent.
 #[utoipa::path(post, path = "/api/v1/auth/logout", responses((status = 204)), security(("bearer" = [])))]
 pub async fn logout(State(s): State<Arc<AppState>>, session: Session) -> ApiResult<StatusCode> {
-    s.store
-        .revoke_session(&session.token_hash, chrono::Utc::now())
-        .await?;
+    s.store.revoke_session(&session.token_hash, chrono::Utc::now()).await?;
     s.sessions.forget(&session.token_hash);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -22,10 +22,7 @@ const POSITION_AGE_HOURS_MAX: i64 = 24;
 
 /// The case catalogue.
 #[utoipa::path(get, path = "/api/v1/categories", responses((status = 200, body = [CategoryOut])), security(("bearer" = [])))]
-pub async fn categories(
-    State(s): State<Arc<AppState>>,
-    _session: Session,
-) -> Json<Vec<CategoryOut>> {
+pub async fn categories(State(s): State<Arc<AppState>>, _session: Session) -> Json<Vec<CategoryOut>> {
     Json(
         s.categories
             .values()
@@ -96,19 +93,9 @@ pub async fn grids(State(s): State<Arc<AppState>>, _session: Session) -> Json<se
 
 /// People on the roster with their live status and position.
 #[utoipa::path(get, path = "/api/v1/responders", responses((status = 200, body = [ResponderOut])), security(("bearer" = [])))]
-pub async fn responders(
-    State(s): State<Arc<AppState>>,
-    session: Session,
-) -> ApiResult<Json<Vec<ResponderOut>>> {
+pub async fn responders(State(s): State<Arc<AppState>>, session: Session) -> ApiResult<Json<Vec<ResponderOut>>> {
     session.require(Permission::ViewResponders)?;
-    Ok(Json(
-        s.store
-            .responders()
-            .await?
-            .iter()
-            .map(wire::responder_out)
-            .collect(),
-    ))
+    Ok(Json(s.store.responders().await?.iter().map(wire::responder_out).collect()))
 }
 
 /// A responder may update their own position and status; the centre and station heads may
@@ -120,14 +107,11 @@ async fn may_update(s: &AppState, session: &Session, id: i64) -> ApiResult<store
     })?;
     let own = r.user_id == Some(session.user.id);
     let manager = matches!(session.role(), Role::Dispatcher | Role::Admin)
-        || (session.role() == Role::StationOfficer
-            && session.user.station.as_deref() == Some(r.station.as_str()));
+        || (session.role() == Role::StationOfficer && session.user.station.as_deref() == Some(r.station.as_str()));
     if own || manager {
         Ok(r)
     } else {
-        Err(ApiError::forbidden(
-            "only the responder or the centre may update this responder",
-        ))
+        Err(ApiError::forbidden("only the responder or the centre may update this responder"))
     }
 }
 
@@ -150,14 +134,10 @@ pub async fn position(
         return Err(ApiError::invalid("at lies in the future"));
     }
     if at < now - chrono::Duration::hours(POSITION_AGE_HOURS_MAX) {
-        return Err(ApiError::invalid(format!(
-            "at is older than {POSITION_AGE_HOURS_MAX} hours"
-        )));
+        return Err(ApiError::invalid(format!("at is older than {POSITION_AGE_HOURS_MAX} hours")));
     }
     may_update(&s, &session, id).await?;
-    s.store
-        .set_responder_position(id, p.lat(), p.lng(), at)
-        .await?;
+    s.store.set_responder_position(id, p.lat(), p.lng(), at).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -171,14 +151,9 @@ pub async fn status(
     ApiJson(req): ApiJson<StatusRequest>,
 ) -> ApiResult<StatusCode> {
     if !RESPONDER_STATUSES.contains(&req.status.as_str()) {
-        return Err(ApiError::invalid(format!(
-            "status must be one of {}",
-            RESPONDER_STATUSES.join(", ")
-        )));
+        return Err(ApiError::invalid(format!("status must be one of {}", RESPONDER_STATUSES.join(", "))));
     }
     may_update(&s, &session, id).await?;
-    s.store
-        .set_responder_status(id, &req.status, &session.label(), chrono::Utc::now())
-        .await?;
+    s.store.set_responder_status(id, &req.status, &session.label(), chrono::Utc::now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

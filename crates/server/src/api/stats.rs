@@ -65,8 +65,7 @@ fn change(current: i64, previous: i64) -> Change {
     Change {
         current,
         previous,
-        change_pct: (previous > 0)
-            .then(|| ((current - previous) as f64 / previous as f64 * 1000.0).round() / 10.0),
+        change_pct: (previous > 0).then(|| ((current - previous) as f64 / previous as f64 * 1000.0).round() / 10.0),
     }
 }
 
@@ -82,33 +81,17 @@ pub async fn summary(
     let now = chrono::Utc::now();
     let beijing = chrono::FixedOffset::east_opt(8 * 3600).expect("offset");
     let today = beijing
-        .from_local_datetime(
-            &now.with_timezone(&beijing)
-                .date_naive()
-                .and_hms_opt(0, 0, 0)
-                .expect("midnight"),
-        )
+        .from_local_datetime(&now.with_timezone(&beijing).date_naive().and_hms_opt(0, 0, 0).expect("midnight"))
         .single()
         .expect("fixed offset")
         .with_timezone(&chrono::Utc);
-    let from = q
-        .from
-        .as_deref()
-        .map(|t| wire::parse_time("from", t).map_err(bad))
-        .transpose()?
-        .unwrap_or(today);
-    let to =
-        q.to.as_deref()
-            .map(|t| wire::parse_time("to", t).map_err(bad))
-            .transpose()?
-            .unwrap_or(now);
+    let from = q.from.as_deref().map(|t| wire::parse_time("from", t).map_err(bad)).transpose()?.unwrap_or(today);
+    let to = q.to.as_deref().map(|t| wire::parse_time("to", t).map_err(bad)).transpose()?.unwrap_or(now);
     if to <= from {
         return Err(bad("to must be after from".into()));
     }
     if to - from > Duration::days(PERIOD_DAYS_MAX) {
-        return Err(bad(format!(
-            "a summary covers at most {PERIOD_DAYS_MAX} days"
-        )));
+        return Err(bad(format!("a summary covers at most {PERIOD_DAYS_MAX} days")));
     }
     let sum = s.store.summary(from, to, now).await?;
     let counts = |d| s.store.counts_by(d, from, to);
@@ -116,8 +99,7 @@ pub async fn summary(
     let by_category = counts(Dimension::Category).await?.into_iter().collect();
     let by_status = counts(Dimension::Status).await?.into_iter().collect();
     let (pf, pt) = (from - Duration::days(365), to - Duration::days(365));
-    let source_count =
-        |rows: &[(String, i64)], key: &str| rows.iter().find(|r| r.0 == key).map_or(0, |r| r.1);
+    let source_count = |rows: &[(String, i64)], key: &str| rows.iter().find(|r| r.0 == key).map_or(0, |r| r.1);
     let now_sources = s.store.counts_by(Dimension::Source, from, to).await?;
     let then_sources = s.store.counts_by(Dimension::Source, pf, pt).await?;
     let security: Vec<&str> = s
@@ -128,35 +110,19 @@ pub async fn summary(
         .collect();
     let now_cats = s.store.counts_by(Dimension::Category, from, to).await?;
     let then_cats = s.store.counts_by(Dimension::Category, pf, pt).await?;
-    let sec = |rows: &[(String, i64)]| {
-        rows.iter()
-            .filter(|r| security.contains(&r.0.as_str()))
-            .map(|r| r.1)
-            .sum::<i64>()
-    };
+    let sec =
+        |rows: &[(String, i64)]| rows.iter().filter(|r| security.contains(&r.0.as_str())).map(|r| r.1).sum::<i64>();
     let total = |rows: &[(String, i64)]| rows.iter().map(|r| r.1).sum::<i64>();
     let mut yoy = BTreeMap::new();
-    yoy.insert(
-        "all_cases".to_owned(),
-        change(total(&now_sources), total(&then_sources)),
-    );
+    yoy.insert("all_cases".to_owned(), change(total(&now_sources), total(&then_sources)));
     yoy.insert(
         "police_calls".to_owned(),
-        change(
-            source_count(&now_sources, "police_110"),
-            source_count(&then_sources, "police_110"),
-        ),
+        change(source_count(&now_sources, "police_110"), source_count(&then_sources, "police_110")),
     );
-    yoy.insert(
-        "public_security".to_owned(),
-        change(sec(&now_cats), sec(&then_cats)),
-    );
+    yoy.insert("public_security".to_owned(), change(sec(&now_cats), sec(&then_cats)));
     yoy.insert(
         "demand_petitions".to_owned(),
-        change(
-            source_count(&now_sources, "petition"),
-            source_count(&then_sources, "petition"),
-        ),
+        change(source_count(&now_sources, "petition"), source_count(&then_sources, "petition")),
     );
     Ok(Json(SummaryOut {
         from: wire::time(from),
@@ -168,16 +134,7 @@ pub async fn summary(
         promises: sum
             .promises
             .iter()
-            .map(|(p, st)| {
-                (
-                    p.as_str().to_owned(),
-                    PromiseOut {
-                        kept: st.kept,
-                        missed: st.missed,
-                        rate: st.rate(),
-                    },
-                )
-            })
+            .map(|(p, st)| (p.as_str().to_owned(), PromiseOut { kept: st.kept, missed: st.missed, rate: st.rate() }))
             .collect(),
         by_source,
         by_category,

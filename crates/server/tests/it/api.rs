@@ -3,32 +3,19 @@ use serde_json::{json, Value};
 use store::Table;
 
 async fn create(app: &App, user: &str, body: Value) -> Value {
-    let (status, case) = app
-        .call(Some(user), "POST", "/api/v1/cases", Some(body))
-        .await;
+    let (status, case) = app.call(Some(user), "POST", "/api/v1/cases", Some(body)).await;
     assert_eq!(status, 201, "{case}");
     case
 }
 
 async fn act(app: &App, user: &str, id: i64, body: Value) -> (u16, Value) {
-    app.call(
-        Some(user),
-        "POST",
-        &format!("/api/v1/cases/{id}/actions"),
-        Some(body),
-    )
-    .await
+    app.call(Some(user), "POST", &format!("/api/v1/cases/{id}/actions"), Some(body)).await
 }
 
 fn assert_error(status: u16, body: &Value, expect_status: u16, code: &str) {
     assert_eq!(status, expect_status, "{body}");
     assert_eq!(body["error"]["code"], code, "{body}");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()),
-        "{body}"
-    );
+    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
 }
 
 both_backends! {

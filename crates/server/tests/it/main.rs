@@ -40,11 +40,8 @@ pub const ACCOUNTS: &[(&str, Role, Option<&str>, Option<&str>)] = &[
 
 impl App {
     pub async fn start(postgres: bool) -> App {
-        let url = if postgres {
-            store::testing::fresh_postgres_url().await
-        } else {
-            store::testing::fresh_sqlite_url()
-        };
+        let url =
+            if postgres { store::testing::fresh_postgres_url().await } else { store::testing::fresh_sqlite_url() };
         let store = Store::open(&url).await.unwrap();
         let sc = scenario::load(&scenario_dir()).unwrap();
         let now = chrono::Utc::now();
@@ -80,11 +77,7 @@ impl App {
             .unwrap();
         patrol.user_id = ids.iter().find(|(n, _)| *n == "patrol01").map(|x| x.1);
         store.load_reference(&data, "test", now).await.unwrap();
-        let state = Arc::new(
-            server::AppState::load(store.clone(), &Default::default())
-                .await
-                .unwrap(),
-        );
+        let state = Arc::new(server::AppState::load(store.clone(), &Default::default()).await.unwrap());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -94,13 +87,7 @@ impl App {
                 .await
                 .unwrap();
         });
-        App {
-            addr,
-            store,
-            http: reqwest::Client::new(),
-            url,
-            stop: Some(tx),
-        }
+        App { addr, store, http: reqwest::Client::new(), url, stop: Some(tx) }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -116,10 +103,7 @@ impl App {
             .await
             .unwrap();
         assert_eq!(r.status(), 200, "login {user}");
-        r.json::<serde_json::Value>().await.unwrap()["token"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        r.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
     }
 
     /// A request as `user`; returns status and JSON body (Null when empty).

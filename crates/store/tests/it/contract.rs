@@ -17,9 +17,9 @@ both_backends! {
     actions_are_stored_with_their_audit_record(s) {
         let c = create(&s, "2026-11-27T10:00:00+08:00").await;
         let a = apply(&c, &Action::Accept, &dispatcher(), None, c.created_at + chrono::Duration::seconds(20)).unwrap();
-        s.save_case(&c, a.clone()).await.unwrap();
+        s.save_case(&c, a.clone(), Default::default()).await.unwrap();
         let d = apply(&a, &Action::Dispatch { responders: vec![5, 6] }, &dispatcher(), Some("联合派单"), a.updated_at + chrono::Duration::seconds(40)).unwrap();
-        s.save_case(&a, d.clone()).await.unwrap();
+        s.save_case(&a, d.clone(), Default::default()).await.unwrap();
         let got = s.get_case(c.id).await.unwrap();
         assert_eq!(got, d);
         assert_eq!(got.status, Status::Dispatched);
@@ -34,8 +34,8 @@ both_backends! {
         let at = c.created_at + chrono::Duration::seconds(5);
         let first = apply(&c, &Action::Accept, &dispatcher(), None, at).unwrap();
         let second = apply(&c, &Action::Void, &dispatcher(), Some("重复"), at).unwrap();
-        s.save_case(&c, first.clone()).await.unwrap();
-        assert!(matches!(s.save_case(&c, second).await, Err(StoreError::Conflict(_))));
+        s.save_case(&c, first.clone(), Default::default()).await.unwrap();
+        assert!(matches!(s.save_case(&c, second, Default::default()).await, Err(StoreError::Conflict(_))));
         assert_eq!(s.get_case(c.id).await.unwrap(), first);
         assert_eq!(s.count(Table::CaseEvents).await.unwrap(), 2);
         assert_eq!(s.verify_audit().await.unwrap(), AuditReport::Intact { records: 2 });
@@ -122,7 +122,7 @@ both_backends! {
     backup_restores_into_either_backend(s) {
         let c = create(&s, "2026-11-27T10:00:00+08:00").await;
         let a = apply(&c, &Action::Accept, &dispatcher(), None, c.created_at + chrono::Duration::seconds(3)).unwrap();
-        s.save_case(&c, a.clone()).await.unwrap();
+        s.save_case(&c, a.clone(), Default::default()).await.unwrap();
         s.create_api_key("12345热线", "abc", "admin", c.created_at).await.unwrap();
         let mut buf = vec![];
         let rows = s.backup(&mut buf).await.unwrap();
@@ -180,13 +180,79 @@ both_backends! {
         assert!(matches!(s.session_user("tok", at).await, Err(StoreError::NotFound)));
     }
 
+    outbox_dedupes_leases_and_retries(s) {
+        let c = create(&s, "2026-11-27T10:00:00+08:00").await;
+        let msg = |key: &str| store::writer::OutboxMessage {
+            dedupe_key: key.into(), channel: "sms".into(), recipient_user: Some(7), recipient_phone: None,
+            subject: "督办".into(), body: "案件超时".into(),
+        };
+        let a = apply(&c, &Action::Accept, &dispatcher(), None, c.created_at + chrono::Duration::seconds(5)).unwrap();
+        let extras = store::writer::Extras { next_alert_at: Some(c.created_at + chrono::Duration::minutes(3)), outbox: vec![msg("escalate:accept:7"), msg("escalate:accept:7")] };
+        s.save_case(&c, a.clone(), extras).await.unwrap();
+        // The same event for the same person is stored once, even when sent again later.
+        let b = apply(&a, &Action::ContactParty, &dispatcher(), None, a.updated_at).unwrap();
+        s.save_case(&a, b, store::writer::Extras { next_alert_at: None, outbox: vec![msg("escalate:accept:7")] }).await.unwrap();
+        assert_eq!(s.outbox_for_case(c.id).await.unwrap().len(), 1);
+        // The case's next alert is indexed.
+        let now = c.created_at + chrono::Duration::minutes(2);
+        assert!(s.cases_with_alerts_due(now, 10).await.unwrap().is_empty());
+        let a2 = s.get_case(c.id).await.unwrap();
+        let c2 = apply(&a2, &Action::ContactParty, &dispatcher(), None, a2.updated_at).unwrap();
+        s.save_case(&a2, c2, store::writer::Extras { next_alert_at: Some(c.created_at + chrono::Duration::minutes(3)), outbox: vec![] }).await.unwrap();
+        assert_eq!(s.cases_with_alerts_due(c.created_at + chrono::Duration::minutes(4), 10).await.unwrap(), vec![c.id]);
+        assert_eq!(s.next_alert_due().await.unwrap(), Some(c.created_at + chrono::Duration::minutes(3)));
+        // Claimed once under a lease; failed attempts come back after their retry time.
+        let lease = now + chrono::Duration::seconds(30);
+        let claimed = s.claim_outbox(now, lease, 10).await.unwrap();
+        assert_eq!(claimed.len(), 1);
+        assert!(s.claim_outbox(now, lease, 10).await.unwrap().is_empty(), "claimed twice under a lease");
+        s.outbox_failed(claimed[0].id, "gateway down", Some(now + chrono::Duration::seconds(10))).await.unwrap();
+        assert!(s.claim_outbox(now + chrono::Duration::seconds(5), lease, 10).await.unwrap().is_empty());
+        let again = s.claim_outbox(now + chrono::Duration::seconds(11), lease, 10).await.unwrap();
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].attempts, 1);
+        s.outbox_sent(again[0].id, now + chrono::Duration::seconds(12)).await.unwrap();
+        let done = s.outbox_for_case(c.id).await.unwrap();
+        assert_eq!((done[0].status.as_str(), done[0].attempts), ("sent", 2));
+        // A lease that ran out (its node died) lets another node take the message.
+        let c3 = create(&s, "2026-11-27T10:00:00+08:00").await;
+        let d3 = apply(&c3, &Action::Accept, &dispatcher(), None, c3.created_at).unwrap();
+        s.save_case(&c3, d3, store::writer::Extras { next_alert_at: None, outbox: vec![msg("x")] }).await.unwrap();
+        assert_eq!(s.claim_outbox(now, now + chrono::Duration::seconds(30), 10).await.unwrap().len(), 1);
+        assert_eq!(s.claim_outbox(now + chrono::Duration::seconds(31), now + chrono::Duration::seconds(60), 10).await.unwrap().len(), 1);
+    }
+
+    the_change_log_follows_every_write_in_order(s) {
+        let start = s.last_change_seq().await.unwrap();
+        let c = create(&s, "2026-11-27T10:00:00+08:00").await;
+        let a = apply(&c, &Action::Accept, &dispatcher(), None, c.created_at).unwrap();
+        s.save_case(&c, a, Default::default()).await.unwrap();
+        s.load_reference(&store::ReferenceData {
+            stations: vec![store::Station { code: "S1".into(), name_zh: "站".into(), name_en: "S".into(), kind: "station".into(), lat: 30.3, lng: 120.6, address: "".into() }],
+            responders: vec![store::Responder { id: 1, name: "李".into(), force: domain::category::Force::Police, station: "S1".into(), grid: None,
+                travel_mode: "car".into(), skills: vec![], shift: "day".into(), status: "available".into(), lat: None, lng: None, position_at: None, user_id: None }],
+            ..Default::default()
+        }, "t", c.created_at).await.unwrap();
+        s.set_responder_status(1, "en_route", "t", c.created_at).await.unwrap();
+        s.set_responder_position(1, 30.31, 120.61, c.created_at).await.unwrap();
+        // An older ping changes nothing and logs nothing.
+        s.set_responder_position(1, 30.0, 120.0, c.created_at - chrono::Duration::minutes(1)).await.unwrap();
+        let changes = s.changes_after(start, 100).await.unwrap();
+        let kinds: Vec<(&str, i64)> = changes.iter().map(|c| (c.kind.as_str(), c.entity_id)).collect();
+        assert_eq!(kinds, vec![("case", c.id), ("case", c.id), ("responder", 1), ("responder", 1)]);
+        assert!(changes.windows(2).all(|w| w[0].seq < w[1].seq));
+        let payload: serde_json::Value = serde_json::from_str(&changes[1].payload).unwrap();
+        assert_eq!(payload["status"], "accepted");
+        assert_eq!(s.changes_after(changes[1].seq, 100).await.unwrap().len(), 2);
+    }
+
     summary_counts_promises(s) {
         let c = create(&s, "2026-11-27T10:00:00+08:00").await;
         let late = create(&s, "2026-11-27T10:00:00+08:00").await;
         let a = apply(&c, &Action::Accept, &dispatcher(), None, c.created_at + chrono::Duration::seconds(30)).unwrap();
-        s.save_case(&c, a).await.unwrap();
+        s.save_case(&c, a, Default::default()).await.unwrap();
         let b = apply(&late, &Action::Accept, &dispatcher(), None, c.created_at + chrono::Duration::seconds(90)).unwrap();
-        s.save_case(&late, b).await.unwrap();
+        s.save_case(&late, b, Default::default()).await.unwrap();
         let now = c.created_at + chrono::Duration::minutes(5);
         let sum = s.summary(c.created_at, c.created_at + chrono::Duration::hours(1), now).await.unwrap();
         assert_eq!(sum.total, 2);
@@ -211,19 +277,14 @@ impl RawDb {
     async fn new(s: &Store) -> Self {
         use sqlx::Connection;
         let url = s.url_for_tests();
-        Self {
-            conn: tokio::sync::Mutex::new(sqlx::AnyConnection::connect(&url).await.unwrap()),
-            backend: s.backend(),
-        }
+        Self { conn: tokio::sync::Mutex::new(sqlx::AnyConnection::connect(&url).await.unwrap()), backend: s.backend() }
     }
     async fn try_exec(&self, sql: &str) -> Result<(), sqlx::Error> {
         use sqlx::Executor;
         self.conn.lock().await.execute(sql).await.map(|_| ())
     }
     async fn exec(&self, sql: &str) {
-        self.try_exec(sql)
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        self.try_exec(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
     async fn unguard(&self) {
         match self.backend {
@@ -231,10 +292,7 @@ impl RawDb {
                 self.exec("DROP TRIGGER audit_log_no_update").await;
                 self.exec("DROP TRIGGER audit_log_no_delete").await;
             }
-            store::Backend::Postgres => {
-                self.exec("DROP TRIGGER audit_log_no_change ON audit_log")
-                    .await
-            }
+            store::Backend::Postgres => self.exec("DROP TRIGGER audit_log_no_change ON audit_log").await,
         }
     }
 }

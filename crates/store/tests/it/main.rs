@@ -40,17 +40,11 @@ macro_rules! both_backends {
 }
 
 pub fn t(s: &str) -> Timestamp {
-    chrono::DateTime::parse_from_rfc3339(s)
-        .unwrap()
-        .with_timezone(&chrono::Utc)
+    chrono::DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&chrono::Utc)
 }
 
 pub fn dispatcher() -> Actor {
-    Actor {
-        user_id: 1,
-        username: "duty".into(),
-        role: Role::Dispatcher,
-    }
+    Actor { user_id: 1, username: "duty".into(), role: Role::Dispatcher }
 }
 
 pub fn new_case(at: Timestamp, grid: &str, with_reporter: bool) -> CreateCase {
@@ -66,19 +60,16 @@ pub fn new_case(at: Timestamp, grid: &str, with_reporter: bool) -> CreateCase {
             description: "近20名送货工人催讨运费".into(),
             address: Some("传化公路港".into()),
             reporter_id: None,
+            reported_by: None,
         },
-        reporter: with_reporter.then(|| ReporterInput {
-            name: Some("王师傅".into()),
-            phone: Some("13800138000".into()),
-        }),
+        reporter: with_reporter
+            .then(|| ReporterInput { name: Some("王师傅".into()), phone: Some("13800138000".into()) }),
         actor: dispatcher(),
         at,
-        reported_by: None,
+        extras: Default::default(),
     }
 }
 
 pub async fn create(s: &Store, at: &str) -> domain::case::Case {
-    s.create_case(new_case(t(at), "330114004001001", true))
-        .await
-        .unwrap()
+    s.create_case(new_case(t(at), "330114004001001", true)).await.unwrap()
 }

@@ -1,0 +1,213 @@
+//! What the background workers and live screens read: cases whose alerts fall due, the
+//! notifications outbox, and the change log that live streams replay and follow.
+
+use crate::audit::Chain;
+use crate::rows::insert_rows;
+use crate::writer::CHANGE_COLUMNS;
+use crate::{from_millis, opt_from_millis, to_millis, Backend, Result, Store};
+use domain::case::CaseId;
+use domain::Timestamp;
+use sqlx::Row;
+
+/// One notification waiting in (or sent from) the outbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub dedupe_key: String,
+    pub channel: String,
+    pub recipient_user: Option<i64>,
+    pub recipient_phone: Option<String>,
+    pub subject: String,
+    pub body: String,
+    pub case_id: Option<i64>,
+    pub status: String,
+    pub attempts: i64,
+    pub sent_at: Option<Timestamp>,
+    pub last_error: Option<String>,
+}
+
+/// One entry of the change log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub seq: i64,
+    pub at: Timestamp,
+    /// `case` or `responder`.
+    pub kind: String,
+    pub entity_id: i64,
+    pub grid: Option<String>,
+    pub reported_by: Option<i64>,
+    /// A JSON object describing the new state.
+    pub payload: String,
+}
+
+fn outbox_from_row(r: &sqlx::any::AnyRow) -> Result<OutboxRow> {
+    Ok(OutboxRow {
+        id: r.try_get("id")?,
+        dedupe_key: r.try_get("dedupe_key")?,
+        channel: r.try_get("channel")?,
+        recipient_user: r.try_get("recipient_user")?,
+        recipient_phone: r.try_get("recipient_phone")?,
+        subject: r.try_get("subject")?,
+        body: r.try_get("body")?,
+        case_id: r.try_get("case_id")?,
+        status: r.try_get("status")?,
+        attempts: r.try_get("attempts")?,
+        sent_at: opt_from_millis(r.try_get("sent_at")?)?,
+        last_error: r.try_get("last_error")?,
+    })
+}
+
+const OUTBOX_SELECT: &str =
+    "id, dedupe_key, channel, recipient_user, recipient_phone, subject, body, case_id, status, \
+     attempts, sent_at, last_error";
+
+impl Store {
+    /// Cases with an alert due by `now`, earliest first.
+    pub async fn cases_with_alerts_due(&self, now: Timestamp, limit: i64) -> Result<Vec<CaseId>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM cases WHERE next_alert_at IS NOT NULL AND next_alert_at <= $1 ORDER BY next_alert_at LIMIT $2",
+        )
+        .bind(to_millis(now))
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// When the earliest alert of any case falls due.
+    pub async fn next_alert_due(&self) -> Result<Option<Timestamp>> {
+        let v: Option<i64> = sqlx::query_scalar("SELECT MIN(next_alert_at) FROM cases WHERE next_alert_at IS NOT NULL")
+            .fetch_one(self.pool())
+            .await?;
+        opt_from_millis(v)
+    }
+
+    /// Takes up to `limit` notifications due for sending and leases them to this node until
+    /// `lease_until`, so no other node sends them meanwhile; a node that dies holding a lease
+    /// leaves them to be taken again when it runs out.
+    pub async fn claim_outbox(&self, now: Timestamp, lease_until: Timestamp, limit: i64) -> Result<Vec<OutboxRow>> {
+        let pick = match self.backend() {
+            Backend::Sqlite => {
+                "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $2 \
+                 AND (lease_until IS NULL OR lease_until < $2) ORDER BY id LIMIT $3"
+            }
+            Backend::Postgres => {
+                "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $2 \
+                 AND (lease_until IS NULL OR lease_until < $2) ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED"
+            }
+        };
+        let mut tx = self.begin_write().await?;
+        let rows =
+            sqlx::query(&format!("UPDATE outbox SET lease_until = $1 WHERE id IN ({pick}) RETURNING {OUTBOX_SELECT}"))
+                .bind(to_millis(lease_until))
+                .bind(to_millis(now))
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await?;
+        tx.commit().await?;
+        rows.iter().map(outbox_from_row).collect()
+    }
+
+    pub async fn outbox_sent(&self, id: i64, at: Timestamp) -> Result<()> {
+        sqlx::query("UPDATE outbox SET status = 'sent', sent_at = $1, attempts = attempts + 1, lease_until = NULL WHERE id = $2")
+            .bind(to_millis(at))
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Records a failed attempt: tried again at `retry_at`, or given up when `None`.
+    pub async fn outbox_failed(&self, id: i64, error: &str, retry_at: Option<Timestamp>) -> Result<()> {
+        sqlx::query(
+            "UPDATE outbox SET status = $1, attempts = attempts + 1, last_error = $2, next_attempt_at = $3, \
+             lease_until = NULL WHERE id = $4",
+        )
+        .bind(if retry_at.is_some() { "pending" } else { "failed" })
+        .bind(error)
+        .bind(retry_at.map(to_millis).unwrap_or(0))
+        .bind(id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// The notifications of one case, oldest first.
+    pub async fn outbox_for_case(&self, case_id: CaseId) -> Result<Vec<OutboxRow>> {
+        let rows = sqlx::query(&format!("SELECT {OUTBOX_SELECT} FROM outbox WHERE case_id = $1 ORDER BY id"))
+            .bind(case_id)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(outbox_from_row).collect()
+    }
+
+    /// Changes after `seq`, oldest first.
+    pub async fn changes_after(&self, seq: i64, limit: i64) -> Result<Vec<Change>> {
+        let rows = sqlx::query(
+            "SELECT seq, at, kind, entity_id, grid, reported_by, payload FROM change_log WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(seq)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Change {
+                    seq: r.try_get("seq")?,
+                    at: from_millis(r.try_get("at")?)?,
+                    kind: r.try_get("kind")?,
+                    entity_id: r.try_get("entity_id")?,
+                    grid: r.try_get("grid")?,
+                    reported_by: r.try_get("reported_by")?,
+                    payload: r.try_get("payload")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The newest change's number (0 when none).
+    pub async fn last_change_seq(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM change_log")
+            .fetch_one(self.pool())
+            .await?)
+    }
+
+    /// The oldest change still kept (streams cannot resume from before it).
+    pub async fn first_change_seq(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT CAST(COALESCE(MIN(seq), 0) AS BIGINT) FROM change_log")
+            .fetch_one(self.pool())
+            .await?)
+    }
+
+    /// Forgets changes older than `before`.
+    pub async fn prune_changes(&self, before: Timestamp) -> Result<u64> {
+        let done =
+            sqlx::query("DELETE FROM change_log WHERE at < $1").bind(to_millis(before)).execute(self.pool()).await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Records a responder change in the change log, under the chain's lock so the log's
+    /// order is the commit order on every backend.
+    pub(crate) async fn log_responder_change(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        id: i64,
+        at: Timestamp,
+        payload: serde_json::Value,
+    ) -> Result<()> {
+        Chain::lock(tx, self.backend()).await?;
+        insert_rows(
+            tx,
+            "change_log",
+            &CHANGE_COLUMNS,
+            &[vec![
+                to_millis(at).into(),
+                "responder".into(),
+                id.into(),
+                None::<String>.into(),
+                None::<i64>.into(),
+                payload.to_string().into(),
+            ]],
+        )
+        .await
+    }
+}
