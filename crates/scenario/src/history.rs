@@ -208,6 +208,9 @@ fn finished_case(
         to: status,
         note: Some("历史数据导入 (imported history)".into()),
         responders: vec![],
+        promise: None,
+        due_at: None,
+        level: None,
     };
     let hour = created.with_timezone(&chrono::FixedOffset::east_opt(LOCAL_OFFSET_SECONDS).expect("offset")).hour();
     Some(Case {
@@ -220,6 +223,7 @@ fn finished_case(
         description: format!("{}（{}，{}时）", spec.name_zh, grid.name_zh, hour),
         address: None,
         reporter_id: None,
+        reported_by: None,
         status,
         suspended_from: None,
         suspended_at: None,

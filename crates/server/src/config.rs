@@ -26,6 +26,60 @@ use std::collections::BTreeMap;
 pub struct Config {
     #[serde(default)]
     pub deadlines: DeadlinesConfig,
+    #[serde(default)]
+    pub escalation: EscalationConfig,
+}
+
+/// `[escalation]`: when the amber warning shows and who is told when a promise is missed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationConfig {
+    /// Share of a promise's time after which the amber warning fires.
+    #[serde(default = "default_warn_fraction")]
+    pub warn_fraction: f64,
+    /// Who holds each level, lowest first: the first missed promise of a case goes to the
+    /// first, the next to the second, and so on. `station_officer` means the heads of the
+    /// case's own station.
+    #[serde(default = "default_levels")]
+    pub levels: Vec<String>,
+    /// The channel escalations are sent on: `sms`, `wechat` or `web`.
+    #[serde(default = "default_channel")]
+    pub channel: String,
+}
+
+fn default_warn_fraction() -> f64 {
+    0.8
+}
+fn default_levels() -> Vec<String> {
+    vec!["station_officer".into(), "dispatcher".into(), "leader".into()]
+}
+fn default_channel() -> String {
+    "sms".into()
+}
+
+impl Default for EscalationConfig {
+    fn default() -> Self {
+        Self { warn_fraction: default_warn_fraction(), levels: default_levels(), channel: default_channel() }
+    }
+}
+
+impl EscalationConfig {
+    /// The roles of the levels, checked.
+    pub fn level_roles(&self) -> Result<Vec<domain::role::Role>, String> {
+        if self.levels.is_empty() {
+            return Err("[escalation] levels needs at least one role".into());
+        }
+        if !(self.warn_fraction > 0.0 && self.warn_fraction < 1.0) {
+            return Err("[escalation] warn_fraction must lie between 0 and 1".into());
+        }
+        if !matches!(self.channel.as_str(), "sms" | "wechat" | "web") {
+            return Err(format!("[escalation] channel must be sms, wechat or web, got {:?}", self.channel));
+        }
+        self.levels
+            .iter()
+            .map(|l| domain::role::Role::parse(l).ok_or_else(|| format!("[escalation] levels: unknown role {l:?}")))
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -52,7 +106,9 @@ fn overrides(section: &str, m: &BTreeMap<String, String>) -> Result<ChainOverrid
 
 impl Config {
     pub fn parse(text: &str) -> Result<Self, String> {
-        toml::from_str(text).map_err(|e| e.to_string())
+        let c: Self = toml::from_str(text).map_err(|e| e.to_string())?;
+        c.escalation.level_roles()?;
+        Ok(c)
     }
 
     pub fn load(path: &std::path::Path) -> Result<Self, String> {
@@ -126,6 +182,8 @@ close = "72h"
             ("[deadlines.category.\"X1\"]\nclose = \"1h\"", "category code"),
             ("[deadlines.default]\nclose = \"30s\"", "deadlines"),
             ("[server]\nport = 1", "unknown field"),
+            ("[escalation]\nlevels = [\"king\"]", "unknown role"),
+            ("[escalation]\nwarn_fraction = 1.5", "warn_fraction"),
         ] {
             let e = Config::parse(text).and_then(|c| c.policy(&[]).map(|_| ())).unwrap_err();
             assert!(e.contains(expect), "{text}: {e}");

@@ -204,6 +204,7 @@ async fn live_cases(store: &Store, sc: &scenario::Scenario, now: Timestamp) -> a
                     description: (*text).to_owned(),
                     address: Some(grid.name_zh.clone()),
                     reporter_id: None,
+                    reported_by: None,
                 },
                 reporter: Some(ReporterInput {
                     name: Some("刘先生".into()),
@@ -211,7 +212,8 @@ async fn live_cases(store: &Store, sc: &scenario::Scenario, now: Timestamp) -> a
                 }),
                 actor: duty.clone(),
                 at: t0,
-                reported_by: None,
+                // The alert index is set when the server starts (`reindex_alerts`).
+                extras: Default::default(),
             })
             .await?;
         let at = |secs: i64| (t0 + Duration::seconds(secs)).min(now);
@@ -249,7 +251,7 @@ async fn live_cases(store: &Store, sc: &scenario::Scenario, now: Timestamp) -> a
         }
         for (action, note, secs) in steps {
             let next = domain::case::apply(&c, &action, &duty, note, at(secs))?;
-            store.save_case(&c, next.clone()).await?;
+            store.save_case(&c, next.clone(), Default::default()).await?;
             c = next;
         }
         let status = if *stage >= Stage::OnSite { "on_site" } else { "en_route" };

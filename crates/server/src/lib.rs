@@ -21,8 +21,12 @@ pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod notify;
 pub mod openapi;
+pub mod runner;
+pub mod stream;
 pub mod wire;
+pub mod workflow;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
@@ -54,6 +58,13 @@ pub struct AppState {
     pub station_grids: HashMap<String, Vec<GridCode>>,
     /// Recently checked sessions, so a busy client does not cost a database read per request.
     pub sessions: auth::SessionCache,
+    pub escalation: config::EscalationConfig,
+    /// The roles holding each escalation level, lowest first.
+    pub escalation_roles: Vec<domain::role::Role>,
+    /// Wakes the deadline runner when this node writes a case.
+    pub runner_wake: tokio::sync::Notify,
+    /// The node's broadcast of changes to open streams.
+    pub hub: stream::Hub,
 }
 
 impl AppState {
@@ -75,6 +86,10 @@ impl AppState {
             station_grids,
             store,
             sessions: auth::SessionCache::default(),
+            escalation_roles: config.escalation.level_roles().map_err(anyhow::Error::msg)?,
+            escalation: config.escalation.clone(),
+            runner_wake: tokio::sync::Notify::new(),
+            hub: stream::Hub::default(),
         })
     }
 }
@@ -123,6 +138,8 @@ pub async fn serve(
         }
     };
     let state = Arc::new(AppState::load(store.clone(), &opts.config).await?);
+    reindex_alerts(&state).await?;
+    let workers = Workers::spawn(state.clone(), notify::default_senders());
     let listener = tokio::net::TcpListener::bind(&opts.bind)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", opts.bind))?;
@@ -133,7 +150,46 @@ pub async fn serve(
         let _ = tcp.set_nodelay(true);
     });
     axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await?;
+    workers.stop().await;
     store.close().await;
+    Ok(())
+}
+
+/// The background work of a node: the deadline runner, the outbox sender and the stream hub.
+pub struct Workers {
+    stop: tokio::sync::watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Workers {
+    pub fn spawn(state: Arc<AppState>, senders: notify::Senders) -> Self {
+        let (stop, rx) = tokio::sync::watch::channel(false);
+        let tasks = vec![
+            tokio::spawn(runner::run(state.clone(), rx.clone())),
+            tokio::spawn(notify::run(state.store.clone(), senders, rx.clone())),
+            tokio::spawn(stream::run_hub(state, rx)),
+        ];
+        Self { stop, tasks }
+    }
+
+    /// Stops after the work under way.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+}
+
+/// Sets the alert index of open cases that lack it (imported or demo data, or written before
+/// the index existed), so the runner sees every deadline.
+pub async fn reindex_alerts(state: &AppState) -> anyhow::Result<()> {
+    /// Open cases indexed at start at most; a street has a few hundred open at a time.
+    const OPEN_CASES_MAX: i64 = 100_000;
+    for c in state.store.open_cases(OPEN_CASES_MAX).await? {
+        let next = domain::case::next_alert_at(&c, state.escalation.warn_fraction);
+        state.store.set_next_alert(c.id, c.version, next).await?;
+    }
     Ok(())
 }
 

@@ -72,6 +72,10 @@ pub struct ActionRequest {
     pub reason: Option<String>,
     /// For rate: satisfied, basically_satisfied or dissatisfied.
     pub satisfaction: Option<String>,
+    /// For extend: which deadline moves (accept, dispatch, on_site, first_feedback, close).
+    pub promise: Option<String>,
+    /// For extend: by how much, like "24h".
+    pub by: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -119,6 +123,13 @@ pub struct EventOut {
     pub to: String,
     pub note: Option<String>,
     pub responders: Vec<i64>,
+    /// For warnings, escalations and extensions: the promise concerned.
+    pub promise: Option<String>,
+    /// For warnings and escalations: the instant the alert was for; for extensions, the new
+    /// deadline.
+    pub due_at: Option<String>,
+    /// For escalations: the level reached.
+    pub level: Option<u8>,
 }
 
 /// A reporter as lists show it: masked.
@@ -190,6 +201,9 @@ fn event(e: &CaseEvent) -> EventOut {
         to: e.to.as_str().into(),
         note: e.note.clone(),
         responders: e.responders.clone(),
+        promise: e.promise.map(|p| p.as_str().into()),
+        due_at: e.due_at.map(time),
+        level: e.level,
     }
 }
 

@@ -579,3 +579,25 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// Enabled accounts of a role, optionally only those of one station.
+    pub async fn users_with_role(&self, role: Role, station: Option<&str>) -> Result<Vec<User>> {
+        let rows = match station {
+            Some(st) => {
+                sqlx::query("SELECT * FROM users WHERE role = $1 AND station = $2 AND disabled = 0 ORDER BY id")
+                    .bind(role.as_str())
+                    .bind(st)
+                    .fetch_all(self.pool())
+                    .await?
+            }
+            None => {
+                sqlx::query("SELECT * FROM users WHERE role = $1 AND disabled = 0 ORDER BY id")
+                    .bind(role.as_str())
+                    .fetch_all(self.pool())
+                    .await?
+            }
+        };
+        rows.iter().map(user_from_row).collect()
+    }
+}

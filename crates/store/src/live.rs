@@ -211,3 +211,30 @@ impl Store {
         .await
     }
 }
+
+impl Store {
+    /// Corrects the alert index of a case still at `version`.
+    pub async fn set_next_alert(&self, id: CaseId, version: u32, at: Option<Timestamp>) -> Result<()> {
+        sqlx::query("UPDATE cases SET next_alert_at = $1 WHERE id = $2 AND version = $3")
+            .bind(at.map(to_millis))
+            .bind(id)
+            .bind(version as i64)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// A user's notifications, newest first.
+    pub async fn outbox_for_user(&self, user: i64, limit: i64) -> Result<Vec<OutboxRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {OUTBOX_SELECT} FROM outbox WHERE recipient_user = $1 ORDER BY id DESC LIMIT $2"
+        ))
+        .bind(user)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(outbox_from_row).collect()
+    }
+}

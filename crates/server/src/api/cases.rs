@@ -49,8 +49,7 @@ fn in_scope(s: &AppState, session: &Session, case: &Case, reported_by: Option<i6
 
 async fn load_visible(s: &AppState, session: &Session, id: i64) -> ApiResult<Case> {
     let case = s.store.get_case(id).await.map_err(not_found)?;
-    let reported_by = s.store.case_reported_by(id).await.map_err(not_found)?;
-    if !in_scope(s, session, &case, reported_by) {
+    if !in_scope(s, session, &case, case.reported_by) {
         // Outside one's scope a case is as good as absent: do not confirm it exists.
         return Err(ApiError::not_found("case"));
     }
@@ -164,9 +163,9 @@ pub async fn create(
         .as_ref()
         .filter(|_| session.role().may(Permission::ViewReporter))
         .map(|r| masked(r.name.as_deref(), r.phone.as_deref()));
-    let case = s
-        .store
-        .create_case(CreateCase {
+    let case = crate::workflow::create(
+        &s,
+        CreateCase {
             deadlines: s.policy.deadlines(&category, priority, now),
             new: NewCase {
                 category,
@@ -177,13 +176,15 @@ pub async fn create(
                 description: description.to_owned(),
                 address,
                 reporter_id: None,
+                reported_by: Some(session.user.id),
             },
             reporter,
             actor: session.actor(),
             at: now,
-            reported_by: Some(session.user.id),
-        })
-        .await?;
+            extras: Default::default(),
+        },
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(out_with(&s, &case, reporter_out))))
 }
 
@@ -322,6 +323,16 @@ fn parse_action(req: &ActionRequest) -> ApiResult<Action> {
             })?,
         },
         ActionKind::Archive => Action::Archive,
+        ActionKind::Extend => Action::Extend {
+            promise: req.promise.as_deref().and_then(domain::deadline::Promise::parse).ok_or_else(|| {
+                ApiError::invalid("extend needs promise: accept, dispatch, on_site, first_feedback or close")
+            })?,
+            by: domain::deadline::parse_duration(req.by.as_deref().unwrap_or(""))
+                .map_err(|e| ApiError::invalid(format!("extend needs by, a duration like \"24h\": {}", e.0)))?,
+        },
+        ActionKind::Warn | ActionKind::Escalate => {
+            return Err(ApiError::forbidden("warnings and escalations come only from the deadline runner"))
+        }
         ActionKind::Create => unreachable!("filtered above"),
     })
 }
@@ -369,7 +380,7 @@ pub async fn act(
     // Never date a step before the last one, even if this node's clock lags another's.
     let now = chrono::Utc::now().max(before.updated_at);
     let after = domain::case::apply(&before, &action, &session.actor(), note, now)?;
-    s.store.save_case(&before, after.clone()).await?;
+    let after = crate::workflow::commit(&s, &before, after).await?;
     Ok(Json(out(&s, &session, &after).await?))
 }
 

@@ -31,6 +31,8 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/responders/{id}/position", post(reference::position))
         .route("/responders/{id}/status", post(reference::status))
         .route("/stats/summary", get(stats::summary))
+        .route("/stream", get(crate::stream::stream))
+        .route("/notifications", get(notifications))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method")
@@ -100,6 +102,38 @@ pub async fn logout(State(s): State<Arc<AppState>>, session: Session) -> ApiResu
     s.store.revoke_session(&session.token_hash, chrono::Utc::now()).await?;
     s.sessions.forget(&session.token_hash);
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct NotificationOut {
+    pub id: i64,
+    pub case_id: Option<i64>,
+    pub channel: String,
+    pub subject: String,
+    pub body: String,
+    pub status: String,
+    pub sent_at: Option<String>,
+}
+
+/// The signed-in user's notifications (in-app messages, escalations), newest first.
+#[utoipa::path(get, path = "/api/v1/notifications", responses((status = 200, body = [NotificationOut])), security(("bearer" = [])))]
+pub async fn notifications(State(s): State<Arc<AppState>>, session: Session) -> ApiResult<Json<Vec<NotificationOut>>> {
+    /// Notifications listed at most.
+    const NOTIFICATIONS_MAX: i64 = 100;
+    let rows = s.store.outbox_for_user(session.user.id, NOTIFICATIONS_MAX).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| NotificationOut {
+                id: r.id,
+                case_id: r.case_id,
+                channel: r.channel,
+                subject: r.subject,
+                body: r.body,
+                status: r.status,
+                sent_at: r.sent_at.map(wire::time),
+            })
+            .collect(),
+    ))
 }
 
 /// The signed-in user.

@@ -1,6 +1,7 @@
 //! The HTTP contract, against a real server on port 0 and a fresh database of each backend.
 
 mod api;
+mod deadlines;
 
 use domain::role::Role;
 use std::net::SocketAddr;
@@ -11,8 +12,9 @@ pub struct App {
     pub addr: SocketAddr,
     pub store: Store,
     pub http: reqwest::Client,
-    url: String,
+    pub url: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    workers: Option<server::Workers>,
 }
 
 pub const PASSWORD: &str = "test-password-1";
@@ -33,6 +35,7 @@ pub const ACCOUNTS: &[(&str, Role, Option<&str>, Option<&str>)] = &[
     ("leader", Role::Leader, None, None),
     ("grid01", Role::GridWorker, Some("330114004001001"), None),
     ("station5", Role::StationOfficer, None, Some("S5")),
+    ("station1", Role::StationOfficer, None, Some("S1")),
     ("patrol01", Role::PatrolMember, None, Some("S1")),
     ("resident", Role::Resident, None, None),
     ("resident2", Role::Resident, None, None),
@@ -42,42 +45,20 @@ impl App {
     pub async fn start(postgres: bool) -> App {
         let url =
             if postgres { store::testing::fresh_postgres_url().await } else { store::testing::fresh_sqlite_url() };
+        Self::start_with(&url, &server::config::Config::default()).await
+    }
+
+    /// Serves the database at `url` (set up on first use) with `config`, with the node's
+    /// background workers running.
+    pub async fn start_with(url: &str, config: &server::config::Config) -> App {
+        let url = url.to_owned();
         let store = Store::open(&url).await.unwrap();
-        let sc = scenario::load(&scenario_dir()).unwrap();
-        let now = chrono::Utc::now();
-        let mut data = sc.reference_data();
-        for r in &mut data.responders {
-            r.status = "available".into();
+        if store.count(store::Table::Stations).await.unwrap() == 0 {
+            setup(&store).await;
         }
-        let mut ids = vec![];
-        for (name, role, grid, station) in ACCOUNTS {
-            let id = store
-                .create_user(
-                    &store::NewUser {
-                        username: (*name).into(),
-                        password_hash: password_hash().into(),
-                        role: *role,
-                        display_name: (*name).into(),
-                        grid: grid.map(Into::into),
-                        station: station.map(Into::into),
-                        phone: None,
-                    },
-                    "test",
-                    now,
-                )
-                .await
-                .unwrap();
-            ids.push((*name, id));
-        }
-        // patrol01 is the first S1 patrol member on the roster.
-        let patrol = data
-            .responders
-            .iter_mut()
-            .find(|r| r.force == domain::category::Force::PatrolMember && r.station == "S1")
-            .unwrap();
-        patrol.user_id = ids.iter().find(|(n, _)| *n == "patrol01").map(|x| x.1);
-        store.load_reference(&data, "test", now).await.unwrap();
-        let state = Arc::new(server::AppState::load(store.clone(), &Default::default()).await.unwrap());
+        let state = Arc::new(server::AppState::load(store.clone(), config).await.unwrap());
+        server::reindex_alerts(&state).await.unwrap();
+        let workers = server::Workers::spawn(state.clone(), server::notify::default_senders());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -87,7 +68,19 @@ impl App {
                 .await
                 .unwrap();
         });
-        App { addr, store, http: reqwest::Client::new(), url, stop: Some(tx) }
+        App { addr, store, http: reqwest::Client::new(), url, stop: Some(tx), workers: Some(workers) }
+    }
+
+    /// Stops serving and the workers, keeping the database; returns its URL.
+    pub async fn halt(mut self) -> String {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(w) = self.workers.take() {
+            w.stop().await;
+        }
+        self.store.close().await;
+        self.url.clone()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -134,12 +127,9 @@ impl App {
         )
     }
 
-    pub async fn stop(mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        self.store.close().await;
-        store::testing::discard(&self.url).await;
+    pub async fn stop(self) {
+        let url = self.halt().await;
+        store::testing::discard(&url).await;
     }
 }
 
@@ -176,4 +166,35 @@ macro_rules! both_backends {
             }
         }
     )*};
+}
+
+/// The Linjiang reference data and the test accounts.
+async fn setup(store: &Store) {
+    let sc = scenario::load(&scenario_dir()).unwrap();
+    let now = chrono::Utc::now();
+    let mut data = sc.reference_data();
+    for r in &mut data.responders {
+        r.status = "available".into();
+    }
+    let mut ids = vec![];
+    for (name, role, grid, station) in ACCOUNTS {
+        let user = store::NewUser {
+            username: (*name).into(),
+            password_hash: password_hash().into(),
+            role: *role,
+            display_name: (*name).into(),
+            grid: grid.map(Into::into),
+            station: station.map(Into::into),
+            phone: None,
+        };
+        ids.push((*name, store.create_user(&user, "test", now).await.unwrap()));
+    }
+    // patrol01 is the first S1 patrol member on the roster.
+    let patrol = data
+        .responders
+        .iter_mut()
+        .find(|r| r.force == domain::category::Force::PatrolMember && r.station == "S1")
+        .unwrap();
+    patrol.user_id = ids.iter().find(|(n, _)| *n == "patrol01").map(|x| x.1);
+    store.load_reference(&data, "test", now).await.unwrap();
 }

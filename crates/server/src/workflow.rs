@@ -1,0 +1,120 @@
+//! Every change of a case passes here. The domain decides what the change is; this adds what
+//! follows from it — the instant the case's next warning or escalation falls due, and the
+//! notifications to send — and the store writes it all in one transaction.
+
+use crate::AppState;
+use domain::case::{ActionKind, Actor, Case, CaseEvent};
+use domain::role::Role;
+use store::writer::{CreateCase, Extras, OutboxMessage};
+use store::StoreError;
+
+/// The actor of steps the platform takes by itself (warnings, escalations).
+pub fn system_actor() -> Actor {
+    Actor { user_id: 0, username: "deadline-runner".into(), role: Role::Admin }
+}
+
+/// Stores a new case with its alert index and notifications.
+pub async fn create(state: &AppState, mut c: CreateCase) -> Result<Case, StoreError> {
+    let provisional = domain::case::create(0, c.new.clone(), c.deadlines, c.actor.clone(), c.at);
+    c.extras.next_alert_at = domain::case::next_alert_at(&provisional, state.escalation.warn_fraction);
+    let case = state.store.create_case(c).await?;
+    state.runner_wake.notify_one();
+    Ok(case)
+}
+
+/// Stores `after`, computed from `before` by the domain, with its alert index and the
+/// notifications its new events cause. A stale `before` fails with a conflict.
+pub async fn commit(state: &AppState, before: &Case, after: Case) -> Result<Case, StoreError> {
+    let new_events = &after.events[before.events.len()..];
+    let mut outbox = progress_notices(state, &after, new_events).await?;
+    outbox.extend(escalation_notices(state, &after, new_events).await?);
+    let extras = Extras { next_alert_at: domain::case::next_alert_at(&after, state.escalation.warn_fraction), outbox };
+    state.store.save_case(before, after.clone(), extras).await?;
+    state.runner_wake.notify_one();
+    Ok(after)
+}
+
+/// Plain words for a resident following their report.
+fn progress_words(e: &CaseEvent) -> Option<&'static str> {
+    Some(match e.action {
+        ActionKind::Accept => "您的报告已受理。",
+        ActionKind::Dispatch | ActionKind::Reassign => "已派出工作人员处理您的报告。",
+        ActionKind::Arrive => "工作人员已到达现场。",
+        ActionKind::Feedback => "处理进展已更新。",
+        ActionKind::Close => "您的报告已办结，欢迎评价。",
+        ActionKind::Reject if e.to == domain::case::Status::Rejected => "您的报告未予受理。",
+        ActionKind::Void => "您的报告已作废。",
+        ActionKind::Reopen => "您的报告已重新办理。",
+        _ => return None,
+    })
+}
+
+async fn progress_notices(
+    state: &AppState,
+    case: &Case,
+    events: &[CaseEvent],
+) -> Result<Vec<OutboxMessage>, StoreError> {
+    let Some(user) = case.reported_by else { return Ok(vec![]) };
+    if !events.iter().any(|e| progress_words(e).is_some()) {
+        return Ok(vec![]);
+    }
+    let reporter = state.store.user(user).await?;
+    if !matches!(reporter.role, Role::Resident | Role::Volunteer) {
+        return Ok(vec![]);
+    }
+    Ok(events
+        .iter()
+        .filter_map(|e| {
+            progress_words(e).map(|words| OutboxMessage {
+                dedupe_key: format!("progress:{}:{user}", e.seq),
+                channel: "web".into(),
+                recipient_user: Some(user),
+                recipient_phone: None,
+                subject: format!("案件 {} 有新进展", case.id),
+                body: format!("{words}{}", e.note.as_deref().map(|n| format!("（{n}）")).unwrap_or_default()),
+            })
+        })
+        .collect())
+}
+
+async fn escalation_notices(
+    state: &AppState,
+    case: &Case,
+    events: &[CaseEvent],
+) -> Result<Vec<OutboxMessage>, StoreError> {
+    let mut out = vec![];
+    for e in events.iter().filter(|e| e.action == ActionKind::Escalate) {
+        let level = e.level.unwrap_or(1).max(1) as usize;
+        let role = state.escalation_roles[(level - 1).min(state.escalation_roles.len() - 1)];
+        let station = state.grids.get(&case.grid).map(|g| g.station.as_str());
+        let holders = match role {
+            Role::StationOfficer => state.store.users_with_role(role, station).await?,
+            _ => state.store.users_with_role(role, None).await?,
+        };
+        let promise = e.promise.map_or("", |p| p.as_str());
+        let category = state.categories.get(&case.category).map_or(case.category.as_str(), |c| c.name_zh.as_str());
+        let grid = state.grids.get(&case.grid).map_or(case.grid.as_str(), |g| g.name_zh.as_str());
+        for u in holders {
+            out.push(OutboxMessage {
+                dedupe_key: format!("escalate:{promise}:{}:{}", e.due_at.map_or(0, |t| t.timestamp_millis()), u.id),
+                channel: state.escalation.channel.clone(),
+                recipient_user: Some(u.id),
+                recipient_phone: u.phone.clone(),
+                subject: format!("【督办】案件 {} 超时", case.id),
+                body: format!("{category}（{grid}）未按时完成“{}”，已升级至第{level}级督办。", promise_zh(promise)),
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn promise_zh(p: &str) -> &'static str {
+    match p {
+        "accept" => "1分钟受理",
+        "dispatch" => "3分钟派单并联系当事人",
+        "on_site" => "10分钟到场",
+        "first_feedback" => "1小时首次反馈",
+        "close" => "24小时办结",
+        _ => "承诺时限",
+    }
+}
