@@ -2,6 +2,7 @@
 
 mod cli;
 mod crash;
+mod nodes;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -9,7 +10,7 @@ use std::time::{Duration, Instant};
 
 pub fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_civicgrid"));
-    c.env("RUST_LOG", "warn");
+    c.env("RUST_LOG", "warn,sqlx=error");
     c
 }
 
@@ -31,19 +32,17 @@ pub struct Server {
 impl Server {
     /// Starts `serve --demo` with a short history on `db` and waits until it listens.
     pub fn start(db: &str, demo: bool) -> Server {
+        Self::start_with(db, demo, &[])
+    }
+
+    /// As [`Server::start`], with more flags.
+    pub fn start_with(db: &str, demo: bool, extra: &[&str]) -> Server {
         let port = free_port();
         let mut cmd = bin();
-        cmd.args([
-            "serve",
-            "--db",
-            db,
-            "--bind",
-            &format!("127.0.0.1:{port}"),
-            "--scenario",
-            &scenario_dir(),
-            "--demo-history-days",
-            "3",
-        ]);
+        let bind = format!("127.0.0.1:{port}");
+        let scenario = scenario_dir();
+        cmd.args(["serve", "--db", db, "--bind", &bind, "--scenario", &scenario, "--demo-history-days", "3"]);
+        cmd.args(extra);
         if demo {
             cmd.arg("--demo");
         }
