@@ -11,6 +11,25 @@ use std::time::{Duration, Instant};
 
 #[derive(Subcommand)]
 pub enum BenchCommand {
+    /// Deadline runner: memory per open deadline and how late alerts fire.
+    Deadlines {
+        /// sqlite or postgres.
+        #[arg(long, default_value = "sqlite")]
+        backend: String,
+        #[arg(long, env = "CIVICGRID_TEST_PG", default_value = "postgres://postgres@127.0.0.1:5432")]
+        postgres: String,
+        /// Open cases, each with its deadlines.
+        #[arg(long, default_value_t = 1_000_000)]
+        open: usize,
+        /// Of those, how many fall due during the measured window.
+        #[arg(long, default_value_t = 2_000)]
+        due: usize,
+        /// Length of the measured window.
+        #[arg(long, default_value_t = 20)]
+        window_seconds: u64,
+        #[arg(long, default_value = "scenarios/linjiang")]
+        scenario: std::path::PathBuf,
+    },
     /// Case intake throughput and latency.
     Intake {
         /// sqlite, postgres, or both.
@@ -31,7 +50,14 @@ pub enum BenchCommand {
 }
 
 pub async fn run(cmd: BenchCommand) -> anyhow::Result<i32> {
-    let BenchCommand::Intake { backend, postgres, clients, seconds, scenario } = cmd;
+    let (backend, postgres, clients, seconds, scenario) = match cmd {
+        BenchCommand::Intake { backend, postgres, clients, seconds, scenario } => {
+            (backend, postgres, clients, seconds, scenario)
+        }
+        BenchCommand::Deadlines { backend, postgres, open, due, window_seconds, scenario } => {
+            return deadlines(&backend, &postgres, open, due, window_seconds, &scenario).await;
+        }
+    };
     let clients: Vec<usize> = clients
         .split(',')
         .map(|c| c.trim().parse())
@@ -200,4 +226,154 @@ async fn load(
         max_ms: all.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0),
         errors,
     })
+}
+
+/// Loads `open` open cases (all with deadlines ahead), `due` of them with their first alert
+/// inside the window, serves the database from a child process for the window, and reports
+/// the child's memory and how late each alert fired.
+async fn deadlines(
+    backend: &str,
+    postgres: &str,
+    open: usize,
+    due: usize,
+    window_seconds: u64,
+    scenario: &std::path::Path,
+) -> anyhow::Result<i32> {
+    let fresh = || async {
+        match backend {
+            "postgres" => {
+                std::env::set_var("CIVICGRID_TEST_PG", postgres);
+                Ok(store::testing::fresh_postgres_url().await)
+            }
+            "sqlite" => Ok(store::testing::fresh_sqlite_url()),
+            other => anyhow::bail!("unknown backend {other:?}"),
+        }
+    };
+    let sc = scenario::load(scenario)?;
+    let (url, empty_url) = (fresh().await?, fresh().await?);
+    for u in [&url, &empty_url] {
+        let s = store::Store::open(u).await?;
+        s.load_reference(&sc.reference_data(), "bench", chrono::Utc::now()).await?;
+        s.close().await;
+    }
+    // The window starts once the data is loaded; alerts are placed relative to it.
+    let store = store::Store::open(&url).await?;
+    let category = domain::codes::CategoryCode::parse("SJ1004").map_err(|e| anyhow::anyhow!(e.0))?;
+    let grid = sc.grids[0].code.clone();
+    let actor = domain::case::Actor { user_id: 0, username: "bench".into(), role: domain::role::Role::Dispatcher };
+    let warn = server::config::EscalationConfig::default().warn_fraction;
+    let load_started = std::time::Instant::now();
+    // Loading 1M cases takes a while; the measured alerts are placed after it.
+    let estimate = chrono::Duration::seconds(30 + (open as i64 / 20_000));
+    let window_start = chrono::Utc::now() + estimate;
+    let accept = chrono::Duration::minutes(1);
+    let lead = chrono::Duration::milliseconds((accept.num_milliseconds() as f64 * warn) as i64);
+    const SLICE: usize = 50_000;
+    let mut made = 0;
+    while made < open {
+        let n = SLICE.min(open - made);
+        let cases: Vec<domain::case::Case> = (made..made + n)
+            .map(|i| {
+                // The first `due` cases warn inside the window; the rest days later.
+                let warn_at = if i < due {
+                    window_start
+                        + chrono::Duration::milliseconds((i as i64 * window_seconds as i64 * 1000) / due.max(1) as i64)
+                } else {
+                    window_start + chrono::Duration::hours(2) + chrono::Duration::seconds((i % 86_400) as i64)
+                };
+                let created = warn_at - lead;
+                let new = domain::case::NewCase {
+                    category: category.clone(),
+                    priority: domain::case::Priority::Normal,
+                    source: domain::case::Source::Hotline,
+                    location: domain::geo::LatLng::new(30.266, 120.57).expect("valid"),
+                    grid: grid.clone(),
+                    description: format!("bench {i}"),
+                    address: None,
+                    reporter_id: None,
+                    reported_by: None,
+                };
+                let deadlines = sc.policy.deadlines(&category, domain::case::Priority::Normal, created);
+                domain::case::create(0, new, deadlines, actor.clone(), created)
+            })
+            .collect();
+        store
+            .import_cases_indexed(&cases, |c| domain::case::next_alert_at(c, warn), "bench", chrono::Utc::now())
+            .await?;
+        made += n;
+    }
+    store.close().await;
+    let loaded_in = load_started.elapsed();
+    if chrono::Utc::now() > window_start {
+        anyhow::bail!("loading took longer than planned ({loaded_in:?}); the window has passed");
+    }
+    let mut child = serve_child(&url)?;
+    let mut baseline = serve_child(&empty_url)?;
+    let wait =
+        (window_start - chrono::Utc::now()).to_std().unwrap_or_default() + Duration::from_secs(window_seconds + 3);
+    tokio::time::sleep(wait).await;
+    let rss = rss_kib(child.id());
+    let rss_empty = rss_kib(baseline.id());
+    let _ = child.kill();
+    let _ = baseline.kill();
+    let _ = child.wait();
+    let _ = baseline.wait();
+    let store = store::Store::open(&url).await?;
+    let mut lateness = vec![];
+    for id in 1..=due as i64 {
+        let c = store.get_case(id).await?;
+        let fired = c.events.iter().find(|e| e.action == domain::case::ActionKind::Warn);
+        if let Some(e) = fired {
+            lateness.push((e.at - e.due_at.expect("alerts carry their due time")).num_milliseconds());
+        }
+    }
+    let db_bytes = match backend {
+        "sqlite" => url.strip_prefix("sqlite://").and_then(|p| std::fs::metadata(p).ok()).map(|m| m.len()).unwrap_or(0),
+        _ => 0,
+    };
+    store.close().await;
+    lateness.sort_unstable();
+    let pct = |p: f64| {
+        lateness
+            .get(((lateness.len() as f64 * p) as usize).min(lateness.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(-1)
+    };
+    println!("backend: {backend}; open cases with deadlines: {open}; loaded in {:.1} s", loaded_in.as_secs_f64());
+    println!("alerts due in the {window_seconds} s window: {due}; fired: {}", lateness.len());
+    println!("lateness ms: p50 {} · p99 {} · max {}", pct(0.5), pct(0.99), lateness.last().copied().unwrap_or(-1));
+    println!(
+        "server RSS: {} KiB with the deadlines, {} KiB with none: {:.1} bytes per open deadline",
+        rss,
+        rss_empty,
+        (rss as f64 - rss_empty as f64) * 1024.0 / open as f64
+    );
+    if db_bytes > 0 {
+        println!(
+            "database file: {:.0} MiB, {:.0} bytes per open case on disk",
+            db_bytes as f64 / 1048576.0,
+            db_bytes as f64 / open as f64
+        );
+    }
+    store::testing::discard(&url).await;
+    store::testing::discard(&empty_url).await;
+    Ok(if lateness.len() == due { 0 } else { 1 })
+}
+
+fn serve_child(url: &str) -> anyhow::Result<std::process::Child> {
+    Ok(std::process::Command::new(std::env::current_exe()?)
+        .args(["serve", "--db", url, "--bind", "127.0.0.1:0"])
+        .env("RUST_LOG", "warn,sqlx=error")
+        .stdout(std::process::Stdio::null())
+        .spawn()?)
+}
+
+/// Resident memory of a process, from /proc.
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
 }

@@ -186,7 +186,7 @@ impl Workers {
 pub async fn reindex_alerts(state: &AppState) -> anyhow::Result<()> {
     /// Open cases indexed at start at most; a street has a few hundred open at a time.
     const OPEN_CASES_MAX: i64 = 100_000;
-    for c in state.store.open_cases(OPEN_CASES_MAX).await? {
+    for c in state.store.open_cases_unindexed(OPEN_CASES_MAX).await? {
         let next = domain::case::next_alert_at(&c, state.escalation.warn_fraction);
         state.store.set_next_alert(c.id, c.version, next).await?;
     }

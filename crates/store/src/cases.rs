@@ -460,9 +460,18 @@ impl Store {
     /// Open cases with at least one promise still owed, oldest deadline first (for screens
     /// and the deadline runner).
     pub async fn open_cases(&self, limit: i64) -> Result<Vec<Case>> {
+        self.open_cases_where("", limit).await
+    }
+
+    /// Open cases without an alert index (imported, or written before the index existed).
+    pub async fn open_cases_unindexed(&self, limit: i64) -> Result<Vec<Case>> {
+        self.open_cases_where(" AND next_alert_at IS NULL", limit).await
+    }
+
+    async fn open_cases_where(&self, extra: &str, limit: i64) -> Result<Vec<Case>> {
         let rows = sqlx::query(&format!(
             "SELECT {CASE_COLUMNS} FROM cases WHERE status IN ('new', 'accepted', 'dispatched', 'on_site', \
-             'in_progress', 'suspended') ORDER BY created_at LIMIT $1"
+             'in_progress', 'suspended'){extra} ORDER BY created_at LIMIT $1"
         ))
         .bind(limit)
         .fetch_all(self.pool())
@@ -478,12 +487,21 @@ impl Store {
     /// without cases. Each keeps its milestones and one event; ids are assigned from 1 in
     /// order. One audit record covers the import.
     pub async fn import_cases(&self, cases: &[Case], actor: &str, at: Timestamp) -> Result<()> {
+        self.import_cases_indexed(cases, |_| None, actor, at).await
+    }
+
+    /// As [`Store::import_cases`], with each case's alert index, and into a database that
+    /// may hold cases already (ids continue after the highest).
+    pub async fn import_cases_indexed(
+        &self,
+        cases: &[Case],
+        next_alert_at: impl Fn(&Case) -> Option<Timestamp>,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let mut chain = crate::audit::Chain::lock(&mut tx, self.backend()).await?;
-        let present: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases").fetch_one(&mut *tx).await?;
-        if present > 0 {
-            return Err(StoreError::Conflict("history can only be imported into a database without cases".into()));
-        }
+        let first_id = next_id(&mut tx, "cases").await?;
         let columns = case_columns();
         // In slices, so two years of history never sit in memory twice over as rows.
         const SLICE_CASES: usize = 20_000;
@@ -492,8 +510,8 @@ impl Store {
             let mut events = Vec::with_capacity(slice.len());
             for (j, c) in slice.iter().enumerate() {
                 let mut c = c.clone();
-                c.id = (k * SLICE_CASES + j + 1) as i64;
-                rows.push(case_row(&c, None));
+                c.id = first_id + (k * SLICE_CASES + j) as i64;
+                rows.push(case_row(&c, next_alert_at(&c)));
                 for e in &c.events {
                     events.push(event_row(c.id, e));
                 }
@@ -509,7 +527,7 @@ impl Store {
                     actor: actor.into(),
                     action: "case.import".into(),
                     entity: "case".into(),
-                    entity_id: format!("1-{}", cases.len()),
+                    entity_id: format!("{first_id}-{}", first_id + cases.len() as i64 - 1),
                     detail: serde_json::json!({ "cases": cases.len() }).to_string(),
                 },
             )
