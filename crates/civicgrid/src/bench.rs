@@ -264,7 +264,7 @@ async fn deadlines(
     let warn = server::config::EscalationConfig::default().warn_fraction;
     let load_started = std::time::Instant::now();
     // Loading 1M cases takes a while; the measured alerts are placed after it.
-    let estimate = chrono::Duration::seconds(30 + (open as i64 / 20_000));
+    let estimate = chrono::Duration::seconds(15 + (open as i64 / 25_000));
     let window_start = chrono::Utc::now() + estimate;
     let accept = chrono::Duration::minutes(1);
     let lead = chrono::Duration::milliseconds((accept.num_milliseconds() as f64 * warn) as i64);

@@ -2,6 +2,7 @@
 //! instead of a few per case.
 
 use crate::{Conn, Result};
+use sqlx::Connection;
 
 /// Bound parameters per statement, under SQLite's limit (32,766) and PostgreSQL's (65,535).
 const PARAMETERS_PER_STATEMENT_MAX: usize = 30_000;
@@ -75,6 +76,9 @@ async fn insert_rows_then(
     suffix: &str,
 ) -> Result<()> {
     let per_statement = (PARAMETERS_PER_STATEMENT_MAX / columns.len()).max(1);
+    // SQLite looks up each named parameter (`$N`) among all earlier ones when it prepares a
+    // statement, which is quadratic in their number; anonymous `?` parameters are not.
+    let positional = conn.backend_name() == "SQLite";
     for chunk in rows.chunks(per_statement) {
         let n = columns.len();
         let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
@@ -87,7 +91,11 @@ async fn insert_rows_then(
                 if c > 0 {
                     sql.push_str(", ");
                 }
-                sql.push_str(&format!("${}", r * n + c + 1));
+                if positional {
+                    sql.push('?');
+                } else {
+                    sql.push_str(&format!("${}", r * n + c + 1));
+                }
             }
             sql.push(')');
         }
