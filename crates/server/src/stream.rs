@@ -29,6 +29,10 @@ const HUB_BATCH_MAX: i64 = 1000;
 const BROADCAST_CAPACITY: usize = 4096;
 /// Changes replayed on reconnection at most; a client further behind is told to reload.
 const REPLAY_MAX: i64 = 10_000;
+/// How long changes are kept for resuming streams: a screen off for longer reloads.
+const CHANGE_RETENTION: chrono::Duration = chrono::Duration::days(7);
+/// How often old changes are pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 /// The node's broadcast of new changes.
 pub struct Hub {
@@ -56,9 +60,16 @@ pub async fn run_hub(state: Arc<AppState>, mut stop: tokio::sync::watch::Receive
         }
     };
     hub.last.store(last, std::sync::atomic::Ordering::SeqCst);
+    let mut pruned_at: Option<std::time::Instant> = None;
     loop {
         if *stop.borrow() {
             break;
+        }
+        if pruned_at.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
+            pruned_at = Some(std::time::Instant::now());
+            if let Err(e) = state.store.prune_changes(chrono::Utc::now() - CHANGE_RETENTION).await {
+                tracing::warn!(error = %e, "cannot prune the change log");
+            }
         }
         match state.store.changes_after(last, HUB_BATCH_MAX).await {
             Ok(changes) => {
