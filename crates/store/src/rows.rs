@@ -2,7 +2,6 @@
 //! instead of a few per case.
 
 use crate::{Conn, Result};
-use sqlx::Connection;
 
 /// Bound parameters per statement, under SQLite's limit (32,766) and PostgreSQL's (65,535).
 const PARAMETERS_PER_STATEMENT_MAX: usize = 30_000;
