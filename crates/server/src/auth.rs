@@ -112,7 +112,14 @@ impl FromRequestParts<Arc<AppState>> for Session {
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
         let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-        let token = header.and_then(|h| h.strip_prefix("Bearer ")).map(str::trim).filter(|t| !t.is_empty());
+        // Browsers' EventSource cannot send headers, so the stream alone also takes the token
+        // from its query string.
+        // (Nested under /api/v1, the path seen here is the part after the prefix.)
+        let from_query = (parts.uri.path() == "/stream" || parts.uri.path() == "/api/v1/stream")
+            .then(|| parts.uri.query().and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("access_token="))))
+            .flatten();
+        let token =
+            header.and_then(|h| h.strip_prefix("Bearer ")).or(from_query).map(str::trim).filter(|t| !t.is_empty());
         let Some(token) = token else {
             return Err(ApiError::unauthorized());
         };

@@ -25,6 +25,7 @@ pub mod notify;
 pub mod openapi;
 pub mod runner;
 pub mod stream;
+pub mod web;
 pub mod wire;
 pub mod workflow;
 
@@ -106,6 +107,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/health", get(api::health))
         .route("/openapi.json", get(openapi::spec))
         .nest("/api/v1", api::routes())
+        .merge(web::routes())
         .layer(DefaultBodyLimit::max(API_BODY_BYTES_MAX))
         .with_state(state)
 }

@@ -14,7 +14,8 @@ use utoipa::{Modify, OpenApi};
         crate::api::cases::reporter, crate::api::cases::recommendations,
         crate::api::reference::categories, crate::api::reference::stations, crate::api::reference::grids,
         crate::api::reference::responders, crate::api::reference::position, crate::api::reference::status,
-        crate::api::stats::summary, crate::stream::stream, crate::api::notifications,
+        crate::api::stats::summary, crate::stream::stream, crate::api::notifications, crate::api::stats::daily,
+        crate::api::cases::upload, crate::api::cases::attachments, crate::api::cases::attachment,
     ),
     modifiers(&BearerAuth)
 )]

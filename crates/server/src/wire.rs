@@ -281,6 +281,8 @@ pub struct UserOut {
     pub display_name: String,
     pub grid: Option<String>,
     pub station: Option<String>,
+    /// The place on the duty roster of a field account, if it has one.
+    pub responder_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -299,6 +301,7 @@ pub fn user_out(u: &store::User) -> UserOut {
         display_name: u.display_name.clone(),
         grid: u.grid.clone(),
         station: u.station.clone(),
+        responder_id: None,
     }
 }
 

@@ -20,6 +20,8 @@ enum Ty {
     Int,
     Real,
     Text,
+    /// Bytes, written as hex in the backup.
+    Blob,
 }
 
 struct TableSpec {
@@ -30,7 +32,7 @@ struct TableSpec {
     serial: bool,
 }
 
-use Ty::{Int as I, Real as R, Text as T};
+use Ty::{Blob as B, Int as I, Real as R, Text as T};
 
 /// Every table in restore order (referenced tables first). A new table must be added here,
 /// and `backup_covers_every_table` in the tests fails until it is.
@@ -238,6 +240,21 @@ const TABLES: &[TableSpec] = &[
         ],
     },
     TableSpec {
+        name: "attachments",
+        key: "id",
+        serial: true,
+        columns: &[
+            ("id", I),
+            ("case_id", I),
+            ("content_type", T),
+            ("size_bytes", I),
+            ("sha256", T),
+            ("data", B),
+            ("uploaded_by", I),
+            ("created_at", I),
+        ],
+    },
+    TableSpec {
         name: "change_log",
         key: "seq",
         serial: true,
@@ -291,6 +308,7 @@ fn value_of(row: &sqlx::any::AnyRow, col: &str, ty: Ty) -> Result<serde_json::Va
         Ty::Int => row.try_get::<Option<i64>, _>(col)?.map_or(serde_json::Value::Null, Into::into),
         Ty::Real => row.try_get::<Option<f64>, _>(col)?.map_or(serde_json::Value::Null, Into::into),
         Ty::Text => row.try_get::<Option<String>, _>(col)?.map_or(serde_json::Value::Null, Into::into),
+        Ty::Blob => row.try_get::<Option<Vec<u8>>, _>(col)?.map_or(serde_json::Value::Null, |b| hex::encode(b).into()),
     })
 }
 
@@ -386,6 +404,7 @@ impl Store {
                             Ty::Int => v.is_i64(),
                             Ty::Real => v.is_number(),
                             Ty::Text => v.is_string(),
+                            Ty::Blob => v.as_str().is_some_and(|h| hex::decode(h).is_ok()),
                         };
                     if !ok {
                         return Err(bad(i, format!("value {v} has the wrong type")));
@@ -406,6 +425,7 @@ impl Store {
                                     Ty::Int => Val::Int(v.as_i64()),
                                     Ty::Real => Val::Real(v.as_f64()),
                                     Ty::Text => Val::Text(v.as_str().map(str::to_owned)),
+                                    Ty::Blob => Val::Blob(v.as_str().and_then(|h| hex::decode(h).ok())),
                                 })
                                 .collect()
                         })

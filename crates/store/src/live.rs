@@ -238,3 +238,109 @@ impl Store {
         rows.iter().map(outbox_from_row).collect()
     }
 }
+
+/// A file attached to a case, without its bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attachment {
+    pub id: i64,
+    pub case_id: CaseId,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub uploaded_by: i64,
+    pub created_at: Timestamp,
+}
+
+impl Store {
+    /// Stores a file for a case, recorded in the audit log.
+    pub async fn add_attachment(
+        &self,
+        case_id: CaseId,
+        content_type: &str,
+        data: &[u8],
+        uploaded_by: i64,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<Attachment> {
+        use sha2::Digest;
+        let sha = hex::encode(sha2::Sha256::digest(data));
+        let mut tx = self.begin_write().await?;
+        let exists: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM cases WHERE id = $1").bind(case_id).fetch_optional(&mut *tx).await?;
+        if exists.is_none() {
+            return Err(crate::StoreError::NotFound);
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO attachments (case_id, content_type, size_bytes, sha256, data, uploaded_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(case_id)
+        .bind(content_type)
+        .bind(data.len() as i64)
+        .bind(&sha)
+        .bind(data.to_vec())
+        .bind(uploaded_by)
+        .bind(to_millis(at))
+        .fetch_one(&mut *tx)
+        .await?;
+        let mut chain = Chain::lock(&mut tx, self.backend()).await?;
+        chain
+            .append(
+                &mut tx,
+                &crate::AuditEntry {
+                    at,
+                    actor: actor.into(),
+                    action: "attachment.add".into(),
+                    entity: "case".into(),
+                    entity_id: case_id.to_string(),
+                    detail:
+                        serde_json::json!({"attachment": id, "sha256": sha, "bytes": data.len(), "type": content_type})
+                            .to_string(),
+                },
+            )
+            .await?;
+        chain.store(&mut tx).await?;
+        tx.commit().await?;
+        Ok(Attachment {
+            id,
+            case_id,
+            content_type: content_type.into(),
+            size_bytes: data.len() as i64,
+            sha256: sha,
+            uploaded_by,
+            created_at: at,
+        })
+    }
+
+    pub async fn attachments(&self, case_id: CaseId) -> Result<Vec<Attachment>> {
+        let rows = sqlx::query(
+            "SELECT id, case_id, content_type, size_bytes, sha256, uploaded_by, created_at FROM attachments WHERE case_id = $1 ORDER BY id",
+        )
+        .bind(case_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Attachment {
+                    id: r.try_get("id")?,
+                    case_id: r.try_get("case_id")?,
+                    content_type: r.try_get("content_type")?,
+                    size_bytes: r.try_get("size_bytes")?,
+                    sha256: r.try_get("sha256")?,
+                    uploaded_by: r.try_get("uploaded_by")?,
+                    created_at: from_millis(r.try_get("created_at")?)?,
+                })
+            })
+            .collect()
+    }
+
+    /// An attachment's case, type and bytes.
+    pub async fn attachment_data(&self, id: i64) -> Result<(CaseId, String, Vec<u8>)> {
+        let r = sqlx::query("SELECT case_id, content_type, data FROM attachments WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(crate::StoreError::NotFound)?;
+        Ok((r.try_get("case_id")?, r.try_get("content_type")?, r.try_get("data")?))
+    }
+}

@@ -21,6 +21,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_deadlines.sql"),
         postgres: include_str!("../migrations/postgres/0002_deadlines.sql"),
     },
+    Migration {
+        version: 3,
+        sqlite: include_str!("../migrations/sqlite/0003_attachments.sql"),
+        postgres: include_str!("../migrations/postgres/0003_attachments.sql"),
+    },
 ];
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<()> {

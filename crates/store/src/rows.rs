@@ -12,6 +12,7 @@ pub(crate) enum Val {
     Int(Option<i64>),
     Real(Option<f64>),
     Text(Option<String>),
+    Blob(Option<Vec<u8>>),
 }
 
 impl From<i64> for Val {
@@ -107,6 +108,7 @@ async fn insert_rows_then(
                     Val::Int(x) => q.bind(*x),
                     Val::Real(x) => q.bind(*x),
                     Val::Text(x) => q.bind(x.clone()),
+                    Val::Blob(x) => q.bind(x.clone()),
                 };
             }
         }

@@ -465,3 +465,117 @@ pub async fn recommendations(
             .collect(),
     ))
 }
+
+/// Largest photo accepted: a phone photo at full resolution fits; anything larger is not a
+/// photo of a case.
+pub const ATTACHMENT_BYTES_MAX: usize = 8 * 1024 * 1024;
+/// Photos per case at most.
+const ATTACHMENTS_PER_CASE_MAX: usize = 30;
+
+/// The image type the bytes really are (by their signature), whatever the client claims.
+fn sniff_image(data: &[u8]) -> Option<&'static str> {
+    if data.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if data.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if data.len() > 12 && &data[..4] == b"RIFF" && &data[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else {
+        None
+    }
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct AttachmentOut {
+    pub id: i64,
+    pub case_id: i64,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub url: String,
+    pub created_at: String,
+}
+
+fn attachment_out(a: &store::live::Attachment) -> AttachmentOut {
+    AttachmentOut {
+        id: a.id,
+        case_id: a.case_id,
+        content_type: a.content_type.clone(),
+        size_bytes: a.size_bytes,
+        sha256: a.sha256.clone(),
+        url: format!("/api/v1/attachments/{}", a.id),
+        created_at: wire::time(a.created_at),
+    }
+}
+
+/// Attaches a photo (JPEG, PNG or WebP, the raw bytes as the body, up to 8 MiB).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/attachments", request_body(content = Vec<u8>, content_type = "image/jpeg"),
+    responses((status = 201, body = AttachmentOut), (status = 415, body = crate::error::ErrorBody), (status = 413, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn upload(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<AttachmentOut>)> {
+    let id = parse_id(&id)?;
+    let case = load_visible(&s, &session, id).await?;
+    if !case.status.is_open() && !matches!(case.status, Status::Closed) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "invalid_transition",
+            "photos can be added only while the case is worked",
+        ));
+    }
+    if body.is_empty() {
+        return Err(ApiError::invalid("the body is empty: send the photo's bytes"));
+    }
+    let kind = sniff_image(&body).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "only JPEG, PNG or WebP photos are accepted",
+        )
+    })?;
+    if s.store.attachments(id).await?.len() >= ATTACHMENTS_PER_CASE_MAX {
+        return Err(ApiError::invalid(format!("a case holds at most {ATTACHMENTS_PER_CASE_MAX} photos")));
+    }
+    let a = s.store.add_attachment(id, kind, &body, session.user.id, &session.label(), chrono::Utc::now()).await?;
+    Ok((StatusCode::CREATED, Json(attachment_out(&a))))
+}
+
+/// The photos of a case.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/attachments", responses((status = 200, body = [AttachmentOut])), security(("bearer" = [])))]
+pub async fn attachments(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<AttachmentOut>>> {
+    let id = parse_id(&id)?;
+    load_visible(&s, &session, id).await?;
+    Ok(Json(s.store.attachments(id).await?.iter().map(attachment_out).collect()))
+}
+
+/// One photo's bytes.
+#[utoipa::path(get, path = "/api/v1/attachments/{id}", responses((status = 200, description = "the image"), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = [])))]
+pub async fn attachment(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    Path(id): Path<String>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let id: i64 = id.parse().map_err(|_| ApiError::not_found("attachment"))?;
+    let (case_id, content_type, data) = s.store.attachment_data(id).await.map_err(|e| match e {
+        StoreError::NotFound => ApiError::not_found("attachment"),
+        e => e.into(),
+    })?;
+    load_visible(&s, &session, case_id).await.map_err(|_| ApiError::not_found("attachment"))?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, content_type),
+            (axum::http::header::CACHE_CONTROL, "private, max-age=86400".into()),
+        ],
+        data,
+    )
+        .into_response())
+}

@@ -31,6 +31,14 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/responders/{id}/position", post(reference::position))
         .route("/responders/{id}/status", post(reference::status))
         .route("/stats/summary", get(stats::summary))
+        .route("/stats/daily", get(stats::daily))
+        .route(
+            "/cases/{id}/attachments",
+            post(cases::upload)
+                .get(cases::attachments)
+                .layer(axum::extract::DefaultBodyLimit::max(cases::ATTACHMENT_BYTES_MAX)),
+        )
+        .route("/attachments/{id}", get(cases::attachment))
         .route("/stream", get(crate::stream::stream))
         .route("/notifications", get(notifications))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API route") })
@@ -87,7 +95,9 @@ pub async fn login(
     let now = chrono::Utc::now();
     let expires = now + chrono::Duration::hours(auth::SESSION_HOURS);
     s.store.create_session(&auth::secret_hash(&token), user.id, now, expires).await?;
-    Ok(Json(LoginResponse { token, expires_at: wire::time(expires), user: wire::user_out(&user) }))
+    let mut out = wire::user_out(&user);
+    out.responder_id = responder_of(&s, user.id).await?;
+    Ok(Json(LoginResponse { token, expires_at: wire::time(expires), user: out }))
 }
 
 /// An argon2 hash of a random password, checked against when the username is unknown.
@@ -138,6 +148,13 @@ pub async fn notifications(State(s): State<Arc<AppState>>, session: Session) -> 
 
 /// The signed-in user.
 #[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = UserOut)), security(("bearer" = [])))]
-pub async fn me(session: Session) -> Json<UserOut> {
-    Json(wire::user_out(&session.user))
+pub async fn me(State(s): State<Arc<AppState>>, session: Session) -> ApiResult<Json<UserOut>> {
+    let mut out = wire::user_out(&session.user);
+    out.responder_id = responder_of(&s, session.user.id).await?;
+    Ok(Json(out))
+}
+
+/// The roster place linked to an account.
+pub async fn responder_of(s: &AppState, user: i64) -> ApiResult<Option<i64>> {
+    Ok(s.store.responders().await?.iter().find(|r| r.user_id == Some(user)).map(|r| r.id))
 }

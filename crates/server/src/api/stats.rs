@@ -61,6 +61,37 @@ pub struct SummaryOut {
     pub year_on_year: BTreeMap<String, Change>,
 }
 
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DayCount {
+    /// Local (Beijing) date, YYYY-MM-DD.
+    pub day: String,
+    pub count: i64,
+}
+
+/// Cases reported per local day in a period (for trend charts).
+#[utoipa::path(get, path = "/api/v1/stats/daily", params(SummaryQuery), responses((status = 200, body = [DayCount])), security(("bearer" = [])))]
+pub async fn daily(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    ApiQuery(q): ApiQuery<SummaryQuery>,
+) -> ApiResult<Json<Vec<DayCount>>> {
+    session.require(Permission::ViewStatistics)?;
+    let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", m);
+    let now = chrono::Utc::now();
+    let to = q.to.as_deref().map(|t| wire::parse_time("to", t).map_err(bad)).transpose()?.unwrap_or(now);
+    let from = q
+        .from
+        .as_deref()
+        .map(|t| wire::parse_time("from", t).map_err(bad))
+        .transpose()?
+        .unwrap_or(to - Duration::days(30));
+    if to <= from || to - from > Duration::days(PERIOD_DAYS_MAX) {
+        return Err(bad(format!("the period must be positive and at most {PERIOD_DAYS_MAX} days")));
+    }
+    let rows = s.store.counts_by(Dimension::Day, from, to).await?;
+    Ok(Json(rows.into_iter().map(|(day, count)| DayCount { day, count }).collect()))
+}
+
 fn change(current: i64, previous: i64) -> Change {
     Change {
         current,

@@ -1,7 +1,9 @@
 //! The HTTP contract, against a real server on port 0 and a fresh database of each backend.
 
 mod api;
+mod browser;
 mod deadlines;
+mod webdriver;
 
 use domain::role::Role;
 use std::net::SocketAddr;

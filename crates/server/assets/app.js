@@ -1,0 +1,133 @@
+// civicgrid shared page code: sign-in state, API calls, the language switch, navigation,
+// labels and the live stream. Pages are in Simplified Chinese unless English is chosen.
+"use strict";
+const CG = (() => {
+  const zh = {
+    brand: "临江街道社会治理指挥平台", login: "登录", username: "用户名", password: "密码", signin: "登录",
+    logout: "退出", screen: "大屏", console: "指挥调度", field: "移动处置", lang: "English",
+    login_failed: "用户名或密码错误", resident_app_soon: "居民请使用临灵通。",
+    new: "待受理", accepted: "已受理", dispatched: "已派单", on_site: "已到场", in_progress: "处置中", suspended: "挂账",
+    closed: "已办结", rated: "已评价", archived: "已归档", rejected: "不予受理", voided: "已作废",
+    p_accept: "1分钟受理", p_dispatch: "3分钟派单联系", p_on_site: "10分钟到场", p_first_feedback: "1小时反馈", p_close: "24小时办结",
+    urgent: "紧急", high: "较急", normal: "一般", low: "较缓",
+    resident_app: "临灵通", hotline: "12345热线", police_110: "110转警", grid_patrol: "网格巡查", sensor: "物联感知", petition: "信访", volunteer: "志愿者", walk_in: "来访", open311: "平台对接",
+    police: "民警", grid_worker: "网格员", patrol_member: "综管队员", enterprise_security: "企业安保", traffic_police: "交警", city_management: "城管", gas_company: "燃气公司", market_regulator: "市场监管", mediator: "调解员",
+    available: "空闲", en_route: "在途", busy: "忙碌", off_duty: "下班",
+    a_create: "上报", a_accept: "受理", a_dispatch: "派单", a_contact_party: "联系当事人", a_arrive: "到场", a_feedback: "反馈", a_close: "办结",
+    a_reject: "退单", a_reassign: "改派", a_suspend: "挂账", a_resume: "恢复", a_void: "作废", a_reopen: "返工", a_rate: "评价", a_archive: "归档",
+    a_warn: "预警", a_escalate: "超时督办", a_extend: "延期",
+    overdue: "超时", left: "剩余", kept: "已完成", all: "全部", search: "查询", case_no: "案件号",
+    status: "状态", station: "站点", category: "类别", source: "来源", since: "起始日期", priority: "紧急程度",
+    queue: "案件队列", detail: "案件详情", escalations: "督办提醒", timeline: "全程留痕", recommendations: "推荐处置力量",
+    dispatch_selected: "派出所选人员", note: "说明", reason_required: "请填写原因或说明", nothing_selected: "请选择案件",
+    grid: "网格", location: "位置", reporter: "报告人", created: "上报时间", deadlines: "承诺时限",
+    my_tasks: "我的任务", patrol_report: "巡查上报", take: "接单", decline: "退单", navigate: "导航", arrive: "到场",
+    feedback: "反馈", close: "办结", photos: "照片", share_position: "共享位置", on_duty: "在岗", use_location: "使用当前位置",
+    submit: "提交", description: "问题描述", no_tasks: "暂无任务", sent: "已提交", locating: "定位中…",
+    today_rates: "今日承诺履约率", today_counts: "今日案件", total: "总数", open: "在办", urgent_count: "紧急",
+    by_source: "来源分布", alarms: "超时督办", trend: "近30天趋势（同比）", this_year: "今年", last_year: "去年同期",
+    top_categories: "类别排行", map: "网格与力量分布", centre: "指挥中心", responders: "处置力量",
+    eta: "预计到场", minutes: "分钟", extend_by: "延期", loading: "加载中…", new_case_alert: "新案件",
+  };
+  const en = {
+    brand: "Linjiang Street Command Platform", login: "Sign in", username: "Username", password: "Password", signin: "Sign in",
+    logout: "Sign out", screen: "Big screen", console: "Dispatch console", field: "Field", lang: "中文",
+    login_failed: "Wrong username or password", resident_app_soon: "Residents use the 临灵通 app.",
+    new: "New", accepted: "Accepted", dispatched: "Dispatched", on_site: "On site", in_progress: "In progress", suspended: "Suspended",
+    closed: "Closed", rated: "Rated", archived: "Archived", rejected: "Rejected", voided: "Voided",
+    p_accept: "Accept 1 min", p_dispatch: "Dispatch 3 min", p_on_site: "On site 10 min", p_first_feedback: "Feedback 1 h", p_close: "Close 24 h",
+    urgent: "Urgent", high: "High", normal: "Normal", low: "Low",
+    resident_app: "Resident app", hotline: "12345 hotline", police_110: "110 transfer", grid_patrol: "Grid patrol", sensor: "Sensor", petition: "Petition", volunteer: "Volunteer", walk_in: "Walk-in", open311: "Open311",
+    police: "Police", grid_worker: "Grid worker", patrol_member: "Patrol", enterprise_security: "Enterprise security", traffic_police: "Traffic police", city_management: "City management", gas_company: "Gas company", market_regulator: "Market regulator", mediator: "Mediator",
+    available: "Available", en_route: "En route", busy: "Busy", off_duty: "Off duty",
+    a_create: "Reported", a_accept: "Accept", a_dispatch: "Dispatch", a_contact_party: "Contact party", a_arrive: "Arrive", a_feedback: "Feedback", a_close: "Close",
+    a_reject: "Return", a_reassign: "Reassign", a_suspend: "Suspend", a_resume: "Resume", a_void: "Void", a_reopen: "Reopen", a_rate: "Rate", a_archive: "Archive",
+    a_warn: "Warning", a_escalate: "Escalated", a_extend: "Extended",
+    overdue: "Overdue", left: "left", kept: "Done", all: "All", search: "Search", case_no: "Case no.",
+    status: "Status", station: "Station", category: "Category", source: "Source", since: "Since", priority: "Priority",
+    queue: "Case queue", detail: "Case detail", escalations: "Escalations", timeline: "Timeline", recommendations: "Recommended responders",
+    dispatch_selected: "Dispatch selected", note: "Note", reason_required: "Please give a reason or note", nothing_selected: "Select a case",
+    grid: "Grid", location: "Location", reporter: "Reporter", created: "Reported", deadlines: "Promises",
+    my_tasks: "My tasks", patrol_report: "Patrol report", take: "Take", decline: "Decline", navigate: "Navigate", arrive: "Arrived",
+    feedback: "Feedback", close: "Close", photos: "Photos", share_position: "Share position", on_duty: "On duty", use_location: "Use my location",
+    submit: "Submit", description: "Description", no_tasks: "No tasks", sent: "Sent", locating: "Locating…",
+    today_rates: "Today's promises kept", today_counts: "Today", total: "Total", open: "Open", urgent_count: "Urgent",
+    by_source: "By channel", alarms: "Overdue", trend: "Last 30 days vs last year", this_year: "This year", last_year: "Last year",
+    top_categories: "Top categories", map: "Grids and forces", centre: "Command centre", responders: "Responders",
+    eta: "ETA", minutes: "min", extend_by: "Extend", loading: "Loading…", new_case_alert: "New case",
+  };
+  const dict = { zh, en };
+  const params = new URLSearchParams(location.search);
+  let lang = params.get("lang") || localStorage.getItem("cg_lang") || "zh";
+  if (!dict[lang]) lang = "zh";
+  const t = (k) => (dict[lang][k] ?? zh[k] ?? k);
+  function applyI18n(root = document) {
+    document.documentElement.lang = lang === "en" ? "en" : "zh-CN";
+    root.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
+    root.querySelectorAll("[data-i18n-placeholder]").forEach((el) => { el.placeholder = t(el.dataset.i18nPlaceholder); });
+  }
+  function setLang(l) {
+    lang = l; localStorage.setItem("cg_lang", l); applyI18n(); document.dispatchEvent(new Event("cg:lang"));
+  }
+  const token = () => sessionStorage.getItem("cg_token");
+  const user = () => JSON.parse(sessionStorage.getItem("cg_user") || "null");
+  function signIn(tok, u) { sessionStorage.setItem("cg_token", tok); sessionStorage.setItem("cg_user", JSON.stringify(u)); }
+  function toLogin() { location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search); }
+  async function api(method, path, body, raw) {
+    const headers = { Authorization: "Bearer " + token() };
+    let payload;
+    if (raw) { payload = raw.data; headers["Content-Type"] = raw.type; }
+    else if (body !== undefined) { payload = JSON.stringify(body); headers["Content-Type"] = "application/json"; }
+    const r = await fetch(path, { method, headers, body: payload });
+    if (r.status === 401 && !path.endsWith("/auth/login")) { toLogin(); throw { status: 401 }; }
+    const text = await r.text();
+    const data = text ? JSON.parse(text) : null;
+    if (!r.ok) throw { status: r.status, code: data?.error?.code, message: data?.error?.message || r.statusText };
+    return data;
+  }
+  const home = (role) => ({ leader: "/screen", grid_worker: "/field", patrol_member: "/field", enterprise_security: "/field", mediator: "/field" }[role] || "/console");
+  function nav(current) {
+    const u = user();
+    const links = [["/console", "console"], ["/screen", "screen"], ["/field", "field"]].filter(([href]) => {
+      if (!u) return false;
+      if (["grid_worker", "patrol_member", "enterprise_security"].includes(u.role)) return href === "/field";
+      if (u.role === "leader") return href === "/screen";
+      return true;
+    });
+    const bar = document.createElement("nav");
+    bar.className = "topnav"; bar.setAttribute("aria-label", "main");
+    bar.innerHTML = `<span class="brand" data-i18n="brand"></span>` +
+      links.map(([href, key]) => `<a href="${href}" data-i18n="${key}" ${href === current ? 'aria-current="page"' : ""}></a>`).join("") +
+      `<span>${esc(u ? u.display_name : "")}</span><button type="button" id="cg-lang" data-i18n="lang"></button>` +
+      `<button type="button" id="cg-logout" data-i18n="logout"></button>`;
+    document.body.prepend(bar);
+    bar.querySelector("#cg-lang").onclick = () => setLang(lang === "zh" ? "en" : "zh");
+    bar.querySelector("#cg-logout").onclick = async () => {
+      try { await api("POST", "/api/v1/auth/logout"); } catch (_) {}
+      sessionStorage.clear(); location.href = "/login";
+    };
+    applyI18n();
+  }
+  function requireLogin() { if (!token()) { toLogin(); return false; } return true; }
+  function esc(s) { return String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c])); }
+  function fmtTime(iso) { if (!iso) return ""; const d = new Date(iso); return d.toLocaleString(lang === "en" ? "en-GB" : "zh-CN", { hour12: false }); }
+  function countdown(iso) {
+    const ms = new Date(iso) - Date.now(); const neg = ms < 0; const s = Math.abs(Math.round(ms / 1000));
+    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), ss = s % 60;
+    const txt = (h ? h + ":" + String(m).padStart(2, "0") : m) + ":" + String(ss).padStart(2, "0");
+    return { neg, txt: (neg ? "-" : "") + txt };
+  }
+  function beep() {
+    try {
+      const ctx = new (window.AudioContext || window.webkitAudioContext)();
+      const o = ctx.createOscillator(); o.frequency.value = 880; o.connect(ctx.destination); o.start(); o.stop(ctx.currentTime + 0.25);
+    } catch (_) {}
+  }
+  // Live changes; the browser resumes from the last event id on reconnection.
+  function stream(onEvent) {
+    const es = new EventSource("/api/v1/stream?access_token=" + encodeURIComponent(token()));
+    for (const kind of ["case", "responder", "reset"]) es.addEventListener(kind, (e) => onEvent(kind, e.data ? JSON.parse(e.data) : {}));
+    return es;
+  }
+  return { t, applyI18n, setLang, lang: () => lang, token, user, signIn, api, nav, home, requireLogin, esc, fmtTime, countdown, beep, stream };
+})();

@@ -1,0 +1,178 @@
+// The dispatcher console: the queue with an alert for new cases, one-click accept, the
+// recommendations for (joint) dispatch, the full timeline and every other step.
+"use strict";
+(async () => {
+  if (!CG.requireLogin()) return;
+  CG.nav("/console");
+  const OPEN = "new,accepted,dispatched,on_site,in_progress,suspended";
+  const $ = (id) => document.getElementById(id);
+  const [categories, stations] = await Promise.all([CG.api("GET", "/api/v1/categories"), CG.api("GET", "/api/v1/stations")]);
+  const catName = (code) => { const c = categories.find((x) => x.code === code); return c ? (CG.lang() === "en" ? c.name_en : c.name) : code; };
+  let selected = null;
+  let cases = [];
+
+  function fillFilters() {
+    const opt = (v, label) => `<option value="${CG.esc(v)}">${CG.esc(label)}</option>`;
+    $("f-status").innerHTML = opt(OPEN, CG.t("open")) + opt("", CG.t("all")) + ["new", "accepted", "dispatched", "on_site", "in_progress", "suspended", "closed", "rated", "rejected", "voided"].map((s) => opt(s, CG.t(s))).join("");
+    $("f-station").innerHTML = opt("", CG.t("all")) + stations.filter((s) => s.kind === "station").map((s) => opt(s.code, CG.lang() === "en" ? s.name_en : s.name)).join("");
+    $("f-category").innerHTML = opt("", CG.t("all")) + categories.map((c) => opt(c.code, `${c.code} ${catName(c.code)}`)).join("");
+    $("f-source").innerHTML = opt("", CG.t("all")) + ["resident_app", "hotline", "police_110", "grid_patrol", "sensor", "petition", "volunteer", "walk_in", "open311"].map((s) => opt(s, CG.t(s))).join("");
+    $("f-priority").innerHTML = opt("", CG.t("all")) + ["urgent", "high", "normal", "low"].map((s) => opt(s, CG.t(s))).join("");
+  }
+
+  function query() {
+    const q = new URLSearchParams({ limit: "100" });
+    if ($("f-status").value) q.set("status", $("f-status").value);
+    for (const [id, key] of [["f-station", "station"], ["f-category", "category"], ["f-source", "source"], ["f-priority", "priority"]]) if ($(id).value) q.set(key, $(id).value);
+    if ($("f-since").value) q.set("since", $("f-since").value + "T00:00:00+08:00");
+    return q.toString();
+  }
+
+  async function loadQueue() {
+    const id = $("f-id").value.trim();
+    if (id) { try { cases = [await CG.api("GET", `/api/v1/cases/${encodeURIComponent(id)}`)]; } catch (_) { cases = []; } }
+    else cases = (await CG.api("GET", `/api/v1/cases?${query()}`)).cases;
+    renderQueue();
+  }
+
+  function nextDue(c) {
+    if (!c.next_deadline) return "";
+    const cd = CG.countdown(c.next_deadline.due_at);
+    return `<span class="tag ${cd.neg ? "overdue" : ""}">${CG.t("p_" + c.next_deadline.promise)} ${cd.txt}</span>`;
+  }
+
+  function renderQueue(fresh) {
+    // New cases first, then by id (newest first).
+    cases.sort((a, b) => (a.status === "new") === (b.status === "new") ? b.id - a.id : a.status === "new" ? -1 : 1);
+    $("queue").innerHTML = cases.map((c) => `
+      <div class="item ${fresh === c.id ? "fresh" : ""}" role="option" tabindex="0" data-case-id="${c.id}" aria-selected="${selected === c.id}">
+        <strong>#${c.id}</strong> <span class="tag ${c.priority}">${CG.t(c.priority)}</span> <span class="tag">${CG.t(c.status)}</span>
+        ${c.overdue.length ? `<span class="tag overdue">${CG.t("overdue")}</span>` : ""}
+        <div>${CG.esc(catName(c.category))} · ${CG.esc(c.grid_name || c.grid)}</div>
+        <div class="muted">${CG.esc(c.description).slice(0, 60)}</div>
+        <div>${nextDue(c)}</div>
+      </div>`).join("");
+    $("queue").querySelectorAll(".item").forEach((el) => {
+      const open = () => select(Number(el.dataset.caseId));
+      el.onclick = open; el.onkeydown = (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); open(); } };
+    });
+  }
+
+  async function select(id) {
+    selected = id;
+    renderQueue();
+    const c = await CG.api("GET", `/api/v1/cases/${id}`);
+    const i = cases.findIndex((x) => x.id === id); if (i >= 0) cases[i] = c;
+    renderDetail(c);
+  }
+
+  const ACTIONS = {
+    new: ["accept", "reject", "void"],
+    accepted: ["dispatch", "contact_party", "reject", "suspend", "extend", "void"],
+    dispatched: ["contact_party", "arrive", "dispatch", "reassign", "reject", "suspend", "extend", "void"],
+    on_site: ["feedback", "close", "dispatch", "reassign", "suspend", "extend", "void"],
+    in_progress: ["feedback", "close", "reassign", "suspend", "extend", "void"],
+    suspended: ["resume", "void"],
+    closed: ["reopen", "archive"], rated: ["reopen", "archive"], rejected: ["reopen", "void"],
+  };
+  const NEEDS_NOTE = ["reject", "reassign", "suspend", "resume", "void", "reopen", "feedback", "close", "extend"];
+
+  function renderDetail(c) {
+    const promises = ["accept", "dispatch", "on_site", "first_feedback", "close"];
+    const keptAt = { accept: c.milestones.accepted_at, dispatch: c.milestones.dispatched_at && c.milestones.contacted_at ? c.milestones.contacted_at : null,
+      on_site: c.milestones.on_site_at, first_feedback: c.milestones.first_feedback_at, close: c.milestones.closed_at };
+    const dl = promises.map((p) => {
+      const missed = c.overdue.includes(p); const kept = keptAt[p];
+      const cd = CG.countdown(c.deadlines[p]);
+      const cls = kept ? (missed ? "missed" : "kept") : missed ? "missed" : !cd.neg && new Date(c.deadlines[p]) - Date.now() < 60000 ? "soon" : "";
+      return `<div class="${cls}" data-promise="${p}"><strong>${CG.t("p_" + p)}</strong><br>${kept ? CG.t("kept") : cd.txt}</div>`;
+    }).join("");
+    const buttons = (ACTIONS[c.status] || []).map((a) => `<button type="button" data-action="${a}" class="${["void", "reject"].includes(a) ? "danger" : a === "accept" || a === "dispatch" ? "" : "secondary"}">${CG.t("a_" + a)}</button>`).join("");
+    const events = c.events.slice().reverse().map((e) => `
+      <li class="${e.action}"><strong>${CG.t("a_" + e.action)}</strong> ${e.promise ? "· " + CG.t("p_" + e.promise) : ""} ${e.level ? "· L" + e.level : ""}
+      <span class="muted">${CG.fmtTime(e.at)} · ${CG.esc(e.actor.username)}</span>
+      ${e.note ? `<div>${CG.esc(e.note)}</div>` : ""}${e.responders.length ? `<div class="muted">→ ${e.responders.join(", ")}</div>` : ""}</li>`).join("");
+    $("detail").innerHTML = `
+      <h3>#${c.id} ${CG.esc(catName(c.category))} <span class="tag ${c.priority}">${CG.t(c.priority)}</span> <span class="tag" id="detail-status">${CG.t(c.status)}</span></h3>
+      <p>${CG.esc(c.description)}</p>
+      <p class="muted">${CG.t("grid")}: ${CG.esc(c.grid_name || c.grid)} · ${CG.t("source")}: ${CG.t(c.source)} · ${CG.t("created")}: ${CG.fmtTime(c.created_at)}
+        ${c.reporter ? ` · ${CG.t("reporter")}: ${CG.esc(c.reporter.name || "")} ${CG.esc(c.reporter.phone || "")}` : ""}</p>
+      <div class="deadlines" aria-label="${CG.t("deadlines")}">${dl}</div>
+      <label for="action-note" data-i18n="note">${CG.t("note")}</label><textarea id="action-note" rows="2" maxlength="2000"></textarea>
+      <div class="actions">${buttons}</div>
+      <p class="error" id="action-error" role="alert"></p>
+      <div id="recs"></div>
+      <div class="photos" id="photos"></div>
+      <h3>${CG.t("timeline")}</h3><ul class="timeline" id="timeline">${events}</ul>`;
+    $("detail").querySelectorAll("[data-action]").forEach((b) => { b.onclick = () => act(c, b.dataset.action); });
+    CG.api("GET", `/api/v1/cases/${c.id}/attachments`).then((list) => {
+      Promise.all(list.map(async (a) => {
+        const r = await fetch(a.url, { headers: { Authorization: "Bearer " + CG.token() } });
+        return `<img alt="photo ${a.id}" src="${URL.createObjectURL(await r.blob())}">`;
+      })).then((imgs) => { if ($("photos")) $("photos").innerHTML = imgs.join(""); });
+    }).catch(() => {});
+    if (c.status === "accepted") showRecommendations(c, "dispatch");
+  }
+
+  async function showRecommendations(c, action) {
+    const recs = await CG.api("GET", `/api/v1/cases/${c.id}/recommendations`);
+    const best = new Set(); const seen = new Set();
+    for (const r of recs) if (!seen.has(r.force)) { seen.add(r.force); best.add(r.responder_id); }
+    $("recs").innerHTML = `<h3>${CG.t("recommendations")}</h3><div class="recs">` + recs.map((r) => `
+      <label><input type="checkbox" name="responder" value="${r.responder_id}" ${best.has(r.responder_id) ? "checked" : ""}>
+      <span class="tag">${CG.t(r.force)}</span> ${CG.esc(r.name)} · ${CG.t("eta")} ${Math.ceil(r.eta_seconds / 60)} ${CG.t("minutes")} · ${(r.distance_metres / 1000).toFixed(1)} km</label>`).join("") +
+      `</div><button type="button" id="send-dispatch">${CG.t("dispatch_selected")}</button>`;
+    $("send-dispatch").onclick = async () => {
+      const ids = [...$("recs").querySelectorAll("input[name=responder]:checked")].map((i) => Number(i.value));
+      await send(c, { action, responders: ids, note: $("action-note").value || undefined });
+    };
+  }
+
+  async function act(c, action) {
+    const note = $("action-note").value.trim();
+    if (action === "dispatch" || action === "reassign") {
+      if (action === "reassign" && !note) { $("action-error").textContent = CG.t("reason_required"); return; }
+      return showRecommendations(c, action);
+    }
+    if (NEEDS_NOTE.includes(action) && !note) { $("action-error").textContent = CG.t("reason_required"); return; }
+    const body = { action, note: note || undefined };
+    if (action === "extend") { body.promise = "close"; body.by = "24h"; }
+    if (action === "arrive") body.responder = c.assignments.find((a) => a.status === "active")?.responder_id;
+    await send(c, body);
+  }
+
+  async function send(c, body) {
+    try {
+      const next = await CG.api("POST", `/api/v1/cases/${c.id}/actions`, body);
+      const i = cases.findIndex((x) => x.id === c.id); if (i >= 0) cases[i] = next;
+      renderQueue(); renderDetail(next);
+    } catch (e) { $("action-error").textContent = e.message || String(e.code); }
+  }
+
+  async function loadEscalations() {
+    const page = await CG.api("GET", `/api/v1/cases?status=${OPEN}&limit=200`);
+    const late = page.cases.filter((c) => c.overdue.length);
+    $("escalations").innerHTML = late.map((c) => `<div class="card" style="margin-bottom:8px" data-case-id="${c.id}">
+      <strong>#${c.id}</strong> ${CG.esc(catName(c.category))}<br><span class="tag overdue">${c.overdue.map((p) => CG.t("p_" + p)).join(" · ")}</span></div>`).join("");
+    $("escalations").querySelectorAll("[data-case-id]").forEach((el) => { el.onclick = () => select(Number(el.dataset.caseId)); });
+  }
+
+  fillFilters();
+  $("filters").onsubmit = (e) => { e.preventDefault(); loadQueue(); };
+  await Promise.all([loadQueue(), loadEscalations()]);
+  document.body.dataset.ready = "1";
+  document.body.dataset.readyMs = String(Math.round(performance.now()));
+  CG.stream(async (kind, data) => {
+    if (kind !== "case") { if (kind === "reset") loadQueue(); return; }
+    let c; try { c = await CG.api("GET", `/api/v1/cases/${data.id}`); } catch (_) { return; }
+    const i = cases.findIndex((x) => x.id === c.id);
+    const isNew = i < 0 && c.status === "new";
+    if (i >= 0) cases[i] = c; else if (isNew) cases.unshift(c);
+    renderQueue(isNew ? c.id : undefined);
+    if (isNew) { CG.beep(); $("alert").textContent = CG.t("new_case_alert") + " #" + c.id; }
+    if (selected === c.id) renderDetail(c);
+    if (data.last_action === "escalate") loadEscalations();
+  });
+  setInterval(() => { renderQueue(); }, 1000 * 5);
+  document.addEventListener("cg:lang", () => { fillFilters(); renderQueue(); if (selected) select(selected); loadEscalations(); });
+})();

@@ -1,0 +1,137 @@
+// The big screen: promise rates, today's counts, the map of grids, stations, responders
+// and open cases, overdue alarms and trends — all moving with the live stream.
+"use strict";
+(async () => {
+  if (!CG.requireLogin()) return;
+  CG.applyI18n();
+  document.getElementById("lang-switch").onclick = () => CG.setLang(CG.lang() === "zh" ? "en" : "zh");
+  const PROMISES = ["accept", "dispatch", "on_site", "first_feedback", "close"];
+  const OPEN = "new,accepted,dispatched,on_site,in_progress,suspended";
+  const state = { cases: new Map(), responders: new Map(), stations: [], categories: {}, grids: {} };
+  const charts = {
+    source: echarts.init(document.getElementById("chart-source"), "dark", { renderer: "canvas" }),
+    trend: echarts.init(document.getElementById("chart-trend"), "dark"),
+    cats: echarts.init(document.getElementById("chart-cats"), "dark"),
+    map: echarts.init(document.getElementById("map"), "dark"),
+  };
+  const clear = { backgroundColor: "transparent" };
+  const todayStart = () => { const d = new Date(Date.now() + 8 * 3600e3); d.setUTCHours(0, 0, 0, 0); return new Date(d - 8 * 3600e3); };
+  const iso = (d) => d.toISOString();
+
+  const [grids, stations, categories] = await Promise.all([
+    CG.api("GET", "/api/v1/grids"), CG.api("GET", "/api/v1/stations"), CG.api("GET", "/api/v1/categories")]);
+  echarts.registerMap("linjiang", grids);
+  state.stations = stations;
+  categories.forEach((c) => { state.categories[c.code] = c; });
+  grids.features.forEach((f) => { state.grids[f.properties.code] = f.properties; });
+  const stationColour = { S1: "#17406f", S2: "#1b4a3f", S3: "#3c2d6b", S4: "#5a3b1d", S5: "#1d4d5c" };
+
+  function catName(code) { const c = state.categories[code]; return c ? (CG.lang() === "en" ? c.name_en : c.name) : code; }
+  function overdue(c) { return (c.overdue || []).length > 0; }
+
+  function drawMap() {
+    const regions = grids.features.map((f) => ({ name: f.properties.name, itemStyle: { areaColor: stationColour[f.properties.station] || "#123" } }));
+    const cases = [...state.cases.values()];
+    const point = (c) => [c.location ? c.location.lng : c.lng, c.location ? c.location.lat : c.lat, c.id];
+    const responders = [...state.responders.values()].filter((r) => r.status !== "off_duty" && r.location);
+    const rColour = { available: "#36d399", en_route: "#4aa3ff", on_site: "#c084fc", busy: "#c084fc" };
+    charts.map.setOption({
+      ...clear,
+      geo: { map: "linjiang", roam: true, nameProperty: "name", layoutCenter: ["50%", "50%"], layoutSize: "100%", label: { show: false }, itemStyle: { borderColor: "#3d7dd8", borderWidth: 0.6 },
+        emphasis: { label: { show: true, color: "#fff" }, itemStyle: { areaColor: "#2459a8" } }, regions },
+      tooltip: { trigger: "item" },
+      series: [
+        { name: CG.t("centre"), type: "effectScatter", coordinateSystem: "geo", symbolSize: 18, itemStyle: { color: "#ffd54f" },
+          label: { show: true, formatter: "{b}", position: "right", color: "#ffe9a3", fontSize: 13 },
+          data: state.stations.map((s) => ({ name: s.name.replace("联勤警务站", "站"), value: [s.lng, s.lat] })) },
+        { name: CG.t("responders"), type: "scatter", coordinateSystem: "geo", symbolSize: 7,
+          data: responders.map((r) => ({ name: r.name + " · " + CG.t(r.force), value: [r.location.lng, r.location.lat], itemStyle: { color: rColour[r.status] || "#9fb" } })) },
+        { name: CG.t("open"), type: "scatter", coordinateSystem: "geo", symbolSize: 11, symbol: "diamond",
+          data: cases.filter((c) => !overdue(c)).map((c) => ({ name: "#" + c.id + " " + catName(c.category), value: point(c), itemStyle: { color: c.priority === "urgent" ? "#ff7a45" : "#ffb020" } })) },
+        { name: CG.t("overdue"), type: "effectScatter", coordinateSystem: "geo", symbolSize: 14, rippleEffect: { scale: 4 }, itemStyle: { color: "#ff3b3b" },
+          data: cases.filter(overdue).map((c) => ({ name: "#" + c.id + " " + catName(c.category), value: point(c) })) },
+      ],
+    }, { replaceMerge: ["series"] });
+  }
+
+  function drawAlarms() {
+    const list = [...state.cases.values()].filter(overdue)
+      .sort((a, b) => new Date(a.next_deadline?.due_at || 0) - new Date(b.next_deadline?.due_at || 0)).slice(0, 12);
+    document.getElementById("alarms").innerHTML = list.map((c) => {
+      const missed = c.overdue[c.overdue.length - 1];
+      const due = c.deadlines[missed];
+      return `<li data-case-id="${c.id}"><span>#${c.id}</span><span>${CG.esc(catName(c.category))} · ${CG.esc(c.grid_name || "")}<br><small>${CG.t("p_" + missed)}</small></span><span class="late">${CG.countdown(due).txt}</span></li>`;
+    }).join("");
+  }
+
+  async function loadStats() {
+    const from = todayStart();
+    const sum = await CG.api("GET", `/api/v1/stats/summary?from=${encodeURIComponent(iso(from))}`);
+    document.getElementById("rates").innerHTML = PROMISES.map((p) => {
+      const r = sum.promises[p]; const pct = r.rate == null ? null : Math.round(r.rate * 1000) / 10;
+      return `<div class="rate" data-promise="${p}"><span>${CG.t("p_" + p)}</span><div class="bar ${pct != null && pct < 90 ? "bad" : ""}"><i style="width:${pct ?? 0}%"></i></div><b>${pct == null ? "–" : pct + "%"}</b></div>`;
+    }).join("");
+    document.getElementById("c-total").textContent = sum.total;
+    document.getElementById("c-open").textContent = sum.open;
+    document.getElementById("c-urgent").textContent = sum.urgent;
+    document.getElementById("c-overdue").textContent = [...state.cases.values()].filter(overdue).length;
+    const src = Object.entries(sum.by_source).sort((a, b) => b[1] - a[1]);
+    charts.source.setOption({ ...clear, grid: { left: 90, right: 30, top: 10, bottom: 20 }, xAxis: { type: "value", splitLine: { show: false } },
+      yAxis: { type: "category", inverse: true, data: src.map((s) => CG.t(s[0])) },
+      series: [{ type: "bar", data: src.map((s) => s[1]), itemStyle: { color: "#2b8cff" }, label: { show: true, position: "right" } }] });
+    const cats = Object.entries(sum.by_category).sort((a, b) => b[1] - a[1]).slice(0, 8);
+    charts.cats.setOption({ ...clear, grid: { left: 110, right: 30, top: 10, bottom: 20 }, xAxis: { type: "value", splitLine: { show: false } },
+      yAxis: { type: "category", inverse: true, data: cats.map((c) => catName(c[0])) },
+      series: [{ type: "bar", data: cats.map((c) => c[1]), itemStyle: { color: "#19c37d" }, label: { show: true, position: "right" } }] });
+  }
+
+  async function loadTrend() {
+    const to = new Date(), from = new Date(Date.now() - 30 * 86400e3);
+    const ly = (d) => new Date(d - 365 * 86400e3);
+    const [now, then] = await Promise.all([
+      CG.api("GET", `/api/v1/stats/daily?from=${encodeURIComponent(iso(from))}&to=${encodeURIComponent(iso(to))}`),
+      CG.api("GET", `/api/v1/stats/daily?from=${encodeURIComponent(iso(ly(from)))}&to=${encodeURIComponent(iso(ly(to)))}`)]);
+    const days = now.map((d) => d.day.slice(5));
+    charts.trend.setOption({ ...clear, legend: { data: [CG.t("this_year"), CG.t("last_year")], top: 0, textStyle: { color: "#cfe3ff" } }, tooltip: { trigger: "axis" },
+      grid: { left: 40, right: 16, top: 30, bottom: 24 }, xAxis: { type: "category", data: days }, yAxis: { type: "value", splitLine: { lineStyle: { color: "#163f7a" } } },
+      series: [{ name: CG.t("this_year"), type: "line", smooth: true, data: now.map((d) => d.count), itemStyle: { color: "#2b8cff" }, areaStyle: { opacity: 0.15 } },
+        { name: CG.t("last_year"), type: "line", smooth: true, data: then.map((d) => d.count), itemStyle: { color: "#9aa5b1" }, lineStyle: { type: "dashed" } }] });
+  }
+
+  async function loadLive() {
+    const [page, responders] = await Promise.all([CG.api("GET", `/api/v1/cases?status=${OPEN}&limit=200`), CG.api("GET", "/api/v1/responders")]);
+    state.cases = new Map(page.cases.map((c) => [c.id, c]));
+    state.responders = new Map(responders.map((r) => [r.id, r]));
+    drawMap(); drawAlarms();
+  }
+
+  await Promise.all([loadLive(), loadTrend()]);
+  await loadStats();
+  document.body.dataset.ready = "1";
+  document.body.dataset.readyMs = String(Math.round(performance.now()));
+
+  let statsTimer = null;
+  const refreshSoon = () => { clearTimeout(statsTimer); statsTimer = setTimeout(() => loadStats().catch(() => {}), 400); };
+  CG.stream(async (kind, data) => {
+    if (kind === "reset") { await loadLive(); refreshSoon(); return; }
+    if (kind === "responder") {
+      const r = state.responders.get(data.id);
+      if (r) { if (data.status) r.status = data.status; if (data.lat != null) r.location = { lat: data.lat, lng: data.lng }; drawMap(); }
+      return;
+    }
+    // A case changed: fetch it whole (deadlines, overdue) and place it.
+    try {
+      const c = await CG.api("GET", `/api/v1/cases/${data.id}`);
+      if (OPEN.split(",").includes(c.status)) state.cases.set(c.id, c); else state.cases.delete(c.id);
+      drawMap(); drawAlarms(); refreshSoon();
+    } catch (_) {}
+  });
+  const tick = () => {
+    document.getElementById("clock").textContent = new Date().toLocaleString(CG.lang() === "en" ? "en-GB" : "zh-CN", { hour12: false });
+    drawAlarms();
+  };
+  tick();
+  setInterval(tick, 1000);
+  setInterval(() => { loadLive().then(loadStats).catch(() => {}); }, 60000);
+  document.addEventListener("cg:lang", () => { drawMap(); drawAlarms(); loadStats(); loadTrend(); });
+})();

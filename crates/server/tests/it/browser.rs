@@ -1,0 +1,186 @@
+//! The whole path in a real headless Chromium: sign in → a case made through the API shows
+//! on the console within a second → accept and dispatch → on the field page take, arrive by
+//! the phone's location, feedback with a photo, close → the big screen counts it and the
+//! case's timeline holds every step. Screenshots of every page go to target/screenshots/.
+
+use super::webdriver::Browser;
+use super::*;
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+fn shots(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots").join(name)
+}
+
+/// A 2×2 PNG, for the photo upload.
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
+    0x02, 0x00, 0x00, 0x00, 0x02, 0x08, 0x02, 0x00, 0x00, 0x00, 0xFD, 0xD4, 0x9A, 0x73, 0x00, 0x00, 0x00, 0x16, 0x49,
+    0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0xF0, 0x1F, 0x08, 0x19, 0x18, 0x18, 0xFE, 0x03, 0x00, 0x2D,
+    0xF5, 0x04, 0xFC, 0x8E, 0x6A, 0x2F, 0x91, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+];
+
+async fn sign_in(b: &Browser, app: &App, user: &str, lands_on: &str) {
+    b.goto(&app.url("/login")).await;
+    b.type_into("#username", user).await;
+    b.type_into("#password", PASSWORD).await;
+    b.click("#login-submit").await;
+    b.wait_for(
+        &format!("return location.pathname === '{lands_on}' && document.body.dataset.ready === '1'"),
+        Duration::from_secs(10),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dispatcher_field_and_screen_in_a_real_browser() {
+    let app = App::start(false).await;
+    // The console at a desk.
+    let desk = Browser::start(1440, 900).await;
+    desk.goto(&app.url("/login")).await;
+    desk.wait_for("return document.querySelector('#login-submit') !== null", Duration::from_secs(5)).await;
+    assert_eq!(desk.eval("return document.documentElement.lang").await, json!("zh-CN"));
+    assert_eq!(desk.eval("return document.querySelector('#login-submit').textContent").await, json!("登录"));
+    desk.screenshot(&shots("login.png")).await;
+    // A wrong password is refused with a message.
+    desk.type_into("#username", "dispatcher").await;
+    desk.type_into("#password", "wrong-password").await;
+    desk.click("#login-submit").await;
+    desk.wait_for("return document.querySelector('#login-error').textContent.length > 0", Duration::from_secs(5)).await;
+    sign_in(&desk, &app, "dispatcher", "/console").await;
+
+    // A case made through the API reaches the console within a second.
+    let (s, case) = app.call(Some("dispatcher"), "POST", "/api/v1/cases", Some(case_body())).await;
+    assert_eq!(s, 201);
+    let made = Instant::now();
+    let id = case["id"].as_i64().unwrap();
+    desk.wait_for(
+        &format!("return document.querySelector('[data-case-id=\"{id}\"]') !== null"),
+        Duration::from_secs(3),
+    )
+    .await;
+    let shown_after = made.elapsed();
+    assert!(shown_after < Duration::from_secs(1), "the case took {shown_after:?} to reach the console");
+    desk.screenshot(&shots("console-new-case.png")).await;
+
+    // Accept in one click, then dispatch the patrol member of the field account.
+    desk.click(&format!("#queue [data-case-id=\"{id}\"]")).await;
+    desk.click("[data-action=accept]").await;
+    desk.wait_for("return document.querySelector('#detail-status').textContent === '已受理'", Duration::from_secs(5))
+        .await;
+    let me = app.store.user_by_name("patrol01").await.unwrap().id;
+    let patrol = app.store.responders().await.unwrap().into_iter().find(|r| r.user_id == Some(me)).unwrap().id;
+    desk.wait_for("return document.querySelectorAll('#recs input[name=responder]').length > 0", Duration::from_secs(5))
+        .await;
+    desk.eval(&format!(
+        "document.querySelectorAll('#recs input[name=responder]').forEach(i => i.checked = (i.value === '{patrol}' || i.closest('label').textContent.includes('调解员') && !i.dataset.x));"
+    ))
+    .await;
+    desk.eval(&format!(
+        "const m = [...document.querySelectorAll('#recs input[name=responder]')].filter(i => i.closest('label').textContent.includes('调解员')); m.forEach((i, k) => i.checked = k === 0); document.querySelector('#recs input[value=\"{patrol}\"]').checked = true;"
+    ))
+    .await;
+    desk.click("#send-dispatch").await;
+    desk.wait_for("return document.querySelector('#detail-status').textContent === '已派单'", Duration::from_secs(5))
+        .await;
+    desk.type_into("#action-note", "已电话联系王师傅").await;
+    desk.click("[data-action=contact_party]").await;
+    desk.wait_for(
+        "return document.querySelector('#timeline').textContent.includes('联系当事人')",
+        Duration::from_secs(5),
+    )
+    .await;
+    desk.screenshot(&shots("console-dispatched.png")).await;
+
+    // The field page on a phone.
+    let phone = Browser::start(375, 812).await;
+    sign_in(&phone, &app, "patrol01", "/field").await;
+    phone
+        .wait_for(
+            &format!("return document.querySelector('article[data-case-id=\"{id}\"]') !== null"),
+            Duration::from_secs(5),
+        )
+        .await;
+    phone.screenshot(&shots("field-task.png")).await;
+    phone.click(&format!("article[data-case-id=\"{id}\"] [data-do=take]")).await;
+    phone.cdp("Browser.grantPermissions", json!({"origin": app.url(""), "permissions": ["geolocation"]})).await;
+    phone
+        .cdp("Emulation.setGeolocationOverride", json!({"latitude": 30.2665, "longitude": 120.5702, "accuracy": 10}))
+        .await;
+    phone.click(&format!("article[data-case-id=\"{id}\"] [data-do=arrive]")).await;
+    phone
+        .wait_for(
+            &format!("return document.querySelector('article[data-case-id=\"{id}\"] [data-do=feedback]') !== null"),
+            Duration::from_secs(10),
+        )
+        .await;
+    let here = app.store.responder(patrol).await.unwrap();
+    assert!((here.lat.unwrap() - 30.2665).abs() < 1e-6, "the phone's position was shared");
+    let photo = std::env::temp_dir().join(format!("civicgrid-photo-{}.png", std::process::id()));
+    std::fs::write(&photo, PNG).unwrap();
+    phone.type_into(&format!("#note-{id}"), "已到场，正在组织四方调解").await;
+    phone.type_into(&format!("#photo-{id}"), photo.to_str().unwrap()).await;
+    phone.click(&format!("article[data-case-id=\"{id}\"] [data-do=feedback]")).await;
+    let start = Instant::now();
+    while app.store.get_case(id).await.unwrap().status != domain::case::Status::InProgress {
+        if start.elapsed() > Duration::from_secs(10) {
+            let err = phone
+                .eval(&format!("return document.querySelector('article[data-case-id=\"{id}\"] .error').textContent"))
+                .await;
+            panic!("feedback did not arrive: {err}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(app.store.attachments(id).await.unwrap().len(), 1, "the photo was stored");
+    phone.wait_for(&format!("return document.querySelector('#note-{id}') !== null"), Duration::from_secs(5)).await;
+    phone.type_into(&format!("#note-{id}"), "工资当天支付到位").await;
+    phone.click(&format!("article[data-case-id=\"{id}\"] [data-do=close]")).await;
+    phone
+        .wait_for(
+            &format!("return document.querySelector('article[data-case-id=\"{id}\"]') === null"),
+            Duration::from_secs(10),
+        )
+        .await;
+    phone.screenshot(&shots("field-done.png")).await;
+    phone.quit().await;
+
+    // The timeline holds every step, in order.
+    let (_, c) = app.call(Some("dispatcher"), "GET", &format!("/api/v1/cases/{id}"), None).await;
+    let actions: Vec<&str> = c["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .filter(|a| !matches!(*a, "warn" | "escalate"))
+        .collect();
+    assert_eq!(actions, ["create", "accept", "dispatch", "contact_party", "arrive", "feedback", "close"]);
+    desk.wait_for("return document.querySelector('#detail-status').textContent === '已办结'", Duration::from_secs(5))
+        .await;
+
+    // The big screen counts the day and moves when a case arrives.
+    let wall = Browser::start(1920, 1080).await;
+    sign_in(&wall, &app, "leader", "/screen").await;
+    wall.wait_for("return document.querySelector('#c-total').textContent === '1'", Duration::from_secs(5)).await;
+    let closed_rate = wall.eval("return document.querySelector('[data-promise=close] b').textContent").await;
+    assert_eq!(closed_rate, json!("100%"));
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    wall.screenshot(&shots("screen.png")).await;
+    app.call(Some("dispatcher"), "POST", "/api/v1/cases", Some(case_body())).await;
+    let made = Instant::now();
+    wall.wait_for("return document.querySelector('#c-total').textContent === '2'", Duration::from_secs(3)).await;
+    let counted_after = made.elapsed();
+    assert!(counted_after < Duration::from_secs(2), "the screen took {counted_after:?} to count a new case");
+    // English on request.
+    wall.goto(&app.url("/screen?lang=en")).await;
+    wall.wait_for("return document.body.dataset.ready === '1'", Duration::from_secs(10)).await;
+    assert_eq!(wall.eval("return document.querySelector('#h-alarms').textContent").await, json!("Overdue"));
+    assert_eq!(wall.eval("return document.documentElement.lang").await, json!("en"));
+    wall.screenshot(&shots("screen-en.png")).await;
+    wall.quit().await;
+    desk.goto(&app.url("/console?lang=zh")).await;
+    desk.wait_for("return document.body.dataset.ready === '1'", Duration::from_secs(10)).await;
+    desk.screenshot(&shots("console.png")).await;
+    desk.quit().await;
+    let _ = std::fs::remove_file(photo);
+    app.stop().await;
+}
