@@ -124,6 +124,7 @@
       const c = await CG.api("GET", `/api/v1/cases/${data.id}`);
       if (OPEN.split(",").includes(c.status)) state.cases.set(c.id, c); else state.cases.delete(c.id);
       drawMap(); drawAlarms(); refreshSoon();
+      document.body.dataset.lastCase = String(c.id);
     } catch (_) {}
   });
   const tick = () => {
