@@ -27,7 +27,7 @@ const CG = (() => {
     today_rates: "今日承诺履约率", today_counts: "今日案件", total: "总数", open: "在办", urgent_count: "紧急",
     by_source: "来源分布", alarms: "超时督办", trend: "近30天趋势（同比）", this_year: "今年", last_year: "去年同期",
     top_categories: "类别排行", map: "网格与力量分布", centre: "指挥中心", responders: "处置力量",
-    eta: "预计到场", minutes: "分钟", extend_by: "延期", loading: "加载中…", new_case_alert: "新案件",
+    eta: "预计到场", minutes: "分钟", soon: "即将超时", extend_by: "延期", loading: "加载中…", new_case_alert: "新案件",
   };
   const en = {
     brand: "Linjiang Street Command Platform", login: "Sign in", username: "Username", password: "Password", signin: "Sign in",
@@ -54,7 +54,7 @@ const CG = (() => {
     today_rates: "Today's promises kept", today_counts: "Today", total: "Total", open: "Open", urgent_count: "Urgent",
     by_source: "By channel", alarms: "Overdue", trend: "Last 30 days vs last year", this_year: "This year", last_year: "Last year",
     top_categories: "Top categories", map: "Grids and forces", centre: "Command centre", responders: "Responders",
-    eta: "ETA", minutes: "min", extend_by: "Extend", loading: "Loading…", new_case_alert: "New case",
+    eta: "ETA", minutes: "min", soon: "Due soon", extend_by: "Extend", loading: "Loading…", new_case_alert: "New case",
   };
   const dict = { zh, en };
   const params = new URLSearchParams(location.search);

@@ -6,7 +6,7 @@
   CG.nav("/console");
   const OPEN = "new,accepted,dispatched,on_site,in_progress,suspended";
   const $ = (id) => document.getElementById(id);
-  const [categories, stations] = await Promise.all([CG.api("GET", "/api/v1/categories"), CG.api("GET", "/api/v1/stations")]);
+  const [categories, stations, grids] = await Promise.all([CG.api("GET", "/api/v1/categories"), CG.api("GET", "/api/v1/stations"), CG.api("GET", "/api/v1/grids")]);
   const catName = (code) => { const c = categories.find((x) => x.code === code); return c ? (CG.lang() === "en" ? c.name_en : c.name) : code; };
   let selected = null;
   let cases = [];
@@ -15,6 +15,7 @@
     const opt = (v, label) => `<option value="${CG.esc(v)}">${CG.esc(label)}</option>`;
     $("f-status").innerHTML = opt(OPEN, CG.t("open")) + opt("", CG.t("all")) + ["new", "accepted", "dispatched", "on_site", "in_progress", "suspended", "closed", "rated", "rejected", "voided"].map((s) => opt(s, CG.t(s))).join("");
     $("f-station").innerHTML = opt("", CG.t("all")) + stations.filter((s) => s.kind === "station").map((s) => opt(s.code, CG.lang() === "en" ? s.name_en : s.name)).join("");
+    $("f-grid").innerHTML = opt("", CG.t("all")) + grids.features.map((f) => opt(f.properties.code, CG.lang() === "en" ? f.properties.name_en : f.properties.name)).join("");
     $("f-category").innerHTML = opt("", CG.t("all")) + categories.map((c) => opt(c.code, `${c.code} ${catName(c.code)}`)).join("");
     $("f-source").innerHTML = opt("", CG.t("all")) + ["resident_app", "hotline", "police_110", "grid_patrol", "sensor", "petition", "volunteer", "walk_in", "open311"].map((s) => opt(s, CG.t(s))).join("");
     $("f-priority").innerHTML = opt("", CG.t("all")) + ["urgent", "high", "normal", "low"].map((s) => opt(s, CG.t(s))).join("");
@@ -23,7 +24,7 @@
   function query() {
     const q = new URLSearchParams({ limit: "100" });
     if ($("f-status").value) q.set("status", $("f-status").value);
-    for (const [id, key] of [["f-station", "station"], ["f-category", "category"], ["f-source", "source"], ["f-priority", "priority"]]) if ($(id).value) q.set(key, $(id).value);
+    for (const [id, key] of [["f-station", "station"], ["f-grid", "grid"], ["f-category", "category"], ["f-source", "source"], ["f-priority", "priority"]]) if ($(id).value) q.set(key, $(id).value);
     if ($("f-since").value) q.set("since", $("f-since").value + "T00:00:00+08:00");
     return q.toString();
   }

@@ -46,8 +46,13 @@
           data: state.stations.map((s) => ({ name: s.name.replace("联勤警务站", "站"), value: [s.lng, s.lat] })) },
         { name: CG.t("responders"), type: "scatter", coordinateSystem: "geo", symbolSize: 7,
           data: responders.map((r) => ({ name: r.name + " · " + CG.t(r.force), value: [r.location.lng, r.location.lat], itemStyle: { color: rColour[r.status] || "#9fb" } })) },
-        { name: CG.t("open"), type: "scatter", coordinateSystem: "geo", symbolSize: 11, symbol: "diamond",
-          data: cases.filter((c) => !overdue(c)).map((c) => ({ name: "#" + c.id + " " + catName(c.category), value: point(c), itemStyle: { color: c.priority === "urgent" ? "#ff7a45" : "#ffb020" } })) },
+        { name: CG.t("open"), type: "scatter", coordinateSystem: "geo", symbolSize: (v, p) => (p.data.soon ? 14 : 11), symbol: "diamond",
+          data: cases.filter((c) => !overdue(c)).map((c) => {
+            // Amber when most of the next promise's time is used; otherwise by priority.
+            const soon = c.next_deadline && (new Date(c.next_deadline.due_at) - Date.now()) < 0.2 * (new Date(c.next_deadline.due_at) - new Date(c.created_at));
+            const colour = soon ? "#ffb020" : { urgent: "#ff7a45", high: "#ffd166", normal: "#4fc3f7", low: "#90a4ae" }[c.priority];
+            return { name: "#" + c.id + " " + catName(c.category), value: point(c), soon, itemStyle: { color: colour } };
+          }) },
         { name: CG.t("overdue"), type: "effectScatter", coordinateSystem: "geo", symbolSize: 14, rippleEffect: { scale: 4 }, itemStyle: { color: "#ff3b3b" },
           data: cases.filter(overdue).map((c) => ({ name: "#" + c.id + " " + catName(c.category), value: point(c) })) },
       ],
