@@ -18,8 +18,9 @@
   const todayStart = () => { const d = new Date(Date.now() + 8 * 3600e3); d.setUTCHours(0, 0, 0, 0); return new Date(d - 8 * 3600e3); };
   const iso = (d) => d.toISOString();
 
-  const [grids, stations, categories] = await Promise.all([
-    CG.api("GET", "/api/v1/grids"), CG.api("GET", "/api/v1/stations"), CG.api("GET", "/api/v1/categories")]);
+  const [grids, stations, categories, mapSettings] = await Promise.all([
+    CG.api("GET", "/api/v1/grids"), CG.api("GET", "/api/v1/stations"), CG.api("GET", "/api/v1/categories"), CG.api("GET", "/api/v1/map")]);
+  const tiles = mapSettings.tile_url ? mapSettings : null;
   echarts.registerMap("linjiang", grids);
   state.stations = stations;
   categories.forEach((c) => { state.categories[c.code] = c; });
@@ -30,7 +31,8 @@
   function overdue(c) { return (c.overdue || []).length > 0; }
 
   function drawMap() {
-    const regions = grids.features.map((f) => ({ name: f.properties.name, itemStyle: { areaColor: stationColour[f.properties.station] || "#123" } }));
+    // Over a tile layer the grids are see-through.
+    const regions = grids.features.map((f) => ({ name: f.properties.name, itemStyle: { areaColor: (stationColour[f.properties.station] || "#112233") + (tiles ? "66" : "") } }));
     const cases = [...state.cases.values()];
     const point = (c) => [c.location ? c.location.lng : c.lng, c.location ? c.location.lat : c.lat, c.id];
     const responders = [...state.responders.values()].filter((r) => r.status !== "off_duty" && r.location);
@@ -57,6 +59,35 @@
           data: cases.filter(overdue).map((c) => ({ name: "#" + c.id + " " + catName(c.category), value: point(c) })) },
       ],
     }, { replaceMerge: ["series"] });
+    drawTiles();
+  }
+
+  // Raster tiles (Web Mercator XYZ) placed under the grids, when a tile URL is configured.
+  const MAX_TILES = 64;
+  function drawTiles() {
+    if (!tiles) return;
+    const el = document.getElementById("map");
+    const [w, h] = [el.clientWidth, el.clientHeight];
+    const tl = charts.map.convertFromPixel("geo", [0, 0]), br = charts.map.convertFromPixel("geo", [w, h]);
+    if (!tl || !br) return;
+    const ppd = w / Math.max(1e-9, br[0] - tl[0]);
+    let z = Math.max(1, Math.min(18, Math.round(Math.log2((360 * ppd) / 256))));
+    const tx = (lng) => Math.floor(((lng + 180) / 360) * 2 ** z);
+    const ty = (lat) => { const r = (lat * Math.PI) / 180; return Math.floor(((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2) * 2 ** z); };
+    const lngOf = (x) => (x / 2 ** z) * 360 - 180;
+    const latOf = (y) => { const n = Math.PI - (2 * Math.PI * y) / 2 ** z; return (180 / Math.PI) * Math.atan(0.5 * (Math.exp(n) - Math.exp(-n))); };
+    let [x0, x1, y0, y1] = [tx(tl[0]), tx(br[0]), ty(tl[1]), ty(br[1])];
+    while ((x1 - x0 + 1) * (y1 - y0 + 1) > MAX_TILES && z > 1) { z -= 1; [x0, x1, y0, y1] = [tx(tl[0]), tx(br[0]), ty(tl[1]), ty(br[1])]; }
+    const subs = tiles.subdomains || "";
+    const images = [];
+    for (let x = x0; x <= x1; x++) for (let y = y0; y <= y1; y++) {
+      const a = charts.map.convertToPixel("geo", [lngOf(x), latOf(y)]), b = charts.map.convertToPixel("geo", [lngOf(x + 1), latOf(y + 1)]);
+      const url = tiles.tile_url.replace("{z}", z).replace("{x}", x).replace("{y}", y).replace("{s}", subs ? subs[(x + y) % subs.length] : "");
+      images.push({ type: "image", silent: true, z: -100, style: { image: url, x: a[0], y: a[1], width: b[0] - a[0], height: b[1] - a[1], opacity: 0.85 } });
+    }
+    if (tiles.attribution) images.push({ type: "text", right: 10, bottom: 4, z: 100, style: { text: tiles.attribution, fill: "#9fc4ff", font: "12px sans-serif" } });
+    charts.map.setOption({ graphic: images }, { replaceMerge: ["graphic"] });
+    document.body.dataset.tiles = String(images.length);
   }
 
   function drawAlarms() {
@@ -110,6 +141,7 @@
     drawMap(); drawAlarms();
   }
 
+  charts.map.on("georoam", () => setTimeout(drawTiles, 0));
   await Promise.all([loadLive(), loadTrend()]);
   await loadStats();
   document.body.dataset.ready = "1";

@@ -28,6 +28,23 @@ pub struct Config {
     pub deadlines: DeadlinesConfig,
     #[serde(default)]
     pub escalation: EscalationConfig,
+    #[serde(default)]
+    pub map: MapConfig,
+}
+
+/// `[map]`: an optional raster tile layer under the grids (for example Tianditu or AMap), for
+/// places where the screen can reach one. Without it the map is drawn from the grids alone.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MapConfig {
+    /// Web Mercator XYZ tiles: `{z}`, `{x}`, `{y}` and optionally `{s}` for a subdomain.
+    pub tile_url: Option<String>,
+    /// Letters or digits for `{s}`, e.g. "01234567".
+    #[serde(default)]
+    pub subdomains: String,
+    /// The tile provider's required credit line.
+    #[serde(default)]
+    pub attribution: String,
 }
 
 /// `[escalation]`: when the amber warning shows and who is told when a promise is missed.
@@ -108,6 +125,13 @@ impl Config {
     pub fn parse(text: &str) -> Result<Self, String> {
         let c: Self = toml::from_str(text).map_err(|e| e.to_string())?;
         c.escalation.level_roles()?;
+        if let Some(u) = &c.map.tile_url {
+            let ok = (u.starts_with("http://") || u.starts_with("https://") || u.starts_with('/'))
+                && ["{z}", "{x}", "{y}"].iter().all(|p| u.contains(p));
+            if !ok {
+                return Err(format!("[map] tile_url must be an http(s) URL with {{z}}, {{x}} and {{y}}, got {u:?}"));
+            }
+        }
         Ok(c)
     }
 
@@ -184,6 +208,7 @@ close = "72h"
             ("[server]\nport = 1", "unknown field"),
             ("[escalation]\nlevels = [\"king\"]", "unknown role"),
             ("[escalation]\nwarn_fraction = 1.5", "warn_fraction"),
+            ("[map]\ntile_url = \"https://tiles.example/{z}/{x}.png\"", "tile_url"),
         ] {
             let e = Config::parse(text).and_then(|c| c.policy(&[]).map(|_| ())).unwrap_err();
             assert!(e.contains(expect), "{text}: {e}");

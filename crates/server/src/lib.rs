@@ -66,6 +66,7 @@ pub struct AppState {
     pub runner_wake: tokio::sync::Notify,
     /// The node's broadcast of changes to open streams.
     pub hub: stream::Hub,
+    pub map: config::MapConfig,
 }
 
 impl AppState {
@@ -91,6 +92,7 @@ impl AppState {
             escalation: config.escalation.clone(),
             runner_wake: tokio::sync::Notify::new(),
             hub: stream::Hub::default(),
+            map: config.map.clone(),
         })
     }
 }

@@ -15,7 +15,7 @@ use utoipa::{Modify, OpenApi};
         crate::api::reference::categories, crate::api::reference::stations, crate::api::reference::grids,
         crate::api::reference::responders, crate::api::reference::position, crate::api::reference::status,
         crate::api::stats::summary, crate::stream::stream, crate::api::notifications, crate::api::stats::daily,
-        crate::api::cases::upload, crate::api::cases::attachments, crate::api::cases::attachment,
+        crate::api::cases::upload, crate::api::cases::attachments, crate::api::cases::attachment, crate::api::map_settings,
     ),
     modifiers(&BearerAuth)
 )]

@@ -41,6 +41,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/attachments/{id}", get(cases::attachment))
         .route("/stream", get(crate::stream::stream))
         .route("/notifications", get(notifications))
+        .route("/map", get(map_settings))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method")
@@ -144,6 +145,12 @@ pub async fn notifications(State(s): State<Arc<AppState>>, session: Session) -> 
             })
             .collect(),
     ))
+}
+
+/// How the screens draw their map: the optional tile layer.
+#[utoipa::path(get, path = "/api/v1/map", responses((status = 200, body = crate::config::MapConfig)), security(("bearer" = [])))]
+pub async fn map_settings(State(s): State<Arc<AppState>>, _session: Session) -> Json<crate::config::MapConfig> {
+    Json(s.map.clone())
 }
 
 /// The signed-in user.

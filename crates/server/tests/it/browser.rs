@@ -184,3 +184,40 @@ async fn dispatcher_field_and_screen_in_a_real_browser() {
     let _ = std::fs::remove_file(photo);
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_screen_draws_a_configured_tile_layer() {
+    // A local tile server stands in for Tianditu or AMap, counting the tiles asked for.
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = hits.clone();
+    let tiles = axum::Router::new().route(
+        "/{z}/{x}/{y}",
+        axum::routing::get(move || {
+            let counter = counter.clone();
+            async move {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                ([(axum::http::header::CONTENT_TYPE, "image/png")], PNG)
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let tile_addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, tiles).await.unwrap() });
+    let config = server::config::Config::parse(&format!(
+        "[map]\ntile_url = \"http://{tile_addr}/{{z}}/{{x}}/{{y}}\"\nattribution = \"© 测试底图\"\n"
+    ))
+    .unwrap();
+    let app = App::start_with(&store::testing::fresh_sqlite_url(), &config).await;
+    let wall = Browser::start(1920, 1080).await;
+    sign_in(&wall, &app, "leader", "/screen").await;
+    let placed = wall.wait_for("return Number(document.body.dataset.tiles || 0)", Duration::from_secs(5)).await;
+    assert!(placed.as_i64().unwrap() >= 2, "tiles placed: {placed}");
+    let start = Instant::now();
+    while hits.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+        assert!(start.elapsed() < Duration::from_secs(5), "the browser asked for no tile");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    wall.screenshot(&shots("screen-tiles.png")).await;
+    wall.quit().await;
+    app.stop().await;
+}
