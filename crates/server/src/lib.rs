@@ -22,6 +22,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod notify;
+pub mod open311;
 pub mod openapi;
 pub mod runner;
 pub mod stream;
@@ -67,6 +68,8 @@ pub struct AppState {
     /// The node's broadcast of changes to open streams.
     pub hub: stream::Hub,
     pub map: config::MapConfig,
+    /// Reports per source per hour through Open311.
+    pub report_limits: open311::ReportLimits,
 }
 
 impl AppState {
@@ -93,6 +96,7 @@ impl AppState {
             runner_wake: tokio::sync::Notify::new(),
             hub: stream::Hub::default(),
             map: config.map.clone(),
+            report_limits: open311::ReportLimits::default(),
         })
     }
 }
@@ -110,6 +114,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/openapi.json", get(openapi::spec))
         .nest("/api/v1", api::routes())
         .merge(web::routes())
+        .merge(open311::routes())
         .layer(DefaultBodyLimit::max(API_BODY_BYTES_MAX))
         .with_state(state)
 }

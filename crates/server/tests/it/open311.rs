@@ -1,0 +1,273 @@
+//! Open311 GeoReport v2: every JSON answer is checked against the official schemas
+//! (`tests/fixtures/open311-schemas`, copied unchanged), every XML answer is well formed and
+//! uses the specification's element names.
+
+use super::*;
+use serde_json::{json, Value};
+use store::Table;
+
+const KEY: &str = "partner-12345-hotline-key";
+
+fn schema(name: &str) -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/open311-schemas").join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The parts of JSON Schema (draft 4) these schemas use: type, required, properties, items,
+/// anyOf, enum, maxLength, format date-time, and `$ref` to a sibling file.
+fn validate(v: &Value, s: &Value, at: &str) -> Result<(), String> {
+    if let Some(r) = s.get("$ref").and_then(Value::as_str) {
+        return validate(v, &schema(r), at);
+    }
+    if let Some(any) = s.get("anyOf").and_then(Value::as_array) {
+        if !any.iter().any(|x| validate(v, x, at).is_ok()) {
+            return Err(format!("{at}: {v} matches none of anyOf"));
+        }
+    }
+    if let Some(t) = s.get("type").and_then(Value::as_str) {
+        let ok = match t {
+            "string" => v.is_string(),
+            "number" => v.is_number(),
+            "integer" => v.is_i64() || v.is_u64(),
+            "boolean" => v.is_boolean(),
+            "array" => v.is_array(),
+            "object" => v.is_object(),
+            "null" => v.is_null(),
+            _ => true,
+        };
+        if !ok {
+            return Err(format!("{at}: {v} is not a {t}"));
+        }
+    }
+    if let Some(e) = s.get("enum").and_then(Value::as_array) {
+        if !e.contains(v) {
+            return Err(format!("{at}: {v} not in {e:?}"));
+        }
+    }
+    if let (Some(max), Some(text)) = (s.get("maxLength").and_then(Value::as_u64), v.as_str()) {
+        if text.chars().count() as u64 > max {
+            return Err(format!("{at}: longer than {max}"));
+        }
+    }
+    if s.get("format") == Some(&json!("date-time")) {
+        if let Some(text) = v.as_str() {
+            chrono::DateTime::parse_from_rfc3339(text).map_err(|_| format!("{at}: {text} is not a date-time"))?;
+        }
+    }
+    if let Some(req) = s.get("required").and_then(Value::as_array) {
+        for r in req {
+            let k = r.as_str().unwrap();
+            if v.get(k).is_none() {
+                return Err(format!("{at}: missing {k}"));
+            }
+        }
+    }
+    if let (Some(props), Some(obj)) = (s.get("properties").and_then(Value::as_object), v.as_object()) {
+        for (k, ps) in props {
+            if let Some(x) = obj.get(k) {
+                validate(x, ps, &format!("{at}.{k}"))?;
+            }
+        }
+    }
+    if let (Some(items), Some(arr)) = (s.get("items"), v.as_array()) {
+        for (i, x) in arr.iter().enumerate() {
+            validate(x, items, &format!("{at}[{i}]"))?;
+        }
+    }
+    Ok(())
+}
+
+/// Checks XML is well formed; returns the element names in document order.
+fn xml_elements(text: &str) -> Vec<String> {
+    let body = text.strip_prefix("<?xml version=\"1.0\" encoding=\"utf-8\"?>").expect("XML declaration");
+    let mut stack: Vec<String> = vec![];
+    let mut names = vec![];
+    let mut rest = body;
+    while let Some(i) = rest.find('<') {
+        let content = &rest[..i];
+        assert!(
+            !content.contains('>') && !content.contains('&')
+                || content.contains("&amp;")
+                || content.contains("&lt;")
+                || content.contains("&gt;")
+                || content.contains("&quot;"),
+            "bad text {content:?}"
+        );
+        let end = rest[i..].find('>').expect("unclosed tag") + i;
+        let tag = &rest[i + 1..end];
+        if let Some(name) = tag.strip_prefix('/') {
+            assert_eq!(stack.pop().as_deref(), Some(name), "mismatched </{name}>");
+        } else {
+            assert!(tag.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'), "bad element name {tag:?}");
+            stack.push(tag.to_owned());
+            names.push(tag.to_owned());
+        }
+        rest = &rest[end + 1..];
+    }
+    assert!(stack.is_empty(), "unclosed {stack:?}");
+    assert_eq!(rest.trim(), "");
+    names
+}
+
+async fn get(app: &App, path: &str) -> (u16, String) {
+    let r = app.http.get(app.url(path)).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+async fn post(app: &App, format: &str, form: &[(&str, &str)]) -> (u16, String) {
+    let r = app.http.post(app.url(&format!("/open311/v2/requests.{format}"))).form(form).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+fn base_form() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("api_key", KEY),
+        ("service_code", "SJ1003"),
+        ("lat", "30.2662"),
+        ("long", "120.5700"),
+        ("description", "近20名送货工人向某运输公司催讨运费"),
+        ("phone", "13800138000"),
+        ("first_name", "师傅"),
+        ("last_name", "王"),
+        ("attribute[parties]", "20"),
+        ("attribute[amount_yuan]", "700000"),
+    ]
+}
+
+both_backends! {
+    open311_json_matches_the_official_schemas(app) {
+        app.store.create_api_key("12345热线", &server::auth::secret_hash(KEY), "test", chrono::Utc::now()).await.unwrap();
+        let (s, body) = get(app, "/open311/v2/services.json").await;
+        assert_eq!(s, 200);
+        let services: Value = serde_json::from_str(&body).unwrap();
+        validate(&services, &schema("services.json"), "services").unwrap();
+        assert!(services.as_array().unwrap().iter().any(|x| x["service_code"] == "SJ1003" && x["metadata"] == true));
+        let (s, body) = get(app, "/open311/v2/services/SJ1003.json?jurisdiction_id=linjiang.qiantang.hangzhou.cn").await;
+        assert_eq!(s, 200);
+        let def: Value = serde_json::from_str(&body).unwrap();
+        validate(&def, &schema("service-definition.json"), "definition").unwrap();
+        assert_eq!(def["attributes"][0]["code"], "parties");
+
+        let (s, body) = post(app, "json", &base_form()).await;
+        assert_eq!(s, 201, "{body}");
+        let made: Value = serde_json::from_str(&body).unwrap();
+        let id = made[0]["service_request_id"].as_str().unwrap().to_owned();
+        let token = made[0]["token"].as_str().unwrap().to_owned();
+        // An ordinary case, channel recorded, attributes kept.
+        let case = app.store.get_case(id.parse().unwrap()).await.unwrap();
+        assert_eq!(case.source, domain::case::Source::Open311);
+        assert!(case.description.contains("parties=20") && case.description.contains("amount_yuan=700000"));
+        let (s, body) = get(app, &format!("/open311/v2/requests/{id}.json")).await;
+        assert_eq!(s, 200);
+        let one: Value = serde_json::from_str(&body).unwrap();
+        validate(&one, &schema("requests.json"), "request").unwrap();
+        assert_eq!(one[0]["status"], "open");
+        assert_eq!(one[0]["agency_responsible"], "传化公路港联勤警务站");
+        let (s, body) = get(app, "/open311/v2/requests.json?status=open&service_code=SJ1003").await;
+        assert_eq!(s, 200);
+        let list: Value = serde_json::from_str(&body).unwrap();
+        validate(&list, &schema("requests.json"), "requests").unwrap();
+        assert_eq!(list.as_array().unwrap().len(), 1);
+        let (_, body) = get(app, "/open311/v2/requests.json?status=closed").await;
+        assert_eq!(body, "[]");
+        let (_, body) = get(app, &format!("/open311/v2/requests.json?service_request_id={id},999999")).await;
+        assert_eq!(serde_json::from_str::<Value>(&body).unwrap().as_array().unwrap().len(), 1);
+        let (s, body) = get(app, &format!("/open311/v2/tokens/{token}.json")).await;
+        assert_eq!(s, 200);
+        assert_eq!(serde_json::from_str::<Value>(&body).unwrap()[0]["service_request_id"], json!(id));
+        // Status changes reach partners through the updates extension.
+        app.call(Some("dispatcher"), "POST", &format!("/api/v1/cases/{id}/actions"), Some(json!({"action": "accept"}))).await;
+        let (s, body) = get(app, "/open311/v2/request_updates.json").await;
+        assert_eq!(s, 200);
+        let updates: Value = serde_json::from_str(&body).unwrap();
+        assert!(updates.as_array().unwrap().iter().any(|u| u["service_request_id"] == json!(id) && u["description"] == "accept"));
+        let (s, body) = get(app, "/open311/v2/discovery.json").await;
+        assert_eq!(s, 200);
+        assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["endpoints"][0]["formats"][0], "application/json");
+    }
+
+    open311_xml_is_well_formed_with_the_specifications_names(app) {
+        app.store.create_api_key("12345热线", &server::auth::secret_hash(KEY), "test", chrono::Utc::now()).await.unwrap();
+        let (s, body) = get(app, "/open311/v2/services.xml").await;
+        assert_eq!(s, 200);
+        let names = xml_elements(&body);
+        assert_eq!(names[0], "services");
+        for n in ["service", "service_code", "service_name", "description", "metadata", "type", "keywords", "group"] {
+            assert!(names.iter().any(|x| x == n), "services.xml lacks <{n}>");
+        }
+        let (_, body) = get(app, "/open311/v2/services/SJ1003.xml").await;
+        let names = xml_elements(&body);
+        assert_eq!(&names[..3], ["service_definition", "service_code", "attributes"]);
+        assert!(names.iter().any(|x| x == "attribute") && names.iter().any(|x| x == "datatype") && names.iter().any(|x| x == "values"));
+        let (s, body) = post(app, "xml", &base_form()).await;
+        assert_eq!(s, 201, "{body}");
+        let names = xml_elements(&body);
+        assert_eq!(&names[..3], ["service_requests", "request", "service_request_id"]);
+        let (_, body) = get(app, "/open311/v2/requests.xml").await;
+        let names = xml_elements(&body);
+        for n in ["service_requests", "request", "service_request_id", "status", "service_code", "requested_datetime", "lat", "long", "agency_responsible"] {
+            assert!(names.iter().any(|x| x == n), "requests.xml lacks <{n}>");
+        }
+        let (_, body) = get(app, "/open311/v2/discovery.xml").await;
+        let names = xml_elements(&body);
+        for n in ["discovery", "changeset", "contact", "key_service", "endpoints", "endpoint", "specification", "url", "formats", "format"] {
+            assert!(names.iter().any(|x| x == n), "discovery.xml lacks <{n}>");
+        }
+        let (s, body) = get(app, "/open311/v2/requests/424242.xml").await;
+        assert_eq!(s, 404);
+        assert_eq!(&xml_elements(&body)[..4], ["errors", "error", "code", "description"]);
+    }
+
+    open311_bad_input_is_refused_and_changes_nothing(app) {
+        app.store.create_api_key("12345热线", &server::auth::secret_hash(KEY), "test", chrono::Utc::now()).await.unwrap();
+        let before = app.store.count(Table::Cases).await.unwrap();
+        let long = "长".repeat(4001);
+        let with = |k: &'static str, v: &'static str| {
+            let mut f: Vec<(&str, &str)> = base_form().into_iter().filter(|(x, _)| *x != k).collect();
+            if !v.is_empty() { f.push((k, v)); }
+            f
+        };
+        let cases: Vec<(Vec<(&str, &str)>, u16)> = vec![
+            (with("api_key", "wrong"), 403),
+            (with("api_key", ""), 403),
+            (with("service_code", "SJ9999"), 400),
+            (with("service_code", ""), 400),
+            (with("lat", ""), 400),
+            (with("lat", "abc"), 400),
+            (with("lat", "95"), 400),
+            (with("long", "121.47"), 400),
+            (with("phone", "12345"), 400),
+            (with("attribute[colour]", "red"), 400),
+            (with("media_url", "javascript:alert(1)"), 400),
+            (with("jurisdiction_id", "shanghai"), 404),
+        ];
+        for (form, status) in cases {
+            let (s, body) = post(app, "json", &form).await;
+            assert_eq!(s, status, "{form:?}: {body}");
+            let e: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(e[0]["code"], json!(status));
+            assert!(e[0]["description"].as_str().is_some_and(|d| !d.is_empty()));
+        }
+        let mut f = base_form();
+        f.retain(|(k, _)| *k != "description");
+        f.push(("description", long.as_str()));
+        let (s, _) = post(app, "json", &f).await;
+        assert_eq!(s, 400);
+        let (s, _) = get(app, "/open311/v2/services/SJ9999.json").await;
+        assert_eq!(s, 404);
+        let (s, _) = get(app, "/open311/v2/requests.json?start_date=yesterday").await;
+        assert_eq!(s, 400);
+        let (s, _) = get(app, "/open311/v2/requests.json?status=lost").await;
+        assert_eq!(s, 400);
+        assert_eq!(app.store.count(Table::Cases).await.unwrap(), before, "a refused request wrote a case");
+        // A flood from one phone is cut off after the hourly limit.
+        let mut accepted = 0;
+        for _ in 0..(server::open311::REPORTS_PER_SOURCE_PER_HOUR + 3) {
+            let mut f = base_form();
+            f.retain(|(k, _)| *k != "phone");
+            f.push(("phone", "13900139000"));
+            if post(app, "json", &f).await.0 == 201 { accepted += 1; }
+        }
+        assert_eq!(accepted, server::open311::REPORTS_PER_SOURCE_PER_HOUR);
+    }
+}
