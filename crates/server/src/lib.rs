@@ -70,6 +70,8 @@ pub struct AppState {
     pub map: config::MapConfig,
     /// Reports per source per hour through Open311.
     pub report_limits: open311::ReportLimits,
+    /// Demo mode: sign-in codes are shown on screen, since no SMS gateway exists.
+    pub show_otp_codes: bool,
 }
 
 impl AppState {
@@ -97,6 +99,7 @@ impl AppState {
             hub: stream::Hub::default(),
             map: config.map.clone(),
             report_limits: open311::ReportLimits::default(),
+            show_otp_codes: false,
         })
     }
 }
@@ -146,7 +149,9 @@ pub async fn serve(
             None
         }
     };
-    let state = Arc::new(AppState::load(store.clone(), &opts.config).await?);
+    let mut state = AppState::load(store.clone(), &opts.config).await?;
+    state.show_otp_codes = opts.demo.is_some();
+    let state = Arc::new(state);
     reindex_alerts(&state).await?;
     let workers = Workers::spawn(state.clone(), notify::default_senders());
     let listener = tokio::net::TcpListener::bind(&opts.bind)

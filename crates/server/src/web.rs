@@ -17,6 +17,7 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ("console.js", "text/javascript; charset=utf-8", include_bytes!("../assets/console.js")),
     ("field.js", "text/javascript; charset=utf-8", include_bytes!("../assets/field.js")),
     ("screen.js", "text/javascript; charset=utf-8", include_bytes!("../assets/screen.js")),
+    ("resident.js", "text/javascript; charset=utf-8", include_bytes!("../assets/resident.js")),
     (
         "vendor/echarts-5.6.0.min.js",
         "text/javascript; charset=utf-8",
@@ -31,6 +32,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/console", get(|| async { page(include_str!("../assets/console.html")) }))
         .route("/field", get(|| async { page(include_str!("../assets/field.html")) }))
         .route("/screen", get(|| async { page(include_str!("../assets/screen.html")) }))
+        .route("/app", get(|| async { page(include_str!("../assets/app.html")) }))
         .route("/assets/{*path}", get(asset))
 }
 

@@ -53,6 +53,8 @@ pub struct CreateCaseRequest {
     pub reporter: Option<ReporterIn>,
     /// A street address or landmark, up to 200 characters.
     pub address: Option<String>,
+    /// Keep the reporter's name and number from staff (the reporter can still follow it).
+    pub anonymous: Option<bool>,
 }
 
 /// `POST /api/v1/cases/{id}/actions`.
@@ -163,6 +165,9 @@ pub struct CaseOut {
     pub satisfaction: Option<String>,
     pub reopened_count: u32,
     pub has_reporter: bool,
+    /// The signed-in viewer reported this case (residents see their own reports and the
+    /// ones they follow).
+    pub reported_by_me: bool,
     pub reporter: Option<ReporterOut>,
     pub assignments: Vec<AssignmentOut>,
     pub events: Vec<EventOut>,
@@ -251,6 +256,7 @@ pub fn case_out(
         satisfaction: c.satisfaction.map(|s| s.as_str().into()),
         reopened_count: c.reopened_count,
         has_reporter: c.reporter_id.is_some(),
+        reported_by_me: false,
         reporter,
         assignments: c.assignments.iter().map(assignment).collect(),
         events: c.events.iter().map(event).collect(),

@@ -54,17 +54,25 @@ async fn progress_notices(
     case: &Case,
     events: &[CaseEvent],
 ) -> Result<Vec<OutboxMessage>, StoreError> {
-    let Some(user) = case.reported_by else { return Ok(vec![]) };
     if !events.iter().any(|e| progress_words(e).is_some()) {
         return Ok(vec![]);
     }
-    let reporter = state.store.user(user).await?;
-    if !matches!(reporter.role, Role::Resident | Role::Volunteer) {
-        return Ok(vec![]);
+    // The resident who reported it, and the residents who follow it.
+    let mut people = vec![];
+    if let Some(user) = case.reported_by {
+        if matches!(state.store.user(user).await?.role, Role::Resident | Role::Volunteer) {
+            people.push(user);
+        }
     }
-    Ok(events
-        .iter()
-        .filter_map(|e| {
+    for f in state.store.followers(case.id).await? {
+        if !people.contains(&f) {
+            people.push(f);
+        }
+    }
+    Ok(people
+        .into_iter()
+        .flat_map(|user| events.iter().map(move |e| (user, e)))
+        .filter_map(|(user, e)| {
             progress_words(e).map(|words| OutboxMessage {
                 dedupe_key: format!("progress:{}:{user}", e.seq),
                 channel: "web".into(),

@@ -255,6 +255,26 @@ const TABLES: &[TableSpec] = &[
         ],
     },
     TableSpec {
+        name: "otp_codes",
+        key: "phone",
+        serial: false,
+        columns: &[
+            ("phone", T),
+            ("code_hash", T),
+            ("expires_at", I),
+            ("attempts", I),
+            ("sent_at", I),
+            ("hour_start", I),
+            ("sent_in_hour", I),
+        ],
+    },
+    TableSpec {
+        name: "followers",
+        key: "case_id, user_id",
+        serial: false,
+        columns: &[("case_id", I), ("user_id", I), ("created_at", I)],
+    },
+    TableSpec {
         name: "change_log",
         key: "seq",
         serial: true,

@@ -34,6 +34,7 @@ pub struct CaseFilter {
     pub priority: Option<Priority>,
     pub since: Option<Timestamp>,
     pub until: Option<Timestamp>,
+    /// Cases this user reported or follows.
     pub reported_by: Option<i64>,
     /// Only cases with a current assignment of this responder.
     pub responder: Option<i64>,
@@ -422,13 +423,19 @@ impl Store {
         for (clause, v) in [
             ("created_at >= ", f.since.map(to_millis)),
             ("created_at < ", f.until.map(to_millis)),
-            ("reported_by = ", f.reported_by),
             ("id < ", f.before_id),
         ] {
             if let Some(v) = v {
                 ints.push(v);
                 int_clauses.push(format!("{clause}${}", base + ints.len()));
             }
+        }
+        if let Some(u) = f.reported_by {
+            // A resident's own reports and the ones they follow.
+            ints.push(u);
+            let n = base + ints.len();
+            int_clauses
+                .push(format!("(reported_by = ${n} OR id IN (SELECT case_id FROM followers WHERE user_id = ${n}))"));
         }
         if let Some(r) = f.responder {
             ints.push(r);

@@ -601,3 +601,142 @@ impl Store {
         rows.iter().map(user_from_row).collect()
     }
 }
+
+/// What happened to a one-time code request or check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OtpOutcome {
+    Ok,
+    /// Asked again too soon, or too often this hour.
+    TooSoon,
+    TooOften,
+    /// No code, expired, wrong, or too many wrong tries.
+    Refused,
+}
+
+impl Store {
+    /// Stores a new code for `phone` (its hash), unless one was sent within `min_gap` or
+    /// `per_hour` were sent this hour.
+    pub async fn put_otp(
+        &self,
+        phone: &str,
+        code_hash: &str,
+        now: Timestamp,
+        expires_at: Timestamp,
+        min_gap: chrono::Duration,
+        per_hour: i64,
+    ) -> Result<OtpOutcome> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query("SELECT sent_at, hour_start, sent_in_hour FROM otp_codes WHERE phone = $1")
+            .bind(phone)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let hour = to_millis(now) / 3_600_000;
+        let mut sent_in_hour = 0;
+        if let Some(r) = row {
+            let sent_at: i64 = r.try_get("sent_at")?;
+            if to_millis(now) - sent_at < min_gap.num_milliseconds() {
+                return Ok(OtpOutcome::TooSoon);
+            }
+            if r.try_get::<i64, _>("hour_start")? == hour {
+                sent_in_hour = r.try_get("sent_in_hour")?;
+            }
+            if sent_in_hour >= per_hour {
+                return Ok(OtpOutcome::TooOften);
+            }
+            sqlx::query("DELETE FROM otp_codes WHERE phone = $1").bind(phone).execute(&mut *tx).await?;
+        }
+        sqlx::query(
+            "INSERT INTO otp_codes (phone, code_hash, expires_at, attempts, sent_at, hour_start, sent_in_hour) VALUES ($1, $2, $3, 0, $4, $5, $6)",
+        )
+        .bind(phone)
+        .bind(code_hash)
+        .bind(to_millis(expires_at))
+        .bind(to_millis(now))
+        .bind(hour)
+        .bind(sent_in_hour + 1)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(OtpOutcome::Ok)
+    }
+
+    /// Checks a code; a right one is used up, a wrong one counts against `max_attempts`.
+    pub async fn check_otp(
+        &self,
+        phone: &str,
+        code_hash: &str,
+        now: Timestamp,
+        max_attempts: i64,
+    ) -> Result<OtpOutcome> {
+        let mut tx = self.begin_write().await?;
+        let Some(r) = sqlx::query("SELECT code_hash, expires_at, attempts FROM otp_codes WHERE phone = $1")
+            .bind(phone)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return Ok(OtpOutcome::Refused);
+        };
+        let (hash, expires, attempts): (String, i64, i64) =
+            (r.try_get("code_hash")?, r.try_get("expires_at")?, r.try_get("attempts")?);
+        if expires < to_millis(now) || attempts >= max_attempts {
+            return Ok(OtpOutcome::Refused);
+        }
+        if hash != code_hash {
+            sqlx::query("UPDATE otp_codes SET attempts = attempts + 1 WHERE phone = $1")
+                .bind(phone)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            return Ok(OtpOutcome::Refused);
+        }
+        // Used up: expire it, keep the send counters.
+        sqlx::query("UPDATE otp_codes SET expires_at = 0 WHERE phone = $1").bind(phone).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(OtpOutcome::Ok)
+    }
+
+    /// Queues a notification that belongs to no case (a sign-in code).
+    pub async fn queue_notification(&self, m: &crate::writer::OutboxMessage, at: Timestamp) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO outbox (created_at, dedupe_key, channel, recipient_user, recipient_phone, subject, body, case_id, status, attempts, next_attempt_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, 'pending', 0, $8) ON CONFLICT (dedupe_key) DO NOTHING",
+        )
+        .bind(to_millis(at))
+        .bind(&m.dedupe_key)
+        .bind(&m.channel)
+        .bind(m.recipient_user)
+        .bind(&m.recipient_phone)
+        .bind(&m.subject)
+        .bind(&m.body)
+        .bind(to_millis(at))
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn follow(&self, case_id: i64, user_id: i64, at: Timestamp) -> Result<()> {
+        sqlx::query("INSERT INTO followers (case_id, user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (case_id, user_id) DO NOTHING")
+            .bind(case_id)
+            .bind(user_id)
+            .bind(to_millis(at))
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn follows(&self, case_id: i64, user_id: i64) -> Result<bool> {
+        let v: Option<i64> = sqlx::query_scalar("SELECT case_id FROM followers WHERE case_id = $1 AND user_id = $2")
+            .bind(case_id)
+            .bind(user_id)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(v.is_some())
+    }
+
+    pub async fn followers(&self, case_id: i64) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar("SELECT user_id FROM followers WHERE case_id = $1 ORDER BY user_id")
+            .bind(case_id)
+            .fetch_all(self.pool())
+            .await?)
+    }
+}

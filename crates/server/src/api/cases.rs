@@ -49,7 +49,10 @@ fn in_scope(s: &AppState, session: &Session, case: &Case, reported_by: Option<i6
 
 async fn load_visible(s: &AppState, session: &Session, id: i64) -> ApiResult<Case> {
     let case = s.store.get_case(id).await.map_err(not_found)?;
-    if !in_scope(s, session, &case, case.reported_by) {
+    let follower = session.role().scope() == Scope::OwnReports
+        && case.reported_by != Some(session.user.id)
+        && s.store.follows(id, session.user.id).await?;
+    if !follower && !in_scope(s, session, &case, case.reported_by) {
         // Outside one's scope a case is as good as absent: do not confirm it exists.
         return Err(ApiError::not_found("case"));
     }
@@ -64,7 +67,7 @@ async fn out(s: &AppState, session: &Session, c: &Case) -> ApiResult<CaseOut> {
         }
         _ => None,
     };
-    Ok(out_with(s, c, reporter))
+    Ok(out_for(s, c, reporter, Some(session.user.id)))
 }
 
 /// A reporter as lists show them.
@@ -73,13 +76,19 @@ fn masked(name: Option<&str>, phone: Option<&str>) -> ReporterOut {
 }
 
 fn out_with(s: &AppState, c: &Case, reporter: Option<ReporterOut>) -> CaseOut {
-    wire::case_out(
+    out_for(s, c, reporter, None)
+}
+
+fn out_for(s: &AppState, c: &Case, reporter: Option<ReporterOut>, viewer: Option<i64>) -> CaseOut {
+    let mut out = wire::case_out(
         c,
         chrono::Utc::now(),
         s.categories.get(&c.category).map(|k| k.name_zh.clone()),
         s.grids.get(&c.grid).map(|g| g.name_zh.clone()),
         reporter,
-    )
+    );
+    out.reported_by_me = viewer.is_some() && c.reported_by == viewer;
+    out
 }
 
 /// Reports a case. Answers 201 only after the case is durably committed.
@@ -138,7 +147,14 @@ pub async fn create(
     if address.as_ref().is_some_and(|a| a.chars().count() > ADDRESS_CHARS_MAX) {
         return Err(ApiError::invalid(format!("address is longer than {ADDRESS_CHARS_MAX} characters")));
     }
+    let anonymous = req.anonymous.unwrap_or(false);
     let reporter = match &req.reporter {
+        // Anonymous towards staff: no name or number is kept with the case.
+        _ if anonymous => None,
+        // A signed-in resident's own number, so staff can call back.
+        None if matches!(session.role(), Role::Resident | Role::Volunteer) => session.user.phone.as_ref().map(|p| {
+            ReporterInput { name: Some(super::residents::resident_name(&session.user)), phone: Some(p.clone()) }
+        }),
         None => None,
         Some(r) => {
             let name = r.name.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);
@@ -185,7 +201,7 @@ pub async fn create(
         },
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(out_with(&s, &case, reporter_out))))
+    Ok((StatusCode::CREATED, Json(out_for(&s, &case, reporter_out, Some(session.user.id)))))
 }
 
 /// One case with its deadlines, what is overdue, who was sent and every step.
@@ -375,6 +391,10 @@ pub async fn act(
         if !before.assignments.iter().any(|a| a.is_current() && mine.contains(&a.responder_id)) {
             return Err(ApiError::forbidden("only responders sent to this case may act on it"));
         }
+    }
+    // Residents rate and reopen their own reports, not the ones they follow.
+    if matches!(session.role(), Role::Resident | Role::Volunteer) && before.reported_by != Some(session.user.id) {
+        return Err(ApiError::forbidden("only the resident who reported a case may rate or reopen it"));
     }
     let note = req.note.as_deref().or(req.reason.as_deref());
     // Never date a step before the last one, even if this node's clock lags another's.

@@ -2,6 +2,7 @@
 
 pub mod cases;
 pub mod reference;
+pub mod residents;
 pub mod stats;
 
 use crate::auth::{self, Session};
@@ -18,6 +19,10 @@ pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/auth/login", post(login))
         .route("/auth/logout", post(logout))
+        .route("/auth/otp/request", post(residents::otp_request))
+        .route("/auth/otp/verify", post(residents::otp_verify))
+        .route("/cases/nearby", get(residents::nearby))
+        .route("/cases/{id}/follow", post(residents::follow))
         .route("/me", get(me))
         .route("/cases", post(cases::create).get(cases::list))
         .route("/cases/{id}", get(cases::get))
@@ -92,13 +97,18 @@ pub async fn login(
     if !ok || user.disabled {
         return Err(refused());
     }
+    Ok(Json(wire_login(&s, &user).await?))
+}
+
+/// Opens a session for a user who proved who they are.
+pub async fn wire_login(s: &AppState, user: &store::User) -> ApiResult<LoginResponse> {
     let token = auth::new_secret();
     let now = chrono::Utc::now();
     let expires = now + chrono::Duration::hours(auth::SESSION_HOURS);
     s.store.create_session(&auth::secret_hash(&token), user.id, now, expires).await?;
-    let mut out = wire::user_out(&user);
-    out.responder_id = responder_of(&s, user.id).await?;
-    Ok(Json(LoginResponse { token, expires_at: wire::time(expires), user: out }))
+    let mut out = wire::user_out(user);
+    out.responder_id = responder_of(s, user.id).await?;
+    Ok(LoginResponse { token, expires_at: wire::time(expires), user: out })
 }
 
 /// An argon2 hash of a random password, checked against when the username is unknown.

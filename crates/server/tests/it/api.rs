@@ -311,3 +311,38 @@ both_backends! {
         assert_error(s, &b, 400, "invalid_query");
     }
 }
+
+both_backends! {
+    resident_codes_are_limited_and_single_use(app) {
+        let (s, r) = app.call(None, "POST", "/api/v1/auth/otp/request", Some(json!({"phone": "13800005555"}))).await;
+        assert_eq!(s, 200, "{r}");
+        let code = r["demo_code"].as_str().unwrap().to_owned();
+        let (s, b) = app.call(None, "POST", "/api/v1/auth/otp/request", Some(json!({"phone": "13800005555"}))).await;
+        assert_error(s, &b, 429, "too_many_requests");
+        for bad in ["12345", "057186001234", "abc"] {
+            let (s, b) = app.call(None, "POST", "/api/v1/auth/otp/request", Some(json!({"phone": bad}))).await;
+            assert_error(s, &b, 422, "invalid_input");
+        }
+        // A wrong code counts; the right one works once.
+        let wrong = if code == "000000" { "000001" } else { "000000" };
+        let (s, b) = app.call(None, "POST", "/api/v1/auth/otp/verify", Some(json!({"phone": "13800005555", "code": wrong}))).await;
+        assert_error(s, &b, 401, "invalid_code");
+        let (s, r) = app.call(None, "POST", "/api/v1/auth/otp/verify", Some(json!({"phone": "13800005555", "code": code}))).await;
+        assert_eq!(s, 200, "{r}");
+        assert_eq!(r["user"]["role"], "resident");
+        let (s, b) = app.call(None, "POST", "/api/v1/auth/otp/verify", Some(json!({"phone": "13800005555", "code": code}))).await;
+        assert_error(s, &b, 401, "invalid_code");
+        // Five wrong tries kill a code.
+        let (_, r) = app.call(None, "POST", "/api/v1/auth/otp/request", Some(json!({"phone": "13900006666"}))).await;
+        let code = r["demo_code"].as_str().unwrap().to_owned();
+        let wrong = if code == "000000" { "000001" } else { "000000" };
+        for _ in 0..5 {
+            app.call(None, "POST", "/api/v1/auth/otp/verify", Some(json!({"phone": "13900006666", "code": wrong}))).await;
+        }
+        let (s, _) = app.call(None, "POST", "/api/v1/auth/otp/verify", Some(json!({"phone": "13900006666", "code": code}))).await;
+        assert_eq!(s, 401);
+        // Staff accounts cannot be reached through codes: the account made is a resident's.
+        let u = app.store.user_by_name("p13800005555").await.unwrap();
+        assert_eq!((u.role, u.phone.as_deref()), (domain::role::Role::Resident, Some("13800005555")));
+    }
+}

@@ -221,3 +221,138 @@ async fn the_screen_draws_a_configured_tile_layer() {
     wall.quit().await;
     app.stop().await;
 }
+
+/// Signs a resident in on the phone page with a one-time code.
+async fn resident_sign_in(b: &Browser, app: &App, phone: &str) {
+    b.goto(&app.url("/app")).await;
+    b.wait_for("return document.body.dataset.ready === 'signin'", Duration::from_secs(5)).await;
+    b.type_into("#phone", phone).await;
+    b.click("#send-code").await;
+    let shown = b.wait_for("return document.querySelector('#demo-code').textContent", Duration::from_secs(5)).await;
+    let code: String = shown.as_str().unwrap().chars().filter(char::is_ascii_digit).collect();
+    assert_eq!(code.len(), 6, "{shown}");
+    b.type_into("#code", &code).await;
+    b.click("#verify").await;
+    b.wait_for("return document.body.dataset.ready === '1'", Duration::from_secs(5)).await;
+}
+
+async fn report_here(b: &Browser, app: &App, category: &str, text: &str) {
+    b.cdp("Browser.grantPermissions", json!({"origin": app.url(""), "permissions": ["geolocation"]})).await;
+    b.cdp("Emulation.setGeolocationOverride", json!({"latitude": 30.2662, "longitude": 120.5700, "accuracy": 10}))
+        .await;
+    b.eval(&format!("document.querySelector('#category').value = '{category}'")).await;
+    b.type_into("#description", text).await;
+    b.click("#locate").await;
+    b.wait_for("return document.querySelector('#where').textContent.length > 0", Duration::from_secs(5)).await;
+    b.click("#submit").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resident_reports_follows_rates_and_reopens() {
+    let app = App::start(false).await;
+    let phone = Browser::start(375, 812).await;
+    resident_sign_in(&phone, &app, "13800001111").await;
+    phone.screenshot(&shots("app-report.png")).await;
+    report_here(&phone, &app, "SJ1004", "楼上漏水，墙面发霉").await;
+    let sent =
+        phone.wait_for("return document.querySelector('#report-error').textContent", Duration::from_secs(5)).await;
+    let id: i64 = sent.as_str().unwrap().chars().filter(char::is_ascii_digit).collect::<String>().parse().unwrap();
+    // The dispatcher's side sees it, with the channel recorded and the resident's number masked.
+    let (_, c) = app.call(Some("dispatcher"), "GET", &format!("/api/v1/cases/{id}"), None).await;
+    assert_eq!(c["source"], "resident_app");
+    assert_eq!(c["reporter"]["phone"], "138****1111");
+    // Staff work the case; the resident follows it in plain words.
+    let patrol = app
+        .store
+        .responders()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.force == domain::category::Force::GridWorker)
+        .unwrap()
+        .id;
+    for body in [
+        json!({"action": "accept"}),
+        json!({"action": "dispatch", "responders": [patrol]}),
+        json!({"action": "arrive"}),
+        json!({"action": "close", "note": "已协调楼上住户维修水管"}),
+    ] {
+        let (s, b) = app.call(Some("dispatcher"), "POST", &format!("/api/v1/cases/{id}/actions"), Some(body)).await;
+        assert_eq!(s, 200, "{b}");
+    }
+    phone.click("#tab-mine").await;
+    let card = format!("article[data-case-id=\"{id}\"]");
+    phone
+        .wait_for(
+            &format!("return document.querySelector('{card} .status-words')?.textContent === '已办结'"),
+            Duration::from_secs(5),
+        )
+        .await;
+    assert!(phone
+        .eval(&format!("return document.querySelector('{card} .steps').textContent"))
+        .await
+        .as_str()
+        .unwrap()
+        .contains("已协调楼上住户维修水管"));
+    phone.screenshot(&shots("app-closed.png")).await;
+    phone.click(&format!("{card} [data-rate=basically_satisfied]")).await;
+    phone
+        .wait_for(
+            &format!("return document.querySelector('{card} .status-words')?.textContent === '已评价'"),
+            Duration::from_secs(5),
+        )
+        .await;
+    // Not really fixed: reopen.
+    phone.type_into(&format!("#why-{id}"), "墙面仍在渗水").await;
+    phone.click(&format!("{card} [data-reopen]")).await;
+    phone
+        .wait_for(
+            &format!("return document.querySelector('{card} .status-words')?.textContent === '已受理，正在安排人员'"),
+            Duration::from_secs(5),
+        )
+        .await;
+    let case = app.store.get_case(id).await.unwrap();
+    assert_eq!((case.status, case.reopened_count), (domain::case::Status::Accepted, 1));
+    // Progress notices were written for the resident at each step.
+    let resident = app.store.user_by_name("p13800001111").await.unwrap().id;
+    let bodies: Vec<String> =
+        app.store.outbox_for_user(resident, 20).await.unwrap().into_iter().map(|n| n.body).collect();
+    for words in [
+        "您的报告已受理。",
+        "已派出工作人员处理您的报告。",
+        "工作人员已到达现场。",
+        "您的报告已办结，欢迎评价。",
+        "您的报告已重新办理。",
+    ] {
+        assert!(bodies.iter().any(|b| b.starts_with(words)), "missing notice {words:?} in {bodies:?}");
+    }
+    phone.quit().await;
+
+    // A neighbour reporting the same problem at the same place is offered to follow it.
+    let neighbour = Browser::start(375, 812).await;
+    resident_sign_in(&neighbour, &app, "13900002222").await;
+    report_here(&neighbour, &app, "SJ1004", "楼上漏水").await;
+    neighbour
+        .wait_for(&format!("return document.querySelector('[data-follow=\"{id}\"]') !== null"), Duration::from_secs(5))
+        .await;
+    neighbour.screenshot(&shots("app-duplicate.png")).await;
+    let before = app.store.count(store::Table::Cases).await.unwrap();
+    neighbour.click(&format!("[data-follow=\"{id}\"]")).await;
+    neighbour
+        .wait_for(
+            &format!("return document.querySelector('#mine article[data-case-id=\"{id}\"]') !== null"),
+            Duration::from_secs(5),
+        )
+        .await;
+    assert_eq!(app.store.count(store::Table::Cases).await.unwrap(), before, "following filed no new case");
+    let neighbour_id = app.store.user_by_name("p13900002222").await.unwrap().id;
+    assert!(app.store.follows(id, neighbour_id).await.unwrap());
+    // A follower may watch but not rate or reopen.
+    assert!(neighbour
+        .eval(&format!("return document.querySelector('#mine article[data-case-id=\"{id}\"] [data-rate]') === null"))
+        .await
+        .as_bool()
+        .unwrap());
+    neighbour.quit().await;
+    app.stop().await;
+}

@@ -1,0 +1,122 @@
+// 临灵通 for residents: sign in with a phone code, report a problem (with a look at open
+// reports nearby first), follow progress in plain words, rate, and reopen when it is not
+// really fixed.
+"use strict";
+(async () => {
+  const $ = (id) => document.getElementById(id);
+  const words = {
+    zh: { app_signin: "手机号登录", phone: "手机号", send_code: "获取验证码", code: "验证码", report_problem: "我要报事", my_reports: "我的报事",
+      pin_on_map: "在地图上选点", anonymous: "对工作人员匿名", demo_code: "演示环境验证码：", nearby: "附近50米内已有相同问题，可直接关注：",
+      follow: "关注此件", submit_anyway: "仍要提交", following: "关注中", satisfied: "满意", basically_satisfied: "基本满意", dissatisfied: "不满意",
+      reopen: "问题仍未解决，申请返工", rate_it: "请评价", thanks: "感谢您的评价", sent_ok: "已提交，案件号 ", pick_first: "请先定位或在地图上选点",
+      s_new: "已收到，等待受理", s_accepted: "已受理，正在安排人员", s_dispatched: "工作人员已出发", s_on_site: "工作人员已到现场", s_in_progress: "正在处理",
+      s_suspended: "暂缓处理", s_closed: "已办结", s_rated: "已评价", s_archived: "已归档", s_rejected: "未予受理", s_voided: "已作废" },
+    en: { app_signin: "Sign in with your phone", phone: "Mobile number", send_code: "Send code", code: "Code", report_problem: "Report", my_reports: "My reports",
+      pin_on_map: "Pick on map", anonymous: "Anonymous to staff", demo_code: "Demo code: ", nearby: "Already reported within 50 m — follow it instead:",
+      follow: "Follow this one", submit_anyway: "Submit anyway", following: "Following", satisfied: "Satisfied", basically_satisfied: "Mostly satisfied", dissatisfied: "Dissatisfied",
+      reopen: "Not fixed — reopen", rate_it: "Please rate", thanks: "Thank you", sent_ok: "Sent, case no. ", pick_first: "Locate yourself or pick a point first",
+      s_new: "Received, waiting to be accepted", s_accepted: "Accepted, arranging people", s_dispatched: "Staff are on their way", s_on_site: "Staff are on site", s_in_progress: "Being handled",
+      s_suspended: "On hold", s_closed: "Closed", s_rated: "Rated", s_archived: "Archived", s_rejected: "Not accepted", s_voided: "Voided" },
+  };
+  const w = (k) => words[CG.lang()][k] || CG.t(k);
+  function i18n() { CG.applyI18n(); document.querySelectorAll("[data-i18n]").forEach((el) => { if (words.zh[el.dataset.i18n]) el.textContent = w(el.dataset.i18n); }); }
+  i18n();
+  $("lang-switch").onclick = () => { CG.setLang(CG.lang() === "zh" ? "en" : "zh"); i18n(); if (CG.token()) { fillCategories(); loadMine(); } };
+  let here = null, categories = [], forceSubmit = false;
+
+  // Sign-in with a one-time code.
+  $("send-code").onclick = async () => {
+    $("signin-error").textContent = "";
+    try {
+      const r = await CG.api("POST", "/api/v1/auth/otp/request", { phone: $("phone").value.trim() });
+      $("demo-code").textContent = r.demo_code ? w("demo_code") + r.demo_code : "";
+    } catch (e) { $("signin-error").textContent = e.message || String(e); }
+  };
+  $("verify").onclick = async () => {
+    $("signin-error").textContent = "";
+    try {
+      const r = await CG.api("POST", "/api/v1/auth/otp/verify", { phone: $("phone").value.trim(), code: $("code").value.trim() });
+      CG.signIn(r.token, r.user); start();
+    } catch (e) { $("signin-error").textContent = e.message || String(e); }
+  };
+  $("sign-out").onclick = async () => { try { await CG.api("POST", "/api/v1/auth/logout"); } catch (_) {} sessionStorage.clear(); location.reload(); };
+
+  const catName = (code) => { const c = categories.find((x) => x.code === code); return c ? (CG.lang() === "en" ? c.name_en : c.name) : code; };
+  function fillCategories() { $("category").innerHTML = categories.map((c) => `<option value="${c.code}">${CG.esc(catName(c.code))}</option>`).join(""); }
+  function showWhere() { $("where").textContent = here ? `${here.lat.toFixed(5)}, ${here.lng.toFixed(5)}` : ""; }
+  $("locate").onclick = () => navigator.geolocation.getCurrentPosition(
+    (p) => { here = { lat: p.coords.latitude, lng: p.coords.longitude }; showWhere(); },
+    (e) => { $("report-error").textContent = e.message; }, { enableHighAccuracy: true, timeout: 10000 });
+  $("pin").onclick = async () => {
+    // The map library loads only when a resident wants it (phones, data plans).
+    if (!window.echarts) await new Promise((ok) => { const s = document.createElement("script"); s.src = "/assets/vendor/echarts-5.6.0.min.js"; s.onload = ok; document.head.append(s); });
+    $("pick-map").hidden = false;
+    const grids = await CG.api("GET", "/api/v1/grids");
+    echarts.registerMap("linjiang", grids);
+    const chart = echarts.init($("pick-map"));
+    const draw = () => chart.setOption({ geo: { map: "linjiang", roam: true, itemStyle: { areaColor: "#e8f0fb", borderColor: "#7aa7e0" } },
+      series: [{ type: "scatter", coordinateSystem: "geo", symbolSize: 16, itemStyle: { color: "#d32f2f" }, data: here ? [[here.lng, here.lat]] : [] }] });
+    draw();
+    chart.getZr().on("click", (e) => { const p = chart.convertFromPixel("geo", [e.offsetX, e.offsetY]); if (p) { here = { lat: p[1], lng: p[0] }; showWhere(); draw(); } });
+  };
+
+  $("report-form").onsubmit = async (e) => {
+    e.preventDefault();
+    $("report-error").textContent = "";
+    if (!here) { $("report-error").textContent = w("pick_first"); return; }
+    try {
+      if (!forceSubmit) {
+        const near = await CG.api("GET", `/api/v1/cases/nearby?category=${$("category").value}&lat=${here.lat}&lng=${here.lng}`);
+        if (near.length) {
+          $("duplicates").innerHTML = `<div class="card dup"><p>${w("nearby")}</p>` + near.map((c) => `<p data-nearby="${c.id}">#${c.id} · ${CG.esc(c.description)} · ${c.distance_metres} m
+            <button type="button" data-follow="${c.id}">${w("follow")}</button></p>`).join("") + `<button type="button" class="secondary" id="submit-anyway">${w("submit_anyway")}</button></div>`;
+          $("duplicates").querySelectorAll("[data-follow]").forEach((b) => { b.onclick = async () => {
+            await CG.api("POST", `/api/v1/cases/${b.dataset.follow}/follow`); $("duplicates").innerHTML = ""; $("report-form").reset(); tab("mine"); }; });
+          $("submit-anyway").onclick = () => { forceSubmit = true; $("report-form").requestSubmit(); };
+          return;
+        }
+      }
+      forceSubmit = false;
+      const c = await CG.api("POST", "/api/v1/cases", { category: $("category").value, description: $("description").value, location: here, source: "resident_app", anonymous: $("anonymous").checked });
+      for (const f of $("photo").files) await CG.api("POST", `/api/v1/cases/${c.id}/attachments`, undefined, { data: f, type: f.type });
+      $("duplicates").innerHTML = "";
+      $("report-error").textContent = w("sent_ok") + c.id;
+      $("report-form").reset();
+    } catch (x) { $("report-error").textContent = x.message || String(x); }
+  };
+
+  async function loadMine() {
+    const page = await CG.api("GET", "/api/v1/cases?limit=50");
+    $("mine").innerHTML = page.cases.map((c) => {
+      const steps = c.events.filter((e) => !["warn", "escalate"].includes(e.action)).map((e) =>
+        `<li>${CG.fmtTime(e.at)} · ${w("s_" + e.to)}${e.note && ["feedback", "close", "reject", "void"].includes(e.action) ? "：" + CG.esc(e.note) : ""}</li>`).join("");
+      const rate = c.status === "closed" ? `<p>${w("rate_it")}</p><div class="row">${["satisfied", "basically_satisfied", "dissatisfied"].map((r) => `<button type="button" data-rate="${r}">${w(r)}</button>`).join("")}</div>` : "";
+      const reopen = ["closed", "rated"].includes(c.status) ? `<label for="why-${c.id}">${CG.t("note")}</label><textarea id="why-${c.id}" rows="2"></textarea><div class="row"><button type="button" class="danger" data-reopen="1">${w("reopen")}</button></div>` : "";
+      return `<article class="card task" data-case-id="${c.id}"><h2 style="font-size:17px;margin:0">#${c.id} ${CG.esc(catName(c.category))}</h2>
+        <p><strong class="status-words">${w("s_" + c.status)}</strong>${c.satisfaction ? " · " + w(c.satisfaction) : ""}</p>
+        <p>${CG.esc(c.description)}</p><ol class="steps">${steps}</ol>${c.reported_by_me ? rate + reopen : `<p class="muted">${w("following")}</p>`}<p class="error" role="alert"></p></article>`;
+    }).join("") || `<p class="muted">${CG.t("no_tasks")}</p>`;
+    $("mine").querySelectorAll("article").forEach((card) => {
+      const id = card.dataset.caseId, err = card.querySelector(".error");
+      card.querySelectorAll("[data-rate]").forEach((b) => { b.onclick = () => CG.api("POST", `/api/v1/cases/${id}/actions`, { action: "rate", satisfaction: b.dataset.rate }).then(loadMine, (e) => { err.textContent = e.message; }); });
+      const r = card.querySelector("[data-reopen]");
+      if (r) r.onclick = () => CG.api("POST", `/api/v1/cases/${id}/actions`, { action: "reopen", reason: card.querySelector("textarea").value.trim() || "问题仍未解决" }).then(loadMine, (e) => { err.textContent = e.message; });
+    });
+  }
+
+  function tab(which) {
+    $("tab-report").setAttribute("aria-selected", which === "report"); $("tab-mine").setAttribute("aria-selected", which === "mine");
+    $("report").hidden = which !== "report"; $("mine").hidden = which !== "mine";
+    if (which === "mine") loadMine();
+  }
+  $("tab-report").onclick = () => tab("report"); $("tab-mine").onclick = () => tab("mine");
+
+  async function start() {
+    $("signin").hidden = true; $("main").hidden = false; $("sign-out").hidden = false;
+    categories = await CG.api("GET", "/api/v1/categories");
+    fillCategories();
+    document.body.dataset.ready = "1";
+    CG.stream((kind) => { if (kind === "case" && !$("mine").hidden) loadMine(); });
+  }
+  if (CG.token()) start(); else document.body.dataset.ready = "signin";
+})();

@@ -1,0 +1,219 @@
+//! Residents (临灵通): sign-in with a phone number and a one-time code, reports nearby that
+//! a resident may follow instead of filing a duplicate, and following.
+
+use crate::api::wire_login;
+use crate::auth::{self, Session};
+use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult};
+use crate::wire::{self, LoginResponse};
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use domain::codes::{mask_name, CategoryCode, PhoneNumber};
+use domain::geo::LatLng;
+use domain::role::Role;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use store::directory::OtpOutcome;
+
+/// A code is good for five minutes.
+const OTP_LIFETIME: chrono::Duration = chrono::Duration::minutes(5);
+/// One code a minute per phone, at most five an hour: enough for a person, useless for abuse.
+const OTP_GAP: chrono::Duration = chrono::Duration::seconds(60);
+const OTP_PER_HOUR: i64 = 5;
+/// Wrong tries before a code is dead.
+const OTP_ATTEMPTS_MAX: i64 = 5;
+/// How close another open report must be to count as the same problem.
+pub const NEARBY_METRES: f64 = 50.0;
+/// Open cases scanned for duplicates at most.
+const OPEN_SCAN_MAX: i64 = 5_000;
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OtpRequest {
+    pub phone: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OtpSent {
+    pub expires_in_seconds: i64,
+    /// Only in demo mode, where no SMS gateway exists: the code, shown on screen.
+    pub demo_code: Option<String>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OtpVerify {
+    pub phone: String,
+    pub code: String,
+}
+
+fn mobile(phone: &str) -> ApiResult<PhoneNumber> {
+    let p = PhoneNumber::parse(phone).map_err(|e| ApiError::invalid(e.0))?;
+    if p.as_str().len() != 11 {
+        return Err(ApiError::invalid("sign-in needs a mobile number"));
+    }
+    Ok(p)
+}
+
+fn code_hash(phone: &PhoneNumber, code: &str) -> String {
+    auth::secret_hash(&format!("{}:{code}", phone.as_str()))
+}
+
+/// Sends a one-time sign-in code by SMS (through the notification outbox).
+#[utoipa::path(post, path = "/api/v1/auth/otp/request", request_body = OtpRequest,
+    responses((status = 200, body = OtpSent), (status = 429, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn otp_request(
+    State(s): State<Arc<AppState>>,
+    ApiJson(req): ApiJson<OtpRequest>,
+) -> ApiResult<Json<OtpSent>> {
+    let phone = mobile(&req.phone)?;
+    let code = format!("{:06}", rand::thread_rng().gen_range(0..1_000_000));
+    let now = chrono::Utc::now();
+    match s
+        .store
+        .put_otp(phone.as_str(), &code_hash(&phone, &code), now, now + OTP_LIFETIME, OTP_GAP, OTP_PER_HOUR)
+        .await?
+    {
+        OtpOutcome::Ok => {}
+        OtpOutcome::TooSoon => {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                "a code was sent less than a minute ago",
+            ))
+        }
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                format!("at most {OTP_PER_HOUR} codes an hour"),
+            ))
+        }
+    }
+    s.store
+        .queue_notification(
+            &store::writer::OutboxMessage {
+                dedupe_key: format!("otp:{}:{}", phone.as_str(), now.timestamp_millis()),
+                channel: "sms".into(),
+                recipient_user: None,
+                recipient_phone: Some(phone.as_str().into()),
+                subject: "临灵通登录验证码".into(),
+                body: format!("【临江街道】您的临灵通验证码为{code}，5分钟内有效。"),
+            },
+            now,
+        )
+        .await?;
+    Ok(Json(OtpSent { expires_in_seconds: OTP_LIFETIME.num_seconds(), demo_code: s.show_otp_codes.then_some(code) }))
+}
+
+/// Signs a resident in with the code; the account is made on first sign-in.
+#[utoipa::path(post, path = "/api/v1/auth/otp/verify", request_body = OtpVerify,
+    responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::ErrorBody)))]
+pub async fn otp_verify(
+    State(s): State<Arc<AppState>>,
+    ApiJson(req): ApiJson<OtpVerify>,
+) -> ApiResult<Json<LoginResponse>> {
+    let phone = mobile(&req.phone)?;
+    let refused = || ApiError::new(StatusCode::UNAUTHORIZED, "invalid_code", "the code is wrong or expired");
+    if req.code.len() != 6 || !req.code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(refused());
+    }
+    let now = chrono::Utc::now();
+    if s.store.check_otp(phone.as_str(), &code_hash(&phone, &req.code), now, OTP_ATTEMPTS_MAX).await? != OtpOutcome::Ok
+    {
+        return Err(refused());
+    }
+    let username = format!("p{}", phone.as_str());
+    let user = match s.store.user_by_name(&username).await {
+        Ok(u) => u,
+        Err(store::StoreError::NotFound) => {
+            let new = store::NewUser {
+                username: username.clone(),
+                // No password: residents sign in with codes only.
+                password_hash: "!".into(),
+                role: Role::Resident,
+                display_name: format!("居民 {}", phone.masked()),
+                grid: None,
+                station: None,
+                phone: Some(phone.as_str().into()),
+            };
+            match s.store.create_user(&new, "otp", now).await {
+                Ok(_) | Err(store::StoreError::Conflict(_)) => s.store.user_by_name(&username).await?,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if user.role != Role::Resident || user.disabled {
+        return Err(refused());
+    }
+    Ok(Json(wire_login(&s, &user).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct NearbyQuery {
+    pub category: String,
+    pub lat: f64,
+    pub lng: f64,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct NearbyCase {
+    pub id: i64,
+    pub category: String,
+    pub status: String,
+    pub description: String,
+    pub distance_metres: i64,
+    pub created_at: String,
+}
+
+/// Open reports of the same category within about 50 m: "follow this one instead".
+#[utoipa::path(get, path = "/api/v1/cases/nearby", params(NearbyQuery), responses((status = 200, body = [NearbyCase])), security(("bearer" = [])))]
+pub async fn nearby(
+    State(s): State<Arc<AppState>>,
+    _session: Session,
+    ApiQuery(q): ApiQuery<NearbyQuery>,
+) -> ApiResult<Json<Vec<NearbyCase>>> {
+    let here = LatLng::new(q.lat, q.lng).map_err(|e| ApiError::invalid(e.to_string()))?;
+    let category = CategoryCode::parse(&q.category).map_err(|e| ApiError::invalid(e.0))?;
+    let mut out: Vec<NearbyCase> = s
+        .store
+        .open_cases(OPEN_SCAN_MAX)
+        .await?
+        .into_iter()
+        .filter(|c| c.category == category)
+        .filter_map(|c| {
+            let d = c.location.distance_metres(&here);
+            (d <= NEARBY_METRES).then(|| NearbyCase {
+                id: c.id,
+                category: c.category.as_str().into(),
+                status: c.status.as_str().into(),
+                // Others' words only, never who they are.
+                description: c.description.chars().take(120).collect(),
+                distance_metres: d.round() as i64,
+                created_at: wire::time(c.created_at),
+            })
+        })
+        .collect();
+    out.sort_by_key(|c| c.distance_metres);
+    Ok(Json(out))
+}
+
+/// Follows a case: its progress notices come to the follower, and it shows in "my reports".
+#[utoipa::path(post, path = "/api/v1/cases/{id}/follow", responses((status = 204), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = [])))]
+pub async fn follow(State(s): State<Arc<AppState>>, session: Session, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+    let c = s.store.get_case(id).await.map_err(|_| ApiError::not_found("case"))?;
+    if !c.status.is_open() {
+        return Err(ApiError::new(StatusCode::CONFLICT, "invalid_transition", "only open cases can be followed"));
+    }
+    s.store.follow(id, session.user.id, chrono::Utc::now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A reporter name for a resident's own report, masked the way lists show it.
+pub fn resident_name(u: &store::User) -> String {
+    mask_name(&u.display_name)
+}
