@@ -17,6 +17,11 @@ use utoipa::{Modify, OpenApi};
         crate::api::stats::summary, crate::stream::stream, crate::api::notifications, crate::api::stats::daily,
         crate::api::cases::upload, crate::api::cases::attachments, crate::api::cases::attachment, crate::api::map_settings,
         crate::api::residents::otp_request, crate::api::residents::otp_verify, crate::api::residents::nearby, crate::api::residents::follow,
+        crate::api::community::articles, crate::api::community::publish, crate::api::community::edit, crate::api::community::posts,
+        crate::api::community::create_post, crate::api::community::matches, crate::api::community::done, crate::api::community::report,
+        crate::api::community::moderation, crate::api::community::moderate, crate::api::community::activities,
+        crate::api::community::create_activity, crate::api::community::signup, crate::api::community::cancel,
+        crate::api::community::checkin, crate::api::community::qr,
     ),
     modifiers(&BearerAuth)
 )]

@@ -22,6 +22,7 @@
 pub mod audit;
 pub mod backup;
 pub mod cases;
+pub mod community;
 pub mod directory;
 pub mod live;
 mod migrate;

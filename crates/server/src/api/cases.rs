@@ -75,10 +75,6 @@ fn masked(name: Option<&str>, phone: Option<&str>) -> ReporterOut {
     ReporterOut { name: name.map(mask_name), phone: phone.and_then(|p| PhoneNumber::parse(p).ok()).map(|p| p.masked()) }
 }
 
-fn out_with(s: &AppState, c: &Case, reporter: Option<ReporterOut>) -> CaseOut {
-    out_for(s, c, reporter, None)
-}
-
 fn out_for(s: &AppState, c: &Case, reporter: Option<ReporterOut>, viewer: Option<i64>) -> CaseOut {
     let mut out = wire::case_out(
         c,

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`.
 
 pub mod cases;
+pub mod community;
 pub mod reference;
 pub mod residents;
 pub mod stats;
@@ -47,6 +48,19 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/stream", get(crate::stream::stream))
         .route("/notifications", get(notifications))
         .route("/map", get(map_settings))
+        .route("/community/articles", get(community::articles).post(community::publish))
+        .route("/community/articles/{id}", axum::routing::put(community::edit))
+        .route("/community/posts", get(community::posts).post(community::create_post))
+        .route("/community/posts/{id}/matches", get(community::matches))
+        .route("/community/posts/{id}/done", post(community::done))
+        .route("/community/posts/{id}/report", post(community::report))
+        .route("/community/posts/{id}/moderate", post(community::moderate))
+        .route("/community/moderation", get(community::moderation))
+        .route("/community/activities", get(community::activities).post(community::create_activity))
+        .route("/community/activities/{id}/signup", post(community::signup))
+        .route("/community/activities/{id}/cancel", post(community::cancel))
+        .route("/community/activities/{id}/checkin", post(community::checkin))
+        .route("/community/activities/{id}/qr.svg", get(community::qr))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method")

@@ -346,3 +346,70 @@ both_backends! {
         assert_eq!((u.role, u.phone.as_deref()), (domain::role::Role::Resident, Some("13800005555")));
     }
 }
+
+both_backends! {
+    community_articles_posts_and_activities(app) {
+        // Staff publish; residents read; residents cannot publish.
+        let (s, _) = app.call(Some("dispatcher"), "POST", "/api/v1/community/articles", Some(json!({"kind": "news", "title": "临江街道开展反诈宣传", "body": "反诈妈妈团走进物流园区"}))).await;
+        assert_eq!(s, 201);
+        let (s, g) = app.call(Some("dispatcher"), "POST", "/api/v1/community/articles", Some(json!({"kind": "guide", "title": "居住证办理", "body": "新临江人办理居住证", "documents": "身份证、租房合同", "office_hours": "周一至周五 8:30-17:30", "phone": "0571-86001234"}))).await;
+        assert_eq!(s, 201);
+        let (s, _) = app.call(Some("dispatcher"), "PUT", &format!("/api/v1/community/articles/{}", g["id"]), Some(json!({"kind": "guide", "title": "居住证办理（更新）", "body": "新临江人办理居住证", "documents": "身份证、租房合同、照片"}))).await;
+        assert_eq!(s, 204);
+        let (_, guides) = app.call(Some("resident"), "GET", "/api/v1/community/articles?kind=guide", None).await;
+        assert_eq!(guides[0]["title"], "居住证办理（更新）");
+        assert_eq!(guides[0]["documents"], "身份证、租房合同、照片");
+        let (s, b) = app.call(Some("resident"), "POST", "/api/v1/community/articles", Some(json!({"kind": "news", "title": "x", "body": "y"}))).await;
+        assert_error(s, &b, 403, "forbidden");
+        let (s, b) = app.call(Some("dispatcher"), "POST", "/api/v1/community/articles", Some(json!({"kind": "ads", "title": "x", "body": "y"}))).await;
+        assert_error(s, &b, 422, "invalid_input");
+
+        // Mutual help: an ask finds the matching offer; three reports hide a post for moderation.
+        let (_, ask) = app.call(Some("resident"), "POST", "/api/v1/community/posts", Some(json!({"kind": "ask", "topic": "pickup", "title": "周三需要人帮忙接孩子", "body": ""}))).await;
+        let (_, offer) = app.call(Some("resident2"), "POST", "/api/v1/community/posts", Some(json!({"kind": "offer", "topic": "pickup", "title": "下午有空可以帮忙接送", "body": ""}))).await;
+        let (_, m) = app.call(Some("resident"), "GET", &format!("/api/v1/community/posts/{}/matches", ask["id"]), None).await;
+        assert_eq!(m.as_array().unwrap().iter().map(|p| p["id"].clone()).collect::<Vec<_>>(), vec![offer["id"].clone()]);
+        let (s, b) = app.call(Some("resident2"), "POST", &format!("/api/v1/community/posts/{}/done", ask["id"]), None).await;
+        assert_error(s, &b, 403, "forbidden");
+        let (s, _) = app.call(Some("resident"), "POST", &format!("/api/v1/community/posts/{}/done", ask["id"]), None).await;
+        assert_eq!(s, 204);
+        let (s, b) = app.call(Some("resident"), "POST", "/api/v1/community/posts", Some(json!({"kind": "ask", "topic": "lottery", "title": "x", "body": ""}))).await;
+        assert_error(s, &b, 422, "invalid_input");
+        let bad = offer["id"].as_i64().unwrap();
+        for (who, expect) in [("resident", "open"), ("resident", "open"), ("grid01", "open"), ("leader", "hidden")] {
+            let (_, r) = app.call(Some(who), "POST", &format!("/api/v1/community/posts/{bad}/report"), Some(json!({"reason": "广告"}))).await;
+            assert_eq!(r["status"], expect, "{who}");
+        }
+        let (_, open) = app.call(Some("resident"), "GET", "/api/v1/community/posts", None).await;
+        assert!(open.as_array().unwrap().iter().all(|p| p["id"] != json!(bad)), "a hidden post is still listed");
+        let (_, queue) = app.call(Some("dispatcher"), "GET", "/api/v1/community/moderation", None).await;
+        assert_eq!(queue[0]["id"], json!(bad));
+        let (s, _) = app.call(Some("resident"), "GET", "/api/v1/community/moderation", None).await;
+        assert_eq!(s, 403);
+        let (s, _) = app.call(Some("dispatcher"), "POST", &format!("/api/v1/community/posts/{bad}/moderate"), Some(json!({"decision": "remove"}))).await;
+        assert_eq!(s, 204);
+
+        // Activities: capacity, waiting list, moving up, check-in with the door's code.
+        let starts = (chrono::Utc::now() + chrono::Duration::days(2)).to_rfc3339();
+        let (s, a) = app.call(Some("dispatcher"), "POST", "/api/v1/community/activities", Some(json!({"title": "临家阿姨茶话会", "body": "", "place": "临江社区文化家园", "starts_at": starts, "capacity": 1}))).await;
+        assert_eq!(s, 201);
+        let id = a["id"].as_i64().unwrap();
+        let (_, r1) = app.call(Some("resident"), "POST", &format!("/api/v1/community/activities/{id}/signup"), None).await;
+        assert_eq!(r1["my_status"], "signed");
+        let (_, r2) = app.call(Some("resident2"), "POST", &format!("/api/v1/community/activities/{id}/signup"), None).await;
+        assert_eq!((r2["my_status"].as_str(), r2["waitlisted"].as_i64()), (Some("waitlisted"), Some(1)));
+        let (s, b) = app.call(Some("resident2"), "POST", &format!("/api/v1/community/activities/{id}/checkin"), Some(json!({"code": "wrong"}))).await;
+        assert_error(s, &b, 422, "invalid_input");
+        let act = app.store.activity(id).await.unwrap();
+        let (s, b) = app.call(Some("resident2"), "POST", &format!("/api/v1/community/activities/{id}/checkin"), Some(json!({"code": act.checkin_code}))).await;
+        assert_error(s, &b, 409, "not_signed_up");
+        app.call(Some("resident"), "POST", &format!("/api/v1/community/activities/{id}/cancel"), None).await;
+        let (_, list) = app.call(Some("resident2"), "GET", "/api/v1/community/activities", None).await;
+        assert_eq!(list[0]["my_status"], "signed", "the waiting list moved up");
+        let (s, c) = app.call(Some("resident2"), "POST", &format!("/api/v1/community/activities/{id}/checkin"), Some(json!({"code": act.checkin_code}))).await;
+        assert_eq!((s, c["checked_in"].as_bool()), (200, Some(true)));
+        let r = app.http.get(app.url(&format!("/api/v1/community/activities/{id}/qr.svg"))).bearer_auth(app.token("dispatcher").await).send().await.unwrap();
+        assert_eq!(r.headers()["content-type"], "image/svg+xml");
+        assert!(r.text().await.unwrap().contains("<svg"));
+    }
+}

@@ -1,0 +1,451 @@
+//! Community content of the resident app: articles (news and service guides), mutual-help
+//! posts with abuse reports that hide a post automatically, and activities with sign-up,
+//! waiting list and check-in. Staff actions are recorded in the audit log.
+
+use crate::audit::{AuditEntry, Chain};
+use crate::{from_millis, opt_from_millis, to_millis, Result, Store, StoreError};
+use domain::Timestamp;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Article {
+    pub id: i64,
+    /// `news` (大美临江) or `guide` (工具箱).
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    /// For guides: the documents to bring, office hours and the phone number.
+    pub documents: String,
+    pub office_hours: String,
+    pub phone: String,
+    pub author: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Post {
+    pub id: i64,
+    /// `ask` or `offer`.
+    pub kind: String,
+    pub topic: String,
+    pub title: String,
+    pub body: String,
+    pub author: i64,
+    /// `open`, `done`, `hidden` (by reports, awaiting moderation) or `removed`.
+    pub status: String,
+    pub reports: i64,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Activity {
+    pub id: i64,
+    pub title: String,
+    pub body: String,
+    pub place: String,
+    pub starts_at: Timestamp,
+    pub capacity: i64,
+    pub checkin_code: String,
+    pub signed: i64,
+    pub waitlisted: i64,
+}
+
+/// A person's place for an activity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Signup {
+    /// `signed`, `waitlisted` or `cancelled`.
+    pub status: String,
+    pub checked_in_at: Option<Timestamp>,
+}
+
+fn article(r: &AnyRow) -> Result<Article> {
+    Ok(Article {
+        id: r.try_get("id")?,
+        kind: r.try_get("kind")?,
+        title: r.try_get("title")?,
+        body: r.try_get("body")?,
+        documents: r.try_get("documents")?,
+        office_hours: r.try_get("office_hours")?,
+        phone: r.try_get("phone")?,
+        author: r.try_get("author")?,
+        created_at: from_millis(r.try_get("created_at")?)?,
+        updated_at: from_millis(r.try_get("updated_at")?)?,
+    })
+}
+
+fn post(r: &AnyRow) -> Result<Post> {
+    Ok(Post {
+        id: r.try_get("id")?,
+        kind: r.try_get("kind")?,
+        topic: r.try_get("topic")?,
+        title: r.try_get("title")?,
+        body: r.try_get("body")?,
+        author: r.try_get("author")?,
+        status: r.try_get("status")?,
+        reports: r.try_get("reports")?,
+        created_at: from_millis(r.try_get("created_at")?)?,
+    })
+}
+
+const ACTIVITY_SELECT: &str = "SELECT a.id, a.title, a.body, a.place, a.starts_at, a.capacity, a.checkin_code, \
+    CAST((SELECT COUNT(*) FROM signups s WHERE s.activity_id = a.id AND s.status = 'signed') AS BIGINT) AS signed, \
+    CAST((SELECT COUNT(*) FROM signups s WHERE s.activity_id = a.id AND s.status = 'waitlisted') AS BIGINT) AS waitlisted \
+    FROM activities a";
+
+fn activity(r: &AnyRow) -> Result<Activity> {
+    Ok(Activity {
+        id: r.try_get("id")?,
+        title: r.try_get("title")?,
+        body: r.try_get("body")?,
+        place: r.try_get("place")?,
+        starts_at: from_millis(r.try_get("starts_at")?)?,
+        capacity: r.try_get("capacity")?,
+        checkin_code: r.try_get("checkin_code")?,
+        signed: r.try_get("signed")?,
+        waitlisted: r.try_get("waitlisted")?,
+    })
+}
+
+impl Store {
+    async fn audited(&self, tx: &mut sqlx::Transaction<'static, sqlx::Any>, e: AuditEntry) -> Result<()> {
+        let mut chain = Chain::lock(tx, self.backend()).await?;
+        chain.append(tx, &e).await?;
+        chain.store(tx).await
+    }
+
+    /// Publishes an article, or updates it when `id` is given.
+    pub async fn save_article(&self, id: Option<i64>, a: &Article, actor: &str, at: Timestamp) -> Result<i64> {
+        let mut tx = self.begin_write().await?;
+        let id = match id {
+            Some(id) => {
+                let done = sqlx::query(
+                    "UPDATE articles SET title = $1, body = $2, documents = $3, office_hours = $4, phone = $5, updated_at = $6 WHERE id = $7 AND kind = $8",
+                )
+                .bind(&a.title)
+                .bind(&a.body)
+                .bind(&a.documents)
+                .bind(&a.office_hours)
+                .bind(&a.phone)
+                .bind(to_millis(at))
+                .bind(id)
+                .bind(&a.kind)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                id
+            }
+            None => {
+                sqlx::query_scalar(
+                    "INSERT INTO articles (kind, title, body, documents, office_hours, phone, author, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                )
+                .bind(&a.kind)
+                .bind(&a.title)
+                .bind(&a.body)
+                .bind(&a.documents)
+                .bind(&a.office_hours)
+                .bind(&a.phone)
+                .bind(a.author)
+                .bind(to_millis(at))
+                .bind(to_millis(at))
+                .fetch_one(&mut *tx)
+                .await?
+            }
+        };
+        let detail = serde_json::json!({"kind": a.kind, "title": a.title}).to_string();
+        self.audited(
+            &mut tx,
+            AuditEntry {
+                at,
+                actor: actor.into(),
+                action: "article.save".into(),
+                entity: "article".into(),
+                entity_id: id.to_string(),
+                detail,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn articles(&self, kind: &str, limit: i64) -> Result<Vec<Article>> {
+        let rows = sqlx::query("SELECT * FROM articles WHERE kind = $1 ORDER BY updated_at DESC LIMIT $2")
+            .bind(kind)
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(article).collect()
+    }
+
+    pub async fn create_post(
+        &self,
+        kind: &str,
+        topic: &str,
+        title: &str,
+        body: &str,
+        author: i64,
+        at: Timestamp,
+    ) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO posts (kind, topic, title, body, author, status, reports, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, 'open', 0, $6, $7) RETURNING id",
+        )
+        .bind(kind)
+        .bind(topic)
+        .bind(title)
+        .bind(body)
+        .bind(author)
+        .bind(to_millis(at))
+        .bind(to_millis(at))
+        .fetch_one(self.pool())
+        .await?)
+    }
+
+    pub async fn post(&self, id: i64) -> Result<Post> {
+        let r = sqlx::query("SELECT * FROM posts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        post(&r)
+    }
+
+    /// Posts in one of `statuses`, newest first.
+    pub async fn posts(&self, statuses: &[&str], limit: i64) -> Result<Vec<Post>> {
+        let marks: Vec<String> = (1..=statuses.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT * FROM posts WHERE status IN ({}) ORDER BY id DESC LIMIT ${}",
+            marks.join(", "),
+            statuses.len() + 1
+        );
+        let mut q = sqlx::query(&sql);
+        for s in statuses {
+            q = q.bind(*s);
+        }
+        let rows = q.bind(limit).fetch_all(self.pool()).await?;
+        rows.iter().map(post).collect()
+    }
+
+    /// Posts reported at least once that still await a decision, most reported first.
+    pub async fn moderation_queue(&self, limit: i64) -> Result<Vec<Post>> {
+        let rows = sqlx::query(
+            "SELECT * FROM posts WHERE reports > 0 AND status IN ('open', 'hidden') ORDER BY reports DESC, id LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(post).collect()
+    }
+
+    pub async fn set_post_status(&self, id: i64, status: &str, actor: &str, at: Timestamp) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query("UPDATE posts SET status = $1, updated_at = $2 WHERE id = $3")
+            .bind(status)
+            .bind(to_millis(at))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let detail = serde_json::json!({"status": status}).to_string();
+        self.audited(
+            &mut tx,
+            AuditEntry {
+                at,
+                actor: actor.into(),
+                action: "post.status".into(),
+                entity: "post".into(),
+                entity_id: id.to_string(),
+                detail,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records one person's abuse report (once per person); at `hide_at` reports the post is
+    /// hidden until staff decide. Returns the post's new status.
+    pub async fn report_post(&self, id: i64, user: i64, reason: &str, hide_at: i64, at: Timestamp) -> Result<String> {
+        let mut tx = self.begin_write().await?;
+        let added = sqlx::query("INSERT INTO post_reports (post_id, user_id, reason, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (post_id, user_id) DO NOTHING")
+            .bind(id)
+            .bind(user)
+            .bind(reason)
+            .bind(to_millis(at))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if added > 0 {
+            sqlx::query("UPDATE posts SET reports = reports + 1 WHERE id = $1").bind(id).execute(&mut *tx).await?;
+            sqlx::query("UPDATE posts SET status = 'hidden' WHERE id = $1 AND status = 'open' AND reports >= $2")
+                .bind(id)
+                .bind(hide_at)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let status: String =
+            sqlx::query_scalar("SELECT status FROM posts WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(status)
+    }
+
+    pub async fn create_activity(&self, a: &Activity, created_by: i64, actor: &str, at: Timestamp) -> Result<i64> {
+        let mut tx = self.begin_write().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO activities (title, body, place, starts_at, capacity, checkin_code, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(&a.title)
+        .bind(&a.body)
+        .bind(&a.place)
+        .bind(to_millis(a.starts_at))
+        .bind(a.capacity)
+        .bind(&a.checkin_code)
+        .bind(created_by)
+        .bind(to_millis(at))
+        .fetch_one(&mut *tx)
+        .await?;
+        let detail = serde_json::json!({"title": a.title, "capacity": a.capacity}).to_string();
+        self.audited(
+            &mut tx,
+            AuditEntry {
+                at,
+                actor: actor.into(),
+                action: "activity.create".into(),
+                entity: "activity".into(),
+                entity_id: id.to_string(),
+                detail,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn activities(&self, since: Timestamp, limit: i64) -> Result<Vec<Activity>> {
+        let rows = sqlx::query(&format!("{ACTIVITY_SELECT} WHERE a.starts_at >= $1 ORDER BY a.starts_at LIMIT $2"))
+            .bind(to_millis(since))
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(activity).collect()
+    }
+
+    pub async fn activity(&self, id: i64) -> Result<Activity> {
+        let r = sqlx::query(&format!("{ACTIVITY_SELECT} WHERE a.id = $1"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        activity(&r)
+    }
+
+    pub async fn signup_of(&self, activity: i64, user: i64) -> Result<Option<Signup>> {
+        let r = sqlx::query("SELECT status, checked_in_at FROM signups WHERE activity_id = $1 AND user_id = $2")
+            .bind(activity)
+            .bind(user)
+            .fetch_optional(self.pool())
+            .await?;
+        r.map(|r| {
+            Ok(Signup { status: r.try_get("status")?, checked_in_at: opt_from_millis(r.try_get("checked_in_at")?)? })
+        })
+        .transpose()
+    }
+
+    /// Signs up: a place if one is free, else the waiting list. Signing up again changes nothing.
+    pub async fn sign_up(&self, activity: i64, user: i64, at: Timestamp) -> Result<String> {
+        let mut tx = self.begin_write().await?;
+        // The activity row is the lock that keeps two sign-ups from taking the last place.
+        let capacity: i64 = match self.backend() {
+            crate::Backend::Postgres => sqlx::query_scalar("SELECT capacity FROM activities WHERE id = $1 FOR UPDATE"),
+            crate::Backend::Sqlite => sqlx::query_scalar("SELECT capacity FROM activities WHERE id = $1"),
+        }
+        .bind(activity)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let existing: Option<String> =
+            sqlx::query_scalar("SELECT status FROM signups WHERE activity_id = $1 AND user_id = $2")
+                .bind(activity)
+                .bind(user)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some(s) = existing.filter(|s| s != "cancelled") {
+            return Ok(s);
+        }
+        let signed: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM signups WHERE activity_id = $1 AND status = 'signed'")
+                .bind(activity)
+                .fetch_one(&mut *tx)
+                .await?;
+        let status = if signed < capacity { "signed" } else { "waitlisted" };
+        sqlx::query("DELETE FROM signups WHERE activity_id = $1 AND user_id = $2")
+            .bind(activity)
+            .bind(user)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO signups (activity_id, user_id, status, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(activity)
+            .bind(user)
+            .bind(status)
+            .bind(to_millis(at))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(status.into())
+    }
+
+    /// Cancels a place; the first on the waiting list moves up.
+    pub async fn cancel_signup(&self, activity: i64, user: i64) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let was: Option<String> =
+            sqlx::query_scalar("SELECT status FROM signups WHERE activity_id = $1 AND user_id = $2")
+                .bind(activity)
+                .bind(user)
+                .fetch_optional(&mut *tx)
+                .await?;
+        sqlx::query("UPDATE signups SET status = 'cancelled' WHERE activity_id = $1 AND user_id = $2")
+            .bind(activity)
+            .bind(user)
+            .execute(&mut *tx)
+            .await?;
+        if was.as_deref() == Some("signed") {
+            let next: Option<i64> = sqlx::query_scalar(
+                "SELECT user_id FROM signups WHERE activity_id = $1 AND status = 'waitlisted' ORDER BY created_at, user_id LIMIT 1",
+            )
+            .bind(activity)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(n) = next {
+                sqlx::query("UPDATE signups SET status = 'signed' WHERE activity_id = $1 AND user_id = $2")
+                    .bind(activity)
+                    .bind(n)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Checks a signed-up person in; false when they hold no place.
+    pub async fn check_in(&self, activity: i64, user: i64, at: Timestamp) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE signups SET checked_in_at = $1 WHERE activity_id = $2 AND user_id = $3 AND status = 'signed' AND checked_in_at IS NULL",
+        )
+        .bind(to_millis(at))
+        .bind(activity)
+        .bind(user)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1
+            || self.signup_of(activity, user).await?.is_some_and(|s| s.checked_in_at.is_some()))
+    }
+}
