@@ -27,7 +27,8 @@ const CG = (() => {
     today_rates: "今日承诺履约率", today_counts: "今日案件", total: "总数", open: "在办", urgent_count: "紧急",
     by_source: "来源分布", alarms: "超时督办", trend: "近30天趋势（同比）", this_year: "今年", last_year: "去年同期",
     top_categories: "类别排行", map: "网格与力量分布", centre: "指挥中心", responders: "处置力量",
-    eta: "预计到场", minutes: "分钟", soon: "即将超时", extend_by: "延期", loading: "加载中…", new_case_alert: "新案件",
+    eta: "预计到场", minutes: "分钟", soon: "即将超时", content: "内容管理", publish: "发布资讯与办事指南", kind: "栏目", title: "标题", body: "正文",
+    documents: "所需材料", office_hours: "办公时间", contact: "联系电话", new_activity: "发布活动", place: "地点", starts_at: "开始时间", places: "名额", moderation: "邻里互助举报审核", extend_by: "延期", loading: "加载中…", new_case_alert: "新案件",
   };
   const en = {
     brand: "Linjiang Street Command Platform", login: "Sign in", username: "Username", password: "Password", signin: "Sign in",
@@ -54,7 +55,8 @@ const CG = (() => {
     today_rates: "Today's promises kept", today_counts: "Today", total: "Total", open: "Open", urgent_count: "Urgent",
     by_source: "By channel", alarms: "Overdue", trend: "Last 30 days vs last year", this_year: "This year", last_year: "Last year",
     top_categories: "Top categories", map: "Grids and forces", centre: "Command centre", responders: "Responders",
-    eta: "ETA", minutes: "min", soon: "Due soon", extend_by: "Extend", loading: "Loading…", new_case_alert: "New case",
+    eta: "ETA", minutes: "min", soon: "Due soon", content: "Content", publish: "Publish news and guides", kind: "Section", title: "Title", body: "Text",
+    documents: "Documents", office_hours: "Office hours", contact: "Phone", new_activity: "New activity", place: "Place", starts_at: "Starts", places: "Places", moderation: "Reported posts", extend_by: "Extend", loading: "Loading…", new_case_alert: "New case",
   };
   const dict = { zh, en };
   const params = new URLSearchParams(location.search);
@@ -88,10 +90,10 @@ const CG = (() => {
   const home = (role) => ({ leader: "/screen", grid_worker: "/field", patrol_member: "/field", enterprise_security: "/field", mediator: "/field" }[role] || "/console");
   function nav(current) {
     const u = user();
-    const links = [["/console", "console"], ["/screen", "screen"], ["/field", "field"]].filter(([href]) => {
+    const links = [["/console", "console"], ["/screen", "screen"], ["/field", "field"], ["/admin", "content"]].filter(([href]) => {
       if (!u) return false;
-      if (["grid_worker", "patrol_member", "enterprise_security"].includes(u.role)) return href === "/field";
-      if (u.role === "leader") return href === "/screen";
+      if (["grid_worker", "patrol_member", "enterprise_security", "mediator"].includes(u.role)) return href === "/field";
+      if (u.role === "leader") return href === "/screen" || href === "/admin";
       return true;
     });
     const bar = document.createElement("nav");

@@ -10,12 +10,20 @@
       follow: "关注此件", submit_anyway: "仍要提交", following: "关注中", satisfied: "满意", basically_satisfied: "基本满意", dissatisfied: "不满意",
       reopen: "问题仍未解决，申请返工", rate_it: "请评价", thanks: "感谢您的评价", sent_ok: "已提交，案件号 ", pick_first: "请先定位或在地图上选点",
       s_new: "已收到，等待受理", s_accepted: "已受理，正在安排人员", s_dispatched: "工作人员已出发", s_on_site: "工作人员已到现场", s_in_progress: "正在处理",
+      mutual_help: "邻里互助", news: "大美临江", toolbox: "工具箱", events: "活动", post_kind: "类型", ask: "求助", offer: "帮忙", topic: "事项", title: "标题",
+      t_pickup: "接送", t_repair: "维修", t_care: "陪护", t_shopping: "代购", t_tutoring: "辅导", t_other: "其他", matches: "匹配", mark_done: "已解决", report_abuse: "举报",
+      reported: "已举报", documents: "所需材料", office_hours: "办公时间", contact: "联系电话", sign_up: "报名", cancel: "取消报名", signed: "已报名", waitlisted: "候补中",
+      checked_in: "已签到", places: "名额", checkin_ok: "签到成功",
       s_suspended: "暂缓处理", s_closed: "已办结", s_rated: "已评价", s_archived: "已归档", s_rejected: "未予受理", s_voided: "已作废" },
     en: { app_signin: "Sign in with your phone", phone: "Mobile number", send_code: "Send code", code: "Code", report_problem: "Report", my_reports: "My reports",
       pin_on_map: "Pick on map", anonymous: "Anonymous to staff", demo_code: "Demo code: ", nearby: "Already reported within 50 m — follow it instead:",
       follow: "Follow this one", submit_anyway: "Submit anyway", following: "Following", satisfied: "Satisfied", basically_satisfied: "Mostly satisfied", dissatisfied: "Dissatisfied",
       reopen: "Not fixed — reopen", rate_it: "Please rate", thanks: "Thank you", sent_ok: "Sent, case no. ", pick_first: "Locate yourself or pick a point first",
       s_new: "Received, waiting to be accepted", s_accepted: "Accepted, arranging people", s_dispatched: "Staff are on their way", s_on_site: "Staff are on site", s_in_progress: "Being handled",
+      mutual_help: "Mutual help", news: "News", toolbox: "Toolbox", events: "Activities", post_kind: "Kind", ask: "Ask", offer: "Offer", topic: "Topic", title: "Title",
+      t_pickup: "Pick-up", t_repair: "Repair", t_care: "Care", t_shopping: "Shopping", t_tutoring: "Tutoring", t_other: "Other", matches: "Matches", mark_done: "Done", report_abuse: "Report",
+      reported: "Reported", documents: "Documents", office_hours: "Office hours", contact: "Phone", sign_up: "Sign up", cancel: "Cancel", signed: "Signed up", waitlisted: "Waiting list",
+      checked_in: "Checked in", places: "Places", checkin_ok: "Checked in",
       s_suspended: "On hold", s_closed: "Closed", s_rated: "Rated", s_archived: "Archived", s_rejected: "Not accepted", s_voided: "Voided" },
   };
   const w = (k) => words[CG.lang()][k] || CG.t(k);
@@ -104,17 +112,75 @@
     });
   }
 
+  const TABS = ["report", "mine", "help", "news", "guides", "events"];
   function tab(which) {
-    $("tab-report").setAttribute("aria-selected", which === "report"); $("tab-mine").setAttribute("aria-selected", which === "mine");
-    $("report").hidden = which !== "report"; $("mine").hidden = which !== "mine";
-    if (which === "mine") loadMine();
+    for (const t of TABS) { $("tab-" + t).setAttribute("aria-selected", which === t); $(t).hidden = which !== t; }
+    ({ mine: loadMine, help: loadPosts, news: () => loadArticles("news"), guides: () => loadArticles("guide"), events: loadEvents }[which] || (() => {}))();
   }
-  $("tab-report").onclick = () => tab("report"); $("tab-mine").onclick = () => tab("mine");
+  for (const t of TABS) $("tab-" + t).onclick = () => tab(t);
+
+  // 邻里互助: asks and offers, matched by topic.
+  const TOPICS = ["pickup", "repair", "care", "shopping", "tutoring", "other"];
+  async function loadPosts() {
+    $("post-topic").innerHTML = TOPICS.map((t) => `<option value="${t}">${w("t_" + t)}</option>`).join("");
+    const posts = await CG.api("GET", "/api/v1/community/posts");
+    $("posts").innerHTML = posts.map((p) => `<article class="card task" data-post-id="${p.id}">
+      <p><span class="tag">${w(p.kind)}</span> <span class="tag">${w("t_" + p.topic)}</span></p><h3 style="margin:4px 0">${CG.esc(p.title)}</h3>
+      <div class="row"><button type="button" class="secondary" data-matches>${w("matches")}</button>
+      ${p.mine ? `<button type="button" data-done>${w("mark_done")}</button>` : `<button type="button" class="secondary" data-report>${w("report_abuse")}</button>`}</div>
+      <div class="found"></div></article>`).join("");
+    $("posts").querySelectorAll("article").forEach((card) => {
+      const id = card.dataset.postId;
+      card.querySelector("[data-matches]").onclick = async () => {
+        const m = await CG.api("GET", `/api/v1/community/posts/${id}/matches`);
+        card.querySelector(".found").innerHTML = m.map((x) => `<p>→ ${CG.esc(x.title)}</p>`).join("") || `<p class="muted">–</p>`;
+      };
+      const d = card.querySelector("[data-done]"); if (d) d.onclick = () => CG.api("POST", `/api/v1/community/posts/${id}/done`).then(loadPosts);
+      const r = card.querySelector("[data-report]"); if (r) r.onclick = () => CG.api("POST", `/api/v1/community/posts/${id}/report`, { reason: "举报" }).then(() => { r.textContent = w("reported"); r.disabled = true; });
+    });
+  }
+  $("post-form").onsubmit = async (e) => {
+    e.preventDefault();
+    try { await CG.api("POST", "/api/v1/community/posts", { kind: $("post-kind").value, topic: $("post-topic").value, title: $("post-title").value, body: "" }); $("post-form").reset(); loadPosts(); }
+    catch (x) { $("post-error").textContent = x.message; }
+  };
+
+  async function loadArticles(kind) {
+    const list = await CG.api("GET", `/api/v1/community/articles?kind=${kind}`);
+    $(kind === "news" ? "news" : "guides").innerHTML = list.map((a) => `<article class="card task"><h3 style="margin:0 0 6px">${CG.esc(a.title)}</h3>
+      <p style="white-space:pre-wrap">${CG.esc(a.body)}</p>
+      ${a.documents ? `<p><strong>${w("documents")}：</strong>${CG.esc(a.documents)}</p>` : ""}${a.office_hours ? `<p><strong>${w("office_hours")}：</strong>${CG.esc(a.office_hours)}</p>` : ""}
+      ${a.phone ? `<p><strong>${w("contact")}：</strong><a href="tel:${CG.esc(a.phone)}">${CG.esc(a.phone)}</a></p>` : ""}<p class="muted">${CG.fmtTime(a.updated_at)}</p></article>`).join("") || `<p class="muted">–</p>`;
+  }
+
+  // Activities: sign up (or the waiting list), cancel, and check in with the door's QR.
+  async function loadEvents() {
+    const list = await CG.api("GET", "/api/v1/community/activities");
+    $("events").innerHTML = list.map((a) => `<article class="card task" data-activity-id="${a.id}"><h3 style="margin:0 0 6px">${CG.esc(a.title)}</h3>
+      <p>${CG.fmtTime(a.starts_at)} · ${CG.esc(a.place)}</p><p>${w("places")}: ${a.signed}/${a.capacity}${a.waitlisted ? " · " + w("waitlisted") + " " + a.waitlisted : ""}</p>
+      <p class="my-status"><strong>${a.checked_in ? w("checked_in") : a.my_status === "signed" ? w("signed") : a.my_status === "waitlisted" ? w("waitlisted") : ""}</strong></p>
+      <div class="row">${["signed", "waitlisted"].includes(a.my_status) ? `<button type="button" class="secondary" data-cancel>${w("cancel")}</button>` : `<button type="button" data-signup>${w("sign_up")}</button>`}</div></article>`).join("") || `<p class="muted">–</p>`;
+    $("events").querySelectorAll("article").forEach((card) => {
+      const id = card.dataset.activityId;
+      const s = card.querySelector("[data-signup]"); if (s) s.onclick = () => CG.api("POST", `/api/v1/community/activities/${id}/signup`).then(loadEvents);
+      const c = card.querySelector("[data-cancel]"); if (c) c.onclick = () => CG.api("POST", `/api/v1/community/activities/${id}/cancel`).then(loadEvents);
+    });
+  }
+  async function checkInFromQr() {
+    const q = new URLSearchParams(location.search);
+    if (!q.get("checkin")) return;
+    try { await CG.api("POST", `/api/v1/community/activities/${q.get("checkin")}/checkin`, { code: q.get("code") || "" }); alertBox(w("checkin_ok")); }
+    catch (e) { alertBox(e.message); }
+    history.replaceState(null, "", "/app");
+    tab("events");
+  }
+  function alertBox(text) { $("report-error").textContent = text; document.body.dataset.checkin = text; }
 
   async function start() {
     $("signin").hidden = true; $("main").hidden = false; $("sign-out").hidden = false;
     categories = await CG.api("GET", "/api/v1/categories");
     fillCategories();
+    await checkInFromQr();
     document.body.dataset.ready = "1";
     CG.stream((kind) => { if (kind === "case" && !$("mine").hidden) loadMine(); });
   }

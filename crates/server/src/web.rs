@@ -33,6 +33,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/field", get(|| async { page(include_str!("../assets/field.html")) }))
         .route("/screen", get(|| async { page(include_str!("../assets/screen.html")) }))
         .route("/app", get(|| async { page(include_str!("../assets/app.html")) }))
+        .route("/admin", get(|| async { page(include_str!("../assets/admin.html")) }))
         .route("/assets/{*path}", get(asset))
 }
 

@@ -356,3 +356,61 @@ async fn a_resident_reports_follows_rates_and_reopens() {
     neighbour.quit().await;
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_publish_an_activity_and_a_resident_signs_up_and_checks_in_by_qr() {
+    let app = App::start(false).await;
+    // Staff publish a guide and an activity, and get the door's QR code.
+    let desk = Browser::start(1280, 900).await;
+    sign_in(&desk, &app, "dispatcher", "/console").await;
+    desk.goto(&app.url("/admin")).await;
+    desk.wait_for("return document.body.dataset.ready === '1'", Duration::from_secs(5)).await;
+    desk.eval("document.querySelector('#a-kind').value = 'guide'").await;
+    desk.type_into("#a-title", "居住证办理").await;
+    desk.type_into("#a-body", "新临江人可在街道便民服务中心办理居住证").await;
+    desk.type_into("#a-docs", "身份证、租房合同").await;
+    desk.click("#article-form button[type=submit]").await;
+    desk.wait_for("return document.querySelector('#a-msg').textContent === '已提交'", Duration::from_secs(5)).await;
+    desk.type_into("#e-title", "反诈妈妈团宣讲会").await;
+    desk.type_into("#e-place", "传化公路港党群服务中心").await;
+    desk.eval("const d = new Date(Date.now() + 2 * 86400e3); d.setSeconds(0, 0); const el = document.querySelector('#e-start'); el.value = new Date(d - d.getTimezoneOffset() * 60e3).toISOString().slice(0, 16);").await;
+    desk.type_into("#e-capacity", "1").await;
+    desk.click("#activity-form button[type=submit]").await;
+    desk.wait_for("return document.querySelector('#qr img') !== null", Duration::from_secs(5)).await;
+    desk.screenshot(&shots("admin.png")).await;
+    desk.quit().await;
+    let activity = app.store.activities(chrono::Utc::now(), 10).await.unwrap().pop().unwrap();
+
+    // A resident reads the guide, signs up, and checks in by opening the QR's link.
+    let phone = Browser::start(375, 812).await;
+    resident_sign_in(&phone, &app, "13700003333").await;
+    phone.click("#tab-guides").await;
+    phone
+        .wait_for(
+            "return document.querySelector('#guides').textContent.includes('身份证、租房合同')",
+            Duration::from_secs(5),
+        )
+        .await;
+    phone.click("#tab-events").await;
+    let card = format!("article[data-activity-id=\"{}\"]", activity.id);
+    phone.click(&format!("{card} [data-signup]")).await;
+    phone
+        .wait_for(
+            &format!("return document.querySelector('{card} .my-status').textContent === '已报名'"),
+            Duration::from_secs(5),
+        )
+        .await;
+    phone.screenshot(&shots("app-activity.png")).await;
+    phone.goto(&app.url(&format!("/app?checkin={}&code={}", activity.id, activity.checkin_code))).await;
+    phone.wait_for("return document.body.dataset.checkin === '签到成功'", Duration::from_secs(5)).await;
+    phone
+        .wait_for(
+            &format!("return document.querySelector('{card} .my-status')?.textContent === '已签到'"),
+            Duration::from_secs(5),
+        )
+        .await;
+    let user = app.store.user_by_name("p13700003333").await.unwrap().id;
+    assert!(app.store.signup_of(activity.id, user).await.unwrap().unwrap().checked_in_at.is_some());
+    phone.quit().await;
+    app.stop().await;
+}
