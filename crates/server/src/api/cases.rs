@@ -122,6 +122,16 @@ pub async fn create(
     let source = Source::parse(&req.source)
         .filter(|s| *s != Source::Open311)
         .ok_or_else(|| ApiError::invalid(format!("unknown source {:?}", req.source)))?;
+    // A resident's app cannot flood the centre.
+    if matches!(session.role(), Role::Resident | Role::Volunteer)
+        && !s.report_limits.allow(&format!("user:{}", session.user.id), crate::open311::REPORTS_PER_SOURCE_PER_HOUR)
+    {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            format!("at most {} reports an hour from one account", crate::open311::REPORTS_PER_SOURCE_PER_HOUR),
+        ));
+    }
     let own_channel = match session.role() {
         Role::Resident => Some(Source::ResidentApp),
         Role::Volunteer => Some(Source::Volunteer),

@@ -451,10 +451,18 @@ pub async fn checkin(
 
 /// The door's QR code (SVG): it opens the resident app and checks the scanner in (staff).
 #[utoipa::path(get, path = "/api/v1/community/activities/{id}/qr.svg", responses((status = 200, description = "image/svg+xml")), security(("bearer" = [])))]
-pub async fn qr(State(s): State<Arc<AppState>>, session: Session, Path(id): Path<i64>) -> ApiResult<Response> {
+pub async fn qr(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    Path(id): Path<i64>,
+    headers: axum::http::HeaderMap,
+) -> ApiResult<Response> {
     staff(&session)?;
     let a = s.store.activity(id).await.map_err(|_| ApiError::not_found("activity"))?;
-    let url = format!("/app?checkin={}&code={}", a.id, a.checkin_code);
+    // A phone scanning the code needs the whole address: the one staff reached us by.
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let scheme = headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).unwrap_or("http");
+    let url = format!("{scheme}://{host}/app?checkin={}&code={}", a.id, a.checkin_code);
     let code = qrcode::QrCode::new(url.as_bytes()).map_err(ApiError::internal)?;
     let svg = code.render::<qrcode::render::svg::Color>().min_dimensions(240, 240).build();
     Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())

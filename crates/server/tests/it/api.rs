@@ -330,6 +330,7 @@ both_backends! {
         let (s, r) = app.call(None, "POST", "/api/v1/auth/otp/verify", Some(json!({"phone": "13800005555", "code": code}))).await;
         assert_eq!(s, 200, "{r}");
         assert_eq!(r["user"]["role"], "resident");
+        let resident_token = r["token"].as_str().unwrap().to_owned();
         let (s, b) = app.call(None, "POST", "/api/v1/auth/otp/verify", Some(json!({"phone": "13800005555", "code": code}))).await;
         assert_error(s, &b, 401, "invalid_code");
         // Five wrong tries kill a code.
@@ -341,6 +342,17 @@ both_backends! {
         }
         let (s, _) = app.call(None, "POST", "/api/v1/auth/otp/verify", Some(json!({"phone": "13900006666", "code": code}))).await;
         assert_eq!(s, 401);
+        // A flood of reports from one resident is cut off.
+        let token = resident_token;
+        let mut body = case_body();
+        body["source"] = json!("resident_app");
+        let mut statuses = vec![];
+        for _ in 0..(server::open311::REPORTS_PER_SOURCE_PER_HOUR + 1) {
+            let resp = app.http.post(app.url("/api/v1/cases")).bearer_auth(&token).json(&body).send().await.unwrap();
+            statuses.push(resp.status().as_u16());
+        }
+        assert_eq!(statuses.iter().filter(|s| **s == 201).count() as u32, server::open311::REPORTS_PER_SOURCE_PER_HOUR);
+        assert_eq!(*statuses.last().unwrap(), 429);
         // Staff accounts cannot be reached through codes: the account made is a resident's.
         let u = app.store.user_by_name("p13800005555").await.unwrap();
         assert_eq!((u.role, u.phone.as_deref()), (domain::role::Role::Resident, Some("13800005555")));
