@@ -94,7 +94,9 @@
   };
 
   async function loadMine() {
-    const page = await CG.api("GET", "/api/v1/cases?limit=50");
+    const [page, notes] = await Promise.all([CG.api("GET", "/api/v1/cases?limit=50"), CG.api("GET", "/api/v1/notifications")]);
+    const noticeBox = notes.length ? `<div class="card" id="notices" style="margin-bottom:10px" aria-live="polite">${notes.slice(0, 5).map((n) =>
+      `<p style="margin:2px 0">🔔 ${CG.esc(n.subject)}：${CG.esc(n.body)}</p>`).join("")}</div>` : "";
     $("mine").innerHTML = page.cases.map((c) => {
       const steps = c.events.filter((e) => !["warn", "escalate"].includes(e.action)).map((e) =>
         `<li>${CG.fmtTime(e.at)} · ${w("s_" + e.to)}${e.note && ["feedback", "close", "reject", "void"].includes(e.action) ? "：" + CG.esc(e.note) : ""}</li>`).join("");
@@ -104,6 +106,7 @@
         <p><strong class="status-words">${w("s_" + c.status)}</strong>${c.satisfaction ? " · " + w(c.satisfaction) : ""}</p>
         <p>${CG.esc(c.description)}</p><ol class="steps">${steps}</ol>${c.reported_by_me ? rate + reopen : `<p class="muted">${w("following")}</p>`}<p class="error" role="alert"></p></article>`;
     }).join("") || `<p class="muted">${CG.t("no_tasks")}</p>`;
+    $("mine").insertAdjacentHTML("afterbegin", noticeBox);
     $("mine").querySelectorAll("article").forEach((card) => {
       const id = card.dataset.caseId, err = card.querySelector(".error");
       card.querySelectorAll("[data-rate]").forEach((b) => { b.onclick = () => CG.api("POST", `/api/v1/cases/${id}/actions`, { action: "rate", satisfaction: b.dataset.rate }).then(loadMine, (e) => { err.textContent = e.message; }); });
@@ -148,9 +151,15 @@
   async function loadArticles(kind) {
     const list = await CG.api("GET", `/api/v1/community/articles?kind=${kind}`);
     $(kind === "news" ? "news" : "guides").innerHTML = list.map((a) => `<article class="card task"><h3 style="margin:0 0 6px">${CG.esc(a.title)}</h3>
+      ${a.image_url ? `<img alt="" data-src="${a.image_url}" style="max-width:100%;border-radius:6px">` : ""}
       <p style="white-space:pre-wrap">${CG.esc(a.body)}</p>
       ${a.documents ? `<p><strong>${w("documents")}：</strong>${CG.esc(a.documents)}</p>` : ""}${a.office_hours ? `<p><strong>${w("office_hours")}：</strong>${CG.esc(a.office_hours)}</p>` : ""}
       ${a.phone ? `<p><strong>${w("contact")}：</strong><a href="tel:${CG.esc(a.phone)}">${CG.esc(a.phone)}</a></p>` : ""}<p class="muted">${CG.fmtTime(a.updated_at)}</p></article>`).join("") || `<p class="muted">–</p>`;
+    // Pictures need the sign-in token, so they are fetched rather than linked.
+    document.querySelectorAll("img[data-src]").forEach(async (img) => {
+      const r = await fetch(img.dataset.src, { headers: { Authorization: "Bearer " + CG.token() } });
+      if (r.ok) img.src = URL.createObjectURL(await r.blob());
+    });
   }
 
   // Activities: sign up (or the waiting list), cancel, and check in with the door's QR.

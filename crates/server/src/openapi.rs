@@ -22,6 +22,7 @@ use utoipa::{Modify, OpenApi};
         crate::api::community::moderation, crate::api::community::moderate, crate::api::community::activities,
         crate::api::community::create_activity, crate::api::community::signup, crate::api::community::cancel,
         crate::api::community::checkin, crate::api::community::qr,
+        crate::api::community::upload_image, crate::api::community::image,
     ),
     modifiers(&BearerAuth)
 )]

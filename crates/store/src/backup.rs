@@ -275,6 +275,12 @@ const TABLES: &[TableSpec] = &[
         columns: &[("case_id", I), ("user_id", I), ("created_at", I)],
     },
     TableSpec {
+        name: "images",
+        key: "id",
+        serial: true,
+        columns: &[("id", I), ("content_type", T), ("sha256", T), ("data", B), ("uploaded_by", I), ("created_at", I)],
+    },
+    TableSpec {
         name: "articles",
         key: "id",
         serial: true,
@@ -289,6 +295,7 @@ const TABLES: &[TableSpec] = &[
             ("author", I),
             ("created_at", I),
             ("updated_at", I),
+            ("image_id", I),
         ],
     },
     TableSpec {

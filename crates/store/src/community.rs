@@ -22,6 +22,8 @@ pub struct Article {
     pub author: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// A picture from `images`.
+    pub image_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -72,6 +74,7 @@ fn article(r: &AnyRow) -> Result<Article> {
         author: r.try_get("author")?,
         created_at: from_millis(r.try_get("created_at")?)?,
         updated_at: from_millis(r.try_get("updated_at")?)?,
+        image_id: r.try_get("image_id")?,
     })
 }
 
@@ -121,7 +124,8 @@ impl Store {
         let id = match id {
             Some(id) => {
                 let done = sqlx::query(
-                    "UPDATE articles SET title = $1, body = $2, documents = $3, office_hours = $4, phone = $5, updated_at = $6 WHERE id = $7 AND kind = $8",
+                    "UPDATE articles SET title = $1, body = $2, documents = $3, office_hours = $4, phone = $5, updated_at = $6, image_id = $9 \
+                     WHERE id = $7 AND kind = $8",
                 )
                 .bind(&a.title)
                 .bind(&a.body)
@@ -131,6 +135,7 @@ impl Store {
                 .bind(to_millis(at))
                 .bind(id)
                 .bind(&a.kind)
+                .bind(a.image_id)
                 .execute(&mut *tx)
                 .await?;
                 if done.rows_affected() == 0 {
@@ -140,8 +145,8 @@ impl Store {
             }
             None => {
                 sqlx::query_scalar(
-                    "INSERT INTO articles (kind, title, body, documents, office_hours, phone, author, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                    "INSERT INTO articles (kind, title, body, documents, office_hours, phone, author, created_at, updated_at, image_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
                 )
                 .bind(&a.kind)
                 .bind(&a.title)
@@ -152,6 +157,7 @@ impl Store {
                 .bind(a.author)
                 .bind(to_millis(at))
                 .bind(to_millis(at))
+                .bind(a.image_id)
                 .fetch_one(&mut *tx)
                 .await?
             }
@@ -447,5 +453,37 @@ impl Store {
         .await?;
         Ok(done.rows_affected() == 1
             || self.signup_of(activity, user).await?.is_some_and(|s| s.checked_in_at.is_some()))
+    }
+}
+
+impl Store {
+    /// Stores a picture for articles; returns its id.
+    pub async fn add_image(&self, content_type: &str, data: &[u8], uploaded_by: i64, at: Timestamp) -> Result<i64> {
+        use sha2::Digest;
+        Ok(sqlx::query_scalar(
+            "INSERT INTO images (content_type, sha256, data, uploaded_by, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(content_type)
+        .bind(hex::encode(sha2::Sha256::digest(data)))
+        .bind(data.to_vec())
+        .bind(uploaded_by)
+        .bind(to_millis(at))
+        .fetch_one(self.pool())
+        .await?)
+    }
+
+    pub async fn image(&self, id: i64) -> Result<(String, Vec<u8>)> {
+        let r = sqlx::query("SELECT content_type, data FROM images WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok((r.try_get("content_type")?, r.try_get("data")?))
+    }
+
+    pub async fn image_exists(&self, id: i64) -> Result<bool> {
+        let v: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM images WHERE id = $1").bind(id).fetch_optional(self.pool()).await?;
+        Ok(v.is_some())
     }
 }

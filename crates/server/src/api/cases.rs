@@ -499,7 +499,7 @@ pub const ATTACHMENT_BYTES_MAX: usize = 8 * 1024 * 1024;
 const ATTACHMENTS_PER_CASE_MAX: usize = 30;
 
 /// The image type the bytes really are (by their signature), whatever the client claims.
-fn sniff_image(data: &[u8]) -> Option<&'static str> {
+pub(crate) fn sniff_image(data: &[u8]) -> Option<&'static str> {
     if data.starts_with(&[0xFF, 0xD8, 0xFF]) {
         Some("image/jpeg")
     } else if data.starts_with(b"\x89PNG\r\n\x1a\n") {

@@ -57,6 +57,8 @@ pub struct ArticleIn {
     pub office_hours: String,
     #[serde(default)]
     pub phone: String,
+    /// A picture uploaded with `POST /api/v1/community/images`.
+    pub image_id: Option<i64>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -68,6 +70,7 @@ pub struct ArticleOut {
     pub documents: String,
     pub office_hours: String,
     pub phone: String,
+    pub image_url: Option<String>,
     pub updated_at: String,
 }
 
@@ -80,6 +83,7 @@ fn article_out(a: &Article) -> ArticleOut {
         documents: a.documents.clone(),
         office_hours: a.office_hours.clone(),
         phone: a.phone.clone(),
+        image_url: a.image_id.map(|i| format!("/api/v1/community/images/{i}")),
         updated_at: wire::time(a.updated_at),
     }
 }
@@ -109,7 +113,41 @@ fn article_in(session: &Session, a: &ArticleIn) -> ApiResult<Article> {
         author: session.user.id,
         created_at: now,
         updated_at: now,
+        image_id: a.image_id,
     })
+}
+
+async fn check_image(s: &AppState, a: &Article) -> ApiResult<()> {
+    match a.image_id {
+        Some(i) if !s.store.image_exists(i).await? => Err(ApiError::invalid(format!("no image {i}"))),
+        _ => Ok(()),
+    }
+}
+
+/// Uploads a picture for an article (staff): JPEG, PNG or WebP, the raw bytes as the body.
+#[utoipa::path(post, path = "/api/v1/community/images", request_body(content = Vec<u8>, content_type = "image/jpeg"), responses((status = 201)), security(("bearer" = [])))]
+pub async fn upload_image(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    staff(&session)?;
+    let kind = crate::api::cases::sniff_image(&body).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "only JPEG, PNG or WebP pictures are accepted",
+        )
+    })?;
+    let id = s.store.add_image(kind, &body, session.user.id, chrono::Utc::now()).await?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id, "url": format!("/api/v1/community/images/{id}") }))))
+}
+
+/// An article's picture.
+#[utoipa::path(get, path = "/api/v1/community/images/{id}", responses((status = 200, description = "the image")), security(("bearer" = [])))]
+pub async fn image(State(s): State<Arc<AppState>>, _session: Session, Path(id): Path<i64>) -> ApiResult<Response> {
+    let (kind, data) = s.store.image(id).await.map_err(|_| ApiError::not_found("image"))?;
+    Ok(([(header::CONTENT_TYPE, kind), (header::CACHE_CONTROL, "private, max-age=86400".into())], data).into_response())
 }
 
 /// News (大美临江) or service guides (工具箱).
@@ -134,6 +172,7 @@ pub async fn publish(
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     staff(&session)?;
     let a = article_in(&session, &a)?;
+    check_image(&s, &a).await?;
     let id = s.store.save_article(None, &a, &session.label(), chrono::Utc::now()).await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))))
 }
@@ -148,6 +187,7 @@ pub async fn edit(
 ) -> ApiResult<StatusCode> {
     staff(&session)?;
     let a = article_in(&session, &a)?;
+    check_image(&s, &a).await?;
     s.store.save_article(Some(id), &a, &session.label(), chrono::Utc::now()).await.map_err(|e| match e {
         store::StoreError::NotFound => ApiError::not_found("article"),
         e => e.into(),

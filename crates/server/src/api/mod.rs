@@ -50,6 +50,11 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/map", get(map_settings))
         .route("/community/articles", get(community::articles).post(community::publish))
         .route("/community/articles/{id}", axum::routing::put(community::edit))
+        .route(
+            "/community/images",
+            post(community::upload_image).layer(axum::extract::DefaultBodyLimit::max(cases::ATTACHMENT_BYTES_MAX)),
+        )
+        .route("/community/images/{id}", get(community::image))
         .route("/community/posts", get(community::posts).post(community::create_post))
         .route("/community/posts/{id}/matches", get(community::matches))
         .route("/community/posts/{id}/done", post(community::done))

@@ -425,3 +425,55 @@ both_backends! {
         assert!(r.text().await.unwrap().contains("<svg"));
     }
 }
+
+/// A 1×1 PNG.
+const PNG_1X1: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49,
+    0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8, 0xFF, 0xFF, 0x3F, 0x00, 0x05, 0xFE, 0x02, 0xFE, 0xA7, 0x35, 0x81, 0x84,
+    0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+];
+
+both_backends! {
+    photos_are_checked_by_type_and_size(app) {
+        let case = create(app, "dispatcher", case_body()).await;
+        let id = case["id"].as_i64().unwrap();
+        let token = app.token("dispatcher").await;
+        let up = |body: Vec<u8>| app.http.post(app.url(&format!("/api/v1/cases/{id}/attachments"))).bearer_auth(&token).body(body).send();
+        let r = up(PNG_1X1.to_vec()).await.unwrap();
+        assert_eq!(r.status(), 201);
+        let a: Value = r.json().await.unwrap();
+        assert_eq!(a["content_type"], "image/png");
+        let img = app.http.get(app.url(a["url"].as_str().unwrap())).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(img.headers()["content-type"], "image/png");
+        assert_eq!(img.bytes().await.unwrap().as_ref(), PNG_1X1);
+        for (body, status, code) in [
+            (b"<script>alert(1)</script>".to_vec(), 415, "unsupported_media_type"),
+            (vec![], 422, "invalid_input"),
+            ([&[0xFFu8, 0xD8, 0xFF][..], &vec![0u8; 9 * 1024 * 1024]].concat(), 413, "payload_too_large"),
+        ] {
+            let r = up(body).await.unwrap();
+            let s = r.status().as_u16();
+            let b: Value = r.json().await.unwrap_or(Value::Null);
+            assert_eq!(s, status, "{b}");
+            if status != 413 { assert_error(s, &b, status, code); }
+        }
+        assert_eq!(app.store.attachments(id).await.unwrap().len(), 1, "a refused photo was stored");
+        // Someone outside the case's scope gets nothing.
+        let r = app.http.get(app.url(a["url"].as_str().unwrap())).bearer_auth(app.token("station5").await).send().await.unwrap();
+        assert_eq!(r.status(), 404);
+
+        // Article pictures.
+        let r = app.http.post(app.url("/api/v1/community/images")).bearer_auth(&token).body(PNG_1X1.to_vec()).send().await.unwrap();
+        assert_eq!(r.status(), 201);
+        let img: Value = r.json().await.unwrap();
+        let (s, _) = app.call(Some("dispatcher"), "POST", "/api/v1/community/articles", Some(json!({"kind": "news", "title": "网格议事日", "body": "临距离议事", "image_id": img["id"]}))).await;
+        assert_eq!(s, 201);
+        let (_, news) = app.call(Some("resident"), "GET", "/api/v1/community/articles?kind=news", None).await;
+        assert_eq!(news[0]["image_url"], img["url"]);
+        let (s, b) = app.call(Some("dispatcher"), "POST", "/api/v1/community/articles", Some(json!({"kind": "news", "title": "x", "body": "y", "image_id": 424242}))).await;
+        assert_error(s, &b, 422, "invalid_input");
+        let r = app.http.post(app.url("/api/v1/community/images")).bearer_auth(app.token("resident").await).body(PNG_1X1.to_vec()).send().await.unwrap();
+        assert_eq!(r.status(), 403);
+    }
+}

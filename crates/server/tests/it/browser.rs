@@ -294,6 +294,13 @@ async fn a_resident_reports_follows_rates_and_reopens() {
         .as_str()
         .unwrap()
         .contains("已协调楼上住户维修水管"));
+    // The resident's notices show in the app.
+    phone
+        .wait_for(
+            "return (document.querySelector('#notices')?.textContent || '').includes('您的报告已办结')",
+            Duration::from_secs(5),
+        )
+        .await;
     phone.screenshot(&shots("app-closed.png")).await;
     phone.click(&format!("{card} [data-rate=basically_satisfied]")).await;
     phone
