@@ -146,6 +146,14 @@ pub struct AuditRecord {
 }
 
 impl Store {
+    /// Appends one record inside the caller's transaction, so the change and its record
+    /// commit together.
+    pub(crate) async fn audit_in(&self, tx: &mut sqlx::Transaction<'static, sqlx::Any>, e: AuditEntry) -> Result<()> {
+        let mut chain = Chain::lock(tx, self.backend).await?;
+        chain.append(tx, &e).await?;
+        chain.store(tx).await
+    }
+
     /// Appends one record in its own transaction (for changes that have no other write).
     pub async fn audit(&self, e: &AuditEntry) -> Result<i64> {
         let mut tx = self.begin_write().await?;

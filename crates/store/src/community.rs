@@ -2,7 +2,7 @@
 //! posts with abuse reports that hide a post automatically, and activities with sign-up,
 //! waiting list and check-in. Staff actions are recorded in the audit log.
 
-use crate::audit::{AuditEntry, Chain};
+use crate::audit::AuditEntry;
 use crate::{from_millis, opt_from_millis, to_millis, Result, Store, StoreError};
 use domain::Timestamp;
 use sqlx::any::AnyRow;
@@ -112,12 +112,6 @@ fn activity(r: &AnyRow) -> Result<Activity> {
 }
 
 impl Store {
-    async fn audited(&self, tx: &mut sqlx::Transaction<'static, sqlx::Any>, e: AuditEntry) -> Result<()> {
-        let mut chain = Chain::lock(tx, self.backend()).await?;
-        chain.append(tx, &e).await?;
-        chain.store(tx).await
-    }
-
     /// Publishes an article, or updates it when `id` is given.
     pub async fn save_article(&self, id: Option<i64>, a: &Article, actor: &str, at: Timestamp) -> Result<i64> {
         let mut tx = self.begin_write().await?;
@@ -163,7 +157,7 @@ impl Store {
             }
         };
         let detail = serde_json::json!({"kind": a.kind, "title": a.title}).to_string();
-        self.audited(
+        self.audit_in(
             &mut tx,
             AuditEntry {
                 at,
@@ -260,7 +254,7 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         let detail = serde_json::json!({"status": status}).to_string();
-        self.audited(
+        self.audit_in(
             &mut tx,
             AuditEntry {
                 at,
@@ -319,7 +313,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let detail = serde_json::json!({"title": a.title, "capacity": a.capacity}).to_string();
-        self.audited(
+        self.audit_in(
             &mut tx,
             AuditEntry {
                 at,

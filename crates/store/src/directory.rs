@@ -1,7 +1,7 @@
 //! Reference data and accounts: stations, grids, categories, responders, users, sessions,
 //! API keys, reporters and settings.
 
-use crate::audit::{AuditEntry, Chain};
+use crate::audit::AuditEntry;
 use crate::{opt_from_millis, to_millis, unique_to_conflict, Result, Store, StoreError};
 use domain::case::Priority;
 use domain::category::{Category, CategoryKind, Force};
@@ -201,25 +201,22 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        let mut chain = Chain::lock(&mut tx, self.backend()).await?;
-        chain
-            .append(
-                &mut tx,
-                &AuditEntry {
-                    at,
-                    actor: actor.into(),
-                    action: "reference.load".into(),
-                    entity: "reference".into(),
-                    entity_id: "all".into(),
-                    detail: serde_json::json!({
-                        "stations": data.stations.len(), "grids": data.grids.len(),
-                        "categories": data.categories.len(), "responders": data.responders.len(),
-                    })
-                    .to_string(),
-                },
-            )
-            .await?;
-        chain.store(&mut tx).await?;
+        self.audit_in(
+            &mut tx,
+            AuditEntry {
+                at,
+                actor: actor.into(),
+                action: "reference.load".into(),
+                entity: "reference".into(),
+                entity_id: "all".into(),
+                detail: serde_json::json!({
+                    "stations": data.stations.len(), "grids": data.grids.len(),
+                    "categories": data.categories.len(), "responders": data.responders.len(),
+                })
+                .to_string(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -351,21 +348,18 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         self.log_responder_change(&mut tx, id, at, serde_json::json!({"id": id, "status": status})).await?;
-        let mut chain = Chain::lock(&mut tx, self.backend()).await?;
-        chain
-            .append(
-                &mut tx,
-                &AuditEntry {
-                    at,
-                    actor: actor.into(),
-                    action: "responder.status".into(),
-                    entity: "responder".into(),
-                    entity_id: id.to_string(),
-                    detail: serde_json::json!({ "status": status }).to_string(),
-                },
-            )
-            .await?;
-        chain.store(&mut tx).await?;
+        self.audit_in(
+            &mut tx,
+            AuditEntry {
+                at,
+                actor: actor.into(),
+                action: "responder.status".into(),
+                entity: "responder".into(),
+                entity_id: id.to_string(),
+                detail: serde_json::json!({ "status": status }).to_string(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -388,11 +382,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| unique_to_conflict(e, &format!("user {}", u.username)))?;
-        let mut chain = Chain::lock(&mut tx, self.backend()).await?;
-        chain
-            .append(
-                &mut tx,
-                &AuditEntry {
+        self.audit_in(&mut tx, AuditEntry {
                     at,
                     actor: actor.into(),
                     action: "user.create".into(),
@@ -400,10 +390,7 @@ impl Store {
                     entity_id: id.to_string(),
                     detail: serde_json::json!({ "username": u.username, "role": u.role.as_str(), "grid": u.grid, "station": u.station })
                         .to_string(),
-                },
-            )
-            .await?;
-        chain.store(&mut tx).await?;
+                }).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -475,21 +462,18 @@ impl Store {
                 .bind(to_millis(at))
                 .fetch_one(&mut *tx)
                 .await?;
-        let mut chain = Chain::lock(&mut tx, self.backend()).await?;
-        chain
-            .append(
-                &mut tx,
-                &AuditEntry {
-                    at,
-                    actor: actor.into(),
-                    action: "apikey.create".into(),
-                    entity: "api_key".into(),
-                    entity_id: id.to_string(),
-                    detail: serde_json::json!({ "name": name }).to_string(),
-                },
-            )
-            .await?;
-        chain.store(&mut tx).await?;
+        self.audit_in(
+            &mut tx,
+            AuditEntry {
+                at,
+                actor: actor.into(),
+                action: "apikey.create".into(),
+                entity: "api_key".into(),
+                entity_id: id.to_string(),
+                detail: serde_json::json!({ "name": name }).to_string(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }

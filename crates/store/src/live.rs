@@ -283,23 +283,19 @@ impl Store {
         .bind(to_millis(at))
         .fetch_one(&mut *tx)
         .await?;
-        let mut chain = Chain::lock(&mut tx, self.backend()).await?;
-        chain
-            .append(
-                &mut tx,
-                &crate::AuditEntry {
-                    at,
-                    actor: actor.into(),
-                    action: "attachment.add".into(),
-                    entity: "case".into(),
-                    entity_id: case_id.to_string(),
-                    detail:
-                        serde_json::json!({"attachment": id, "sha256": sha, "bytes": data.len(), "type": content_type})
-                            .to_string(),
-                },
-            )
-            .await?;
-        chain.store(&mut tx).await?;
+        self.audit_in(
+            &mut tx,
+            crate::AuditEntry {
+                at,
+                actor: actor.into(),
+                action: "attachment.add".into(),
+                entity: "case".into(),
+                entity_id: case_id.to_string(),
+                detail: serde_json::json!({"attachment": id, "sha256": sha, "bytes": data.len(), "type": content_type})
+                    .to_string(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(Attachment {
             id,
