@@ -41,6 +41,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_article_images.sql"),
         postgres: include_str!("../migrations/postgres/0006_article_images.sql"),
     },
+    Migration {
+        version: 7,
+        sqlite: include_str!("../migrations/sqlite/0007_one_assignment.sql"),
+        postgres: include_str!("../migrations/postgres/0007_one_assignment.sql"),
+    },
 ];
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<()> {

@@ -334,6 +334,27 @@ fn actor_label(a: &Actor) -> String {
 async fn write_save(conn: &mut Conn, chain: &mut Chain, job: &Job) -> Result<Outcome> {
     match job {
         Job::Save { after, expected_version, assignments_stored, extras, .. } => {
+            // Checked first, so that a refused update writes nothing: someone newly sent must not
+            // be on another case. The audit chain's lock, held here by every writer, makes the
+            // check race-free across nodes; the unique index behind it is the backstop.
+            let newly_sent: Vec<i64> = after.assignments[*assignments_stored..]
+                .iter()
+                .filter(|a| a.is_current())
+                .map(|a| a.responder_id)
+                .collect();
+            if !newly_sent.is_empty() {
+                let ids = newly_sent.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+                // The ids are integers from the domain, so inlining them is safe.
+                let busy: Vec<i64> = sqlx::query_scalar(&format!(
+                    "SELECT responder_id FROM assignments WHERE responder_id IN ({ids}) AND status IN ('active', 'arrived') AND case_id <> $1"
+                ))
+                .bind(after.id)
+                .fetch_all(&mut *conn)
+                .await?;
+                if let Some(r) = busy.first() {
+                    return Err(StoreError::Conflict(format!("responder {r} is already assigned to another case")));
+                }
+            }
             update_case_row(conn, after, *expected_version, extras.next_alert_at).await?;
             let at = after.updated_at;
             insert_new_rows(conn, "outbox", &OUTBOX_COLUMNS, &outbox_rows(after, &extras.outbox, at), "dedupe_key")

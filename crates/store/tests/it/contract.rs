@@ -246,6 +246,43 @@ both_backends! {
         assert_eq!(s.changes_after(changes[1].seq, 100).await.unwrap().len(), 2);
     }
 
+    one_responder_is_never_sent_to_two_cases_at_once(s) {
+        // Two stores on one database stand for two nodes.
+        let other = Store::open(&s.url_for_tests()).await.unwrap();
+        for round in 0..10 {
+            let a = create(&s, "2026-11-27T10:00:00+08:00").await;
+            let b = create(&other, "2026-11-27T10:00:00+08:00").await;
+            let at = a.created_at + chrono::Duration::seconds(10);
+            let a1 = apply(&a, &Action::Accept, &dispatcher(), None, at).unwrap();
+            s.save_case(&a, a1.clone(), Default::default()).await.unwrap();
+            let b1 = apply(&b, &Action::Accept, &dispatcher(), None, at).unwrap();
+            other.save_case(&b, b1.clone(), Default::default()).await.unwrap();
+            let responder = 100 + round;
+            let a2 = apply(&a1, &Action::Dispatch { responders: vec![responder] }, &dispatcher(), None, at).unwrap();
+            let b2 = apply(&b1, &Action::Dispatch { responders: vec![responder] }, &dispatcher(), None, at).unwrap();
+            let (x, y) = tokio::join!(s.save_case(&a1, a2, Default::default()), other.save_case(&b1, b2, Default::default()));
+            let won = [x.is_ok(), y.is_ok()];
+            assert_eq!(won.iter().filter(|w| **w).count(), 1, "round {round}: {x:?} {y:?}");
+            let lost = if x.is_ok() { y } else { x };
+            assert!(matches!(lost, Err(StoreError::Conflict(m)) if m.contains("already assigned")));
+        }
+        // Once the case is closed the responder is free again.
+        let c = create(&s, "2026-11-27T11:00:00+08:00").await;
+        let at = c.created_at;
+        let mut cur = c.clone();
+        for (action, note) in [(Action::Accept, None), (Action::Dispatch { responders: vec![7] }, None), (Action::Arrive { responder: Some(7) }, None), (Action::Close, Some("ok"))] {
+            let next = apply(&cur, &action, &dispatcher(), note, at).unwrap();
+            s.save_case(&cur, next.clone(), Default::default()).await.unwrap();
+            cur = next;
+        }
+        let d = create(&s, "2026-11-27T11:00:00+08:00").await;
+        let d1 = apply(&d, &Action::Accept, &dispatcher(), None, at).unwrap();
+        s.save_case(&d, d1.clone(), Default::default()).await.unwrap();
+        let d2 = apply(&d1, &Action::Dispatch { responders: vec![7] }, &dispatcher(), None, at).unwrap();
+        s.save_case(&d1, d2, Default::default()).await.unwrap();
+        other.close().await;
+    }
+
     summary_counts_promises(s) {
         let c = create(&s, "2026-11-27T10:00:00+08:00").await;
         let late = create(&s, "2026-11-27T10:00:00+08:00").await;
