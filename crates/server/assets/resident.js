@@ -96,7 +96,7 @@
   async function loadMine() {
     const [page, notes] = await Promise.all([CG.api("GET", "/api/v1/cases?limit=50"), CG.api("GET", "/api/v1/notifications")]);
     const noticeBox = notes.length ? `<div class="card" id="notices" style="margin-bottom:10px" aria-live="polite">${notes.slice(0, 5).map((n) =>
-      `<p style="margin:2px 0">🔔 ${CG.esc(n.subject)}：${CG.esc(n.body)}</p>`).join("")}</div>` : "";
+      `<p style="margin:2px 0">• ${CG.esc(n.subject)}：${CG.esc(n.body)}</p>`).join("")}</div>` : "";
     $("mine").innerHTML = page.cases.map((c) => {
       const steps = c.events.filter((e) => !["warn", "escalate"].includes(e.action)).map((e) =>
         `<li>${CG.fmtTime(e.at)} · ${w("s_" + e.to)}${e.note && ["feedback", "close", "reject", "void"].includes(e.action) ? "：" + CG.esc(e.note) : ""}</li>`).join("");
