@@ -69,6 +69,25 @@ enum Command {
         #[arg(long)]
         from: PathBuf,
     },
+    /// Simulates the scenario's demand and responders under a dispatch policy; prints one
+    /// JSON object of metrics.
+    Sim {
+        #[arg(long, default_value = "scenarios/linjiang")]
+        scenario: PathBuf,
+        /// closest-idle, coverage (the default), or offline (a bound).
+        #[arg(long, default_value = "default")]
+        policy: String,
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Multiplies the scenario's demand (3 = a busy day).
+        #[arg(long, default_value_t = 1.0)]
+        demand_scale: f64,
+        /// Print JSON (the only output format).
+        #[arg(long)]
+        json: bool,
+    },
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -256,6 +275,17 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             let rows = store.restore(&mut std::io::BufReader::new(file)).await?;
             store.close().await;
             println!("restored {rows} rows from {}", from.display());
+            Ok(0)
+        }
+        Command::Sim { scenario, policy, days, seed, demand_scale, json: _ } => {
+            let policy = sim::Policy::parse(&policy)
+                .with_context(|| format!("unknown policy {policy:?}: closest-idle, coverage, default or offline"))?;
+            if !(demand_scale > 0.0 && demand_scale <= 100.0) || days == 0 || days > 366 {
+                anyhow::bail!("--demand-scale must be in (0, 100] and --days in 1..=366");
+            }
+            let sc = scenario::load(&scenario)?;
+            let metrics = sim::run(&sc, &sim::Options { policy, days, seed, demand_scale });
+            println!("{}", serde_json::to_string(&metrics)?);
             Ok(0)
         }
         Command::Bench { command } => bench::run(command).await,
