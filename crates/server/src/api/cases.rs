@@ -436,6 +436,26 @@ pub async fn reporter(
     Ok(Json(ReporterOut { name: r.name, phone: r.phone }))
 }
 
+/// The roster as dispatch sees it: people with a known position, free unless their status
+/// says otherwise or they are in `busy`.
+pub(crate) fn candidates(
+    roster: &[store::Responder],
+    busy: &std::collections::HashSet<i64>,
+) -> Vec<dispatch::Candidate> {
+    roster
+        .iter()
+        .filter_map(|r| {
+            Some(dispatch::Candidate {
+                id: r.id,
+                force: r.force,
+                mode: dispatch::TravelMode::parse(&r.travel_mode)?,
+                position: LatLng::new(r.lat?, r.lng?).ok()?,
+                available: r.status == "available" && !busy.contains(&r.id),
+            })
+        })
+        .collect()
+}
+
 /// Who can be on site soonest, for each force the case's category needs.
 #[utoipa::path(get, path = "/api/v1/cases/{id}/recommendations", responses((status = 200, body = [Recommendation])), security(("bearer" = [])))]
 pub async fn recommendations(
@@ -450,18 +470,7 @@ pub async fn recommendations(
     let roster = s.store.responders().await?;
     let busy: std::collections::HashSet<i64> =
         case.assignments.iter().filter(|a| a.is_current()).map(|a| a.responder_id).collect();
-    let candidates: Vec<dispatch::Candidate> = roster
-        .iter()
-        .filter_map(|r| {
-            Some(dispatch::Candidate {
-                id: r.id,
-                force: r.force,
-                mode: dispatch::TravelMode::parse(&r.travel_mode)?,
-                position: LatLng::new(r.lat?, r.lng?).ok()?,
-                available: r.status == "available" && !busy.contains(&r.id),
-            })
-        })
-        .collect();
+    let candidates = candidates(&roster, &busy);
     let hour = chrono::Timelike::hour(
         &chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("offset")),
     );
