@@ -6,7 +6,8 @@
   CG.nav("/console");
   const OPEN = "new,accepted,dispatched,on_site,in_progress,suspended";
   const $ = (id) => document.getElementById(id);
-  const [categories, stations, grids] = await Promise.all([CG.api("GET", "/api/v1/categories"), CG.api("GET", "/api/v1/stations"), CG.api("GET", "/api/v1/grids")]);
+  const [categories, stations, grids, roster] = await Promise.all([CG.api("GET", "/api/v1/categories"), CG.api("GET", "/api/v1/stations"), CG.api("GET", "/api/v1/grids"), CG.api("GET", "/api/v1/responders")]);
+  const who = (id) => { const r = roster.find((x) => x.id === id); return r ? `${r.name}（${CG.t(r.force)}）` : "#" + id; };
   const catName = (code) => { const c = categories.find((x) => x.code === code); return c ? (CG.lang() === "en" ? c.name_en : c.name) : code; };
   let selected = null;
   let cases = [];
@@ -92,7 +93,7 @@
     const events = c.events.slice().reverse().map((e) => `
       <li class="${e.action}"><strong>${CG.t("a_" + e.action)}</strong> ${e.promise ? "· " + CG.t("p_" + e.promise) : ""} ${e.level ? "· L" + e.level : ""}
       <span class="muted">${CG.fmtTime(e.at)} · ${CG.esc(e.actor.username)}</span>
-      ${e.note ? `<div>${CG.esc(e.note)}</div>` : ""}${e.responders.length ? `<div class="muted">→ ${e.responders.join(", ")}</div>` : ""}</li>`).join("");
+      ${e.note ? `<div>${CG.esc(e.note)}</div>` : ""}${e.responders.length ? `<div class="muted">→ ${e.responders.map((r) => CG.esc(who(r))).join("、")}</div>` : ""}</li>`).join("");
     $("detail").innerHTML = `
       <h3>#${c.id} ${CG.esc(catName(c.category))} <span class="tag ${c.priority}">${CG.t(c.priority)}</span> <span class="tag" id="detail-status">${CG.t(c.status)}</span></h3>
       <p>${CG.esc(c.description)}</p>
