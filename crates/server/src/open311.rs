@@ -70,29 +70,36 @@ impl Xml {
         let escaped = text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
         self.0.push_str(&format!("<{tag}>{escaped}</{tag}>"));
     }
-    fn object(&mut self, tag: &str, v: &serde_json::Value) {
-        self.open(tag);
+    /// One member of an object: a leaf, a nested element, or a plural container of singular
+    /// items (attributes/attribute, values/value, formats/format).
+    fn member(&mut self, k: &str, x: &serde_json::Value) {
+        match x {
+            serde_json::Value::Object(_) => self.object(k, x),
+            serde_json::Value::Array(items) => {
+                self.open(k);
+                let item = k.strip_suffix('s').unwrap_or(k);
+                for i in items {
+                    if i.is_object() {
+                        self.object(item, i)
+                    } else {
+                        self.leaf(item, i)
+                    }
+                }
+                self.close(k);
+            }
+            _ => self.leaf(k, x),
+        }
+    }
+    fn members(&mut self, v: &serde_json::Value) {
         if let Some(o) = v.as_object() {
             for (k, x) in o {
-                match x {
-                    serde_json::Value::Object(_) => self.object(k, x),
-                    serde_json::Value::Array(items) => {
-                        // Plural container, singular items (attributes/attribute, values/value, formats/format).
-                        self.open(k);
-                        let item = k.strip_suffix('s').unwrap_or(k);
-                        for i in items {
-                            if i.is_object() {
-                                self.object(item, i)
-                            } else {
-                                self.leaf(item, i)
-                            }
-                        }
-                        self.close(k);
-                    }
-                    _ => self.leaf(k, x),
-                }
+                self.member(k, x);
             }
         }
+    }
+    fn object(&mut self, tag: &str, v: &serde_json::Value) {
+        self.open(tag);
+        self.members(v);
         self.close(tag);
     }
     fn finish(mut self, root: &str) -> String {
@@ -108,21 +115,7 @@ fn respond(status: StatusCode, format: Format, root: &str, item: &str, body: ser
             let mut x = Xml::new(root);
             match &body {
                 serde_json::Value::Array(items) => items.iter().for_each(|i| x.object(item, i)),
-                serde_json::Value::Object(o) => {
-                    for (k, v) in o {
-                        match v {
-                            serde_json::Value::Array(_) | serde_json::Value::Object(_) => {
-                                let mut inner = serde_json::Map::new();
-                                inner.insert(k.clone(), v.clone());
-                                // Write the member itself, not a wrapper.
-                                let mut sub = Xml(String::new());
-                                sub.object("x", &serde_json::Value::Object(inner));
-                                x.0.push_str(sub.0.trim_start_matches("<x>").trim_end_matches("</x>"));
-                            }
-                            _ => x.leaf(k, v),
-                        }
-                    }
-                }
+                serde_json::Value::Object(_) => x.members(&body),
                 _ => {}
             }
             (status, [(header::CONTENT_TYPE, "text/xml; charset=utf-8")], x.finish(root)).into_response()

@@ -362,7 +362,7 @@ pub fn run(sc: &Scenario, o: &Options) -> Metrics {
             frees.push(Reverse(((done * 1000.0) as u64, u)));
         }
     }
-    metrics(sc, o, &calls, &response, &units)
+    metrics(o, &calls, &response, &units)
 }
 
 fn seconds(mut v: Vec<f64>) -> Seconds {
@@ -386,7 +386,7 @@ fn group(idx: &[usize], response: &[f64]) -> Group {
     }
 }
 
-fn metrics(_sc: &Scenario, o: &Options, calls: &[Call], response: &[f64], units: &[Unit]) -> Metrics {
+fn metrics(o: &Options, calls: &[Call], response: &[f64], units: &[Unit]) -> Metrics {
     let all: Vec<usize> = (0..calls.len()).collect();
     let total = group(&all, response);
     let mut by_priority = std::collections::BTreeMap::new();

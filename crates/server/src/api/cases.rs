@@ -33,7 +33,7 @@ fn not_found(e: StoreError) -> ApiError {
 }
 
 /// Whether the session's scope covers a case.
-fn in_scope(s: &AppState, session: &Session, case: &Case, reported_by: Option<i64>) -> bool {
+fn in_scope(s: &AppState, session: &Session, case: &Case) -> bool {
     match session.role().scope() {
         Scope::All => true,
         Scope::Grid => session.user.grid.as_deref() == Some(case.grid.as_str()),
@@ -43,7 +43,7 @@ fn in_scope(s: &AppState, session: &Session, case: &Case, reported_by: Option<i6
             .as_ref()
             .and_then(|st| s.station_grids.get(st))
             .is_some_and(|gs| gs.contains(&case.grid)),
-        Scope::OwnReports => reported_by == Some(session.user.id),
+        Scope::OwnReports => case.reported_by == Some(session.user.id),
     }
 }
 
@@ -52,7 +52,7 @@ async fn load_visible(s: &AppState, session: &Session, id: i64) -> ApiResult<Cas
     let follower = session.role().scope() == Scope::OwnReports
         && case.reported_by != Some(session.user.id)
         && s.store.follows(id, session.user.id).await?;
-    if !follower && !in_scope(s, session, &case, case.reported_by) {
+    if !follower && !in_scope(s, session, &case) {
         // Outside one's scope a case is as good as absent: do not confirm it exists.
         return Err(ApiError::not_found("case"));
     }
@@ -158,9 +158,9 @@ pub async fn create(
         // Anonymous towards staff: no name or number is kept with the case.
         _ if anonymous => None,
         // A signed-in resident's own number, so staff can call back.
-        None if matches!(session.role(), Role::Resident | Role::Volunteer) => session.user.phone.as_ref().map(|p| {
-            ReporterInput { name: Some(super::residents::resident_name(&session.user)), phone: Some(p.clone()) }
-        }),
+        None if matches!(session.role(), Role::Resident | Role::Volunteer) => {
+            session.user.phone.as_ref().map(|p| ReporterInput { name: None, phone: Some(p.clone()) })
+        }
         None => None,
         Some(r) => {
             let name = r.name.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);

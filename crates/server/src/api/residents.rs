@@ -9,7 +9,7 @@ use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use domain::codes::{mask_name, CategoryCode, PhoneNumber};
+use domain::codes::{CategoryCode, PhoneNumber};
 use domain::geo::LatLng;
 use domain::role::Role;
 use rand::Rng;
@@ -211,9 +211,4 @@ pub async fn follow(State(s): State<Arc<AppState>>, session: Session, Path(id): 
     }
     s.store.follow(id, session.user.id, chrono::Utc::now()).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// A reporter name for a resident's own report, masked the way lists show it.
-pub fn resident_name(u: &store::User) -> String {
-    mask_name(&u.display_name)
 }

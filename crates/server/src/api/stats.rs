@@ -125,13 +125,13 @@ pub async fn summary(
         return Err(bad(format!("a summary covers at most {PERIOD_DAYS_MAX} days")));
     }
     let sum = s.store.summary(from, to, now).await?;
-    let counts = |d| s.store.counts_by(d, from, to);
-    let by_source = counts(Dimension::Source).await?.into_iter().collect();
-    let by_category = counts(Dimension::Category).await?.into_iter().collect();
-    let by_status = counts(Dimension::Status).await?.into_iter().collect();
+    // Each count is read once: the period's counts serve both the breakdowns and the
+    // year-on-year comparison.
+    let now_sources = s.store.counts_by(Dimension::Source, from, to).await?;
+    let now_cats = s.store.counts_by(Dimension::Category, from, to).await?;
+    let by_status = s.store.counts_by(Dimension::Status, from, to).await?.into_iter().collect();
     let (pf, pt) = (from - Duration::days(365), to - Duration::days(365));
     let source_count = |rows: &[(String, i64)], key: &str| rows.iter().find(|r| r.0 == key).map_or(0, |r| r.1);
-    let now_sources = s.store.counts_by(Dimension::Source, from, to).await?;
     let then_sources = s.store.counts_by(Dimension::Source, pf, pt).await?;
     let security: Vec<&str> = s
         .categories
@@ -139,7 +139,6 @@ pub async fn summary(
         .filter(|c| c.tags.iter().any(|t| t == "public_security"))
         .map(|c| c.code.as_str())
         .collect();
-    let now_cats = s.store.counts_by(Dimension::Category, from, to).await?;
     let then_cats = s.store.counts_by(Dimension::Category, pf, pt).await?;
     let sec =
         |rows: &[(String, i64)]| rows.iter().filter(|r| security.contains(&r.0.as_str())).map(|r| r.1).sum::<i64>();
@@ -167,8 +166,8 @@ pub async fn summary(
             .iter()
             .map(|(p, st)| (p.as_str().to_owned(), PromiseOut { kept: st.kept, missed: st.missed, rate: st.rate() }))
             .collect(),
-        by_source,
-        by_category,
+        by_source: now_sources.iter().cloned().collect(),
+        by_category: now_cats.iter().cloned().collect(),
         by_status,
         year_on_year: yoy,
     }))
