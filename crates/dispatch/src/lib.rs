@@ -1,15 +1,37 @@
 //! Who goes to a case.
 //!
 //! # Layout
-//! - [`TravelModel`]: the fallback travel-time model — straight-line distance times a
-//!   circuity factor, at a speed for each travel mode, slower in rush hours.
-//! - [`rank`]: candidates for a case, for each force its category requires, soonest on site
-//!   first, each with the reason it was chosen.
+//! - [`Travel`]: travel time and distance between two points by a travel mode at an hour;
+//!   [`TravelModel`] is the fallback (straight line × circuity, rush hours),
+//!   [`road::RoadGraph`] the road network (contraction hierarchies, built by [`osm`]).
+//! - [`rank`]: candidates for a case, for each force its category requires (and with the
+//!   skills it requires), soonest on site first, each with its ETA and distance. Exact road
+//!   times are computed only for candidates whose straight-line lower bound could still beat
+//!   the ones already found.
 //!
-//! Pure: positions, times and the hour of day are passed in.
+//! Pure apart from reading a road file: positions, times and the hour of day are passed in.
+
+pub mod osm;
+pub mod pbf_write;
+pub mod road;
 
 use domain::category::Force;
 use domain::geo::LatLng;
+
+/// How long a trip takes and how long it is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Route {
+    pub eta_seconds: f64,
+    pub metres: f64,
+}
+
+/// Travel times between points.
+pub trait Travel: Send + Sync {
+    /// The trip from `a` to `b` by `mode`, setting off at local hour `hour`.
+    fn route(&self, a: &LatLng, b: &LatLng, mode: TravelMode, hour: u32) -> Route;
+    /// Never more than `route(..).eta_seconds`; cheap.
+    fn lower_bound_seconds(&self, a: &LatLng, b: &LatLng, mode: TravelMode, hour: u32) -> f64;
+}
 
 /// How someone travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,17 +87,31 @@ impl Default for TravelModel {
 }
 
 impl TravelModel {
+    /// The morning (7–9) and evening (17–19) rush.
+    pub fn is_rush_hour(hour: u32) -> bool {
+        matches!(hour, 7..=8 | 17..=18)
+    }
+
     /// Seconds to travel from `a` to `b` by `mode`, setting off at local hour `hour`.
     pub fn eta_seconds(&self, a: &LatLng, b: &LatLng, mode: TravelMode, hour: u32) -> f64 {
+        self.route(a, b, mode, hour).eta_seconds
+    }
+}
+
+impl Travel for TravelModel {
+    fn route(&self, a: &LatLng, b: &LatLng, mode: TravelMode, hour: u32) -> Route {
         let metres = a.distance_metres(b) * self.circuity;
-        let rush = matches!(hour, 7..=8 | 17..=18);
         let speed = match mode {
             TravelMode::Foot => self.foot_metres_per_second,
             TravelMode::Ebike => self.ebike_metres_per_second,
-            TravelMode::Car if rush => self.car_metres_per_second * self.rush_hour_car_factor,
+            TravelMode::Car if Self::is_rush_hour(hour) => self.car_metres_per_second * self.rush_hour_car_factor,
             TravelMode::Car => self.car_metres_per_second,
         };
-        self.setoff_seconds + metres / speed
+        Route { eta_seconds: self.setoff_seconds + metres / speed, metres }
+    }
+
+    fn lower_bound_seconds(&self, a: &LatLng, b: &LatLng, mode: TravelMode, hour: u32) -> f64 {
+        self.route(a, b, mode, hour).eta_seconds
     }
 }
 
@@ -88,6 +124,31 @@ pub struct Candidate {
     pub position: LatLng,
     /// Free to take a case now.
     pub available: bool,
+    pub skills: Vec<String>,
+}
+
+/// One force a case needs, with the skills whoever goes must have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Need {
+    pub force: Force,
+    pub skills: Vec<String>,
+}
+
+impl Need {
+    /// The needs of a category: its forces, each with the skills listed for it.
+    pub fn of(forces: &[Force], skills: &[(Force, String)]) -> Vec<Need> {
+        forces
+            .iter()
+            .map(|f| Need {
+                force: *f,
+                skills: skills.iter().filter(|(sf, _)| sf == f).map(|(_, s)| s.clone()).collect(),
+            })
+            .collect()
+    }
+
+    pub fn admits(&self, c: &Candidate) -> bool {
+        c.force == self.force && self.skills.iter().all(|s| c.skills.contains(s))
+    }
 }
 
 /// One ranked candidate and why.
@@ -96,33 +157,42 @@ pub struct Ranked {
     pub id: i64,
     pub force: Force,
     pub eta_seconds: f64,
+    /// Along the route.
     pub distance_metres: f64,
 }
 
-/// For each required force, the `per_force` available candidates soonest on site; the whole
-/// list is ordered by ETA, best first. Ties break by id so results are repeatable.
+/// For each need, the `per_force` available candidates soonest on site; the whole list is
+/// ordered by ETA, best first. Ties break by id so results are repeatable. Candidates are
+/// visited in the order of their lower bound, and the search for a need stops once that bound
+/// exceeds the `per_force`-th best ETA found: the result is the same as routing everyone.
 pub fn rank(
     site: &LatLng,
-    forces: &[Force],
+    needs: &[Need],
     candidates: &[Candidate],
-    model: &TravelModel,
+    travel: &dyn Travel,
     hour: u32,
     per_force: usize,
 ) -> Vec<Ranked> {
     let mut out = vec![];
-    for force in forces {
-        let mut of_force: Vec<Ranked> = candidates
+    for need in needs {
+        let mut bounded: Vec<(f64, &Candidate)> = candidates
             .iter()
-            .filter(|c| c.available && c.force == *force)
-            .map(|c| Ranked {
-                id: c.id,
-                force: c.force,
-                eta_seconds: model.eta_seconds(&c.position, site, c.mode, hour),
-                distance_metres: c.position.distance_metres(site),
-            })
+            .filter(|c| c.available && need.admits(c))
+            .map(|c| (travel.lower_bound_seconds(&c.position, site, c.mode, hour), c))
             .collect();
-        of_force.sort_by(|a, b| a.eta_seconds.total_cmp(&b.eta_seconds).then(a.id.cmp(&b.id)));
-        out.extend(of_force.into_iter().take(per_force));
+        bounded.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.id.cmp(&b.1.id)));
+        let mut best: Vec<Ranked> = vec![];
+        for (bound, c) in bounded {
+            if best.len() >= per_force && bound > best[per_force - 1].eta_seconds {
+                break;
+            }
+            let r = travel.route(&c.position, site, c.mode, hour);
+            let ranked = Ranked { id: c.id, force: c.force, eta_seconds: r.eta_seconds, distance_metres: r.metres };
+            let at = best.partition_point(|x| (x.eta_seconds, x.id) <= (ranked.eta_seconds, ranked.id));
+            best.insert(at, ranked);
+            best.truncate(per_force);
+        }
+        out.extend(best);
     }
     out.sort_by(|a, b| a.eta_seconds.total_cmp(&b.eta_seconds).then(a.id.cmp(&b.id)));
     out
@@ -158,6 +228,7 @@ mod tests {
                 mode: TravelMode::Car,
                 position: p(30.30, 120.60),
                 available: true,
+                skills: vec![],
             },
             Candidate {
                 id: 2,
@@ -165,6 +236,7 @@ mod tests {
                 mode: TravelMode::Car,
                 position: p(30.291, 120.60),
                 available: true,
+                skills: vec![],
             },
             Candidate {
                 id: 3,
@@ -172,6 +244,7 @@ mod tests {
                 mode: TravelMode::Car,
                 position: p(30.2901, 120.60),
                 available: false,
+                skills: vec![],
             },
             Candidate {
                 id: 4,
@@ -179,6 +252,7 @@ mod tests {
                 mode: TravelMode::Car,
                 position: p(30.31, 120.60),
                 available: true,
+                skills: vec![],
             },
             Candidate {
                 id: 5,
@@ -186,12 +260,13 @@ mod tests {
                 mode: TravelMode::Car,
                 position: p(30.29, 120.60),
                 available: true,
+                skills: vec![],
             },
         ];
-        let r = rank(&site, &[Force::PatrolMember, Force::Mediator], &cands, &TravelModel::default(), 11, 1);
+        let r = rank(&site, &Need::of(&[Force::PatrolMember, Force::Mediator], &[]), &cands, &TravelModel::default(), 11, 1);
         let ids: Vec<i64> = r.iter().map(|x| x.id).collect();
         assert_eq!(ids, vec![2, 4]);
-        let all = rank(&site, &[Force::PatrolMember], &cands, &TravelModel::default(), 11, 5);
+        let all = rank(&site, &Need::of(&[Force::PatrolMember], &[]), &cands, &TravelModel::default(), 11, 5);
         assert_eq!(all.iter().map(|x| x.id).collect::<Vec<_>>(), vec![2, 1]);
     }
 }
