@@ -137,12 +137,16 @@ def add(force, station, grid, mode, skills, shift):
     rows.append([name(), force, station, grid or "", mode, skills, shift])
 
 for st in ("S1", "S2", "S3", "S4", "S5"):
-    # Two to four police and three to six patrol members on duty at any time.
+    # Two to four police and three to six patrol members on duty at any time. Police wait at
+    # the station; patrol members (巡防队员) patrol beats spread over the station's grids, and
+    # a beat's grid is where they are based.
+    beats = sorted(code for code, (s_, _) in grid_station.items() if s_ == st)
     for shift, police, patrol in (("day", 4, 6), ("night", 2, 3)):
         for _ in range(police):
             add("police", st, None, "car", "law_enforcement;first_aid", shift)
         for i in range(patrol):
-            add("patrol_member", st, None, "car", "mediation" if i % 2 == 0 else "first_aid", shift)
+            beat = beats[min(len(beats) - 1, int((i + 0.5) * len(beats) / patrol))]
+            add("patrol_member", st, beat, "car", "mediation" if i % 2 == 0 else "first_aid", shift)
 for code, (st, _) in sorted(grid_station.items()):
     add("grid_worker", st, code, "ebike", "local_knowledge", "day")
 # A night grid worker per community.
@@ -153,12 +157,26 @@ for code, (st, _) in sorted(grid_station.items()):
         add("grid_worker", st, code, "ebike", "local_knowledge", "night")
 for i in range(9):
     add("enterprise_security", "S1", None, "foot", "logistics_parks", ("day", "night", "day")[i % 3])
+# Mediators: the mediation studio at the centre and the port's labour-dispute desk (labour law),
+# and each village or community's own mediator (村调委会), by day.
 for st, k in (("CC", 4), ("S1", 2)):
     for _ in range(k):
         add("mediator", st, None, "car", "mediation;labour_law", "day")
-for force, k in (("traffic_police", 4), ("city_management", 6), ("gas_company", 3), ("market_regulator", 3)):
+seen = set()
+for code, (st, _) in sorted(grid_station.items()):
+    if code[:12] not in seen:
+        seen.add(code[:12])
+        add("mediator", st, code, "ebike", "mediation", "day")
+# Partner agencies, sized to the demand (about half busy on a normal day): traffic police
+# around the clock; city management squads mostly by day; gas emergency crews; market
+# regulators by day.
+stations_all = ("CC", "S1", "S2", "S3", "S4", "S5")
+for force, k, where, shifts in (("traffic_police", 10, ("CC", "S1", "S3", "S4", "S5"), ("day", "night")),
+                                ("city_management", 24, stations_all, ("day", "night", "day")),
+                                ("gas_company", 4, ("CC", "S1", "S3", "S5"), ("day", "night")),
+                                ("market_regulator", 6, ("CC", "S1", "CC", "S3", "CC", "S1"), ("day",))):
     for i in range(k):
-        add(force, ("CC", "S1", "S3", "S5")[i % 4] if force != "market_regulator" else "CC", None, "car", "", ("day", "night")[i % 2])
+        add(force, where[i % len(where)], None, "car", "", shifts[i % len(shifts)])
 
 with open("responders.csv", "w") as f:
     f.write("name,force,station,grid,travel_mode,skills,shift\n")

@@ -198,6 +198,92 @@ pub fn rank(
     out
 }
 
+/// A suggestion to move an idle responder to a place the promise no longer covers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MoveUp {
+    pub id: i64,
+    /// Index into the demand points: where to wait.
+    pub to: usize,
+    /// Demand weight newly covered, less the weight only this responder covered where they are.
+    pub gain: f64,
+    /// Time to get there.
+    pub eta_seconds: f64,
+}
+
+/// Move-ups (for one force): demand points `points` (place, weight) are covered when some idle
+/// candidate reaches them within `within` seconds. Greedily picks up to `limit` moves of idle
+/// candidates to demand points, each the largest net gain in covered weight (the shorter trip
+/// on a tie), and stops when no move gains.
+pub fn move_ups(
+    points: &[(LatLng, f64)],
+    idle: &[Candidate],
+    travel: &dyn Travel,
+    hour: u32,
+    within: f64,
+    limit: usize,
+) -> Vec<MoveUp> {
+    let reaches = |from: &LatLng, mode: TravelMode, to: &LatLng| {
+        travel.lower_bound_seconds(from, to, mode, hour) <= within
+            && travel.route(from, to, mode, hour).eta_seconds <= within
+    };
+    let mut at: Vec<LatLng> = idle.iter().map(|c| c.position).collect();
+    let mut reach: Vec<Vec<bool>> =
+        idle.iter().zip(&at).map(|(c, a)| points.iter().map(|(p, _)| reaches(a, c.mode, p)).collect()).collect();
+    // From each demand point, by each mode in use, which points it reaches.
+    let mut from_point: std::collections::HashMap<(usize, &'static str), Vec<bool>> = Default::default();
+    let mut out: Vec<MoveUp> = vec![];
+    for _ in 0..limit {
+        let cover: Vec<usize> = (0..points.len()).map(|p| reach.iter().filter(|r| r[p]).count()).collect();
+        if cover.iter().all(|c| *c > 0) {
+            break;
+        }
+        let mut best: Option<MoveUp> = None;
+        for (ci, c) in idle.iter().enumerate() {
+            if out.iter().any(|m| m.id == c.id) {
+                continue;
+            }
+            let lost: f64 = (0..points.len()).filter(|p| cover[*p] == 1 && reach[ci][*p]).map(|p| points[p].1).sum();
+            for (q, (qp, _)) in points.iter().enumerate() {
+                if cover[q] > 0 {
+                    continue;
+                }
+                let from_q = from_point
+                    .entry((q, c.mode.as_str()))
+                    .or_insert_with(|| points.iter().map(|(p, _)| reaches(qp, c.mode, p)).collect());
+                let gained: f64 = (0..points.len()).filter(|p| cover[*p] == 0 && from_q[*p]).map(|p| points[p].1).sum();
+                let kept: f64 = (0..points.len())
+                    .filter(|p| cover[*p] == 1 && reach[ci][*p] && from_q[*p])
+                    .map(|p| points[p].1)
+                    .sum();
+                let gain = gained - (lost - kept);
+                if gain <= 0.0 {
+                    continue;
+                }
+                let better = match &best {
+                    None => true,
+                    Some(b) => {
+                        gain > b.gain + 1e-9
+                            || ((gain - b.gain).abs() <= 1e-9 && {
+                                let eta = travel.route(&at[ci], qp, c.mode, hour).eta_seconds;
+                                eta < b.eta_seconds
+                            })
+                    }
+                };
+                if better {
+                    let eta = travel.route(&at[ci], qp, c.mode, hour).eta_seconds;
+                    best = Some(MoveUp { id: c.id, to: q, gain, eta_seconds: eta });
+                }
+            }
+        }
+        let Some(m) = best else { break };
+        let ci = idle.iter().position(|c| c.id == m.id).expect("chosen from idle");
+        at[ci] = points[m.to].0;
+        reach[ci] = from_point[&(m.to, idle[ci].mode.as_str())].clone();
+        out.push(m);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,6 +302,30 @@ mod tests {
         // 1.1 km by car at midday: set-off plus about 165 s.
         let eta = m.eta_seconds(&a, &b, TravelMode::Car, 11);
         assert!((eta - 225.0).abs() < 5.0, "{eta}");
+    }
+
+    #[test]
+    fn move_ups_fill_an_uncovered_place_without_uncovering_another() {
+        let m = TravelModel::default();
+        let c = |id, lat, lng| Candidate {
+            id,
+            force: Force::Police,
+            mode: TravelMode::Car,
+            position: p(lat, lng),
+            available: true,
+            skills: vec![],
+        };
+        // Two police at the west end, none in the east 8 km away.
+        let idle = vec![c(1, 30.29, 120.55), c(2, 30.291, 120.551)];
+        let points = vec![(p(30.29, 120.55), 1.0), (p(30.29, 120.63), 1.0), (p(30.29, 120.631), 1.0)];
+        let moves = move_ups(&points, &idle, &m, 11, 540.0, 3);
+        assert_eq!(moves.len(), 1, "{moves:?}");
+        assert_eq!((moves[0].to, moves[0].gain), (1, 2.0));
+        // Alone, nobody moves: the west would be lost for as much as the east gains.
+        let alone = move_ups(&points[..2], &idle[..1], &m, 11, 540.0, 3);
+        assert!(alone.is_empty(), "{alone:?}");
+        // Everything covered: nothing to do.
+        assert!(move_ups(&points[..1], &idle, &m, 11, 540.0, 3).is_empty());
     }
 
     #[test]
@@ -263,7 +373,14 @@ mod tests {
                 skills: vec![],
             },
         ];
-        let r = rank(&site, &Need::of(&[Force::PatrolMember, Force::Mediator], &[]), &cands, &TravelModel::default(), 11, 1);
+        let r = rank(
+            &site,
+            &Need::of(&[Force::PatrolMember, Force::Mediator], &[]),
+            &cands,
+            &TravelModel::default(),
+            11,
+            1,
+        );
         let ids: Vec<i64> = r.iter().map(|x| x.id).collect();
         assert_eq!(ids, vec![2, 4]);
         let all = rank(&site, &Need::of(&[Force::PatrolMember], &[]), &cands, &TravelModel::default(), 11, 5);

@@ -169,8 +169,8 @@ pub fn import_pbf(path: &Path, progress: &mut dyn FnMut(Progress)) -> Result<(Ro
         flush(&mut piece, &mut ways);
     }
     drop(coords);
-    let file = road::build(&nodes, &ways, &mut |s| progress(Progress::Stage(s.to_owned())))
-        .map_err(|e| pbf_error(path, e))?;
+    let file =
+        road::build(&nodes, &ways, &mut |s| progress(Progress::Stage(s.to_owned()))).map_err(|e| pbf_error(path, e))?;
     summary.graph_nodes = file.nodes.len();
     summary.graph_edges = file.out.len();
     Ok((file, summary))
@@ -188,7 +188,8 @@ pub fn geojson_ways(text: &str) -> Result<(Vec<[f64; 2]>, Vec<Way>), String> {
     for (i, f) in features.iter().enumerate() {
         let at = |m: &str| format!("feature {i}: {m}");
         let props = f.get("properties").ok_or_else(|| at("no properties"))?;
-        let text_prop = |k: &str| props.get(k).and_then(|x| x.as_str().map(str::to_owned).or(x.as_f64().map(|n| n.to_string())));
+        let text_prop =
+            |k: &str| props.get(k).and_then(|x| x.as_str().map(str::to_owned).or(x.as_f64().map(|n| n.to_string())));
         let highway = text_prop("highway").ok_or_else(|| at("no highway property"))?;
         let class = road_class(&highway).ok_or_else(|| at(&format!("highway={highway} is not a road class")))?;
         let (oneway, reverse) = match text_prop("oneway") {
@@ -213,10 +214,12 @@ pub fn geojson_ways(text: &str) -> Result<(Vec<[f64; 2]>, Vec<Way>), String> {
             }
             let mut way = vec![];
             for p in pts {
-                let (lng, lat) = match p.as_array().map(|a| (a.first().and_then(|x| x.as_f64()), a.get(1).and_then(|x| x.as_f64()))) {
-                    Some((Some(lng), Some(lat))) => (lng, lat),
-                    _ => return Err(at("a point must be [lng, lat]")),
-                };
+                let (lng, lat) =
+                    match p.as_array().map(|a| (a.first().and_then(|x| x.as_f64()), a.get(1).and_then(|x| x.as_f64())))
+                    {
+                        Some((Some(lng), Some(lat))) => (lng, lat),
+                        _ => return Err(at("a point must be [lng, lat]")),
+                    };
                 domain::geo::LatLng::new(lat, lng).map_err(|e| at(&format!("point [{lng}, {lat}]: {e}")))?;
                 let key = ((lat * 1e7).round() as i64, (lng * 1e7).round() as i64);
                 let id = *index.entry(key).or_insert_with(|| {

@@ -131,7 +131,14 @@ fn ranking_with_the_road_graph_equals_routing_everyone() {
                 .collect();
             all.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
             for (eta, id) in &all {
-                assert!(g.lower_bound_seconds(&candidates[*id as usize].position, &site, candidates[*id as usize].mode, hour) <= *eta + 1e-9);
+                assert!(
+                    g.lower_bound_seconds(
+                        &candidates[*id as usize].position,
+                        &site,
+                        candidates[*id as usize].mode,
+                        hour
+                    ) <= *eta + 1e-9
+                );
             }
             want.extend(all.into_iter().take(3));
         }

@@ -187,10 +187,14 @@ pub enum ActionKind {
     Escalate,
     /// A deadline was moved by an approver (延期).
     Extend,
+    /// A responder took an assignment (接单).
+    Take,
+    /// A responder declined an assignment, or did not answer in time.
+    Decline,
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 18] = [
+    pub const ALL: [ActionKind; 20] = [
         ActionKind::Create,
         ActionKind::Accept,
         ActionKind::Dispatch,
@@ -209,6 +213,8 @@ impl ActionKind {
         ActionKind::Warn,
         ActionKind::Escalate,
         ActionKind::Extend,
+        ActionKind::Take,
+        ActionKind::Decline,
     ];
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -230,6 +236,8 @@ impl ActionKind {
             ActionKind::Warn => "warn",
             ActionKind::Escalate => "escalate",
             ActionKind::Extend => "extend",
+            ActionKind::Take => "take",
+            ActionKind::Decline => "decline",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
@@ -289,6 +297,14 @@ pub enum Action {
         promise: Promise,
         by: chrono::Duration,
     },
+    /// The responder takes the assignment (接单).
+    Take {
+        responder: ResponderId,
+    },
+    /// The responder declines the assignment, or the system records that they did not answer.
+    Decline {
+        responder: ResponderId,
+    },
 }
 
 impl Action {
@@ -309,6 +325,8 @@ impl Action {
             Action::Rate { .. } => ActionKind::Rate,
             Action::Archive => ActionKind::Archive,
             Action::Extend { .. } => ActionKind::Extend,
+            Action::Take { .. } => ActionKind::Take,
+            Action::Decline { .. } => ActionKind::Decline,
         }
     }
 }
@@ -351,6 +369,8 @@ pub enum AssignmentStatus {
     Completed,
     /// Handed back (退单) or replaced (改派), or the case was voided.
     Withdrawn,
+    /// The responder declined, or did not answer in time; someone else is sent.
+    Declined,
 }
 
 /// One responder sent to a case.
@@ -361,6 +381,12 @@ pub struct Assignment {
     pub assigned_at: Timestamp,
     pub arrived_at: Option<Timestamp>,
     pub ended_at: Option<Timestamp>,
+    /// The responder must take (接单) the assignment by then, or it passes to the next.
+    #[serde(default)]
+    pub answer_by: Option<Timestamp>,
+    /// When the responder took it.
+    #[serde(default)]
+    pub answered_at: Option<Timestamp>,
 }
 
 impl Assignment {
@@ -560,6 +586,8 @@ pub fn apply(
                     assigned_at: at,
                     arrived_at: None,
                     ended_at: None,
+                    answer_by: None,
+                    answered_at: None,
                 });
             }
             m.dispatched_at.get_or_insert(at);
@@ -639,6 +667,8 @@ pub fn apply(
                     assigned_at: at,
                     arrived_at: None,
                     ended_at: None,
+                    answer_by: None,
+                    answered_at: None,
                 });
             }
             c.status = S::Dispatched;
@@ -707,6 +737,39 @@ pub fn apply(
                 return Err(invalid());
             }
             c.status = S::Archived;
+        }
+        Action::Take { responder } => {
+            if !matches!(c.status, S::Dispatched | S::OnSite | S::InProgress) {
+                return Err(invalid());
+            }
+            let a = c
+                .assignments
+                .iter_mut()
+                .find(|a| a.responder_id == *responder && a.status == AssignmentStatus::Active)
+                .ok_or(TransitionError::NotAssigned(*responder))?;
+            if a.answered_at.is_some() {
+                return Err(invalid());
+            }
+            a.answered_at = Some(at);
+            responders.push(*responder);
+        }
+        Action::Decline { responder } => {
+            if !matches!(c.status, S::Dispatched | S::OnSite | S::InProgress) {
+                return Err(invalid());
+            }
+            // Only before arriving: someone on site hands back with 退单 or is replaced (改派).
+            let a = c
+                .assignments
+                .iter_mut()
+                .find(|a| a.responder_id == *responder && a.status == AssignmentStatus::Active)
+                .ok_or(TransitionError::NotAssigned(*responder))?;
+            a.status = AssignmentStatus::Declined;
+            a.ended_at = Some(at);
+            if c.status == S::Dispatched && !c.assignments.iter().any(Assignment::is_current) {
+                // Nobody is on the way any more: the case waits for someone else to be sent.
+                c.status = S::Accepted;
+            }
+            responders.push(*responder);
         }
         Action::Extend { promise, by } => {
             if !c.status.is_open() || c.milestones.kept_at(*promise).is_some() {
@@ -808,9 +871,24 @@ pub fn due_alerts(case: &Case, now: Timestamp, warn_fraction: f64) -> Vec<Alert>
         .collect()
 }
 
-/// When the next alert of a case falls due; `None` when none will.
+/// When the next alert of a case falls due, or an assignment passes unanswered; `None` when
+/// neither will.
 pub fn next_alert_at(case: &Case, warn_fraction: f64) -> Option<Timestamp> {
-    pending_alerts(case, warn_fraction).iter().map(|a| a.due_at).min()
+    let answers = unanswered(case).map(|a| a.answer_by.expect("unanswered has a deadline"));
+    pending_alerts(case, warn_fraction).iter().map(|a| a.due_at).chain(answers).min()
+}
+
+/// Assignments waiting to be taken (接单) with a deadline to answer by.
+pub fn unanswered(case: &Case) -> impl Iterator<Item = &Assignment> {
+    let open = case.status.is_open() && case.status != Status::Suspended;
+    case.assignments.iter().filter(move |a| {
+        open && a.status == AssignmentStatus::Active && a.answered_at.is_none() && a.answer_by.is_some()
+    })
+}
+
+/// The responders whose time to answer has run out by `now`.
+pub fn unanswered_due(case: &Case, now: Timestamp) -> Vec<ResponderId> {
+    unanswered(case).filter(|a| a.answer_by.is_some_and(|t| t <= now)).map(|a| a.responder_id).collect()
 }
 
 /// Records the alerts due by `now`: one event each, in time order; escalations count up the
@@ -1157,6 +1235,32 @@ mod tests {
         );
     }
 
+    #[test]
+    fn take_and_decline_answer_an_assignment() {
+        let c = step(&new_case(), Action::Accept, None, 10).unwrap();
+        let mut d = step(&c, Action::Dispatch { responders: vec![4, 5] }, None, 60).unwrap();
+        d.assignments[0].answer_by = Some(t0() + Duration::seconds(120));
+        d.assignments[1].answer_by = Some(t0() + Duration::seconds(120));
+        assert_eq!(next_alert_at(&d, 0.8), Some(t0() + Duration::seconds(120)).min(next_alert_at(&c, 0.8)));
+        let t = step(&d, Action::Take { responder: 4 }, None, 80).unwrap();
+        assert_eq!(t.assignments[0].answered_at, Some(t0() + Duration::seconds(80)));
+        assert!(step(&t, Action::Take { responder: 4 }, None, 81).is_err(), "taken twice");
+        assert_eq!(unanswered_due(&t, t0() + Duration::seconds(121)), vec![5]);
+        assert!(unanswered_due(&t, t0() + Duration::seconds(119)).is_empty());
+        // One of two declines: the case stays dispatched.
+        let x = step(&t, Action::Decline { responder: 5 }, None, 90).unwrap();
+        assert_eq!((x.status, x.assignments[1].status), (Status::Dispatched, AssignmentStatus::Declined));
+        assert!(unanswered_due(&x, t0() + Duration::seconds(500)).is_empty());
+        // The last one declines: the case waits to be sent again.
+        let y = step(&x, Action::Decline { responder: 4 }, None, 95).unwrap();
+        assert_eq!(y.status, Status::Accepted);
+        assert_eq!(
+            step(&y, Action::Decline { responder: 4 }, None, 96).unwrap_err(),
+            TransitionError::InvalidTransition { action: ActionKind::Decline, status: Status::Accepted }
+        );
+        assert_eq!(step(&x, Action::Decline { responder: 9 }, None, 96).unwrap_err(), TransitionError::NotAssigned(9));
+    }
+
     fn any_action() -> impl Strategy<Value = (Action, bool)> {
         let a = prop_oneof![
             Just(Action::Accept),
@@ -1175,6 +1279,8 @@ mod tests {
             Just(Action::Archive),
             (0usize..5, 1i64..100_000)
                 .prop_map(|(p, s)| Action::Extend { promise: Promise::ALL[p], by: Duration::seconds(s) }),
+            (1i64..6).prop_map(|responder| Action::Take { responder }),
+            (1i64..6).prop_map(|responder| Action::Decline { responder }),
         ];
         (a, any::<bool>())
     }

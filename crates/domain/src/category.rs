@@ -77,4 +77,25 @@ pub struct Category {
     /// This category's changes to the promise chain (for example a 72-hour close for road
     /// repairs).
     pub deadlines: crate::deadline::ChainOverride,
+    /// Skills whoever goes for a force must have (a mediator who knows labour law for a
+    /// wage dispute).
+    pub skills: Vec<(Force, String)>,
+    /// Cases are accepted and sent to the best candidates without waiting for a dispatcher.
+    pub auto_dispatch: bool,
+}
+
+/// `force:skill` pairs, comma-separated, as stored.
+pub fn format_skills(skills: &[(Force, String)]) -> String {
+    skills.iter().map(|(f, s)| format!("{}:{s}", f.as_str())).collect::<Vec<_>>().join(",")
+}
+
+/// Reads [`format_skills`]' text.
+pub fn parse_skills(text: &str) -> Option<Vec<(Force, String)>> {
+    text.split(',')
+        .filter(|x| !x.is_empty())
+        .map(|x| {
+            let (f, s) = x.split_once(':')?;
+            Some((Force::parse(f)?, s.to_owned()))
+        })
+        .collect()
 }

@@ -116,7 +116,18 @@ impl Role {
             _ if matches!(a, A::Create | A::Warn | A::Escalate) => false,
             R::Dispatcher | R::Admin | R::StationOfficer => true,
             R::GridWorker | R::PatrolMember | R::EnterpriseSecurity | R::Mediator => {
-                matches!(a, A::ContactParty | A::Arrive | A::Feedback | A::Close | A::Reject | A::Suspend | A::Resume)
+                matches!(
+                    a,
+                    A::Take
+                        | A::Decline
+                        | A::ContactParty
+                        | A::Arrive
+                        | A::Feedback
+                        | A::Close
+                        | A::Reject
+                        | A::Suspend
+                        | A::Resume
+                )
             }
             R::PetitionOfficer => matches!(
                 a,

@@ -84,6 +84,12 @@ pub enum StreamCategories {
     Weighted(String),
 }
 
+/// The scenario's road graph, if it has one: `roads.graph` (made by `civicgrid import-osm`)
+/// or else `roads.geojson` (lines with OSM `highway` tags).
+pub fn roads_file(dir: &Path) -> Option<PathBuf> {
+    ["roads.graph", "roads.geojson"].iter().map(|f| dir.join(f)).find(|p| p.is_file())
+}
+
 #[derive(Debug, Clone)]
 pub struct Scenario {
     pub dir: PathBuf,
@@ -239,6 +245,11 @@ fn load_categories(path: &Path) -> Result<(Vec<CategorySpec>, DeadlinePolicy), S
         weight: f64,
         #[serde(default)]
         deadlines: BTreeMap<String, String>,
+        /// Per force, the skills whoever goes must have.
+        #[serde(default)]
+        skills: BTreeMap<String, Vec<String>>,
+        #[serde(default)]
+        auto_dispatch: bool,
     }
     #[derive(Deserialize)]
     struct File {
@@ -257,6 +268,19 @@ fn load_categories(path: &Path) -> Result<(Vec<CategorySpec>, DeadlinePolicy), S
             .collect::<Result<Vec<_>, _>>()?;
         if forces.is_empty() {
             return Err(at("needs at least one force".into()));
+        }
+        let mut skills = vec![];
+        for (f, list) in &r.skills {
+            let force = Force::parse(f).ok_or_else(|| at(format!("skills: unknown force {f:?}")))?;
+            if !forces.contains(&force) {
+                return Err(at(format!("skills: {f} is not among the category's forces")));
+            }
+            for s in list {
+                if s.is_empty() || s.contains([',', ':', ';']) {
+                    return Err(at(format!("skills: bad skill name {s:?}")));
+                }
+                skills.push((force, s.clone()));
+            }
         }
         let priority = Priority::parse(&r.priority).ok_or_else(|| at(format!("unknown priority {:?}", r.priority)))?;
         let kind = match r.kind.as_str() {
@@ -288,6 +312,8 @@ fn load_categories(path: &Path) -> Result<(Vec<CategorySpec>, DeadlinePolicy), S
                 working_hours: r.working_hours,
                 tags: r.tags,
                 deadlines: chain,
+                skills,
+                auto_dispatch: r.auto_dispatch,
             },
             weight: r.weight,
         });

@@ -95,10 +95,21 @@
   async function run(id, what, card) {
     const note = card.querySelector("textarea").value.trim();
     const photos = card.querySelector("input[type=file]");
-    if (what === "take") { await CG.api("POST", `/api/v1/responders/${me.responder_id}/status`, { status: "en_route" }); card.querySelector(".status").textContent = CG.t("en_route"); return; }
+    if (what === "take") {
+      // 接单: answers the assignment in time, so it is not passed to the next candidate.
+      if (me.responder_id) {
+        await CG.api("POST", `/api/v1/cases/${id}/actions`, { action: "take", responder: me.responder_id });
+        await CG.api("POST", `/api/v1/responders/${me.responder_id}/status`, { status: "en_route" });
+      }
+      card.querySelector(".status").textContent = CG.t("en_route");
+      return;
+    }
     if (what === "decline") {
       if (!note) throw new Error(CG.t("reason_required"));
-      await CG.api("POST", `/api/v1/cases/${id}/actions`, { action: "reject", reason: note });
+      // A responder's decline passes the case to the next candidate; without a roster entry it
+      // goes back to the centre (退单).
+      if (me.responder_id) await CG.api("POST", `/api/v1/cases/${id}/actions`, { action: "decline", responder: me.responder_id, reason: note });
+      else await CG.api("POST", `/api/v1/cases/${id}/actions`, { action: "reject", reason: note });
     }
     if (what === "arrive") {
       card.querySelector(".error").textContent = CG.t("locating");

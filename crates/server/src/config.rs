@@ -30,6 +30,37 @@ pub struct Config {
     pub escalation: EscalationConfig,
     #[serde(default)]
     pub map: MapConfig,
+    #[serde(default)]
+    pub dispatch: DispatchConfig,
+}
+
+/// `[dispatch]`: the road graph and how long a responder has to answer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DispatchConfig {
+    /// A road graph from `civicgrid import-osm`, or a `.geojson` of roads. Without it (and
+    /// without a demo scenario's roads) travel times use the straight-line model.
+    pub roads: Option<std::path::PathBuf>,
+    /// Seconds a responder has to take (接单) an assignment before it passes to the next.
+    #[serde(default = "default_answer_seconds")]
+    pub answer_seconds: u32,
+    /// A position older than this many minutes is not trusted: the responder is taken to be
+    /// at their base (station, or grid for grid workers).
+    #[serde(default = "default_stale_minutes")]
+    pub position_stale_minutes: u32,
+}
+
+fn default_answer_seconds() -> u32 {
+    90
+}
+fn default_stale_minutes() -> u32 {
+    15
+}
+
+impl Default for DispatchConfig {
+    fn default() -> Self {
+        Self { roads: None, answer_seconds: default_answer_seconds(), position_stale_minutes: default_stale_minutes() }
+    }
 }
 
 /// `[map]`: an optional raster tile layer under the grids (for example Tianditu or AMap), for

@@ -223,9 +223,23 @@ async fn live_cases(store: &Store, sc: &scenario::Scenario, now: Timestamp) -> a
         }
         let mut sent = vec![];
         if *stage >= Stage::Dispatched {
-            let candidates = crate::api::cases::candidates(&roster, &Default::default());
+            // Everyone is at their post in the demo's past.
+            let candidates: Vec<dispatch::Candidate> = roster
+                .iter()
+                .filter_map(|r| {
+                    Some(dispatch::Candidate {
+                        id: r.id,
+                        force: r.force,
+                        mode: dispatch::TravelMode::parse(&r.travel_mode)?,
+                        position: LatLng::new(r.lat?, r.lng?).ok()?,
+                        available: r.status == "available",
+                        skills: r.skills.clone(),
+                    })
+                })
+                .collect();
             let hour = (t0 + Duration::hours(8)).hour();
-            sent = dispatch::rank(&location, &cat.forces, &candidates, &model, hour, 1).iter().map(|r| r.id).collect();
+            let needs = dispatch::Need::of(&cat.forces, &cat.skills);
+            sent = dispatch::rank(&location, &needs, &candidates, &model, hour, 1).iter().map(|r| r.id).collect();
             if sent.is_empty() {
                 continue;
             }

@@ -20,6 +20,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod demo;
+pub mod dispatching;
 pub mod error;
 pub mod notify;
 pub mod open311;
@@ -72,6 +73,11 @@ pub struct AppState {
     pub report_limits: open311::ReportLimits,
     /// Demo mode: sign-in codes are shown on screen, since no SMS gateway exists.
     pub show_otp_codes: bool,
+    pub dispatch: config::DispatchConfig,
+    /// Travel times: the road graph when there is one, else the straight-line model.
+    pub travel: Arc<dyn dispatch::Travel>,
+    /// The road graph's size, when there is one.
+    pub roads: Option<dispatch::road::RoadStats>,
 }
 
 impl AppState {
@@ -84,7 +90,7 @@ impl AppState {
         for g in &grids {
             station_grids.entry(g.station.clone()).or_default().push(g.code.clone());
         }
-        Ok(Self {
+        Self {
             area: scenario_area(&grids),
             policy,
             categories: categories.into_iter().map(|c| (c.code.clone(), c)).collect(),
@@ -100,7 +106,22 @@ impl AppState {
             map: config.map.clone(),
             report_limits: open311::ReportLimits::default(),
             show_otp_codes: false,
-        })
+            dispatch: config.dispatch.clone(),
+            travel: Arc::new(dispatch::TravelModel::default()),
+            roads: None,
+        }
+        .with_roads(config.dispatch.roads.as_deref())
+    }
+
+    /// Uses the road graph at `path` for travel times (none: the straight-line model).
+    pub fn with_roads(mut self, path: Option<&std::path::Path>) -> anyhow::Result<Self> {
+        if let Some(path) = path {
+            let g = dispatch::road::RoadGraph::load(path, dispatch::TravelModel::default())?;
+            tracing::info!(nodes = g.stats().nodes, edges = g.stats().edges, file = %path.display(), "road graph loaded");
+            self.roads = Some(g.stats());
+            self.travel = Arc::new(g);
+        }
+        Ok(self)
     }
 }
 
@@ -151,6 +172,11 @@ pub async fn serve(
     };
     let mut state = AppState::load(store.clone(), &opts.config).await?;
     state.show_otp_codes = opts.demo.is_some();
+    // The demo's scenario brings its roads unless the configuration names a graph.
+    if let (Some(d), None) = (&opts.demo, &opts.config.dispatch.roads) {
+        let roads = scenario::roads_file(&d.scenario_dir);
+        state = state.with_roads(roads.as_deref())?;
+    }
     let state = Arc::new(state);
     reindex_alerts(&state).await?;
     let workers = Workers::spawn(state.clone(), notify::default_senders());

@@ -69,19 +69,26 @@ pub async fn run(state: Arc<AppState>, mut stop: tokio::sync::watch::Receiver<bo
     }
 }
 
-/// Records whatever alerts of one case are due now.
+/// Records whatever alerts of one case are due now, and passes assignments nobody took in
+/// time to the next candidate.
 async fn fire(state: &AppState, id: i64, levels: u8) -> Result<(), StoreError> {
-    let case = state.store.get_case(id).await?;
+    let mut case = state.store.get_case(id).await?;
     let now = chrono::Utc::now();
-    match domain::case::record_alerts(&case, now, state.escalation.warn_fraction, levels, &workflow::system_actor()) {
-        Some(after) => {
-            workflow::commit(state, &case, after).await?;
-        }
+    let mut changed = false;
+    if let Some(after) =
+        domain::case::record_alerts(&case, now, state.escalation.warn_fraction, levels, &workflow::system_actor())
+    {
+        case = workflow::commit(state, &case, after).await?;
+        changed = true;
+    }
+    if !domain::case::unanswered_due(&case, now.max(case.updated_at)).is_empty() {
+        crate::dispatching::expire_answers(state, &case).await?;
+        changed = true;
+    }
+    if !changed {
         // Nothing due after all (the case moved on): correct the index.
-        None => {
-            let next = domain::case::next_alert_at(&case, state.escalation.warn_fraction);
-            state.store.set_next_alert(id, case.version, next).await?;
-        }
+        let next = domain::case::next_alert_at(&case, state.escalation.warn_fraction);
+        state.store.set_next_alert(id, case.version, next).await?;
     }
     Ok(())
 }

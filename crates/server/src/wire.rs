@@ -106,6 +106,10 @@ pub struct AssignmentOut {
     pub assigned_at: String,
     pub arrived_at: Option<String>,
     pub ended_at: Option<String>,
+    /// The responder must take (接单) it by then, or it passes to the next candidate.
+    pub answer_by: Option<String>,
+    /// When the responder took it.
+    pub answered_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -188,11 +192,14 @@ fn assignment(a: &Assignment) -> AssignmentOut {
             AssignmentStatus::Arrived => "arrived",
             AssignmentStatus::Completed => "completed",
             AssignmentStatus::Withdrawn => "withdrawn",
+            AssignmentStatus::Declined => "declined",
         }
         .into(),
         assigned_at: time(a.assigned_at),
         arrived_at: a.arrived_at.map(time),
         ended_at: a.ended_at.map(time),
+        answer_by: a.answer_by.map(time),
+        answered_at: a.answered_at.map(time),
     }
 }
 
@@ -383,6 +390,21 @@ pub struct PositionRequest {
 pub struct StatusRequest {
     /// off_duty, available, en_route, on_site or busy.
     pub status: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MoveUpOut {
+    pub responder_id: i64,
+    pub name: String,
+    pub force: String,
+    /// Where to wait.
+    pub lat: f64,
+    pub lng: f64,
+    pub grid_name: String,
+    pub eta_seconds: i64,
+    /// Grids newly within ten minutes, less any left uncovered by the move.
+    pub grids_gained: i64,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

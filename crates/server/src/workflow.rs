@@ -13,18 +13,40 @@ pub fn system_actor() -> Actor {
     Actor { user_id: 0, username: "deadline-runner".into(), role: Role::Admin }
 }
 
+/// The actor of dispatch steps the platform takes by itself (auto-dispatch, hand-over).
+pub fn dispatch_actor() -> Actor {
+    Actor { user_id: 0, username: "auto-dispatch".into(), role: Role::Dispatcher }
+}
+
 /// Stores a new case with its alert index and notifications.
 pub async fn create(state: &AppState, mut c: CreateCase) -> Result<Case, StoreError> {
     let provisional = domain::case::create(0, c.new.clone(), c.deadlines, c.actor.clone(), c.at);
     c.extras.next_alert_at = domain::case::next_alert_at(&provisional, state.escalation.warn_fraction);
     let case = state.store.create_case(c).await?;
     state.runner_wake.notify_one();
+    // Categories set to auto-dispatch are sent at once; the case is safe already, so a failure
+    // here leaves it to the dispatcher (and the dispatch promise's escalation).
+    if state.categories.get(&case.category).is_some_and(|c| c.auto_dispatch) {
+        match crate::dispatching::auto_dispatch(state, case.clone()).await {
+            Ok(sent) => return Ok(sent),
+            Err(e) => tracing::warn!(case = case.id, error = %e, "auto-dispatch failed; left to the dispatcher"),
+        }
+    }
     Ok(case)
 }
 
 /// Stores `after`, computed from `before` by the domain, with its alert index and the
 /// notifications its new events cause. A stale `before` fails with a conflict.
-pub async fn commit(state: &AppState, before: &Case, after: Case) -> Result<Case, StoreError> {
+pub async fn commit(state: &AppState, before: &Case, mut after: Case) -> Result<Case, StoreError> {
+    // Whoever is newly sent must take the assignment in time, or it passes to the next.
+    if state.dispatch.answer_seconds > 0 {
+        let within = chrono::Duration::seconds(state.dispatch.answer_seconds as i64);
+        for a in after.assignments.iter_mut().skip(before.assignments.len()) {
+            if a.status == domain::case::AssignmentStatus::Active && a.answered_at.is_none() && a.answer_by.is_none() {
+                a.answer_by = Some(a.assigned_at + within);
+            }
+        }
+    }
     let new_events = &after.events[before.events.len()..];
     let mut outbox = progress_notices(state, &after, new_events).await?;
     outbox.extend(escalation_notices(state, &after, new_events).await?);

@@ -71,6 +71,8 @@ const TABLES: &[TableSpec] = &[
             ("working_hours", I),
             ("tags", T),
             ("deadlines", T),
+            ("skills", T),
+            ("auto_dispatch", I),
         ],
     },
     TableSpec {
@@ -199,6 +201,8 @@ const TABLES: &[TableSpec] = &[
             ("assigned_at", I),
             ("arrived_at", I),
             ("ended_at", I),
+            ("answer_by", I),
+            ("answered_at", I),
         ],
     },
     TableSpec {

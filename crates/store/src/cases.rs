@@ -148,6 +148,7 @@ fn assignment_status(s: AssignmentStatus) -> &'static str {
         AssignmentStatus::Arrived => "arrived",
         AssignmentStatus::Completed => "completed",
         AssignmentStatus::Withdrawn => "withdrawn",
+        AssignmentStatus::Declined => "declined",
     }
 }
 
@@ -160,11 +161,14 @@ fn assignment_from_row(r: &AnyRow) -> Result<Assignment> {
             "arrived" => AssignmentStatus::Arrived,
             "completed" => AssignmentStatus::Completed,
             "withdrawn" => AssignmentStatus::Withdrawn,
+            "declined" => AssignmentStatus::Declined,
             _ => return Err(corrupt("assignment status", &status)),
         },
         assigned_at: from_millis(r.try_get("assigned_at")?)?,
         arrived_at: opt_from_millis(r.try_get("arrived_at")?)?,
         ended_at: opt_from_millis(r.try_get("ended_at")?)?,
+        answer_by: opt_from_millis(r.try_get("answer_by")?)?,
+        answered_at: opt_from_millis(r.try_get("answered_at")?)?,
     })
 }
 
@@ -315,19 +319,22 @@ pub(crate) async fn write_children(
     for (i, a) in c.assignments.iter().enumerate() {
         if i < assignments_stored {
             sqlx::query(
-                "UPDATE assignments SET status = $1, arrived_at = $2, ended_at = $3 WHERE case_id = $4 AND idx = $5",
+                "UPDATE assignments SET status = $1, arrived_at = $2, ended_at = $3, answer_by = $4, answered_at = $5 \
+                 WHERE case_id = $6 AND idx = $7",
             )
             .bind(assignment_status(a.status))
             .bind(a.arrived_at.map(to_millis))
             .bind(a.ended_at.map(to_millis))
+            .bind(a.answer_by.map(to_millis))
+            .bind(a.answered_at.map(to_millis))
             .bind(c.id)
             .bind(i as i64)
             .execute(&mut *conn)
             .await?;
         } else {
             sqlx::query(
-                "INSERT INTO assignments (case_id, idx, responder_id, status, assigned_at, arrived_at, ended_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                "INSERT INTO assignments (case_id, idx, responder_id, status, assigned_at, arrived_at, ended_at, answer_by, answered_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
             .bind(c.id)
             .bind(i as i64)
@@ -336,6 +343,8 @@ pub(crate) async fn write_children(
             .bind(to_millis(a.assigned_at))
             .bind(a.arrived_at.map(to_millis))
             .bind(a.ended_at.map(to_millis))
+            .bind(a.answer_by.map(to_millis))
+            .bind(a.answered_at.map(to_millis))
             .execute(&mut *conn)
             .await?;
         }
@@ -369,6 +378,15 @@ async fn attach_children(pool: &sqlx::AnyPool, cases: &mut [Case]) -> Result<()>
 }
 
 impl Store {
+    /// Responders holding a current assignment (sent or on site) on any case.
+    pub async fn busy_responders(&self) -> Result<std::collections::HashSet<i64>> {
+        let ids: Vec<i64> =
+            sqlx::query_scalar("SELECT responder_id FROM assignments WHERE status IN ('active', 'arrived')")
+                .fetch_all(self.pool())
+                .await?;
+        Ok(ids.into_iter().collect())
+    }
+
     pub async fn get_case(&self, id: CaseId) -> Result<Case> {
         let row = sqlx::query(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1"))
             .bind(id)

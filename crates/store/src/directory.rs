@@ -163,8 +163,8 @@ impl Store {
         }
         for c in &data.categories {
             sqlx::query(
-                "INSERT INTO categories (code, name_zh, name_en, kind, forces, default_priority, working_hours, tags, deadlines) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                "INSERT INTO categories (code, name_zh, name_en, kind, forces, default_priority, working_hours, tags, deadlines, skills, auto_dispatch) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )
             .bind(c.code.as_str())
             .bind(&c.name_zh)
@@ -178,6 +178,8 @@ impl Store {
             .bind(c.working_hours as i64)
             .bind(c.tags.join(","))
             .bind(domain::deadline::format_overrides(&c.deadlines))
+            .bind(domain::category::format_skills(&c.skills))
+            .bind(c.auto_dispatch as i64)
             .execute(&mut *tx)
             .await?;
         }
@@ -279,6 +281,9 @@ impl Store {
                     default_priority: Priority::parse(&prio)
                         .ok_or_else(|| StoreError::Corrupt(format!("priority {prio}")))?,
                     working_hours: r.try_get::<i64, _>("working_hours")? != 0,
+                    skills: domain::category::parse_skills(&r.try_get::<String, _>("skills")?)
+                        .ok_or_else(|| StoreError::Corrupt(format!("category {code} skills")))?,
+                    auto_dispatch: r.try_get::<i64, _>("auto_dispatch")? != 0,
                     deadlines: domain::deadline::parse_overrides(&r.try_get::<String, _>("deadlines")?)
                         .map_err(|e| StoreError::Corrupt(format!("category {code} deadlines: {e}")))?,
                     tags: r

@@ -46,6 +46,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_one_assignment.sql"),
         postgres: include_str!("../migrations/postgres/0007_one_assignment.sql"),
     },
+    Migration {
+        version: 8,
+        sqlite: include_str!("../migrations/sqlite/0008_dispatch.sql"),
+        postgres: include_str!("../migrations/postgres/0008_dispatch.sql"),
+    },
 ];
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<()> {

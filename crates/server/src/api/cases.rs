@@ -326,6 +326,7 @@ fn parse_action(req: &ActionRequest) -> ApiResult<Action> {
         .ok_or_else(|| ApiError::invalid(format!("unknown action {:?}", req.action)))?;
     let responders =
         || req.responders.clone().ok_or_else(|| ApiError::invalid(format!("{} needs responders", req.action)));
+    let responder = || req.responder.ok_or_else(|| ApiError::invalid(format!("{} needs responder", req.action)));
     Ok(match kind {
         ActionKind::Accept => Action::Accept,
         ActionKind::Dispatch => Action::Dispatch { responders: responders()? },
@@ -352,6 +353,8 @@ fn parse_action(req: &ActionRequest) -> ApiResult<Action> {
             by: domain::deadline::parse_duration(req.by.as_deref().unwrap_or(""))
                 .map_err(|e| ApiError::invalid(format!("extend needs by, a duration like \"24h\": {}", e.0)))?,
         },
+        ActionKind::Take => Action::Take { responder: responder()? },
+        ActionKind::Decline => Action::Decline { responder: responder()? },
         ActionKind::Warn | ActionKind::Escalate => {
             return Err(ApiError::forbidden("warnings and escalations come only from the deadline runner"))
         }
@@ -389,6 +392,18 @@ pub async fn act(
             })?;
         }
     }
+    // In the field one takes or declines only one's own assignment.
+    if let Action::Take { responder } | Action::Decline { responder } = &action {
+        if !matches!(session.role(), Role::Dispatcher | Role::Admin | Role::StationOfficer) {
+            let r = s.store.responder(*responder).await.map_err(|e| match e {
+                StoreError::NotFound => ApiError::not_found("responder"),
+                e => e.into(),
+            })?;
+            if r.user_id != Some(session.user.id) {
+                return Err(ApiError::forbidden("one takes or declines only one's own assignment"));
+            }
+        }
+    }
     let before = load_visible(&s, &session, id).await?;
     // Field roles other than the grid's own worker act only on cases they were sent to.
     if matches!(session.role(), Role::PatrolMember | Role::EnterpriseSecurity | Role::Mediator) {
@@ -406,7 +421,13 @@ pub async fn act(
     // Never date a step before the last one, even if this node's clock lags another's.
     let now = chrono::Utc::now().max(before.updated_at);
     let after = domain::case::apply(&before, &action, &session.actor(), note, now)?;
-    let after = crate::workflow::commit(&s, &before, after).await?;
+    let mut after = crate::workflow::commit(&s, &before, after).await?;
+    // A decline passes the assignment to the next candidate at once.
+    if let Action::Decline { responder } = action {
+        if let Some(handed) = crate::dispatching::hand_over(&s, id, responder).await? {
+            after = handed;
+        }
+    }
     Ok(Json(out(&s, &session, &after).await?))
 }
 
@@ -436,26 +457,6 @@ pub async fn reporter(
     Ok(Json(ReporterOut { name: r.name, phone: r.phone }))
 }
 
-/// The roster as dispatch sees it: people with a known position, free unless their status
-/// says otherwise or they are in `busy`.
-pub(crate) fn candidates(
-    roster: &[store::Responder],
-    busy: &std::collections::HashSet<i64>,
-) -> Vec<dispatch::Candidate> {
-    roster
-        .iter()
-        .filter_map(|r| {
-            Some(dispatch::Candidate {
-                id: r.id,
-                force: r.force,
-                mode: dispatch::TravelMode::parse(&r.travel_mode)?,
-                position: LatLng::new(r.lat?, r.lng?).ok()?,
-                available: r.status == "available" && !busy.contains(&r.id),
-            })
-        })
-        .collect()
-}
-
 /// Who can be on site soonest, for each force the case's category needs.
 #[utoipa::path(get, path = "/api/v1/cases/{id}/recommendations", responses((status = 200, body = [Recommendation])), security(("bearer" = [])))]
 pub async fn recommendations(
@@ -466,16 +467,8 @@ pub async fn recommendations(
     session.require(Permission::ViewResponders)?;
     let id = parse_id(&id)?;
     let case = load_visible(&s, &session, id).await?;
-    let forces = s.categories.get(&case.category).map(|c| c.forces.clone()).unwrap_or_default();
-    let roster = s.store.responders().await?;
-    let busy: std::collections::HashSet<i64> =
-        case.assignments.iter().filter(|a| a.is_current()).map(|a| a.responder_id).collect();
-    let candidates = candidates(&roster, &busy);
-    let hour = chrono::Timelike::hour(
-        &chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("offset")),
-    );
-    let model = dispatch::TravelModel::default();
-    let ranked = dispatch::rank(&case.location, &forces, &candidates, &model, hour, RECOMMENDATIONS_PER_FORCE);
+    let (ranked, roster) =
+        crate::dispatching::rank_case(&s, &case, RECOMMENDATIONS_PER_FORCE, &Default::default()).await?;
     Ok(Json(
         ranked
             .iter()
@@ -487,14 +480,7 @@ pub async fn recommendations(
                     force: r.force.as_str().into(),
                     eta_seconds: r.eta_seconds.round() as i64,
                     distance_metres: r.distance_metres.round() as i64,
-                    reason: format!(
-                        "{}: {:.1} km by {}, about {} min; available (station {})",
-                        r.force.as_str(),
-                        r.distance_metres / 1000.0,
-                        who.travel_mode,
-                        (r.eta_seconds / 60.0).ceil(),
-                        who.station
-                    ),
+                    reason: crate::dispatching::reason(&s, r, who),
                 }
             })
             .collect(),

@@ -34,6 +34,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/stations", get(reference::stations))
         .route("/grids", get(reference::grids))
         .route("/responders", get(reference::responders))
+        .route("/dispatch/moveups", get(reference::moveups))
         .route("/responders/{id}/position", post(reference::position))
         .route("/responders/{id}/status", post(reference::status))
         .route("/stats/summary", get(stats::summary))

@@ -2,7 +2,7 @@
 
 use crate::auth::Session;
 use crate::error::{ApiError, ApiJson, ApiResult};
-use crate::wire::{self, CategoryOut, PositionRequest, ResponderOut, StationOut, StatusRequest};
+use crate::wire::{self, CategoryOut, MoveUpOut, PositionRequest, ResponderOut, StationOut, StatusRequest};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -96,6 +96,38 @@ pub async fn grids(State(s): State<Arc<AppState>>, _session: Session) -> Json<se
 pub async fn responders(State(s): State<Arc<AppState>>, session: Session) -> ApiResult<Json<Vec<ResponderOut>>> {
     session.require(Permission::ViewResponders)?;
     Ok(Json(s.store.responders().await?.iter().map(wire::responder_out).collect()))
+}
+
+/// Move-ups (前置备勤): where idle police and patrol members should wait so that every grid
+/// stays within ten minutes of someone — after a busy spell has pulled people away.
+#[utoipa::path(get, path = "/api/v1/dispatch/moveups", responses((status = 200, body = [MoveUpOut])), security(("bearer" = [])))]
+pub async fn moveups(State(s): State<Arc<AppState>>, session: Session) -> ApiResult<Json<Vec<MoveUpOut>>> {
+    session.require(Permission::ViewResponders)?;
+    /// Moves suggested per force at most.
+    const PER_FORCE: usize = 5;
+    let moves = crate::dispatching::move_ups(&s, PER_FORCE).await?;
+    Ok(Json(
+        moves
+            .into_iter()
+            .map(|(who, to, grid, m)| MoveUpOut {
+                responder_id: who.id,
+                name: who.name.clone(),
+                force: who.force.as_str().into(),
+                lat: to.lat(),
+                lng: to.lng(),
+                grid_name: grid.clone(),
+                eta_seconds: m.eta_seconds.round() as i64,
+                grids_gained: m.gain.round() as i64,
+                reason: format!(
+                    "{}: move to {grid} (about {} min); {} more grid(s) within 10 minutes of a {}",
+                    who.name,
+                    (m.eta_seconds / 60.0).ceil(),
+                    m.gain.round(),
+                    who.force.as_str()
+                ),
+            })
+            .collect(),
+    ))
 }
 
 /// A responder may update their own position and status; the centre and station heads may

@@ -1,0 +1,218 @@
+//! Choosing who goes, for the server: the roster as dispatch candidates, recommendations,
+//! auto-dispatch, the hand-over to the next candidate when someone declines or does not
+//! answer in time, and move-up suggestions. The ranking itself is `dispatch::rank`, the same
+//! code the simulator drives.
+
+use crate::{workflow, AppState};
+use chrono::Timelike;
+use dispatch::{Candidate, Need, Ranked, TravelMode};
+use domain::case::{Action, Case, Status};
+use domain::geo::{LatLng, Polygon};
+use domain::Timestamp;
+use std::collections::HashSet;
+use store::{Responder, StoreError};
+
+/// Seconds a responder may need to be on site for the 10-minute promise, after a minute for
+/// accepting and deciding.
+pub const ON_SITE_WITHIN_SECONDS: f64 = 540.0;
+
+/// The local hour (China Standard Time, UTC+8) at `t`, for rush hours.
+pub fn local_hour(t: Timestamp) -> u32 {
+    (t + chrono::Duration::hours(8)).hour()
+}
+
+/// Where a responder is based: the grid for a grid worker, else the station.
+pub fn base(state: &AppState, r: &Responder) -> Option<LatLng> {
+    if let Some(g) = r.grid.as_deref().and_then(|g| state.grids.values().find(|x| x.code.as_str() == g)) {
+        return Polygon::new(g.ring.clone()).map(|p| p.centroid());
+    }
+    let st = state.stations.iter().find(|s| s.code == r.station)?;
+    LatLng::new(st.lat, st.lng).ok()
+}
+
+/// Where dispatch takes a responder to be: the last position if fresh, else the base.
+/// The flag says whether the position was fresh.
+pub fn position(state: &AppState, r: &Responder, now: Timestamp) -> Option<(LatLng, bool)> {
+    let stale = chrono::Duration::minutes(state.dispatch.position_stale_minutes as i64);
+    let fresh = match (r.lat, r.lng, r.position_at) {
+        (Some(lat), Some(lng), Some(at)) if now - at <= stale => LatLng::new(lat, lng).ok(),
+        _ => None,
+    };
+    match fresh {
+        Some(p) => Some((p, true)),
+        None => base(state, r).or_else(|| LatLng::new(r.lat?, r.lng?).ok()).map(|p| (p, false)),
+    }
+}
+
+/// The roster as dispatch sees it: free when their status says available and they hold no
+/// current assignment (`busy`).
+pub fn candidates(state: &AppState, roster: &[Responder], busy: &HashSet<i64>, now: Timestamp) -> Vec<Candidate> {
+    roster
+        .iter()
+        .filter_map(|r| {
+            Some(Candidate {
+                id: r.id,
+                force: r.force,
+                mode: TravelMode::parse(&r.travel_mode)?,
+                position: position(state, r, now)?.0,
+                available: r.status == "available" && !busy.contains(&r.id),
+                skills: r.skills.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The forces and skills a case's category needs.
+pub fn needs(state: &AppState, case: &Case) -> Vec<Need> {
+    state.categories.get(&case.category).map(|c| Need::of(&c.forces, &c.skills)).unwrap_or_default()
+}
+
+/// The best `per_force` for each need, leaving out `exclude` (people who already declined).
+pub async fn rank_case(
+    state: &AppState,
+    case: &Case,
+    per_force: usize,
+    exclude: &HashSet<i64>,
+) -> Result<(Vec<Ranked>, Vec<Responder>), StoreError> {
+    let roster = state.store.responders().await?;
+    let mut busy = state.store.busy_responders().await?;
+    busy.extend(exclude);
+    let now = chrono::Utc::now();
+    let candidates = candidates(state, &roster, &busy, now);
+    let ranked = dispatch::rank(
+        &case.location,
+        &needs(state, case),
+        &candidates,
+        state.travel.as_ref(),
+        local_hour(now),
+        per_force,
+    );
+    Ok((ranked, roster))
+}
+
+/// Plain words on why a candidate is proposed.
+pub fn reason(state: &AppState, r: &Ranked, who: &Responder) -> String {
+    let fresh = position(state, who, chrono::Utc::now()).is_some_and(|p| p.1);
+    format!(
+        "{}: {:.1} km by {} along {}, about {} min; available (station {}){}",
+        r.force.as_str(),
+        r.distance_metres / 1000.0,
+        who.travel_mode,
+        if state.roads.is_some() { "the roads" } else { "a straight line × 1.35" },
+        (r.eta_seconds / 60.0).ceil(),
+        who.station,
+        if fresh { "" } else { "; position not fresh, taken at base" }
+    )
+}
+
+/// Sends the best candidate of each need, as the platform: accepts first when the case is new.
+/// Used for categories set to auto-dispatch. Nobody free: the case waits for a dispatcher.
+pub async fn auto_dispatch(state: &AppState, case: Case) -> Result<Case, StoreError> {
+    let actor = workflow::dispatch_actor();
+    let mut case = case;
+    if case.status == Status::New {
+        let now = chrono::Utc::now().max(case.updated_at);
+        let after = domain::case::apply(&case, &Action::Accept, &actor, Some("自动受理 (auto-accepted)"), now)
+            .map_err(|e| StoreError::Conflict(e.to_string()))?;
+        case = workflow::commit(state, &case, after).await?;
+    }
+    let (ranked, _) = rank_case(state, &case, 1, &HashSet::new()).await?;
+    if ranked.is_empty() {
+        return Ok(case);
+    }
+    let responders: Vec<i64> = ranked.iter().map(|r| r.id).collect();
+    let now = chrono::Utc::now().max(case.updated_at);
+    let after =
+        domain::case::apply(&case, &Action::Dispatch { responders }, &actor, Some("自动派单 (auto-dispatch)"), now)
+            .map_err(|e| StoreError::Conflict(e.to_string()))?;
+    workflow::commit(state, &case, after).await
+}
+
+/// After `declined` declined or did not answer: sends the next candidate of the same force
+/// who has not been sent to this case before. `None` when nobody is free (the dispatch
+/// promise's escalation then brings a dispatcher in).
+pub async fn hand_over(state: &AppState, case_id: i64, declined: i64) -> Result<Option<Case>, StoreError> {
+    let case = state.store.get_case(case_id).await?;
+    if !matches!(case.status, Status::Accepted | Status::Dispatched | Status::OnSite | Status::InProgress) {
+        return Ok(None);
+    }
+    let force = state.store.responder(declined).await?.force;
+    let tried: HashSet<i64> = case.assignments.iter().map(|a| a.responder_id).collect();
+    let (ranked, roster) = rank_case(state, &case, usize::MAX, &tried).await?;
+    let Some(next) = ranked.iter().find(|r| r.force == force) else {
+        return Ok(None);
+    };
+    let who = roster.iter().find(|x| x.id == next.id).expect("ranked from the roster");
+    let note = format!("自动改派给 {}（{}）：上一位未接单或拒单", who.name, reason(state, next, who));
+    let now = chrono::Utc::now().max(case.updated_at);
+    let after = domain::case::apply(
+        &case,
+        &Action::Dispatch { responders: vec![next.id] },
+        &workflow::dispatch_actor(),
+        Some(&note),
+        now,
+    )
+    .map_err(|e| StoreError::Conflict(e.to_string()))?;
+    workflow::commit(state, &case, after).await.map(Some)
+}
+
+/// Records "no answer" for the responders whose time to answer has run out, and hands each
+/// case over to the next candidate.
+pub async fn expire_answers(state: &AppState, case: &Case) -> Result<(), StoreError> {
+    let now = chrono::Utc::now().max(case.updated_at);
+    let due = domain::case::unanswered_due(case, now);
+    if due.is_empty() {
+        return Ok(());
+    }
+    let mut after = case.clone();
+    for r in &due {
+        after = domain::case::apply(
+            &after,
+            &Action::Decline { responder: *r },
+            &workflow::dispatch_actor(),
+            Some(&format!("超时未接单 (no answer within {} s)", state.dispatch.answer_seconds)),
+            now,
+        )
+        .map_err(|e| StoreError::Conflict(e.to_string()))?;
+    }
+    workflow::commit(state, case, after).await?;
+    for r in due {
+        hand_over(state, case.id, r).await?;
+    }
+    Ok(())
+}
+
+/// Where idle responders should wait so that every grid stays within ten minutes of someone
+/// of each force: at most `per_force` moves per force.
+pub async fn move_ups(
+    state: &AppState,
+    per_force: usize,
+) -> Result<Vec<(Responder, LatLng, String, dispatch::MoveUp)>, StoreError> {
+    let roster = state.store.responders().await?;
+    let busy = state.store.busy_responders().await?;
+    let now = chrono::Utc::now();
+    let candidates = candidates(state, &roster, &busy, now);
+    let grids: Vec<(String, LatLng)> = state
+        .grids
+        .values()
+        .filter_map(|g| Some((g.name_zh.clone(), Polygon::new(g.ring.clone())?.centroid())))
+        .collect();
+    let points: Vec<(LatLng, f64)> = grids.iter().map(|g| (g.1, 1.0)).collect();
+    let mut out = vec![];
+    // Forces that patrol an area; partner agencies answer from their offices.
+    for force in [domain::category::Force::Police, domain::category::Force::PatrolMember] {
+        let idle: Vec<Candidate> = candidates.iter().filter(|c| c.available && c.force == force).cloned().collect();
+        for m in dispatch::move_ups(
+            &points,
+            &idle,
+            state.travel.as_ref(),
+            local_hour(now),
+            ON_SITE_WITHIN_SECONDS,
+            per_force,
+        ) {
+            let who = roster.iter().find(|r| r.id == m.id).expect("idle from the roster").clone();
+            out.push((who, grids[m.to].1, grids[m.to].0.clone(), m));
+        }
+    }
+    Ok(out)
+}
