@@ -69,6 +69,14 @@ enum Command {
         #[arg(long)]
         from: PathBuf,
     },
+    /// Builds a road graph from an OpenStreetMap PBF extract, for `[dispatch] roads` or a
+    /// scenario's `roads.graph`.
+    ImportOsm {
+        #[arg(long)]
+        pbf: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Simulates the scenario's demand and responders under a dispatch policy; prints one
     /// JSON object of metrics.
     Sim {
@@ -284,11 +292,82 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                 anyhow::bail!("--demand-scale must be in (0, 100] and --days in 1..=366");
             }
             let sc = scenario::load(&scenario)?;
-            let metrics = sim::run(&sc, &sim::Options { policy, days, seed, demand_scale });
+            let travel = sim::travel_for(&sc).map_err(anyhow::Error::msg)?;
+            let metrics = sim::run_with(&sc, &sim::Options { policy, days, seed, demand_scale }, travel.as_ref());
             println!("{}", serde_json::to_string(&metrics)?);
             Ok(0)
         }
+        Command::ImportOsm { pbf, out } => {
+            let started = std::time::Instant::now();
+            let mut bar = Progress::new();
+            let (file, summary) = dispatch::osm::import_pbf(&pbf, &mut |p| bar.show(&p))?;
+            bar.done();
+            dispatch::road::RoadGraph::save(&file, &out)?;
+            println!(
+                "{}: {} blocks, {} nodes and {} ways read, {} roads; graph of {} nodes and {} edges written to {} in {:.1} s{}",
+                pbf.display(),
+                summary.blocks,
+                summary.nodes_read,
+                summary.ways_read,
+                summary.road_ways,
+                summary.graph_nodes,
+                summary.graph_edges,
+                out.display(),
+                started.elapsed().as_secs_f64(),
+                if summary.missing_refs > 0 {
+                    format!(" ({} references to nodes outside the extract skipped)", summary.missing_refs)
+                } else {
+                    String::new()
+                }
+            );
+            Ok(0)
+        }
         Command::Bench { command } => bench::run(command).await,
+    }
+}
+
+/// A progress bar on standard error: redrawn in place on a terminal, a line per tenth
+/// otherwise (logs, CI).
+struct Progress {
+    tty: bool,
+    last_tenth: u64,
+}
+
+impl Progress {
+    fn new() -> Self {
+        use std::io::IsTerminal;
+        Self { tty: std::io::stderr().is_terminal(), last_tenth: u64::MAX }
+    }
+
+    fn show(&mut self, p: &dispatch::osm::Progress) {
+        let mut err = std::io::stderr();
+        match p {
+            dispatch::osm::Progress::Reading { bytes, total } => {
+                let pct = if *total > 0 { bytes * 100 / total } else { 100 };
+                const WIDTH: u64 = 30;
+                let filled = (pct * WIDTH / 100) as usize;
+                let line = format!(
+                    "reading [{}{}] {pct:>3}% {:.1}/{:.1} MB",
+                    "#".repeat(filled),
+                    "-".repeat(WIDTH as usize - filled),
+                    *bytes as f64 / 1e6,
+                    *total as f64 / 1e6
+                );
+                if self.tty {
+                    let _ = write!(err, "\r{line}");
+                } else if pct / 10 != self.last_tenth {
+                    self.last_tenth = pct / 10;
+                    let _ = writeln!(err, "{line}");
+                }
+            }
+            dispatch::osm::Progress::Stage(s) => {
+                let _ = writeln!(err, "{}{s} …", if self.tty { "\n" } else { "" });
+            }
+        }
+    }
+
+    fn done(&mut self) {
+        let _ = writeln!(std::io::stderr(), "done");
     }
 }
 

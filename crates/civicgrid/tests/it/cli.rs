@@ -144,3 +144,46 @@ fn unreachable_database_and_busy_port_fail_with_one_line() {
     assert_ne!(code, 0);
     assert!(err.contains("civicgrid.toml"), "{err}");
 }
+
+#[test]
+fn import_osm_builds_a_road_graph_and_names_a_broken_file() {
+    use dispatch::pbf_write::{write, Node, Way};
+    let dir = std::env::temp_dir().join(format!("civicgrid-import-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A 5 × 5 lattice of streets ~220 m apart, one main road across.
+    let mut nodes = vec![];
+    for i in 0..5 {
+        for j in 0..5 {
+            nodes.push(Node { id: 1 + i * 5 + j, lat: 30.28 + 0.002 * i as f64, lng: 120.59 + 0.0023 * j as f64 });
+        }
+    }
+    let tag = |h: &str| vec![("highway".to_string(), h.to_string())];
+    let mut ways = vec![];
+    for i in 0..5 {
+        ways.push(Way {
+            id: 100 + i,
+            refs: (0..5).map(|j| 1 + i * 5 + j).collect(),
+            tags: tag(if i == 2 { "primary" } else { "residential" }),
+        });
+        ways.push(Way { id: 200 + i, refs: (0..5).map(|j| 1 + j * 5 + i).collect(), tags: tag("residential") });
+    }
+    let pbf = dir.join("lattice.osm.pbf");
+    std::fs::write(&pbf, write(&nodes, &ways)).unwrap();
+    let out = dir.join("lattice.graph");
+    let (code, stdout, stderr) = run(&["import-osm", "--pbf", pbf.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("graph of 25 nodes"), "{stdout}");
+    // The progress bar reached the end, then the contraction steps.
+    assert!(stderr.contains("100%") && stderr.contains("contracting"), "{stderr}");
+    let g = dispatch::road::RoadGraph::load(&out, dispatch::TravelModel::default()).unwrap();
+    assert_eq!(g.stats().nodes, 25);
+    let bad = dir.join("cut.osm.pbf");
+    let bytes = write(&nodes, &ways);
+    std::fs::write(&bad, &bytes[..bytes.len() / 2]).unwrap();
+    let (code, _, stderr) =
+        run(&["import-osm", "--pbf", bad.to_str().unwrap(), "--out", dir.join("x.graph").to_str().unwrap()]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("cut.osm.pbf") && stderr.contains("block"), "{stderr}");
+    assert!(!dir.join("x.graph").exists(), "nothing written for a broken extract");
+    std::fs::remove_dir_all(dir).ok();
+}

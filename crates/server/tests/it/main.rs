@@ -3,6 +3,7 @@
 mod api;
 mod browser;
 mod deadlines;
+mod dispatching;
 mod open311;
 mod webdriver;
 

@@ -1,0 +1,192 @@
+//! Choosing who goes, on a live server: recommendations along the roads with skills, take and
+//! decline, no answer in time, auto-dispatch, move-ups — on SQLite and PostgreSQL.
+
+use super::*;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+/// The Linjiang roads, and one second to answer an assignment.
+fn config() -> server::config::Config {
+    let roads = scenario_dir().join("roads.geojson");
+    server::config::Config::parse(&format!(
+        "[dispatch]\nroads = {:?}\nanswer_seconds = 1\n",
+        roads.display().to_string()
+    ))
+    .unwrap()
+}
+
+async fn start(postgres: bool) -> App {
+    let url = if postgres { store::testing::fresh_postgres_url().await } else { store::testing::fresh_sqlite_url() };
+    App::start_with(&url, &config()).await
+}
+
+async fn act(app: &App, id: i64, body: Value) -> (u16, Value) {
+    app.call(Some("dispatcher"), "POST", &format!("/api/v1/cases/{id}/actions"), Some(body)).await
+}
+
+fn current(case: &Value) -> Vec<i64> {
+    case["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["status"] == "active" || a["status"] == "arrived")
+        .map(|a| a["responder_id"].as_i64().unwrap())
+        .collect()
+}
+
+async fn wait_for(app: &App, id: i64, within: Duration, pred: impl Fn(&Value) -> bool) -> Value {
+    let start = Instant::now();
+    loop {
+        let (_, c) = app.call(Some("dispatcher"), "GET", &format!("/api/v1/cases/{id}"), None).await;
+        if pred(&c) {
+            return c;
+        }
+        assert!(start.elapsed() < within, "condition not met within {within:?}: {}", c["assignments"]);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn recommendations_decline_and_no_answer(postgres: bool) {
+    let app = start(postgres).await;
+    let (s, case) = app.call(Some("dispatcher"), "POST", "/api/v1/cases", Some(case_body())).await;
+    assert_eq!(s, 201);
+    let id = case["id"].as_i64().unwrap();
+    act(&app, id, json!({"action": "accept"})).await;
+    let (s, recs) = app.call(Some("dispatcher"), "GET", &format!("/api/v1/cases/{id}/recommendations"), None).await;
+    assert_eq!(s, 200, "{recs}");
+    let recs = recs.as_array().unwrap().clone();
+    let etas: Vec<i64> = recs.iter().map(|r| r["eta_seconds"].as_i64().unwrap()).collect();
+    assert!(etas.windows(2).all(|w| w[0] <= w[1]), "{etas:?}");
+    assert!(recs.iter().all(|r| r["reason"].as_str().unwrap().contains("the roads")), "{recs:?}");
+    // A wage dispute's mediator must know labour law: only those are proposed.
+    let (_, roster) = app.call(Some("dispatcher"), "GET", "/api/v1/responders", None).await;
+    let skills = |rid: i64| -> Vec<String> {
+        let r = roster.as_array().unwrap().iter().find(|r| r["id"] == rid).unwrap();
+        serde_json::from_value(r["skills"].clone()).unwrap()
+    };
+    let mediators: Vec<i64> =
+        recs.iter().filter(|r| r["force"] == "mediator").map(|r| r["responder_id"].as_i64().unwrap()).collect();
+    assert!(!mediators.is_empty());
+    assert!(mediators.iter().all(|m| skills(*m).contains(&"labour_law".to_string())));
+    let patrols: Vec<i64> =
+        recs.iter().filter(|r| r["force"] == "patrol_member").map(|r| r["responder_id"].as_i64().unwrap()).collect();
+    let first = patrols[0];
+
+    // Sent, then declined: the next patrol member is sent at once.
+    let (s, c) = act(&app, id, json!({"action": "dispatch", "responders": [first]})).await;
+    assert_eq!(s, 200, "{c}");
+    assert!(c["assignments"][0]["answer_by"].is_string(), "{c}");
+    let (s, c) = act(&app, id, json!({"action": "decline", "responder": first, "reason": "车辆故障"})).await;
+    assert_eq!(s, 200, "{c}");
+    assert_eq!(c["assignments"][0]["status"], "declined");
+    let second = current(&c);
+    assert_eq!(second.len(), 1, "{c}");
+    assert_ne!(second[0], first);
+    assert_eq!(c["status"], "dispatched");
+    // Declining again, or without saying who, is refused.
+    let (s, _) = act(&app, id, json!({"action": "decline", "responder": first})).await;
+    assert_eq!(s, 422);
+    let (s, _) = act(&app, id, json!({"action": "decline"})).await;
+    assert_eq!(s, 422);
+
+    // The second does not answer within a second: a third is sent, and the record says why.
+    let c = wait_for(&app, id, Duration::from_secs(5), |c| current(c).len() == 1 && current(c)[0] != second[0]).await;
+    let third = current(&c)[0];
+    assert!(![first, second[0]].contains(&third));
+    let declined = c["events"].as_array().unwrap().iter().filter(|e| e["action"] == "decline").count();
+    assert_eq!(declined, 2, "{}", c["events"]);
+    assert!(c["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["note"].as_str().is_some_and(|n| n.contains("超时未接单"))));
+    // The third takes it in time: nobody else is sent.
+    let (s, c) = act(&app, id, json!({"action": "take", "responder": third})).await;
+    assert_eq!(s, 200, "{c}");
+    tokio::time::sleep(Duration::from_millis(1800)).await;
+    let (_, c) = app.call(Some("dispatcher"), "GET", &format!("/api/v1/cases/{id}"), None).await;
+    assert_eq!(current(&c), vec![third], "{}", c["assignments"]);
+    let taken = c["assignments"].as_array().unwrap().iter().find(|a| a["responder_id"] == third).unwrap();
+    assert!(taken["answered_at"].is_string());
+    // A patrol member may not take or decline someone else's assignment.
+    let (s, _) = app
+        .call(
+            Some("patrol01"),
+            "POST",
+            &format!("/api/v1/cases/{id}/actions"),
+            Some(json!({"action": "take", "responder": third})),
+        )
+        .await;
+    assert_eq!(s, 403);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recommendations_decline_and_no_answer_sqlite() {
+    recommendations_decline_and_no_answer(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recommendations_decline_and_no_answer_postgres() {
+    recommendations_decline_and_no_answer(true).await;
+}
+
+async fn auto_dispatch_and_move_ups(postgres: bool) {
+    let app = start(postgres).await;
+    // A gas alarm is sent without a dispatcher: a grid worker and the gas company, the soonest.
+    let (s, c) = app
+        .call(
+            Some("dispatcher"),
+            "POST",
+            "/api/v1/cases",
+            Some(json!({"category": "SJ0401", "description": "燃气报警器报警", "location": {"lat": 30.2662, "lng": 120.5700}, "source": "sensor"})),
+        )
+        .await;
+    assert_eq!(s, 201, "{c}");
+    assert_eq!(c["status"], "dispatched", "{c}");
+    let (_, roster) = app.call(Some("dispatcher"), "GET", "/api/v1/responders", None).await;
+    let force = |rid: i64| {
+        roster.as_array().unwrap().iter().find(|r| r["id"] == rid).unwrap()["force"].as_str().unwrap().to_owned()
+    };
+    let mut forces: Vec<String> = current(&c).into_iter().map(force).collect();
+    forces.sort();
+    assert_eq!(forces, ["gas_company", "grid_worker"]);
+    let actors: Vec<&str> = c["events"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actors, ["create", "accept", "dispatch"]);
+
+    // Nobody free in the enclave: move-ups send someone there, and never leave a grid uncovered
+    // for a grid they cover.
+    let gained =
+        |moves: &Value| moves.as_array().unwrap().iter().map(|m| m["grids_gained"].as_i64().unwrap()).sum::<i64>();
+    let (_, moves) = app.call(Some("dispatcher"), "GET", "/api/v1/dispatch/moveups", None).await;
+    let before = gained(&moves);
+    for r in roster.as_array().unwrap() {
+        if r["station"] == "S5" && (r["force"] == "police" || r["force"] == "patrol_member") {
+            app.store
+                .set_responder_status(r["id"].as_i64().unwrap(), "off_duty", "test", chrono::Utc::now())
+                .await
+                .unwrap();
+        }
+    }
+    let (s, moves) = app.call(Some("dispatcher"), "GET", "/api/v1/dispatch/moveups", None).await;
+    assert_eq!(s, 200, "{moves}");
+    assert!(gained(&moves) > before, "{moves}");
+    let moves = moves.as_array().unwrap();
+    let enclave = ["十六分涵农场", "围垦一村", "江海村", "外六工段"];
+    assert!(moves.iter().any(|m| enclave.iter().any(|e| m["grid_name"].as_str().unwrap().starts_with(e))), "{moves:?}");
+    assert!(moves.iter().all(|m| m["grids_gained"].as_i64().unwrap() > 0 && !m["reason"].as_str().unwrap().is_empty()));
+    // Residents see none of it.
+    let (s, _) = app.call(Some("resident"), "GET", "/api/v1/dispatch/moveups", None).await;
+    assert_eq!(s, 403);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_dispatch_and_move_ups_sqlite() {
+    auto_dispatch_and_move_ups(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_dispatch_and_move_ups_postgres() {
+    auto_dispatch_and_move_ups(true).await;
+}
