@@ -47,7 +47,10 @@ fn city(side: usize) {
     let nodes: Vec<[f64; 2]> = (0..side * side)
         .map(|k| {
             let (i, j) = (k / side, k % side);
-            [30.0 + i as f64 * 0.00135 + rng.gen_range(-0.0002..0.0002), 120.0 + j as f64 * 0.00156 + rng.gen_range(-0.0002..0.0002)]
+            [
+                30.0 + i as f64 * 0.00135 + rng.gen_range(-0.0002..0.0002),
+                120.0 + j as f64 * 0.00156 + rng.gen_range(-0.0002..0.0002),
+            ]
         })
         .collect();
     let mut ways = vec![];
@@ -59,7 +62,13 @@ fn city(side: usize) {
             for k in 1..side {
                 if class.kmh < 50.0 && rng.gen_bool(0.05) {
                     if run.len() > 1 {
-                        ways.push(Way { nodes: std::mem::take(&mut run), class, maxspeed: None, oneway: None, reverse: false });
+                        ways.push(Way {
+                            nodes: std::mem::take(&mut run),
+                            class,
+                            maxspeed: None,
+                            oneway: None,
+                            reverse: false,
+                        });
                     }
                     run = vec![];
                 }

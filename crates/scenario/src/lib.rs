@@ -490,6 +490,12 @@ mod tests {
             ),
             ("categories.toml", "close = \"72h\"", "close = \"72x\"", "category SJ0101: not a duration"),
             ("categories.toml", "close = \"72h\"", "close = \"30s\"", "categories.toml"),
+            (
+                "categories.toml",
+                "skills = { mediator = [\"labour_law\"] }",
+                "skills = { police = [\"labour_law\"] }",
+                "category SJ1002: skills: police is not among",
+            ),
             ("grids.geojson", "\"station\": \"S2\"", "\"station\": \"S7\"", "unknown station S7"),
             ("stations.json", "\"kind\": \"centre\"", "\"kind\": \"castle\"", "kind must be centre or station"),
             ("demand.toml", "cases_per_day = 400", "cases_per_day = \"many\"", "demand.toml"),

@@ -159,6 +159,19 @@
     $("escalations").querySelectorAll("[data-case-id]").forEach((el) => { el.onclick = () => select(Number(el.dataset.caseId)); });
   }
 
+  // Move-ups (前置备勤): where idle police and patrol members should wait so every grid stays
+  // within ten minutes of someone; refreshed every minute.
+  async function loadMoveups() {
+    try {
+      const moves = await CG.api("GET", "/api/v1/dispatch/moveups");
+      $("moveups").innerHTML = moves.length
+        ? moves.map((m) => `<li>${CG.esc(m.name)}（${CG.t(m.force)}）→ ${CG.esc(m.grid_name)} · ${Math.ceil(m.eta_seconds / 60)} ${CG.t("minutes")} · +${m.grids_gained} ${CG.t("grids_covered")}</li>`).join("")
+        : `<li>${CG.t("all_covered")}</li>`;
+    } catch (_) { /* not allowed or offline: the panel stays as it was */ }
+  }
+  loadMoveups();
+  setInterval(loadMoveups, 60 * 1000);
+
   fillFilters();
   $("filters").onsubmit = (e) => { e.preventDefault(); loadQueue(); };
   await Promise.all([loadQueue(), loadEscalations()]);

@@ -45,9 +45,9 @@ pub enum Policy {
     /// keep the 10-minute promise, the one whose leaving costs the least expected coverage
     /// (urgent cases get the nearest); once someone keeps the promise, the other forces send
     /// whoever the area misses least within 20 minutes; a call nobody free can reach in time
-    /// waits for a unit coming back that can, if there is one (else the nearest goes); units
-    /// coming back take the waiting call they can still reach in time first (urgent first),
-    /// else the oldest.
+    /// waits for a unit coming back (the nearest goes only when nobody is out); units coming
+    /// back take the waiting call they can still reach in time first (urgent first), else the
+    /// oldest.
     Coverage,
     /// Not a policy but a bound: the fewest late arrivals any policy could have, with every
     /// call known in advance ([`offline::bound`]).
@@ -440,25 +440,14 @@ impl World<'_> {
         if nearest.eta_seconds <= left {
             return least_loss(left);
         }
-        // Nobody free keeps the promise: if a unit coming back will, the call waits for it;
-        // late whatever happens, the nearest goes now.
-        if self.returning_keeps(c, n, now) {
+        // Nobody free keeps the promise: the call waits for a unit coming back — the free stay
+        // free for calls they can still keep, and units coming back take the waiting in order.
+        // Only with nobody out (no one will come back) does the nearest go now.
+        let out = self.candidates(need, now, false).iter().any(|b| self.units[b.id as usize].free_at > now);
+        if out {
             return None;
         }
         Some(nearest.id as usize)
-    }
-
-    /// Whether a unit now busy comes back in time to keep call `c`'s promise for need `n`.
-    fn returning_keeps(&self, c: usize, n: usize, now: f64) -> bool {
-        let call = &self.calls[c];
-        let deadline = call.at + ON_SITE_SECONDS;
-        self.candidates(&call.needs[n], now, false).iter().any(|b| {
-            let u = &self.units[b.id as usize];
-            let hour = hour_of(u.free_at);
-            u.free_at > now
-                && u.free_at + self.travel.lower_bound_seconds(&u.home, &call.location, u.mode, hour) <= deadline
-                && u.free_at + self.travel.route(&u.home, &call.location, u.mode, hour).eta_seconds <= deadline
-        })
     }
 
     /// A unit came home at `t`: it takes the waiting need that can still be on time (urgent

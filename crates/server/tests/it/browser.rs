@@ -90,6 +90,8 @@ async fn dispatcher_field_and_screen_in_a_real_browser() {
         Duration::from_secs(5),
     )
     .await;
+    // The move-up panel lists suggestions (or says every grid is covered).
+    desk.wait_for("return document.querySelectorAll('#moveups li').length > 0", Duration::from_secs(5)).await;
     desk.screenshot(&shots("console-dispatched.png")).await;
 
     // The field page on a phone.
@@ -153,7 +155,7 @@ async fn dispatcher_field_and_screen_in_a_real_browser() {
         .map(|e| e["action"].as_str().unwrap())
         .filter(|a| !matches!(*a, "warn" | "escalate"))
         .collect();
-    assert_eq!(actions, ["create", "accept", "dispatch", "contact_party", "arrive", "feedback", "close"]);
+    assert_eq!(actions, ["create", "accept", "dispatch", "contact_party", "take", "arrive", "feedback", "close"]);
     desk.wait_for("return document.querySelector('#detail-status').textContent === '已办结'", Duration::from_secs(5))
         .await;
 

@@ -15,6 +15,9 @@ pub struct Browser {
 
 /// Installs Chromium and its driver the way `.ci/run` does, if they are missing.
 fn ensure_installed() {
+    // Tests run in parallel threads: one installs, the others wait for it (apt holds a lock).
+    static INSTALLING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = INSTALLING.lock().unwrap_or_else(|e| e.into_inner());
     let fonts = std::path::Path::new("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc");
     if std::path::Path::new("/usr/bin/chromedriver").exists()
         && std::path::Path::new("/usr/bin/chromium").exists()
