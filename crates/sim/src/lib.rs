@@ -45,9 +45,11 @@ pub enum Policy {
     /// keep the 10-minute promise, the one whose leaving costs the least expected coverage
     /// (urgent cases get the nearest); once someone keeps the promise, the other forces send
     /// whoever the area misses least within 20 minutes; a call nobody free can reach in time
-    /// waits for a unit coming back (the nearest goes only when nobody is out); units coming
-    /// back take the waiting call they can still reach in time first (urgent first), else the
-    /// oldest.
+    /// goes to the nearest, unless the force is stretched (fewer than half its units free):
+    /// then it waits for a unit coming back, keeping the few free for calls they can still
+    /// keep. Units coming back take a call waiting an hour first, then the waiting call they
+    /// can still reach in time (urgent first), else the oldest; a call whose force has nobody
+    /// out gets the nearest free unit.
     Coverage,
     /// Not a policy but a bound: the fewest late arrivals any policy could have, with every
     /// call known in advance ([`offline::bound`]).
@@ -313,6 +315,12 @@ impl Reach {
 const TRAVEL_SECONDS_MAX: f64 = ON_SITE_SECONDS - DISPATCH_DELAY_SECONDS;
 /// Assumed share of time a unit is busy, for the expected-coverage weights (DMEXCLP's q).
 const BUSY_SHARE: f64 = 0.3;
+/// A force is stretched when fewer than one in this many of its units on duty are free: then
+/// a call nobody free can reach in time waits for a unit coming back.
+const STRETCHED_FREE_SHARE_INVERSE: usize = 2;
+/// A call that has waited this long goes before calls that can still be kept, so none waits
+/// for ever behind newer ones.
+const WAITED_LONG_SECONDS: f64 = 3600.0;
 /// A unit sent in support, once someone else keeps the promise, may take up to this long.
 const SUPPORT_SECONDS_MAX: f64 = 1200.0;
 
@@ -440,14 +448,50 @@ impl World<'_> {
         if nearest.eta_seconds <= left {
             return least_loss(left);
         }
-        // Nobody free keeps the promise: the call waits for a unit coming back — the free stay
-        // free for calls they can still keep, and units coming back take the waiting in order.
-        // Only with nobody out (no one will come back) does the nearest go now.
-        let out = self.candidates(need, now, false).iter().any(|b| self.units[b.id as usize].free_at > now);
-        if out {
+        // Nobody free keeps the promise. While the force is stretched the call waits for a unit
+        // coming back, so the few free stay free for calls they can still keep (units coming
+        // back take the waiting in order); otherwise the nearest goes now.
+        let on_duty = self.candidates(need, now, false).len();
+        let stretched = ranked.len() * STRETCHED_FREE_SHARE_INVERSE < on_duty;
+        if stretched && ranked.len() < on_duty {
             return None;
         }
         Some(nearest.id as usize)
+    }
+
+    /// Waiting calls whose force has nobody out (so nobody will come back to take them, as after
+    /// a shift change) get the nearest free unit.
+    fn sweep(&mut self, now: f64) {
+        let mut i = 0;
+        while i < self.waiting.len() {
+            let (c, n) = self.waiting[i];
+            let call = &self.calls[c];
+            let need = &call.needs[n];
+            let on_duty = self.candidates(need, now, false);
+            let free = on_duty.iter().filter(|x| self.units[x.id as usize].free_at <= now).count();
+            // Someone on duty is out and will come back to take it.
+            let coming_back = free < on_duty.len();
+            if free == 0 || coming_back {
+                i += 1;
+                continue;
+            }
+            let ranked = dispatch::rank(
+                &call.location,
+                std::slice::from_ref(need),
+                &self.candidates(need, now, true),
+                self.travel,
+                hour_of(now),
+                1,
+            );
+            match ranked.first() {
+                Some(r) => {
+                    let u = r.id as usize;
+                    self.waiting.remove(i);
+                    self.send(u, c, now);
+                }
+                None => i += 1,
+            }
+        }
     }
 
     /// A unit came home at `t`: it takes the waiting need that can still be on time (urgent
@@ -471,14 +515,18 @@ impl World<'_> {
                     && t + self.travel.route(&unit.home, &call.location, unit.mode, hour_of(t)).eta_seconds
                         <= call.at + ON_SITE_SECONDS
             };
-            fits.iter()
-                .copied()
-                .filter(saves)
-                .min_by_key(|i| {
-                    let call = &self.calls[self.waiting[*i].0];
-                    (call.priority != Priority::Urgent, (call.at * 1000.0) as u64)
-                })
-                .or_else(|| fits.first().copied())
+            let overdue =
+                fits.first().copied().filter(|i| t - self.calls[self.waiting[*i].0].at >= WAITED_LONG_SECONDS);
+            overdue.or_else(|| {
+                fits.iter()
+                    .copied()
+                    .filter(saves)
+                    .min_by_key(|i| {
+                        let call = &self.calls[self.waiting[*i].0];
+                        (call.priority != Priority::Urgent, (call.at * 1000.0) as u64)
+                    })
+                    .or_else(|| fits.first().copied())
+            })
         };
         if let Some(i) = pick {
             let (c, _) = self.waiting.remove(i);
@@ -566,6 +614,9 @@ pub fn run_with(sc: &Scenario, o: &Options, travel: &dyn Travel) -> Metrics {
     for (c, call) in calls.iter().enumerate() {
         let now = call.at + DISPATCH_DELAY_SECONDS;
         w.release_until(now);
+        if w.policy == Policy::Coverage {
+            w.sweep(now);
+        }
         // The need that can be on site soonest leads; the others follow.
         let mut order: Vec<(f64, usize)> = (0..call.needs.len())
             .map(|n| {
