@@ -577,6 +577,13 @@ pub fn run(sc: &Scenario, o: &Options) -> Metrics {
     run_with(sc, o, travel.as_ref())
 }
 
+/// The hindsight bound of a run's calls, with how close a schedule found comes to it.
+pub fn offline_bound(sc: &Scenario, o: &Options, travel: &dyn Travel) -> offline::Bound {
+    let mut rng = ChaCha8Rng::seed_from_u64(o.seed);
+    let calls = demand(sc, o, &mut rng);
+    offline::bound(&calls, &units(sc), travel)
+}
+
 /// Runs the simulation with the given travel times.
 pub fn run_with(sc: &Scenario, o: &Options, travel: &dyn Travel) -> Metrics {
     let mut rng = ChaCha8Rng::seed_from_u64(o.seed);
