@@ -44,8 +44,8 @@ pub struct DispatchConfig {
     /// Seconds a responder has to take (接单) an assignment before it passes to the next.
     #[serde(default = "default_answer_seconds")]
     pub answer_seconds: u32,
-    /// A position older than this many minutes is not trusted: the responder is taken to be
-    /// at their base (station, or grid for grid workers).
+    /// A position older than this many minutes is stale: still the last known place, but the
+    /// recommendation says so.
     #[serde(default = "default_stale_minutes")]
     pub position_stale_minutes: u32,
 }

@@ -30,17 +30,17 @@ pub fn base(state: &AppState, r: &Responder) -> Option<LatLng> {
     LatLng::new(st.lat, st.lng).ok()
 }
 
-/// Where dispatch takes a responder to be: the last position if fresh, else the base.
-/// The flag says whether the position was fresh.
+/// Where dispatch takes a responder to be: the last known place (a stale ping ages out but
+/// its place is kept), or the base for someone who never sent one. The flag says whether the
+/// position is fresh (younger than `position_stale_minutes`).
 pub fn position(state: &AppState, r: &Responder, now: Timestamp) -> Option<(LatLng, bool)> {
     let stale = chrono::Duration::minutes(state.dispatch.position_stale_minutes as i64);
-    let fresh = match (r.lat, r.lng, r.position_at) {
-        (Some(lat), Some(lng), Some(at)) if now - at <= stale => LatLng::new(lat, lng).ok(),
-        _ => None,
-    };
-    match fresh {
-        Some(p) => Some((p, true)),
-        None => base(state, r).or_else(|| LatLng::new(r.lat?, r.lng?).ok()).map(|p| (p, false)),
+    match (r.lat, r.lng) {
+        (Some(lat), Some(lng)) => {
+            let fresh = r.position_at.is_some_and(|at| now - at <= stale);
+            LatLng::new(lat, lng).ok().map(|p| (p, fresh))
+        }
+        _ => base(state, r).map(|p| (p, false)),
     }
 }
 
@@ -101,7 +101,7 @@ pub fn reason(state: &AppState, r: &Ranked, who: &Responder) -> String {
         if state.roads.is_some() { "the roads" } else { "a straight line × 1.35" },
         (r.eta_seconds / 60.0).ceil(),
         who.station,
-        if fresh { "" } else { "; position not fresh, taken at base" }
+        if fresh { "" } else { "; position not fresh (last known place)" }
     )
 }
 

@@ -71,6 +71,36 @@ async fn recommendations_decline_and_no_answer(postgres: bool) {
     let patrols: Vec<i64> =
         recs.iter().filter(|r| r["force"] == "patrol_member").map(|r| r["responder_id"].as_i64().unwrap()).collect();
     let first = patrols[0];
+    // A ping half an hour old still places someone (the last known place) but says so; a fresh
+    // one does not.
+    let old_ping = (chrono::Utc::now() - chrono::Duration::minutes(30)).to_rfc3339();
+    let (s, _) = app
+        .call(
+            Some("dispatcher"),
+            "POST",
+            &format!("/api/v1/responders/{first}/position"),
+            Some(json!({"lat": 30.2662, "lng": 120.5701, "at": old_ping})),
+        )
+        .await;
+    assert_eq!(s, 204);
+    let (s, _) = app
+        .call(
+            Some("dispatcher"),
+            "POST",
+            &format!("/api/v1/responders/{}/position", patrols[1]),
+            Some(json!({"lat": 30.2663, "lng": 120.5702})),
+        )
+        .await;
+    assert_eq!(s, 204);
+    let (_, recs) = app.call(Some("dispatcher"), "GET", &format!("/api/v1/cases/{id}/recommendations"), None).await;
+    let reason = |rid: i64| {
+        recs.as_array().unwrap().iter().find(|r| r["responder_id"] == rid).unwrap()["reason"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert!(reason(first).contains("last known place"), "{}", reason(first));
+    assert!(!reason(patrols[1]).contains("last known place"), "{}", reason(patrols[1]));
 
     // Sent, then declined: the next patrol member is sent at once.
     let (s, c) = act(&app, id, json!({"action": "dispatch", "responders": [first]})).await;
