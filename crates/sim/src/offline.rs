@@ -216,18 +216,67 @@ fn greedy(pairs: &[Pair], calls: usize, units: usize) -> usize {
     kept
 }
 
+/// [`max_on_time`] per independent part: calls join a part when some unit could keep both
+/// and their cores on it overlap. An integral count per part is at most the floor of that
+/// part's bound, which tightens the sum.
+fn max_on_time_by_part(pairs: &[Pair], calls: usize, units: usize, subset: &[bool]) -> (usize, usize) {
+    let pairs: Vec<Pair> = pairs.iter().filter(|p| subset[p.call]).copied().collect();
+    let mut parent: Vec<usize> = (0..calls).collect();
+    fn find(p: &mut [usize], mut x: usize) -> usize {
+        while p[x] != x {
+            p[x] = p[p[x]];
+            x = p[x];
+        }
+        x
+    }
+    let mut by_unit: Vec<Vec<&Pair>> = vec![vec![]; units];
+    for p in &pairs {
+        by_unit[p.unit].push(p);
+    }
+    for list in &mut by_unit {
+        list.sort_by(|a, b| a.start.total_cmp(&b.start));
+        let mut run: Option<(usize, f64)> = None;
+        for p in list.iter() {
+            match run {
+                Some((call, end)) if p.start < end => {
+                    let (a, b) = (find(&mut parent, call), find(&mut parent, p.call));
+                    parent[a] = b;
+                    run = Some((p.call, end.max(p.end)));
+                }
+                _ => run = Some((p.call, p.end)),
+            }
+        }
+    }
+    let mut parts: std::collections::BTreeMap<usize, Vec<Pair>> = Default::default();
+    for p in &pairs {
+        parts.entry(find(&mut parent, p.call)).or_default().push(*p);
+    }
+    let (mut upper, mut found) = (0, 0);
+    for part in parts.values() {
+        // Calls of the part numbered from zero.
+        let mut local: BTreeMap<usize, usize> = BTreeMap::new();
+        for p in part {
+            let n = local.len();
+            local.entry(p.call).or_insert(n);
+        }
+        let renumbered: Vec<Pair> = part.iter().map(|p| Pair { call: local[&p.call], ..*p }).collect();
+        let (u, f) = max_on_time(&machines(&renumbered, units), local.len(), &vec![true; local.len()]);
+        upper += u.min(local.len());
+        found += f.max(greedy(&renumbered, local.len(), units));
+    }
+    (upper, found)
+}
+
 /// The hindsight bound on late arrivals for `calls` served by `units`.
 pub fn bound(calls: &[Call], units: &[Unit], travel: &dyn Travel) -> Bound {
     let (pairs, response) = pairs(calls, units, travel);
-    let machines = machines(&pairs, units.len());
     let all = vec![true; calls.len()];
-    let (upper, found) = max_on_time(&machines, calls.len(), &all);
-    let found = found.max(greedy(&pairs, calls.len(), units.len()));
+    let (upper, found) = max_on_time_by_part(&pairs, calls.len(), units.len(), &all);
     let mut late_by_priority = BTreeMap::new();
     for p in domain::case::Priority::ALL {
         let subset: Vec<bool> = calls.iter().map(|c| c.priority == p).collect();
         let n = subset.iter().filter(|x| **x).count();
-        let (up, _) = max_on_time(&machines, calls.len(), &subset);
+        let (up, _) = max_on_time_by_part(&pairs, calls.len(), units.len(), &subset);
         late_by_priority.insert(p.as_str(), n - up.min(n));
     }
     Bound {
