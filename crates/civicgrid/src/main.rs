@@ -294,11 +294,10 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             let sc = scenario::load(&scenario)?;
             let travel = sim::travel_for(&sc).map_err(anyhow::Error::msg)?;
             let options = sim::Options { policy: parsed, days, seed, demand_scale };
-            let mut metrics = sim::run_with(&sc, &options, travel.as_ref());
+            let (mut metrics, bound) = sim::run_with_bound(&sc, &options, travel.as_ref());
             // The policy as asked for: `default` stays `default`.
             metrics.policy = policy.clone();
-            if parsed == sim::Policy::Offline {
-                let b = sim::offline_bound(&sc, &options, travel.as_ref());
+            if let Some(b) = bound {
                 eprintln!(
                     "offline: at least {} of {} calls late for any policy; a hindsight schedule (cores apart) found with {} late",
                     b.late, metrics.cases, b.late_found

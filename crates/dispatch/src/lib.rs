@@ -31,6 +31,8 @@ pub trait Travel: Send + Sync {
     fn route(&self, a: &LatLng, b: &LatLng, mode: TravelMode, hour: u32) -> Route;
     /// Never more than `route(..).eta_seconds`; cheap.
     fn lower_bound_seconds(&self, a: &LatLng, b: &LatLng, mode: TravelMode, hour: u32) -> f64;
+    /// What the times follow, in words for a recommendation's reason.
+    fn describe(&self) -> &'static str;
 }
 
 /// How someone travels.
@@ -91,11 +93,6 @@ impl TravelModel {
     pub fn is_rush_hour(hour: u32) -> bool {
         matches!(hour, 7..=8 | 17..=18)
     }
-
-    /// Seconds to travel from `a` to `b` by `mode`, setting off at local hour `hour`.
-    pub fn eta_seconds(&self, a: &LatLng, b: &LatLng, mode: TravelMode, hour: u32) -> f64 {
-        self.route(a, b, mode, hour).eta_seconds
-    }
 }
 
 impl Travel for TravelModel {
@@ -112,6 +109,10 @@ impl Travel for TravelModel {
 
     fn lower_bound_seconds(&self, a: &LatLng, b: &LatLng, mode: TravelMode, hour: u32) -> f64 {
         self.route(a, b, mode, hour).eta_seconds
+    }
+
+    fn describe(&self) -> &'static str {
+        "a straight line × 1.35"
     }
 }
 
@@ -296,11 +297,11 @@ mod tests {
     fn eta_grows_with_distance_and_rush_hour() {
         let m = TravelModel::default();
         let (a, b, c) = (p(30.29, 120.60), p(30.30, 120.60), p(30.32, 120.60));
-        assert!(m.eta_seconds(&a, &b, TravelMode::Car, 11) < m.eta_seconds(&a, &c, TravelMode::Car, 11));
-        assert!(m.eta_seconds(&a, &b, TravelMode::Car, 8) > m.eta_seconds(&a, &b, TravelMode::Car, 11));
-        assert!(m.eta_seconds(&a, &b, TravelMode::Foot, 11) > m.eta_seconds(&a, &b, TravelMode::Ebike, 11));
+        assert!(m.route(&a, &b, TravelMode::Car, 11).eta_seconds < m.route(&a, &c, TravelMode::Car, 11).eta_seconds);
+        assert!(m.route(&a, &b, TravelMode::Car, 8).eta_seconds > m.route(&a, &b, TravelMode::Car, 11).eta_seconds);
+        assert!(m.route(&a, &b, TravelMode::Foot, 11).eta_seconds > m.route(&a, &b, TravelMode::Ebike, 11).eta_seconds);
         // 1.1 km by car at midday: set-off plus about 165 s.
-        let eta = m.eta_seconds(&a, &b, TravelMode::Car, 11);
+        let eta = m.route(&a, &b, TravelMode::Car, 11).eta_seconds;
         assert!((eta - 225.0).abs() < 5.0, "{eta}");
     }
 

@@ -1,7 +1,7 @@
 //! Road sources: OpenStreetMap PBF extracts and GeoJSON line files, read into nodes and
 //! [`Way`]s for [`crate::road::build`].
 
-use crate::road::{self, parse_maxspeed, parse_oneway, road_class, RoadError, RoadFile, Way};
+use crate::road::{self, file_error, parse_maxspeed, parse_oneway, road_class, RoadError, RoadFile, Way};
 use osmpbf::{BlobDecode, BlobReader, Element};
 use std::collections::HashMap;
 use std::io::Read;
@@ -45,10 +45,6 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
-fn pbf_error(path: &Path, message: impl Into<String>) -> RoadError {
-    RoadError::File { file: path.display().to_string(), message: message.into() }
-}
-
 /// One way as read, before its node references are resolved.
 struct RawWay {
     refs: Vec<i64>,
@@ -59,7 +55,7 @@ struct RawWay {
 
 /// Reads an OSM PBF extract and builds the road graph of its roads.
 pub fn import_pbf(path: &Path, progress: &mut dyn FnMut(Progress)) -> Result<(RoadFile, ImportSummary), RoadError> {
-    let file = std::fs::File::open(path).map_err(|e| pbf_error(path, e.to_string()))?;
+    let file = std::fs::File::open(path).map_err(|e| file_error(path, e.to_string()))?;
     let total = file.metadata().map(|m| m.len()).unwrap_or(0);
     let count = Arc::new(AtomicU64::new(0));
     let reader = BlobReader::new(Counting { inner: std::io::BufReader::new(file), count: count.clone() });
@@ -70,20 +66,20 @@ pub fn import_pbf(path: &Path, progress: &mut dyn FnMut(Progress)) -> Result<(Ro
     let mut invalid: Option<String> = None;
     for (i, blob) in reader.enumerate() {
         let at = count.load(Ordering::Relaxed);
-        let blob = blob.map_err(|e| pbf_error(path, format!("block {} (near byte {at}): {e}", i + 1)))?;
-        let decoded = blob.decode().map_err(|e| pbf_error(path, format!("block {} (near byte {at}): {e}", i + 1)))?;
+        let blob = blob.map_err(|e| file_error(path, format!("block {} (near byte {at}): {e}", i + 1)))?;
+        let decoded = blob.decode().map_err(|e| file_error(path, format!("block {} (near byte {at}): {e}", i + 1)))?;
         match decoded {
             BlobDecode::OsmHeader(h) => {
                 seen_header = true;
                 if let Some(f) =
                     h.required_features().iter().find(|f| !matches!(f.as_str(), "OsmSchema-V0.6" | "DenseNodes"))
                 {
-                    return Err(pbf_error(path, format!("block {}: unsupported required feature {f}", i + 1)));
+                    return Err(file_error(path, format!("block {}: unsupported required feature {f}", i + 1)));
                 }
             }
             BlobDecode::OsmData(block) => {
                 if !seen_header {
-                    return Err(pbf_error(path, format!("block {}: data before the OSMHeader block", i + 1)));
+                    return Err(file_error(path, format!("block {}: data before the OSMHeader block", i + 1)));
                 }
                 summary.blocks += 1;
                 block.for_each_element(|el| match el {
@@ -122,7 +118,7 @@ pub fn import_pbf(path: &Path, progress: &mut dyn FnMut(Progress)) -> Result<(Ro
                     Element::Relation(_) => {}
                 });
                 if let Some(m) = invalid.take() {
-                    return Err(pbf_error(path, m));
+                    return Err(file_error(path, m));
                 }
             }
             _ => {}
@@ -130,7 +126,7 @@ pub fn import_pbf(path: &Path, progress: &mut dyn FnMut(Progress)) -> Result<(Ro
         progress(Progress::Reading { bytes: count.load(Ordering::Relaxed), total });
     }
     if !seen_header {
-        return Err(pbf_error(path, "not an OSM PBF file: no OSMHeader block"));
+        return Err(file_error(path, "not an OSM PBF file: no OSMHeader block"));
     }
     summary.road_ways = raw_ways.len();
     // Compact indices for the nodes the roads use; a way is split where it leaves the extract.
@@ -169,8 +165,8 @@ pub fn import_pbf(path: &Path, progress: &mut dyn FnMut(Progress)) -> Result<(Ro
         flush(&mut piece, &mut ways);
     }
     drop(coords);
-    let file =
-        road::build(&nodes, &ways, &mut |s| progress(Progress::Stage(s.to_owned()))).map_err(|e| pbf_error(path, e))?;
+    let file = road::build(&nodes, &ways, &mut |s| progress(Progress::Stage(s.to_owned())))
+        .map_err(|e| file_error(path, e))?;
     summary.graph_nodes = file.nodes.len();
     summary.graph_edges = file.out.len();
     Ok((file, summary))

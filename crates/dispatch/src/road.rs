@@ -123,7 +123,7 @@ pub enum RoadError {
     File { file: String, message: String },
 }
 
-fn file_error(file: &Path, message: impl Into<String>) -> RoadError {
+pub(crate) fn file_error(file: &Path, message: impl Into<String>) -> RoadError {
     RoadError::File { file: file.display().to_string(), message: message.into() }
 }
 
@@ -435,6 +435,10 @@ impl RoadGraph {
 impl Travel for RoadGraph {
     fn route(&self, a: &LatLng, b: &LatLng, mode: TravelMode, hour: u32) -> Route {
         self.road_route(a, b, mode, hour).unwrap_or_else(|| self.model.route(a, b, mode, hour))
+    }
+
+    fn describe(&self) -> &'static str {
+        "the roads"
     }
 
     fn lower_bound_seconds(&self, a: &LatLng, b: &LatLng, mode: TravelMode, hour: u32) -> f64 {

@@ -527,6 +527,14 @@ pub fn create(id: CaseId, new: NewCase, deadlines: Deadlines, actor: Actor, at: 
     }
 }
 
+/// The assignment of `r` that is sent but not yet on site.
+fn active_assignment(assignments: &mut [Assignment], r: ResponderId) -> Result<&mut Assignment, TransitionError> {
+    assignments
+        .iter_mut()
+        .find(|a| a.responder_id == r && a.status == AssignmentStatus::Active)
+        .ok_or(TransitionError::NotAssigned(r))
+}
+
 fn responders_ok(rs: &[ResponderId], what: &'static str) -> Result<(), TransitionError> {
     let mut sorted = rs.to_vec();
     sorted.sort_unstable();
@@ -607,11 +615,7 @@ pub fn apply(
                 return Err(invalid());
             }
             if let Some(r) = responder {
-                let a = c
-                    .assignments
-                    .iter_mut()
-                    .find(|a| a.responder_id == *r && a.status == AssignmentStatus::Active)
-                    .ok_or(TransitionError::NotAssigned(*r))?;
+                let a = active_assignment(&mut c.assignments, *r)?;
                 a.status = AssignmentStatus::Arrived;
                 a.arrived_at = Some(at);
                 responders.push(*r);
@@ -742,11 +746,7 @@ pub fn apply(
             if !matches!(c.status, S::Dispatched | S::OnSite | S::InProgress) {
                 return Err(invalid());
             }
-            let a = c
-                .assignments
-                .iter_mut()
-                .find(|a| a.responder_id == *responder && a.status == AssignmentStatus::Active)
-                .ok_or(TransitionError::NotAssigned(*responder))?;
+            let a = active_assignment(&mut c.assignments, *responder)?;
             if a.answered_at.is_some() {
                 return Err(invalid());
             }
@@ -758,11 +758,7 @@ pub fn apply(
                 return Err(invalid());
             }
             // Only before arriving: someone on site hands back with 退单 or is replaced (改派).
-            let a = c
-                .assignments
-                .iter_mut()
-                .find(|a| a.responder_id == *responder && a.status == AssignmentStatus::Active)
-                .ok_or(TransitionError::NotAssigned(*responder))?;
+            let a = active_assignment(&mut c.assignments, *responder)?;
             a.status = AssignmentStatus::Declined;
             a.ended_at = Some(at);
             if c.status == S::Dispatched && !c.assignments.iter().any(Assignment::is_current) {

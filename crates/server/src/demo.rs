@@ -6,7 +6,7 @@
 
 use crate::auth;
 use anyhow::Context;
-use chrono::{Duration, Timelike};
+use chrono::Duration;
 use domain::case::{Action, Actor, Case, NewCase};
 use domain::category::Force;
 use domain::codes::CategoryCode;
@@ -106,8 +106,7 @@ pub async fn load(store: &Store, opts: &DemoOptions, now: Timestamp) -> anyhow::
         user_ids.insert(a.username, id);
     }
     let mut data = sc.reference_data();
-    let local_hour = (now + Duration::hours(8)).hour();
-    let day = (8..20).contains(&local_hour);
+    let day = (8..20).contains(&crate::dispatching::local_hour(now));
     for r in &mut data.responders {
         let on_duty = r.shift == "all" || (r.shift == "day") == day;
         r.status = if on_duty { "available" } else { "off_duty" }.into();
@@ -227,17 +226,11 @@ async fn live_cases(store: &Store, sc: &scenario::Scenario, now: Timestamp) -> a
             let candidates: Vec<dispatch::Candidate> = roster
                 .iter()
                 .filter_map(|r| {
-                    Some(dispatch::Candidate {
-                        id: r.id,
-                        force: r.force,
-                        mode: dispatch::TravelMode::parse(&r.travel_mode)?,
-                        position: LatLng::new(r.lat?, r.lng?).ok()?,
-                        available: r.status == "available",
-                        skills: r.skills.clone(),
-                    })
+                    let at = LatLng::new(r.lat?, r.lng?).ok()?;
+                    crate::dispatching::candidate(r, at, r.status == "available")
                 })
                 .collect();
-            let hour = (t0 + Duration::hours(8)).hour();
+            let hour = crate::dispatching::local_hour(t0);
             let needs = dispatch::Need::of(&cat.forces, &cat.skills);
             sent = dispatch::rank(&location, &needs, &candidates, &model, hour, 1).iter().map(|r| r.id).collect();
             if sent.is_empty() {

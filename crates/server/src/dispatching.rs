@@ -44,21 +44,25 @@ pub fn position(state: &AppState, r: &Responder, now: Timestamp) -> Option<(LatL
     }
 }
 
+/// One person on the roster as a dispatch candidate at `position`; `None` for an unknown
+/// travel mode.
+pub fn candidate(r: &Responder, position: LatLng, available: bool) -> Option<Candidate> {
+    Some(Candidate {
+        id: r.id,
+        force: r.force,
+        mode: TravelMode::parse(&r.travel_mode)?,
+        position,
+        available,
+        skills: r.skills.clone(),
+    })
+}
+
 /// The roster as dispatch sees it: free when their status says available and they hold no
 /// current assignment (`busy`).
 pub fn candidates(state: &AppState, roster: &[Responder], busy: &HashSet<i64>, now: Timestamp) -> Vec<Candidate> {
     roster
         .iter()
-        .filter_map(|r| {
-            Some(Candidate {
-                id: r.id,
-                force: r.force,
-                mode: TravelMode::parse(&r.travel_mode)?,
-                position: position(state, r, now)?.0,
-                available: r.status == "available" && !busy.contains(&r.id),
-                skills: r.skills.clone(),
-            })
-        })
+        .filter_map(|r| candidate(r, position(state, r, now)?.0, r.status == "available" && !busy.contains(&r.id)))
         .collect()
 }
 
@@ -67,10 +71,12 @@ pub fn needs(state: &AppState, case: &Case) -> Vec<Need> {
     state.categories.get(&case.category).map(|c| Need::of(&c.forces, &c.skills)).unwrap_or_default()
 }
 
-/// The best `per_force` for each need, leaving out `exclude` (people who already declined).
+/// The best `per_force` for each of `needs`, leaving out `exclude` (people who already
+/// declined).
 pub async fn rank_case(
     state: &AppState,
     case: &Case,
+    needs: &[Need],
     per_force: usize,
     exclude: &HashSet<i64>,
 ) -> Result<(Vec<Ranked>, Vec<Responder>), StoreError> {
@@ -79,14 +85,7 @@ pub async fn rank_case(
     busy.extend(exclude);
     let now = chrono::Utc::now();
     let candidates = candidates(state, &roster, &busy, now);
-    let ranked = dispatch::rank(
-        &case.location,
-        &needs(state, case),
-        &candidates,
-        state.travel.as_ref(),
-        local_hour(now),
-        per_force,
-    );
+    let ranked = dispatch::rank(&case.location, needs, &candidates, state.travel.as_ref(), local_hour(now), per_force);
     Ok((ranked, roster))
 }
 
@@ -98,7 +97,7 @@ pub fn reason(state: &AppState, r: &Ranked, who: &Responder) -> String {
         r.force.as_str(),
         r.distance_metres / 1000.0,
         who.travel_mode,
-        if state.roads.is_some() { "the roads" } else { "a straight line × 1.35" },
+        state.travel.describe(),
         (r.eta_seconds / 60.0).ceil(),
         who.station,
         if fresh { "" } else { "; position not fresh (last known place)" }
@@ -116,7 +115,7 @@ pub async fn auto_dispatch(state: &AppState, case: Case) -> Result<Case, StoreEr
             .map_err(|e| StoreError::Conflict(e.to_string()))?;
         case = workflow::commit(state, &case, after).await?;
     }
-    let (ranked, _) = rank_case(state, &case, 1, &HashSet::new()).await?;
+    let (ranked, _) = rank_case(state, &case, &needs(state, &case), 1, &HashSet::new()).await?;
     if ranked.is_empty() {
         return Ok(case);
     }
@@ -138,8 +137,10 @@ pub async fn hand_over(state: &AppState, case_id: i64, declined: i64) -> Result<
     }
     let force = state.store.responder(declined).await?.force;
     let tried: HashSet<i64> = case.assignments.iter().map(|a| a.responder_id).collect();
-    let (ranked, roster) = rank_case(state, &case, usize::MAX, &tried).await?;
-    let Some(next) = ranked.iter().find(|r| r.force == force) else {
+    // Only the declined one's force, with the skills the category asks of it.
+    let need: Vec<Need> = needs(state, &case).into_iter().filter(|n| n.force == force).collect();
+    let (ranked, roster) = rank_case(state, &case, &need, 1, &tried).await?;
+    let Some(next) = ranked.first() else {
         return Ok(None);
     };
     let who = roster.iter().find(|x| x.id == next.id).expect("ranked from the roster");
@@ -156,13 +157,13 @@ pub async fn hand_over(state: &AppState, case_id: i64, declined: i64) -> Result<
     workflow::commit(state, &case, after).await.map(Some)
 }
 
-/// Records "no answer" for the responders whose time to answer has run out, and hands each
-/// case over to the next candidate.
-pub async fn expire_answers(state: &AppState, case: &Case) -> Result<(), StoreError> {
+/// Records "no answer" for the responders whose time to answer has run out, and hands the
+/// case over to the next candidate for each. Whether anyone had run out of time.
+pub async fn expire_answers(state: &AppState, case: &Case) -> Result<bool, StoreError> {
     let now = chrono::Utc::now().max(case.updated_at);
     let due = domain::case::unanswered_due(case, now);
     if due.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
     let mut after = case.clone();
     for r in &due {
@@ -179,7 +180,7 @@ pub async fn expire_answers(state: &AppState, case: &Case) -> Result<(), StoreEr
     for r in due {
         hand_over(state, case.id, r).await?;
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Where idle responders should wait so that every grid stays within ten minutes of someone

@@ -76,8 +76,6 @@ pub struct AppState {
     pub dispatch: config::DispatchConfig,
     /// Travel times: the road graph when there is one, else the straight-line model.
     pub travel: Arc<dyn dispatch::Travel>,
-    /// The road graph's size, when there is one.
-    pub roads: Option<dispatch::road::RoadStats>,
 }
 
 impl AppState {
@@ -108,7 +106,6 @@ impl AppState {
             show_otp_codes: false,
             dispatch: config.dispatch.clone(),
             travel: Arc::new(dispatch::TravelModel::default()),
-            roads: None,
         }
         .with_roads(config.dispatch.roads.as_deref())
     }
@@ -118,7 +115,6 @@ impl AppState {
         if let Some(path) = path {
             let g = dispatch::road::RoadGraph::load(path, dispatch::TravelModel::default())?;
             tracing::info!(nodes = g.stats().nodes, edges = g.stats().edges, file = %path.display(), "road graph loaded");
-            self.roads = Some(g.stats());
             self.travel = Arc::new(g);
         }
         Ok(self)

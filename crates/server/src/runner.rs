@@ -74,18 +74,21 @@ pub async fn run(state: Arc<AppState>, mut stop: tokio::sync::watch::Receiver<bo
 async fn fire(state: &AppState, id: i64, levels: u8) -> Result<(), StoreError> {
     let mut case = state.store.get_case(id).await?;
     let now = chrono::Utc::now();
-    let mut changed = false;
-    if let Some(after) =
-        domain::case::record_alerts(&case, now, state.escalation.warn_fraction, levels, &workflow::system_actor())
-    {
-        case = workflow::commit(state, &case, after).await?;
-        changed = true;
-    }
-    if !domain::case::unanswered_due(&case, now.max(case.updated_at)).is_empty() {
-        crate::dispatching::expire_answers(state, &case).await?;
-        changed = true;
-    }
-    if !changed {
+    let alerted = match domain::case::record_alerts(
+        &case,
+        now,
+        state.escalation.warn_fraction,
+        levels,
+        &workflow::system_actor(),
+    ) {
+        Some(after) => {
+            case = workflow::commit(state, &case, after).await?;
+            true
+        }
+        None => false,
+    };
+    let handed_over = crate::dispatching::expire_answers(state, &case).await?;
+    if !alerted && !handed_over {
         // Nothing due after all (the case moved on): correct the index.
         let next = domain::case::next_alert_at(&case, state.escalation.warn_fraction);
         state.store.set_next_alert(id, case.version, next).await?;

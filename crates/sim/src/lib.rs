@@ -395,15 +395,11 @@ impl World<'_> {
             self.response[c] = r;
         }
         // Coming home does not need the set-off minute.
-        let home = arrive + call.service_seconds + (back.eta_seconds - self.travel_setoff()).max(0.0);
+        let home = arrive + call.service_seconds + (back.eta_seconds - TravelModel::default().setoff_seconds).max(0.0);
         let unit = &mut self.units[u];
         unit.busy_seconds += home - now;
         unit.free_at = home;
         self.frees.push(Reverse(((home * 1000.0) as u64, u)));
-    }
-
-    fn travel_setoff(&self) -> f64 {
-        TravelModel::default().setoff_seconds
     }
 
     fn on_time_already(&self, c: usize) -> bool {
@@ -452,8 +448,7 @@ impl World<'_> {
         // coming back, so the few free stay free for calls they can still keep (units coming
         // back take the waiting in order); otherwise the nearest goes now.
         let on_duty = self.candidates(need, now, false).len();
-        let stretched = ranked.len() * STRETCHED_FREE_SHARE_INVERSE < on_duty;
-        if stretched && ranked.len() < on_duty {
+        if ranked.len() * STRETCHED_FREE_SHARE_INVERSE < on_duty {
             return None;
         }
         Some(nearest.id as usize)
@@ -467,22 +462,14 @@ impl World<'_> {
             let (c, n) = self.waiting[i];
             let call = &self.calls[c];
             let need = &call.needs[n];
-            let on_duty = self.candidates(need, now, false);
-            let free = on_duty.iter().filter(|x| self.units[x.id as usize].free_at <= now).count();
-            // Someone on duty is out and will come back to take it.
-            let coming_back = free < on_duty.len();
-            if free == 0 || coming_back {
+            let on_duty = self.candidates(need, now, true);
+            // Nobody free, or someone on duty is out and will come back to take it.
+            if !on_duty.iter().all(|x| x.available) || on_duty.is_empty() {
                 i += 1;
                 continue;
             }
-            let ranked = dispatch::rank(
-                &call.location,
-                std::slice::from_ref(need),
-                &self.candidates(need, now, true),
-                self.travel,
-                hour_of(now),
-                1,
-            );
+            let ranked =
+                dispatch::rank(&call.location, std::slice::from_ref(need), &on_duty, self.travel, hour_of(now), 1);
             match ranked.first() {
                 Some(r) => {
                     let u = r.id as usize;
@@ -494,8 +481,9 @@ impl World<'_> {
         }
     }
 
-    /// A unit came home at `t`: it takes the waiting need that can still be on time (urgent
-    /// first, then the earliest promise), else the oldest; closest-idle takes the oldest.
+    /// A unit came home at `t`: it takes a need waiting [`WAITED_LONG_SECONDS`] first, then
+    /// one that can still be on time (urgent first, then the earliest promise), else the
+    /// oldest; closest-idle takes the oldest.
     fn serve_waiting(&mut self, u: usize, t: f64) {
         let unit = &self.units[u];
         let fits: Vec<usize> = (0..self.waiting.len())
@@ -577,22 +565,21 @@ pub fn run(sc: &Scenario, o: &Options) -> Metrics {
     run_with(sc, o, travel.as_ref())
 }
 
-/// The hindsight bound of a run's calls, with how close a schedule found comes to it.
-pub fn offline_bound(sc: &Scenario, o: &Options, travel: &dyn Travel) -> offline::Bound {
-    let mut rng = ChaCha8Rng::seed_from_u64(o.seed);
-    let calls = demand(sc, o, &mut rng);
-    offline::bound(&calls, &units(sc), travel)
-}
-
 /// Runs the simulation with the given travel times.
 pub fn run_with(sc: &Scenario, o: &Options, travel: &dyn Travel) -> Metrics {
+    run_with_bound(sc, o, travel).0
+}
+
+/// Runs the simulation; for `offline`, also the bound itself (with how close a schedule found
+/// comes to it).
+pub fn run_with_bound(sc: &Scenario, o: &Options, travel: &dyn Travel) -> (Metrics, Option<offline::Bound>) {
     let mut rng = ChaCha8Rng::seed_from_u64(o.seed);
     let calls = demand(sc, o, &mut rng);
     let units = units(sc);
     let points = demand_points(sc);
     if o.policy == Policy::Offline {
         let bound = offline::bound(&calls, &units, travel);
-        return metrics(o, &calls, &bound.response, &units, Some(&bound));
+        return (metrics(o, &calls, &bound.response, &units, Some(&bound)), Some(bound));
     }
     let reach = Reach::new(&units, &points, travel);
     // A shift coming on duty takes what waits for its force.
@@ -652,7 +639,7 @@ pub fn run_with(sc: &Scenario, o: &Options, travel: &dyn Travel) -> Metrics {
     // Needs still waiting at the end are served as units come home.
     w.flush();
     let World { response, units, .. } = w;
-    metrics(o, &calls, &response, &units, None)
+    (metrics(o, &calls, &response, &units, None), None)
 }
 
 fn seconds(mut v: Vec<f64>) -> Seconds {

@@ -467,8 +467,14 @@ pub async fn recommendations(
     session.require(Permission::ViewResponders)?;
     let id = parse_id(&id)?;
     let case = load_visible(&s, &session, id).await?;
-    let (ranked, roster) =
-        crate::dispatching::rank_case(&s, &case, RECOMMENDATIONS_PER_FORCE, &Default::default()).await?;
+    let (ranked, roster) = crate::dispatching::rank_case(
+        &s,
+        &case,
+        &crate::dispatching::needs(&s, &case),
+        RECOMMENDATIONS_PER_FORCE,
+        &Default::default(),
+    )
+    .await?;
     Ok(Json(
         ranked
             .iter()
