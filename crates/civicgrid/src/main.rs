@@ -82,7 +82,7 @@ enum Command {
     Sim {
         #[arg(long, default_value = "scenarios/linjiang")]
         scenario: PathBuf,
-        /// closest-idle, coverage (the default), or offline (a bound).
+        /// closest-idle, coverage, triage (the default), or offline (a bound).
         #[arg(long, default_value = "default")]
         policy: String,
         #[arg(long, default_value_t = 7)]
@@ -286,8 +286,9 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Sim { scenario, policy, days, seed, demand_scale, json: _ } => {
-            let parsed = sim::Policy::parse(&policy)
-                .with_context(|| format!("unknown policy {policy:?}: closest-idle, coverage, default or offline"))?;
+            let parsed = sim::Policy::parse(&policy).with_context(|| {
+                format!("unknown policy {policy:?}: closest-idle, coverage, triage, default or offline")
+            })?;
             if !(demand_scale > 0.0 && demand_scale <= 100.0) || days == 0 || days > 366 {
                 anyhow::bail!("--demand-scale must be in (0, 100] and --days in 1..=366");
             }
