@@ -51,12 +51,15 @@ pub enum Policy {
     /// keep. Units coming back take the waiting call they can still reach in time (urgent
     /// first), else the oldest; a call whose force has nobody out gets the nearest free unit.
     Coverage,
-    /// `coverage` that puts first responses before support (the default): while a force is
-    /// busy (fewer than [`SUPPORT_FREE_SHARE`] of it free), support for a call someone already
-    /// keeps on time waits unless the area would miss the unit little (DMEXCLP loss at most
-    /// [`SUPPORT_LOSS_MAX`]); it goes once such a unit is free, a unit comes home with nothing
-    /// it can still keep, or after [`SUPPORT_WAIT_MAX_SECONDS`]. Fewer late arrivals, at the
-    /// price of joint forces arriving later on a busy day (`joint_wait_seconds`).
+    /// `coverage` that keeps busy forces for promises they can still keep (the default): while
+    /// a force is busy (fewer than [`BUSY_FREE_SHARE`] of it free), a unit goes where no promise
+    /// can be kept any more — support for a call someone already keeps on time, or a call
+    /// nobody free reaches in time — only if the area would miss it little (DMEXCLP loss at most
+    /// [`SPARE_LOSS_MAX`]). Such needs wait until a unit the area can spare is free (every
+    /// waiting need is offered again whenever its force has someone free), a unit comes home
+    /// with nothing it can still keep, or [`WAIT_MAX_SECONDS`] have passed. Fewer late
+    /// arrivals, at the price of joint forces arriving later on a busy day
+    /// (`joint_wait_seconds`).
     Triage,
     /// Not a policy but a bound: the fewest late arrivals any policy could have, with every
     /// call known in advance ([`offline::bound`]).
@@ -333,12 +336,13 @@ const STRETCHED_FREE_SHARE_INVERSE: usize = 2;
 /// A unit sent in support, once someone else keeps the promise, may take up to this long.
 const SUPPORT_SECONDS_MAX: f64 = 1200.0;
 /// `triage`: the most expected coverage (in grid weights: one grid of ordinary demand covered
-/// by this unit alone costs 0.7) a support trip may cost.
-const SUPPORT_LOSS_MAX: f64 = 1.0;
-/// `triage`: support waits only while fewer than this share of its force is free.
-const SUPPORT_FREE_SHARE: f64 = 0.8;
-/// `triage`: support waits at most this long.
-const SUPPORT_WAIT_MAX_SECONDS: f64 = 12.0 * 3600.0;
+/// by this unit alone costs 0.7) a trip that cannot keep a promise may cost while its force is
+/// busy.
+const SPARE_LOSS_MAX: f64 = 1.0;
+/// `triage`: a force is busy while fewer than this share of it is free.
+const BUSY_FREE_SHARE: f64 = 0.8;
+/// `triage`: a need waits at most this long for a unit the area can spare.
+const WAIT_MAX_SECONDS: f64 = 12.0 * 3600.0;
 
 /// The state of a run.
 struct World<'a> {
@@ -454,7 +458,7 @@ impl World<'_> {
             return Some(nearest.id as usize);
         }
         if self.on_time_already(c) {
-            return self.support(c, &ranked, now);
+            return self.spare(c, &ranked, now);
         }
         if nearest.eta_seconds <= left {
             return self.least_loss(&ranked, left, now).map(|x| x.0);
@@ -465,6 +469,9 @@ impl World<'_> {
         let on_duty = self.candidates(need, now, false).len();
         if ranked.len() * STRETCHED_FREE_SHARE_INVERSE < on_duty {
             return None;
+        }
+        if self.policy == Policy::Triage {
+            return self.spare(c, &ranked, now);
         }
         Some(nearest.id as usize)
     }
@@ -480,24 +487,25 @@ impl World<'_> {
             .map(|x| (x.0, x.1))
     }
 
-    /// Support for call `c`, which someone already keeps on time: the free unit the area misses
-    /// least goes; under `triage` only if the area misses it little, or the support has waited
-    /// its longest.
-    fn support(&self, c: usize, ranked: &[Ranked], now: f64) -> Option<usize> {
+    /// For a need whose promise nobody can keep any more (support for a call someone already
+    /// keeps, or a call nobody free reaches in time): the free unit within 20 minutes the area
+    /// misses least. Under `triage`, while its force is busy, only if the area misses it
+    /// little, or once the need has waited its longest.
+    fn spare(&self, c: usize, ranked: &[Ranked], now: f64) -> Option<usize> {
         let nearest = ranked.first()?;
         let (u, loss) = self.least_loss(ranked, SUPPORT_SECONDS_MAX.max(nearest.eta_seconds), now)?;
         let force = self.units[u].force;
         let duty = self.units.iter().filter(|x| x.force == force && on_duty(&x.shift, now)).count();
-        let busy = (ranked.len() as f64) < SUPPORT_FREE_SHARE * duty as f64;
-        if self.policy != Policy::Triage || !busy || loss <= SUPPORT_LOSS_MAX {
+        let busy = (ranked.len() as f64) < BUSY_FREE_SHARE * duty as f64;
+        if self.policy != Policy::Triage || !busy || loss <= SPARE_LOSS_MAX {
             return Some(u);
         }
-        (now - self.calls[c].at >= SUPPORT_WAIT_MAX_SECONDS).then_some(nearest.id as usize)
+        (now - self.calls[c].at >= WAIT_MAX_SECONDS).then_some(nearest.id as usize)
     }
 
     /// Waiting calls whose force has nobody out (so nobody will come back to take them, as after
-    /// a shift change) get the nearest free unit; under `triage`, waiting support goes as soon
-    /// as [`World::support`] lets it.
+    /// a shift change) get the nearest free unit; under `triage`, every waiting need whose force
+    /// has someone free is offered to the policy again ([`World::choose`]).
     fn sweep(&mut self, now: f64) {
         let mut i = 0;
         while i < self.waiting.len() {
@@ -505,17 +513,8 @@ impl World<'_> {
             let call = &self.calls[c];
             let need = &call.needs[n];
             let on_duty = self.candidates(need, now, true);
-            let triage = self.policy == Policy::Triage && self.on_time_already(c);
-            if triage && on_duty.iter().any(|x| x.available) {
-                let ranked = dispatch::rank(
-                    &call.location,
-                    std::slice::from_ref(need),
-                    &on_duty,
-                    self.travel,
-                    hour_of(now),
-                    usize::MAX,
-                );
-                if let Some(u) = self.support(c, &ranked, now) {
+            if self.policy == Policy::Triage && on_duty.iter().any(|x| x.available) {
+                if let Some(u) = self.choose(c, n, now) {
                     self.waiting.remove(i);
                     self.send(u, c, now);
                     continue;
