@@ -47,32 +47,30 @@ def lattice(area, steps, jitter_m):
 def classify(k, major, minor, local):
     return major if k % 8 == 0 else minor if k % 4 == 0 else local
 
+def road(points, hw, gap, name=None):
+    """Lines along `points`, cut after point k (not the last) wherever gap(k) holds."""
+    run = []
+    for k, p in enumerate(points):
+        run.append(p)
+        if k < len(points) - 1 and gap(k):
+            if len(run) > 1: line(run, hw)
+            run = []
+    if len(run) > 1: line(run, hw, name)
+
 # Main area: 32 × 32 steps of ~210 m.
 M = 32
 RIVER = 13  # the river runs between rows 13 and 14
 main = lattice("main", M, 40)
 street_names = ["江东大道", "青六线", "临江大道", "新湾路", "经六路", "围垦街", "纬一路", "红十五线", "前进路"]
-for i in range(M + 1):      # west–east roads along row i
+for i in range(M + 1):      # west–east roads along row i; a local street may end anywhere
     hw = classify(i, "primary", "secondary", "residential")
-    run = []
-    for j in range(M + 1):
-        run.append(main[i, j])
-        if hw == "residential" and j < M and rnd.random() < 0.18:   # a gap: the street ends
-            if len(run) > 1: line(run, hw)
-            run = []
-    if len(run) > 1:
-        line(run, hw, street_names[i // 4] if hw != "residential" else None)
-for j in range(M + 1):      # south–north roads along column j
+    road([main[i, j] for j in range(M + 1)], hw, lambda k: hw == "residential" and rnd.random() < 0.18,
+         street_names[i // 4] if hw != "residential" else None)
+for j in range(M + 1):      # south–north roads along column j; local streets stop at the river
     hw = classify(j, "primary", "secondary", "residential")
-    run = []
-    for i in range(M + 1):
-        run.append(main[i, j])
-        gap = hw == "residential" and i < M and (i == RIVER or rnd.random() < 0.18)
-        if gap:
-            if len(run) > 1: line(run, hw)
-            run = []
-    if len(run) > 1:
-        line(run, hw, f"经{j // 4 + 1}路" if hw != "residential" else None)
+    road([main[i, j] for i in range(M + 1)], hw,
+         lambda k: hw == "residential" and (k == RIVER or rnd.random() < 0.18),
+         f"经{j // 4 + 1}路" if hw != "residential" else None)
 # The river itself is not a road; it only explains the missing crossings.
 
 # Enclave: 16 × 16 steps of ~640 m; farm roads with many gaps.
@@ -80,22 +78,10 @@ E = 16
 encl = lattice("enclave", E, 90)
 for i in range(E + 1):
     hw = "tertiary" if i % 4 == 0 else "unclassified"
-    run = []
-    for j in range(E + 1):
-        run.append(encl[i, j])
-        if hw != "tertiary" and j < E and rnd.random() < 0.3:
-            if len(run) > 1: line(run, hw)
-            run = []
-    if len(run) > 1: line(run, hw)
+    road([encl[i, j] for j in range(E + 1)], hw, lambda k: hw != "tertiary" and rnd.random() < 0.3)
 for j in range(E + 1):
     hw = "tertiary" if j % 4 == 0 else "track"
-    run = []
-    for i in range(E + 1):
-        run.append(encl[i, j])
-        if hw != "tertiary" and i < E and rnd.random() < 0.3:
-            if len(run) > 1: line(run, hw)
-            run = []
-    if len(run) > 1: line(run, hw)
+    road([encl[i, j] for i in range(E + 1)], hw, lambda k: hw != "tertiary" and rnd.random() < 0.3)
 
 # The link: a trunk road from the main area's north-east corner to the enclave's south-west.
 a, b = main[M, M], encl[0, 0]

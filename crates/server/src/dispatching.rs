@@ -107,24 +107,24 @@ pub fn reason(state: &AppState, r: &Ranked, who: &Responder) -> String {
 /// Sends the best candidate of each need, as the platform: accepts first when the case is new.
 /// Used for categories set to auto-dispatch. Nobody free: the case waits for a dispatcher.
 pub async fn auto_dispatch(state: &AppState, case: Case) -> Result<Case, StoreError> {
-    let actor = workflow::dispatch_actor();
     let mut case = case;
     if case.status == Status::New {
-        let now = chrono::Utc::now().max(case.updated_at);
-        let after = domain::case::apply(&case, &Action::Accept, &actor, Some("自动受理 (auto-accepted)"), now)
-            .map_err(|e| StoreError::Conflict(e.to_string()))?;
-        case = workflow::commit(state, &case, after).await?;
+        case = act(state, &case, Action::Accept, "自动受理 (auto-accepted)").await?;
     }
     let (ranked, _) = rank_case(state, &case, &needs(state, &case), 1, &HashSet::new()).await?;
     if ranked.is_empty() {
         return Ok(case);
     }
     let responders: Vec<i64> = ranked.iter().map(|r| r.id).collect();
+    act(state, &case, Action::Dispatch { responders }, "自动派单 (auto-dispatch)").await
+}
+
+/// Takes one step on `case` as the platform's dispatcher, with `note`, and commits it.
+async fn act(state: &AppState, case: &Case, action: Action, note: &str) -> Result<Case, StoreError> {
     let now = chrono::Utc::now().max(case.updated_at);
-    let after =
-        domain::case::apply(&case, &Action::Dispatch { responders }, &actor, Some("自动派单 (auto-dispatch)"), now)
-            .map_err(|e| StoreError::Conflict(e.to_string()))?;
-    workflow::commit(state, &case, after).await
+    let after = domain::case::apply(case, &action, &workflow::dispatch_actor(), Some(note), now)
+        .map_err(|e| StoreError::Conflict(e.to_string()))?;
+    workflow::commit(state, case, after).await
 }
 
 /// After `declined` declined or did not answer: sends the next candidate of the same force
@@ -145,16 +145,7 @@ pub async fn hand_over(state: &AppState, case_id: i64, declined: i64) -> Result<
     };
     let who = roster.iter().find(|x| x.id == next.id).expect("ranked from the roster");
     let note = format!("自动改派给 {}（{}）：上一位未接单或拒单", who.name, reason(state, next, who));
-    let now = chrono::Utc::now().max(case.updated_at);
-    let after = domain::case::apply(
-        &case,
-        &Action::Dispatch { responders: vec![next.id] },
-        &workflow::dispatch_actor(),
-        Some(&note),
-        now,
-    )
-    .map_err(|e| StoreError::Conflict(e.to_string()))?;
-    workflow::commit(state, &case, after).await.map(Some)
+    act(state, &case, Action::Dispatch { responders: vec![next.id] }, &note).await.map(Some)
 }
 
 /// Records "no answer" for the responders whose time to answer has run out, and hands the

@@ -330,9 +330,9 @@ impl Reach {
 const TRAVEL_SECONDS_MAX: f64 = ON_SITE_SECONDS - DISPATCH_DELAY_SECONDS;
 /// Assumed share of time a unit is busy, for the expected-coverage weights (DMEXCLP's q).
 const BUSY_SHARE: f64 = 0.3;
-/// A force is stretched when fewer than one in this many of its units on duty are free: then
-/// a call nobody free can reach in time waits for a unit coming back.
-const STRETCHED_FREE_SHARE_INVERSE: usize = 2;
+/// A force is stretched when fewer than this share of its units on duty are free: then a call
+/// nobody free can reach in time waits for a unit coming back.
+const STRETCHED_FREE_SHARE: f64 = 0.5;
 /// A unit sent in support, once someone else keeps the promise, may take up to this long.
 const SUPPORT_SECONDS_MAX: f64 = 1200.0;
 /// `triage`: the most expected coverage (in grid weights: one grid of ordinary demand covered
@@ -379,6 +379,12 @@ impl World<'_> {
                 skills: u.skills.clone(),
             })
             .collect()
+    }
+
+    /// Whether `free` units are fewer than `share` of `force` on duty at `now`.
+    fn free_below(&self, free: usize, force: Force, now: f64, share: f64) -> bool {
+        let duty = self.units.iter().filter(|u| u.force == force && on_duty(&u.shift, now)).count();
+        (free as f64) < share * duty as f64
     }
 
     /// DMEXCLP: the expected coverage lost if unit `u` leaves now.
@@ -466,8 +472,7 @@ impl World<'_> {
         // Nobody free keeps the promise. While the force is stretched the call waits for a unit
         // coming back, so the few free stay free for calls they can still keep (units coming
         // back take the waiting in order); otherwise the nearest goes now.
-        let on_duty = self.candidates(need, now, false).len();
-        if ranked.len() * STRETCHED_FREE_SHARE_INVERSE < on_duty {
+        if self.free_below(ranked.len(), need.force, now, STRETCHED_FREE_SHARE) {
             return None;
         }
         if self.policy == Policy::Triage {
@@ -494,9 +499,7 @@ impl World<'_> {
     fn spare(&self, c: usize, ranked: &[Ranked], now: f64) -> Option<usize> {
         let nearest = ranked.first()?;
         let (u, loss) = self.least_loss(ranked, SUPPORT_SECONDS_MAX.max(nearest.eta_seconds), now)?;
-        let force = self.units[u].force;
-        let duty = self.units.iter().filter(|x| x.force == force && on_duty(&x.shift, now)).count();
-        let busy = (ranked.len() as f64) < BUSY_FREE_SHARE * duty as f64;
+        let busy = self.free_below(ranked.len(), self.units[u].force, now, BUSY_FREE_SHARE);
         if self.policy != Policy::Triage || !busy || loss <= SPARE_LOSS_MAX {
             return Some(u);
         }

@@ -15,7 +15,7 @@
 //! and any multipliers give a valid upper bound; subgradient steps tighten it to the linear
 //! programming bound. A greedy schedule read off each step shows how close the bound is.
 
-use crate::{on_duty, Call, Unit, DISPATCH_DELAY_SECONDS, ON_SITE_SECONDS};
+use crate::{hour_of, on_duty, Call, Unit, DISPATCH_DELAY_SECONDS, ON_SITE_SECONDS};
 use dispatch::{Travel, TravelModel};
 use std::collections::BTreeMap;
 
@@ -50,10 +50,6 @@ struct Pair {
 struct Machine {
     pairs: Vec<Pair>,
     before: Vec<usize>,
-}
-
-fn hour_of(t: f64) -> u32 {
-    crate::hour_of(t)
 }
 
 fn pairs(calls: &[Call], units: &[Unit], travel: &dyn Travel) -> (Vec<Pair>, Vec<f64>) {
