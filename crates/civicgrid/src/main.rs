@@ -131,6 +131,11 @@ enum ApikeyCommand {
         db: String,
         #[arg(long)]
         name: String,
+        /// What the key may read: `public` (the public categories, as anyone sees them),
+        /// `all` (every case, with staff detail: a city 12345 hotline) or category codes
+        /// separated by commas.
+        #[arg(long, default_value = "public")]
+        scope: String,
     },
 }
 
@@ -242,10 +247,13 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             println!("created user {username} (id {id}, role {})", role.as_str());
             Ok(0)
         }
-        Command::Apikey { command: ApikeyCommand::Add { db, name } } => {
+        Command::Apikey { command: ApikeyCommand::Add { db, name, scope } } => {
+            server::open311::KeyScope::parse(&scope).map_err(anyhow::Error::msg)?;
             let store = open(&db).await?;
             let key = server::auth::new_secret();
-            store.create_api_key(&name, &server::auth::secret_hash(&key), "cli", chrono::Utc::now()).await?;
+            store
+                .create_api_key(&name, &server::auth::secret_hash(&key), scope.trim(), "cli", chrono::Utc::now())
+                .await?;
             store.close().await;
             println!("{key}");
             Ok(0)

@@ -82,6 +82,37 @@ pub struct Category {
     pub skills: Vec<(Force, String)>,
     /// Cases are accepted and sent to the best candidates without waiting for a dispatcher.
     pub auto_dispatch: bool,
+    /// Whether anyone may read this category's cases through Open311 without a key (a
+    /// broken street light), and how precisely; police calls, disputes and petitions never.
+    pub public: Publicity,
+}
+
+/// Who may see a category's cases on the open Open311 list, and where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Publicity {
+    /// Staff and partners whose key covers it only.
+    #[default]
+    Private,
+    /// Public, at the exact place (a street light, a pothole).
+    Exact,
+    /// Public, placed to about 100 m (garbage or parking outside someone's home).
+    Approximate,
+}
+
+impl Publicity {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Publicity::Private => "",
+            Publicity::Exact => "exact",
+            Publicity::Approximate => "approximate",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        [Publicity::Private, Publicity::Exact, Publicity::Approximate].into_iter().find(|p| p.as_str() == s)
+    }
+    pub fn is_public(&self) -> bool {
+        *self != Publicity::Private
+    }
 }
 
 /// `force:skill` pairs, comma-separated, as stored.

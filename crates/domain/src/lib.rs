@@ -8,6 +8,7 @@
 //!   working-hours calendar.
 //! - [`case`]: the case and its lifecycle state machine; every transition yields an event.
 //! - [`role`]: roles, what each may do, and masking of personal data.
+//! - [`text`]: what free text may contain (no control characters).
 //!
 //! A request flows: the server parses input into these types, calls [`case::apply`] with the
 //! actor and the time it read from its clock, and hands the resulting case and event to the
@@ -19,6 +20,7 @@ pub mod codes;
 pub mod deadline;
 pub mod geo;
 pub mod role;
+pub mod text;
 
 pub use chrono;
 

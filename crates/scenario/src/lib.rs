@@ -250,6 +250,9 @@ fn load_categories(path: &Path) -> Result<(Vec<CategorySpec>, DeadlinePolicy), S
         skills: BTreeMap<String, Vec<String>>,
         #[serde(default)]
         auto_dispatch: bool,
+        /// `exact` or `approximate`: listed on Open311 without a key.
+        #[serde(default)]
+        public: String,
     }
     #[derive(Deserialize)]
     struct File {
@@ -314,6 +317,9 @@ fn load_categories(path: &Path) -> Result<(Vec<CategorySpec>, DeadlinePolicy), S
                 deadlines: chain,
                 skills,
                 auto_dispatch: r.auto_dispatch,
+                public: domain::category::Publicity::parse(&r.public)
+                    .filter(|p| r.public.is_empty() || p.is_public())
+                    .ok_or_else(|| at(format!("public must be \"exact\" or \"approximate\", got {:?}", r.public)))?,
             },
             weight: r.weight,
         });

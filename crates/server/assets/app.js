@@ -5,7 +5,7 @@ const CG = (() => {
   const zh = {
     brand: "临江街道社会治理指挥平台", login: "登录", username: "用户名", password: "密码", signin: "登录",
     logout: "退出", screen: "大屏", console: "指挥调度", field: "移动处置", lang: "English",
-    login_failed: "用户名或密码错误", resident_app_soon: "居民请使用临灵通。",
+    login_failed: "用户名或密码错误", resident_app_soon: "居民请使用临灵通。", actor_resident: "居民", actor_anonymous: "匿名",
     new: "待受理", accepted: "已受理", dispatched: "已派单", on_site: "已到场", in_progress: "处置中", suspended: "挂账",
     closed: "已办结", rated: "已评价", archived: "已归档", rejected: "不予受理", voided: "已作废",
     p_accept: "1分钟受理", p_dispatch: "3分钟派单联系", p_on_site: "10分钟到场", p_first_feedback: "1小时反馈", p_close: "24小时办结",
@@ -34,7 +34,7 @@ const CG = (() => {
   const en = {
     brand: "Linjiang Street Command Platform", login: "Sign in", username: "Username", password: "Password", signin: "Sign in",
     logout: "Sign out", screen: "Big screen", console: "Dispatch console", field: "Field", lang: "中文",
-    login_failed: "Wrong username or password", resident_app_soon: "Residents use the 临灵通 app.",
+    login_failed: "Wrong username or password", resident_app_soon: "Residents use the 临灵通 app.", actor_resident: "Resident", actor_anonymous: "Anonymous",
     new: "New", accepted: "Accepted", dispatched: "Dispatched", on_site: "On site", in_progress: "In progress", suspended: "Suspended",
     closed: "Closed", rated: "Rated", archived: "Archived", rejected: "Rejected", voided: "Voided",
     p_accept: "Accept 1 min", p_dispatch: "Dispatch 3 min", p_on_site: "On site 10 min", p_first_feedback: "Feedback 1 h", p_close: "Close 24 h",

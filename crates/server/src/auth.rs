@@ -163,3 +163,18 @@ mod tests {
         assert_ne!(secret_hash(&a), a);
     }
 }
+
+/// Whether a user's scope covers a case: everything, their grid, their station's grids, or
+/// their own reports. (A resident's followed cases are checked apart, against the
+/// followers table.)
+pub fn covers(s: &crate::AppState, user: &store::User, case: &domain::case::Case) -> bool {
+    use domain::role::Scope;
+    match user.role.scope() {
+        Scope::All => true,
+        Scope::Grid => user.grid.as_deref() == Some(case.grid.as_str()),
+        Scope::Station => {
+            user.station.as_ref().and_then(|st| s.station_grids.get(st)).is_some_and(|gs| gs.contains(&case.grid))
+        }
+        Scope::OwnReports => case.reported_by == Some(user.id),
+    }
+}

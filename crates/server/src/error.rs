@@ -12,13 +12,19 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Seconds to wait before trying again (`Retry-After`), for 429 and 503.
+    pub retry_after: Option<i64>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into() }
+        Self { status, code, message: message.into(), retry_after: None }
+    }
+    pub fn retry_after(mut self, seconds: i64) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
     pub fn invalid(message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", message)
@@ -57,7 +63,11 @@ pub struct ErrorDetail {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody { error: ErrorDetail { code: self.code.into(), message: self.message } };
-        (self.status, Json(body)).into_response()
+        let mut r = (self.status, Json(body)).into_response();
+        if let Some(s) = self.retry_after {
+            r.headers_mut().insert(axum::http::header::RETRY_AFTER, s.into());
+        }
+        r
     }
 }
 
@@ -103,23 +113,58 @@ where
 
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
         use axum::extract::rejection::JsonRejection as R;
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(Self(v)),
-            Err(R::JsonDataError(e)) => Err(ApiError::invalid(e.body_text())),
-            Err(R::JsonSyntaxError(e)) => Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", e.body_text())),
-            Err(R::MissingJsonContentType(_)) => Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "send Content-Type: application/json",
-            )),
-            Err(R::BytesRejection(e)) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!("the body is larger than {} bytes", crate::API_BODY_BYTES_MAX),
-            )),
-            Err(e) => Err(ApiError::bad_request(e.body_text())),
-        }
+        let value = match Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(Json(v)) => v,
+            Err(R::JsonDataError(e)) => return Err(ApiError::invalid(e.body_text())),
+            Err(R::JsonSyntaxError(e)) => {
+                return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", e.body_text()))
+            }
+            Err(R::MissingJsonContentType(_)) => {
+                return Err(ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "send Content-Type: application/json",
+                ))
+            }
+            Err(R::BytesRejection(e)) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    format!("the body is larger than {} bytes", crate::API_BODY_BYTES_MAX),
+                ))
+            }
+            Err(e) => return Err(ApiError::bad_request(e.body_text())),
+        };
+        check_json_text("", &value)?;
+        serde_json::from_value(value).map(Self).map_err(|e| ApiError::invalid(format!("the body does not fit: {e}")))
     }
+}
+
+/// Refuses control characters in every string of a JSON body, keys included, naming the
+/// field.
+fn check_json_text(path: &str, v: &serde_json::Value) -> ApiResult<()> {
+    let field = |k: &str| if path.is_empty() { k.to_owned() } else { format!("{path}.{k}") };
+    match v {
+        serde_json::Value::String(s) => {
+            domain::text::check(if path.is_empty() { "the body" } else { path }, s).map_err(ApiError::invalid)
+        }
+        serde_json::Value::Array(items) => {
+            items.iter().enumerate().try_for_each(|(i, x)| check_json_text(&format!("{path}[{i}]"), x))
+        }
+        serde_json::Value::Object(o) => o.iter().try_for_each(|(k, x)| {
+            domain::text::check("a field name", k).map_err(ApiError::invalid)?;
+            check_json_text(&field(k), x)
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses control characters in decoded form or query pairs, naming the field.
+pub fn check_pairs_text(pairs: &[(String, String)]) -> Result<(), String> {
+    pairs.iter().try_for_each(|(k, v)| {
+        domain::text::check("a parameter name", k)?;
+        domain::text::check(k, v)
+    })
 }
 
 /// Query strings that answer bad parameters with the contract's error body.
@@ -133,6 +178,9 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(parts.uri.query().unwrap_or_default())
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.to_string()))?;
+        check_pairs_text(&pairs).map_err(|m| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", m))?;
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| Self(q.0))

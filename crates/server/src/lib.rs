@@ -22,18 +22,19 @@ pub mod config;
 pub mod demo;
 pub mod dispatching;
 pub mod error;
+pub mod http;
 pub mod notify;
 pub mod open311;
 pub mod openapi;
 pub mod runner;
 pub mod stream;
+pub mod throttle;
 pub mod web;
 pub mod wire;
 pub mod workflow;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
-use axum::serve::ListenerExt;
 use axum::Router;
 use domain::category::Category;
 use domain::codes::{CategoryCode, GridCode};
@@ -76,7 +77,18 @@ pub struct AppState {
     pub dispatch: config::DispatchConfig,
     /// Travel times: the road graph when there is one, else the straight-line model.
     pub travel: Arc<dyn dispatch::Travel>,
+    /// Failed sign-ins per account and address.
+    pub login_throttle: throttle::LoginThrottle,
+    /// Password checks running at once (argon2 holds ~19 MiB each).
+    pub hashing: tokio::sync::Semaphore,
+    /// The senders of messages that go out at once instead of through the outbox (sign-in
+    /// codes, which must never be stored).
+    pub senders: notify::Senders,
 }
+
+/// Password checks at once: a 2-core machine gains nothing from more, and each holds
+/// ~19 MiB, so a burst of sign-ins queues instead of taking gigabytes.
+pub const HASHING_CONCURRENT_MAX: usize = 4;
 
 impl AppState {
     /// Reads the reference data the handlers use from the store.
@@ -106,6 +118,9 @@ impl AppState {
             show_otp_codes: false,
             dispatch: config.dispatch.clone(),
             travel: Arc::new(dispatch::TravelModel::default()),
+            login_throttle: Default::default(),
+            hashing: tokio::sync::Semaphore::new(HASHING_CONCURRENT_MAX),
+            senders: notify::default_senders(),
         }
         .with_roads(config.dispatch.roads.as_deref())
     }
@@ -181,11 +196,7 @@ pub async fn serve(
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", opts.bind))?;
     let addr = listener.local_addr()?;
     on_ready(addr, report.as_ref());
-    // Small JSON answers go out at once instead of waiting for the peer's ACK (Nagle).
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await?;
+    http::serve(listener, router(state), http::HttpLimits::default(), shutdown).await;
     workers.stop().await;
     store.close().await;
     Ok(())

@@ -3,6 +3,13 @@
 //! request made here is an ordinary case with the channel `open311`. Also the widely used
 //! service-request-updates extension (`/request_updates`).
 //!
+//! Who reads what: without a key, only the categories the catalogue marks public (street
+//! lights, potholes…), in public words — no staff notes, no reporter, numbers in the text
+//! masked, the place rounded where the category says so. A partner key reads what its
+//! scope (`public`, `all` or a list of category codes) covers, with staff detail for the
+//! categories named. Police calls, disputes and petitions are never public. Filing needs a
+//! key.
+//!
 //! Errors are what the specification says: a list of `{code, description}`, status 403 for a
 //! bad API key, 404 for an unknown resource, 400 otherwise.
 
@@ -13,8 +20,8 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use domain::case::{Actor, Case, NewCase, Source, DESCRIPTION_CHARS_MAX};
-use domain::category::{Category, CategoryKind};
+use domain::case::{ActionKind, Actor, Case, NewCase, Source, DESCRIPTION_CHARS_MAX};
+use domain::category::{Category, CategoryKind, Publicity};
 use domain::codes::CategoryCode;
 use domain::geo::LatLng;
 use domain::role::Role;
@@ -137,12 +144,87 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/open311/v2/tokens/{file}", get(token))
 }
 
-fn query_map(q: &Option<String>) -> HashMap<String, String> {
-    q.as_deref()
-        .map(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).unwrap_or_default())
-        .unwrap_or_default()
-        .into_iter()
-        .collect()
+/// The query's parameters: well-formed, free of control characters, for this jurisdiction.
+fn params(format: Format, q: &Option<String>) -> Result<HashMap<String, String>, Response> {
+    let pairs = serde_urlencoded::from_str::<Vec<(String, String)>>(q.as_deref().unwrap_or_default())
+        .map_err(|_| error(format, StatusCode::BAD_REQUEST, "the query string is not well-formed"))?;
+    crate::error::check_pairs_text(&pairs).map_err(|m| error(format, StatusCode::BAD_REQUEST, m))?;
+    let map: HashMap<String, String> = pairs.into_iter().collect();
+    check_jurisdiction(format, &map)?;
+    Ok(map)
+}
+
+/// An internal failure: logged here, never shown (database text stays inside).
+fn internal(format: Format, e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "open311: internal error");
+    error(format, StatusCode::INTERNAL_SERVER_ERROR, "internal error; it has been logged")
+}
+
+/// What a partner key may read; stored with the key (`civicgrid apikey add --scope`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeyScope {
+    /// The categories the catalogue marks public, as anyone sees them.
+    Public,
+    /// Every category, with staff detail (a city 12345 hotline).
+    All,
+    /// These categories with staff detail, and the public ones as anyone sees them.
+    Categories(Vec<CategoryCode>),
+}
+
+impl KeyScope {
+    /// `public`, `all`, or category codes separated by commas.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "public" => Ok(KeyScope::Public),
+            "all" => Ok(KeyScope::All),
+            "" => Err("a key scope is public, all, or category codes separated by commas".into()),
+            list => list
+                .split(',')
+                .map(|c| CategoryCode::parse(c.trim()).map_err(|e| format!("scope: {}", e.0)))
+                .collect::<Result<Vec<_>, _>>()
+                .map(KeyScope::Categories),
+        }
+    }
+
+    /// Whether the key reads this category's cases with staff detail: the exact place and
+    /// the staff's notes.
+    fn detailed(&self, c: &Category) -> bool {
+        match self {
+            KeyScope::Public => false,
+            KeyScope::All => true,
+            KeyScope::Categories(codes) => codes.contains(&c.code),
+        }
+    }
+
+    /// Whether the key reads this category's cases at all.
+    fn covers(&self, c: &Category) -> bool {
+        c.public.is_public() || self.detailed(c)
+    }
+}
+
+/// Who reads: anyone without a key sees the public categories; a key, what its scope says.
+async fn reader(s: &AppState, format: Format, p: &HashMap<String, String>) -> Result<KeyScope, Response> {
+    let Some(key) = p.get("api_key").filter(|k| !k.is_empty()) else {
+        return Ok(KeyScope::Public);
+    };
+    match s.store.api_key(&secret_hash(key)).await {
+        Ok((name, scope)) => Ok(KeyScope::parse(&scope).unwrap_or_else(|e| {
+            tracing::warn!(partner = %name, error = %e, "open311: a key's stored scope is unreadable; reading as public");
+            KeyScope::Public
+        })),
+        Err(store::StoreError::NotFound) => Err(error(format, StatusCode::FORBIDDEN, "invalid api_key")),
+        Err(e) => Err(internal(format, e)),
+    }
+}
+
+/// The categories a reader may see.
+fn visible_categories(s: &AppState, scope: &KeyScope) -> Vec<CategoryCode> {
+    s.categories.values().filter(|c| scope.covers(c)).map(|c| c.code.clone()).collect()
+}
+
+/// The case if the reader may see it.
+fn visible<'a>(s: &AppState, scope: &KeyScope, c: &'a Case) -> Option<&'a Case> {
+    s.categories.get(&c.category).filter(|k| scope.covers(k)).map(|_| c)
 }
 
 fn check_jurisdiction(format: Format, params: &HashMap<String, String>) -> Result<(), Response> {
@@ -160,15 +242,22 @@ async fn top(State(s): State<Arc<AppState>>, Path(file): Path<String>, RawQuery(
     let Some((name, format)) = split(&file) else {
         return error(Format::Json, StatusCode::NOT_FOUND, "unknown resource");
     };
-    let params = query_map(&q);
-    if let Err(r) = check_jurisdiction(format, &params) {
-        return r;
-    }
+    let params = match params(format, &q) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let scope = match name {
+        "requests" | "request_updates" => match reader(&s, format, &params).await {
+            Ok(scope) => scope,
+            Err(r) => return r,
+        },
+        _ => KeyScope::Public,
+    };
     match name {
         "discovery" => discovery(format),
         "services" => services(&s, format),
-        "requests" => list_requests(&s, format, &params).await,
-        "request_updates" => request_updates(&s, format, &params).await,
+        "requests" => list_requests(&s, format, &params, &scope).await,
+        "request_updates" => request_updates(&s, format, &params, &scope).await,
         _ => error(format, StatusCode::NOT_FOUND, format!("unknown resource {name:?}")),
     }
 }
@@ -234,7 +323,7 @@ async fn service_definition(
     let Some((code, format)) = split(&file) else {
         return error(Format::Json, StatusCode::NOT_FOUND, "unknown resource");
     };
-    if let Err(r) = check_jurisdiction(format, &query_map(&q)) {
+    if let Err(r) = params(format, &q) {
         return r;
     }
     let Some(c) = CategoryCode::parse(code).ok().and_then(|c| s.categories.get(&c)) else {
@@ -248,34 +337,89 @@ fn is_open(c: &Case) -> bool {
     c.status.is_open()
 }
 
-fn request_json(s: &AppState, c: &Case) -> serde_json::Value {
+/// A case as Open311 shows it. Without staff detail: plain-words status instead of staff
+/// notes, long digit runs (phone numbers) masked in the description, and the place rounded
+/// to about 100 m where the category says so.
+fn request_json(s: &AppState, scope: &KeyScope, c: &Case) -> serde_json::Value {
     let cat = s.categories.get(&c.category);
+    let detailed = cat.is_some_and(|k| scope.detailed(k));
+    let approximate = !detailed && cat.is_some_and(|k| k.public == Publicity::Approximate);
     let grid = s.grids.get(&c.grid);
     let agency = grid.and_then(|g| s.stations.iter().find(|st| st.code == g.station)).map(|st| st.name_zh.clone());
     let updated = if is_open(c) { None } else { Some(wire::time(c.updated_at)) };
-    let last_note = c.events.iter().rev().find_map(|e| e.note.clone());
+    let status_notes = if detailed {
+        c.events.iter().rev().find_map(|e| e.note.clone())
+    } else {
+        c.events.iter().rev().find_map(|e| public_words(e.action)).map(str::to_owned)
+    };
+    let round = |x: f64| if approximate { (x * 1000.0).round() / 1000.0 } else { x };
     serde_json::json!({
         "service_request_id": c.id.to_string(),
         "status": if is_open(c) { "open" } else { "closed" },
-        "status_notes": last_note,
+        "status_notes": status_notes,
         "service_name": cat.map(|k| k.name_zh.clone()),
         "service_code": c.category.as_str(),
-        "description": c.description,
+        "description": if detailed { c.description.clone() } else { mask_digit_runs(&c.description) },
         "agency_responsible": agency,
         "service_notice": "临江街道承诺：1分钟受理，3分钟派单并联系，10分钟到场，1小时反馈，24小时办结",
         "requested_datetime": wire::time(c.created_at),
         "updated_datetime": updated,
         "expected_datetime": wire::time(c.deadlines.close),
-        "address": c.address,
+        "address": if approximate { None } else { c.address.clone() },
         "address_id": null,
         "zipcode": null,
-        "lat": c.location.lat(),
-        "long": c.location.lng(),
+        "lat": round(c.location.lat()),
+        "long": round(c.location.lng()),
         "media_url": null,
     })
 }
 
-async fn list_requests(s: &AppState, format: Format, p: &HashMap<String, String>) -> Response {
+/// A step in words the public may read.
+fn public_words(a: ActionKind) -> Option<&'static str> {
+    Some(match a {
+        ActionKind::Create => "已登记",
+        ActionKind::Accept => "已受理",
+        ActionKind::Dispatch | ActionKind::Reassign | ActionKind::Take => "已派员处理",
+        ActionKind::Arrive => "工作人员已到场",
+        ActionKind::Feedback => "正在处理",
+        ActionKind::Close => "已办结",
+        ActionKind::Reject => "未予受理",
+        ActionKind::Void => "已撤销",
+        ActionKind::Reopen => "重新办理",
+        ActionKind::Suspend => "暂缓处理",
+        ActionKind::Resume => "恢复处理",
+        _ => return None,
+    })
+}
+
+/// Runs of five or more digits (phone, ID and plate numbers) become asterisks, so a public
+/// list repeats no one's number from a report; years and house numbers stay.
+fn mask_digit_runs(text: &str) -> String {
+    /// Digits in a row from which a run is taken for a number.
+    const DIGITS_MIN: usize = 5;
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.chars().count() >= DIGITS_MIN {
+            out.extend(std::iter::repeat_n('*', run.chars().count()));
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for ch in text.chars() {
+        if ch.is_ascii_digit() {
+            run.push(ch);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(ch);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
+async fn list_requests(s: &AppState, format: Format, p: &HashMap<String, String>, scope: &KeyScope) -> Response {
     let bad = |m: String| error(format, StatusCode::BAD_REQUEST, m);
     if let Some(ids) = p.get("service_request_id").filter(|v| !v.is_empty()) {
         let mut out = vec![];
@@ -284,9 +428,9 @@ async fn list_requests(s: &AppState, format: Format, p: &HashMap<String, String>
                 return bad(format!("service_request_id {id:?} is not a number"));
             };
             match s.store.get_case(id).await {
-                Ok(c) => out.push(request_json(s, &c)),
+                Ok(c) => out.extend(visible(s, scope, &c).map(|c| request_json(s, scope, c))),
                 Err(store::StoreError::NotFound) => {}
-                Err(e) => return error(format, StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+                Err(e) => return internal(format, e),
             }
         }
         return respond(StatusCode::OK, format, "service_requests", "request", serde_json::Value::Array(out));
@@ -300,6 +444,7 @@ async fn list_requests(s: &AppState, format: Format, p: &HashMap<String, String>
     let mut f = CaseFilter {
         since: Some(start.unwrap_or(end_or_now - chrono::Duration::days(DEFAULT_WINDOW_DAYS))),
         until: end,
+        categories: Some(visible_categories(s, scope)),
         limit: REQUESTS_MAX,
         ..Default::default()
     };
@@ -321,9 +466,9 @@ async fn list_requests(s: &AppState, format: Format, p: &HashMap<String, String>
             format,
             "service_requests",
             "request",
-            serde_json::Value::Array(page.cases.iter().map(|c| request_json(s, c)).collect()),
+            serde_json::Value::Array(page.cases.iter().map(|c| request_json(s, scope, c)).collect()),
         ),
-        Err(e) => error(format, StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Err(e) => internal(format, e),
     }
 }
 
@@ -331,31 +476,52 @@ async fn one_request(State(s): State<Arc<AppState>>, Path(file): Path<String>, R
     let Some((id, format)) = split(&file) else {
         return error(Format::Json, StatusCode::NOT_FOUND, "unknown resource");
     };
-    if let Err(r) = check_jurisdiction(format, &query_map(&q)) {
-        return r;
-    }
+    let p = match params(format, &q) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let scope = match reader(&s, format, &p).await {
+        Ok(scope) => scope,
+        Err(r) => return r,
+    };
     let Ok(id) = id.parse::<i64>() else {
         return error(format, StatusCode::NOT_FOUND, format!("unknown service_request_id {id:?}"));
     };
+    // A case the reader may not see is as good as absent.
     match s.store.get_case(id).await {
-        Ok(c) => {
-            respond(StatusCode::OK, format, "service_requests", "request", serde_json::json!([request_json(&s, &c)]))
-        }
-        Err(store::StoreError::NotFound) => {
+        Ok(c) if visible(&s, &scope, &c).is_some() => respond(
+            StatusCode::OK,
+            format,
+            "service_requests",
+            "request",
+            serde_json::json!([request_json(&s, &scope, &c)]),
+        ),
+        Ok(_) | Err(store::StoreError::NotFound) => {
             error(format, StatusCode::NOT_FOUND, format!("unknown service_request_id {id}"))
         }
-        Err(e) => error(format, StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Err(e) => internal(format, e),
     }
 }
 
 /// Tokens: requests are created at once, so a token is the request id with a prefix.
-async fn token(State(s): State<Arc<AppState>>, Path(file): Path<String>) -> Response {
+async fn token(State(s): State<Arc<AppState>>, Path(file): Path<String>, RawQuery(q): RawQuery) -> Response {
     let Some((tok, format)) = split(&file) else {
         return error(Format::Json, StatusCode::NOT_FOUND, "unknown resource");
     };
+    let scope = match params(format, &q) {
+        Ok(p) => match reader(&s, format, &p).await {
+            Ok(scope) => scope,
+            Err(r) => return r,
+        },
+        Err(r) => return r,
+    };
     let id = tok.strip_prefix("cg-").and_then(|i| i.parse::<i64>().ok());
+    let known = match id {
+        Some(id) => s.store.get_case(id).await.ok().is_some_and(|c| visible(&s, &scope, &c).is_some()),
+        None => false,
+    };
     match id {
-        Some(id) if s.store.get_case(id).await.is_ok() => respond(
+        Some(id) if known => respond(
             StatusCode::OK,
             format,
             "service_requests",
@@ -367,7 +533,7 @@ async fn token(State(s): State<Arc<AppState>>, Path(file): Path<String>) -> Resp
 }
 
 /// The service-request-updates extension: one update per step of each case.
-async fn request_updates(s: &AppState, format: Format, p: &HashMap<String, String>) -> Response {
+async fn request_updates(s: &AppState, format: Format, p: &HashMap<String, String>, scope: &KeyScope) -> Response {
     let time = |k: &str| p.get(k).filter(|v| !v.is_empty()).map(|v| wire::parse_time(k, v)).transpose();
     let (start, end) = match (time("start_date"), time("end_date")) {
         (Ok(a), Ok(b)) => (a, b),
@@ -377,22 +543,32 @@ async fn request_updates(s: &AppState, format: Format, p: &HashMap<String, Strin
     let end = end.unwrap_or_else(chrono::Utc::now);
     let f = CaseFilter {
         since: Some(start - chrono::Duration::days(DEFAULT_WINDOW_DAYS)),
+        categories: Some(visible_categories(s, scope)),
         limit: REQUESTS_MAX,
         ..Default::default()
     };
     let page = match s.store.list_cases(&f).await {
         Ok(p) => p,
-        Err(e) => return error(format, StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Err(e) => return internal(format, e),
     };
     let mut updates = vec![];
     for c in &page.cases {
+        let detailed = s.categories.get(&c.category).is_some_and(|k| scope.detailed(k));
         for e in c.events.iter().filter(|e| e.at >= start && e.at < end) {
+            let description = if detailed {
+                e.note.clone().unwrap_or_else(|| e.action.as_str().to_owned())
+            } else {
+                match public_words(e.action) {
+                    Some(w) => w.to_owned(),
+                    None => continue,
+                }
+            };
             updates.push(serde_json::json!({
                 "update_id": format!("{}-{}", c.id, e.seq),
                 "service_request_id": c.id.to_string(),
                 "status": if e.to.is_open() { "open" } else { "closed" },
                 "updated_datetime": wire::time(e.at),
-                "description": e.note.clone().unwrap_or_else(|| e.action.as_str().to_owned()),
+                "description": description,
                 "media_url": null,
             }));
         }
@@ -411,6 +587,9 @@ async fn post_request(State(s): State<Arc<AppState>>, Path(file): Path<String>, 
     let Ok(pairs) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body) else {
         return error(format, StatusCode::BAD_REQUEST, "the body must be application/x-www-form-urlencoded");
     };
+    if let Err(m) = crate::error::check_pairs_text(&pairs) {
+        return error(format, StatusCode::BAD_REQUEST, m);
+    }
     let p: HashMap<String, String> = pairs.iter().cloned().collect();
     if let Err(r) = check_jurisdiction(format, &p) {
         return r;
@@ -419,10 +598,10 @@ async fn post_request(State(s): State<Arc<AppState>>, Path(file): Path<String>, 
     let Some(key) = p.get("api_key").filter(|k| !k.is_empty()) else {
         return error(format, StatusCode::FORBIDDEN, "api_key is required");
     };
-    let partner = match s.store.api_key_name(&secret_hash(key)).await {
-        Ok(n) => n,
+    let partner = match s.store.api_key(&secret_hash(key)).await {
+        Ok((name, _)) => name,
         Err(store::StoreError::NotFound) => return error(format, StatusCode::FORBIDDEN, "invalid api_key"),
-        Err(e) => return error(format, StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Err(e) => return internal(format, e),
     };
     let Some(code) = p.get("service_code").filter(|c| !c.is_empty()) else {
         return bad("service_code is required".into());
@@ -546,7 +725,7 @@ async fn post_request(State(s): State<Arc<AppState>>, Path(file): Path<String>, 
                 "account_id": null,
             }]),
         ),
-        Err(e) => error(format, StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Err(e) => internal(format, e),
     }
 }
 

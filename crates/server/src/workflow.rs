@@ -50,10 +50,37 @@ pub async fn commit(state: &AppState, before: &Case, mut after: Case) -> Result<
     let new_events = &after.events[before.events.len()..];
     let mut outbox = progress_notices(state, &after, new_events).await?;
     outbox.extend(escalation_notices(state, &after, new_events).await?);
+    let outbox = within_scope(state, &after, outbox).await?;
     let extras = Extras { next_alert_at: domain::case::next_alert_at(&after, state.escalation.warn_fraction), outbox };
     state.store.save_case(before, after.clone(), extras).await?;
     state.runner_wake.notify_one();
     Ok(after)
+}
+
+/// Keeps the notices whose recipient may see the case: staff within their scope, the
+/// resident who reported it, residents who follow it. Nobody hears of a case they could not
+/// open.
+async fn within_scope(
+    state: &AppState,
+    case: &Case,
+    outbox: Vec<OutboxMessage>,
+) -> Result<Vec<OutboxMessage>, StoreError> {
+    let mut kept = Vec::with_capacity(outbox.len());
+    for m in outbox {
+        let Some(id) = m.recipient_user else {
+            kept.push(m);
+            continue;
+        };
+        let user = state.store.user(id).await?;
+        let follower =
+            matches!(user.role, Role::Resident | Role::Volunteer) && state.store.follows(case.id, id).await?;
+        if crate::auth::covers(state, &user, case) || follower {
+            kept.push(m);
+        } else {
+            tracing::warn!(case = case.id, user = id, "notice withheld: the recipient may not see this case");
+        }
+    }
+    Ok(kept)
 }
 
 /// Plain words for a resident following their report.
@@ -95,13 +122,21 @@ async fn progress_notices(
         .into_iter()
         .flat_map(|user| events.iter().map(move |e| (user, e)))
         .filter_map(|(user, e)| {
+            // The reporter hears the answer given; a follower only the step.
+            let answer = (case.reported_by == Some(user)
+                && matches!(
+                    e.action,
+                    ActionKind::Feedback | ActionKind::Close | ActionKind::Reject | ActionKind::Void
+                ))
+            .then_some(e.note.as_deref())
+            .flatten();
             progress_words(e).map(|words| OutboxMessage {
                 dedupe_key: format!("progress:{}:{user}", e.seq),
                 channel: "web".into(),
                 recipient_user: Some(user),
                 recipient_phone: None,
                 subject: format!("案件 {} 有新进展", case.id),
-                body: format!("{words}{}", e.note.as_deref().map(|n| format!("（{n}）")).unwrap_or_default()),
+                body: format!("{words}{}", answer.map(|n| format!("（{n}）")).unwrap_or_default()),
             })
         })
         .collect())

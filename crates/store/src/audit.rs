@@ -148,7 +148,7 @@ pub struct AuditRecord {
 impl Store {
     /// Appends one record inside the caller's transaction, so the change and its record
     /// commit together.
-    pub(crate) async fn audit_in(&self, tx: &mut sqlx::Transaction<'static, sqlx::Any>, e: AuditEntry) -> Result<()> {
+    pub(crate) async fn audit_in(&self, tx: &mut crate::WriteTx, e: AuditEntry) -> Result<()> {
         let mut chain = Chain::lock(tx, self.backend).await?;
         chain.append(tx, &e).await?;
         chain.store(tx).await

@@ -73,6 +73,7 @@ const TABLES: &[TableSpec] = &[
             ("deadlines", T),
             ("skills", T),
             ("auto_dispatch", I),
+            ("public", T),
         ],
     },
     TableSpec {
@@ -102,7 +103,7 @@ const TABLES: &[TableSpec] = &[
         name: "api_keys",
         key: "id",
         serial: true,
-        columns: &[("id", I), ("name", T), ("key_hash", T), ("created_at", I), ("revoked_at", I)],
+        columns: &[("id", I), ("name", T), ("key_hash", T), ("created_at", I), ("revoked_at", I), ("scope", T)],
     },
     TableSpec {
         name: "responders",
@@ -388,7 +389,7 @@ impl Store {
         let mut out = vec![];
         for r in &rows {
             let t: String = r.try_get("t")?;
-            if !matches!(t.as_str(), "schema_migrations" | "audit_head") {
+            if !matches!(t.as_str(), "schema_migrations" | "audit_head" | "writer_probe") {
                 out.push((t, r.try_get("c")?));
             }
         }

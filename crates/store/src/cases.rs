@@ -30,6 +30,8 @@ pub struct CaseFilter {
     pub status: Option<Vec<Status>>,
     pub grids: Option<Vec<GridCode>>,
     pub category: Option<CategoryCode>,
+    /// Any of these categories (with `category`, both must hold).
+    pub categories: Option<Vec<CategoryCode>>,
     pub source: Option<Source>,
     pub priority: Option<Priority>,
     pub since: Option<Timestamp>,
@@ -426,6 +428,17 @@ impl Store {
                 })
                 .collect();
             text_clauses.push(format!("grid IN ({})", if marks.is_empty() { "NULL".into() } else { marks.join(", ") }));
+        }
+        if let Some(cs) = &f.categories {
+            let marks: Vec<String> = cs
+                .iter()
+                .map(|c| {
+                    texts.push(c.as_str().to_owned());
+                    format!("${}", texts.len())
+                })
+                .collect();
+            text_clauses
+                .push(format!("category IN ({})", if marks.is_empty() { "NULL".into() } else { marks.join(", ") }));
         }
         for (col, v) in [
             ("category", f.category.as_ref().map(|c| c.as_str().to_owned())),

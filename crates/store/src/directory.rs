@@ -163,8 +163,8 @@ impl Store {
         }
         for c in &data.categories {
             sqlx::query(
-                "INSERT INTO categories (code, name_zh, name_en, kind, forces, default_priority, working_hours, tags, deadlines, skills, auto_dispatch) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                "INSERT INTO categories (code, name_zh, name_en, kind, forces, default_priority, working_hours, tags, deadlines, skills, auto_dispatch, public) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             )
             .bind(c.code.as_str())
             .bind(&c.name_zh)
@@ -180,6 +180,7 @@ impl Store {
             .bind(domain::deadline::format_overrides(&c.deadlines))
             .bind(domain::category::format_skills(&c.skills))
             .bind(c.auto_dispatch as i64)
+            .bind(c.public.as_str())
             .execute(&mut *tx)
             .await?;
         }
@@ -284,6 +285,8 @@ impl Store {
                     skills: domain::category::parse_skills(&r.try_get::<String, _>("skills")?)
                         .ok_or_else(|| StoreError::Corrupt(format!("category {code} skills")))?,
                     auto_dispatch: r.try_get::<i64, _>("auto_dispatch")? != 0,
+                    public: domain::category::Publicity::parse(&r.try_get::<String, _>("public")?)
+                        .ok_or_else(|| StoreError::Corrupt(format!("category {code} public")))?,
                     deadlines: domain::deadline::parse_overrides(&r.try_get::<String, _>("deadlines")?)
                         .map_err(|e| StoreError::Corrupt(format!("category {code} deadlines: {e}")))?,
                     tags: r
@@ -409,6 +412,18 @@ impl Store {
         user_from_row(&row)
     }
 
+    /// The account of this role with this phone number (residents sign in by number; their
+    /// usernames say nothing about it).
+    pub async fn user_by_phone(&self, phone: &str, role: Role) -> Result<User> {
+        let row = sqlx::query("SELECT * FROM users WHERE phone = $1 AND role = $2 ORDER BY id LIMIT 1")
+            .bind(phone)
+            .bind(role.as_str())
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        user_from_row(&row)
+    }
+
     pub async fn user(&self, id: i64) -> Result<User> {
         let row = sqlx::query("SELECT * FROM users WHERE id = $1")
             .bind(id)
@@ -458,15 +473,26 @@ impl Store {
         Ok(())
     }
 
-    pub async fn create_api_key(&self, name: &str, key_hash: &str, actor: &str, at: Timestamp) -> Result<i64> {
+    /// A partner key; `scope` says which cases it may read (`public`, `all` or category codes,
+    /// as the server parses it).
+    pub async fn create_api_key(
+        &self,
+        name: &str,
+        key_hash: &str,
+        scope: &str,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<i64> {
         let mut tx = self.begin_write().await?;
-        let id: i64 =
-            sqlx::query_scalar("INSERT INTO api_keys (name, key_hash, created_at) VALUES ($1, $2, $3) RETURNING id")
-                .bind(name)
-                .bind(key_hash)
-                .bind(to_millis(at))
-                .fetch_one(&mut *tx)
-                .await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO api_keys (name, key_hash, created_at, scope) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(name)
+        .bind(key_hash)
+        .bind(to_millis(at))
+        .bind(scope)
+        .fetch_one(&mut *tx)
+        .await?;
         self.audit_in(
             &mut tx,
             AuditEntry {
@@ -475,7 +501,7 @@ impl Store {
                 action: "apikey.create".into(),
                 entity: "api_key".into(),
                 entity_id: id.to_string(),
-                detail: serde_json::json!({ "name": name }).to_string(),
+                detail: serde_json::json!({ "name": name, "scope": scope }).to_string(),
             },
         )
         .await?;
@@ -483,13 +509,14 @@ impl Store {
         Ok(id)
     }
 
-    /// The name of a valid API key.
-    pub async fn api_key_name(&self, key_hash: &str) -> Result<String> {
-        sqlx::query_scalar("SELECT name FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
+    /// The name and scope of a valid API key.
+    pub async fn api_key(&self, key_hash: &str) -> Result<(String, String)> {
+        let row = sqlx::query("SELECT name, scope FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
             .bind(key_hash)
             .fetch_optional(self.pool())
             .await?
-            .ok_or(StoreError::NotFound)
+            .ok_or(StoreError::NotFound)?;
+        Ok((row.try_get("name")?, row.try_get("scope")?))
     }
 
     /// A reporter's personal data. Callers record the viewing in the audit log.
@@ -603,6 +630,14 @@ pub enum OtpOutcome {
 }
 
 impl Store {
+    /// The clause that locks the rows a write transaction reads, where the backend needs it.
+    fn row_lock(&self) -> &'static str {
+        match self.backend() {
+            crate::Backend::Sqlite => "",
+            crate::Backend::Postgres => " FOR UPDATE",
+        }
+    }
+
     /// Stores a new code for `phone` (its hash), unless one was sent within `min_gap` or
     /// `per_hour` were sent this hour.
     pub async fn put_otp(
@@ -615,10 +650,14 @@ impl Store {
         per_hour: i64,
     ) -> Result<OtpOutcome> {
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query("SELECT sent_at, hour_start, sent_in_hour FROM otp_codes WHERE phone = $1")
-            .bind(phone)
-            .fetch_optional(&mut *tx)
-            .await?;
+        // SQLite's BEGIN IMMEDIATE already serialises writers; PostgreSQL locks the row.
+        let row = sqlx::query(&format!(
+            "SELECT sent_at, hour_start, sent_in_hour FROM otp_codes WHERE phone = $1{}",
+            self.row_lock()
+        ))
+        .bind(phone)
+        .fetch_optional(&mut *tx)
+        .await?;
         let hour = to_millis(now) / 3_600_000;
         let mut sent_in_hour = 0;
         if let Some(r) = row {
@@ -634,7 +673,7 @@ impl Store {
             }
             sqlx::query("DELETE FROM otp_codes WHERE phone = $1").bind(phone).execute(&mut *tx).await?;
         }
-        sqlx::query(
+        match sqlx::query(
             "INSERT INTO otp_codes (phone, code_hash, expires_at, attempts, sent_at, hour_start, sent_in_hour) VALUES ($1, $2, $3, 0, $4, $5, $6)",
         )
         .bind(phone)
@@ -644,7 +683,13 @@ impl Store {
         .bind(hour)
         .bind(sent_in_hour + 1)
         .execute(&mut *tx)
-        .await?;
+        .await
+        .map_err(|e| unique_to_conflict(e, "a code for this number"))
+        {
+            // A request racing this one stored its code first.
+            Err(StoreError::Conflict(_)) => return Ok(OtpOutcome::TooSoon),
+            r => r?,
+        };
         tx.commit().await?;
         Ok(OtpOutcome::Ok)
     }
@@ -658,10 +703,14 @@ impl Store {
         max_attempts: i64,
     ) -> Result<OtpOutcome> {
         let mut tx = self.begin_write().await?;
-        let Some(r) = sqlx::query("SELECT code_hash, expires_at, attempts FROM otp_codes WHERE phone = $1")
-            .bind(phone)
-            .fetch_optional(&mut *tx)
-            .await?
+        // Concurrent guesses at one code wait for each other, so each counts.
+        let Some(r) = sqlx::query(&format!(
+            "SELECT code_hash, expires_at, attempts FROM otp_codes WHERE phone = $1{}",
+            self.row_lock()
+        ))
+        .bind(phone)
+        .fetch_optional(&mut *tx)
+        .await?
         else {
             return Ok(OtpOutcome::Refused);
         };
@@ -684,11 +733,12 @@ impl Store {
         Ok(OtpOutcome::Ok)
     }
 
-    /// Queues a notification that belongs to no case (a sign-in code).
-    pub async fn queue_notification(&self, m: &crate::writer::OutboxMessage, at: Timestamp) -> Result<()> {
+    /// Records a notification that belongs to no case and was sent at once (a sign-in code:
+    /// its body as kept here never holds the code).
+    pub async fn record_sent_notification(&self, m: &crate::writer::OutboxMessage, at: Timestamp) -> Result<()> {
         sqlx::query(
-            "INSERT INTO outbox (created_at, dedupe_key, channel, recipient_user, recipient_phone, subject, body, case_id, status, attempts, next_attempt_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, 'pending', 0, $8) ON CONFLICT (dedupe_key) DO NOTHING",
+            "INSERT INTO outbox (created_at, dedupe_key, channel, recipient_user, recipient_phone, subject, body, case_id, status, attempts, next_attempt_at, sent_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, 'sent', 1, $8, $8) ON CONFLICT (dedupe_key) DO NOTHING",
         )
         .bind(to_millis(at))
         .bind(&m.dedupe_key)

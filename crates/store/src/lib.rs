@@ -143,16 +143,93 @@ impl Store {
 
     /// Begins a write transaction. On SQLite it takes the write lock at once (`BEGIN
     /// IMMEDIATE`), so a transaction that reads before it writes never fails to upgrade.
-    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+    pub(crate) async fn begin_write(&self) -> Result<WriteTx> {
         begin_write(&self.pool, self.backend).await
+    }
+
+    /// Whether this node can write: the database answers, and if the writer's last commit
+    /// failed (disk full, read-only file), a probe write now commits.
+    pub async fn health(&self) -> Result<()> {
+        self.ping().await?;
+        if let Some(failure) = self.writer.failure() {
+            let mut tx = self.begin_write().await?;
+            let probe = sqlx::query(
+                "INSERT INTO writer_probe (id, at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET at = excluded.at",
+            )
+            .bind(to_millis(chrono::Utc::now()))
+            .execute(&mut *tx)
+            .await;
+            match probe {
+                Ok(_) => tx.commit().await.map_err(|e| {
+                    StoreError::Invalid(format!("the writer cannot commit ({failure}); a probe failed too: {e}"))
+                })?,
+                Err(e) => {
+                    return Err(StoreError::Invalid(format!(
+                        "the writer cannot commit ({failure}); a probe failed too: {e}"
+                    )))
+                }
+            }
+            self.writer.recovered();
+        }
+        Ok(())
     }
 }
 
-pub(crate) async fn begin_write(pool: &AnyPool, backend: Backend) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
-    Ok(match backend {
-        Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
-        Backend::Postgres => pool.begin().await?,
-    })
+/// A write transaction on a connection of its own. A transaction that does not commit —
+/// an error on the way, or a failed COMMIT (disk full, a read-only file, a deferred
+/// constraint) — takes its connection with it: the connection is closed instead of going
+/// back to the pool, so no later write inherits a half-open transaction.
+pub(crate) struct WriteTx {
+    conn: Option<sqlx::pool::PoolConnection<sqlx::Any>>,
+}
+
+impl WriteTx {
+    /// Commits; on failure the connection is dropped and the transaction is gone.
+    pub(crate) async fn commit(mut self) -> Result<()> {
+        let mut conn = self.conn.take().expect("an open transaction has its connection");
+        match conn.execute("COMMIT").await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                conn.close_on_drop();
+                Err(e.into())
+            }
+        }
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        self.conn.as_ref().expect("an open transaction has its connection")
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        self.conn.as_mut().expect("an open transaction has its connection")
+    }
+}
+
+impl Drop for WriteTx {
+    /// Not committed: closing the connection rolls the transaction back on both backends.
+    fn drop(&mut self) {
+        if let Some(mut conn) = self.conn.take() {
+            conn.close_on_drop();
+        }
+    }
+}
+
+pub(crate) async fn begin_write(pool: &AnyPool, backend: Backend) -> Result<WriteTx> {
+    let mut conn = pool.acquire().await?;
+    let begin = match backend {
+        Backend::Sqlite => "BEGIN IMMEDIATE",
+        Backend::Postgres => "BEGIN",
+    };
+    if let Err(e) = conn.execute(begin).await {
+        conn.close_on_drop();
+        return Err(e.into());
+    }
+    Ok(WriteTx { conn: Some(conn) })
 }
 
 fn normalise_url(url: &str) -> Result<(Backend, String)> {

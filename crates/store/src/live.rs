@@ -189,7 +189,7 @@ impl Store {
     /// order is the commit order on every backend.
     pub(crate) async fn log_responder_change(
         &self,
-        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        tx: &mut crate::WriteTx,
         id: i64,
         at: Timestamp,
         payload: serde_json::Value,

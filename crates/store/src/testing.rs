@@ -49,3 +49,48 @@ pub async fn discard(url: &str) {
         }
     }
 }
+
+/// Makes every later commit that creates a case, or that the health check's probe makes,
+/// fail at COMMIT — as a full disk or a read-only database file does — until
+/// [`let_commits_pass`]. A deferred foreign key that can never hold does it on both
+/// backends with the real database.
+pub async fn fail_commits(store: &crate::Store) {
+    let sql: &[&str] = match store.backend() {
+        crate::Backend::Sqlite => &[
+            "CREATE TABLE commit_trap (case_id INTEGER REFERENCES cases(id) DEFERRABLE INITIALLY DEFERRED)",
+            "CREATE TRIGGER commit_trap_case AFTER INSERT ON cases BEGIN INSERT INTO commit_trap VALUES (-1); END",
+            "CREATE TRIGGER commit_trap_probe AFTER INSERT ON writer_probe BEGIN INSERT INTO commit_trap VALUES (-1); END",
+            "CREATE TRIGGER commit_trap_probe2 AFTER UPDATE ON writer_probe BEGIN INSERT INTO commit_trap VALUES (-1); END",
+        ],
+        crate::Backend::Postgres => &[
+            "CREATE TABLE commit_trap (case_id BIGINT REFERENCES cases(id) DEFERRABLE INITIALLY DEFERRED)",
+            "CREATE FUNCTION commit_trap_fn() RETURNS trigger AS $$ BEGIN INSERT INTO commit_trap VALUES (-1); RETURN NEW; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER commit_trap_case AFTER INSERT ON cases FOR EACH ROW EXECUTE FUNCTION commit_trap_fn()",
+            "CREATE TRIGGER commit_trap_probe AFTER INSERT OR UPDATE ON writer_probe FOR EACH ROW EXECUTE FUNCTION commit_trap_fn()",
+        ],
+    };
+    for s in sql {
+        store.pool().execute(*s).await.expect("arm the commit trap");
+    }
+}
+
+/// Undoes [`fail_commits`].
+pub async fn let_commits_pass(store: &crate::Store) {
+    let sql: &[&str] = match store.backend() {
+        crate::Backend::Sqlite => &[
+            "DROP TRIGGER commit_trap_case",
+            "DROP TRIGGER commit_trap_probe",
+            "DROP TRIGGER commit_trap_probe2",
+            "DROP TABLE commit_trap",
+        ],
+        crate::Backend::Postgres => &[
+            "DROP TRIGGER commit_trap_case ON cases",
+            "DROP TRIGGER commit_trap_probe ON writer_probe",
+            "DROP TABLE commit_trap",
+            "DROP FUNCTION commit_trap_fn()",
+        ],
+    };
+    for s in sql {
+        store.pool().execute(*s).await.expect("disarm the commit trap");
+    }
+}

@@ -82,15 +82,30 @@ enum Job {
 pub(crate) struct Handle {
     tx: mpsc::Sender<Job>,
     task: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
+    /// Why the last batch could not commit, until one commits again.
+    failure: Failure,
 }
+
+type Failure = Arc<std::sync::Mutex<Option<String>>>;
 
 pub(crate) fn spawn(pool: AnyPool, backend: Backend) -> Handle {
     let (tx, rx) = mpsc::channel(WRITE_QUEUE_MAX);
-    let task = tokio::spawn(run(pool, backend, rx));
-    Handle { tx, task: Arc::new(Mutex::new(Some(task))) }
+    let failure = Failure::default();
+    let task = tokio::spawn(run(pool, backend, rx, failure.clone()));
+    Handle { tx, task: Arc::new(Mutex::new(Some(task))), failure }
 }
 
 impl Handle {
+    /// Why the writer's last batch failed to commit, if it did.
+    pub(crate) fn failure(&self) -> Option<String> {
+        self.failure.lock().expect("writer failure lock").clone()
+    }
+
+    /// A probe write committed: the writer can write again.
+    pub(crate) fn recovered(&self) {
+        *self.failure.lock().expect("writer failure lock") = None;
+    }
+
     pub(crate) async fn close(&self) {
         let _ = self.tx.send(Job::Shutdown).await;
         if let Some(t) = self.task.lock().await.take() {
@@ -99,7 +114,7 @@ impl Handle {
     }
 }
 
-async fn run(pool: AnyPool, backend: Backend, mut rx: mpsc::Receiver<Job>) {
+async fn run(pool: AnyPool, backend: Backend, mut rx: mpsc::Receiver<Job>, failure: Failure) {
     let mut batch = Vec::with_capacity(BATCH_JOBS_MAX);
     let mut stopping = false;
     while !stopping {
@@ -116,7 +131,7 @@ async fn run(pool: AnyPool, backend: Backend, mut rx: mpsc::Receiver<Job>) {
             stopping = true;
         }
         if !batch.is_empty() {
-            write_batch(&pool, backend, &mut batch).await;
+            write_batch(&pool, backend, &mut batch, &failure).await;
         }
     }
 }
@@ -126,7 +141,7 @@ enum Outcome {
     Saved,
 }
 
-async fn write_batch(pool: &AnyPool, backend: Backend, batch: &mut Vec<Job>) {
+async fn write_batch(pool: &AnyPool, backend: Backend, batch: &mut Vec<Job>, failure: &Failure) {
     let outcomes = match write_jobs(pool, backend, batch).await {
         Ok(outcomes) => outcomes,
         Err(e) if batch.len() > 1 => {
@@ -143,6 +158,14 @@ async fn write_batch(pool: &AnyPool, backend: Backend, batch: &mut Vec<Job>) {
         }
         Err(e) => vec![Err(e)],
     };
+    // A database error (not a refused job) means the writer could not commit.
+    let database_error = outcomes.iter().find_map(|o| match o {
+        Err(StoreError::Database(e)) => Some(e.to_string()),
+        _ => None,
+    });
+    if database_error.is_some() || outcomes.iter().any(|o| o.is_ok()) {
+        *failure.lock().expect("writer failure lock") = database_error;
+    }
     for (job, outcome) in batch.drain(..).zip(outcomes) {
         match (job, outcome) {
             (Job::Create(_, reply), Ok(Outcome::Created(c))) => drop(reply.send(Ok(c))),

@@ -34,17 +34,12 @@ fn not_found(e: StoreError) -> ApiError {
 
 /// Whether the session's scope covers a case.
 fn in_scope(s: &AppState, session: &Session, case: &Case) -> bool {
-    match session.role().scope() {
-        Scope::All => true,
-        Scope::Grid => session.user.grid.as_deref() == Some(case.grid.as_str()),
-        Scope::Station => session
-            .user
-            .station
-            .as_ref()
-            .and_then(|st| s.station_grids.get(st))
-            .is_some_and(|gs| gs.contains(&case.grid)),
-        Scope::OwnReports => case.reported_by == Some(session.user.id),
-    }
+    crate::auth::covers(s, &session.user, case)
+}
+
+/// Residents sign in as residents or volunteers and see a resident's view.
+fn is_resident(session: &Session) -> bool {
+    session.role().scope() == Scope::OwnReports
 }
 
 async fn load_visible(s: &AppState, session: &Session, id: i64) -> ApiResult<Case> {
@@ -67,7 +62,33 @@ async fn out(s: &AppState, session: &Session, c: &Case) -> ApiResult<CaseOut> {
         }
         _ => None,
     };
-    Ok(out_for(s, c, reporter, Some(session.user.id)))
+    let mut o = out_for(s, c, reporter, Some(session.user.id));
+    if is_resident(session) {
+        resident_view(&mut o, session.user.id);
+    }
+    Ok(o)
+}
+
+/// A case as a resident sees it — their own report or one they follow: the steps in plain
+/// words, nobody named and nobody sent. Staff notes are left out; the reporter keeps the
+/// answers given to them (feedback, closing, rejection and void reasons), a follower gets
+/// none.
+fn resident_view(out: &mut CaseOut, viewer: i64) {
+    let own = out.reported_by_me;
+    out.assignments.clear();
+    out.events.retain(|e| !matches!(e.action.as_str(), "warn" | "escalate" | "take" | "decline" | "extend"));
+    for e in &mut out.events {
+        let theirs = e.actor.id == viewer;
+        let answer = own && matches!(e.action.as_str(), "feedback" | "close" | "reject" | "void");
+        if !theirs && !answer {
+            e.note = None;
+        }
+        e.responders.clear();
+        if !theirs {
+            e.actor.id = 0;
+            e.actor.username.clear();
+        }
+    }
 }
 
 /// A reporter as lists show them.
@@ -84,6 +105,17 @@ fn out_for(s: &AppState, c: &Case, reporter: Option<ReporterOut>, viewer: Option
         reporter,
     );
     out.reported_by_me = viewer.is_some() && c.reported_by == viewer;
+    // Residents' steps name no one (their username once was their number); on an anonymous
+    // report nothing points back at the reporter.
+    let anonymous = c.reporter_id.is_none();
+    for e in &mut out.events {
+        if matches!(e.actor.role.as_str(), "resident" | "volunteer") && Some(e.actor.id) != viewer {
+            e.actor.username.clear();
+            if anonymous {
+                e.actor.id = 0;
+            }
+        }
+    }
     out
 }
 
@@ -143,6 +175,13 @@ pub async fn create(
             session.role().as_str(),
             own_channel.map_or("", |s| s.as_str())
         )));
+    }
+    // A resident reports under their own number, at the category's priority.
+    if matches!(session.role(), Role::Resident | Role::Volunteer) && (req.priority.is_some() || req.reporter.is_some())
+    {
+        return Err(ApiError::forbidden(
+            "residents report under their own number, and the category sets the priority: leave out priority and reporter",
+        ));
     }
     let cat = &s.categories[&category];
     let priority = match &req.priority {
@@ -417,6 +456,14 @@ pub async fn act(
     if matches!(session.role(), Role::Resident | Role::Volunteer) && before.reported_by != Some(session.user.id) {
         return Err(ApiError::forbidden("only the resident who reported a case may rate or reopen it"));
     }
+    // A resident's report is rated by that resident, never by staff; staff record a
+    // caller's satisfaction (回访) only on cases they took by phone or in person.
+    if let (Action::Rate { .. }, Some(reporter)) = (&action, before.reported_by) {
+        if reporter != session.user.id && matches!(s.store.user(reporter).await?.role, Role::Resident | Role::Volunteer)
+        {
+            return Err(ApiError::forbidden("only the resident who reported this case rates it"));
+        }
+    }
     let note = req.note.as_deref().or(req.reason.as_deref());
     // Never date a step before the last one, even if this node's clock lags another's.
     let now = chrono::Utc::now().max(before.updated_at);
@@ -547,6 +594,9 @@ pub async fn upload(
 ) -> ApiResult<(StatusCode, Json<AttachmentOut>)> {
     let id = parse_id(&id)?;
     let case = load_visible(&s, &session, id).await?;
+    if is_resident(&session) && case.reported_by != Some(session.user.id) {
+        return Err(ApiError::forbidden("residents add photos to their own reports only"));
+    }
     if !case.status.is_open() && !matches!(case.status, Status::Closed) {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -580,7 +630,17 @@ pub async fn attachments(
 ) -> ApiResult<Json<Vec<AttachmentOut>>> {
     let id = parse_id(&id)?;
     load_visible(&s, &session, id).await?;
-    Ok(Json(s.store.attachments(id).await?.iter().map(attachment_out).collect()))
+    // Residents see the photos they took, not other people's.
+    let resident = is_resident(&session);
+    Ok(Json(
+        s.store
+            .attachments(id)
+            .await?
+            .iter()
+            .filter(|a| !resident || a.uploaded_by == session.user.id)
+            .map(attachment_out)
+            .collect(),
+    ))
 }
 
 /// One photo's bytes.
@@ -597,6 +657,11 @@ pub async fn attachment(
         e => e.into(),
     })?;
     load_visible(&s, &session, case_id).await.map_err(|_| ApiError::not_found("attachment"))?;
+    if is_resident(&session)
+        && !s.store.attachments(case_id).await?.iter().any(|a| a.id == id && a.uploaded_by == session.user.id)
+    {
+        return Err(ApiError::not_found("attachment"));
+    }
     Ok((
         [
             (axum::http::header::CONTENT_TYPE, content_type),

@@ -78,13 +78,14 @@ pub struct Health {
     status: &'static str,
 }
 
-/// 200 once the database answers (migrations ran when the store opened).
+/// 200 once the database answers and the node can commit (after a failed commit, a probe
+/// write must succeed); 503 naming the cause otherwise.
 #[utoipa::path(get, path = "/health", responses((status = 200, body = Health), (status = 503, body = crate::error::ErrorBody)))]
 pub async fn health(State(s): State<Arc<AppState>>) -> ApiResult<Json<Health>> {
-    s.store
-        .ping()
-        .await
-        .map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the database does not answer"))?;
+    s.store.health().await.map_err(|e| {
+        tracing::warn!(error = %e, "health check failed");
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the database does not answer or cannot commit")
+    })?;
     Ok(Json(Health { status: "ok" }))
 }
 
@@ -93,31 +94,57 @@ pub async fn health(State(s): State<Arc<AppState>>) -> ApiResult<Json<Health>> {
     responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::ErrorBody)))]
 pub async fn login(
     State(s): State<Arc<AppState>>,
+    addr: crate::http::ClientAddr,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
+    use crate::throttle::{FREE_FAILURES_PER_ACCOUNT, FREE_FAILURES_PER_ADDRESS};
     let refused = || ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "wrong username or password");
     if req.username.len() > 64 || req.password.chars().count() > auth::PASSWORD_CHARS_MAX {
         return Err(refused());
     }
+    let now = chrono::Utc::now();
+    let (account, address) = (format!("user:{}", req.username.to_lowercase()), addr.key());
+    if let Some(wait) = s.login_throttle.locked(&[&account, &address], now) {
+        let seconds = wait.num_seconds().max(1);
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            format!("too many failed sign-ins; try again in {seconds} s"),
+        )
+        .retry_after(seconds));
+    }
     let user = match s.store.user_by_name(&req.username).await {
-        Ok(u) => u,
-        Err(store::StoreError::NotFound) => {
-            // Spend the same time as a real check, so timing does not reveal usernames.
-            let password = req.password.clone();
-            let _ = tokio::task::spawn_blocking(move || auth::verify_password(&password, dummy_hash())).await;
-            return Err(refused());
-        }
+        Ok(u) => Some(u),
+        Err(store::StoreError::NotFound) => None,
         Err(e) => return Err(e.into()),
     };
+    // Unknown accounts and accounts without a password (residents sign in by code) cost
+    // the same hashing as a real check, so timing reveals no account.
+    let hash = user
+        .as_ref()
+        .map(|u| u.password_hash.clone())
+        .filter(|h| h.starts_with("$argon2"))
+        .unwrap_or_else(|| dummy_hash().to_owned());
+    let real = user.as_ref().is_some_and(|u| u.password_hash == hash);
     let password = req.password.clone();
-    let hash = user.password_hash.clone();
-    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
-        .await
-        .map_err(ApiError::internal)?;
-    if !ok || user.disabled {
-        return Err(refused());
+    let ok = {
+        // Each check holds ~19 MiB; a bounded number run at once.
+        let _permit = s.hashing.acquire().await.map_err(ApiError::internal)?;
+        tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
+            .await
+            .map_err(ApiError::internal)?
+    };
+    match user {
+        Some(user) if ok && real && !user.disabled => {
+            s.login_throttle.succeeded(&account);
+            Ok(Json(wire_login(&s, &user).await?))
+        }
+        _ => {
+            s.login_throttle.failed(&account, FREE_FAILURES_PER_ACCOUNT, now);
+            s.login_throttle.failed(&address, FREE_FAILURES_PER_ADDRESS, now);
+            Err(refused())
+        }
     }
-    Ok(Json(wire_login(&s, &user).await?))
 }
 
 /// Opens a session for a user who proved who they are.

@@ -22,6 +22,9 @@ const OTP_LIFETIME: chrono::Duration = chrono::Duration::minutes(5);
 /// One code a minute per phone, at most five an hour: enough for a person, useless for abuse.
 const OTP_GAP: chrono::Duration = chrono::Duration::seconds(60);
 const OTP_PER_HOUR: i64 = 5;
+/// Codes one address may ask for in an hour, whatever the numbers: a family or an office
+/// behind one address needs a few; a script texting strangers is stopped.
+pub const OTP_PER_ADDRESS_PER_HOUR: u32 = 20;
 /// Wrong tries before a code is dead.
 const OTP_ATTEMPTS_MAX: i64 = 5;
 /// How close another open report must be to count as the same problem.
@@ -66,9 +69,18 @@ fn code_hash(phone: &PhoneNumber, code: &str) -> String {
     responses((status = 200, body = OtpSent), (status = 429, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn otp_request(
     State(s): State<Arc<AppState>>,
+    addr: crate::http::ClientAddr,
     ApiJson(req): ApiJson<OtpRequest>,
 ) -> ApiResult<Json<OtpSent>> {
     let phone = mobile(&req.phone)?;
+    // One client cannot make the street text many numbers.
+    if !s.report_limits.allow(&format!("otp:{}", addr.key()), OTP_PER_ADDRESS_PER_HOUR) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            format!("at most {OTP_PER_ADDRESS_PER_HOUR} codes an hour from one address"),
+        ));
+    }
     let code = format!("{:06}", rand::thread_rng().gen_range(0..1_000_000));
     let now = chrono::Utc::now();
     match s
@@ -92,19 +104,41 @@ pub async fn otp_request(
             ))
         }
     }
-    s.store
-        .queue_notification(
-            &store::writer::OutboxMessage {
-                dedupe_key: format!("otp:{}:{}", phone.as_str(), now.timestamp_millis()),
-                channel: "sms".into(),
-                recipient_user: None,
-                recipient_phone: Some(phone.as_str().into()),
-                subject: "临灵通登录验证码".into(),
-                body: format!("【临江街道】您的临灵通验证码为{code}，5分钟内有效。"),
-            },
-            now,
-        )
-        .await?;
+    // The code goes out now and is never stored: the outbox keeps the message without it.
+    let message = |body: String| store::writer::OutboxMessage {
+        dedupe_key: format!("otp:{}:{}", phone.as_str(), now.timestamp_millis()),
+        channel: "sms".into(),
+        recipient_user: None,
+        recipient_phone: Some(phone.as_str().into()),
+        subject: "临灵通登录验证码".into(),
+        body,
+    };
+    let text = |code: &str| format!("【临江街道】您的临灵通验证码为{code}，5分钟内有效。");
+    let sms = s.senders.get("sms").ok_or_else(|| ApiError::internal("no sms sender"))?;
+    let m = message(text(&code));
+    let row = store::live::OutboxRow {
+        id: 0,
+        dedupe_key: m.dedupe_key.clone(),
+        channel: m.channel.clone(),
+        recipient_user: None,
+        recipient_phone: m.recipient_phone.clone(),
+        subject: m.subject.clone(),
+        body: m.body.clone(),
+        case_id: None,
+        status: "sending".into(),
+        attempts: 0,
+        sent_at: None,
+        last_error: None,
+    };
+    if let Err(e) = sms.send(&row).await {
+        tracing::warn!(error = %e, "sign-in code could not be sent");
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the code could not be sent; try again in a minute",
+        ));
+    }
+    s.store.record_sent_notification(&message(text("******")), now).await?;
     Ok(Json(OtpSent { expires_in_seconds: OTP_LIFETIME.num_seconds(), demo_code: s.show_otp_codes.then_some(code) }))
 }
 
@@ -125,12 +159,12 @@ pub async fn otp_verify(
     {
         return Err(refused());
     }
-    let username = format!("p{}", phone.as_str());
-    let user = match s.store.user_by_name(&username).await {
+    let user = match s.store.user_by_phone(phone.as_str(), Role::Resident).await {
         Ok(u) => u,
         Err(store::StoreError::NotFound) => {
             let new = store::NewUser {
-                username: username.clone(),
+                // Opaque: a username is shown as the actor of steps, a number must not be.
+                username: format!("r{}", &auth::new_secret()[..12]),
                 // No password: residents sign in with codes only.
                 password_hash: "!".into(),
                 role: Role::Resident,
@@ -140,7 +174,10 @@ pub async fn otp_verify(
                 phone: Some(phone.as_str().into()),
             };
             match s.store.create_user(&new, "otp", now).await {
-                Ok(_) | Err(store::StoreError::Conflict(_)) => s.store.user_by_name(&username).await?,
+                // A sign-in racing this one made the account first.
+                Ok(_) | Err(store::StoreError::Conflict(_)) => {
+                    s.store.user_by_phone(phone.as_str(), Role::Resident).await?
+                }
                 Err(e) => return Err(e.into()),
             }
         }
@@ -202,12 +239,35 @@ pub async fn nearby(
     Ok(Json(out))
 }
 
-/// Follows a case: its progress notices come to the follower, and it shows in "my reports".
-#[utoipa::path(post, path = "/api/v1/cases/{id}/follow", responses((status = 204), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = [])))]
-pub async fn follow(State(s): State<Arc<AppState>>, session: Session, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FollowRequest {
+    /// Where the resident is (the place they were about to report): the case must be one
+    /// `nearby` offers there.
+    pub lat: f64,
+    pub lng: f64,
+}
+
+/// Follows a case instead of reporting it again: its progress notices come to the follower,
+/// and it shows in "my reports" in a resident's view. Only residents follow, and only an open
+/// case within 50 m of where they stand — what `nearby` offered them.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/follow", request_body = FollowRequest,
+    responses((status = 204), (status = 404, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn follow(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    Path(id): Path<i64>,
+    ApiJson(req): ApiJson<FollowRequest>,
+) -> ApiResult<StatusCode> {
+    if !matches!(session.role(), Role::Resident | Role::Volunteer) {
+        return Err(ApiError::forbidden("following is for residents; staff see cases in their scope"));
+    }
+    let here = LatLng::new(req.lat, req.lng).map_err(|e| ApiError::invalid(e.to_string()))?;
+    // Anything but an open case near the resident is as good as absent.
     let c = s.store.get_case(id).await.map_err(|_| ApiError::not_found("case"))?;
-    if !c.status.is_open() {
-        return Err(ApiError::new(StatusCode::CONFLICT, "invalid_transition", "only open cases can be followed"));
+    if !c.status.is_open() || c.location.distance_metres(&here) > NEARBY_METRES {
+        return Err(ApiError::not_found("case"));
     }
     s.store.follow(id, session.user.id, chrono::Utc::now()).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -179,6 +179,14 @@ both_backends! {
         let (s, b) = app.call(Some("resident"), "POST", "/api/v1/cases", Some(mine.clone())).await;
         assert_error(s, &b, 403, "forbidden");
         mine["source"] = json!("resident_app");
+        // Under their own number, at the category's priority.
+        let (s, b) = app.call(Some("resident"), "POST", "/api/v1/cases", Some(mine.clone())).await;
+        assert_error(s, &b, 403, "forbidden");
+        mine.as_object_mut().unwrap().remove("reporter");
+        mine["priority"] = json!("urgent");
+        let (s, b) = app.call(Some("resident"), "POST", "/api/v1/cases", Some(mine.clone())).await;
+        assert_error(s, &b, 403, "forbidden");
+        mine.as_object_mut().unwrap().remove("priority");
         let own = create(app, "resident", mine).await;
         assert!(own["reporter"].is_null(), "residents do not see reporter data");
         let (s, list) = app.call(Some("resident"), "GET", "/api/v1/cases", None).await;
@@ -346,6 +354,7 @@ both_backends! {
         let token = resident_token;
         let mut body = case_body();
         body["source"] = json!("resident_app");
+        body.as_object_mut().unwrap().remove("reporter");
         let mut statuses = vec![];
         for _ in 0..(server::open311::REPORTS_PER_SOURCE_PER_HOUR + 1) {
             let resp = app.http.post(app.url("/api/v1/cases")).bearer_auth(&token).json(&body).send().await.unwrap();
@@ -354,7 +363,7 @@ both_backends! {
         assert_eq!(statuses.iter().filter(|s| **s == 201).count() as u32, server::open311::REPORTS_PER_SOURCE_PER_HOUR);
         assert_eq!(*statuses.last().unwrap(), 429);
         // Staff accounts cannot be reached through codes: the account made is a resident's.
-        let u = app.store.user_by_name("p13800005555").await.unwrap();
+        let u = app.store.user_by_phone("13800005555", domain::role::Role::Resident).await.unwrap();
         assert_eq!((u.role, u.phone.as_deref()), (domain::role::Role::Resident, Some("13800005555")));
     }
 }
@@ -475,5 +484,165 @@ both_backends! {
         assert_error(s, &b, 422, "invalid_input");
         let r = app.http.post(app.url("/api/v1/community/images")).bearer_auth(app.token("resident").await).body(PNG_1X1.to_vec()).send().await.unwrap();
         assert_eq!(r.status(), 403);
+    }
+}
+
+/// Signs a resident in with a one-time code (shown, as in demo mode); returns the token.
+async fn resident_token(app: &App, phone: &str) -> String {
+    let (s, r) = app.call(None, "POST", "/api/v1/auth/otp/request", Some(json!({"phone": phone}))).await;
+    assert_eq!(s, 200, "{r}");
+    let code = r["demo_code"].as_str().unwrap().to_owned();
+    let (s, r) = app.call(None, "POST", "/api/v1/auth/otp/verify", Some(json!({"phone": phone, "code": code}))).await;
+    assert_eq!(s, 200, "{r}");
+    assert!(!r["user"]["username"].as_str().unwrap().contains(&phone[3..]), "a username shows the number: {r}");
+    r["token"].as_str().unwrap().to_owned()
+}
+
+/// A request with a bearer token; returns status and JSON body (Null when empty).
+async fn with_token(
+    app: &App,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let mut req = app.http.request(method.parse().unwrap(), app.url(path)).bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    (
+        status,
+        if text.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
+        },
+    )
+}
+
+both_backends! {
+    residents_get_a_residents_view_and_follow_only_what_is_near(app) {
+        let a = resident_token(app, "13800007777").await;
+        let b = resident_token(app, "13900008888").await;
+        let here = json!({"lat": 30.2662, "lng": 120.5700});
+        let report = json!({"category": "SJ1004", "description": "楼上漏水", "location": here, "source": "resident_app"});
+        let (s, c) = with_token(app, &a, "POST", "/api/v1/cases", Some(report.clone())).await;
+        assert_eq!(s, 201, "{c}");
+        let id = c["id"].as_i64().unwrap();
+        let worker = app.store.responders().await.unwrap().into_iter().find(|r| r.force == domain::category::Force::GridWorker && r.grid.as_deref() == Some("330114004001001")).unwrap().id;
+        for body in [json!({"action": "accept", "note": "内部：此户多次投诉"}), json!({"action": "dispatch", "responders": [worker], "note": "派网格员"})] {
+            let (s, r) = act(app, "dispatcher", id, body).await;
+            assert_eq!(s, 200, "{r}");
+        }
+        // Staff see the resident's steps without the resident's number or name.
+        let (_, staff) = app.call(Some("dispatcher"), "GET", &format!("/api/v1/cases/{id}"), None).await;
+        assert_eq!(staff["events"][0]["actor"]["username"], "");
+        assert_eq!(staff["events"][0]["actor"]["role"], "resident");
+        assert_eq!(staff["reporter"]["phone"], "138****7777");
+        assert!(!staff.to_string().contains("13800007777"));
+
+        // Following: residents only, an open case near where they stand, with that place given.
+        let follow = format!("/api/v1/cases/{id}/follow");
+        let (s, _) = with_token(app, &b, "POST", &follow, None).await;
+        assert!(s == 415 || s == 400, "{s}");
+        let (s, _) = with_token(app, &b, "POST", &follow, Some(json!({"lat": 30.2700, "lng": 120.5800}))).await;
+        assert_eq!(s, 404);
+        let (s, _) = app.call(Some("grid01"), "POST", &follow, Some(here.clone())).await;
+        assert_eq!(s, 403);
+        let (s, _) = with_token(app, &b, "POST", &format!("/api/v1/cases/{}/follow", id + 1000), Some(here.clone())).await;
+        assert_eq!(s, 404);
+        let (s, r) = with_token(app, &b, "POST", &follow, Some(here.clone())).await;
+        assert_eq!(s, 204, "{r}");
+
+        // A follower's view: status and plain steps, no notes, nobody named, nobody sent.
+        let (s, seen) = with_token(app, &b, "GET", &format!("/api/v1/cases/{id}"), None).await;
+        assert_eq!(s, 200);
+        assert_eq!(seen["status"], "dispatched");
+        assert_eq!(seen["assignments"], json!([]));
+        assert!(seen["events"].as_array().unwrap().iter().all(|e| e["note"].is_null() && e["actor"]["username"] == "" && e["responders"] == json!([])), "{seen}");
+        assert!(!seen.to_string().contains("内部"), "{seen}");
+        // The reporter's own view leaves out staff notes too.
+        let (_, mine) = with_token(app, &a, "GET", &format!("/api/v1/cases/{id}"), None).await;
+        assert!(!mine.to_string().contains("内部"), "{mine}");
+        assert_eq!(mine["reported_by_me"], true);
+
+        // Photos: the reporter adds to their own report; a follower neither adds nor sees them.
+        let upload = |token: String| {
+            app.http.post(app.url(&format!("/api/v1/cases/{id}/attachments"))).bearer_auth(token).body(PNG_1X1.to_vec()).send()
+        };
+        assert_eq!(upload(b.clone()).await.unwrap().status(), 403);
+        let r = upload(a.clone()).await.unwrap();
+        assert_eq!(r.status(), 201);
+        let photo: serde_json::Value = r.json().await.unwrap();
+        let (_, list) = with_token(app, &b, "GET", &format!("/api/v1/cases/{id}/attachments"), None).await;
+        assert_eq!(list, json!([]));
+        let (s, _) = with_token(app, &b, "GET", photo["url"].as_str().unwrap(), None).await;
+        assert_eq!(s, 404);
+        let (_, list) = with_token(app, &a, "GET", &format!("/api/v1/cases/{id}/attachments"), None).await;
+        assert_eq!(list.as_array().unwrap().len(), 1);
+
+        // A station officer who once followed a case outside their station hears nothing of it.
+        let outsider = app.store.user_by_name("station5").await.unwrap().id;
+        app.store.follow(id, outsider, chrono::Utc::now()).await.unwrap();
+        let (s, r) = act(app, "dispatcher", id, json!({"action": "arrive", "responder": worker})).await;
+        assert_eq!(s, 200, "{r}");
+        let (s, r) = act(app, "dispatcher", id, json!({"action": "close", "note": "已协调楼上住户维修水管"})).await;
+        assert_eq!(s, 200, "{r}");
+        let (_, notes) = app.call(Some("station5"), "GET", "/api/v1/notifications", None).await;
+        assert!(notes.as_array().unwrap().iter().all(|n| n["case_id"] != json!(id)), "{notes}");
+        // The reporter hears the answer; the follower only the step.
+        let (_, notes) = with_token(app, &a, "GET", "/api/v1/notifications", None).await;
+        assert!(notes.as_array().unwrap().iter().any(|n| n["body"].as_str().unwrap().contains("已协调楼上住户维修水管")), "{notes}");
+        let (_, notes) = with_token(app, &b, "GET", "/api/v1/notifications", None).await;
+        assert!(notes.as_array().unwrap().iter().any(|n| n["case_id"] == json!(id)), "{notes}");
+        assert!(!notes.to_string().contains("维修水管") && !notes.to_string().contains("内部"), "{notes}");
+
+        // Only the reporter rates a resident's report.
+        let (s, r) = act(app, "dispatcher", id, json!({"action": "rate", "satisfaction": "satisfied"})).await;
+        assert_error(s, &r, 403, "forbidden");
+        let (s, r) = with_token(app, &b, "POST", &format!("/api/v1/cases/{id}/actions"), Some(json!({"action": "rate", "satisfaction": "dissatisfied"}))).await;
+        assert_error(s, &r, 403, "forbidden");
+        let (s, r) = with_token(app, &a, "POST", &format!("/api/v1/cases/{id}/actions"), Some(json!({"action": "rate", "satisfaction": "satisfied"}))).await;
+        assert_eq!(s, 200, "{r}");
+
+        // An anonymous report points back at no one.
+        let mut anon = report.clone();
+        anon["anonymous"] = json!(true);
+        let (_, c) = with_token(app, &a, "POST", "/api/v1/cases", Some(anon)).await;
+        let (_, staff) = app.call(Some("dispatcher"), "GET", &format!("/api/v1/cases/{}", c["id"]), None).await;
+        assert_eq!(staff["events"][0]["actor"], json!({"id": 0, "username": "", "role": "resident"}));
+        assert!(staff["reporter"].is_null());
+    }
+
+    control_characters_are_refused_on_every_text_field(app) {
+        let before = app.store.count(store::Table::Cases).await.unwrap();
+        for (field, value) in [("description", "工资\u{0}拖欠"), ("address", "江东\u{1b}[2J大道"), ("description", "x\u{85}y")] {
+            let mut body = case_body();
+            body[field] = json!(value);
+            let (s, b) = app.call(Some("dispatcher"), "POST", "/api/v1/cases", Some(body)).await;
+            assert_error(s, &b, 422, "invalid_input");
+            assert!(b["error"]["message"].as_str().unwrap().contains(field), "{b}");
+        }
+        let mut body = case_body();
+        body["reporter"]["name"] = json!("王\u{7}师傅");
+        let (s, b) = app.call(Some("dispatcher"), "POST", "/api/v1/cases", Some(body)).await;
+        assert_error(s, &b, 422, "invalid_input");
+        assert!(b["error"]["message"].as_str().unwrap().contains("reporter.name"), "{b}");
+        // Sign-in and every other JSON route too (on PostgreSQL NUL once answered 500).
+        let (s, b) = app.call(None, "POST", "/api/v1/auth/login", Some(json!({"username": "dis\u{0}patcher", "password": "x"}))).await;
+        assert_error(s, &b, 422, "invalid_input");
+        let (s, b) = app.call(Some("resident"), "POST", "/api/v1/community/posts", Some(json!({"kind": "ask", "topic": "pickup", "title": "帮忙\u{0}", "body": ""}))).await;
+        assert_error(s, &b, 422, "invalid_input");
+        let (s, b) = app.call(Some("dispatcher"), "GET", "/api/v1/cases?since=%00", None).await;
+        assert_error(s, &b, 400, "invalid_query");
+        // Line breaks and tabs are text.
+        let mut body = case_body();
+        body["description"] = json!("第一行\n第二行\r\n\t第三行");
+        let (s, b) = app.call(Some("dispatcher"), "POST", "/api/v1/cases", Some(body)).await;
+        assert_eq!(s, 201, "{b}");
+        assert_eq!(app.store.count(store::Table::Cases).await.unwrap(), before + 1);
     }
 }

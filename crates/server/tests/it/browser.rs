@@ -323,7 +323,7 @@ async fn a_resident_reports_follows_rates_and_reopens() {
     let case = app.store.get_case(id).await.unwrap();
     assert_eq!((case.status, case.reopened_count), (domain::case::Status::Accepted, 1));
     // Progress notices were written for the resident at each step.
-    let resident = app.store.user_by_name("p13800001111").await.unwrap().id;
+    let resident = app.store.user_by_phone("13800001111", domain::role::Role::Resident).await.unwrap().id;
     let bodies: Vec<String> =
         app.store.outbox_for_user(resident, 20).await.unwrap().into_iter().map(|n| n.body).collect();
     for words in [
@@ -354,7 +354,7 @@ async fn a_resident_reports_follows_rates_and_reopens() {
         )
         .await;
     assert_eq!(app.store.count(store::Table::Cases).await.unwrap(), before, "following filed no new case");
-    let neighbour_id = app.store.user_by_name("p13900002222").await.unwrap().id;
+    let neighbour_id = app.store.user_by_phone("13900002222", domain::role::Role::Resident).await.unwrap().id;
     assert!(app.store.follows(id, neighbour_id).await.unwrap());
     // A follower may watch but not rate or reopen.
     assert!(neighbour
@@ -418,7 +418,7 @@ async fn staff_publish_an_activity_and_a_resident_signs_up_and_checks_in_by_qr()
             Duration::from_secs(5),
         )
         .await;
-    let user = app.store.user_by_name("p13700003333").await.unwrap().id;
+    let user = app.store.user_by_phone("13700003333", domain::role::Role::Resident).await.unwrap().id;
     assert!(app.store.signup_of(activity.id, user).await.unwrap().unwrap().checked_in_at.is_some());
     phone.quit().await;
     app.stop().await;

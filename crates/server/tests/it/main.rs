@@ -55,6 +55,11 @@ impl App {
     /// Serves the database at `url` (set up on first use) with `config`, with the node's
     /// background workers running.
     pub async fn start_with(url: &str, config: &server::config::Config) -> App {
+        Self::start_limited(url, config, server::http::HttpLimits::default()).await
+    }
+
+    /// As [`App::start_with`], with the HTTP server's limits given.
+    pub async fn start_limited(url: &str, config: &server::config::Config, limits: server::http::HttpLimits) -> App {
         let url = url.to_owned();
         let store = Store::open(&url).await.unwrap();
         if store.count(store::Table::Stations).await.unwrap() == 0 {
@@ -69,12 +74,7 @@ impl App {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            axum::serve(listener, server::router(state))
-                .with_graceful_shutdown(async move { drop(rx.await) })
-                .await
-                .unwrap();
-        });
+        tokio::spawn(server::http::serve(listener, server::router(state), limits, async move { drop(rx.await) }));
         App { addr, store, http: reqwest::Client::new(), url, stop: Some(tx), workers: Some(workers) }
     }
 

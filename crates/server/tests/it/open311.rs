@@ -136,7 +136,7 @@ fn base_form() -> Vec<(&'static str, &'static str)> {
 
 both_backends! {
     open311_json_matches_the_official_schemas(app) {
-        app.store.create_api_key("12345热线", &server::auth::secret_hash(KEY), "test", chrono::Utc::now()).await.unwrap();
+        app.store.create_api_key("12345热线", &server::auth::secret_hash(KEY), "all", "test", chrono::Utc::now()).await.unwrap();
         let (s, body) = get(app, "/open311/v2/services.json").await;
         assert_eq!(s, 200);
         let services: Value = serde_json::from_str(&body).unwrap();
@@ -157,27 +157,27 @@ both_backends! {
         let case = app.store.get_case(id.parse().unwrap()).await.unwrap();
         assert_eq!(case.source, domain::case::Source::Open311);
         assert!(case.description.contains("parties=20") && case.description.contains("amount_yuan=700000"));
-        let (s, body) = get(app, &format!("/open311/v2/requests/{id}.json")).await;
+        let (s, body) = get(app, &format!("/open311/v2/requests/{id}.json?api_key={KEY}")).await;
         assert_eq!(s, 200);
         let one: Value = serde_json::from_str(&body).unwrap();
         validate(&one, &schema("requests.json"), "request").unwrap();
         assert_eq!(one[0]["status"], "open");
         assert_eq!(one[0]["agency_responsible"], "传化公路港联勤警务站");
-        let (s, body) = get(app, "/open311/v2/requests.json?status=open&service_code=SJ1003").await;
+        let (s, body) = get(app, &format!("/open311/v2/requests.json?status=open&service_code=SJ1003&api_key={KEY}")).await;
         assert_eq!(s, 200);
         let list: Value = serde_json::from_str(&body).unwrap();
         validate(&list, &schema("requests.json"), "requests").unwrap();
         assert_eq!(list.as_array().unwrap().len(), 1);
-        let (_, body) = get(app, "/open311/v2/requests.json?status=closed").await;
+        let (_, body) = get(app, &format!("/open311/v2/requests.json?status=closed&api_key={KEY}")).await;
         assert_eq!(body, "[]");
-        let (_, body) = get(app, &format!("/open311/v2/requests.json?service_request_id={id},999999")).await;
+        let (_, body) = get(app, &format!("/open311/v2/requests.json?service_request_id={id},999999&api_key={KEY}")).await;
         assert_eq!(serde_json::from_str::<Value>(&body).unwrap().as_array().unwrap().len(), 1);
-        let (s, body) = get(app, &format!("/open311/v2/tokens/{token}.json")).await;
+        let (s, body) = get(app, &format!("/open311/v2/tokens/{token}.json?api_key={KEY}")).await;
         assert_eq!(s, 200);
         assert_eq!(serde_json::from_str::<Value>(&body).unwrap()[0]["service_request_id"], json!(id));
         // Status changes reach partners through the updates extension.
         app.call(Some("dispatcher"), "POST", &format!("/api/v1/cases/{id}/actions"), Some(json!({"action": "accept"}))).await;
-        let (s, body) = get(app, "/open311/v2/request_updates.json").await;
+        let (s, body) = get(app, &format!("/open311/v2/request_updates.json?api_key={KEY}")).await;
         assert_eq!(s, 200);
         let updates: Value = serde_json::from_str(&body).unwrap();
         assert!(updates.as_array().unwrap().iter().any(|u| u["service_request_id"] == json!(id) && u["description"] == "accept"));
@@ -187,7 +187,7 @@ both_backends! {
     }
 
     open311_xml_is_well_formed_with_the_specifications_names(app) {
-        app.store.create_api_key("12345热线", &server::auth::secret_hash(KEY), "test", chrono::Utc::now()).await.unwrap();
+        app.store.create_api_key("12345热线", &server::auth::secret_hash(KEY), "all", "test", chrono::Utc::now()).await.unwrap();
         let (s, body) = get(app, "/open311/v2/services.xml").await;
         assert_eq!(s, 200);
         let names = xml_elements(&body);
@@ -203,7 +203,7 @@ both_backends! {
         assert_eq!(s, 201, "{body}");
         let names = xml_elements(&body);
         assert_eq!(&names[..3], ["service_requests", "request", "service_request_id"]);
-        let (_, body) = get(app, "/open311/v2/requests.xml").await;
+        let (_, body) = get(app, &format!("/open311/v2/requests.xml?api_key={KEY}")).await;
         let names = xml_elements(&body);
         for n in ["service_requests", "request", "service_request_id", "status", "service_code", "requested_datetime", "lat", "long", "agency_responsible"] {
             assert!(names.iter().any(|x| x == n), "requests.xml lacks <{n}>");
@@ -219,7 +219,7 @@ both_backends! {
     }
 
     open311_bad_input_is_refused_and_changes_nothing(app) {
-        app.store.create_api_key("12345热线", &server::auth::secret_hash(KEY), "test", chrono::Utc::now()).await.unwrap();
+        app.store.create_api_key("12345热线", &server::auth::secret_hash(KEY), "all", "test", chrono::Utc::now()).await.unwrap();
         let before = app.store.count(Table::Cases).await.unwrap();
         let long = "长".repeat(4001);
         let with = |k: &'static str, v: &'static str| {
@@ -269,5 +269,92 @@ both_backends! {
             if post(app, "json", &f).await.0 == 201 { accepted += 1; }
         }
         assert_eq!(accepted, server::open311::REPORTS_PER_SOURCE_PER_HOUR);
+    }
+
+    open311_shows_the_public_only_what_is_public(app) {
+        app.store.create_api_key("12345热线", &server::auth::secret_hash(KEY), "all", "test", chrono::Utc::now()).await.unwrap();
+        const DISPUTES: &str = "partner-disputes-only-key";
+        app.store.create_api_key("劳动监察", &server::auth::secret_hash(DISPUTES), "SJ1003", "test", chrono::Utc::now()).await.unwrap();
+        let file = |code: &'static str, description: &'static str| {
+            let mut f: Vec<(&str, &str)> = base_form().into_iter().filter(|(k, _)| !matches!(*k, "service_code" | "description") && !k.starts_with("attribute")).collect();
+            f.push(("service_code", code));
+            f.push(("description", description));
+            f.push(("address_string", "江东大道3号楼2单元"));
+            f
+        };
+        let mut ids = vec![];
+        for (code, d) in [("SJ1003", "运输公司拖欠运费，联系人电话13912345678"), ("BJ0201", "路灯不亮"), ("SJ0502", "车牌浙A12345的车堵住消防通道，电话13912345678")] {
+            let (s, body) = post(app, "json", &file(code, d)).await;
+            assert_eq!(s, 201, "{body}");
+            ids.push(serde_json::from_str::<Value>(&body).unwrap()[0]["service_request_id"].as_str().unwrap().to_owned());
+        }
+        let (dispute, light, parking) = (&ids[0], &ids[1], &ids[2]);
+        for id in &ids {
+            let (s, _) = app.call(Some("dispatcher"), "POST", &format!("/api/v1/cases/{id}/actions"), Some(json!({"action": "accept", "note": "内部备注：当事人情绪激动"}))).await;
+            assert_eq!(s, 200);
+        }
+        // Without a key: the public categories only, in public words.
+        let (s, body) = get(app, "/open311/v2/requests.json").await;
+        assert_eq!(s, 200);
+        let list: Value = serde_json::from_str(&body).unwrap();
+        validate(&list, &schema("requests.json"), "requests").unwrap();
+        let listed: Vec<&str> = list.as_array().unwrap().iter().map(|r| r["service_request_id"].as_str().unwrap()).collect();
+        assert!(listed.contains(&light.as_str()) && listed.contains(&parking.as_str()), "{listed:?}");
+        assert!(!listed.contains(&dispute.as_str()), "a dispute was listed without a key");
+        assert!(!body.contains("内部备注") && !body.contains("13912345678") && !body.contains("13800138000"), "{body}");
+        let find = |id: &str| list.as_array().unwrap().iter().find(|r| r["service_request_id"] == json!(id)).unwrap().clone();
+        assert_eq!(find(light)["status_notes"], "已受理");
+        assert_eq!(find(light)["lat"], json!(30.2662));
+        assert_eq!(find(light)["address"], "江东大道3号楼2单元");
+        // Parking outside someone's home: placed to about 100 m, no address, numbers masked.
+        let p = find(parking);
+        assert_eq!(p["lat"], json!(30.266));
+        assert_eq!(p["long"], json!(120.57));
+        assert_eq!(p["address"], Value::Null);
+        assert_eq!(p["description"], "车牌浙A*****的车堵住消防通道，电话***********");
+        for path in [format!("/open311/v2/requests/{dispute}.json"), format!("/open311/v2/tokens/cg-{dispute}.json")] {
+            let (s, _) = get(app, &path).await;
+            assert_eq!(s, 404, "{path}");
+        }
+        let (_, body) = get(app, &format!("/open311/v2/requests.json?service_request_id={dispute},{light}")).await;
+        assert_eq!(serde_json::from_str::<Value>(&body).unwrap().as_array().unwrap().len(), 1);
+        let (_, body) = get(app, "/open311/v2/request_updates.json").await;
+        let updates: Value = serde_json::from_str(&body).unwrap();
+        assert!(updates.as_array().unwrap().iter().all(|u| u["service_request_id"] != json!(dispute)), "{body}");
+        assert!(updates.as_array().unwrap().iter().any(|u| u["service_request_id"] == json!(light) && u["description"] == "已受理"));
+        assert!(!body.contains("内部备注"));
+        // A wrong key is refused rather than read as no key.
+        let (s, _) = get(app, "/open311/v2/requests.json?api_key=guess").await;
+        assert_eq!(s, 403);
+        // A key scoped to freight disputes reads those with staff detail, and the public rest.
+        let (_, body) = get(app, &format!("/open311/v2/requests.json?api_key={DISPUTES}")).await;
+        let list: Value = serde_json::from_str(&body).unwrap();
+        let d = list.as_array().unwrap().iter().find(|r| r["service_request_id"] == json!(dispute)).expect("the dispute for its key");
+        assert_eq!(d["status_notes"], "内部备注：当事人情绪激动");
+        assert_eq!(list.as_array().unwrap().len(), 3);
+        // The city's hotline key reads everything.
+        let (_, body) = get(app, &format!("/open311/v2/requests/{parking}.json?api_key={KEY}")).await;
+        assert_eq!(serde_json::from_str::<Value>(&body).unwrap()[0]["lat"], json!(30.2662));
+    }
+
+    open311_refuses_control_characters(app) {
+        app.store.create_api_key("12345热线", &server::auth::secret_hash(KEY), "all", "test", chrono::Utc::now()).await.unwrap();
+        let before = app.store.count(Table::Cases).await.unwrap();
+        for (k, v) in [("description", "路灯\u{0}不亮"), ("address_string", "江东\u{1b}[2J大道"), ("first_name", "\u{7f}"), ("attribute[parties]", "2\u{0}")] {
+            let mut f: Vec<(&str, &str)> = base_form().into_iter().filter(|(x, _)| *x != k).collect();
+            f.push((k, v));
+            for format in ["json", "xml"] {
+                let (s, body) = post(app, format, &f).await;
+                assert_eq!(s, 400, "{k}: {body}");
+                assert!(body.contains("control character"), "{body}");
+            }
+        }
+        let (s, _) = get(app, "/open311/v2/requests.json?service_code=%00").await;
+        assert_eq!(s, 400);
+        // A browser's line breaks are text.
+        let mut f: Vec<(&str, &str)> = base_form().into_iter().filter(|(x, _)| *x != "description").collect();
+        f.push(("description", "第一行\r\n第二行\t完"));
+        assert_eq!(post(app, "xml", &f).await.0, 201);
+        assert_eq!(app.store.count(Table::Cases).await.unwrap(), before + 1);
     }
 }

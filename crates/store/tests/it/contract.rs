@@ -123,7 +123,7 @@ both_backends! {
         let c = create(&s, "2026-11-27T10:00:00+08:00").await;
         let a = apply(&c, &Action::Accept, &dispatcher(), None, c.created_at + chrono::Duration::seconds(3)).unwrap();
         s.save_case(&c, a.clone(), Default::default()).await.unwrap();
-        s.create_api_key("12345热线", "abc", "admin", c.created_at).await.unwrap();
+        s.create_api_key("12345热线", "abc", "all", "admin", c.created_at).await.unwrap();
         let mut buf = vec![];
         let rows = s.backup(&mut buf).await.unwrap();
         assert!(rows >= 6, "{rows}");
@@ -331,5 +331,41 @@ impl RawDb {
             }
             store::Backend::Postgres => self.exec("DROP TRIGGER audit_log_no_change ON audit_log").await,
         }
+    }
+}
+
+both_backends! {
+    a_failed_commit_leaves_the_writer_working(s) {
+        let before = create(&s, "2026-11-27T10:00:00+08:00").await;
+        s.health().await.unwrap();
+        store::testing::fail_commits(&s).await;
+        // Several failures in a row, each on a connection of the pool.
+        for i in 0..8 {
+            let at = t("2026-11-27T10:01:00+08:00") + chrono::Duration::seconds(i);
+            let e = s.create_case(new_case(at, "330114004001002", false)).await.unwrap_err();
+            assert!(matches!(e, StoreError::Database(_)), "{e:?}");
+        }
+        let e = s.health().await.unwrap_err();
+        assert!(e.to_string().contains("cannot commit"), "{e}");
+        // Other writes keep working while case commits fail.
+        s.audit(&store::AuditEntry {
+            at: before.created_at,
+            actor: "t".into(),
+            action: "probe".into(),
+            entity: "test".into(),
+            entity_id: "1".into(),
+            detail: "{}".into(),
+        })
+        .await
+        .unwrap();
+        store::testing::let_commits_pass(&s).await;
+        // Space is back: the writer commits again without a restart, and health says so.
+        for i in 0..8 {
+            let at = t("2026-11-27T10:02:00+08:00") + chrono::Duration::seconds(i);
+            s.create_case(new_case(at, "330114004001002", false)).await.unwrap();
+        }
+        s.health().await.unwrap();
+        assert_eq!(s.count(Table::Cases).await.unwrap(), 9);
+        assert!(matches!(s.verify_audit().await.unwrap(), AuditReport::Intact { .. }));
     }
 }
