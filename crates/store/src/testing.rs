@@ -94,3 +94,13 @@ pub async fn let_commits_pass(store: &crate::Store) {
         store.pool().execute(*s).await.expect("disarm the commit trap");
     }
 }
+
+/// The wrong tries counted against the code of `phone` (tests check that concurrent
+/// guesses each count).
+pub async fn otp_attempts(store: &crate::Store, phone: &str) -> i64 {
+    sqlx::query_scalar("SELECT attempts FROM otp_codes WHERE phone = $1")
+        .bind(phone)
+        .fetch_one(store.pool())
+        .await
+        .expect("a code for this number")
+}

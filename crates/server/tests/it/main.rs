@@ -4,6 +4,7 @@ mod api;
 mod browser;
 mod deadlines;
 mod dispatching;
+mod limits;
 mod open311;
 mod webdriver;
 

@@ -1,0 +1,145 @@
+//! What a hostile client can do to the server itself: guess passwords, hold connections
+//! open, text strangers. These tests wait on the network stack's real timers, kept short
+//! (a fraction of a second) and bounded.
+
+use super::*;
+use serde_json::json;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Reads until the server closes the connection or `within` passes; true if it closed.
+async fn closed_within(tcp: &mut tokio::net::TcpStream, within: Duration) -> bool {
+    let mut buf = [0u8; 1024];
+    tokio::time::timeout(within, async {
+        loop {
+            match tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_and_half_sent_connections_are_closed() {
+    let limits = server::http::HttpLimits {
+        connections_max: 64,
+        header_read_timeout: Duration::from_millis(300),
+        body_read_timeout: Duration::from_millis(500),
+    };
+    let app = App::start_limited(&store::testing::fresh_sqlite_url(), &Default::default(), limits).await;
+    // Connected, nothing sent.
+    let mut idle = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    assert!(closed_within(&mut idle, Duration::from_secs(5)).await, "an idle connection stayed open");
+    // Half a request head.
+    let mut half = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    half.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    assert!(closed_within(&mut half, Duration::from_secs(5)).await, "a half-sent head stayed open");
+    // A body that stops coming gets an answer and the connection ends.
+    let mut slow = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    slow.write_all(b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"user").await.unwrap();
+    let mut answer = vec![];
+    let _ = tokio::time::timeout(Duration::from_secs(5), slow.read_to_end(&mut answer))
+        .await
+        .expect("a stalled body was waited for");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 4"), "{answer}");
+    // A kept-alive connection that goes quiet after a request is closed too.
+    let mut kept = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    kept.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    assert!(closed_within(&mut kept, Duration::from_secs(5)).await, "a quiet kept-alive connection stayed open");
+    // Ordinary requests are served as before.
+    let (s, _) = app.call(None, "GET", "/health", None).await;
+    assert_eq!(s, 200);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_beyond_the_cap_wait_for_a_free_one() {
+    let limits = server::http::HttpLimits {
+        connections_max: 3,
+        header_read_timeout: Duration::from_secs(30),
+        body_read_timeout: Duration::from_secs(30),
+    };
+    let app = App::start_limited(&store::testing::fresh_sqlite_url(), &Default::default(), limits).await;
+    let mut held = vec![];
+    for _ in 0..3 {
+        held.push(tokio::net::TcpStream::connect(app.addr).await.unwrap());
+    }
+    // Give the server a moment to accept the three; a fourth is not served while they stay.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let client = reqwest::Client::builder().timeout(Duration::from_millis(700)).build().unwrap();
+    assert!(client.get(app.url("/health")).send().await.is_err(), "a fourth connection was served past the cap");
+    held.pop();
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+    assert_eq!(client.get(app.url("/health")).send().await.unwrap().status(), 200);
+    drop(held);
+    app.stop().await;
+}
+
+both_backends! {
+    guessing_a_password_locks_the_account_and_not_others(app) {
+        let wrong = json!({"username": "dispatcher", "password": "wrong-password"});
+        for i in 0..=server::throttle::FREE_FAILURES_PER_ACCOUNT {
+            let (s, _) = app.call(None, "POST", "/api/v1/auth/login", Some(wrong.clone())).await;
+            assert_eq!(s, 401, "failure {}", i + 1);
+        }
+        // Locked: the right password is refused too, with when to come back.
+        let r = app.http.post(app.url("/api/v1/auth/login")).json(&json!({"username": "dispatcher", "password": PASSWORD})).send().await.unwrap();
+        assert_eq!(r.status(), 429);
+        assert!(r.headers().get("retry-after").is_some());
+        // Case does not matter to the lock.
+        let (s, _) = app.call(None, "POST", "/api/v1/auth/login", Some(json!({"username": "DISPATCHER", "password": PASSWORD}))).await;
+        assert_eq!(s, 429);
+        // Another account from the same address still signs in.
+        let (s, _) = app.call(None, "POST", "/api/v1/auth/login", Some(json!({"username": "leader", "password": PASSWORD}))).await;
+        assert_eq!(s, 200);
+        // A resident has no password: no password signs them in.
+        let (_, r) = app.call(None, "POST", "/api/v1/auth/otp/request", Some(json!({"phone": "13800009999"}))).await;
+        let code = r["demo_code"].as_str().unwrap().to_owned();
+        let (_, r) = app.call(None, "POST", "/api/v1/auth/otp/verify", Some(json!({"phone": "13800009999", "code": code}))).await;
+        let username = r["user"]["username"].as_str().unwrap().to_owned();
+        for password in ["!", "", "linjiang2024"] {
+            let (s, _) = app.call(None, "POST", "/api/v1/auth/login", Some(json!({"username": username, "password": password}))).await;
+            assert_eq!(s, 401, "{password:?}");
+        }
+    }
+
+    sign_in_codes_are_never_stored_and_each_guess_counts(app) {
+        let (s, r) = app.call(None, "POST", "/api/v1/auth/otp/request", Some(json!({"phone": "13800001234"}))).await;
+        assert_eq!(s, 200, "{r}");
+        let code = r["demo_code"].as_str().unwrap().to_owned();
+        // Neither the outbox nor a backup holds the code.
+        let mut backup = vec![];
+        app.store.backup(&mut backup).await.unwrap();
+        let backup = String::from_utf8(backup).unwrap();
+        assert!(backup.contains("验证码为******"), "the message was not recorded");
+        assert!(!backup.contains(&format!("验证码为{code}")), "the code is in the backup");
+        // Forty guesses at once: exactly five are counted, the rest refused unread.
+        let wrong = if code == "000000" { "000001" } else { "000000" };
+        let mut tasks = vec![];
+        for _ in 0..40 {
+            let http = app.http.clone();
+            let url = app.url("/api/v1/auth/otp/verify");
+            tasks.push(tokio::spawn(async move {
+                http.post(url).json(&json!({"phone": "13800001234", "code": wrong})).send().await.unwrap().status().as_u16()
+            }));
+        }
+        for t in tasks {
+            assert_eq!(t.await.unwrap(), 401);
+        }
+        assert_eq!(store::testing::otp_attempts(&app.store, "13800001234").await, 5);
+        let (s, _) = app.call(None, "POST", "/api/v1/auth/otp/verify", Some(json!({"phone": "13800001234", "code": code}))).await;
+        assert_eq!(s, 401, "the code survived five wrong guesses");
+        // One address cannot have the street text many numbers.
+        let mut statuses = vec![];
+        for i in 0..server::api::residents::OTP_PER_ADDRESS_PER_HOUR {
+            let phone = format!("1390000{:04}", i);
+            statuses.push(app.call(None, "POST", "/api/v1/auth/otp/request", Some(json!({"phone": phone}))).await.0);
+        }
+        assert_eq!(statuses.iter().filter(|s| **s == 200).count() as u32, server::api::residents::OTP_PER_ADDRESS_PER_HOUR - 1);
+        assert_eq!(*statuses.last().unwrap(), 429);
+    }
+}
