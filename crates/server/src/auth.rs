@@ -178,3 +178,22 @@ pub fn covers(s: &crate::AppState, user: &store::User, case: &domain::case::Case
         Scope::OwnReports => case.reported_by == Some(user.id),
     }
 }
+
+/// Whether a user may see where a responder is and what they do: the centre everyone, a
+/// station its own people, a grid worker the people of the station covering their grid.
+pub fn sees_responder(s: &crate::AppState, user: &store::User, r: &store::Responder) -> bool {
+    use domain::role::{Permission, Scope};
+    if !user.role.may(Permission::ViewResponders) {
+        return false;
+    }
+    match user.role.scope() {
+        Scope::All => true,
+        Scope::Station => user.station.as_deref() == Some(r.station.as_str()),
+        Scope::Grid => user
+            .grid
+            .as_deref()
+            .and_then(|g| s.grids.values().find(|x| x.code.as_str() == g))
+            .is_some_and(|g| g.station == r.station),
+        Scope::OwnReports => false,
+    }
+}

@@ -144,6 +144,7 @@ fn scenario_area(grids: &[Grid]) -> ServedArea {
 
 /// All routes. No side effects: binding and background work belong to [`serve`].
 pub fn router(state: Arc<AppState>) -> Router {
+    let csp = content_security_policy(state.map.tile_url.as_deref());
     Router::new()
         .route("/health", get(api::health))
         .route("/openapi.json", get(openapi::spec))
@@ -151,7 +152,50 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(web::routes())
         .merge(open311::routes())
         .layer(DefaultBodyLimit::max(API_BODY_BYTES_MAX))
+        .layer(axum::middleware::from_fn(move |req: axum::extract::Request, next: axum::middleware::Next| {
+            let csp = csp.clone();
+            async move { security_headers(req, next, csp).await }
+        }))
         .with_state(state)
+}
+
+/// Pages run only this site's scripts, talk only to this site and draw map tiles only from
+/// the configured tile server; nobody frames them.
+fn content_security_policy(tile_url: Option<&str>) -> axum::http::HeaderValue {
+    let tiles = tile_url
+        .and_then(|u| {
+            let (scheme, rest) = u.split_once("://")?;
+            let host = rest.split('/').next()?.replace("{s}", "*");
+            Some(format!(" {scheme}://{host}"))
+        })
+        .unwrap_or_default();
+    let policy = format!(
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:{tiles}; \
+         connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    );
+    axum::http::HeaderValue::from_str(&policy)
+        .unwrap_or_else(|_| axum::http::HeaderValue::from_static("default-src 'self'"))
+}
+
+/// The headers every answer carries; answers of the API (personal data) are never stored
+/// by a browser or proxy.
+async fn security_headers(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+    csp: axum::http::HeaderValue,
+) -> axum::response::Response {
+    use axum::http::{header, HeaderValue};
+    let api = req.uri().path().starts_with("/api/") || req.uri().path().starts_with("/open311/");
+    let mut r = next.run(req).await;
+    let h = r.headers_mut();
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::CONTENT_SECURITY_POLICY, csp);
+    h.entry(header::X_FRAME_OPTIONS).or_insert(HeaderValue::from_static("DENY"));
+    if api {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    r
 }
 
 /// How to run a server.

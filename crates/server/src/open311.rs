@@ -39,6 +39,11 @@ const DEFAULT_WINDOW_DAYS: i64 = 90;
 /// Reports one phone number, device or address may file per hour through Open311; more is
 /// a flood, refused with 429-like 400 (the specification has no 429).
 pub const REPORTS_PER_SOURCE_PER_HOUR: u32 = 10;
+/// Reports naming neither a phone nor a device, per key and client address an hour.
+pub const UNIDENTIFIED_REPORTS_PER_HOUR: u32 = 30;
+/// Reports one partner key may file an hour: the street's busiest day sees ~2,400 cases,
+/// so a hotline relaying a third of them stays under it.
+pub const REPORTS_PER_KEY_PER_HOUR: u32 = 600;
 
 #[derive(Clone, Copy, PartialEq)]
 enum Format {
@@ -577,7 +582,12 @@ async fn request_updates(s: &AppState, format: Format, p: &HashMap<String, Strin
 }
 
 /// `POST /requests.{json|xml}`, form-encoded, with `api_key`.
-async fn post_request(State(s): State<Arc<AppState>>, Path(file): Path<String>, RawForm(body): RawForm) -> Response {
+async fn post_request(
+    State(s): State<Arc<AppState>>,
+    Path(file): Path<String>,
+    client: crate::http::ClientAddr,
+    RawForm(body): RawForm,
+) -> Response {
     let Some((name, format)) = split(&file) else {
         return error(Format::Json, StatusCode::NOT_FOUND, "unknown resource");
     };
@@ -661,19 +671,23 @@ async fn post_request(State(s): State<Arc<AppState>>, Path(file): Path<String>, 
         Some(Ok(v)) => Some(v),
         None => None,
     };
-    // Floods from one phone, device or address are refused.
-    for who in [
-        phone.as_ref().map(|p| format!("phone:{}", p.as_str())),
-        p.get("device_id").map(|d| format!("device:{d}")),
-        p.get("address_string").map(|a| format!("address:{a}")),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        if !s.report_limits.allow(&who, REPORTS_PER_SOURCE_PER_HOUR) {
-            return bad(format!(
-                "too many reports from the same source; at most {REPORTS_PER_SOURCE_PER_HOUR} an hour"
-            ));
+    // Floods from one phone, device or address are refused; so is a flood of reports that
+    // name no one, and a key filing more than any hotline does.
+    let identified = phone.is_some() || p.get("device_id").is_some_and(|d| !d.is_empty());
+    for (who, per_hour) in [
+        (phone.as_ref().map(|p| format!("phone:{}", p.as_str())), REPORTS_PER_SOURCE_PER_HOUR),
+        (p.get("device_id").filter(|d| !d.is_empty()).map(|d| format!("device:{d}")), REPORTS_PER_SOURCE_PER_HOUR),
+        (
+            p.get("address_string").filter(|a| !a.is_empty()).map(|a| format!("address:{a}")),
+            REPORTS_PER_SOURCE_PER_HOUR,
+        ),
+        ((!identified).then(|| format!("unidentified:{partner}:{}", client.key())), UNIDENTIFIED_REPORTS_PER_HOUR),
+        (Some(format!("key:{partner}")), REPORTS_PER_KEY_PER_HOUR),
+    ] {
+        if let Some(who) = who {
+            if !s.report_limits.allow(&who, per_hour) {
+                return bad(format!("too many reports from the same source; at most {per_hour} an hour"));
+            }
         }
     }
     let name = [p.get("last_name"), p.get("first_name")]

@@ -14,6 +14,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use domain::role::{Permission, Scope};
+use std::collections::HashSet;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
@@ -88,10 +89,11 @@ pub async fn run_hub(state: Arc<AppState>, mut stop: tokio::sync::watch::Receive
     }
 }
 
-/// Whether the viewer may see a change.
-fn visible(state: &AppState, session: &Session, c: &Change) -> bool {
+/// Whether the viewer may see a change. `responders` are the ones whose changes the viewer
+/// may see (their positions are scoped like cases).
+fn visible(state: &AppState, session: &Session, responders: &HashSet<i64>, c: &Change) -> bool {
     match c.kind.as_str() {
-        "responder" => session.role().may(Permission::ViewResponders),
+        "responder" => session.role().may(Permission::ViewResponders) && responders.contains(&c.entity_id),
         _ => match session.role().scope() {
             Scope::All => true,
             Scope::Grid => session.user.grid.is_some() && c.grid == session.user.grid,
@@ -155,6 +157,14 @@ pub async fn stream(
         last = state.store.last_change_seq().await?;
         replay.clear();
     }
+    let responders: HashSet<i64> = state
+        .store
+        .responders()
+        .await?
+        .iter()
+        .filter(|r| crate::auth::sees_responder(&state, &session.user, r))
+        .map(|r| r.id)
+        .collect();
     let (tx, out) = tokio::sync::mpsc::channel::<Event>(256);
     tokio::spawn(async move {
         if reset {
@@ -166,7 +176,7 @@ pub async fn stream(
         }
         for c in replay {
             last = c.seq;
-            if visible(&state, &session, &c) && tx.send(event(&c)).await.is_err() {
+            if visible(&state, &session, &responders, &c) && tx.send(event(&c)).await.is_err() {
                 return;
             }
         }
@@ -175,7 +185,7 @@ pub async fn stream(
                 Ok(c) if c.seq <= last => {}
                 Ok(c) => {
                     last = c.seq;
-                    if visible(&state, &session, &c) && tx.send(event(&c)).await.is_err() {
+                    if visible(&state, &session, &responders, &c) && tx.send(event(&c)).await.is_err() {
                         return;
                     }
                 }

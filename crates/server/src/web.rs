@@ -18,6 +18,8 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ("field.js", "text/javascript; charset=utf-8", include_bytes!("../assets/field.js")),
     ("screen.js", "text/javascript; charset=utf-8", include_bytes!("../assets/screen.js")),
     ("resident.js", "text/javascript; charset=utf-8", include_bytes!("../assets/resident.js")),
+    ("login.js", "text/javascript; charset=utf-8", include_bytes!("../assets/login.js")),
+    ("admin.js", "text/javascript; charset=utf-8", include_bytes!("../assets/admin.js")),
     (
         "vendor/echarts-5.6.0.min.js",
         "text/javascript; charset=utf-8",

@@ -95,7 +95,15 @@ pub async fn grids(State(s): State<Arc<AppState>>, _session: Session) -> Json<se
 #[utoipa::path(get, path = "/api/v1/responders", responses((status = 200, body = [ResponderOut])), security(("bearer" = [])))]
 pub async fn responders(State(s): State<Arc<AppState>>, session: Session) -> ApiResult<Json<Vec<ResponderOut>>> {
     session.require(Permission::ViewResponders)?;
-    Ok(Json(s.store.responders().await?.iter().map(wire::responder_out).collect()))
+    Ok(Json(
+        s.store
+            .responders()
+            .await?
+            .iter()
+            .filter(|r| crate::auth::sees_responder(&s, &session.user, r))
+            .map(wire::responder_out)
+            .collect(),
+    ))
 }
 
 /// Move-ups (前置备勤): where idle police and patrol members should wait so that every grid
@@ -109,6 +117,7 @@ pub async fn moveups(State(s): State<Arc<AppState>>, session: Session) -> ApiRes
     Ok(Json(
         moves
             .into_iter()
+            .filter(|(who, ..)| crate::auth::sees_responder(&s, &session.user, who))
             .map(|(who, to, grid, m)| MoveUpOut {
                 responder_id: who.id,
                 name: who.name.clone(),

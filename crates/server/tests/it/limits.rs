@@ -143,3 +143,36 @@ both_backends! {
         assert_eq!(*statuses.last().unwrap(), 429);
     }
 }
+
+both_backends! {
+    answers_carry_security_headers_and_positions_are_scoped(app) {
+        let r = app.http.get(app.url("/login")).send().await.unwrap();
+        let h = r.headers();
+        assert!(h["content-security-policy"].to_str().unwrap().contains("script-src 'self';"));
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert_eq!(h["referrer-policy"], "no-referrer");
+        assert_eq!(h["x-frame-options"], "DENY");
+        let r = app.http.get(app.url("/api/v1/cases")).bearer_auth(app.token("dispatcher").await).send().await.unwrap();
+        assert_eq!(r.headers()["cache-control"], "no-store");
+        // Positions: the centre sees everyone; a station its own people; a grid worker the
+        // station covering the grid; residents nobody.
+        let roster = app.store.responders().await.unwrap();
+        let stations = |list: &serde_json::Value| -> std::collections::BTreeSet<String> {
+            list.as_array().unwrap().iter().map(|r| {
+                let id = r["id"].as_i64().unwrap();
+                roster.iter().find(|x| x.id == id).unwrap().station.clone()
+            }).collect()
+        };
+        let (_, all) = app.call(Some("dispatcher"), "GET", "/api/v1/responders", None).await;
+        assert_eq!(all.as_array().unwrap().len(), roster.len());
+        let (_, s5) = app.call(Some("station5"), "GET", "/api/v1/responders", None).await;
+        assert_eq!(stations(&s5), ["S5".to_owned()].into());
+        assert!(!s5.as_array().unwrap().is_empty());
+        let (_, p) = app.call(Some("patrol01"), "GET", "/api/v1/responders", None).await;
+        assert_eq!(stations(&p), ["S1".to_owned()].into());
+        let (_, g) = app.call(Some("grid01"), "GET", "/api/v1/responders", None).await;
+        assert_eq!(stations(&g), ["S1".to_owned()].into());
+        let (s, _) = app.call(Some("resident"), "GET", "/api/v1/responders", None).await;
+        assert_eq!(s, 403);
+    }
+}

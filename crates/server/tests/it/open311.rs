@@ -357,4 +357,16 @@ both_backends! {
         assert_eq!(post(app, "xml", &f).await.0, 201);
         assert_eq!(app.store.count(Table::Cases).await.unwrap(), before + 1);
     }
+
+    open311_floods_naming_no_one_are_cut_off_too(app) {
+        app.store.create_api_key("12345热线", &server::auth::secret_hash(KEY), "all", "test", chrono::Utc::now()).await.unwrap();
+        let form: Vec<(&str, &str)> = base_form().into_iter().filter(|(k, _)| !matches!(*k, "phone" | "first_name" | "last_name")).collect();
+        let mut accepted = 0;
+        for _ in 0..(server::open311::UNIDENTIFIED_REPORTS_PER_HOUR + 2) {
+            if post(app, "json", &form).await.0 == 201 {
+                accepted += 1;
+            }
+        }
+        assert_eq!(accepted, server::open311::UNIDENTIFIED_REPORTS_PER_HOUR);
+    }
 }
