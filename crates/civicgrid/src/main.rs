@@ -261,10 +261,14 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Audit { command: AuditCommand::Verify { db } } => {
             let store = open(&db).await?;
             let report = store.verify_audit().await?;
+            let keyed_from = store.audit_keyed_from().await?;
             store.close().await;
             match report {
                 store::AuditReport::Intact { records } => {
-                    println!("audit log intact: {records} records checked");
+                    println!("audit log intact: {records} records checked, every case as its last record says");
+                    if keyed_from > 1 {
+                        println!("records 1 to {} were written before the chain was keyed", keyed_from - 1);
+                    }
                     Ok(0)
                 }
                 store::AuditReport::Broken { seq, reason } => {

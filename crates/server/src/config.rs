@@ -32,6 +32,27 @@ pub struct Config {
     pub map: MapConfig,
     #[serde(default)]
     pub dispatch: DispatchConfig,
+    #[serde(default)]
+    pub audit: AuditConfig,
+}
+
+/// `[audit]`: the key the audit chain is keyed with, kept outside the database.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditConfig {
+    /// A file holding the key in hex (at least 16 bytes). Nodes sharing a database need the
+    /// same key. Without it: the file `CIVICGRID_AUDIT_KEY_FILE` names, or this machine's own
+    /// key file, made on first use.
+    pub key_file: Option<std::path::PathBuf>,
+}
+
+impl AuditConfig {
+    pub fn key(&self) -> anyhow::Result<store::AuditKey> {
+        Ok(match &self.key_file {
+            Some(path) => store::AuditKey::from_file(path)?,
+            None => store::AuditKey::machine_default()?,
+        })
+    }
 }
 
 /// `[dispatch]`: the road graph and how long a responder has to answer.

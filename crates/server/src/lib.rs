@@ -215,7 +215,7 @@ pub async fn serve(
     on_ready: impl FnOnce(SocketAddr, Option<&demo::DemoReport>),
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let store = Store::open(&opts.db)
+    let store = Store::open_keyed(&opts.db, opts.config.audit.key()?)
         .await
         .map_err(|e| anyhow::anyhow!("cannot open the database {}: {e}", redact(&opts.db)))?;
     let report = match &opts.demo {

@@ -418,7 +418,14 @@ impl Store {
             Backend::Postgres => self.pool().begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?,
         };
         let io = |e: std::io::Error| StoreError::Invalid(format!("writing the backup: {e}"));
-        writeln!(out, "{}", serde_json::json!({"format": FORMAT, "version": FORMAT_VERSION})).map_err(io)?;
+        let keyed_from: i64 =
+            sqlx::query_scalar("SELECT keyed_from FROM audit_head WHERE id = 1").fetch_one(&mut *tx).await?;
+        writeln!(
+            out,
+            "{}",
+            serde_json::json!({"format": FORMAT, "version": FORMAT_VERSION, "audit_keyed_from": keyed_from})
+        )
+        .map_err(io)?;
         let mut total = 0u64;
         for t in TABLES {
             let cols: Vec<&str> = t.columns.iter().map(|c| c.0).collect();
@@ -531,9 +538,11 @@ impl Store {
             }
         }
         if let Some((seq, hash)) = last_audit {
-            sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+            // The chain continues as it was keyed in the source (the same key is needed).
+            sqlx::query("UPDATE audit_head SET seq = $1, hash = $2, keyed_from = $3 WHERE id = 1")
                 .bind(seq)
                 .bind(hash)
+                .bind(header["audit_keyed_from"].as_i64().unwrap_or(1))
                 .execute(&mut *tx)
                 .await?;
         }

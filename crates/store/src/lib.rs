@@ -37,7 +37,7 @@ use sqlx::AnyConnection;
 use sqlx::{AnyPool, Executor};
 use std::time::Duration;
 
-pub use audit::{AuditEntry, AuditReport};
+pub use audit::{AuditEntry, AuditKey, AuditReport};
 pub use cases::{CaseFilter, CasePage};
 pub use directory::*;
 
@@ -83,12 +83,19 @@ pub struct Store {
     backend: Backend,
     writer: writer::Handle,
     url: String,
+    audit_key: AuditKey,
 }
 
 impl Store {
-    /// Connects, runs the backend's migrations and starts the group-commit writer.
+    /// Connects with the machine's audit key ([`AuditKey::machine_default`]).
     /// URLs: `sqlite://PATH` (created if missing) or `postgres://…`.
     pub async fn open(url: &str) -> Result<Self> {
+        Self::open_keyed(url, AuditKey::machine_default()?).await
+    }
+
+    /// Connects, runs the backend's migrations and starts the group-commit writer; the
+    /// audit chain is keyed with `audit_key`.
+    pub async fn open_keyed(url: &str, audit_key: AuditKey) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let (backend, url) = normalise_url(url)?;
         let options = AnyPoolOptions::new().acquire_timeout(POOL_ACQUIRE_TIMEOUT).max_connections(match backend {
@@ -111,8 +118,8 @@ impl Store {
         let pool = options.connect(&url).await?;
         let url = url.clone();
         migrate::run(&pool, backend).await?;
-        let writer = writer::spawn(pool.clone(), backend);
-        Ok(Self { pool, backend, writer, url })
+        let writer = writer::spawn(pool.clone(), backend, audit_key.clone());
+        Ok(Self { pool, backend, writer, url, audit_key })
     }
 
     /// The connection URL, for tests that reach the database directly (as an attacker or

@@ -194,7 +194,7 @@ impl Store {
         at: Timestamp,
         payload: serde_json::Value,
     ) -> Result<()> {
-        Chain::lock(tx, self.backend()).await?;
+        Chain::lock(tx, self.backend(), &self.audit_key).await?;
         insert_rows(
             tx,
             "change_log",

@@ -56,6 +56,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0009_security.sql"),
         postgres: include_str!("../migrations/postgres/0009_security.sql"),
     },
+    Migration {
+        version: 10,
+        sqlite: include_str!("../migrations/sqlite/0010_audit_key.sql"),
+        postgres: include_str!("../migrations/postgres/0010_audit_key.sql"),
+    },
 ];
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<()> {

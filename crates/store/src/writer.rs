@@ -7,7 +7,7 @@
 //! while the previous commit is being flushed, so durable commits cost well under one fsync
 //! per case; with no load a job is written alone at once, with no added wait.
 
-use crate::audit::{AuditEntry, Chain};
+use crate::audit::{AuditEntry, AuditKey, Chain};
 use crate::cases::{case_columns, case_row, event_row, next_id, update_case_row, write_children, EVENT_COLUMNS};
 use crate::rows::{insert_new_rows, insert_rows, Val};
 use crate::{to_millis, Backend, Conn, Result, StoreError};
@@ -88,10 +88,10 @@ pub(crate) struct Handle {
 
 type Failure = Arc<std::sync::Mutex<Option<String>>>;
 
-pub(crate) fn spawn(pool: AnyPool, backend: Backend) -> Handle {
+pub(crate) fn spawn(pool: AnyPool, backend: Backend, key: AuditKey) -> Handle {
     let (tx, rx) = mpsc::channel(WRITE_QUEUE_MAX);
     let failure = Failure::default();
-    let task = tokio::spawn(run(pool, backend, rx, failure.clone()));
+    let task = tokio::spawn(run(pool, backend, key, rx, failure.clone()));
     Handle { tx, task: Arc::new(Mutex::new(Some(task))), failure }
 }
 
@@ -114,7 +114,7 @@ impl Handle {
     }
 }
 
-async fn run(pool: AnyPool, backend: Backend, mut rx: mpsc::Receiver<Job>, failure: Failure) {
+async fn run(pool: AnyPool, backend: Backend, key: AuditKey, mut rx: mpsc::Receiver<Job>, failure: Failure) {
     let mut batch = Vec::with_capacity(BATCH_JOBS_MAX);
     let mut stopping = false;
     while !stopping {
@@ -131,7 +131,7 @@ async fn run(pool: AnyPool, backend: Backend, mut rx: mpsc::Receiver<Job>, failu
             stopping = true;
         }
         if !batch.is_empty() {
-            write_batch(&pool, backend, &mut batch, &failure).await;
+            write_batch(&pool, backend, &key, &mut batch, &failure).await;
         }
     }
 }
@@ -141,15 +141,15 @@ enum Outcome {
     Saved,
 }
 
-async fn write_batch(pool: &AnyPool, backend: Backend, batch: &mut Vec<Job>, failure: &Failure) {
-    let outcomes = match write_jobs(pool, backend, batch).await {
+async fn write_batch(pool: &AnyPool, backend: Backend, key: &AuditKey, batch: &mut Vec<Job>, failure: &Failure) {
+    let outcomes = match write_jobs(pool, backend, key, batch).await {
         Ok(outcomes) => outcomes,
         Err(e) if batch.len() > 1 => {
             // One job's database error must not fail the others: write each alone.
             tracing::warn!(error = %e, jobs = batch.len(), "write batch failed; retrying its jobs one by one");
             let mut outcomes = Vec::with_capacity(batch.len());
             for job in batch.iter() {
-                outcomes.push(match write_jobs(pool, backend, std::slice::from_ref(job)).await {
+                outcomes.push(match write_jobs(pool, backend, key, std::slice::from_ref(job)).await {
                     Ok(mut one) => one.pop().expect("one outcome per job"),
                     Err(e) => Err(e),
                 });
@@ -181,10 +181,10 @@ async fn write_batch(pool: &AnyPool, backend: Backend, batch: &mut Vec<Job>, fai
 /// the updates one by one. An update refused for a reason found before it wrote anything (a
 /// stale version) fails alone; a database error fails the whole transaction, and nothing of
 /// it is committed.
-async fn write_jobs(pool: &AnyPool, backend: Backend, batch: &[Job]) -> Result<Vec<Result<Outcome>>> {
+async fn write_jobs(pool: &AnyPool, backend: Backend, key: &AuditKey, batch: &[Job]) -> Result<Vec<Result<Outcome>>> {
     let mut tx = crate::begin_write(pool, backend).await?;
     // The chain's lock comes first: it also makes the id counters safe across nodes.
-    let (mut chain, next_case, next_reporter) = lock_and_count(&mut tx, backend).await?;
+    let (mut chain, next_case, next_reporter) = lock_and_count(&mut tx, backend, key).await?;
     let creates: Vec<&CreateCase> =
         batch.iter().filter_map(|j| if let Job::Create(c, _) = j { Some(&**c) } else { None }).collect();
     let mut created = write_creates(&mut tx, &mut chain, &creates, next_case, next_reporter).await?.into_iter();
@@ -207,23 +207,23 @@ async fn write_jobs(pool: &AnyPool, backend: Backend, batch: &[Job]) -> Result<V
 
 /// Locks the audit chain and reads the next free case and reporter ids. Every round trip
 /// to the database counts here, since the writer is the one queue all cases pass.
-async fn lock_and_count(conn: &mut Conn, backend: Backend) -> Result<(Chain, i64, i64)> {
+async fn lock_and_count(conn: &mut Conn, backend: Backend, key: &AuditKey) -> Result<(Chain, i64, i64)> {
     match backend {
         // One query: BEGIN IMMEDIATE already holds the database's write lock.
         Backend::Sqlite => {
             let r = sqlx::query(
-                "SELECT seq, hash, (SELECT COALESCE(MAX(id), 0) FROM cases) AS max_case, \
+                "SELECT seq, hash, keyed_from, (SELECT COALESCE(MAX(id), 0) FROM cases) AS max_case, \
                  (SELECT COALESCE(MAX(id), 0) FROM reporters) AS max_reporter FROM audit_head WHERE id = 1",
             )
             .fetch_one(&mut *conn)
             .await?;
-            let chain = Chain::at(r.try_get("seq")?, r.try_get("hash")?);
+            let chain = Chain::at(r.try_get("seq")?, r.try_get("hash")?, r.try_get("keyed_from")?, key.clone());
             Ok((chain, r.try_get::<i64, _>("max_case")? + 1, r.try_get::<i64, _>("max_reporter")? + 1))
         }
         // Separate statements after the lock: under READ COMMITTED each sees what other nodes
         // committed before they released the lock.
         Backend::Postgres => {
-            let chain = Chain::lock(conn, backend).await?;
+            let chain = Chain::lock(conn, backend, key).await?;
             Ok((chain, next_id(conn, "cases").await?, next_id(conn, "reporters").await?))
         }
     }
@@ -271,6 +271,7 @@ async fn write_creates(
                 "priority": case.priority.as_str(),
                 "source": case.source.as_str(),
                 "reporter": case.reporter_id,
+                "state": crate::cases::state_digest(&case),
             })
             .to_string(),
         });
@@ -384,7 +385,8 @@ async fn write_save(conn: &mut Conn, chain: &mut Chain, job: &Job) -> Result<Out
                 .await?;
             insert_rows(conn, "change_log", &CHANGE_COLUMNS, &[change_row(after, extras.next_alert_at)]).await?;
             write_children(conn, after, *expected_version as usize, *assignments_stored).await?;
-            for e in &after.events[*expected_version as usize..] {
+            let last = after.events.len() - 1;
+            for (i, e) in after.events.iter().enumerate().skip(*expected_version as usize) {
                 chain
                     .append(
                         conn,
@@ -400,6 +402,8 @@ async fn write_save(conn: &mut Conn, chain: &mut Chain, job: &Job) -> Result<Out
                                 "responders": e.responders,
                                 "note": e.note,
                                 "version": after.version,
+                                // The state after the write, on its last record.
+                                "state": (i == last).then(|| crate::cases::state_digest(after)),
                             })
                             .to_string(),
                         },

@@ -369,3 +369,86 @@ both_backends! {
         assert!(matches!(s.verify_audit().await.unwrap(), AuditReport::Intact { .. }));
     }
 }
+
+impl RawDb {
+    /// Rewrites the chain from record `from` on as someone without the key would: plain
+    /// SHA-256 links over the records as they now stand, and a matching head.
+    async fn recompute_chain_without_key(&self, from: i64) {
+        use sha2::Digest;
+        use sqlx::Row;
+        let rows =
+            sqlx::query("SELECT seq, at, actor, action, entity, entity_id, detail, hash FROM audit_log ORDER BY seq")
+                .fetch_all(&mut *self.conn.lock().await)
+                .await
+                .unwrap();
+        let mut prev = "0".repeat(64);
+        for r in &rows {
+            let seq: i64 = r.get("seq");
+            let content = serde_json::json!([
+                seq,
+                r.get::<i64, _>("at"),
+                r.get::<String, _>("actor"),
+                r.get::<String, _>("action"),
+                r.get::<String, _>("entity"),
+                r.get::<String, _>("entity_id"),
+                r.get::<String, _>("detail")
+            ])
+            .to_string();
+            let hash = if seq < from {
+                r.get::<String, _>("hash")
+            } else {
+                hex::encode(sha2::Sha256::digest(format!("{prev}\n{content}").as_bytes()))
+            };
+            if seq >= from {
+                self.exec(&format!("UPDATE audit_log SET prev_hash = '{prev}', hash = '{hash}' WHERE seq = {seq}"))
+                    .await;
+            }
+            prev = hash;
+        }
+        self.exec(&format!("UPDATE audit_head SET hash = '{prev}' WHERE id = 1")).await;
+    }
+}
+
+both_backends! {
+    a_chain_rewritten_without_the_key_is_named(s) {
+        for i in 0..5 {
+            create(&s, &format!("2026-11-27T10:0{i}:00+08:00")).await;
+        }
+        let raw = RawDb::new(&s).await;
+        raw.unguard().await;
+        raw.exec("UPDATE audit_log SET detail = '{}' WHERE seq = 3").await;
+        raw.recompute_chain_without_key(3).await;
+        let report = s.verify_audit().await.unwrap();
+        assert!(matches!(&report, AuditReport::Broken { seq: 3, reason } if reason.contains("key")), "{report:?}");
+        // The same chain read with another key is not intact either.
+        let other = Store::open_keyed(&s.url_for_tests(), store::AuditKey::new(vec![42; 32]).unwrap()).await.unwrap();
+        assert!(matches!(other.verify_audit().await.unwrap(), AuditReport::Broken { seq: 1, .. }));
+        other.close().await;
+    }
+
+    cases_edited_in_the_database_are_named(s) {
+        let c = create(&s, "2026-11-27T10:00:00+08:00").await;
+        let a = apply(&c, &Action::Accept, &dispatcher(), Some("已受理"), c.created_at + chrono::Duration::seconds(20)).unwrap();
+        s.save_case(&c, a, Default::default()).await.unwrap();
+        let other = create(&s, "2026-11-27T10:01:00+08:00").await;
+        assert!(matches!(s.verify_audit().await.unwrap(), AuditReport::Intact { .. }));
+        let raw = RawDb::new(&s).await;
+        // A closed case made out of an open one, with nothing in the log.
+        raw.exec(&format!("UPDATE cases SET status = 'closed' WHERE id = {}", c.id)).await;
+        let report = s.verify_audit().await.unwrap();
+        assert!(matches!(&report, AuditReport::Broken { reason, .. } if reason.contains(&format!("case {}", c.id))), "{report:?}");
+        raw.exec(&format!("UPDATE cases SET status = 'accepted' WHERE id = {}", c.id)).await;
+        assert!(matches!(s.verify_audit().await.unwrap(), AuditReport::Intact { .. }));
+        // A staff note rewritten in the timeline.
+        raw.exec(&format!("UPDATE case_events SET note = '无' WHERE case_id = {}", c.id)).await;
+        assert!(matches!(s.verify_audit().await.unwrap(), AuditReport::Broken { .. }));
+        raw.exec(&format!("UPDATE case_events SET note = '已受理' WHERE case_id = {} AND seq = 2", c.id)).await;
+        raw.exec(&format!("UPDATE case_events SET note = NULL WHERE case_id = {} AND seq = 1", c.id)).await;
+        assert!(matches!(s.verify_audit().await.unwrap(), AuditReport::Intact { .. }));
+        // A case removed.
+        raw.exec(&format!("DELETE FROM case_events WHERE case_id = {}", other.id)).await;
+        raw.exec(&format!("DELETE FROM cases WHERE id = {}", other.id)).await;
+        let report = s.verify_audit().await.unwrap();
+        assert!(matches!(&report, AuditReport::Broken { reason, .. } if reason.contains("gone")), "{report:?}");
+    }
+}
