@@ -121,6 +121,34 @@ enum UserCommand {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Sets a new password, read from standard input; the account's sessions end.
+    Passwd {
+        #[arg(long, env = "CIVICGRID_DB")]
+        db: String,
+        #[arg(long)]
+        username: String,
+    },
+    /// Disables an account: it cannot sign in, and its sessions end.
+    Disable {
+        #[arg(long, env = "CIVICGRID_DB")]
+        db: String,
+        #[arg(long)]
+        username: String,
+    },
+    /// Enables a disabled account.
+    Enable {
+        #[arg(long, env = "CIVICGRID_DB")]
+        db: String,
+        #[arg(long)]
+        username: String,
+    },
+    /// Ends every session of an account (a lost phone).
+    Revoke {
+        #[arg(long, env = "CIVICGRID_DB")]
+        db: String,
+        #[arg(long)]
+        username: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -223,10 +251,9 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             {
                 anyhow::bail!("a username has 1 to 64 letters, digits, dots, dashes or underscores");
             }
-            let mut password = String::new();
-            std::io::stdin().lock().read_line(&mut password).context("reading the password from standard input")?;
-            let password = password.trim_end_matches(['\r', '\n']);
-            let hash = server::auth::hash_password(password).map_err(anyhow::Error::msg)?;
+            let password = read_password()?;
+            server::auth::password_policy(&password, &username, role).map_err(anyhow::Error::msg)?;
+            let hash = server::auth::hash_password(&password).map_err(anyhow::Error::msg)?;
             let store = open(&db).await?;
             let id = store
                 .create_user(
@@ -246,6 +273,26 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             store.close().await;
             println!("created user {username} (id {id}, role {})", role.as_str());
             Ok(0)
+        }
+        Command::User { command: UserCommand::Passwd { db, username } } => {
+            let store = open(&db).await?;
+            let user = account(&store, &username).await?;
+            let password = read_password()?;
+            server::auth::password_policy(&password, &username, user.role).map_err(anyhow::Error::msg)?;
+            let hash = server::auth::hash_password(&password).map_err(anyhow::Error::msg)?;
+            store.change_user(user.id, store::UserChange::Password(hash), "cli", chrono::Utc::now()).await?;
+            store.close().await;
+            println!("password of {username} changed; its sessions ended");
+            Ok(0)
+        }
+        Command::User { command: UserCommand::Disable { db, username } } => {
+            change(&db, &username, store::UserChange::Disable, "disabled; its sessions ended").await
+        }
+        Command::User { command: UserCommand::Enable { db, username } } => {
+            change(&db, &username, store::UserChange::Enable, "enabled").await
+        }
+        Command::User { command: UserCommand::Revoke { db, username } } => {
+            change(&db, &username, store::UserChange::RevokeSessions, "signed out everywhere").await
         }
         Command::Apikey { command: ApikeyCommand::Add { db, name, scope } } => {
             server::open311::KeyScope::parse(&scope).map_err(anyhow::Error::msg)?;
@@ -406,4 +453,29 @@ async fn shutdown_signal() {
         }
     };
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+/// A password from the first line of standard input.
+fn read_password() -> anyhow::Result<String> {
+    let mut password = String::new();
+    std::io::stdin().lock().read_line(&mut password).context("reading the password from standard input")?;
+    Ok(password.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+async fn account(store: &store::Store, username: &str) -> anyhow::Result<store::User> {
+    match store.user_by_name(username).await {
+        Ok(u) => Ok(u),
+        Err(store::StoreError::NotFound) => anyhow::bail!("no account {username:?}"),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Disables, enables or signs out an account, audited as the command line's doing.
+async fn change(db: &str, username: &str, change: store::UserChange, done: &str) -> anyhow::Result<i32> {
+    let store = open(db).await?;
+    let user = account(&store, username).await?;
+    store.change_user(user.id, change, "cli", chrono::Utc::now()).await?;
+    store.close().await;
+    println!("{username} {done}");
+    Ok(0)
 }

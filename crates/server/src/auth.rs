@@ -22,6 +22,31 @@ pub const PASSWORD_CHARS_MIN: usize = 8;
 /// Longest password accepted (argon2 cost grows with the input).
 pub const PASSWORD_CHARS_MAX: usize = 256;
 
+/// Shortest password a staff account may be given.
+pub const STAFF_PASSWORD_CHARS_MIN: usize = 10;
+/// Shortest password for the accounts that can do the most (admins, dispatchers, leaders).
+pub const PRIVILEGED_PASSWORD_CHARS_MIN: usize = 12;
+
+/// Whether a new password is good enough for an account: long enough for its role, and not
+/// guessable — zxcvbn's estimate (dictionaries, keyboard walks, sequences, dates, the
+/// username itself) must reach 3 of 4 ("safely unguessable") for privileged roles and 2 for
+/// the others. "12345678" or "linjiang2024" fail.
+pub fn password_policy(password: &str, username: &str, role: Role) -> Result<(), String> {
+    let privileged = matches!(role, Role::Admin | Role::Dispatcher | Role::Leader);
+    let min = if privileged { PRIVILEGED_PASSWORD_CHARS_MIN } else { STAFF_PASSWORD_CHARS_MIN };
+    let n = password.chars().count();
+    if n < min || n > PASSWORD_CHARS_MAX {
+        return Err(format!("a {} password needs {min} to {PASSWORD_CHARS_MAX} characters", role.as_str()));
+    }
+    let needed = if privileged { zxcvbn::Score::Three } else { zxcvbn::Score::Two };
+    let estimate = zxcvbn::zxcvbn(password, &[username, "linjiang", "civicgrid", "临江"]);
+    if estimate.score() < needed {
+        let hint = estimate.feedback().and_then(|f| f.warning()).map(|w| format!(" ({w})")).unwrap_or_default();
+        return Err(format!("this password is too easy to guess{hint}; use a longer phrase of unrelated words"));
+    }
+    Ok(())
+}
+
 pub fn hash_password(password: &str) -> Result<String, String> {
     let n = password.chars().count();
     if !(PASSWORD_CHARS_MIN..=PASSWORD_CHARS_MAX).contains(&n) {
@@ -78,6 +103,10 @@ impl SessionCache {
     }
     pub fn forget(&self, token_hash: &str) {
         self.entries.lock().expect("session cache lock").remove(token_hash);
+    }
+    /// Forgets every session of a user (revoked, disabled, password changed).
+    pub fn forget_user(&self, user_id: i64) {
+        self.entries.lock().expect("session cache lock").retain(|_, (u, _)| u.id != user_id);
     }
 }
 
@@ -153,6 +182,27 @@ mod tests {
         assert!(!verify_password("wrong horse", &h));
         assert!(!verify_password("x", "not a hash"));
         assert!(hash_password("short").is_err());
+    }
+
+    #[test]
+    fn guessable_passwords_are_refused() {
+        for (p, role) in [
+            ("12345678", Role::Admin),
+            ("123456789012", Role::Admin),
+            ("linjiang2024", Role::Dispatcher),
+            ("password1234", Role::Leader),
+            ("dispatcher01", Role::Dispatcher),
+            ("qwertyuiop", Role::GridWorker),
+            ("aaaaaaaaaaaa", Role::StationOfficer),
+            ("Zx9!kQ", Role::GridWorker),
+        ] {
+            let username = if p.starts_with("dispatcher") { "dispatcher01" } else { "someone" };
+            assert!(password_policy(p, username, role).is_err(), "{p:?} passed for {role:?}");
+        }
+        for (p, role) in [("river-lamp-orchid-42", Role::Admin), ("钱塘江边的路灯坏了三天", Role::GridWorker)]
+        {
+            password_policy(p, "someone", role).unwrap_or_else(|e| panic!("{p:?}: {e}"));
+        }
     }
 
     #[test]

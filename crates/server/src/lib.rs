@@ -23,6 +23,7 @@ pub mod demo;
 pub mod dispatching;
 pub mod error;
 pub mod http;
+pub mod images;
 pub mod notify;
 pub mod open311;
 pub mod openapi;
@@ -184,7 +185,7 @@ async fn security_headers(
     next: axum::middleware::Next,
     csp: axum::http::HeaderValue,
 ) -> axum::response::Response {
-    use axum::http::{header, HeaderValue};
+    use axum::http::{header, HeaderValue, StatusCode};
     let api = req.uri().path().starts_with("/api/") || req.uri().path().starts_with("/open311/");
     let mut r = next.run(req).await;
     let h = r.headers_mut();
@@ -194,6 +195,11 @@ async fn security_headers(
     h.entry(header::X_FRAME_OPTIONS).or_insert(HeaderValue::from_static("DENY"));
     if api {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    // Refused before its body was read: the rest of the body may still be on the way, so the
+    // connection is not reused (a client would otherwise send its next request into it).
+    if matches!(r.status(), StatusCode::PAYLOAD_TOO_LARGE | StatusCode::REQUEST_TIMEOUT) {
+        r.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     r
 }

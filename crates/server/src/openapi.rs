@@ -10,6 +10,8 @@ use utoipa::{Modify, OpenApi};
     info(title = "civicgrid", description = "Command platform of a street office (街道): cases, dispatch, promises."),
     paths(
         crate::api::health, crate::api::login, crate::api::logout, crate::api::me,
+        crate::api::users::list, crate::api::users::set_password, crate::api::users::disable, crate::api::users::enable,
+        crate::api::users::revoke, crate::api::users::change_own,
         crate::api::cases::create, crate::api::cases::get, crate::api::cases::list, crate::api::cases::act,
         crate::api::cases::reporter, crate::api::cases::recommendations,
         crate::api::reference::categories, crate::api::reference::stations, crate::api::reference::grids,

@@ -120,6 +120,16 @@ fn responder_from_row(r: &AnyRow) -> Result<Responder> {
     })
 }
 
+/// A change an administrator makes to an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserChange {
+    /// A new password hash.
+    Password(String),
+    Disable,
+    Enable,
+    RevokeSessions,
+}
+
 /// The reference data of a scenario, loaded into an empty database in one transaction.
 #[derive(Debug, Clone, Default)]
 pub struct ReferenceData {
@@ -582,6 +592,72 @@ impl Table {
 
 impl Store {
     /// Enables or disables accounts by name (demo accounts are enabled only in demo mode).
+    /// What an administrator does to an account: a new password, disabled or enabled again,
+    /// or every session ended. Each but enabling ends the user's sessions; each is audited.
+    pub async fn change_user(&self, user_id: i64, change: UserChange, actor: &str, at: Timestamp) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query_scalar::<_, i64>("SELECT id FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let action = match &change {
+            UserChange::Password(hash) => {
+                sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                    .bind(hash)
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                "user.password"
+            }
+            UserChange::Disable | UserChange::Enable => {
+                let disable = change == UserChange::Disable;
+                sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
+                    .bind(disable as i64)
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                if disable {
+                    "user.disable"
+                } else {
+                    "user.enable"
+                }
+            }
+            UserChange::RevokeSessions => "user.revoke_sessions",
+        };
+        let ended = if change == UserChange::Enable {
+            0
+        } else {
+            sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+                .bind(to_millis(at))
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+        };
+        self.audit_in(
+            &mut tx,
+            AuditEntry {
+                at,
+                actor: actor.into(),
+                action: action.into(),
+                entity: "user".into(),
+                entity_id: user_id.to_string(),
+                detail: serde_json::json!({ "sessions_ended": ended }).to_string(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every account, staff first, by username.
+    pub async fn users(&self) -> Result<Vec<User>> {
+        let rows =
+            sqlx::query("SELECT * FROM users ORDER BY role = 'resident', username").fetch_all(self.pool()).await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
     pub async fn set_users_disabled(&self, usernames: &[String], disabled: bool) -> Result<()> {
         let mut tx = self.begin_write().await?;
         for u in usernames {

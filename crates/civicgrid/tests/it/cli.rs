@@ -31,24 +31,52 @@ async fn demo_serve_users_audit_backup_restore() {
     // A user added from the command line while the server runs can sign in.
     let (code, out, err) = run_with_stdin(
         &["user", "add", "--db", &db, "--username", "li.na", "--role", "grid_worker", "--grid", "330114004001002"],
-        "secret-pass-1\n",
+        "tea-lantern-river-84\n",
     );
     assert_eq!(code, 0, "{out}{err}");
-    let r = http
-        .post(format!("{}/api/v1/auth/login", server.base))
-        .json(&serde_json::json!({"username": "li.na", "password": "secret-pass-1"}))
-        .send()
-        .await
-        .unwrap();
+    let login = |password: &'static str| {
+        http.post(format!("{}/api/v1/auth/login", server.base))
+            .json(&serde_json::json!({"username": "li.na", "password": password}))
+            .send()
+    };
+    let r = login("tea-lantern-river-84").await.unwrap();
     assert_eq!(r.status(), 200);
+    // Signed out everywhere: a token from before no longer works.
+    let token = r.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_owned();
+    let (code, out, err) = run(&["user", "revoke", "--db", &db, "--username", "li.na"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let me = http.get(format!("{}/api/v1/me", server.base)).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(me.status(), 401);
+    // Disabled, then enabled again.
+    assert_eq!(run(&["user", "disable", "--db", &db, "--username", "li.na"]).0, 0);
+    assert_eq!(login("tea-lantern-river-84").await.unwrap().status(), 401);
+    assert_eq!(run(&["user", "enable", "--db", &db, "--username", "li.na"]).0, 0);
+    assert_eq!(login("tea-lantern-river-84").await.unwrap().status(), 200);
+    // A new password must be hard to guess; the old one stops working.
+    let (code, _, err) = run_with_stdin(&["user", "passwd", "--db", &db, "--username", "li.na"], "12345678\n");
+    assert_ne!(code, 0);
+    assert!(err.contains("password"), "{err}");
+    let (code, out, err) =
+        run_with_stdin(&["user", "passwd", "--db", &db, "--username", "li.na"], "orchid-bridge-kettle-19\n");
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(login("tea-lantern-river-84").await.unwrap().status(), 401);
+    assert_eq!(login("orchid-bridge-kettle-19").await.unwrap().status(), 200);
+    let (code, _, err) = run(&["user", "disable", "--db", &db, "--username", "nobody"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("no account"), "{err}");
+    // An administrator's password cannot be 12345678.
+    let (code, _, err) =
+        run_with_stdin(&["user", "add", "--db", &db, "--username", "root2", "--role", "admin"], "12345678\n");
+    assert_ne!(code, 0);
+    assert!(err.contains("password"), "{err}");
     let (code, _, err) = run_with_stdin(
         &["user", "add", "--db", &db, "--username", "li.na", "--role", "grid_worker"],
-        "secret-pass-1\n",
+        "tea-lantern-river-84\n",
     );
     assert_ne!(code, 0);
     assert!(err.contains("already exists"), "{err}");
     let (code, _, err) =
-        run_with_stdin(&["user", "add", "--db", &db, "--username", "x", "--role", "king"], "secret-pass-1\n");
+        run_with_stdin(&["user", "add", "--db", &db, "--username", "x", "--role", "king"], "tea-lantern-river-84\n");
     assert_ne!(code, 0);
     assert!(err.contains("unknown role"), "{err}");
     let (code, _, err) =

@@ -546,19 +546,6 @@ pub const ATTACHMENT_BYTES_MAX: usize = 8 * 1024 * 1024;
 /// Photos per case at most.
 const ATTACHMENTS_PER_CASE_MAX: usize = 30;
 
-/// The image type the bytes really are (by their signature), whatever the client claims.
-pub(crate) fn sniff_image(data: &[u8]) -> Option<&'static str> {
-    if data.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some("image/jpeg")
-    } else if data.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("image/png")
-    } else if data.len() > 12 && &data[..4] == b"RIFF" && &data[8..12] == b"WEBP" {
-        Some("image/webp")
-    } else {
-        None
-    }
-}
-
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct AttachmentOut {
     pub id: i64,
@@ -604,20 +591,11 @@ pub async fn upload(
             "photos can be added only while the case is worked",
         ));
     }
-    if body.is_empty() {
-        return Err(ApiError::invalid("the body is empty: send the photo's bytes"));
-    }
-    let kind = sniff_image(&body).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "only JPEG, PNG or WebP photos are accepted",
-        )
-    })?;
     if s.store.attachments(id).await?.len() >= ATTACHMENTS_PER_CASE_MAX {
         return Err(ApiError::invalid(format!("a case holds at most {ATTACHMENTS_PER_CASE_MAX} photos")));
     }
-    let a = s.store.add_attachment(id, kind, &body, session.user.id, &session.label(), chrono::Utc::now()).await?;
+    let (kind, clean) = crate::images::clean_upload(body).await?;
+    let a = s.store.add_attachment(id, kind, &clean, session.user.id, &session.label(), chrono::Utc::now()).await?;
     Ok((StatusCode::CREATED, Json(attachment_out(&a))))
 }
 

@@ -132,14 +132,8 @@ pub async fn upload_image(
     body: axum::body::Bytes,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     staff(&session)?;
-    let kind = crate::api::cases::sniff_image(&body).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "only JPEG, PNG or WebP pictures are accepted",
-        )
-    })?;
-    let id = s.store.add_image(kind, &body, session.user.id, chrono::Utc::now()).await?;
+    let (kind, clean) = crate::images::clean_upload(body).await?;
+    let id = s.store.add_image(kind, &clean, session.user.id, chrono::Utc::now()).await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id, "url": format!("/api/v1/community/images/{id}") }))))
 }
 

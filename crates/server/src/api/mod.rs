@@ -5,6 +5,7 @@ pub mod community;
 pub mod reference;
 pub mod residents;
 pub mod stats;
+pub mod users;
 
 use crate::auth::{self, Session};
 use crate::error::{ApiError, ApiJson, ApiResult};
@@ -20,6 +21,12 @@ pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/auth/login", post(login))
         .route("/auth/logout", post(logout))
+        .route("/auth/password", post(users::change_own))
+        .route("/users", get(users::list))
+        .route("/users/{id}/password", post(users::set_password))
+        .route("/users/{id}/disable", post(users::disable))
+        .route("/users/{id}/enable", post(users::enable))
+        .route("/users/{id}/revoke", post(users::revoke))
         .route("/auth/otp/request", post(residents::otp_request))
         .route("/auth/otp/verify", post(residents::otp_verify))
         .route("/cases/nearby", get(residents::nearby))

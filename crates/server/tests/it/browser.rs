@@ -15,9 +15,9 @@ fn shots(name: &str) -> std::path::PathBuf {
 /// A 2×2 PNG, for the photo upload.
 const PNG: &[u8] = &[
     0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
-    0x02, 0x00, 0x00, 0x00, 0x02, 0x08, 0x02, 0x00, 0x00, 0x00, 0xFD, 0xD4, 0x9A, 0x73, 0x00, 0x00, 0x00, 0x16, 0x49,
-    0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0xF0, 0x1F, 0x08, 0x19, 0x18, 0x18, 0xFE, 0x03, 0x00, 0x2D,
-    0xF5, 0x04, 0xFC, 0x8E, 0x6A, 0x2F, 0x91, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+    0x02, 0x00, 0x00, 0x00, 0x02, 0x08, 0x02, 0x00, 0x00, 0x00, 0xFD, 0xD4, 0x9A, 0x73, 0x00, 0x00, 0x00, 0x12, 0x49,
+    0x44, 0x41, 0x54, 0x78, 0xDA, 0x63, 0x38, 0xA1, 0xA1, 0xA1, 0x51, 0x71, 0x82, 0x01, 0x42, 0x01, 0x00, 0x22, 0x1E,
+    0x05, 0x01, 0x16, 0xC0, 0x39, 0xC2, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
 ];
 
 async fn sign_in(b: &Browser, app: &App, user: &str, lands_on: &str) {
@@ -422,5 +422,63 @@ async fn staff_publish_an_activity_and_a_resident_signs_up_and_checks_in_by_qr()
     let user = app.store.user_by_phone("13700003333", domain::role::Role::Resident).await.unwrap().id;
     assert!(app.store.signup_of(activity.id, user).await.unwrap().unwrap().checked_in_at.is_some());
     phone.quit().await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_disables_an_account_and_refuses_a_weak_password() {
+    let app = App::start(false).await;
+    let desk = Browser::start(1440, 900).await;
+    sign_in(&desk, &app, "admin", "/console").await;
+    desk.goto(&app.url("/admin")).await;
+    let row = "#accounts tr[data-username=\"grid01\"]";
+    desk.wait_for(
+        &format!("return document.body.dataset.ready === '1' && document.querySelector('{row}') !== null"),
+        Duration::from_secs(10),
+    )
+    .await;
+    assert_eq!(desk.eval("return document.querySelector('#h-accounts').textContent").await, json!("账号管理"));
+    assert_eq!(
+        desk.eval(&format!("return document.querySelector('{row} td:nth-child(3)').textContent")).await,
+        json!("网格员")
+    );
+    desk.click(&format!("{row} [data-do=\"disable\"]")).await;
+    desk.wait_for(
+        &format!("return document.querySelector('{row} td:nth-child(4)')?.textContent === '已停用'"),
+        Duration::from_secs(5),
+    )
+    .await;
+    let (s, _) =
+        app.call(None, "POST", "/api/v1/auth/login", Some(json!({"username": "grid01", "password": PASSWORD}))).await;
+    assert_eq!(s, 401, "a disabled account signed in");
+    // A guessable password is refused in words the administrator reads.
+    desk.type_into(&format!("{row} input"), "12345678").await;
+    desk.click(&format!("{row} [data-do=\"password\"]")).await;
+    desk.wait_for(
+        &format!("return document.querySelector('{row} .error').textContent.includes('太容易被猜到')"),
+        Duration::from_secs(5),
+    )
+    .await;
+    desk.screenshot(&shots("admin-accounts.png")).await;
+    // The same page in English.
+    desk.goto(&app.url("/admin?lang=en")).await;
+    desk.wait_for(
+        &format!("return document.body.dataset.ready === '1' && document.querySelector('{row}') !== null"),
+        Duration::from_secs(10),
+    )
+    .await;
+    assert_eq!(desk.eval("return document.querySelector('#h-accounts').textContent").await, json!("Accounts"));
+    assert_eq!(
+        desk.eval(&format!("return document.querySelector('{row} td:nth-child(4)').textContent")).await,
+        json!("Disabled")
+    );
+    desk.click(&format!("{row} [data-do=\"enable\"]")).await;
+    desk.wait_for(
+        &format!("return document.querySelector('{row} td:nth-child(4)')?.textContent === 'Active'"),
+        Duration::from_secs(5),
+    )
+    .await;
+    desk.screenshot(&shots("admin-accounts-en.png")).await;
+    desk.quit().await;
     app.stop().await;
 }

@@ -176,3 +176,63 @@ both_backends! {
         assert_eq!(s, 403);
     }
 }
+
+both_backends! {
+    accounts_are_managed_by_administrators_and_every_change_is_audited(app) {
+        let (s, _) = app.call(Some("dispatcher"), "GET", "/api/v1/users", None).await;
+        assert_eq!(s, 403);
+        let (s, list) = app.call(Some("admin"), "GET", "/api/v1/users", None).await;
+        assert_eq!(s, 200);
+        let id_of = |name: &str| list.as_array().unwrap().iter().find(|u| u["username"] == name).unwrap()["id"].as_i64().unwrap();
+        assert!(list.as_array().unwrap().iter().all(|u| u["role"] != "resident"));
+        let (dispatcher, admin) = (id_of("dispatcher"), id_of("admin"));
+        let admin_token = app.token("admin").await;
+        let as_admin = |method: &'static str, path: String, body: Option<serde_json::Value>| {
+            let mut r = app.http.request(method.parse().unwrap(), app.url(&path)).bearer_auth(&admin_token);
+            if let Some(b) = body {
+                r = r.json(&b);
+            }
+            r.send()
+        };
+        // Signed out everywhere: a token in use stops at once.
+        let token = app.token("dispatcher").await;
+        let me = |t: String| app.http.get(app.url("/api/v1/me")).bearer_auth(t).send();
+        assert_eq!(me(token.clone()).await.unwrap().status(), 200);
+        assert_eq!(as_admin("POST", format!("/api/v1/users/{dispatcher}/revoke"), None).await.unwrap().status(), 204);
+        assert_eq!(me(token).await.unwrap().status(), 401);
+        // Disabled and enabled; an administrator cannot lock themselves out.
+        assert_eq!(as_admin("POST", format!("/api/v1/users/{dispatcher}/disable"), None).await.unwrap().status(), 204);
+        let login = |password: &'static str| app.http.post(app.url("/api/v1/auth/login")).json(&json!({"username": "dispatcher", "password": password})).send();
+        assert_eq!(login(PASSWORD).await.unwrap().status(), 401);
+        assert_eq!(as_admin("POST", format!("/api/v1/users/{admin}/disable"), None).await.unwrap().status(), 409);
+        assert_eq!(as_admin("POST", format!("/api/v1/users/{dispatcher}/enable"), None).await.unwrap().status(), 204);
+        assert_eq!(login(PASSWORD).await.unwrap().status(), 200);
+        // A new password must be hard to guess.
+        let r = as_admin("POST", format!("/api/v1/users/{dispatcher}/password"), Some(json!({"password": "12345678"}))).await.unwrap();
+        assert_eq!(r.status(), 422);
+        assert_eq!(r.json::<serde_json::Value>().await.unwrap()["error"]["code"], "weak_password");
+        let r = as_admin("POST", format!("/api/v1/users/{dispatcher}/password"), Some(json!({"password": "harbour-violet-spoon-71"}))).await.unwrap();
+        assert_eq!(r.status(), 204);
+        assert_eq!(login(PASSWORD).await.unwrap().status(), 401);
+        assert_eq!(login("harbour-violet-spoon-71").await.unwrap().status(), 200);
+        assert_eq!(as_admin("POST", "/api/v1/users/999999/disable".into(), None).await.unwrap().status(), 404);
+        // Everyone changes their own password, knowing the current one.
+        let grid = app.token("grid01").await;
+        let change = |body: serde_json::Value| app.http.post(app.url("/api/v1/auth/password")).bearer_auth(&grid).json(&body).send();
+        let r = change(json!({"current": "not-it", "new": "lantern-harbour-cedar-5"})).await.unwrap();
+        assert_eq!(r.status(), 403);
+        let r = change(json!({"current": PASSWORD, "new": "qwertyuiop"})).await.unwrap();
+        assert_eq!(r.status(), 422);
+        let r = change(json!({"current": PASSWORD, "new": "lantern-harbour-cedar-5"})).await.unwrap();
+        assert_eq!(r.status(), 200);
+        let fresh = r.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_owned();
+        assert_eq!(me(grid.clone()).await.unwrap().status(), 401, "the old session survived a password change");
+        assert_eq!(me(fresh).await.unwrap().status(), 200);
+        // Each change is in the audit log, with who did it.
+        let actions: Vec<String> = app.store.audit_for("user", &dispatcher.to_string(), 20).await.unwrap().into_iter().map(|r| r.entry.action).collect();
+        for a in ["user.revoke_sessions", "user.disable", "user.enable", "user.password"] {
+            assert!(actions.iter().any(|x| x == a), "{a} missing from {actions:?}");
+        }
+        assert!(app.store.audit_for("user", &dispatcher.to_string(), 1).await.unwrap()[0].entry.actor.ends_with(":admin"));
+    }
+}

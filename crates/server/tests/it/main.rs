@@ -36,6 +36,7 @@ pub fn scenario_dir() -> std::path::PathBuf {
 
 /// Accounts every test app has: (username, role, grid, station).
 pub const ACCOUNTS: &[(&str, Role, Option<&str>, Option<&str>)] = &[
+    ("admin", Role::Admin, None, None),
     ("dispatcher", Role::Dispatcher, None, Some("CC")),
     ("leader", Role::Leader, None, None),
     ("grid01", Role::GridWorker, Some("330114004001001"), None),
