@@ -126,13 +126,47 @@ pub fn served_area(grids: &[Grid]) -> ServedArea {
     ServedArea::new(grids.iter().filter_map(|g| Polygon::new(g.ring.clone()).map(|p| (g.code.clone(), p))).collect())
 }
 
+/// The texts of a scenario's five files.
+#[derive(Debug, Clone)]
+pub struct Files {
+    pub stations: String,
+    pub grids: String,
+    pub categories: String,
+    pub responders: String,
+    pub demand: String,
+}
+
+impl Files {
+    pub fn read(dir: &Path) -> Result<Self, ScenarioError> {
+        Ok(Self {
+            stations: read(&dir.join(STATIONS))?,
+            grids: read(&dir.join(GRIDS))?,
+            categories: read(&dir.join(CATEGORIES))?,
+            responders: read(&dir.join(RESPONDERS))?,
+            demand: read(&dir.join(DEMAND))?,
+        })
+    }
+}
+
+const STATIONS: &str = "stations.json";
+const GRIDS: &str = "grids.geojson";
+const CATEGORIES: &str = "categories.toml";
+const RESPONDERS: &str = "responders.csv";
+const DEMAND: &str = "demand.toml";
+
 /// Reads a scenario folder.
 pub fn load(dir: &Path) -> Result<Scenario, ScenarioError> {
-    let (stations, parks) = load_stations(&dir.join("stations.json"))?;
-    let grids = load_grids(&dir.join("grids.geojson"), &stations)?;
-    let (categories, policy) = load_categories(&dir.join("categories.toml"))?;
-    let responders = load_responders(&dir.join("responders.csv"), &stations, &grids)?;
-    let demand = load_demand(&dir.join("demand.toml"), &categories)?;
+    parse(dir, &Files::read(dir)?)
+}
+
+/// Checks a scenario's files as read (`dir` names them in messages). The fuzz target
+/// `scenario_files` drives this.
+pub fn parse(dir: &Path, f: &Files) -> Result<Scenario, ScenarioError> {
+    let (stations, parks) = load_stations(&dir.join(STATIONS), &f.stations)?;
+    let grids = load_grids(&dir.join(GRIDS), &f.grids, &stations)?;
+    let (categories, policy) = load_categories(&dir.join(CATEGORIES), &f.categories)?;
+    let responders = load_responders(&dir.join(RESPONDERS), &f.responders, &stations, &grids)?;
+    let demand = load_demand(&dir.join(DEMAND), &f.demand, &categories)?;
     Ok(Scenario { dir: dir.to_owned(), stations, parks, grids, categories, responders, demand, policy })
 }
 
@@ -140,7 +174,7 @@ fn read(path: &Path) -> Result<String, ScenarioError> {
     std::fs::read_to_string(path).map_err(|e| err(path, format!("cannot read: {e}")))
 }
 
-fn load_stations(path: &Path) -> Result<(Vec<Station>, Vec<Park>), ScenarioError> {
+fn load_stations(path: &Path, text: &str) -> Result<(Vec<Station>, Vec<Park>), ScenarioError> {
     #[derive(Deserialize)]
     struct File {
         stations: Vec<StationRow>,
@@ -157,7 +191,7 @@ fn load_stations(path: &Path) -> Result<(Vec<Station>, Vec<Park>), ScenarioError
         lng: f64,
         address: String,
     }
-    let f: File = serde_json::from_str(&read(path)?)
+    let f: File = serde_json::from_str(text)
         .map_err(|e| err(path, format!("line {}, column {}: {e}", e.line(), e.column())))?;
     let mut out = vec![];
     for (i, s) in f.stations.into_iter().enumerate() {
@@ -186,8 +220,8 @@ fn load_stations(path: &Path) -> Result<(Vec<Station>, Vec<Park>), ScenarioError
     Ok((out, f.parks))
 }
 
-fn load_grids(path: &Path, stations: &[Station]) -> Result<Vec<Grid>, ScenarioError> {
-    let v: serde_json::Value = serde_json::from_str(&read(path)?)
+fn load_grids(path: &Path, text: &str, stations: &[Station]) -> Result<Vec<Grid>, ScenarioError> {
+    let v: serde_json::Value = serde_json::from_str(text)
         .map_err(|e| err(path, format!("line {}, column {}: {e}", e.line(), e.column())))?;
     let features = v["features"].as_array().ok_or_else(|| err(path, "not a GeoJSON FeatureCollection"))?;
     let mut grids: Vec<Grid> = vec![];
@@ -228,7 +262,7 @@ fn load_grids(path: &Path, stations: &[Station]) -> Result<Vec<Grid>, ScenarioEr
     Ok(grids)
 }
 
-fn load_categories(path: &Path) -> Result<(Vec<CategorySpec>, DeadlinePolicy), ScenarioError> {
+fn load_categories(path: &Path, text: &str) -> Result<(Vec<CategorySpec>, DeadlinePolicy), ScenarioError> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Row {
@@ -258,7 +292,7 @@ fn load_categories(path: &Path) -> Result<(Vec<CategorySpec>, DeadlinePolicy), S
     struct File {
         category: Vec<Row>,
     }
-    let f: File = toml::from_str(&read(path)?).map_err(|e| err(path, e.to_string()))?;
+    let f: File = toml::from_str(text).map_err(|e| err(path, e.to_string()))?;
     let mut policy = DeadlinePolicy::default();
     let mut out: Vec<CategorySpec> = vec![];
     for r in f.category {
@@ -341,8 +375,12 @@ pub fn parse_overrides(m: &BTreeMap<String, String>) -> Result<ChainOverride, St
     Ok(o)
 }
 
-fn load_responders(path: &Path, stations: &[Station], grids: &[Grid]) -> Result<Vec<Responder>, ScenarioError> {
-    let text = read(path)?;
+fn load_responders(
+    path: &Path,
+    text: &str,
+    stations: &[Station],
+    grids: &[Grid],
+) -> Result<Vec<Responder>, ScenarioError> {
     let mut lines = text.lines().enumerate();
     let header = lines.next().map(|(_, l)| l).unwrap_or_default();
     const HEADER: &str = "name,force,station,grid,travel_mode,skills,shift";
@@ -400,8 +438,8 @@ fn load_responders(path: &Path, stations: &[Station], grids: &[Grid]) -> Result<
     Ok(out)
 }
 
-fn load_demand(path: &Path, categories: &[CategorySpec]) -> Result<Demand, ScenarioError> {
-    let d: Demand = toml::from_str(&read(path)?).map_err(|e| err(path, e.to_string()))?;
+fn load_demand(path: &Path, text: &str, categories: &[CategorySpec]) -> Result<Demand, ScenarioError> {
+    let d: Demand = toml::from_str(text).map_err(|e| err(path, e.to_string()))?;
     if d.hourly_profile.len() != 24 || d.hourly_profile.iter().any(|v| !(v.is_finite() && *v >= 0.0)) {
         return Err(err(path, "hourly_profile needs 24 values, none negative"));
     }

@@ -135,9 +135,21 @@ where
             }
             Err(e) => return Err(ApiError::bad_request(e.body_text())),
         };
-        check_json_text("", &value)?;
-        serde_json::from_value(value).map(Self).map_err(|e| ApiError::invalid(format!("the body does not fit: {e}")))
+        from_json_value(value).map(Self)
     }
+}
+
+/// A JSON body's value as `T`, once every string in it is free of control characters.
+pub fn from_json_value<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> ApiResult<T> {
+    check_json_text("", &value)?;
+    serde_json::from_value(value).map_err(|e| ApiError::invalid(format!("the body does not fit: {e}")))
+}
+
+/// A JSON body's bytes as `T`, as the API's JSON edge reads them (for the fuzz targets).
+pub fn parse_json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
+    let value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", format!("the body is not JSON: {e}")))?;
+    from_json_value(value)
 }
 
 /// Refuses control characters in every string of a JSON body, keys included, naming the

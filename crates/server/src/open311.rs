@@ -594,70 +594,37 @@ async fn post_request(
     if name != "requests" {
         return error(format, StatusCode::NOT_FOUND, format!("cannot POST to {name:?}"));
     }
-    let Ok(pairs) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body) else {
-        return error(format, StatusCode::BAD_REQUEST, "the body must be application/x-www-form-urlencoded");
+    let form = match parse_form(&body) {
+        Ok(f) => f,
+        Err((status, m)) => return error(format, status, m),
     };
-    if let Err(m) = crate::error::check_pairs_text(&pairs) {
-        return error(format, StatusCode::BAD_REQUEST, m);
-    }
-    let p: HashMap<String, String> = pairs.iter().cloned().collect();
-    if let Err(r) = check_jurisdiction(format, &p) {
-        return r;
-    }
     let bad = |m: String| error(format, StatusCode::BAD_REQUEST, m);
-    let Some(key) = p.get("api_key").filter(|k| !k.is_empty()) else {
-        return error(format, StatusCode::FORBIDDEN, "api_key is required");
-    };
-    let partner = match s.store.api_key(&secret_hash(key)).await {
+    let partner = match s.store.api_key(&secret_hash(&form.api_key)).await {
         Ok((name, _)) => name,
         Err(store::StoreError::NotFound) => return error(format, StatusCode::FORBIDDEN, "invalid api_key"),
         Err(e) => return internal(format, e),
     };
-    let Some(code) = p.get("service_code").filter(|c| !c.is_empty()) else {
-        return bad("service_code is required".into());
+    let Some(cat) = s.categories.get(&form.service_code) else {
+        return bad(format!("unknown service_code {:?}", form.service_code.as_str()));
     };
-    let Some(category) = CategoryCode::parse(code).ok().filter(|c| s.categories.contains_key(c)) else {
-        return bad(format!("unknown service_code {code:?}"));
-    };
-    let num = |k: &str| {
-        p.get(k).filter(|v| !v.is_empty()).map(|v| v.parse::<f64>().map_err(|_| format!("{k} must be a number")))
-    };
-    let location = match (num("lat"), num("long")) {
-        (Some(Ok(lat)), Some(Ok(lng))) => match LatLng::new(lat, lng) {
-            Ok(l) => l,
-            Err(e) => return bad(e.to_string()),
-        },
-        (Some(Err(e)), _) | (_, Some(Err(e))) => return bad(e),
-        _ => return bad("a location is required: lat and long (addresses alone cannot be placed in a grid)".into()),
-    };
+    let category = cat.code.clone();
+    let location = form.location;
     let Some(grid) = s.area.locate(&location).cloned() else {
         return bad("the location lies outside the area this street serves".into());
     };
-    let description = p.get("description").map(|d| d.trim()).unwrap_or_default().to_owned();
-    if description.chars().count() > DESCRIPTION_CHARS_MAX {
-        return bad(format!("description is longer than {DESCRIPTION_CHARS_MAX} characters"));
-    }
     // Attributes and media travel in the description, labelled.
-    let cat = &s.categories[&category];
     let known: Vec<String> = attributes(cat).iter().filter_map(|a| a["code"].as_str().map(str::to_owned)).collect();
     let mut extra = vec![];
-    for (k, v) in &pairs {
-        if let Some(code) = k.strip_prefix("attribute[").and_then(|k| k.strip_suffix(']')) {
-            if !known.iter().any(|c| c == code) {
-                return bad(format!("service {} has no attribute {code:?}", category));
-            }
-            if v.chars().count() > 200 {
-                return bad(format!("attribute {code} is longer than 200 characters"));
-            }
-            extra.push(format!("{code}={v}"));
+    for (code, v) in &form.attributes {
+        if !known.iter().any(|c| c == code) {
+            return bad(format!("service {} has no attribute {code:?}", category));
         }
+        extra.push(format!("{code}={v}"));
     }
-    if let Some(m) = p.get("media_url").filter(|m| !m.is_empty()) {
-        if !(m.starts_with("http://") || m.starts_with("https://")) || m.len() > 1000 {
-            return bad("media_url must be an http(s) URL".into());
-        }
+    if let Some(m) = &form.media_url {
         extra.push(format!("media={m}"));
     }
+    let description = form.description.clone();
     let mut text = if description.is_empty() { cat.name_zh.clone() } else { description };
     if !extra.is_empty() {
         text = format!("{text}\n附加信息：{}", extra.join("; "));
@@ -665,22 +632,14 @@ async fn post_request(
     if text.chars().count() > DESCRIPTION_CHARS_MAX {
         return bad(format!("description with attributes is longer than {DESCRIPTION_CHARS_MAX} characters"));
     }
-    let phone = p.get("phone").filter(|v| !v.is_empty());
-    let phone = match phone.map(|v| domain::codes::PhoneNumber::parse(v)) {
-        Some(Err(e)) => return bad(format!("phone: {}", e.0)),
-        Some(Ok(v)) => Some(v),
-        None => None,
-    };
+    let phone = form.phone.clone();
     // Floods from one phone, device or address are refused; so is a flood of reports that
     // name no one, and a key filing more than any hotline does.
-    let identified = phone.is_some() || p.get("device_id").is_some_and(|d| !d.is_empty());
+    let identified = phone.is_some() || form.device_id.is_some();
     for (who, per_hour) in [
         (phone.as_ref().map(|p| format!("phone:{}", p.as_str())), REPORTS_PER_SOURCE_PER_HOUR),
-        (p.get("device_id").filter(|d| !d.is_empty()).map(|d| format!("device:{d}")), REPORTS_PER_SOURCE_PER_HOUR),
-        (
-            p.get("address_string").filter(|a| !a.is_empty()).map(|a| format!("address:{a}")),
-            REPORTS_PER_SOURCE_PER_HOUR,
-        ),
+        (form.device_id.as_ref().map(|d| format!("device:{d}")), REPORTS_PER_SOURCE_PER_HOUR),
+        (form.address.as_ref().map(|a| format!("address:{a}")), REPORTS_PER_SOURCE_PER_HOUR),
         ((!identified).then(|| format!("unidentified:{partner}:{}", client.key())), UNIDENTIFIED_REPORTS_PER_HOUR),
         (Some(format!("key:{partner}")), REPORTS_PER_KEY_PER_HOUR),
     ] {
@@ -690,13 +649,7 @@ async fn post_request(
             }
         }
     }
-    let name = [p.get("last_name"), p.get("first_name")]
-        .into_iter()
-        .flatten()
-        .filter(|n| !n.is_empty())
-        .cloned()
-        .collect::<Vec<_>>()
-        .join("");
+    let name = form.name.clone();
     let reporter = (phone.is_some() || !name.is_empty()).then(|| store::writer::ReporterInput {
         name: (!name.is_empty()).then(|| name.chars().take(50).collect()),
         phone: phone.map(|p| p.as_str().to_owned()),
@@ -715,7 +668,7 @@ async fn post_request(
                 location,
                 grid,
                 description: text,
-                address: p.get("address_string").filter(|a| !a.is_empty()).map(|a| a.chars().take(200).collect()),
+                address: form.address.clone(),
                 reporter_id: None,
                 reported_by: None,
             },
@@ -741,6 +694,93 @@ async fn post_request(
         ),
         Err(e) => internal(format, e),
     }
+}
+
+/// A service request as filed, with every field checked that can be checked without the
+/// store, the catalogue or the map: the edge's whole parse of a `POST /requests` form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Open311Form {
+    pub api_key: String,
+    pub service_code: CategoryCode,
+    pub location: LatLng,
+    pub description: String,
+    /// `attribute[code]=value` pairs, in order.
+    pub attributes: Vec<(String, String)>,
+    pub media_url: Option<String>,
+    pub phone: Option<domain::codes::PhoneNumber>,
+    /// Last name then first name, as Chinese names are written; at most 50 characters.
+    pub name: String,
+    /// At most 200 characters.
+    pub address: Option<String>,
+    pub device_id: Option<String>,
+}
+
+/// Longest attribute value.
+const ATTRIBUTE_CHARS_MAX: usize = 200;
+/// Longest media URL.
+const MEDIA_URL_BYTES_MAX: usize = 1000;
+
+/// Parses a `POST /requests` form body; a refusal says the status (400, 403 for a missing
+/// key, 404 for another jurisdiction) and why. The fuzz target `open311_form` drives this.
+pub fn parse_form(body: &[u8]) -> Result<Open311Form, (StatusCode, String)> {
+    let bad = |m: String| (StatusCode::BAD_REQUEST, m);
+    let pairs = serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .map_err(|_| bad("the body must be application/x-www-form-urlencoded".into()))?;
+    crate::error::check_pairs_text(&pairs).map_err(bad)?;
+    let p: HashMap<&str, &str> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let get = |k: &str| p.get(k).copied().filter(|v| !v.is_empty());
+    if let Some(j) = get("jurisdiction_id").filter(|j| *j != JURISDICTION_ID) {
+        return Err((
+            StatusCode::NOT_FOUND,
+            format!("unknown jurisdiction_id {j:?}; this server serves {JURISDICTION_ID}"),
+        ));
+    }
+    let api_key = get("api_key").ok_or((StatusCode::FORBIDDEN, "api_key is required".to_owned()))?.to_owned();
+    let code = get("service_code").ok_or_else(|| bad("service_code is required".into()))?;
+    let service_code = CategoryCode::parse(code).map_err(|_| bad(format!("unknown service_code {code:?}")))?;
+    let num = |k: &str| get(k).map(|v| v.parse::<f64>().map_err(|_| format!("{k} must be a number")));
+    let location = match (num("lat"), num("long")) {
+        (Some(Ok(lat)), Some(Ok(lng))) => LatLng::new(lat, lng).map_err(|e| bad(e.to_string()))?,
+        (Some(Err(e)), _) | (_, Some(Err(e))) => return Err(bad(e)),
+        _ => return Err(bad("a location is required: lat and long (addresses alone cannot be placed in a grid)".into())),
+    };
+    let description = get("description").unwrap_or_default().trim().to_owned();
+    if description.chars().count() > DESCRIPTION_CHARS_MAX {
+        return Err(bad(format!("description is longer than {DESCRIPTION_CHARS_MAX} characters")));
+    }
+    let mut attributes = vec![];
+    for (k, v) in &pairs {
+        if let Some(code) = k.strip_prefix("attribute[").and_then(|k| k.strip_suffix(']')) {
+            if v.chars().count() > ATTRIBUTE_CHARS_MAX {
+                return Err(bad(format!("attribute {code} is longer than {ATTRIBUTE_CHARS_MAX} characters")));
+            }
+            attributes.push((code.to_owned(), v.clone()));
+        }
+    }
+    let media_url = get("media_url").map(str::to_owned);
+    if media_url
+        .as_ref()
+        .is_some_and(|m| !(m.starts_with("http://") || m.starts_with("https://")) || m.len() > MEDIA_URL_BYTES_MAX)
+    {
+        return Err(bad("media_url must be an http(s) URL".into()));
+    }
+    let phone = get("phone")
+        .map(domain::codes::PhoneNumber::parse)
+        .transpose()
+        .map_err(|e| bad(format!("phone: {}", e.0)))?;
+    let name: String = [get("last_name"), get("first_name")].into_iter().flatten().collect::<String>().chars().take(50).collect();
+    Ok(Open311Form {
+        api_key,
+        service_code,
+        location,
+        description,
+        attributes,
+        media_url,
+        phone,
+        name,
+        address: get("address_string").map(|a| a.chars().take(200).collect()),
+        device_id: get("device_id").map(str::to_owned),
+    })
 }
 
 /// Counts reports per source in the current hour; a small fixed-window limiter.

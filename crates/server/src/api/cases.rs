@@ -119,6 +119,76 @@ fn out_for(s: &AppState, c: &Case, reporter: Option<ReporterOut>, viewer: Option
     out
 }
 
+/// A case report with every field checked that can be checked without the catalogue, the
+/// map or the caller: the edge's whole parse of a `POST /api/v1/cases` body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseIntake {
+    pub category: CategoryCode,
+    pub description: String,
+    pub location: LatLng,
+    pub source: Source,
+    pub priority: Option<Priority>,
+    pub address: Option<String>,
+    pub anonymous: bool,
+    pub reporter: Option<ReporterInput>,
+}
+
+fn unknown_category(code: &str) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_category", format!("unknown category {code:?}"))
+}
+
+/// Checks a case report's fields one by one (the fuzz target `case_json` drives this with
+/// the JSON edge in front of it).
+pub fn intake(req: &CreateCaseRequest) -> ApiResult<CaseIntake> {
+    let category = CategoryCode::parse(&req.category).map_err(|_| unknown_category(&req.category))?;
+    let description = req.description.trim();
+    let n = description.chars().count();
+    if n == 0 || n > DESCRIPTION_CHARS_MAX {
+        return Err(ApiError::invalid(format!("description needs 1 to {DESCRIPTION_CHARS_MAX} characters, got {n}")));
+    }
+    let location = LatLng::new(req.location.lat, req.location.lng).map_err(|e| ApiError::invalid(e.to_string()))?;
+    let source = Source::parse(&req.source)
+        .filter(|s| *s != Source::Open311)
+        .ok_or_else(|| ApiError::invalid(format!("unknown source {:?}", req.source)))?;
+    let priority = match &req.priority {
+        Some(p) => Some(Priority::parse(p).ok_or_else(|| ApiError::invalid(format!("unknown priority {p:?}")))?),
+        None => None,
+    };
+    let address = req.address.as_deref().map(str::trim).filter(|a| !a.is_empty()).map(str::to_owned);
+    if address.as_ref().is_some_and(|a| a.chars().count() > ADDRESS_CHARS_MAX) {
+        return Err(ApiError::invalid(format!("address is longer than {ADDRESS_CHARS_MAX} characters")));
+    }
+    let reporter = match &req.reporter {
+        None => None,
+        Some(r) => {
+            let name = r.name.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);
+            if name.as_ref().is_some_and(|n| n.chars().count() > REPORTER_NAME_CHARS_MAX) {
+                return Err(ApiError::invalid(format!(
+                    "reporter name is longer than {REPORTER_NAME_CHARS_MAX} characters"
+                )));
+            }
+            let phone = match r.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+                Some(p) => {
+                    Some(PhoneNumber::parse(p).map_err(|e| ApiError::invalid(format!("reporter phone: {}", e.0)))?)
+                }
+                None => None,
+            };
+            (name.is_some() || phone.is_some())
+                .then(|| ReporterInput { name, phone: phone.map(|p| p.as_str().to_owned()) })
+        }
+    };
+    Ok(CaseIntake {
+        category,
+        description: description.to_owned(),
+        location,
+        source,
+        priority,
+        address,
+        anonymous: req.anonymous.unwrap_or(false),
+        reporter,
+    })
+}
+
 /// Reports a case. Answers 201 only after the case is durably committed.
 #[utoipa::path(post, path = "/api/v1/cases", request_body = CreateCaseRequest,
     responses((status = 201, body = CaseOut), (status = 422, body = crate::error::ErrorBody),
@@ -130,20 +200,10 @@ pub async fn create(
     ApiJson(req): ApiJson<CreateCaseRequest>,
 ) -> ApiResult<(StatusCode, Json<CaseOut>)> {
     session.require(Permission::CreateCase)?;
-    let category =
-        CategoryCode::parse(&req.category).ok().filter(|c| s.categories.contains_key(c)).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unknown_category",
-                format!("unknown category {:?}", req.category),
-            )
-        })?;
-    let description = req.description.trim();
-    let n = description.chars().count();
-    if n == 0 || n > DESCRIPTION_CHARS_MAX {
-        return Err(ApiError::invalid(format!("description needs 1 to {DESCRIPTION_CHARS_MAX} characters, got {n}")));
+    let CaseIntake { category, description, location, source, priority, address, anonymous, reporter } = intake(&req)?;
+    if !s.categories.contains_key(&category) {
+        return Err(unknown_category(&req.category));
     }
-    let location = LatLng::new(req.location.lat, req.location.lng).map_err(|e| ApiError::invalid(e.to_string()))?;
     let grid: GridCode = s.area.locate(&location).cloned().ok_or_else(|| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -151,9 +211,6 @@ pub async fn create(
             "the location lies outside the area this street serves",
         )
     })?;
-    let source = Source::parse(&req.source)
-        .filter(|s| *s != Source::Open311)
-        .ok_or_else(|| ApiError::invalid(format!("unknown source {:?}", req.source)))?;
     // A resident's app cannot flood the centre.
     if matches!(session.role(), Role::Resident | Role::Volunteer)
         && !s.report_limits.allow(&format!("user:{}", session.user.id), crate::open311::REPORTS_PER_SOURCE_PER_HOUR)
@@ -177,46 +234,19 @@ pub async fn create(
         )));
     }
     // A resident reports under their own number, at the category's priority.
-    if matches!(session.role(), Role::Resident | Role::Volunteer) && (req.priority.is_some() || req.reporter.is_some())
-    {
+    let resident = matches!(session.role(), Role::Resident | Role::Volunteer);
+    if resident && (priority.is_some() || reporter.is_some()) {
         return Err(ApiError::forbidden(
             "residents report under their own number, and the category sets the priority: leave out priority and reporter",
         ));
     }
-    let cat = &s.categories[&category];
-    let priority = match &req.priority {
-        Some(p) => Priority::parse(p).ok_or_else(|| ApiError::invalid(format!("unknown priority {p:?}")))?,
-        None => cat.default_priority,
-    };
-    let address = req.address.as_deref().map(str::trim).filter(|a| !a.is_empty()).map(str::to_owned);
-    if address.as_ref().is_some_and(|a| a.chars().count() > ADDRESS_CHARS_MAX) {
-        return Err(ApiError::invalid(format!("address is longer than {ADDRESS_CHARS_MAX} characters")));
-    }
-    let anonymous = req.anonymous.unwrap_or(false);
-    let reporter = match &req.reporter {
+    let priority = priority.unwrap_or(s.categories[&category].default_priority);
+    let reporter = match reporter {
         // Anonymous towards staff: no name or number is kept with the case.
         _ if anonymous => None,
         // A signed-in resident's own number, so staff can call back.
-        None if matches!(session.role(), Role::Resident | Role::Volunteer) => {
-            session.user.phone.as_ref().map(|p| ReporterInput { name: None, phone: Some(p.clone()) })
-        }
-        None => None,
-        Some(r) => {
-            let name = r.name.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);
-            if name.as_ref().is_some_and(|n| n.chars().count() > REPORTER_NAME_CHARS_MAX) {
-                return Err(ApiError::invalid(format!(
-                    "reporter name is longer than {REPORTER_NAME_CHARS_MAX} characters"
-                )));
-            }
-            let phone = match r.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-                Some(p) => {
-                    Some(PhoneNumber::parse(p).map_err(|e| ApiError::invalid(format!("reporter phone: {}", e.0)))?)
-                }
-                None => None,
-            };
-            (name.is_some() || phone.is_some())
-                .then(|| ReporterInput { name, phone: phone.map(|p| p.as_str().to_owned()) })
-        }
+        None if resident => session.user.phone.as_ref().map(|p| ReporterInput { name: None, phone: Some(p.clone()) }),
+        r => r,
     };
     let now = chrono::Utc::now();
     // The reporter was just given, so the answer masks it without reading it back.

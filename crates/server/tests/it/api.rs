@@ -502,38 +502,13 @@ async fn resident_token(app: &App, phone: &str) -> String {
     r["token"].as_str().unwrap().to_owned()
 }
 
-/// A request with a bearer token; returns status and JSON body (Null when empty).
-async fn with_token(
-    app: &App,
-    token: &str,
-    method: &str,
-    path: &str,
-    body: Option<serde_json::Value>,
-) -> (u16, serde_json::Value) {
-    let mut req = app.http.request(method.parse().unwrap(), app.url(path)).bearer_auth(token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let r = req.send().await.unwrap();
-    let status = r.status().as_u16();
-    let text = r.text().await.unwrap();
-    (
-        status,
-        if text.is_empty() {
-            serde_json::Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
-        },
-    )
-}
-
 both_backends! {
     residents_get_a_residents_view_and_follow_only_what_is_near(app) {
         let a = resident_token(app, "13800007777").await;
         let b = resident_token(app, "13900008888").await;
         let here = json!({"lat": 30.2662, "lng": 120.5700});
         let report = json!({"category": "SJ1004", "description": "楼上漏水", "location": here, "source": "resident_app"});
-        let (s, c) = with_token(app, &a, "POST", "/api/v1/cases", Some(report.clone())).await;
+        let (s, c) = app.call_with_token(Some(&a), "POST", "/api/v1/cases", Some(report.clone())).await;
         assert_eq!(s, 201, "{c}");
         let id = c["id"].as_i64().unwrap();
         let worker = app.store.responders().await.unwrap().into_iter().find(|r| r.force == domain::category::Force::GridWorker && r.grid.as_deref() == Some("330114004001001")).unwrap().id;
@@ -550,26 +525,26 @@ both_backends! {
 
         // Following: residents only, an open case near where they stand, with that place given.
         let follow = format!("/api/v1/cases/{id}/follow");
-        let (s, _) = with_token(app, &b, "POST", &follow, None).await;
+        let (s, _) = app.call_with_token(Some(&b), "POST", &follow, None).await;
         assert!(s == 415 || s == 400, "{s}");
-        let (s, _) = with_token(app, &b, "POST", &follow, Some(json!({"lat": 30.2700, "lng": 120.5800}))).await;
+        let (s, _) = app.call_with_token(Some(&b), "POST", &follow, Some(json!({"lat": 30.2700, "lng": 120.5800}))).await;
         assert_eq!(s, 404);
         let (s, _) = app.call(Some("grid01"), "POST", &follow, Some(here.clone())).await;
         assert_eq!(s, 403);
-        let (s, _) = with_token(app, &b, "POST", &format!("/api/v1/cases/{}/follow", id + 1000), Some(here.clone())).await;
+        let (s, _) = app.call_with_token(Some(&b), "POST", &format!("/api/v1/cases/{}/follow", id + 1000), Some(here.clone())).await;
         assert_eq!(s, 404);
-        let (s, r) = with_token(app, &b, "POST", &follow, Some(here.clone())).await;
+        let (s, r) = app.call_with_token(Some(&b), "POST", &follow, Some(here.clone())).await;
         assert_eq!(s, 204, "{r}");
 
         // A follower's view: status and plain steps, no notes, nobody named, nobody sent.
-        let (s, seen) = with_token(app, &b, "GET", &format!("/api/v1/cases/{id}"), None).await;
+        let (s, seen) = app.call_with_token(Some(&b), "GET", &format!("/api/v1/cases/{id}"), None).await;
         assert_eq!(s, 200);
         assert_eq!(seen["status"], "dispatched");
         assert_eq!(seen["assignments"], json!([]));
         assert!(seen["events"].as_array().unwrap().iter().all(|e| e["note"].is_null() && e["actor"]["username"] == "" && e["responders"] == json!([])), "{seen}");
         assert!(!seen.to_string().contains("内部"), "{seen}");
         // The reporter's own view leaves out staff notes too.
-        let (_, mine) = with_token(app, &a, "GET", &format!("/api/v1/cases/{id}"), None).await;
+        let (_, mine) = app.call_with_token(Some(&a), "GET", &format!("/api/v1/cases/{id}"), None).await;
         assert!(!mine.to_string().contains("内部"), "{mine}");
         assert_eq!(mine["reported_by_me"], true);
 
@@ -581,11 +556,11 @@ both_backends! {
         let r = upload(a.clone()).await.unwrap();
         assert_eq!(r.status(), 201);
         let photo: serde_json::Value = r.json().await.unwrap();
-        let (_, list) = with_token(app, &b, "GET", &format!("/api/v1/cases/{id}/attachments"), None).await;
+        let (_, list) = app.call_with_token(Some(&b), "GET", &format!("/api/v1/cases/{id}/attachments"), None).await;
         assert_eq!(list, json!([]));
-        let (s, _) = with_token(app, &b, "GET", photo["url"].as_str().unwrap(), None).await;
+        let (s, _) = app.call_with_token(Some(&b), "GET", photo["url"].as_str().unwrap(), None).await;
         assert_eq!(s, 404);
-        let (_, list) = with_token(app, &a, "GET", &format!("/api/v1/cases/{id}/attachments"), None).await;
+        let (_, list) = app.call_with_token(Some(&a), "GET", &format!("/api/v1/cases/{id}/attachments"), None).await;
         assert_eq!(list.as_array().unwrap().len(), 1);
 
         // A station officer who once followed a case outside their station hears nothing of it.
@@ -598,24 +573,24 @@ both_backends! {
         let (_, notes) = app.call(Some("station5"), "GET", "/api/v1/notifications", None).await;
         assert!(notes.as_array().unwrap().iter().all(|n| n["case_id"] != json!(id)), "{notes}");
         // The reporter hears the answer; the follower only the step.
-        let (_, notes) = with_token(app, &a, "GET", "/api/v1/notifications", None).await;
+        let (_, notes) = app.call_with_token(Some(&a), "GET", "/api/v1/notifications", None).await;
         assert!(notes.as_array().unwrap().iter().any(|n| n["body"].as_str().unwrap().contains("已协调楼上住户维修水管")), "{notes}");
-        let (_, notes) = with_token(app, &b, "GET", "/api/v1/notifications", None).await;
+        let (_, notes) = app.call_with_token(Some(&b), "GET", "/api/v1/notifications", None).await;
         assert!(notes.as_array().unwrap().iter().any(|n| n["case_id"] == json!(id)), "{notes}");
         assert!(!notes.to_string().contains("维修水管") && !notes.to_string().contains("内部"), "{notes}");
 
         // Only the reporter rates a resident's report.
         let (s, r) = act(app, "dispatcher", id, json!({"action": "rate", "satisfaction": "satisfied"})).await;
         assert_error(s, &r, 403, "forbidden");
-        let (s, r) = with_token(app, &b, "POST", &format!("/api/v1/cases/{id}/actions"), Some(json!({"action": "rate", "satisfaction": "dissatisfied"}))).await;
+        let (s, r) = app.call_with_token(Some(&b), "POST", &format!("/api/v1/cases/{id}/actions"), Some(json!({"action": "rate", "satisfaction": "dissatisfied"}))).await;
         assert_error(s, &r, 403, "forbidden");
-        let (s, r) = with_token(app, &a, "POST", &format!("/api/v1/cases/{id}/actions"), Some(json!({"action": "rate", "satisfaction": "satisfied"}))).await;
+        let (s, r) = app.call_with_token(Some(&a), "POST", &format!("/api/v1/cases/{id}/actions"), Some(json!({"action": "rate", "satisfaction": "satisfied"}))).await;
         assert_eq!(s, 200, "{r}");
 
         // An anonymous report points back at no one.
         let mut anon = report.clone();
         anon["anonymous"] = json!(true);
-        let (_, c) = with_token(app, &a, "POST", "/api/v1/cases", Some(anon)).await;
+        let (_, c) = app.call_with_token(Some(&a), "POST", "/api/v1/cases", Some(anon)).await;
         let (_, staff) = app.call(Some("dispatcher"), "GET", &format!("/api/v1/cases/{}", c["id"]), None).await;
         assert_eq!(staff["events"][0]["actor"], json!({"id": 0, "username": "", "role": "resident"}));
         assert!(staff["reporter"].is_null());

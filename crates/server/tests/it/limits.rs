@@ -236,3 +236,22 @@ both_backends! {
         assert!(app.store.audit_for("user", &dispatcher.to_string(), 1).await.unwrap()[0].entry.actor.ends_with(":admin"));
     }
 }
+
+both_backends! {
+    a_writer_that_cannot_commit_is_reported_and_recovers(app) {
+        let (s, _) = app.call(None, "GET", "/health", None).await;
+        assert_eq!(s, 200);
+        store::testing::fail_commits(&app.store).await;
+        let (s, b) = app.call(Some("dispatcher"), "POST", "/api/v1/cases", Some(case_body())).await;
+        assert_eq!(s, 500, "{b}");
+        assert_eq!(b["error"]["message"], "internal error; it has been logged", "database text leaked: {b}");
+        let (s, _) = app.call(None, "GET", "/health", None).await;
+        assert_eq!(s, 503);
+        store::testing::let_commits_pass(&app.store).await;
+        // Space is back: no restart needed.
+        let (s, b) = app.call(Some("dispatcher"), "POST", "/api/v1/cases", Some(case_body())).await;
+        assert_eq!(s, 201, "{b}");
+        let (s, _) = app.call(None, "GET", "/health", None).await;
+        assert_eq!(s, 200);
+    }
+}

@@ -116,9 +116,24 @@ impl App {
         path: &str,
         body: Option<serde_json::Value>,
     ) -> (u16, serde_json::Value) {
+        let token = match user {
+            Some(u) => Some(self.token(u).await),
+            None => None,
+        };
+        self.call_with_token(token.as_deref(), method, path, body).await
+    }
+
+    /// A request with a bearer token (a resident's, say); returns status and JSON body.
+    pub async fn call_with_token(
+        &self,
+        token: Option<&str>,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
         let mut req = self.http.request(method.parse().unwrap(), self.url(path));
-        if let Some(u) = user {
-            req = req.bearer_auth(self.token(u).await);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
         }
         if let Some(b) = body {
             req = req.json(&b);
