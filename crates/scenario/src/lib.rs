@@ -191,8 +191,8 @@ fn load_stations(path: &Path, text: &str) -> Result<(Vec<Station>, Vec<Park>), S
         lng: f64,
         address: String,
     }
-    let f: File = serde_json::from_str(text)
-        .map_err(|e| err(path, format!("line {}, column {}: {e}", e.line(), e.column())))?;
+    let f: File =
+        serde_json::from_str(text).map_err(|e| err(path, format!("line {}, column {}: {e}", e.line(), e.column())))?;
     let mut out = vec![];
     for (i, s) in f.stations.into_iter().enumerate() {
         LatLng::new(s.lat, s.lng).map_err(|e| err(path, format!("station {} ({}): {e}", i + 1, s.code)))?;
@@ -221,8 +221,8 @@ fn load_stations(path: &Path, text: &str) -> Result<(Vec<Station>, Vec<Park>), S
 }
 
 fn load_grids(path: &Path, text: &str, stations: &[Station]) -> Result<Vec<Grid>, ScenarioError> {
-    let v: serde_json::Value = serde_json::from_str(text)
-        .map_err(|e| err(path, format!("line {}, column {}: {e}", e.line(), e.column())))?;
+    let v: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| err(path, format!("line {}, column {}: {e}", e.line(), e.column())))?;
     let features = v["features"].as_array().ok_or_else(|| err(path, "not a GeoJSON FeatureCollection"))?;
     let mut grids: Vec<Grid> = vec![];
     for (i, f) in features.iter().enumerate() {

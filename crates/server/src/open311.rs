@@ -742,7 +742,9 @@ pub fn parse_form(body: &[u8]) -> Result<Open311Form, (StatusCode, String)> {
     let location = match (num("lat"), num("long")) {
         (Some(Ok(lat)), Some(Ok(lng))) => LatLng::new(lat, lng).map_err(|e| bad(e.to_string()))?,
         (Some(Err(e)), _) | (_, Some(Err(e))) => return Err(bad(e)),
-        _ => return Err(bad("a location is required: lat and long (addresses alone cannot be placed in a grid)".into())),
+        _ => {
+            return Err(bad("a location is required: lat and long (addresses alone cannot be placed in a grid)".into()))
+        }
     };
     let description = get("description").unwrap_or_default().trim().to_owned();
     if description.chars().count() > DESCRIPTION_CHARS_MAX {
@@ -764,11 +766,10 @@ pub fn parse_form(body: &[u8]) -> Result<Open311Form, (StatusCode, String)> {
     {
         return Err(bad("media_url must be an http(s) URL".into()));
     }
-    let phone = get("phone")
-        .map(domain::codes::PhoneNumber::parse)
-        .transpose()
-        .map_err(|e| bad(format!("phone: {}", e.0)))?;
-    let name: String = [get("last_name"), get("first_name")].into_iter().flatten().collect::<String>().chars().take(50).collect();
+    let phone =
+        get("phone").map(domain::codes::PhoneNumber::parse).transpose().map_err(|e| bad(format!("phone: {}", e.0)))?;
+    let name: String =
+        [get("last_name"), get("first_name")].into_iter().flatten().collect::<String>().chars().take(50).collect();
     Ok(Open311Form {
         api_key,
         service_code,
