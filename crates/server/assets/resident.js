@@ -79,7 +79,7 @@
           $("duplicates").innerHTML = `<div class="card dup"><p>${w("nearby")}</p>` + near.map((c) => `<p data-nearby="${c.id}">#${c.id} · ${CG.esc(c.description)} · ${c.distance_metres} m
             <button type="button" data-follow="${c.id}">${w("follow")}</button></p>`).join("") + `<button type="button" class="secondary" id="submit-anyway">${w("submit_anyway")}</button></div>`;
           $("duplicates").querySelectorAll("[data-follow]").forEach((b) => { b.onclick = async () => {
-            await CG.api("POST", `/api/v1/cases/${b.dataset.follow}/follow`, here); $("duplicates").innerHTML = ""; $("report-form").reset(); tab("mine"); }; });
+            await CG.api("POST", `/api/v1/cases/${b.dataset.follow}/follow`, { category: $("category").value, ...here }); $("duplicates").innerHTML = ""; $("report-form").reset(); tab("mine"); }; });
           $("submit-anyway").onclick = () => { forceSubmit = true; $("report-form").requestSubmit(); };
           return;
         }

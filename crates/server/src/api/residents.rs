@@ -242,8 +242,9 @@ pub async fn nearby(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FollowRequest {
-    /// Where the resident is (the place they were about to report): the case must be one
-    /// `nearby` offers there.
+    /// What the resident was about to report and where they are: the case must be one
+    /// `nearby` offers for that category there.
+    pub category: String,
     pub lat: f64,
     pub lng: f64,
 }
@@ -264,9 +265,10 @@ pub async fn follow(
         return Err(ApiError::forbidden("following is for residents; staff see cases in their scope"));
     }
     let here = LatLng::new(req.lat, req.lng).map_err(|e| ApiError::invalid(e.to_string()))?;
-    // Anything but an open case near the resident is as good as absent.
+    let category = CategoryCode::parse(&req.category).map_err(|e| ApiError::invalid(e.0))?;
+    // Anything but an open case of that category near the resident is as good as absent.
     let c = s.store.get_case(id).await.map_err(|_| ApiError::not_found("case"))?;
-    if !c.status.is_open() || c.location.distance_metres(&here) > NEARBY_METRES {
+    if !c.status.is_open() || c.category != category || c.location.distance_metres(&here) > NEARBY_METRES {
         return Err(ApiError::not_found("case"));
     }
     s.store.follow(id, session.user.id, chrono::Utc::now()).await?;

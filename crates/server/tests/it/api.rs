@@ -527,13 +527,16 @@ both_backends! {
         let follow = format!("/api/v1/cases/{id}/follow");
         let (s, _) = app.call_with_token(Some(&b), "POST", &follow, None).await;
         assert!(s == 415 || s == 400, "{s}");
-        let (s, _) = app.call_with_token(Some(&b), "POST", &follow, Some(json!({"lat": 30.2700, "lng": 120.5800}))).await;
-        assert_eq!(s, 404);
-        let (s, _) = app.call(Some("grid01"), "POST", &follow, Some(here.clone())).await;
+        let near = json!({"category": "SJ1004", "lat": 30.2662, "lng": 120.5700});
+        let (s, _) = app.call_with_token(Some(&b), "POST", &follow, Some(json!({"category": "SJ1004", "lat": 30.2700, "lng": 120.5800}))).await;
+        assert_eq!(s, 404, "a case far away");
+        let (s, _) = app.call_with_token(Some(&b), "POST", &follow, Some(json!({"category": "SJ1002", "lat": 30.2662, "lng": 120.5700}))).await;
+        assert_eq!(s, 404, "a case of another category");
+        let (s, _) = app.call(Some("grid01"), "POST", &follow, Some(near.clone())).await;
         assert_eq!(s, 403);
-        let (s, _) = app.call_with_token(Some(&b), "POST", &format!("/api/v1/cases/{}/follow", id + 1000), Some(here.clone())).await;
+        let (s, _) = app.call_with_token(Some(&b), "POST", &format!("/api/v1/cases/{}/follow", id + 1000), Some(near.clone())).await;
         assert_eq!(s, 404);
-        let (s, r) = app.call_with_token(Some(&b), "POST", &follow, Some(here.clone())).await;
+        let (s, r) = app.call_with_token(Some(&b), "POST", &follow, Some(near.clone())).await;
         assert_eq!(s, 204, "{r}");
 
         // A follower's view: status and plain steps, no notes, nobody named, nobody sent.
