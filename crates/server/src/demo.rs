@@ -213,6 +213,7 @@ async fn live_cases(store: &Store, sc: &scenario::Scenario, now: Timestamp) -> a
                 at: t0,
                 // The alert index is set when the server starts (`reindex_alerts`).
                 extras: Default::default(),
+                idempotency_key: None,
             })
             .await?;
         let at = |secs: i64| (t0 + Duration::seconds(secs)).min(now);

@@ -60,18 +60,27 @@ fn split(file: &str) -> Option<(&str, Format)> {
     }
 }
 
-/// A tiny XML writer: elements with escaped text.
-struct Xml(String);
+/// The XML form of an answer (quick-xml escapes the text): each JSON member an element, a
+/// plural array a container of singular items (attributes/attribute, values/value,
+/// formats/format), as the specification names them.
+struct Xml(quick_xml::Writer<Vec<u8>>);
 
 impl Xml {
     fn new(root: &str) -> Self {
-        Self(format!("<?xml version=\"1.0\" encoding=\"utf-8\"?><{root}>"))
+        use quick_xml::events::{BytesDecl, Event};
+        let mut w = quick_xml::Writer::new(Vec::new());
+        w.write_event(Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None))).expect("writing to memory");
+        let mut x = Self(w);
+        x.open(root);
+        x
     }
     fn open(&mut self, tag: &str) {
-        self.0.push_str(&format!("<{tag}>"));
+        let e = quick_xml::events::Event::Start(quick_xml::events::BytesStart::new(tag));
+        self.0.write_event(e).expect("writing to memory");
     }
     fn close(&mut self, tag: &str) {
-        self.0.push_str(&format!("</{tag}>"));
+        let e = quick_xml::events::Event::End(quick_xml::events::BytesEnd::new(tag));
+        self.0.write_event(e).expect("writing to memory");
     }
     fn leaf(&mut self, tag: &str, value: &serde_json::Value) {
         let text = match value {
@@ -79,11 +88,13 @@ impl Xml {
             serde_json::Value::String(s) => s.clone(),
             v => v.to_string(),
         };
-        let escaped = text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
-        self.0.push_str(&format!("<{tag}>{escaped}</{tag}>"));
+        self.open(tag);
+        let e = quick_xml::events::Event::Text(quick_xml::events::BytesText::new(&text));
+        self.0.write_event(e).expect("writing to memory");
+        self.close(tag);
     }
     /// One member of an object: a leaf, a nested element, or a plural container of singular
-    /// items (attributes/attribute, values/value, formats/format).
+    /// items.
     fn member(&mut self, k: &str, x: &serde_json::Value) {
         match x {
             serde_json::Value::Object(_) => self.object(k, x),
@@ -116,7 +127,7 @@ impl Xml {
     }
     fn finish(mut self, root: &str) -> String {
         self.close(root);
-        self.0
+        String::from_utf8(self.0.into_inner()).expect("written from strings")
     }
 }
 
@@ -655,6 +666,31 @@ async fn post_request(
         phone: phone.map(|p| p.as_str().to_owned()),
     });
     let now = chrono::Utc::now();
+    let key = form.idempotency_key.as_ref().map(|k| {
+        let who = form.device_id.as_deref().or(form.account_id.as_deref()).unwrap_or_default();
+        format!("open311:{partner}:{who}:{k}")
+    });
+    let made = |id: i64| {
+        respond(
+            StatusCode::CREATED,
+            format,
+            "service_requests",
+            "request",
+            serde_json::json!([{
+                "service_request_id": id.to_string(),
+                "token": format!("cg-{id}"),
+                "service_notice": "已受理登记；临江街道承诺24小时内办结。",
+                "account_id": null,
+            }]),
+        )
+    };
+    if let Some(k) = &key {
+        match s.store.case_for_key(k, now - store::IDEMPOTENCY_WINDOW).await {
+            Ok(Some(c)) => return made(c.id),
+            Ok(None) => {}
+            Err(e) => return internal(format, e),
+        }
+    }
     let actor = Actor { user_id: 0, username: format!("open311:{partner}"), role: Role::Dispatcher };
     let priority = cat.default_priority;
     let created = workflow::create(
@@ -676,23 +712,21 @@ async fn post_request(
             actor,
             at: now,
             extras: Default::default(),
+            idempotency_key: key.clone(),
         },
     )
     .await;
-    match created {
-        Ok(c) => respond(
-            StatusCode::CREATED,
-            format,
-            "service_requests",
-            "request",
-            serde_json::json!([{
-                "service_request_id": c.id.to_string(),
-                "token": format!("cg-{}", c.id),
-                "service_notice": "已受理登记；临江街道承诺24小时内办结。",
-                "account_id": null,
-            }]),
-        ),
-        Err(e) => internal(format, e),
+    match (created, &key) {
+        (Ok(c), _) => made(c.id),
+        // The same token raced this request and won: its request is the answer.
+        (Err(store::StoreError::Conflict(_)), Some(k)) => {
+            match s.store.case_for_key(k, now - store::IDEMPOTENCY_WINDOW).await {
+                Ok(Some(c)) => made(c.id),
+                Ok(None) => error(format, StatusCode::CONFLICT, "the same idempotency_key is being used"),
+                Err(e) => internal(format, e),
+            }
+        }
+        (Err(e), _) => internal(format, e),
     }
 }
 
@@ -713,6 +747,10 @@ pub struct Open311Form {
     /// At most 200 characters.
     pub address: Option<String>,
     pub device_id: Option<String>,
+    pub account_id: Option<String>,
+    /// The client's token for this report (`idempotency_key`): a retry with the same token
+    /// from the same device or account within 24 hours gets the request it made.
+    pub idempotency_key: Option<String>,
 }
 
 /// Longest attribute value.
@@ -781,6 +819,11 @@ pub fn parse_form(body: &[u8]) -> Result<Open311Form, (StatusCode, String)> {
         name,
         address: get("address_string").map(|a| a.chars().take(200).collect()),
         device_id: get("device_id").map(str::to_owned),
+        account_id: get("account_id").map(str::to_owned),
+        idempotency_key: match get("idempotency_key") {
+            Some(k) if k.len() > 100 => return Err(bad("idempotency_key is longer than 100 characters".into())),
+            k => k.map(str::to_owned),
+        },
     })
 }
 

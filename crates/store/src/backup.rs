@@ -274,6 +274,12 @@ const TABLES: &[TableSpec] = &[
         ],
     },
     TableSpec {
+        name: "idempotency_keys",
+        key: "key",
+        serial: false,
+        columns: &[("key", T), ("case_id", I), ("created_at", I)],
+    },
+    TableSpec {
         name: "followers",
         key: "case_id, user_id",
         serial: false,

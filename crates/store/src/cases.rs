@@ -521,6 +521,20 @@ impl Store {
 }
 
 impl Store {
+    /// The case a creation with this idempotency key made at or after `since`.
+    pub async fn case_for_key(&self, key: &str, since: Timestamp) -> Result<Option<Case>> {
+        let id: Option<i64> =
+            sqlx::query_scalar("SELECT case_id FROM idempotency_keys WHERE key = $1 AND created_at >= $2")
+                .bind(key)
+                .bind(to_millis(since))
+                .fetch_optional(self.pool())
+                .await?;
+        match id {
+            Some(id) => Ok(Some(self.get_case(id).await?)),
+            None => Ok(None),
+        }
+    }
+
     /// Imports finished historical cases (the demo's two years of history) into a database
     /// without cases. Each keeps its milestones and one event; ids are assigned from 1 in
     /// order. One audit record covers the import.

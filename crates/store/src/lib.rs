@@ -41,6 +41,10 @@ pub use audit::{AuditEntry, AuditKey, AuditReport};
 pub use cases::{CaseFilter, CasePage};
 pub use directory::*;
 
+/// How long an idempotency key stands for the case it made: a client retrying after a lost
+/// answer does so within minutes; a day covers a phone that was offline overnight.
+pub const IDEMPOTENCY_WINDOW: chrono::Duration = chrono::Duration::hours(24);
+
 /// Connections to SQLite: one writer at a time plus concurrent WAL readers.
 const SQLITE_POOL_CONNECTIONS_MAX: u32 = 6;
 /// Connections per node to PostgreSQL; several nodes share the server's connection limit.

@@ -61,6 +61,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0010_audit_key.sql"),
         postgres: include_str!("../migrations/postgres/0010_audit_key.sql"),
     },
+    Migration {
+        version: 11,
+        sqlite: include_str!("../migrations/sqlite/0011_idempotency.sql"),
+        postgres: include_str!("../migrations/postgres/0011_idempotency.sql"),
+    },
 ];
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<()> {

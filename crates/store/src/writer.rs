@@ -42,6 +42,10 @@ pub struct CreateCase {
     pub at: Timestamp,
     /// What goes with the write: the next alert instant and notifications.
     pub extras: Extras,
+    /// The client's key for this report (scoped by the caller, e.g. `api:USER:KEY`): a
+    /// second creation with a key used in the last 24 hours fails with a conflict, and
+    /// [`crate::Store::case_for_key`] finds the first.
+    pub idempotency_key: Option<String>,
 }
 
 /// What a case write carries besides the case: the instant its next warning or escalation
@@ -279,6 +283,26 @@ async fn write_creates(
     }
     insert_rows(conn, "reporters", &["id", "name", "phone", "created_at"], &reporters).await?;
     insert_rows(conn, "cases", &case_columns(), &rows).await?;
+    // A key older than its window makes way; a live one refuses the second case (and a
+    // batch holding both is written again job by job, so only the second fails).
+    let keyed: Vec<(&str, i64, Timestamp)> = creates
+        .iter()
+        .zip(&cases)
+        .filter_map(|(c, case)| c.idempotency_key.as_deref().map(|k| (k, case.id, c.at)))
+        .collect();
+    for (key, _, at) in &keyed {
+        sqlx::query("DELETE FROM idempotency_keys WHERE key = $1 AND created_at < $2")
+            .bind(*key)
+            .bind(to_millis(*at - crate::IDEMPOTENCY_WINDOW))
+            .execute(&mut *conn)
+            .await?;
+    }
+    let key_rows: Vec<Vec<Val>> =
+        keyed.iter().map(|(k, id, at)| vec![Val::from(*k), (*id).into(), to_millis(*at).into()]).collect();
+    insert_rows(conn, "idempotency_keys", &["key", "case_id", "created_at"], &key_rows).await.map_err(|e| match e {
+        StoreError::Database(e) => crate::unique_to_conflict(e, "a case with this idempotency key"),
+        e => e,
+    })?;
     insert_rows(conn, "case_events", &EVENT_COLUMNS, &events).await?;
     chain.append_all(conn, &audit).await?;
     insert_new_rows(conn, "outbox", &OUTBOX_COLUMNS, &outbox, "dedupe_key").await?;

@@ -137,6 +137,29 @@ fn unknown_category(code: &str) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_category", format!("unknown category {code:?}"))
 }
 
+use store::IDEMPOTENCY_WINDOW;
+/// Longest `Idempotency-Key` (a UUID has 36 characters).
+const IDEMPOTENCY_KEY_CHARS_MAX: usize = 100;
+
+/// The request's `Idempotency-Key`, if it sent one: printable ASCII, at most 100 characters.
+pub fn idempotency_key(headers: &axum::http::HeaderMap) -> ApiResult<Option<String>> {
+    let Some(v) = headers.get("idempotency-key") else { return Ok(None) };
+    match v.to_str() {
+        Ok(k)
+            if !k.is_empty()
+                && k.len() <= IDEMPOTENCY_KEY_CHARS_MAX
+                && k.bytes().all(|b| (0x21..0x7f).contains(&b)) =>
+        {
+            Ok(Some(k.to_owned()))
+        }
+        _ => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_CHARS_MAX} printable ASCII characters"),
+        )),
+    }
+}
+
 /// Checks a case report's fields one by one (the fuzz target `case_json` drives this with
 /// the JSON edge in front of it).
 pub fn intake(req: &CreateCaseRequest) -> ApiResult<CaseIntake> {
@@ -197,9 +220,17 @@ pub fn intake(req: &CreateCaseRequest) -> ApiResult<CaseIntake> {
 pub async fn create(
     State(s): State<Arc<AppState>>,
     session: Session,
+    headers: axum::http::HeaderMap,
     ApiJson(req): ApiJson<CreateCaseRequest>,
 ) -> ApiResult<(StatusCode, Json<CaseOut>)> {
     session.require(Permission::CreateCase)?;
+    // A retry with the same key (a phone that lost the answer) gets the case it made before.
+    let key = idempotency_key(&headers)?.map(|k| format!("api:{}:{k}", session.user.id));
+    if let Some(k) = &key {
+        if let Some(c) = s.store.case_for_key(k, chrono::Utc::now() - IDEMPOTENCY_WINDOW).await? {
+            return Ok((StatusCode::CREATED, Json(out(&s, &session, &c).await?)));
+        }
+    }
     let CaseIntake { category, description, location, source, priority, address, anonymous, reporter } = intake(&req)?;
     if !s.categories.contains_key(&category) {
         return Err(unknown_category(&req.category));
@@ -273,9 +304,21 @@ pub async fn create(
             actor: session.actor(),
             at: now,
             extras: Default::default(),
+            idempotency_key: key.clone(),
         },
     )
-    .await?;
+    .await;
+    let case = match (case, &key) {
+        (Ok(c), _) => c,
+        // The same key raced this request and won: its case is the answer.
+        (Err(StoreError::Conflict(_)), Some(k)) => match s.store.case_for_key(k, now - IDEMPOTENCY_WINDOW).await? {
+            Some(c) => return Ok((StatusCode::CREATED, Json(out(&s, &session, &c).await?))),
+            None => {
+                return Err(ApiError::new(StatusCode::CONFLICT, "conflict", "the same Idempotency-Key is being used"))
+            }
+        },
+        (Err(e), _) => return Err(e.into()),
+    };
     Ok((StatusCode::CREATED, Json(out_for(&s, &case, reporter_out, Some(session.user.id)))))
 }
 

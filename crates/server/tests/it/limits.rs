@@ -255,3 +255,51 @@ both_backends! {
         assert_eq!(s, 200);
     }
 }
+
+both_backends! {
+    retries_with_one_idempotency_key_make_one_case(app) {
+        let before = app.store.count(store::Table::Cases).await.unwrap();
+        let token = app.token("dispatcher").await;
+        let mut tasks = vec![];
+        for _ in 0..10 {
+            let req = app.http.post(app.url("/api/v1/cases")).bearer_auth(&token).header("Idempotency-Key", "3f2b8c1e-retry").json(&case_body());
+            tasks.push(tokio::spawn(async move {
+                let r = req.send().await.unwrap();
+                (r.status().as_u16(), r.json::<serde_json::Value>().await.unwrap()["id"].as_i64())
+            }));
+        }
+        let mut ids = vec![];
+        for t in tasks {
+            let (status, id) = t.await.unwrap();
+            assert_eq!(status, 201);
+            ids.push(id.unwrap());
+        }
+        ids.dedup();
+        assert_eq!(ids.len(), 1, "{ids:?}");
+        assert_eq!(app.store.count(store::Table::Cases).await.unwrap(), before + 1);
+        // Another account's key of the same text is another key.
+        let r = app.http.post(app.url("/api/v1/cases")).bearer_auth(app.token("station1").await).header("Idempotency-Key", "3f2b8c1e-retry").json(&case_body()).send().await.unwrap();
+        assert_eq!(r.status(), 201);
+        assert_ne!(r.json::<serde_json::Value>().await.unwrap()["id"].as_i64(), Some(ids[0]));
+        for bad in ["", "键", &"x".repeat(101)] {
+            let r = app.http.post(app.url("/api/v1/cases")).bearer_auth(&token).header("Idempotency-Key", bad).json(&case_body()).send().await;
+            // Non-ASCII header values may be refused by the client itself.
+            if let Ok(r) = r {
+                assert_eq!(r.status(), 400, "{bad:?}");
+            }
+        }
+        assert_eq!(app.store.count(store::Table::Cases).await.unwrap(), before + 2);
+        // Open311: the same token from the same device files once.
+        app.store.create_api_key("12345热线", &server::auth::secret_hash("k-idem"), "all", "test", chrono::Utc::now()).await.unwrap();
+        let form = [("api_key", "k-idem"), ("service_code", "BJ0201"), ("lat", "30.2662"), ("long", "120.5700"), ("device_id", "hotline-7"), ("idempotency_key", "t-42")];
+        let mut seen = vec![];
+        for _ in 0..3 {
+            let r = app.http.post(app.url("/open311/v2/requests.json")).form(&form).send().await.unwrap();
+            assert_eq!(r.status(), 201);
+            seen.push(r.json::<serde_json::Value>().await.unwrap()[0]["service_request_id"].clone());
+        }
+        seen.dedup();
+        assert_eq!(seen.len(), 1, "{seen:?}");
+        assert_eq!(app.store.count(store::Table::Cases).await.unwrap(), before + 3);
+    }
+}

@@ -457,3 +457,42 @@ both_backends! {
         assert!(matches!(&report, AuditReport::Broken { reason, .. } if reason.contains("gone")), "{report:?}");
     }
 }
+
+both_backends! {
+    idempotency_keys_stand_for_the_first_case_for_a_day(s) {
+        let at = t("2026-11-27T10:00:00+08:00");
+        let keyed = |at: Timestamp, key: &str| {
+            let mut c = new_case(at, "330114004001002", false);
+            c.idempotency_key = Some(key.to_owned());
+            c
+        };
+        let first = s.create_case(keyed(at, "api:1:k1")).await.unwrap();
+        let again = s.create_case(keyed(at + chrono::Duration::minutes(1), "api:1:k1")).await;
+        assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+        assert_eq!(s.case_for_key("api:1:k1", at - chrono::Duration::hours(24)).await.unwrap().unwrap().id, first.id);
+        assert!(s.case_for_key("api:2:k1", at - chrono::Duration::hours(24)).await.unwrap().is_none());
+        // Twenty retries racing each other: one case.
+        let mut tasks = vec![];
+        for i in 0..20 {
+            let s = s.clone();
+            let c = keyed(at + chrono::Duration::seconds(i), "api:1:race");
+            tasks.push(tokio::spawn(async move { s.create_case(c).await }));
+        }
+        let mut made = vec![];
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(c) => made.push(c.id),
+                Err(StoreError::Conflict(_)) => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!(made.len(), 1, "{made:?}");
+        assert_eq!(s.count(Table::Cases).await.unwrap(), 2);
+        // A day later the key makes way for a new report.
+        let later = at + chrono::Duration::hours(25);
+        let second = s.create_case(keyed(later, "api:1:k1")).await.unwrap();
+        assert_ne!(second.id, first.id);
+        assert_eq!(s.case_for_key("api:1:k1", later - chrono::Duration::hours(24)).await.unwrap().unwrap().id, second.id);
+        assert!(matches!(s.verify_audit().await.unwrap(), AuditReport::Intact { .. }));
+    }
+}

@@ -67,6 +67,7 @@ pub fn new_case(at: Timestamp, grid: &str, with_reporter: bool) -> CreateCase {
         actor: dispatcher(),
         at,
         extras: Default::default(),
+        idempotency_key: None,
     }
 }
 
