@@ -159,10 +159,16 @@ pub struct WorkingCalendar {
     pub extra_workdays: BTreeSet<NaiveDate>,
 }
 
+/// Mainland China's 2026 holidays and worked weekend days, the default holiday table
+/// (`[calendar] holidays_file` replaces it).
+pub const CN_HOLIDAYS_2026: &str = include_str!("../calendars/cn-2026.txt");
+
 impl Default for WorkingCalendar {
-    /// Government office hours: 8:30–12:00 and 13:30–17:30, Monday to Friday.
+    /// Government office hours: 8:30–12:00 and 13:30–17:30, Monday to Friday, with mainland
+    /// China's 2026 holidays and worked weekend days.
     fn default() -> Self {
         let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).expect("valid time");
+        let table = HolidayTable::parse(CN_HOLIDAYS_2026).expect("the shipped holiday table is valid");
         Self {
             utc_offset_seconds: 8 * 3600,
             periods: vec![(t(8, 30), t(12, 0)), (t(13, 30), t(17, 30))],
@@ -170,9 +176,75 @@ impl Default for WorkingCalendar {
                 .iter()
                 .map(|d| d.num_days_from_monday())
                 .collect(),
-            holidays: BTreeSet::new(),
-            extra_workdays: BTreeSet::new(),
+            holidays: table.off,
+            extra_workdays: table.work,
         }
+    }
+}
+
+/// A holiday table as configured: days off and worked weekend days (调休).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HolidayTable {
+    pub off: BTreeSet<NaiveDate>,
+    pub work: BTreeSet<NaiveDate>,
+}
+
+impl HolidayTable {
+    /// Reads `YYYY-MM-DD off|work` lines; `#` starts a comment. A date listed twice, or both
+    /// off and worked, is an error naming the line.
+    pub fn parse(text: &str) -> Result<Self, DeadlineError> {
+        let mut t = Self::default();
+        for (i, line) in text.lines().enumerate() {
+            let line = line.split('#').next().unwrap_or_default().trim();
+            if line.is_empty() {
+                continue;
+            }
+            let at = |m: String| DeadlineError(format!("holiday table line {}: {m}", i + 1));
+            let mut parts = line.split_whitespace();
+            let (Some(date), Some(kind), None) = (parts.next(), parts.next(), parts.next()) else {
+                return Err(at(format!("expected \"YYYY-MM-DD off\" or \"YYYY-MM-DD work\", got {line:?}")));
+            };
+            let date =
+                NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| at(format!("{date:?} is not a date")))?;
+            let fresh = match kind {
+                "off" => t.off.insert(date) && !t.work.contains(&date),
+                "work" => t.work.insert(date) && !t.off.contains(&date),
+                other => return Err(at(format!("{other:?} is neither off nor work"))),
+            };
+            if !fresh {
+                return Err(at(format!("{date} is listed twice")));
+            }
+        }
+        Ok(t)
+    }
+}
+
+/// How long an obligation has: a span of time, calendar days, or working days. Days count
+/// as the law counts them (民法典 art. 201–203): the day it starts is not counted, the span
+/// ends at midnight at the end of its last day, and calendar days whose last day is a rest
+/// day run to the end of the next working day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Span {
+    Time(Duration),
+    CalendarDays(u32),
+    WorkingDays(u32),
+}
+
+/// Reads `15wd` (working days), `60d` (calendar days) or a duration (`10m`, `1h`, `1h30m`).
+pub fn parse_span(s: &str) -> Result<Span, DeadlineError> {
+    let s = s.trim();
+    let days = |n: &str| {
+        n.parse::<u32>()
+            .ok()
+            .filter(|n| *n > 0 && *n <= 3650)
+            .ok_or_else(|| DeadlineError(format!("{s:?}: days must be 1 to 3650")))
+    };
+    if let Some(n) = s.strip_suffix("wd") {
+        Ok(Span::WorkingDays(days(n)?))
+    } else if let Some(n) = s.strip_suffix('d') {
+        Ok(Span::CalendarDays(days(n)?))
+    } else {
+        parse_duration(s).map(Span::Time)
     }
 }
 
@@ -181,7 +253,53 @@ impl Default for WorkingCalendar {
 const CALENDAR_SEARCH_DAYS_MAX: i64 = 3660;
 
 impl WorkingCalendar {
-    fn is_workday(&self, d: NaiveDate) -> bool {
+    /// Replaces the holidays and worked weekend days.
+    pub fn with_holidays(mut self, table: HolidayTable) -> Self {
+        self.holidays = table.off;
+        self.extra_workdays = table.work;
+        self
+    }
+
+    /// When a span that starts at `start` runs out.
+    pub fn due(&self, start: Timestamp, span: Span) -> Timestamp {
+        let tz = FixedOffset::east_opt(self.utc_offset_seconds).expect("offset in range");
+        let first = start.with_timezone(&tz).date_naive();
+        let next = |d: NaiveDate| d.succ_opt().expect("date in range");
+        let last = match span {
+            Span::Time(d) => return start + d,
+            Span::CalendarDays(n) => {
+                let mut d = first + chrono::Days::new(n as u64);
+                for _ in 0..CALENDAR_SEARCH_DAYS_MAX {
+                    if self.is_workday(d) {
+                        break;
+                    }
+                    d = next(d);
+                }
+                d
+            }
+            Span::WorkingDays(n) => {
+                let (mut d, mut counted) = (first, 0);
+                for _ in 0..CALENDAR_SEARCH_DAYS_MAX {
+                    if counted == n {
+                        break;
+                    }
+                    d = next(d);
+                    if self.is_workday(d) {
+                        counted += 1;
+                    }
+                }
+                d
+            }
+        };
+        // Midnight at the end of the last day, local time.
+        tz.from_local_datetime(&next(last).and_time(NaiveTime::MIN))
+            .single()
+            .expect("fixed offset")
+            .with_timezone(&chrono::Utc)
+    }
+
+    /// Whether `d` is worked: a weekday that is not a holiday, or a worked weekend day.
+    pub fn is_workday(&self, d: NaiveDate) -> bool {
         if self.extra_workdays.contains(&d) {
             return true;
         }
@@ -448,5 +566,85 @@ mod tests {
         assert_eq!(d.accept, fri + Duration::minutes(1));
         let u = p.deadlines(&code, Priority::Urgent, fri);
         assert_eq!(u.first_feedback, fri + Duration::hours(1));
+    }
+
+    /// Local (Beijing) midnight at the end of a date.
+    fn end_of(date: &str) -> Timestamp {
+        let d = NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap().succ_opt().unwrap();
+        ts(&format!("{d}T00:00:00+08:00"))
+    }
+
+    #[test]
+    fn working_days_across_the_spring_festival() {
+        let cal = WorkingCalendar::default();
+        let fri = ts("2026-02-13T10:00:00+08:00");
+        // Saturday 14 Feb is worked; 15–23 Feb are off; Saturday 28 Feb is worked.
+        assert_eq!(cal.due(fri, Span::WorkingDays(1)), end_of("2026-02-14"));
+        assert_eq!(cal.due(fri, Span::WorkingDays(2)), end_of("2026-02-24"));
+        assert_eq!(cal.due(fri, Span::WorkingDays(6)), end_of("2026-02-28"));
+        // Counted by hand: 14, 24, 25, 26, 27, 28 Feb, 2, 3, 4, 5, 6, 9, 10, 11, 12 Mar.
+        assert_eq!(cal.due(fri, Span::WorkingDays(15)), end_of("2026-03-12"));
+        // Fifteen calendar days from 13 Feb end on 28 Feb, a worked Saturday.
+        assert_eq!(cal.due(fri, Span::CalendarDays(15)), end_of("2026-02-28"));
+        // Five from 10 Feb would end on 15 Feb, a holiday: they run to the next working day.
+        assert_eq!(cal.due(ts("2026-02-10T09:00:00+08:00"), Span::CalendarDays(5)), end_of("2026-02-24"));
+    }
+
+    #[test]
+    fn working_days_across_national_day() {
+        let cal = WorkingCalendar::default();
+        // Sunday 20 Sep is worked; 1–7 Oct are off; Saturday 10 Oct is worked.
+        assert_eq!(cal.due(ts("2026-09-18T16:00:00+08:00"), Span::WorkingDays(1)), end_of("2026-09-20"));
+        let wed = ts("2026-09-30T23:30:00+08:00");
+        assert_eq!(cal.due(wed, Span::WorkingDays(1)), end_of("2026-10-08"));
+        assert_eq!(cal.due(wed, Span::WorkingDays(3)), end_of("2026-10-10"));
+        assert_eq!(cal.due(wed, Span::WorkingDays(4)), end_of("2026-10-12"));
+        // Three calendar days from 28 Sep end on 1 Oct, a holiday: on to 8 Oct.
+        assert_eq!(cal.due(ts("2026-09-28T08:00:00+08:00"), Span::CalendarDays(3)), end_of("2026-10-08"));
+        // Minutes are minutes, holiday or not.
+        assert_eq!(cal.due(wed, Span::Time(Duration::minutes(10))), wed + Duration::minutes(10));
+        // An instant late in the UTC day is still counted from its Beijing date.
+        assert_eq!(cal.due(ts("2026-10-09T17:00:00Z"), Span::WorkingDays(1)), end_of("2026-10-12"));
+    }
+
+    #[test]
+    fn holiday_tables_and_spans_are_read_strictly() {
+        let t = HolidayTable::parse(CN_HOLIDAYS_2026).unwrap();
+        assert_eq!((t.off.len(), t.work.len()), (33, 6));
+        for bad in ["2026-02-30 off", "2026-01-01", "2026-01-01 holiday", "2026-01-01 off\n2026-01-01 work", "x off y"]
+        {
+            assert!(HolidayTable::parse(bad).is_err(), "{bad:?}");
+        }
+        let custom = HolidayTable::parse("# a test\n2026-12-31 off # new year's eve\n").unwrap();
+        let cal = WorkingCalendar::default().with_holidays(custom);
+        assert_eq!(cal.due(ts("2026-12-30T10:00:00+08:00"), Span::WorkingDays(1)), end_of("2027-01-01"));
+        assert_eq!(parse_span("15wd").unwrap(), Span::WorkingDays(15));
+        assert_eq!(parse_span("60d").unwrap(), Span::CalendarDays(60));
+        assert_eq!(parse_span("10m").unwrap(), Span::Time(Duration::minutes(10)));
+        for bad in ["0d", "wd", "-3d", "4000wd", "soon"] {
+            assert!(parse_span(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Working-day spans end at a working day's midnight, after exactly n working days.
+        #[test]
+        fn working_day_spans_count_exactly(start_min in 0i64..(366 * 24 * 60), n in 1u32..40) {
+            let cal = WorkingCalendar::default();
+            let start = ts("2026-01-01T00:00:00+08:00") + Duration::minutes(start_min);
+            let due = cal.due(start, Span::WorkingDays(n));
+            let tz = FixedOffset::east_opt(8 * 3600).unwrap();
+            let last = (due.with_timezone(&tz) - Duration::days(1)).date_naive();
+            proptest::prop_assert!(cal.is_workday(last));
+            proptest::prop_assert_eq!(due.with_timezone(&tz).time(), NaiveTime::MIN);
+            let mut d = start.with_timezone(&tz).date_naive();
+            let mut counted = 0;
+            while d < last {
+                d = d.succ_opt().unwrap();
+                counted += cal.is_workday(d) as u32;
+            }
+            proptest::prop_assert_eq!(counted, n);
+            proptest::prop_assert!(cal.due(start, Span::WorkingDays(n + 1)) > due);
+        }
     }
 }

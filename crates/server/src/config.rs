@@ -34,6 +34,18 @@ pub struct Config {
     pub dispatch: DispatchConfig,
     #[serde(default)]
     pub audit: AuditConfig,
+    #[serde(default)]
+    pub calendar: CalendarConfig,
+}
+
+/// `[calendar]`: which days are worked. Without it, mainland China's 2026 holidays and
+/// worked weekend days (`domain::deadline::CN_HOLIDAYS_2026`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarConfig {
+    /// A file of `YYYY-MM-DD off` and `YYYY-MM-DD work` lines (the next year's schedule, or
+    /// a province's own holidays).
+    pub holidays_file: Option<std::path::PathBuf>,
 }
 
 /// `[audit]`: the key the audit chain is keyed with, kept outside the database.
@@ -217,6 +229,13 @@ impl Config {
             let entry = p.by_category.entry(code).or_default();
             entry.0.extend(extra.0);
         }
+        if let Some(path) = &self.calendar.holidays_file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("[calendar] holidays_file {}: {e}", path.display()))?;
+            let table = domain::deadline::HolidayTable::parse(&text)
+                .map_err(|e| format!("[calendar] holidays_file {}: {}", path.display(), e.0))?;
+            p.calendar = p.calendar.with_holidays(table);
+        }
         p.validate().map_err(|e| format!("deadlines: {}", e.0))?;
         Ok(p)
     }
@@ -250,6 +269,25 @@ close = "72h"
     }
 
     #[test]
+    fn a_holiday_file_replaces_the_shipped_table() {
+        let path = std::env::temp_dir().join(format!("civicgrid-holidays-{}.txt", std::process::id()));
+        std::fs::write(&path, "2027-02-05 off  # a test holiday\n2027-02-06 work\n").unwrap();
+        let c = Config::parse(&format!("[calendar]\nholidays_file = {:?}\n", path.display().to_string())).unwrap();
+        let p = c.policy(&[]).unwrap();
+        let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert!(!p.calendar.is_workday(d("2027-02-05")));
+        assert!(p.calendar.is_workday(d("2027-02-06")));
+        // The shipped 2026 table is replaced, not added to.
+        assert!(p.calendar.is_workday(d("2026-10-08")) && p.calendar.is_workday(d("2026-10-01")));
+        std::fs::write(&path, "2027-02-05 holiday\n").unwrap();
+        assert!(c.policy(&[]).unwrap_err().contains("line 1"));
+        std::fs::remove_file(&path).unwrap();
+        // Without the section, 2026's holidays hold.
+        let p = Config::parse("").unwrap().policy(&[]).unwrap();
+        assert!(!p.calendar.is_workday(d("2026-10-01")) && p.calendar.is_workday(d("2026-10-10")));
+    }
+
+    #[test]
     fn mistakes_are_named() {
         for (text, expect) in [
             ("[deadlines.default]\nacept = \"1m\"", "unknown promise"),
@@ -261,6 +299,7 @@ close = "72h"
             ("[escalation]\nlevels = [\"king\"]", "unknown role"),
             ("[escalation]\nwarn_fraction = 1.5", "warn_fraction"),
             ("[map]\ntile_url = \"https://tiles.example/{z}/{x}.png\"", "tile_url"),
+            ("[calendar]\nholidays_file = \"/nonexistent/holidays.txt\"", "holidays_file"),
         ] {
             let e = Config::parse(text).and_then(|c| c.policy(&[]).map(|_| ())).unwrap_err();
             assert!(e.contains(expect), "{text}: {e}");
