@@ -18,6 +18,7 @@ use std::collections::HashSet;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
+use store::live::Audience;
 use store::live::Change;
 use tokio::sync::broadcast;
 
@@ -92,9 +93,10 @@ pub async fn run_hub(state: Arc<AppState>, mut stop: tokio::sync::watch::Receive
 /// Whether the viewer may see a change. `responders` are the ones whose changes the viewer
 /// may see (their positions are scoped like cases).
 fn visible(state: &AppState, session: &Session, responders: &HashSet<i64>, c: &Change) -> bool {
-    match c.kind.as_str() {
-        "responder" => session.role().may(Permission::ViewResponders) && responders.contains(&c.entity_id),
-        _ => match session.role().scope() {
+    match c.kind.audience() {
+        Audience::Nobody => false,
+        Audience::ResponderScope => session.role().may(Permission::ViewResponders) && responders.contains(&c.entity_id),
+        Audience::CaseScope => match session.role().scope() {
             Scope::All => true,
             Scope::Grid => session.user.grid.is_some() && c.grid == session.user.grid,
             Scope::Station => {

@@ -26,13 +26,56 @@ pub struct OutboxRow {
     pub last_error: Option<String>,
 }
 
+/// What a change is about, as the change log names it; each kind says who may see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeKind {
+    Case,
+    Responder,
+    /// A kind this version does not know (a newer node wrote it).
+    Other(String),
+}
+
+/// Who may see a kind of change in the live stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Whoever may see the case: the scope of their role, or their own report.
+    CaseScope,
+    /// Whoever may see where that responder is.
+    ResponderScope,
+    Nobody,
+}
+
+impl ChangeKind {
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "case" => Self::Case,
+            "responder" => Self::Responder,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Case => "case",
+            Self::Responder => "responder",
+            Self::Other(s) => s,
+        }
+    }
+    /// Unknown kinds are shown to nobody rather than judged by another kind's rules.
+    pub fn audience(&self) -> Audience {
+        match self {
+            Self::Case => Audience::CaseScope,
+            Self::Responder => Audience::ResponderScope,
+            Self::Other(_) => Audience::Nobody,
+        }
+    }
+}
+
 /// One entry of the change log.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Change {
     pub seq: i64,
     pub at: Timestamp,
-    /// `case` or `responder`.
-    pub kind: String,
+    pub kind: ChangeKind,
     pub entity_id: i64,
     pub grid: Option<String>,
     pub reported_by: Option<i64>,
@@ -154,7 +197,7 @@ impl Store {
                 Ok(Change {
                     seq: r.try_get("seq")?,
                     at: from_millis(r.try_get("at")?)?,
-                    kind: r.try_get("kind")?,
+                    kind: ChangeKind::parse(&r.try_get::<String, _>("kind")?),
                     entity_id: r.try_get("entity_id")?,
                     grid: r.try_get("grid")?,
                     reported_by: r.try_get("reported_by")?,
@@ -201,7 +244,7 @@ impl Store {
             &CHANGE_COLUMNS,
             &[vec![
                 to_millis(at).into(),
-                "responder".into(),
+                ChangeKind::Responder.as_str().into(),
                 id.into(),
                 None::<String>.into(),
                 None::<i64>.into(),
@@ -338,5 +381,22 @@ impl Store {
             .await?
             .ok_or(crate::StoreError::NotFound)?;
         Ok((r.try_get("case_id")?, r.try_get("content_type")?, r.try_get("data")?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_names_its_audience() {
+        assert_eq!(ChangeKind::parse("case").audience(), Audience::CaseScope);
+        assert_eq!(ChangeKind::parse("responder").audience(), Audience::ResponderScope);
+        // A mediation change written by a newer node is shown to nobody, not as a case.
+        let other = ChangeKind::parse("mediation");
+        assert_eq!((other.audience(), other.as_str()), (Audience::Nobody, "mediation"));
+        for k in [ChangeKind::Case, ChangeKind::Responder] {
+            assert_eq!(ChangeKind::parse(k.as_str()), k);
+        }
     }
 }

@@ -367,7 +367,7 @@ fn change_row(case: &Case, next_alert_at: Option<Timestamp>) -> Vec<Val> {
     });
     vec![
         to_millis(case.updated_at).into(),
-        "case".into(),
+        crate::live::ChangeKind::Case.as_str().into(),
         case.id.into(),
         case.grid.as_str().into(),
         case.reported_by.into(),
