@@ -9,6 +9,7 @@
 //! - [`case`]: the case and its lifecycle state machine; every transition yields an event.
 //! - [`role`]: roles, what each may do, and masking of personal data.
 //! - [`text`]: what free text may contain (no control characters).
+//! - [`community`]: places at activities, the waiting list, hiding reported posts.
 //!
 //! A request flows: the server parses input into these types, calls [`case::apply`] with the
 //! actor and the time it read from its clock, and hands the resulting case and event to the
@@ -17,6 +18,7 @@
 pub mod case;
 pub mod category;
 pub mod codes;
+pub mod community;
 pub mod deadline;
 pub mod geo;
 pub mod role;

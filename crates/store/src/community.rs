@@ -271,9 +271,24 @@ impl Store {
     }
 
     /// Records one person's abuse report (once per person); at `hide_at` reports the post is
-    /// hidden until staff decide. Returns the post's new status.
-    pub async fn report_post(&self, id: i64, user: i64, reason: &str, hide_at: i64, at: Timestamp) -> Result<String> {
+    /// hidden until staff decide (`domain::community::after_report`). Returns the post's new
+    /// status. Each report is audited.
+    pub async fn report_post(
+        &self,
+        id: i64,
+        user: i64,
+        reason: &str,
+        hide_at: i64,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<String> {
         let mut tx = self.begin_write().await?;
+        let row = sqlx::query(&format!("SELECT status, reports FROM posts WHERE id = $1{}", self.row_lock()))
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let (status, reports): (String, i64) = (row.try_get("status")?, row.try_get("reports")?);
         let added = sqlx::query("INSERT INTO post_reports (post_id, user_id, reason, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (post_id, user_id) DO NOTHING")
             .bind(id)
             .bind(user)
@@ -282,16 +297,18 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        if added > 0 {
-            sqlx::query("UPDATE posts SET reports = reports + 1 WHERE id = $1").bind(id).execute(&mut *tx).await?;
-            sqlx::query("UPDATE posts SET status = 'hidden' WHERE id = $1 AND status = 'open' AND reports >= $2")
-                .bind(id)
-                .bind(hide_at)
-                .execute(&mut *tx)
-                .await?;
+        if added == 0 {
+            return Ok(status);
         }
-        let status: String =
-            sqlx::query_scalar("SELECT status FROM posts WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
+        let status = domain::community::after_report(&status, reports + 1, hide_at).to_owned();
+        sqlx::query("UPDATE posts SET reports = $1, status = $2 WHERE id = $3")
+            .bind(reports + 1)
+            .bind(&status)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let detail = serde_json::json!({ "reports": reports + 1, "status": status });
+        self.audit_in(&mut tx, community_entry(actor, "post.report", "post", id, detail, at)).await?;
         tx.commit().await?;
         Ok(status)
     }
@@ -359,94 +376,148 @@ impl Store {
         .transpose()
     }
 
-    /// Signs up: a place if one is free, else the waiting list. Signing up again changes nothing.
-    pub async fn sign_up(&self, activity: i64, user: i64, at: Timestamp) -> Result<String> {
+    /// Signs up: a place if one is free, else the waiting list
+    /// (`domain::community::sign_up`). Signing up again changes nothing. Audited.
+    pub async fn sign_up(&self, activity: i64, user: i64, actor: &str, at: Timestamp) -> Result<String> {
         let mut tx = self.begin_write().await?;
         // The activity row is the lock that keeps two sign-ups from taking the last place.
-        let capacity: i64 = match self.backend() {
-            crate::Backend::Postgres => sqlx::query_scalar("SELECT capacity FROM activities WHERE id = $1 FOR UPDATE"),
-            crate::Backend::Sqlite => sqlx::query_scalar("SELECT capacity FROM activities WHERE id = $1"),
-        }
-        .bind(activity)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        let existing: Option<String> =
-            sqlx::query_scalar("SELECT status FROM signups WHERE activity_id = $1 AND user_id = $2")
+        let capacity: i64 =
+            sqlx::query_scalar(&format!("SELECT capacity FROM activities WHERE id = $1{}", self.row_lock()))
                 .bind(activity)
-                .bind(user)
                 .fetch_optional(&mut *tx)
-                .await?;
-        if let Some(s) = existing.filter(|s| s != "cancelled") {
-            return Ok(s);
-        }
+                .await?
+                .ok_or(StoreError::NotFound)?;
+        let held = self.place_in(&mut tx, activity, user).await?.map(|(p, _)| p);
         let signed: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM signups WHERE activity_id = $1 AND status = 'signed'")
                 .bind(activity)
                 .fetch_one(&mut *tx)
                 .await?;
-        let status = if signed < capacity { "signed" } else { "waitlisted" };
-        sqlx::query("DELETE FROM signups WHERE activity_id = $1 AND user_id = $2")
-            .bind(activity)
-            .bind(user)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("INSERT INTO signups (activity_id, user_id, status, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(activity)
-            .bind(user)
-            .bind(status)
-            .bind(to_millis(at))
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(status.into())
-    }
-
-    /// Cancels a place; the first on the waiting list moves up.
-    pub async fn cancel_signup(&self, activity: i64, user: i64) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        let was: Option<String> =
-            sqlx::query_scalar("SELECT status FROM signups WHERE activity_id = $1 AND user_id = $2")
+        let (place, changed) = domain::community::sign_up(held, signed, capacity);
+        if changed {
+            sqlx::query("DELETE FROM signups WHERE activity_id = $1 AND user_id = $2")
                 .bind(activity)
                 .bind(user)
-                .fetch_optional(&mut *tx)
+                .execute(&mut *tx)
                 .await?;
+            sqlx::query("INSERT INTO signups (activity_id, user_id, status, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(activity)
+                .bind(user)
+                .bind(place.as_str())
+                .bind(to_millis(at))
+                .execute(&mut *tx)
+                .await?;
+            let detail = serde_json::json!({ "user": user, "place": place.as_str() });
+            self.audit_in(&mut tx, community_entry(actor, "activity.signup", "activity", activity, detail, at)).await?;
+        }
+        tx.commit().await?;
+        Ok(place.as_str().into())
+    }
+
+    /// Cancels a place; the first on the waiting list moves up (`domain::community::moves_up`).
+    /// Audited.
+    pub async fn cancel_signup(&self, activity: i64, user: i64, actor: &str, at: Timestamp) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query_scalar::<_, i64>(&format!("SELECT id FROM activities WHERE id = $1{}", self.row_lock()))
+            .bind(activity)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let Some((was, _)) = self.place_in(&mut tx, activity, user).await? else {
+            return Ok(());
+        };
+        if was == domain::community::Place::Cancelled {
+            return Ok(());
+        }
         sqlx::query("UPDATE signups SET status = 'cancelled' WHERE activity_id = $1 AND user_id = $2")
             .bind(activity)
             .bind(user)
             .execute(&mut *tx)
             .await?;
-        if was.as_deref() == Some("signed") {
-            let next: Option<i64> = sqlx::query_scalar(
-                "SELECT user_id FROM signups WHERE activity_id = $1 AND status = 'waitlisted' ORDER BY created_at, user_id LIMIT 1",
-            )
-            .bind(activity)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some(n) = next {
-                sqlx::query("UPDATE signups SET status = 'signed' WHERE activity_id = $1 AND user_id = $2")
-                    .bind(activity)
-                    .bind(n)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+        let waiting: Vec<(i64, i64)> =
+            sqlx::query("SELECT created_at, user_id FROM signups WHERE activity_id = $1 AND status = 'waitlisted'")
+                .bind(activity)
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get("created_at")?, r.try_get("user_id")?)))
+                .collect::<Result<_>>()?;
+        let up = domain::community::moves_up(Some(was), &waiting);
+        if let Some(n) = up {
+            sqlx::query("UPDATE signups SET status = 'signed' WHERE activity_id = $1 AND user_id = $2")
+                .bind(activity)
+                .bind(n)
+                .execute(&mut *tx)
+                .await?;
         }
+        let detail = serde_json::json!({ "user": user, "moved_up": up });
+        self.audit_in(&mut tx, community_entry(actor, "activity.cancel", "activity", activity, detail, at)).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    /// Checks a signed-up person in; false when they hold no place.
-    pub async fn check_in(&self, activity: i64, user: i64, at: Timestamp) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE signups SET checked_in_at = $1 WHERE activity_id = $2 AND user_id = $3 AND status = 'signed' AND checked_in_at IS NULL",
-        )
-        .bind(to_millis(at))
-        .bind(activity)
-        .bind(user)
-        .execute(self.pool())
-        .await?;
-        Ok(done.rows_affected() == 1
-            || self.signup_of(activity, user).await?.is_some_and(|s| s.checked_in_at.is_some()))
+    /// Checks a signed-up person in (`domain::community::check_in`); false when they hold no
+    /// place. Audited.
+    pub async fn check_in(&self, activity: i64, user: i64, actor: &str, at: Timestamp) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let held = self.place_in(&mut tx, activity, user).await?;
+        match domain::community::check_in(held.map(|(p, _)| p), held.is_some_and(|(_, checked)| checked)) {
+            domain::community::CheckIn::NoPlace => Ok(false),
+            domain::community::CheckIn::Already => Ok(true),
+            domain::community::CheckIn::Done => {
+                sqlx::query("UPDATE signups SET checked_in_at = $1 WHERE activity_id = $2 AND user_id = $3")
+                    .bind(to_millis(at))
+                    .bind(activity)
+                    .bind(user)
+                    .execute(&mut *tx)
+                    .await?;
+                let detail = serde_json::json!({ "user": user });
+                self.audit_in(&mut tx, community_entry(actor, "activity.checkin", "activity", activity, detail, at))
+                    .await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+        }
+    }
+
+    /// A person's place at an activity and whether they checked in, read inside a write.
+    async fn place_in(
+        &self,
+        tx: &mut crate::WriteTx,
+        activity: i64,
+        user: i64,
+    ) -> Result<Option<(domain::community::Place, bool)>> {
+        let Some(r) = sqlx::query("SELECT status, checked_in_at FROM signups WHERE activity_id = $1 AND user_id = $2")
+            .bind(activity)
+            .bind(user)
+            .fetch_optional(&mut **tx)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let status: String = r.try_get("status")?;
+        let place = domain::community::Place::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("sign-up status {status:?}")))?;
+        Ok(Some((place, r.try_get::<Option<i64>, _>("checked_in_at")?.is_some())))
+    }
+}
+
+/// An audit record of a resident's community step.
+fn community_entry(
+    actor: &str,
+    action: &str,
+    entity: &str,
+    id: i64,
+    detail: serde_json::Value,
+    at: Timestamp,
+) -> AuditEntry {
+    AuditEntry {
+        at,
+        actor: actor.into(),
+        action: action.into(),
+        entity: entity.into(),
+        entity_id: id.to_string(),
+        detail: detail.to_string(),
     }
 }
 

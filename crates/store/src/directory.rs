@@ -707,7 +707,7 @@ pub enum OtpOutcome {
 
 impl Store {
     /// The clause that locks the rows a write transaction reads, where the backend needs it.
-    fn row_lock(&self) -> &'static str {
+    pub(crate) fn row_lock(&self) -> &'static str {
         match self.backend() {
             crate::Backend::Sqlite => "",
             crate::Backend::Postgres => " FOR UPDATE",

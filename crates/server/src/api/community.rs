@@ -308,7 +308,10 @@ pub async fn report(
 ) -> ApiResult<Json<serde_json::Value>> {
     let reason = text("reason", &r.reason, 500, true)?;
     open_post(&s, id).await?;
-    let status = s.store.report_post(id, session.user.id, &reason, REPORTS_TO_HIDE, chrono::Utc::now()).await?;
+    let status = s
+        .store
+        .report_post(id, session.user.id, &reason, REPORTS_TO_HIDE, &session.label(), chrono::Utc::now())
+        .await?;
     Ok(Json(serde_json::json!({ "status": status })))
 }
 
@@ -435,7 +438,7 @@ pub async fn signup(
     session: Session,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<ActivityOut>> {
-    s.store.sign_up(id, session.user.id, chrono::Utc::now()).await.map_err(|e| match e {
+    s.store.sign_up(id, session.user.id, &session.label(), chrono::Utc::now()).await.map_err(|e| match e {
         store::StoreError::NotFound => ApiError::not_found("activity"),
         e => e.into(),
     })?;
@@ -450,7 +453,7 @@ pub async fn cancel(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<ActivityOut>> {
     let a = s.store.activity(id).await.map_err(|_| ApiError::not_found("activity"))?;
-    s.store.cancel_signup(id, session.user.id).await?;
+    s.store.cancel_signup(id, session.user.id, &session.label(), chrono::Utc::now()).await?;
     Ok(Json(activity_out(&s, &a, session.user.id).await?))
 }
 
@@ -473,7 +476,7 @@ pub async fn checkin(
     if c.code != a.checkin_code {
         return Err(ApiError::invalid("this is not the code of this activity's door"));
     }
-    if !s.store.check_in(id, session.user.id, chrono::Utc::now()).await? {
+    if !s.store.check_in(id, session.user.id, &session.label(), chrono::Utc::now()).await? {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "not_signed_up",

@@ -432,6 +432,15 @@ both_backends! {
         let r = app.http.get(app.url(&format!("/api/v1/community/activities/{id}/qr.svg"))).bearer_auth(app.token("dispatcher").await).send().await.unwrap();
         assert_eq!(r.headers()["content-type"], "image/svg+xml");
         assert!(r.text().await.unwrap().contains("<svg"));
+        // Every step is in the audit log, with who took it; a second check-in adds nothing.
+        app.call(Some("resident2"), "POST", &format!("/api/v1/community/activities/{id}/checkin"), Some(json!({"code": act.checkin_code}))).await;
+        let steps: Vec<(String, String)> = app.store.audit_for("activity", &id.to_string(), 20).await.unwrap().into_iter().rev().map(|r| (r.entry.action, r.entry.actor)).collect();
+        let actions: Vec<&str> = steps.iter().map(|(a, _)| a.as_str()).collect();
+        assert_eq!(actions, ["activity.create", "activity.signup", "activity.signup", "activity.cancel", "activity.checkin"], "{steps:?}");
+        assert!(steps[4].1.ends_with(":resident2"));
+        let reports: Vec<String> = app.store.audit_for("post", &bad.to_string(), 20).await.unwrap().into_iter().map(|r| r.entry.action).collect();
+        assert_eq!(reports.iter().filter(|a| *a == "post.report").count(), 3, "{reports:?}");
+        assert!(matches!(app.store.verify_audit().await.unwrap(), store::AuditReport::Intact { .. }));
     }
 }
 
