@@ -156,7 +156,7 @@ impl FromRequestParts<Arc<AppState>> for Session {
         if let Some(user) = state.sessions.get(&token_hash) {
             return Ok(Session { user, token_hash });
         }
-        match state.store.session_user(&token_hash, chrono::Utc::now()).await {
+        match state.store.session_user(&token_hash, state.clock.now()).await {
             Ok(user) => {
                 state.sessions.put(token_hash.clone(), user.clone());
                 Ok(Session { user, token_hash })

@@ -83,7 +83,7 @@ pub async fn rank_case(
     let roster = state.store.responders().await?;
     let mut busy = state.store.busy_responders().await?;
     busy.extend(exclude);
-    let now = chrono::Utc::now();
+    let now = state.clock.now();
     let candidates = candidates(state, &roster, &busy, now);
     let ranked = dispatch::rank(&case.location, needs, &candidates, state.travel.as_ref(), local_hour(now), per_force);
     Ok((ranked, roster))
@@ -91,7 +91,7 @@ pub async fn rank_case(
 
 /// Plain words on why a candidate is proposed.
 pub fn reason(state: &AppState, r: &Ranked, who: &Responder) -> String {
-    let fresh = position(state, who, chrono::Utc::now()).is_some_and(|p| p.1);
+    let fresh = position(state, who, state.clock.now()).is_some_and(|p| p.1);
     format!(
         "{}: {:.1} km by {} along {}, about {} min; available (station {}){}",
         r.force.as_str(),
@@ -121,7 +121,7 @@ pub async fn auto_dispatch(state: &AppState, case: Case) -> Result<Case, StoreEr
 
 /// Takes one step on `case` as the platform's dispatcher, with `note`, and commits it.
 async fn act(state: &AppState, case: &Case, action: Action, note: &str) -> Result<Case, StoreError> {
-    let now = chrono::Utc::now().max(case.updated_at);
+    let now = state.clock.now().max(case.updated_at);
     let after = domain::case::apply(case, &action, &workflow::dispatch_actor(), Some(note), now)
         .map_err(|e| StoreError::Conflict(e.to_string()))?;
     workflow::commit(state, case, after).await
@@ -151,7 +151,7 @@ pub async fn hand_over(state: &AppState, case_id: i64, declined: i64) -> Result<
 /// Records "no answer" for the responders whose time to answer has run out, and hands the
 /// case over to the next candidate for each. Whether anyone had run out of time.
 pub async fn expire_answers(state: &AppState, case: &Case) -> Result<bool, StoreError> {
-    let now = chrono::Utc::now().max(case.updated_at);
+    let now = state.clock.now().max(case.updated_at);
     let due = domain::case::unanswered_due(case, now);
     if due.is_empty() {
         return Ok(false);
@@ -182,7 +182,7 @@ pub async fn move_ups(
 ) -> Result<Vec<(Responder, LatLng, String, dispatch::MoveUp)>, StoreError> {
     let roster = state.store.responders().await?;
     let busy = state.store.busy_responders().await?;
-    let now = chrono::Utc::now();
+    let now = state.clock.now();
     let candidates = candidates(state, &roster, &busy, now);
     let grids: Vec<(String, LatLng)> = state
         .grids

@@ -18,6 +18,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod dispatching;
@@ -82,6 +83,8 @@ pub struct AppState {
     pub login_throttle: throttle::LoginThrottle,
     /// Password checks running at once (argon2 holds ~19 MiB each).
     pub hashing: tokio::sync::Semaphore,
+    /// The time (real in production, set by hand in tests).
+    pub clock: Arc<dyn clock::Clock>,
     /// The senders of messages that go out at once instead of through the outbox (sign-in
     /// codes, which must never be stored).
     pub senders: notify::Senders,
@@ -122,6 +125,7 @@ impl AppState {
             login_throttle: Default::default(),
             hashing: tokio::sync::Semaphore::new(HASHING_CONCURRENT_MAX),
             senders: notify::default_senders(),
+            clock: Arc::new(clock::SystemClock),
         }
         .with_roads(config.dispatch.roads.as_deref())
     }
@@ -263,7 +267,7 @@ impl Workers {
         let (stop, rx) = tokio::sync::watch::channel(false);
         let tasks = vec![
             tokio::spawn(runner::run(state.clone(), rx.clone())),
-            tokio::spawn(notify::run(state.store.clone(), senders, rx.clone())),
+            tokio::spawn(notify::run(state.store.clone(), senders, state.clock.clone(), rx.clone())),
             tokio::spawn(stream::run_hub(state, rx)),
         ];
         Self { stop, tasks }

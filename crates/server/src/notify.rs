@@ -58,12 +58,17 @@ pub fn retry_at(now: chrono::DateTime<chrono::Utc>, attempts: i64) -> Option<chr
 }
 
 /// Sends what is due until `stop` turns true.
-pub async fn run(store: Store, senders: Senders, mut stop: tokio::sync::watch::Receiver<bool>) {
+pub async fn run(
+    store: Store,
+    senders: Senders,
+    clock: Arc<dyn crate::clock::Clock>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     loop {
         if *stop.borrow() {
             break;
         }
-        let worked = round(&store, &senders, chrono::Utc::now()).await.unwrap_or_else(|e| {
+        let worked = round(&store, &senders, clock.now()).await.unwrap_or_else(|e| {
             tracing::warn!(error = %e, "outbox round failed; retrying");
             0
         });

@@ -555,7 +555,7 @@ async fn request_updates(s: &AppState, format: Format, p: &HashMap<String, Strin
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => return error(format, StatusCode::BAD_REQUEST, e),
     };
-    let start = start.unwrap_or_else(|| chrono::Utc::now() - chrono::Duration::days(1));
+    let start = start.unwrap_or_else(|| s.clock.now() - chrono::Duration::days(1));
     let end = end.unwrap_or_else(chrono::Utc::now);
     let f = CaseFilter {
         since: Some(start - chrono::Duration::days(DEFAULT_WINDOW_DAYS)),
@@ -655,7 +655,7 @@ async fn post_request(
         (Some(format!("key:{partner}")), REPORTS_PER_KEY_PER_HOUR),
     ] {
         if let Some(who) = who {
-            if !s.report_limits.allow(&who, per_hour) {
+            if !s.report_limits.allow(&who, per_hour, s.clock.now()) {
                 return bad(format!("too many reports from the same source; at most {per_hour} an hour"));
             }
         }
@@ -665,7 +665,7 @@ async fn post_request(
         name: (!name.is_empty()).then(|| name.chars().take(50).collect()),
         phone: phone.map(|p| p.as_str().to_owned()),
     });
-    let now = chrono::Utc::now();
+    let now = s.clock.now();
     let key = form.idempotency_key.as_ref().map(|k| {
         let who = form.device_id.as_deref().or(form.account_id.as_deref()).unwrap_or_default();
         format!("open311:{partner}:{who}:{k}")
@@ -838,8 +838,8 @@ const LIMIT_SOURCES_MAX: usize = 100_000;
 
 impl ReportLimits {
     /// Counts one report from `who`; false when it is over `per_hour`.
-    pub fn allow(&self, who: &str, per_hour: u32) -> bool {
-        let hour = chrono::Utc::now().timestamp() / 3600;
+    pub fn allow(&self, who: &str, per_hour: u32, now: domain::Timestamp) -> bool {
+        let hour = now.timestamp() / 3600;
         let mut w = self.windows.lock().expect("limits lock");
         if w.len() >= LIMIT_SOURCES_MAX {
             w.clear();

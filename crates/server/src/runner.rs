@@ -27,7 +27,7 @@ pub async fn run(state: Arc<AppState>, mut stop: tokio::sync::watch::Receiver<bo
         if *stop.borrow() {
             break;
         }
-        let now = chrono::Utc::now();
+        let now = state.clock.now();
         let due = match state.store.cases_with_alerts_due(now, CASES_PER_ROUND_MAX).await {
             Ok(d) => d,
             Err(e) => {
@@ -58,7 +58,7 @@ pub async fn run(state: Arc<AppState>, mut stop: tokio::sync::watch::Receiver<bo
             continue;
         }
         let sleep = match state.store.next_alert_due().await {
-            Ok(Some(next)) => (next - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO).min(POLL_MAX),
+            Ok(Some(next)) => (next - state.clock.now()).to_std().unwrap_or(Duration::ZERO).min(POLL_MAX),
             _ => POLL_MAX,
         };
         tokio::select! {
@@ -73,7 +73,7 @@ pub async fn run(state: Arc<AppState>, mut stop: tokio::sync::watch::Receiver<bo
 /// time to the next candidate.
 async fn fire(state: &AppState, id: i64, levels: u8) -> Result<(), StoreError> {
     let mut case = state.store.get_case(id).await?;
-    let now = chrono::Utc::now();
+    let now = state.clock.now();
     let alerted = match domain::case::record_alerts(
         &case,
         now,

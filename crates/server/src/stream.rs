@@ -69,7 +69,7 @@ pub async fn run_hub(state: Arc<AppState>, mut stop: tokio::sync::watch::Receive
         }
         if pruned_at.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
             pruned_at = Some(std::time::Instant::now());
-            if let Err(e) = state.store.prune_changes(chrono::Utc::now() - CHANGE_RETENTION).await {
+            if let Err(e) = state.store.prune_changes(state.clock.now() - CHANGE_RETENTION).await {
                 tracing::warn!(error = %e, "cannot prune the change log");
             }
         }

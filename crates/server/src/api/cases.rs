@@ -99,7 +99,7 @@ fn masked(name: Option<&str>, phone: Option<&str>) -> ReporterOut {
 fn out_for(s: &AppState, c: &Case, reporter: Option<ReporterOut>, viewer: Option<i64>) -> CaseOut {
     let mut out = wire::case_out(
         c,
-        chrono::Utc::now(),
+        s.clock.now(),
         s.categories.get(&c.category).map(|k| k.name_zh.clone()),
         s.grids.get(&c.grid).map(|g| g.name_zh.clone()),
         reporter,
@@ -227,7 +227,7 @@ pub async fn create(
     // A retry with the same key (a phone that lost the answer) gets the case it made before.
     let key = idempotency_key(&headers)?.map(|k| format!("api:{}:{k}", session.user.id));
     if let Some(k) = &key {
-        if let Some(c) = s.store.case_for_key(k, chrono::Utc::now() - IDEMPOTENCY_WINDOW).await? {
+        if let Some(c) = s.store.case_for_key(k, s.clock.now() - IDEMPOTENCY_WINDOW).await? {
             return Ok((StatusCode::CREATED, Json(out(&s, &session, &c).await?)));
         }
     }
@@ -244,7 +244,11 @@ pub async fn create(
     })?;
     // A resident's app cannot flood the centre.
     if matches!(session.role(), Role::Resident | Role::Volunteer)
-        && !s.report_limits.allow(&format!("user:{}", session.user.id), crate::open311::REPORTS_PER_SOURCE_PER_HOUR)
+        && !s.report_limits.allow(
+            &format!("user:{}", session.user.id),
+            crate::open311::REPORTS_PER_SOURCE_PER_HOUR,
+            s.clock.now(),
+        )
     {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -279,7 +283,7 @@ pub async fn create(
         None if resident => session.user.phone.as_ref().map(|p| ReporterInput { name: None, phone: Some(p.clone()) }),
         r => r,
     };
-    let now = chrono::Utc::now();
+    let now = s.clock.now();
     // The reporter was just given, so the answer masks it without reading it back.
     let reporter_out = reporter
         .as_ref()
@@ -539,7 +543,7 @@ pub async fn act(
     }
     let note = req.note.as_deref().or(req.reason.as_deref());
     // Never date a step before the last one, even if this node's clock lags another's.
-    let now = chrono::Utc::now().max(before.updated_at);
+    let now = s.clock.now().max(before.updated_at);
     let after = domain::case::apply(&before, &action, &session.actor(), note, now)?;
     let mut after = crate::workflow::commit(&s, &before, after).await?;
     // A decline passes the assignment to the next candidate at once.
@@ -566,7 +570,7 @@ pub async fn reporter(
     let r = s.store.reporter(rid).await?;
     s.store
         .audit(&store::AuditEntry {
-            at: chrono::Utc::now(),
+            at: s.clock.now(),
             actor: session.label(),
             action: "reporter.view".into(),
             entity: "case".into(),
@@ -668,7 +672,7 @@ pub async fn upload(
         return Err(ApiError::invalid(format!("a case holds at most {ATTACHMENTS_PER_CASE_MAX} photos")));
     }
     let (kind, clean) = crate::images::clean_upload(body).await?;
-    let a = s.store.add_attachment(id, kind, &clean, session.user.id, &session.label(), chrono::Utc::now()).await?;
+    let a = s.store.add_attachment(id, kind, &clean, session.user.id, &session.label(), s.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(attachment_out(&a))))
 }
 

@@ -94,14 +94,13 @@ pub struct KindQuery {
     pub kind: String,
 }
 
-fn article_in(session: &Session, a: &ArticleIn) -> ApiResult<Article> {
+fn article_in(session: &Session, a: &ArticleIn, now: domain::Timestamp) -> ApiResult<Article> {
     if !matches!(a.kind.as_str(), "news" | "guide") {
         return Err(ApiError::invalid("kind must be news or guide"));
     }
     if !a.phone.trim().is_empty() {
         domain::codes::PhoneNumber::parse(&a.phone).map_err(|e| ApiError::invalid(e.0))?;
     }
-    let now = chrono::Utc::now();
     Ok(Article {
         id: 0,
         kind: a.kind.clone(),
@@ -133,7 +132,7 @@ pub async fn upload_image(
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     staff(&session)?;
     let (kind, clean) = crate::images::clean_upload(body).await?;
-    let id = s.store.add_image(kind, &clean, session.user.id, chrono::Utc::now()).await?;
+    let id = s.store.add_image(kind, &clean, session.user.id, s.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id, "url": format!("/api/v1/community/images/{id}") }))))
 }
 
@@ -165,9 +164,9 @@ pub async fn publish(
     ApiJson(a): ApiJson<ArticleIn>,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     staff(&session)?;
-    let a = article_in(&session, &a)?;
+    let a = article_in(&session, &a, s.clock.now())?;
     check_image(&s, &a).await?;
-    let id = s.store.save_article(None, &a, &session.label(), chrono::Utc::now()).await?;
+    let id = s.store.save_article(None, &a, &session.label(), s.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))))
 }
 
@@ -180,9 +179,9 @@ pub async fn edit(
     ApiJson(a): ApiJson<ArticleIn>,
 ) -> ApiResult<StatusCode> {
     staff(&session)?;
-    let a = article_in(&session, &a)?;
+    let a = article_in(&session, &a, s.clock.now())?;
     check_image(&s, &a).await?;
-    s.store.save_article(Some(id), &a, &session.label(), chrono::Utc::now()).await.map_err(|e| match e {
+    s.store.save_article(Some(id), &a, &session.label(), s.clock.now()).await.map_err(|e| match e {
         store::StoreError::NotFound => ApiError::not_found("article"),
         e => e.into(),
     })?;
@@ -248,7 +247,7 @@ pub async fn create_post(
     }
     let title = text("title", &p.title, TITLE_CHARS_MAX, true)?;
     let body = text("body", &p.body, BODY_CHARS_MAX, false)?;
-    let id = s.store.create_post(&p.kind, &p.topic, &title, &body, session.user.id, chrono::Utc::now()).await?;
+    let id = s.store.create_post(&p.kind, &p.topic, &title, &body, session.user.id, s.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))))
 }
 
@@ -288,7 +287,7 @@ pub async fn done(State(s): State<Arc<AppState>>, session: Session, Path(id): Pa
     if p.author != session.user.id {
         return Err(ApiError::forbidden("only the author marks a post done"));
     }
-    s.store.set_post_status(id, "done", &session.label(), chrono::Utc::now()).await?;
+    s.store.set_post_status(id, "done", &session.label(), s.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -308,10 +307,8 @@ pub async fn report(
 ) -> ApiResult<Json<serde_json::Value>> {
     let reason = text("reason", &r.reason, 500, true)?;
     open_post(&s, id).await?;
-    let status = s
-        .store
-        .report_post(id, session.user.id, &reason, REPORTS_TO_HIDE, &session.label(), chrono::Utc::now())
-        .await?;
+    let status =
+        s.store.report_post(id, session.user.id, &reason, REPORTS_TO_HIDE, &session.label(), s.clock.now()).await?;
     Ok(Json(serde_json::json!({ "status": status })))
 }
 
@@ -343,7 +340,7 @@ pub async fn moderate(
         "remove" => "removed",
         _ => return Err(ApiError::invalid("decision must be restore or remove")),
     };
-    s.store.set_post_status(id, status, &session.label(), chrono::Utc::now()).await.map_err(|e| match e {
+    s.store.set_post_status(id, status, &session.label(), s.clock.now()).await.map_err(|e| match e {
         store::StoreError::NotFound => ApiError::not_found("post"),
         e => e.into(),
     })?;
@@ -379,7 +376,7 @@ pub struct ActivityOut {
 /// Coming activities with the viewer's place.
 #[utoipa::path(get, path = "/api/v1/community/activities", responses((status = 200, body = [ActivityOut])), security(("bearer" = [])))]
 pub async fn activities(State(s): State<Arc<AppState>>, session: Session) -> ApiResult<Json<Vec<ActivityOut>>> {
-    let since = chrono::Utc::now() - chrono::Duration::days(1);
+    let since = s.clock.now() - chrono::Duration::days(1);
     let mut out = vec![];
     for a in s.store.activities(since, LIST_MAX).await? {
         out.push(activity_out(&s, &a, session.user.id).await?);
@@ -427,7 +424,7 @@ pub async fn create_activity(
         signed: 0,
         waitlisted: 0,
     };
-    let id = s.store.create_activity(&activity, session.user.id, &session.label(), chrono::Utc::now()).await?;
+    let id = s.store.create_activity(&activity, session.user.id, &session.label(), s.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))))
 }
 
@@ -438,7 +435,7 @@ pub async fn signup(
     session: Session,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<ActivityOut>> {
-    s.store.sign_up(id, session.user.id, &session.label(), chrono::Utc::now()).await.map_err(|e| match e {
+    s.store.sign_up(id, session.user.id, &session.label(), s.clock.now()).await.map_err(|e| match e {
         store::StoreError::NotFound => ApiError::not_found("activity"),
         e => e.into(),
     })?;
@@ -453,7 +450,7 @@ pub async fn cancel(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<ActivityOut>> {
     let a = s.store.activity(id).await.map_err(|_| ApiError::not_found("activity"))?;
-    s.store.cancel_signup(id, session.user.id, &session.label(), chrono::Utc::now()).await?;
+    s.store.cancel_signup(id, session.user.id, &session.label(), s.clock.now()).await?;
     Ok(Json(activity_out(&s, &a, session.user.id).await?))
 }
 
@@ -476,7 +473,7 @@ pub async fn checkin(
     if c.code != a.checkin_code {
         return Err(ApiError::invalid("this is not the code of this activity's door"));
     }
-    if !s.store.check_in(id, session.user.id, &session.label(), chrono::Utc::now()).await? {
+    if !s.store.check_in(id, session.user.id, &session.label(), s.clock.now()).await? {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "not_signed_up",

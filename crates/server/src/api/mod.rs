@@ -109,7 +109,7 @@ pub async fn login(
     if req.username.len() > 64 || req.password.chars().count() > auth::PASSWORD_CHARS_MAX {
         return Err(refused());
     }
-    let now = chrono::Utc::now();
+    let now = s.clock.now();
     let (account, address) = (format!("user:{}", req.username.to_lowercase()), addr.key());
     if let Some(wait) = s.login_throttle.locked(&[&account, &address], now) {
         let seconds = wait.num_seconds().max(1);
@@ -157,7 +157,7 @@ pub async fn login(
 /// Opens a session for a user who proved who they are.
 pub async fn wire_login(s: &AppState, user: &store::User) -> ApiResult<LoginResponse> {
     let token = auth::new_secret();
-    let now = chrono::Utc::now();
+    let now = s.clock.now();
     let expires = now + chrono::Duration::hours(auth::SESSION_HOURS);
     s.store.create_session(&auth::secret_hash(&token), user.id, now, expires).await?;
     let mut out = wire::user_out(user);
@@ -174,7 +174,7 @@ fn dummy_hash() -> &'static str {
 /// Ends the session of the token sent.
 #[utoipa::path(post, path = "/api/v1/auth/logout", responses((status = 204)), security(("bearer" = [])))]
 pub async fn logout(State(s): State<Arc<AppState>>, session: Session) -> ApiResult<StatusCode> {
-    s.store.revoke_session(&session.token_hash, chrono::Utc::now()).await?;
+    s.store.revoke_session(&session.token_hash, s.clock.now()).await?;
     s.sessions.forget(&session.token_hash);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -166,7 +166,7 @@ pub async fn position(
     ApiJson(req): ApiJson<PositionRequest>,
 ) -> ApiResult<StatusCode> {
     let p = LatLng::new(req.lat, req.lng).map_err(|e| ApiError::invalid(e.to_string()))?;
-    let now = chrono::Utc::now();
+    let now = s.clock.now();
     let at = match &req.at {
         Some(t) => wire::parse_time("at", t).map_err(ApiError::invalid)?,
         None => now,
@@ -195,6 +195,6 @@ pub async fn status(
         return Err(ApiError::invalid(format!("status must be one of {}", RESPONDER_STATUSES.join(", "))));
     }
     may_update(&s, &session, id).await?;
-    s.store.set_responder_status(id, &req.status, &session.label(), chrono::Utc::now()).await?;
+    s.store.set_responder_status(id, &req.status, &session.label(), s.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -74,7 +74,7 @@ pub async fn otp_request(
 ) -> ApiResult<Json<OtpSent>> {
     let phone = mobile(&req.phone)?;
     // One client cannot make the street text many numbers.
-    if !s.report_limits.allow(&format!("otp:{}", addr.key()), OTP_PER_ADDRESS_PER_HOUR) {
+    if !s.report_limits.allow(&format!("otp:{}", addr.key()), OTP_PER_ADDRESS_PER_HOUR, s.clock.now()) {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_requests",
@@ -82,7 +82,7 @@ pub async fn otp_request(
         ));
     }
     let code = format!("{:06}", rand::thread_rng().gen_range(0..1_000_000));
-    let now = chrono::Utc::now();
+    let now = s.clock.now();
     match s
         .store
         .put_otp(phone.as_str(), &code_hash(&phone, &code), now, now + OTP_LIFETIME, OTP_GAP, OTP_PER_HOUR)
@@ -154,7 +154,7 @@ pub async fn otp_verify(
     if req.code.len() != 6 || !req.code.bytes().all(|b| b.is_ascii_digit()) {
         return Err(refused());
     }
-    let now = chrono::Utc::now();
+    let now = s.clock.now();
     if s.store.check_otp(phone.as_str(), &code_hash(&phone, &req.code), now, OTP_ATTEMPTS_MAX).await? != OtpOutcome::Ok
     {
         return Err(refused());
@@ -271,6 +271,6 @@ pub async fn follow(
     if !c.status.is_open() || c.category != category || c.location.distance_metres(&here) > NEARBY_METRES {
         return Err(ApiError::not_found("case"));
     }
-    s.store.follow(id, session.user.id, chrono::Utc::now()).await?;
+    s.store.follow(id, session.user.id, s.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -77,7 +77,7 @@ pub async fn daily(
 ) -> ApiResult<Json<Vec<DayCount>>> {
     session.require(Permission::ViewStatistics)?;
     let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", m);
-    let now = chrono::Utc::now();
+    let now = s.clock.now();
     let to = q.to.as_deref().map(|t| wire::parse_time("to", t).map_err(bad)).transpose()?.unwrap_or(now);
     let from = q
         .from
@@ -109,7 +109,7 @@ pub async fn summary(
 ) -> ApiResult<Json<SummaryOut>> {
     session.require(Permission::ViewStatistics)?;
     let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", m);
-    let now = chrono::Utc::now();
+    let now = s.clock.now();
     let beijing = chrono::FixedOffset::east_opt(8 * 3600).expect("offset");
     let today = beijing
         .from_local_datetime(&now.with_timezone(&beijing).date_naive().and_hms_opt(0, 0, 0).expect("midnight"))

@@ -76,7 +76,7 @@ async fn target(s: &AppState, session: &Session, id: i64) -> ApiResult<store::Us
 }
 
 async fn apply(s: &AppState, session: &Session, user: &store::User, change: UserChange) -> ApiResult<StatusCode> {
-    s.store.change_user(user.id, change, &session.label(), chrono::Utc::now()).await?;
+    s.store.change_user(user.id, change, &session.label(), s.clock.now()).await?;
     s.sessions.forget_user(user.id);
     Ok(StatusCode::NO_CONTENT)
 }
@@ -154,7 +154,7 @@ pub async fn change_own(
         return Err(ApiError::new(StatusCode::FORBIDDEN, "wrong_password", "the current password is wrong"));
     }
     let hash = new_hash(&s, &req.new, &user).await?;
-    s.store.change_user(user.id, UserChange::Password(hash), &session.label(), chrono::Utc::now()).await?;
+    s.store.change_user(user.id, UserChange::Password(hash), &session.label(), s.clock.now()).await?;
     s.sessions.forget_user(user.id);
     Ok(Json(crate::api::wire_login(&s, &user).await?))
 }

@@ -4,14 +4,6 @@ use super::*;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
-/// A chain short enough to watch: accept 1 s, dispatch 2 s, on site 3 s.
-fn short_config() -> server::config::Config {
-    server::config::Config::parse(
-        "[deadlines.default]\naccept = \"1s\"\ndispatch = \"2s\"\non_site = \"3s\"\nfirst_feedback = \"1h\"\nclose = \"24h\"\n",
-    )
-    .unwrap()
-}
-
 async fn create(app: &App) -> Value {
     let (s, c) = app.call(Some("dispatcher"), "POST", "/api/v1/cases", Some(case_body())).await;
     assert_eq!(s, 201, "{c}");
@@ -53,33 +45,43 @@ fn escalations(events: &[Value]) -> Vec<(String, i64)> {
         .collect()
 }
 
-async fn escalates_within_a_second(postgres: bool) {
+/// The street's own promise (1, 3, 10 minutes), on a clock the test moves: each warning and
+/// escalation fires at its instant, once, and reaches the holders of its level.
+async fn promises_escalate_on_the_clock(postgres: bool) {
     let url = if postgres { store::testing::fresh_postgres_url().await } else { store::testing::fresh_sqlite_url() };
-    let app = App::start_with(&url, &short_config()).await;
+    let t0 = chrono::DateTime::parse_from_rfc3339("2026-11-27T09:30:00+08:00").unwrap().with_timezone(&chrono::Utc);
+    let app = App::start_clocked(&url, &Default::default(), t0).await;
     let c = create(&app).await;
     let id = c["id"].as_i64().unwrap();
-    // Accept and dispatch are missed, in order, each escalating a level.
-    let c = wait_for(&app, id, Duration::from_secs(6), |ev| escalations(ev).len() >= 3).await;
-    let ev = c["events"].as_array().unwrap();
-    assert_eq!(escalations(ev), vec![("accept".into(), 1), ("dispatch".into(), 2), ("on_site".into(), 3)]);
-    for e in ev.iter().filter(|e| e["action"] == "escalate") {
-        let late = t(&e["at"]) - t(&e["due_at"]);
-        assert!(
-            late >= chrono::Duration::zero() && late < chrono::Duration::seconds(1),
-            "fired {late} after its deadline"
-        );
-        let deadline = &c["deadlines"][e["promise"].as_str().unwrap()];
-        assert_eq!(t(&e["due_at"]), t(deadline));
+    assert_eq!(t(&c["deadlines"]["accept"]), t0 + chrono::Duration::minutes(1));
+    // At 80 % of the minute the amber warning, and nothing more.
+    app.advance(chrono::Duration::seconds(48));
+    let c = wait_for(&app, id, Duration::from_secs(5), |ev| ev.iter().any(|e| e["action"] == "warn")).await;
+    assert!(escalations(c["events"].as_array().unwrap()).is_empty());
+    // Each missed promise escalates a level at the very instant it falls due.
+    for (to, promise, level) in [(60, "accept", 1), (180, "dispatch", 2), (600, "on_site", 3)] {
+        app.advance(t0 + chrono::Duration::seconds(to) - app.now());
+        let c = wait_for(&app, id, Duration::from_secs(5), |ev| escalations(ev).len() >= level as usize).await;
+        let ev = c["events"].as_array().unwrap();
+        let e = ev.iter().rfind(|e| e["action"] == "escalate").unwrap();
+        assert_eq!((e["promise"].as_str(), e["level"].as_i64()), (Some(promise), Some(level)));
+        assert_eq!(t(&e["at"]), t(&e["due_at"]), "{promise} fired off its instant");
+        assert_eq!(t(&e["due_at"]), t(&c["deadlines"][promise]));
     }
-    // The amber warning for accept came before its escalation (at 80% of 1 s).
-    let warn = ev.iter().find(|e| e["action"] == "warn" && e["promise"] == "accept").expect("accept warning");
-    assert!(t(&warn["at"]) < t(&ev.iter().find(|e| e["action"] == "escalate").unwrap()["at"]));
-    assert_eq!(c["overdue"], json!(["accept", "dispatch", "on_site"]));
-    // Each alert exactly once, even after more time passes.
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    let again = app.store.get_case(id).await.unwrap();
-    let n = again.events.iter().filter(|e| e.action == domain::case::ActionKind::Escalate).count();
-    assert_eq!(n, 3);
+    // Fifty minutes on, the first-feedback promise falls due too; by then every earlier alert
+    // has fired exactly once.
+    app.advance(chrono::Duration::minutes(50));
+    let c = wait_for(&app, id, Duration::from_secs(5), |ev| escalations(ev).len() >= 4).await;
+    let ev = c["events"].as_array().unwrap();
+    let promises: Vec<String> = escalations(ev).into_iter().map(|(p, _)| p).collect();
+    assert_eq!(promises, ["accept", "dispatch", "on_site", "first_feedback"]);
+    // The clock jumped past the other warnings' instants straight to their deadlines: a
+    // promise already missed gets its escalation, not a warning as well.
+    assert_eq!(ev.iter().filter(|e| e["action"] == "warn").count(), 1, "{ev:?}");
+    // Overdue once past the instant.
+    app.advance(chrono::Duration::seconds(1));
+    let (_, c) = app.call(Some("dispatcher"), "GET", &format!("/api/v1/cases/{id}"), None).await;
+    assert_eq!(c["overdue"], json!(["accept", "dispatch", "on_site", "first_feedback"]));
     // Level 1 went to the head of the case's station (S1), level 2 to the centre.
     let start = Instant::now();
     loop {
@@ -102,30 +104,30 @@ async fn escalates_within_a_second(postgres: bool) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn escalation_within_a_second_sqlite() {
-    escalates_within_a_second(false).await;
+async fn promises_escalate_on_the_clock_sqlite() {
+    promises_escalate_on_the_clock(false).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn escalation_within_a_second_postgres() {
-    escalates_within_a_second(true).await;
+async fn promises_escalate_on_the_clock_postgres() {
+    promises_escalate_on_the_clock(true).await;
 }
 
+/// An alert that fell due while the server was down fires when it is back.
 async fn fires_after_restart(postgres: bool) {
     let url = if postgres { store::testing::fresh_postgres_url().await } else { store::testing::fresh_sqlite_url() };
-    let config = server::config::Config::parse(
-        "[deadlines.default]\naccept = \"2s\"\ndispatch = \"1h\"\non_site = \"2h\"\nfirst_feedback = \"3h\"\nclose = \"24h\"\n",
-    )
-    .unwrap();
-    let app = App::start_with(&url, &config).await;
+    let t0 = chrono::DateTime::parse_from_rfc3339("2026-11-27T09:30:00+08:00").unwrap().with_timezone(&chrono::Utc);
+    let app = App::start_clocked(&url, &Default::default(), t0).await;
     let id = create(&app).await["id"].as_i64().unwrap();
     let url = app.halt().await;
-    // Down while the accept deadline passes.
-    tokio::time::sleep(Duration::from_millis(2500)).await;
-    let back = Instant::now();
-    let app = App::start_with(&url, &config).await;
-    wait_for(&app, id, Duration::from_secs(3), |ev| !escalations(ev).is_empty()).await;
-    assert!(back.elapsed() < Duration::from_secs(2), "fired {:?} after the restart", back.elapsed());
+    // Down for two minutes: the accept deadline passes meanwhile.
+    let app = App::start_clocked(&url, &Default::default(), t0 + chrono::Duration::minutes(2)).await;
+    let c = wait_for(&app, id, Duration::from_secs(5), |ev| !escalations(ev).is_empty()).await;
+    let ev = c["events"].as_array().unwrap();
+    assert_eq!(escalations(ev), vec![("accept".to_owned(), 1)]);
+    let e = ev.iter().find(|e| e["action"] == "escalate").unwrap();
+    assert_eq!(t(&e["at"]), t0 + chrono::Duration::minutes(2), "recorded when the server was back");
+    assert_eq!(t(&e["due_at"]), t0 + chrono::Duration::minutes(1));
     app.stop().await;
 }
 

@@ -5,19 +5,17 @@ use super::*;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
-/// The Linjiang roads, and one second to answer an assignment.
+/// The Linjiang roads; 90 seconds to answer an assignment, as configured by default.
 fn config() -> server::config::Config {
     let roads = scenario_dir().join("roads.geojson");
-    server::config::Config::parse(&format!(
-        "[dispatch]\nroads = {:?}\nanswer_seconds = 1\n",
-        roads.display().to_string()
-    ))
-    .unwrap()
+    server::config::Config::parse(&format!("[dispatch]\nroads = {:?}\n", roads.display().to_string())).unwrap()
 }
 
+/// A Friday morning on a clock the test moves.
 async fn start(postgres: bool) -> App {
     let url = if postgres { store::testing::fresh_postgres_url().await } else { store::testing::fresh_sqlite_url() };
-    App::start_with(&url, &config()).await
+    let t0 = chrono::DateTime::parse_from_rfc3339("2026-11-27T09:30:00+08:00").unwrap().with_timezone(&chrono::Utc);
+    App::start_clocked(&url, &config(), t0).await
 }
 
 async fn act(app: &App, id: i64, body: Value) -> (u16, Value) {
@@ -73,7 +71,7 @@ async fn recommendations_decline_and_no_answer(postgres: bool) {
     let first = patrols[0];
     // A ping half an hour old still places someone (the last known place) but says so; a fresh
     // one does not.
-    let old_ping = (chrono::Utc::now() - chrono::Duration::minutes(30)).to_rfc3339();
+    let old_ping = (app.now() - chrono::Duration::minutes(30)).to_rfc3339();
     let (s, _) = app
         .call(
             Some("dispatcher"),
@@ -119,7 +117,8 @@ async fn recommendations_decline_and_no_answer(postgres: bool) {
     let (s, _) = act(&app, id, json!({"action": "decline"})).await;
     assert_eq!(s, 422);
 
-    // The second does not answer within a second: a third is sent, and the record says why.
+    // The second does not answer within 90 seconds: a third is sent, and the record says why.
+    app.advance(chrono::Duration::seconds(91));
     let c = wait_for(&app, id, Duration::from_secs(5), |c| current(c).len() == 1 && current(c)[0] != second[0]).await;
     let third = current(&c)[0];
     assert!(![first, second[0]].contains(&third));
@@ -130,11 +129,15 @@ async fn recommendations_decline_and_no_answer(postgres: bool) {
         .unwrap()
         .iter()
         .any(|e| e["note"].as_str().is_some_and(|n| n.contains("超时未接单"))));
-    // The third takes it in time: nobody else is sent.
+    // The third takes it in time: nobody else is sent, by the time the on-site promise is
+    // missed ten minutes in.
     let (s, c) = act(&app, id, json!({"action": "take", "responder": third})).await;
     assert_eq!(s, 200, "{c}");
-    tokio::time::sleep(Duration::from_millis(1800)).await;
-    let (_, c) = app.call(Some("dispatcher"), "GET", &format!("/api/v1/cases/{id}"), None).await;
+    app.advance(chrono::Duration::minutes(10));
+    let on_site_missed = |c: &Value| {
+        c["events"].as_array().unwrap().iter().any(|e| e["action"] == "escalate" && e["promise"] == "on_site")
+    };
+    let c = wait_for(&app, id, Duration::from_secs(5), on_site_missed).await;
     assert_eq!(current(&c), vec![third], "{}", c["assignments"]);
     let taken = c["assignments"].as_array().unwrap().iter().find(|a| a["responder_id"] == third).unwrap();
     assert!(taken["answered_at"].is_string());
@@ -192,7 +195,7 @@ async fn auto_dispatch_and_move_ups(postgres: bool) {
     for r in roster.as_array().unwrap() {
         if r["station"] == "S5" && (r["force"] == "police" || r["force"] == "patrol_member") {
             let id = r["id"].as_i64().unwrap();
-            app.store.set_responder_status(id, "off_duty", "test", chrono::Utc::now()).await.unwrap();
+            app.store.set_responder_status(id, "off_duty", "test", app.now()).await.unwrap();
             s5.push(id);
         }
     }

@@ -16,6 +16,9 @@ use store::Store;
 pub struct App {
     pub addr: SocketAddr,
     pub store: Store,
+    pub state: Arc<server::AppState>,
+    /// The clock the server reads, when the test drives it.
+    pub clock: Option<Arc<server::clock::ManualClock>>,
     pub http: reqwest::Client,
     pub url: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -62,6 +65,32 @@ impl App {
 
     /// As [`App::start_with`], with the HTTP server's limits given.
     pub async fn start_limited(url: &str, config: &server::config::Config, limits: server::http::HttpLimits) -> App {
+        Self::start_full(url, config, limits, None).await
+    }
+
+    /// Serves the database at `url` with a clock standing at `at` that only the test moves.
+    pub async fn start_clocked(url: &str, config: &server::config::Config, at: domain::Timestamp) -> App {
+        let clock = Arc::new(server::clock::ManualClock::new(at));
+        Self::start_full(url, config, Default::default(), Some(clock)).await
+    }
+
+    /// The time as the server reads it.
+    pub fn now(&self) -> domain::Timestamp {
+        server::clock::Clock::now(&*self.state.clock)
+    }
+
+    /// Moves the test's clock forward and wakes the deadline runner.
+    pub fn advance(&self, by: chrono::Duration) {
+        self.clock.as_ref().expect("a clocked app").advance(by);
+        self.state.runner_wake.notify_one();
+    }
+
+    async fn start_full(
+        url: &str,
+        config: &server::config::Config,
+        limits: server::http::HttpLimits,
+        clock: Option<Arc<server::clock::ManualClock>>,
+    ) -> App {
         let url = url.to_owned();
         let store = Store::open(&url).await.unwrap();
         if store.count(store::Table::Stations).await.unwrap() == 0 {
@@ -70,14 +99,22 @@ impl App {
         let mut state = server::AppState::load(store.clone(), config).await.unwrap();
         // As in demo mode: sign-in codes are shown, there being no SMS gateway.
         state.show_otp_codes = true;
+        if let Some(c) = &clock {
+            state.clock = c.clone();
+        }
         let state = Arc::new(state);
         server::reindex_alerts(&state).await.unwrap();
         let workers = server::Workers::spawn(state.clone(), server::notify::default_senders());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(server::http::serve(listener, server::router(state), limits, async move { drop(rx.await) }));
-        App { addr, store, http: reqwest::Client::new(), url, stop: Some(tx), workers: Some(workers) }
+        tokio::spawn(server::http::serve(
+            listener,
+            server::router(state.clone()),
+            limits,
+            async move { drop(rx.await) },
+        ));
+        App { addr, store, state, clock, http: reqwest::Client::new(), url, stop: Some(tx), workers: Some(workers) }
     }
 
     /// Stops serving and the workers, keeping the database; returns its URL.
