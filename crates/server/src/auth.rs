@@ -214,36 +214,4 @@ mod tests {
     }
 }
 
-/// Whether a user's scope covers a case: everything, their grid, their station's grids, or
-/// their own reports. (A resident's followed cases are checked apart, against the
-/// followers table.)
-pub fn covers(s: &crate::AppState, user: &store::User, case: &domain::case::Case) -> bool {
-    use domain::role::Scope;
-    match user.role.scope() {
-        Scope::All => true,
-        Scope::Grid => user.grid.as_deref() == Some(case.grid.as_str()),
-        Scope::Station => {
-            user.station.as_ref().and_then(|st| s.station_grids.get(st)).is_some_and(|gs| gs.contains(&case.grid))
-        }
-        Scope::OwnReports => case.reported_by == Some(user.id),
-    }
-}
-
-/// Whether a user may see where a responder is and what they do: the centre everyone, a
-/// station its own people, a grid worker the people of the station covering their grid.
-pub fn sees_responder(s: &crate::AppState, user: &store::User, r: &store::Responder) -> bool {
-    use domain::role::{Permission, Scope};
-    if !user.role.may(Permission::ViewResponders) {
-        return false;
-    }
-    match user.role.scope() {
-        Scope::All => true,
-        Scope::Station => user.station.as_deref() == Some(r.station.as_str()),
-        Scope::Grid => user
-            .grid
-            .as_deref()
-            .and_then(|g| s.grids.values().find(|x| x.code.as_str() == g))
-            .is_some_and(|g| g.station == r.station),
-        Scope::OwnReports => false,
-    }
-}
+pub use app::access::{covers, sees_responder};

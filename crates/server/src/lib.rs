@@ -18,57 +18,39 @@
 
 pub mod api;
 pub mod auth;
-pub mod clock;
 pub mod config;
 pub mod demo;
-pub mod dispatching;
 pub mod error;
 pub mod http;
 pub mod images;
-pub mod notify;
 pub mod open311;
 pub mod openapi;
-pub mod runner;
 pub mod stream;
 pub mod throttle;
 pub mod web;
 pub mod wire;
-pub mod workflow;
+
+pub use app::{clock, dispatching, intake, notify, runner, workflow};
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::Router;
-use domain::category::Category;
-use domain::codes::{CategoryCode, GridCode};
-use domain::deadline::DeadlinePolicy;
-use domain::geo::ServedArea;
-use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use store::{Grid, Station, Store};
+use store::Store;
 
 /// Largest JSON body the API reads: a case with a 4,000-character description and its
 /// fields fits many times over; anything larger is a mistake or an attack.
 pub const API_BODY_BYTES_MAX: usize = 64 * 1024;
 
-/// Everything a request handler needs; shared by all requests.
+/// Everything a request handler needs; shared by all requests: the application layer
+/// ([`app::App`], reached through `Deref`: `state.store`, `state.clock`…) and what only the
+/// HTTP side keeps.
 pub struct AppState {
-    pub store: Store,
-    pub policy: DeadlinePolicy,
-    pub area: ServedArea,
-    pub categories: BTreeMap<CategoryCode, Category>,
-    pub grids: BTreeMap<GridCode, Grid>,
-    pub stations: Vec<Station>,
-    /// The grids each station covers, for station-scoped roles.
-    pub station_grids: HashMap<String, Vec<GridCode>>,
+    pub app: Arc<app::App>,
     /// Recently checked sessions, so a busy client does not cost a database read per request.
     pub sessions: auth::SessionCache,
-    pub escalation: config::EscalationConfig,
-    /// The roles holding each escalation level, lowest first.
-    pub escalation_roles: Vec<domain::role::Role>,
-    /// Wakes the deadline runner when this node writes a case.
-    pub runner_wake: tokio::sync::Notify,
     /// The node's broadcast of changes to open streams.
     pub hub: stream::Hub,
     pub map: config::MapConfig,
@@ -76,18 +58,20 @@ pub struct AppState {
     pub report_limits: open311::ReportLimits,
     /// Demo mode: sign-in codes are shown on screen, since no SMS gateway exists.
     pub show_otp_codes: bool,
-    pub dispatch: config::DispatchConfig,
-    /// Travel times: the road graph when there is one, else the straight-line model.
-    pub travel: Arc<dyn dispatch::Travel>,
     /// Failed sign-ins per account and address.
     pub login_throttle: throttle::LoginThrottle,
     /// Password checks running at once (argon2 holds ~19 MiB each).
     pub hashing: tokio::sync::Semaphore,
-    /// The time (real in production, set by hand in tests).
-    pub clock: Arc<dyn clock::Clock>,
     /// The senders of messages that go out at once instead of through the outbox (sign-in
     /// codes, which must never be stored).
     pub senders: notify::Senders,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = app::App;
+    fn deref(&self) -> &app::App {
+        &self.app
+    }
 }
 
 /// Password checks at once: a 2-core machine gains nothing from more, and each holds
@@ -99,35 +83,26 @@ impl AppState {
     pub async fn load(store: Store, config: &config::Config) -> anyhow::Result<Self> {
         let categories = store.categories().await?;
         let policy = config.policy(&categories).map_err(anyhow::Error::msg)?;
-        let grids = store.grids().await?;
-        let mut station_grids: HashMap<String, Vec<GridCode>> = HashMap::new();
-        for g in &grids {
-            station_grids.entry(g.station.clone()).or_default().push(g.code.clone());
-        }
+        let app = app::App::load(store, policy, config.escalation.clone(), config.dispatch.clone())
+            .await
+            .map_err(anyhow::Error::msg)?;
         Self {
-            area: scenario_area(&grids),
-            policy,
-            categories: categories.into_iter().map(|c| (c.code.clone(), c)).collect(),
-            grids: grids.into_iter().map(|g| (g.code.clone(), g)).collect(),
-            stations: store.stations().await?,
-            station_grids,
-            store,
+            app: Arc::new(app),
             sessions: auth::SessionCache::default(),
-            escalation_roles: config.escalation.level_roles().map_err(anyhow::Error::msg)?,
-            escalation: config.escalation.clone(),
-            runner_wake: tokio::sync::Notify::new(),
             hub: stream::Hub::default(),
             map: config.map.clone(),
             report_limits: open311::ReportLimits::default(),
             show_otp_codes: false,
-            dispatch: config.dispatch.clone(),
-            travel: Arc::new(dispatch::TravelModel::default()),
             login_throttle: Default::default(),
             hashing: tokio::sync::Semaphore::new(HASHING_CONCURRENT_MAX),
             senders: notify::default_senders(),
-            clock: Arc::new(clock::SystemClock),
         }
         .with_roads(config.dispatch.roads.as_deref())
+    }
+
+    /// The application layer, to change before the state is shared (tests set the clock).
+    pub fn app_mut(&mut self) -> &mut app::App {
+        Arc::get_mut(&mut self.app).expect("the application layer is changed before it is shared")
     }
 
     /// Uses the road graph at `path` for travel times (none: the straight-line model).
@@ -135,16 +110,10 @@ impl AppState {
         if let Some(path) = path {
             let g = dispatch::road::RoadGraph::load(path, dispatch::TravelModel::default())?;
             tracing::info!(nodes = g.stats().nodes, edges = g.stats().edges, file = %path.display(), "road graph loaded");
-            self.travel = Arc::new(g);
+            self.app_mut().travel = Arc::new(g);
         }
         Ok(self)
     }
-}
-
-fn scenario_area(grids: &[Grid]) -> ServedArea {
-    ServedArea::new(
-        grids.iter().filter_map(|g| domain::geo::Polygon::new(g.ring.clone()).map(|p| (g.code.clone(), p))).collect(),
-    )
 }
 
 /// All routes. No side effects: binding and background work belong to [`serve`].
@@ -266,7 +235,7 @@ impl Workers {
     pub fn spawn(state: Arc<AppState>, senders: notify::Senders) -> Self {
         let (stop, rx) = tokio::sync::watch::channel(false);
         let tasks = vec![
-            tokio::spawn(runner::run(state.clone(), rx.clone())),
+            tokio::spawn(runner::run(state.app.clone(), rx.clone())),
             tokio::spawn(notify::run(state.store.clone(), senders, state.clock.clone(), rx.clone())),
             tokio::spawn(stream::run_hub(state, rx)),
         ];

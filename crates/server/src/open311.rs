@@ -14,7 +14,7 @@
 //! bad API key, 404 for an unknown resource, 400 otherwise.
 
 use crate::auth::secret_hash;
-use crate::{wire, workflow, AppState};
+use crate::{wire, AppState};
 use axum::extract::{Path, RawForm, RawQuery, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -693,7 +693,7 @@ async fn post_request(
     }
     let actor = Actor { user_id: 0, username: format!("open311:{partner}"), role: Role::Dispatcher };
     let priority = cat.default_priority;
-    let created = workflow::create(
+    let created = app::intake::report(
         &s,
         CreateCase {
             deadlines: s.policy.deadlines(&category, priority, now),

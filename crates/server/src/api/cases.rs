@@ -289,7 +289,7 @@ pub async fn create(
         .as_ref()
         .filter(|_| session.role().may(Permission::ViewReporter))
         .map(|r| masked(r.name.as_deref(), r.phone.as_deref()));
-    let case = crate::workflow::create(
+    let case = app::intake::report(
         &s,
         CreateCase {
             deadlines: s.policy.deadlines(&category, priority, now),

@@ -100,7 +100,7 @@ impl App {
         // As in demo mode: sign-in codes are shown, there being no SMS gateway.
         state.show_otp_codes = true;
         if let Some(c) = &clock {
-            state.clock = c.clone();
+            state.app_mut().clock = c.clone();
         }
         let state = Arc::new(state);
         server::reindex_alerts(&state).await.unwrap();

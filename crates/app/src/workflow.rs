@@ -2,7 +2,7 @@
 //! follows from it — the instant the case's next warning or escalation falls due, and the
 //! notifications to send — and the store writes it all in one transaction.
 
-use crate::AppState;
+use crate::App;
 use domain::case::{ActionKind, Actor, Case, CaseEvent};
 use domain::role::Role;
 use store::writer::{CreateCase, Extras, OutboxMessage};
@@ -18,26 +18,19 @@ pub fn dispatch_actor() -> Actor {
     Actor { user_id: 0, username: "auto-dispatch".into(), role: Role::Dispatcher }
 }
 
-/// Stores a new case with its alert index and notifications.
-pub async fn create(state: &AppState, mut c: CreateCase) -> Result<Case, StoreError> {
+/// Stores a new case with its alert index and notifications (`intake::report` adds
+/// auto-dispatch).
+pub async fn create(state: &App, mut c: CreateCase) -> Result<Case, StoreError> {
     let provisional = domain::case::create(0, c.new.clone(), c.deadlines, c.actor.clone(), c.at);
     c.extras.next_alert_at = domain::case::next_alert_at(&provisional, state.escalation.warn_fraction);
     let case = state.store.create_case(c).await?;
     state.runner_wake.notify_one();
-    // Categories set to auto-dispatch are sent at once; the case is safe already, so a failure
-    // here leaves it to the dispatcher (and the dispatch promise's escalation).
-    if state.categories.get(&case.category).is_some_and(|c| c.auto_dispatch) {
-        match crate::dispatching::auto_dispatch(state, case.clone()).await {
-            Ok(sent) => return Ok(sent),
-            Err(e) => tracing::warn!(case = case.id, error = %e, "auto-dispatch failed; left to the dispatcher"),
-        }
-    }
     Ok(case)
 }
 
 /// Stores `after`, computed from `before` by the domain, with its alert index and the
 /// notifications its new events cause. A stale `before` fails with a conflict.
-pub async fn commit(state: &AppState, before: &Case, mut after: Case) -> Result<Case, StoreError> {
+pub async fn commit(state: &App, before: &Case, mut after: Case) -> Result<Case, StoreError> {
     // Whoever is newly sent must take the assignment in time, or it passes to the next.
     if state.dispatch.answer_seconds > 0 {
         let within = chrono::Duration::seconds(state.dispatch.answer_seconds as i64);
@@ -60,11 +53,7 @@ pub async fn commit(state: &AppState, before: &Case, mut after: Case) -> Result<
 /// Keeps the notices whose recipient may see the case: staff within their scope, the
 /// resident who reported it, residents who follow it. Nobody hears of a case they could not
 /// open.
-async fn within_scope(
-    state: &AppState,
-    case: &Case,
-    outbox: Vec<OutboxMessage>,
-) -> Result<Vec<OutboxMessage>, StoreError> {
+async fn within_scope(state: &App, case: &Case, outbox: Vec<OutboxMessage>) -> Result<Vec<OutboxMessage>, StoreError> {
     let mut kept = Vec::with_capacity(outbox.len());
     for m in outbox {
         let Some(id) = m.recipient_user else {
@@ -74,7 +63,7 @@ async fn within_scope(
         let user = state.store.user(id).await?;
         let follower =
             matches!(user.role, Role::Resident | Role::Volunteer) && state.store.follows(case.id, id).await?;
-        if crate::auth::covers(state, &user, case) || follower {
+        if crate::access::covers(state, &user, case) || follower {
             kept.push(m);
         } else {
             tracing::warn!(case = case.id, user = id, "notice withheld: the recipient may not see this case");
@@ -98,11 +87,7 @@ fn progress_words(e: &CaseEvent) -> Option<&'static str> {
     })
 }
 
-async fn progress_notices(
-    state: &AppState,
-    case: &Case,
-    events: &[CaseEvent],
-) -> Result<Vec<OutboxMessage>, StoreError> {
+async fn progress_notices(state: &App, case: &Case, events: &[CaseEvent]) -> Result<Vec<OutboxMessage>, StoreError> {
     if !events.iter().any(|e| progress_words(e).is_some()) {
         return Ok(vec![]);
     }
@@ -142,11 +127,7 @@ async fn progress_notices(
         .collect())
 }
 
-async fn escalation_notices(
-    state: &AppState,
-    case: &Case,
-    events: &[CaseEvent],
-) -> Result<Vec<OutboxMessage>, StoreError> {
+async fn escalation_notices(state: &App, case: &Case, events: &[CaseEvent]) -> Result<Vec<OutboxMessage>, StoreError> {
     let mut out = vec![];
     for e in events.iter().filter(|e| e.action == ActionKind::Escalate) {
         let level = e.level.unwrap_or(1).max(1) as usize;

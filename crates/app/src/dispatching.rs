@@ -3,7 +3,7 @@
 //! answer in time, and move-up suggestions. The ranking itself is `dispatch::rank`, the same
 //! code the simulator drives.
 
-use crate::{workflow, AppState};
+use crate::{workflow, App};
 use chrono::Timelike;
 use dispatch::{Candidate, Need, Ranked, TravelMode};
 use domain::case::{Action, Case, Status};
@@ -22,7 +22,7 @@ pub fn local_hour(t: Timestamp) -> u32 {
 }
 
 /// Where a responder is based: the grid for a grid worker, else the station.
-pub fn base(state: &AppState, r: &Responder) -> Option<LatLng> {
+pub fn base(state: &App, r: &Responder) -> Option<LatLng> {
     if let Some(g) = r.grid.as_deref().and_then(|g| state.grids.values().find(|x| x.code.as_str() == g)) {
         return Polygon::new(g.ring.clone()).map(|p| p.centroid());
     }
@@ -33,7 +33,7 @@ pub fn base(state: &AppState, r: &Responder) -> Option<LatLng> {
 /// Where dispatch takes a responder to be: the last known place (a stale ping ages out but
 /// its place is kept), or the base for someone who never sent one. The flag says whether the
 /// position is fresh (younger than `position_stale_minutes`).
-pub fn position(state: &AppState, r: &Responder, now: Timestamp) -> Option<(LatLng, bool)> {
+pub fn position(state: &App, r: &Responder, now: Timestamp) -> Option<(LatLng, bool)> {
     let stale = chrono::Duration::minutes(state.dispatch.position_stale_minutes as i64);
     match (r.lat, r.lng) {
         (Some(lat), Some(lng)) => {
@@ -59,7 +59,7 @@ pub fn candidate(r: &Responder, position: LatLng, available: bool) -> Option<Can
 
 /// The roster as dispatch sees it: free when their status says available and they hold no
 /// current assignment (`busy`).
-pub fn candidates(state: &AppState, roster: &[Responder], busy: &HashSet<i64>, now: Timestamp) -> Vec<Candidate> {
+pub fn candidates(state: &App, roster: &[Responder], busy: &HashSet<i64>, now: Timestamp) -> Vec<Candidate> {
     roster
         .iter()
         .filter_map(|r| candidate(r, position(state, r, now)?.0, r.status == "available" && !busy.contains(&r.id)))
@@ -67,14 +67,14 @@ pub fn candidates(state: &AppState, roster: &[Responder], busy: &HashSet<i64>, n
 }
 
 /// The forces and skills a case's category needs.
-pub fn needs(state: &AppState, case: &Case) -> Vec<Need> {
+pub fn needs(state: &App, case: &Case) -> Vec<Need> {
     state.categories.get(&case.category).map(|c| Need::of(&c.forces, &c.skills)).unwrap_or_default()
 }
 
 /// The best `per_force` for each of `needs`, leaving out `exclude` (people who already
 /// declined).
 pub async fn rank_case(
-    state: &AppState,
+    state: &App,
     case: &Case,
     needs: &[Need],
     per_force: usize,
@@ -90,7 +90,7 @@ pub async fn rank_case(
 }
 
 /// Plain words on why a candidate is proposed.
-pub fn reason(state: &AppState, r: &Ranked, who: &Responder) -> String {
+pub fn reason(state: &App, r: &Ranked, who: &Responder) -> String {
     let fresh = position(state, who, state.clock.now()).is_some_and(|p| p.1);
     format!(
         "{}: {:.1} km by {} along {}, about {} min; available (station {}){}",
@@ -106,7 +106,7 @@ pub fn reason(state: &AppState, r: &Ranked, who: &Responder) -> String {
 
 /// Sends the best candidate of each need, as the platform: accepts first when the case is new.
 /// Used for categories set to auto-dispatch. Nobody free: the case waits for a dispatcher.
-pub async fn auto_dispatch(state: &AppState, case: Case) -> Result<Case, StoreError> {
+pub async fn auto_dispatch(state: &App, case: Case) -> Result<Case, StoreError> {
     let mut case = case;
     if case.status == Status::New {
         case = act(state, &case, Action::Accept, "自动受理 (auto-accepted)").await?;
@@ -120,7 +120,7 @@ pub async fn auto_dispatch(state: &AppState, case: Case) -> Result<Case, StoreEr
 }
 
 /// Takes one step on `case` as the platform's dispatcher, with `note`, and commits it.
-async fn act(state: &AppState, case: &Case, action: Action, note: &str) -> Result<Case, StoreError> {
+async fn act(state: &App, case: &Case, action: Action, note: &str) -> Result<Case, StoreError> {
     let now = state.clock.now().max(case.updated_at);
     let after = domain::case::apply(case, &action, &workflow::dispatch_actor(), Some(note), now)
         .map_err(|e| StoreError::Conflict(e.to_string()))?;
@@ -130,7 +130,7 @@ async fn act(state: &AppState, case: &Case, action: Action, note: &str) -> Resul
 /// After `declined` declined or did not answer: sends the next candidate of the same force
 /// who has not been sent to this case before. `None` when nobody is free (the dispatch
 /// promise's escalation then brings a dispatcher in).
-pub async fn hand_over(state: &AppState, case_id: i64, declined: i64) -> Result<Option<Case>, StoreError> {
+pub async fn hand_over(state: &App, case_id: i64, declined: i64) -> Result<Option<Case>, StoreError> {
     let case = state.store.get_case(case_id).await?;
     if !matches!(case.status, Status::Accepted | Status::Dispatched | Status::OnSite | Status::InProgress) {
         return Ok(None);
@@ -150,7 +150,7 @@ pub async fn hand_over(state: &AppState, case_id: i64, declined: i64) -> Result<
 
 /// Records "no answer" for the responders whose time to answer has run out, and hands the
 /// case over to the next candidate for each. Whether anyone had run out of time.
-pub async fn expire_answers(state: &AppState, case: &Case) -> Result<bool, StoreError> {
+pub async fn expire_answers(state: &App, case: &Case) -> Result<bool, StoreError> {
     let now = state.clock.now().max(case.updated_at);
     let due = domain::case::unanswered_due(case, now);
     if due.is_empty() {
@@ -177,7 +177,7 @@ pub async fn expire_answers(state: &AppState, case: &Case) -> Result<bool, Store
 /// Where idle responders should wait so that every grid stays within ten minutes of someone
 /// of each force: at most `per_force` moves per force.
 pub async fn move_ups(
-    state: &AppState,
+    state: &App,
     per_force: usize,
 ) -> Result<Vec<(Responder, LatLng, String, dispatch::MoveUp)>, StoreError> {
     let roster = state.store.responders().await?;

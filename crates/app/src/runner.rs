@@ -8,7 +8,7 @@
 //! two nodes race for one case, one wins and the other finds nothing left to do: each alert
 //! fires exactly once.
 
-use crate::{workflow, AppState};
+use crate::{workflow, App};
 use std::sync::Arc;
 use std::time::Duration;
 use store::StoreError;
@@ -21,7 +21,7 @@ const CASES_PER_ROUND_MAX: i64 = 500;
 /// Cases handled at the same time; their writes share the writer's group commits.
 const CONCURRENT_CASES_MAX: usize = 32;
 
-pub async fn run(state: Arc<AppState>, mut stop: tokio::sync::watch::Receiver<bool>) {
+pub async fn run(state: Arc<App>, mut stop: tokio::sync::watch::Receiver<bool>) {
     let levels = state.escalation_roles.len().min(u8::MAX as usize) as u8;
     loop {
         if *stop.borrow() {
@@ -71,7 +71,7 @@ pub async fn run(state: Arc<AppState>, mut stop: tokio::sync::watch::Receiver<bo
 
 /// Records whatever alerts of one case are due now, and passes assignments nobody took in
 /// time to the next candidate.
-async fn fire(state: &AppState, id: i64, levels: u8) -> Result<(), StoreError> {
+async fn fire(state: &App, id: i64, levels: u8) -> Result<(), StoreError> {
     let mut case = state.store.get_case(id).await?;
     let now = state.clock.now();
     let alerted = match domain::case::record_alerts(

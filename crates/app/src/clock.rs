@@ -1,4 +1,4 @@
-//! The time, injected: the server reads it from [`AppState::clock`](crate::AppState), real in
+//! The time, injected: everything reads it from [`App::clock`](crate::App), real in
 //! production, set by hand in tests — so a promise of ten minutes or a month of follow-ups is
 //! tested by moving the clock, not by waiting.
 

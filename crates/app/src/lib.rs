@@ -1,0 +1,96 @@
+//! The application layer: what happens when someone reports, dispatches or lets a deadline
+//! pass, whoever asks — the HTTP handlers, the command line or (later) the sensor ingest.
+//!
+//! # Layout
+//! - [`App`]: what the layer needs — the store, the reference data, the deadline policy,
+//!   travel times, the clock. `server::AppState` holds one and adds the HTTP-only parts.
+//! - [`intake`]: a new case, with auto-dispatch where the category asks for it.
+//! - [`workflow`]: every write of a case (alert index, notices, scope-checked).
+//! - [`dispatching`]: recommendations, auto-dispatch, hand-over, move-ups.
+//! - [`runner`]: the deadline runner; [`notify`]: the outbox sender.
+//! - [`access`]: who may see which case and whose position.
+//! - [`clock`]: the injected time; [`config`]: the escalation and dispatch settings.
+//!
+//! Dependencies run one way: `intake` → `dispatching` → `workflow`.
+
+pub mod access;
+pub mod clock;
+pub mod config;
+pub mod dispatching;
+pub mod intake;
+pub mod notify;
+pub mod runner;
+pub mod workflow;
+
+use domain::category::Category;
+use domain::codes::{CategoryCode, GridCode};
+use domain::deadline::DeadlinePolicy;
+use domain::geo::ServedArea;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use store::{Grid, Station, Store};
+
+/// Everything the application layer reads; shared by all requests and workers.
+pub struct App {
+    pub store: Store,
+    pub policy: DeadlinePolicy,
+    pub area: ServedArea,
+    pub categories: BTreeMap<CategoryCode, Category>,
+    pub grids: BTreeMap<GridCode, Grid>,
+    pub stations: Vec<Station>,
+    /// The grids each station covers, for station-scoped roles.
+    pub station_grids: HashMap<String, Vec<GridCode>>,
+    pub escalation: config::EscalationConfig,
+    /// The roles holding each escalation level, lowest first.
+    pub escalation_roles: Vec<domain::role::Role>,
+    /// Wakes the deadline runner when this node writes a case.
+    pub runner_wake: tokio::sync::Notify,
+    pub dispatch: config::DispatchConfig,
+    /// Travel times: the road graph when there is one, else the straight-line model.
+    pub travel: Arc<dyn dispatch::Travel>,
+    /// The time (real in production, set by hand in tests).
+    pub clock: Arc<dyn clock::Clock>,
+}
+
+impl App {
+    /// Reads the reference data from the store.
+    pub async fn load(
+        store: Store,
+        policy: DeadlinePolicy,
+        escalation: config::EscalationConfig,
+        dispatch: config::DispatchConfig,
+    ) -> Result<Self, String> {
+        let grids = store.grids().await.map_err(|e| e.to_string())?;
+        let mut station_grids: HashMap<String, Vec<GridCode>> = HashMap::new();
+        for g in &grids {
+            station_grids.entry(g.station.clone()).or_default().push(g.code.clone());
+        }
+        Ok(Self {
+            area: served_area(&grids),
+            policy,
+            categories: store
+                .categories()
+                .await
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .map(|c| (c.code.clone(), c))
+                .collect(),
+            grids: grids.into_iter().map(|g| (g.code.clone(), g)).collect(),
+            stations: store.stations().await.map_err(|e| e.to_string())?,
+            station_grids,
+            store,
+            escalation_roles: escalation.level_roles()?,
+            escalation,
+            runner_wake: tokio::sync::Notify::new(),
+            dispatch,
+            travel: Arc::new(dispatch::TravelModel::default()),
+            clock: Arc::new(clock::SystemClock),
+        })
+    }
+}
+
+fn served_area(grids: &[Grid]) -> ServedArea {
+    ServedArea::new(
+        grids.iter().filter_map(|g| domain::geo::Polygon::new(g.ring.clone()).map(|p| (g.code.clone(), p))).collect(),
+    )
+}
