@@ -36,6 +36,10 @@ const CHANGE_RETENTION: chrono::Duration = chrono::Duration::days(7);
 /// How often old changes are pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
+/// The sequence number of a position ping in the broadcast: it has no place in the change
+/// log, is sent without an event id and is not replayed (the newest position is what counts).
+const PING: i64 = 0;
+
 /// The node's broadcast of new changes.
 pub struct Hub {
     tx: broadcast::Sender<Arc<Change>>,
@@ -62,6 +66,8 @@ pub async fn run_hub(state: Arc<AppState>, mut stop: tokio::sync::watch::Receive
         }
     };
     hub.last.store(last, std::sync::atomic::Ordering::SeqCst);
+    // Positions are followed apart from the change log: they are pings, not changes.
+    let mut last_position = state.store.last_position_seq().await.unwrap_or(0);
     let mut pruned_at: Option<std::time::Instant> = None;
     loop {
         if *stop.borrow() {
@@ -82,6 +88,25 @@ pub async fn run_hub(state: Arc<AppState>, mut stop: tokio::sync::watch::Receive
                 hub.last.store(last, std::sync::atomic::Ordering::SeqCst);
             }
             Err(e) => tracing::warn!(error = %e, "stream hub cannot read the change log"),
+        }
+        match state.store.positions_after(last_position, HUB_BATCH_MAX).await {
+            Ok(pings) => {
+                for (seq, id, lat, lng, at) in pings {
+                    last_position = seq;
+                    let payload =
+                        serde_json::json!({"id": id, "lat": lat, "lng": lng, "position_at": at.timestamp_millis()});
+                    let _ = hub.tx.send(Arc::new(Change {
+                        seq: PING,
+                        at,
+                        kind: store::live::ChangeKind::Responder,
+                        entity_id: id,
+                        grid: None,
+                        reported_by: None,
+                        payload: payload.to_string(),
+                    }));
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "stream hub cannot read positions"),
         }
         tokio::select! {
             _ = tokio::time::sleep(HUB_POLL) => {}
@@ -112,7 +137,12 @@ fn visible(state: &AppState, session: &Session, responders: &HashSet<i64>, c: &C
 }
 
 fn event(c: &Change) -> Event {
-    Event::default().id(c.seq.to_string()).event(c.kind.as_str()).data(c.payload.as_str())
+    let e = Event::default().event(c.kind.as_str()).data(c.payload.as_str());
+    if c.seq == PING {
+        e
+    } else {
+        e.id(c.seq.to_string())
+    }
 }
 
 /// Live changes, resumable: send `Last-Event-ID` (or `?last_event_id=`) to get what was
@@ -184,6 +214,11 @@ pub async fn stream(
         }
         loop {
             match rx.recv().await {
+                Ok(c) if c.seq == PING => {
+                    if visible(&state, &session, &responders, &c) && tx.send(event(&c)).await.is_err() {
+                        return;
+                    }
+                }
                 Ok(c) if c.seq <= last => {}
                 Ok(c) => {
                     last = c.seq;

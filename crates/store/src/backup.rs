@@ -123,6 +123,7 @@ const TABLES: &[TableSpec] = &[
             ("lng", R),
             ("position_at", I),
             ("user_id", I),
+            ("position_seq", I),
         ],
     },
     TableSpec {
@@ -561,6 +562,12 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
+            // Position pings continue above the restored numbers.
+            sqlx::query(
+                "SELECT setval('position_seq', COALESCE((SELECT MAX(position_seq) FROM responders), 0) + 1, false)",
+            )
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(total)

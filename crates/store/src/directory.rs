@@ -325,34 +325,64 @@ impl Store {
     }
 
     /// Records a position ping; an older ping than the stored one is ignored (pings can
-    /// arrive out of order from phones with bad reception).
+    /// arrive out of order from phones with bad reception). A ping is one statement that
+    /// takes no lock but the row's: it stamps the row with the next position number, which
+    /// the stream hub follows ([`Store::positions_after`]), and stays out of the change log and
+    /// the audit chain — thousands of pings an hour never wait for a case write.
     pub async fn set_responder_position(&self, id: i64, lat: f64, lng: f64, at: Timestamp) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        let done = sqlx::query(
-            "UPDATE responders SET lat = $1, lng = $2, position_at = $3 WHERE id = $4 AND (position_at IS NULL OR position_at <= $5)",
-        )
+        let next = match self.backend() {
+            // One writer at a time: the statement reads the highest number and writes the next.
+            crate::Backend::Sqlite => "(SELECT COALESCE(MAX(position_seq), 0) + 1 FROM responders)",
+            crate::Backend::Postgres => "nextval('position_seq')",
+        };
+        let done = sqlx::query(&format!(
+            "UPDATE responders SET lat = $1, lng = $2, position_at = $3, position_seq = {next} \
+             WHERE id = $4 AND (position_at IS NULL OR position_at <= $5)"
+        ))
         .bind(lat)
         .bind(lng)
         .bind(to_millis(at))
         .bind(id)
         .bind(to_millis(at))
-        .execute(&mut *tx)
+        .execute(self.pool())
         .await?;
         if done.rows_affected() == 0 {
-            drop(tx);
             // Unknown responder, or an older ping than the one stored.
             self.responder(id).await?;
-            return Ok(());
         }
-        self.log_responder_change(
-            &mut tx,
-            id,
-            at,
-            serde_json::json!({"id": id, "lat": lat, "lng": lng, "position_at": to_millis(at)}),
-        )
-        .await?;
-        tx.commit().await?;
         Ok(())
+    }
+
+    /// Positions pinged after position number `after`, oldest first: (number, responder,
+    /// lat, lng, when). A ping whose number was taken before another's but committed after
+    /// it may be passed over by a reader; the next ping from that phone supersedes it.
+    pub async fn positions_after(&self, after: i64, limit: i64) -> Result<Vec<(i64, i64, f64, f64, Timestamp)>> {
+        let rows = sqlx::query(
+            "SELECT position_seq, id, lat, lng, position_at FROM responders \
+             WHERE position_seq > $1 AND lat IS NOT NULL AND position_at IS NOT NULL ORDER BY position_seq LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("position_seq")?,
+                    r.try_get("id")?,
+                    r.try_get("lat")?,
+                    r.try_get("lng")?,
+                    crate::from_millis(r.try_get("position_at")?)?,
+                ))
+            })
+            .collect()
+    }
+
+    /// The highest position number so far.
+    pub async fn last_position_seq(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT CAST(COALESCE(MAX(position_seq), 0) AS BIGINT) FROM responders")
+            .fetch_one(self.pool())
+            .await?)
     }
 
     pub async fn set_responder_status(&self, id: i64, status: &str, actor: &str, at: Timestamp) -> Result<()> {

@@ -66,6 +66,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0011_idempotency.sql"),
         postgres: include_str!("../migrations/postgres/0011_idempotency.sql"),
     },
+    Migration {
+        version: 12,
+        sqlite: include_str!("../migrations/sqlite/0012_position_seq.sql"),
+        postgres: include_str!("../migrations/postgres/0012_position_seq.sql"),
+    },
 ];
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<()> {

@@ -165,8 +165,9 @@ async fn read_events(resp: &mut reqwest::Response, n: usize, within: Duration) -
                     data.push_str(v.trim());
                 }
             }
-            if let Some(id) = id {
-                out.push((id, ev, serde_json::from_str(&data).unwrap_or(Value::Null)));
+            // Position pings come without an id (0 here); keep-alive comments have no event.
+            if id.is_some() || !ev.is_empty() {
+                out.push((id.unwrap_or(0), ev, serde_json::from_str(&data).unwrap_or(Value::Null)));
             }
         }
     }
@@ -203,6 +204,18 @@ both_backends! {
         app.call(Some("dispatcher"), "POST", "/api/v1/responders/1/status", Some(json!({"status": "busy"}))).await;
         let got = read_events(&mut again, 1, Duration::from_secs(3)).await;
         assert_eq!((got[0].1.as_str(), &got[0].2["status"]), ("responder", &json!("busy")));
+        // Position pings reach the stream too, without an id, and stay out of the change log
+        // and the audit chain.
+        let audit = app.store.count(store::Table::AuditLog).await.unwrap();
+        let logged = app.store.last_change_seq().await.unwrap();
+        let (s, _) = app.call(Some("dispatcher"), "POST", "/api/v1/responders/1/position", Some(json!({"lat": 30.2701, "lng": 120.5801}))).await;
+        assert_eq!(s, 204);
+        let got = read_events(&mut again, 1, Duration::from_secs(3)).await;
+        assert_eq!((got[0].0, got[0].1.as_str(), got[0].2["id"].as_i64(), got[0].2["lat"].as_f64()), (0, "responder", Some(1), Some(30.2701)));
+        assert_eq!(app.store.count(store::Table::AuditLog).await.unwrap(), audit);
+        assert_eq!(app.store.last_change_seq().await.unwrap(), logged);
+        let (_, roster) = app.call(Some("dispatcher"), "GET", "/api/v1/responders", None).await;
+        assert_eq!(roster.as_array().unwrap().iter().find(|r| r["id"] == 1).unwrap()["location"]["lat"], json!(30.2701));
         let (s, b) = app.call(Some("dispatcher"), "GET", "/api/v1/stream?last_event_id=abc", None).await;
         assert_eq!((s, b["error"]["code"].as_str()), (400, Some("bad_request")));
     }

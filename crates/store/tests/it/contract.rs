@@ -239,16 +239,24 @@ both_backends! {
             ..Default::default()
         }, "t", c.created_at).await.unwrap();
         s.set_responder_status(1, "en_route", "t", c.created_at).await.unwrap();
+        let pinged_before = s.last_position_seq().await.unwrap();
         s.set_responder_position(1, 30.31, 120.61, c.created_at).await.unwrap();
-        // An older ping changes nothing and logs nothing.
+        // An older ping changes nothing.
         s.set_responder_position(1, 30.0, 120.0, c.created_at - chrono::Duration::minutes(1)).await.unwrap();
         let changes = s.changes_after(start, 100).await.unwrap();
         let kinds: Vec<(&str, i64)> = changes.iter().map(|c| (c.kind.as_str(), c.entity_id)).collect();
-        assert_eq!(kinds, vec![("case", c.id), ("case", c.id), ("responder", 1), ("responder", 1)]);
+        // Pings are followed apart (position numbers), not in the change log.
+        assert_eq!(kinds, vec![("case", c.id), ("case", c.id), ("responder", 1)]);
         assert!(changes.windows(2).all(|w| w[0].seq < w[1].seq));
         let payload: serde_json::Value = serde_json::from_str(&changes[1].payload).unwrap();
         assert_eq!(payload["status"], "accepted");
-        assert_eq!(s.changes_after(changes[1].seq, 100).await.unwrap().len(), 2);
+        assert_eq!(s.changes_after(changes[1].seq, 100).await.unwrap().len(), 1);
+        let pings = s.positions_after(pinged_before, 10).await.unwrap();
+        assert_eq!(pings.len(), 1, "{pings:?}");
+        assert_eq!((pings[0].1, pings[0].2, pings[0].3), (1, 30.31, 120.61));
+        s.set_responder_position(1, 30.32, 120.62, c.created_at + chrono::Duration::minutes(1)).await.unwrap();
+        let next = s.positions_after(pings[0].0, 10).await.unwrap();
+        assert_eq!((next.len(), next[0].2), (1, 30.32));
     }
 
     one_responder_is_never_sent_to_two_cases_at_once(s) {

@@ -1,0 +1,4 @@
+-- Position pings leave the change log (and the audit chain's lock): each ping stamps the
+-- responder row with the next position number, which the stream hub follows.
+ALTER TABLE responders ADD COLUMN position_seq INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX responders_position_seq ON responders (position_seq);
