@@ -53,9 +53,11 @@ pub struct App {
 }
 
 impl App {
-    /// Reads the reference data from the store.
+    /// Reads the rest of the reference data from the store (the caller has the catalogue
+    /// already: the deadline policy is made from it).
     pub async fn load(
         store: Store,
+        categories: Vec<Category>,
         policy: DeadlinePolicy,
         escalation: config::EscalationConfig,
         dispatch: config::DispatchConfig,
@@ -68,13 +70,7 @@ impl App {
         Ok(Self {
             area: served_area(&grids),
             policy,
-            categories: store
-                .categories()
-                .await
-                .map_err(|e| e.to_string())?
-                .into_iter()
-                .map(|c| (c.code.clone(), c))
-                .collect(),
+            categories: categories.into_iter().map(|c| (c.code.clone(), c)).collect(),
             grids: grids.into_iter().map(|g| (g.code.clone(), g)).collect(),
             stations: store.stations().await.map_err(|e| e.to_string())?,
             station_grids,

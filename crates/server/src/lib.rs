@@ -83,7 +83,7 @@ impl AppState {
     pub async fn load(store: Store, config: &config::Config) -> anyhow::Result<Self> {
         let categories = store.categories().await?;
         let policy = config.policy(&categories).map_err(anyhow::Error::msg)?;
-        let app = app::App::load(store, policy, config.escalation.clone(), config.dispatch.clone())
+        let app = app::App::load(store, categories, policy, config.escalation.clone(), config.dispatch.clone())
             .await
             .map_err(anyhow::Error::msg)?;
         Self {

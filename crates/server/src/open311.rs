@@ -238,19 +238,21 @@ fn visible_categories(s: &AppState, scope: &KeyScope) -> Vec<CategoryCode> {
     s.categories.values().filter(|c| scope.covers(c)).map(|c| c.code.clone()).collect()
 }
 
-/// The case if the reader may see it.
-fn visible<'a>(s: &AppState, scope: &KeyScope, c: &'a Case) -> Option<&'a Case> {
-    s.categories.get(&c.category).filter(|k| scope.covers(k)).map(|_| c)
+/// Whether the reader may see the case.
+fn may_read(s: &AppState, scope: &KeyScope, c: &Case) -> bool {
+    s.categories.get(&c.category).is_some_and(|k| scope.covers(k))
+}
+
+/// Why a `jurisdiction_id` is refused (404): another one than this server's.
+fn foreign_jurisdiction(j: Option<&str>) -> Option<String> {
+    j.filter(|j| !j.is_empty() && *j != JURISDICTION_ID)
+        .map(|j| format!("unknown jurisdiction_id {j:?}; this server serves {JURISDICTION_ID}"))
 }
 
 fn check_jurisdiction(format: Format, params: &HashMap<String, String>) -> Result<(), Response> {
-    match params.get("jurisdiction_id") {
-        Some(j) if !j.is_empty() && j != JURISDICTION_ID => Err(error(
-            format,
-            StatusCode::NOT_FOUND,
-            format!("unknown jurisdiction_id {j:?}; this server serves {JURISDICTION_ID}"),
-        )),
-        _ => Ok(()),
+    match foreign_jurisdiction(params.get("jurisdiction_id").map(String::as_str)) {
+        Some(m) => Err(error(format, StatusCode::NOT_FOUND, m)),
+        None => Ok(()),
     }
 }
 
@@ -444,7 +446,8 @@ async fn list_requests(s: &AppState, format: Format, p: &HashMap<String, String>
                 return bad(format!("service_request_id {id:?} is not a number"));
             };
             match s.store.get_case(id).await {
-                Ok(c) => out.extend(visible(s, scope, &c).map(|c| request_json(s, scope, c))),
+                Ok(c) if may_read(s, scope, &c) => out.push(request_json(s, scope, &c)),
+                Ok(_) => {}
                 Err(store::StoreError::NotFound) => {}
                 Err(e) => return internal(format, e),
             }
@@ -505,7 +508,7 @@ async fn one_request(State(s): State<Arc<AppState>>, Path(file): Path<String>, R
     };
     // A case the reader may not see is as good as absent.
     match s.store.get_case(id).await {
-        Ok(c) if visible(&s, &scope, &c).is_some() => respond(
+        Ok(c) if may_read(&s, &scope, &c) => respond(
             StatusCode::OK,
             format,
             "service_requests",
@@ -533,7 +536,7 @@ async fn token(State(s): State<Arc<AppState>>, Path(file): Path<String>, RawQuer
     };
     let id = tok.strip_prefix("cg-").and_then(|i| i.parse::<i64>().ok());
     let known = match id {
-        Some(id) => s.store.get_case(id).await.ok().is_some_and(|c| visible(&s, &scope, &c).is_some()),
+        Some(id) => s.store.get_case(id).await.ok().is_some_and(|c| may_read(&s, &scope, &c)),
         None => false,
     };
     match id {
@@ -767,11 +770,8 @@ pub fn parse_form(body: &[u8]) -> Result<Open311Form, (StatusCode, String)> {
     crate::error::check_pairs_text(&pairs).map_err(bad)?;
     let p: HashMap<&str, &str> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let get = |k: &str| p.get(k).copied().filter(|v| !v.is_empty());
-    if let Some(j) = get("jurisdiction_id").filter(|j| *j != JURISDICTION_ID) {
-        return Err((
-            StatusCode::NOT_FOUND,
-            format!("unknown jurisdiction_id {j:?}; this server serves {JURISDICTION_ID}"),
-        ));
+    if let Some(m) = foreign_jurisdiction(get("jurisdiction_id")) {
+        return Err((StatusCode::NOT_FOUND, m));
     }
     let api_key = get("api_key").ok_or((StatusCode::FORBIDDEN, "api_key is required".to_owned()))?.to_owned();
     let code = get("service_code").ok_or_else(|| bad("service_code is required".into()))?;

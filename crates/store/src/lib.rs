@@ -163,23 +163,19 @@ impl Store {
     pub async fn health(&self) -> Result<()> {
         self.ping().await?;
         if let Some(failure) = self.writer.failure() {
-            let mut tx = self.begin_write().await?;
-            let probe = sqlx::query(
-                "INSERT INTO writer_probe (id, at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET at = excluded.at",
-            )
-            .bind(to_millis(chrono::Utc::now()))
-            .execute(&mut *tx)
-            .await;
-            match probe {
-                Ok(_) => tx.commit().await.map_err(|e| {
-                    StoreError::Invalid(format!("the writer cannot commit ({failure}); a probe failed too: {e}"))
-                })?,
-                Err(e) => {
-                    return Err(StoreError::Invalid(format!(
-                        "the writer cannot commit ({failure}); a probe failed too: {e}"
-                    )))
-                }
-            }
+            let probe = async {
+                let mut tx = self.begin_write().await?;
+                sqlx::query(
+                    "INSERT INTO writer_probe (id, at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET at = excluded.at",
+                )
+                .bind(to_millis(chrono::Utc::now()))
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await
+            };
+            probe.await.map_err(|e| {
+                StoreError::Invalid(format!("the writer cannot commit ({failure}); a probe failed too: {e}"))
+            })?;
             self.writer.recovered();
         }
         Ok(())

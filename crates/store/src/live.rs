@@ -83,6 +83,26 @@ pub struct Change {
     pub payload: String,
 }
 
+impl OutboxRow {
+    /// A message about to go out at once, never stored as it is (a sign-in code).
+    pub fn unsent(m: &crate::writer::OutboxMessage) -> Self {
+        Self {
+            id: 0,
+            dedupe_key: m.dedupe_key.clone(),
+            channel: m.channel.clone(),
+            recipient_user: m.recipient_user,
+            recipient_phone: m.recipient_phone.clone(),
+            subject: m.subject.clone(),
+            body: m.body.clone(),
+            case_id: None,
+            status: "sending".into(),
+            attempts: 0,
+            sent_at: None,
+            last_error: None,
+        }
+    }
+}
+
 fn outbox_from_row(r: &sqlx::any::AnyRow) -> Result<OutboxRow> {
     Ok(OutboxRow {
         id: r.try_get("id")?,

@@ -243,7 +243,8 @@ pub async fn create(
         )
     })?;
     // A resident's app cannot flood the centre.
-    if matches!(session.role(), Role::Resident | Role::Volunteer)
+    let resident = is_resident(&session);
+    if resident
         && !s.report_limits.allow(
             &format!("user:{}", session.user.id),
             crate::open311::REPORTS_PER_SOURCE_PER_HOUR,
@@ -269,7 +270,6 @@ pub async fn create(
         )));
     }
     // A resident reports under their own number, at the category's priority.
-    let resident = matches!(session.role(), Role::Resident | Role::Volunteer);
     if resident && (priority.is_some() || reporter.is_some()) {
         return Err(ApiError::forbidden(
             "residents report under their own number, and the category sets the priority: leave out priority and reporter",
@@ -530,7 +530,7 @@ pub async fn act(
         }
     }
     // Residents rate and reopen their own reports, not the ones they follow.
-    if matches!(session.role(), Role::Resident | Role::Volunteer) && before.reported_by != Some(session.user.id) {
+    if is_resident(&session) && before.reported_by != Some(session.user.id) {
         return Err(ApiError::forbidden("only the resident who reported a case may rate or reopen it"));
     }
     // A resident's report is rated by that resident, never by staff; staff record a

@@ -115,22 +115,7 @@ pub async fn otp_request(
     };
     let text = |code: &str| format!("【临江街道】您的临灵通验证码为{code}，5分钟内有效。");
     let sms = s.senders.get("sms").ok_or_else(|| ApiError::internal("no sms sender"))?;
-    let m = message(text(&code));
-    let row = store::live::OutboxRow {
-        id: 0,
-        dedupe_key: m.dedupe_key.clone(),
-        channel: m.channel.clone(),
-        recipient_user: None,
-        recipient_phone: m.recipient_phone.clone(),
-        subject: m.subject.clone(),
-        body: m.body.clone(),
-        case_id: None,
-        status: "sending".into(),
-        attempts: 0,
-        sent_at: None,
-        last_error: None,
-    };
-    if let Err(e) = sms.send(&row).await {
+    if let Err(e) = sms.send(&store::live::OutboxRow::unsent(&message(text(&code)))).await {
         tracing::warn!(error = %e, "sign-in code could not be sent");
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,

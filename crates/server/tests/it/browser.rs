@@ -264,6 +264,19 @@ async fn a_resident_reports_follows_rates_and_reopens() {
     let (_, c) = app.call(Some("dispatcher"), "GET", &format!("/api/v1/cases/{id}"), None).await;
     assert_eq!(c["source"], "resident_app");
     assert_eq!(c["reporter"]["phone"], "138****1111");
+    // On the console the resident's step names no one: 居民, not an account name or number.
+    let desk = Browser::start(1440, 900).await;
+    sign_in(&desk, &app, "dispatcher", "/console").await;
+    desk.click(&format!("#queue [data-case-id=\"{id}\"]")).await;
+    let timeline = desk
+        .wait_for(
+            "const t = document.querySelector('#timeline'); return t && t.textContent.includes('居民') ? t.textContent : null",
+            Duration::from_secs(5),
+        )
+        .await;
+    assert!(!timeline.as_str().unwrap().contains("13800001111"), "{timeline}");
+    desk.screenshot(&shots("console-resident-case.png")).await;
+    desk.quit().await;
     // Staff work the case; the resident follows it in plain words.
     let patrol = app
         .store

@@ -64,12 +64,21 @@ async fn connections_beyond_the_cap_wait_for_a_free_one() {
         body_read_timeout: Duration::from_secs(30),
     };
     let app = App::start_limited(&store::testing::fresh_sqlite_url(), &Default::default(), limits).await;
+    // Three kept-alive connections, each answered once: the server holds all three now.
     let mut held = vec![];
     for _ in 0..3 {
-        held.push(tokio::net::TcpStream::connect(app.addr).await.unwrap());
+        let mut tcp = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+        tcp.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+        let mut answer = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !String::from_utf8_lossy(&answer).contains("\"ok\"}") {
+            let n = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut buf)).await.unwrap().unwrap();
+            assert!(n > 0, "closed before answering");
+            answer.extend_from_slice(&buf[..n]);
+        }
+        held.push(tcp);
     }
-    // Give the server a moment to accept the three; a fourth is not served while they stay.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // A fourth is not served while they stay.
     let client = reqwest::Client::builder().timeout(Duration::from_millis(700)).build().unwrap();
     assert!(client.get(app.url("/health")).send().await.is_err(), "a fourth connection was served past the cap");
     held.pop();
@@ -228,6 +237,14 @@ both_backends! {
         let fresh = r.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_owned();
         assert_eq!(me(grid.clone()).await.unwrap().status(), 401, "the old session survived a password change");
         assert_eq!(me(fresh).await.unwrap().status(), 200);
+        // Residents manage no accounts, and one who signs in by code has no password to change.
+        let (s, _) = app.call(Some("resident"), "GET", "/api/v1/users", None).await;
+        assert_eq!(s, 403);
+        let (_, r) = app.call(None, "POST", "/api/v1/auth/otp/request", Some(json!({"phone": "13800004321"}))).await;
+        let code = r["demo_code"].as_str().unwrap().to_owned();
+        let (_, r) = app.call(None, "POST", "/api/v1/auth/otp/verify", Some(json!({"phone": "13800004321", "code": code}))).await;
+        let (s, _) = app.call_with_token(r["token"].as_str(), "POST", "/api/v1/auth/password", Some(json!({"current": "", "new": "lantern-harbour-cedar-5"}))).await;
+        assert_eq!(s, 403);
         // Each change is in the audit log, with who did it.
         let actions: Vec<String> = app.store.audit_for("user", &dispatcher.to_string(), 20).await.unwrap().into_iter().map(|r| r.entry.action).collect();
         for a in ["user.revoke_sessions", "user.disable", "user.enable", "user.password"] {
