@@ -85,6 +85,18 @@ impl App {
     }
 }
 
+impl App {
+    /// The terms a case's obligations are stated in: the warning share and escalation
+    /// ladder configured, and whether its category counts in office hours.
+    pub fn case_terms(&self, case: &domain::case::Case) -> domain::obligation::Terms {
+        domain::obligation::Terms {
+            warn_fraction: self.escalation.warn_fraction,
+            ladder: self.escalation_roles.clone(),
+            working_hours: self.policy.counts_working_hours(&case.category, case.priority),
+        }
+    }
+}
+
 fn served_area(grids: &[Grid]) -> ServedArea {
     ServedArea::new(
         grids.iter().filter_map(|g| domain::geo::Polygon::new(g.ring.clone()).map(|p| (g.code.clone(), p))).collect(),

@@ -1,14 +1,17 @@
-//! The deadline runner: fires each case's warnings and escalations when they fall due.
+//! The deadline runner: fires the warnings and escalations of every matter's obligations
+//! when they fall due.
 //!
-//! Deadlines live in the database (`cases.next_alert_at`), never only in memory, so a
-//! restart or another node picks them up: an alert that fell due while the server was down
-//! fires as soon as it is back. The runner sleeps until the earliest alert (woken early when
-//! this node writes a case, and at least every [`POLL_MAX`] for changes made by other nodes),
-//! records the alerts through the domain and commits them with the case's version, so when
-//! two nodes race for one case, one wins and the other finds nothing left to do: each alert
-//! fires exactly once.
+//! Obligations live in the database (`obligations.next_alert_at`), never only in memory, so
+//! a restart or another node picks them up: an alert that fell due while the server was down
+//! fires as soon as it is back. The runner sleeps until the earliest alert of any matter
+//! (woken early when this node writes one, and at least every [`POLL_MAX`] for changes made
+//! by other nodes), hands each matter with something due to its kind's rules ([`fire`]),
+//! which record the alerts through the domain and commit them with the matter's version, so
+//! when two nodes race for one matter, one wins and the other finds nothing left to do: each
+//! alert fires exactly once. A new kind of matter adds an arm to [`fire`], not a runner.
 
 use crate::{workflow, App};
+use domain::obligation::MatterKind;
 use std::sync::Arc;
 use std::time::Duration;
 use store::StoreError;
@@ -16,10 +19,10 @@ use store::StoreError;
 /// Longest sleep between looks at the database: bounds how late an alert set by another
 /// node can fire.
 pub const POLL_MAX: Duration = Duration::from_millis(250);
-/// Cases handled per look; more wait for the next one, which follows at once.
-const CASES_PER_ROUND_MAX: i64 = 500;
-/// Cases handled at the same time; their writes share the writer's group commits.
-const CONCURRENT_CASES_MAX: usize = 32;
+/// Matters handled per look; more wait for the next one, which follows at once.
+const MATTERS_PER_ROUND_MAX: i64 = 500;
+/// Matters handled at the same time; their writes share the writer's group commits.
+const CONCURRENT_MATTERS_MAX: usize = 32;
 
 pub async fn run(state: Arc<App>, mut stop: tokio::sync::watch::Receiver<bool>) {
     let levels = state.escalation_roles.len().min(u8::MAX as usize) as u8;
@@ -28,27 +31,27 @@ pub async fn run(state: Arc<App>, mut stop: tokio::sync::watch::Receiver<bool>) 
             break;
         }
         let now = state.clock.now();
-        let due = match state.store.cases_with_alerts_due(now, CASES_PER_ROUND_MAX).await {
+        let due = match state.store.matters_with_alerts_due(now, MATTERS_PER_ROUND_MAX).await {
             Ok(d) => d,
             Err(e) => {
-                tracing::warn!(error = %e, "deadline runner cannot read due cases; retrying");
+                tracing::warn!(error = %e, "deadline runner cannot read due obligations; retrying");
                 tokio::time::sleep(POLL_MAX).await;
                 continue;
             }
         };
-        let full = due.len() as i64 == CASES_PER_ROUND_MAX;
+        let full = due.len() as i64 == MATTERS_PER_ROUND_MAX;
         let mut tasks = tokio::task::JoinSet::new();
-        for id in due {
-            while tasks.len() >= CONCURRENT_CASES_MAX {
+        for (kind, id) in due {
+            while tasks.len() >= CONCURRENT_MATTERS_MAX {
                 tasks.join_next().await;
             }
             let state = state.clone();
             tasks.spawn(async move {
-                if let Err(e) = fire(&state, id, levels).await {
-                    // A conflict means someone else changed the case first; it is looked at
+                if let Err(e) = fire(&state, kind, id, levels).await {
+                    // A conflict means someone else changed the matter first; it is looked at
                     // again on the next round.
                     if !matches!(e, StoreError::Conflict(_)) {
-                        tracing::warn!(case = id, error = %e, "deadline runner could not record alerts");
+                        tracing::warn!(kind = kind.as_str(), id, error = %e, "deadline runner could not record alerts");
                     }
                 }
             });
@@ -69,9 +72,16 @@ pub async fn run(state: Arc<App>, mut stop: tokio::sync::watch::Receiver<bool>) 
     }
 }
 
+/// Hands a matter with an alert due to the rules of its kind.
+async fn fire(state: &App, kind: MatterKind, id: i64, levels: u8) -> Result<(), StoreError> {
+    match kind {
+        MatterKind::Case => fire_case(state, id, levels).await,
+    }
+}
+
 /// Records whatever alerts of one case are due now, and passes assignments nobody took in
 /// time to the next candidate.
-async fn fire(state: &App, id: i64, levels: u8) -> Result<(), StoreError> {
+async fn fire_case(state: &App, id: i64, levels: u8) -> Result<(), StoreError> {
     let mut case = state.store.get_case(id).await?;
     let now = state.clock.now();
     let alerted = match domain::case::record_alerts(
@@ -89,9 +99,9 @@ async fn fire(state: &App, id: i64, levels: u8) -> Result<(), StoreError> {
     };
     let handed_over = crate::dispatching::expire_answers(state, &case).await?;
     if !alerted && !handed_over {
-        // Nothing due after all (the case moved on): correct the index.
-        let next = domain::case::next_alert_at(&case, state.escalation.warn_fraction);
-        state.store.set_next_alert(id, case.version, next).await?;
+        // Nothing due after all (the case moved on): restate its obligations.
+        let duties = domain::case::obligations(&case, &state.case_terms(&case));
+        state.store.restate_case_obligations(id, case.version, &duties).await?;
     }
     Ok(())
 }

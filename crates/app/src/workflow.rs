@@ -1,6 +1,7 @@
 //! Every change of a case passes here. The domain decides what the change is; this adds what
-//! follows from it — the instant the case's next warning or escalation falls due, and the
-//! notifications to send — and the store writes it all in one transaction.
+//! follows from it — the terms its obligations are stated in (and so when its next warning
+//! or escalation falls due), and the notifications to send — and the store writes it all in
+//! one transaction.
 
 use crate::App;
 use domain::case::{ActionKind, Actor, Case, CaseEvent};
@@ -18,11 +19,14 @@ pub fn dispatch_actor() -> Actor {
     Actor { user_id: 0, username: "auto-dispatch".into(), role: Role::Dispatcher }
 }
 
-/// Stores a new case with its alert index and notifications (`intake::report` adds
-/// auto-dispatch).
+/// Stores a new case with its obligations and notifications (`intake::report` adds
+/// auto-dispatch). The store gives the case its id, then the domain makes it.
 pub async fn create(state: &App, mut c: CreateCase) -> Result<Case, StoreError> {
-    let provisional = domain::case::create(0, c.new.clone(), c.deadlines, c.actor.clone(), c.at);
-    c.extras.next_alert_at = domain::case::next_alert_at(&provisional, state.escalation.warn_fraction);
+    c.extras.terms = domain::obligation::Terms {
+        warn_fraction: state.escalation.warn_fraction,
+        ladder: state.escalation_roles.clone(),
+        working_hours: state.policy.counts_working_hours(&c.new.category, c.new.priority),
+    };
     let case = state.store.create_case(c).await?;
     state.runner_wake.notify_one();
     Ok(case)
@@ -44,7 +48,7 @@ pub async fn commit(state: &App, before: &Case, mut after: Case) -> Result<Case,
     let mut outbox = progress_notices(state, &after, new_events).await?;
     outbox.extend(escalation_notices(state, &after, new_events).await?);
     let outbox = within_scope(state, &after, outbox).await?;
-    let extras = Extras { next_alert_at: domain::case::next_alert_at(&after, state.escalation.warn_fraction), outbox };
+    let extras = Extras { terms: state.case_terms(&after), outbox };
     state.store.save_case(before, after.clone(), extras).await?;
     state.runner_wake.notify_one();
     Ok(after)

@@ -261,13 +261,16 @@ async fn deadlines(
     let category = domain::codes::CategoryCode::parse("SJ1004").map_err(|e| anyhow::anyhow!(e.0))?;
     let grid = sc.grids[0].code.clone();
     let actor = domain::case::Actor { user_id: 0, username: "bench".into(), role: domain::role::Role::Dispatcher };
-    let warn = server::config::EscalationConfig::default().warn_fraction;
+    let terms = domain::obligation::Terms {
+        warn_fraction: server::config::EscalationConfig::default().warn_fraction,
+        ..Default::default()
+    };
     let load_started = std::time::Instant::now();
     // Loading 1M cases takes a while; the measured alerts are placed after it.
     let estimate = chrono::Duration::seconds(15 + (open as i64 / 25_000));
     let window_start = chrono::Utc::now() + estimate;
     let accept = chrono::Duration::minutes(1);
-    let lead = chrono::Duration::milliseconds((accept.num_milliseconds() as f64 * warn) as i64);
+    let lead = chrono::Duration::milliseconds((accept.num_milliseconds() as f64 * terms.warn_fraction) as i64);
     const SLICE: usize = 50_000;
     let mut made = 0;
     while made < open {
@@ -298,7 +301,7 @@ async fn deadlines(
             })
             .collect();
         store
-            .import_cases_indexed(&cases, |c| domain::case::next_alert_at(c, warn), "bench", chrono::Utc::now())
+            .import_cases_with(&cases, |c| domain::case::obligations(c, &terms), "bench", chrono::Utc::now())
             .await?;
         made += n;
     }

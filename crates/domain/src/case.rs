@@ -15,6 +15,7 @@
 use crate::codes::{CategoryCode, GridCode};
 use crate::deadline::{Deadlines, Promise};
 use crate::geo::LatLng;
+use crate::obligation::{Counting, Obligation, Owner, State as ObligationState, Terms};
 use crate::role::Role;
 use crate::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -801,28 +802,32 @@ pub fn apply(
 /// Longest single extension of a deadline.
 pub const EXTENSION_DAYS_MAX: i64 = 90;
 
-/// Whether an alert is the amber warning or the missed promise itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum AlertKind {
-    Warning,
-    Overdue,
-}
+pub use crate::obligation::AlertKind;
 
-/// A warning or escalation that falls due for a case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Alert {
-    pub promise: Promise,
-    pub kind: AlertKind,
-    /// When it falls due: the warning instant, or the deadline.
-    pub due_at: Timestamp,
-}
+/// A warning or escalation that falls due for one of a case's promises.
+pub type Alert = crate::obligation::Alert<Promise>;
 
 fn alert_recorded(case: &Case, a: &Alert) -> bool {
     let action = match a.kind {
         AlertKind::Warning => ActionKind::Warn,
         AlertKind::Overdue => ActionKind::Escalate,
     };
-    case.events.iter().any(|e| e.action == action && e.promise == Some(a.promise) && e.due_at == Some(a.due_at))
+    case.events.iter().any(|e| e.action == action && e.promise == Some(a.duty) && e.due_at == Some(a.due_at))
+}
+
+/// Whether the case's clock runs: open and not suspended.
+fn running(case: &Case) -> bool {
+    case.status.is_open() && case.status != Status::Suspended
+}
+
+/// The alerts of one promise still owed that are not yet recorded.
+fn promise_alerts(case: &Case, p: Promise, warn_fraction: f64) -> Vec<Alert> {
+    if !running(case) || case.milestones.kept_at(p).is_some() {
+        return vec![];
+    }
+    crate::obligation::pending_alerts(p, case.created_at, case.deadlines.get(p), warn_fraction, |a| {
+        alert_recorded(case, a)
+    })
 }
 
 /// Every alert of a case not yet recorded, whatever its time: for each promise still owed,
@@ -830,41 +835,82 @@ fn alert_recorded(case: &Case, a: &Alert) -> bool {
 /// suspended or ended case has none (its clock stands still or has stopped). A deadline that
 /// moved (extension, resumption, reopening) arms new alerts.
 pub fn pending_alerts(case: &Case, warn_fraction: f64) -> Vec<Alert> {
-    if !case.status.is_open() || case.status == Status::Suspended {
-        return vec![];
-    }
-    let mut out = vec![];
-    for p in Promise::ALL {
-        if case.milestones.kept_at(p).is_some() {
-            continue;
-        }
-        let due = case.deadlines.get(p);
-        let span = (due - case.created_at).num_milliseconds().max(0) as f64;
-        let warn_at = case.created_at + chrono::Duration::milliseconds((span * warn_fraction) as i64);
-        let overdue = Alert { promise: p, kind: AlertKind::Overdue, due_at: due };
-        if alert_recorded(case, &overdue) {
-            // Escalated already: its warning has lost its point.
-            continue;
-        }
-        let warning = Alert { promise: p, kind: AlertKind::Warning, due_at: warn_at };
-        if !alert_recorded(case, &warning) {
-            out.push(warning);
-        }
-        out.push(overdue);
-    }
-    out
+    Promise::ALL.into_iter().flat_map(|p| promise_alerts(case, p, warn_fraction)).collect()
 }
 
 /// The alerts due by `now`. A warning whose deadline has passed too is dropped: the
 /// escalation says more.
 pub fn due_alerts(case: &Case, now: Timestamp, warn_fraction: f64) -> Vec<Alert> {
-    let pending = pending_alerts(case, warn_fraction);
-    pending
-        .iter()
-        .filter(|a| a.due_at <= now)
-        .filter(|a| !(a.kind == AlertKind::Warning && case.deadlines.get(a.promise) <= now))
-        .copied()
-        .collect()
+    crate::obligation::due_by(&pending_alerts(case, warn_fraction), |p| case.deadlines.get(p), now)
+}
+
+/// The duties a case owes, as obligations: its five promises, and an answer (接单) from each
+/// responder sent with a time to answer by. Accepting and dispatching are the dispatchers'
+/// duty; being on site, the first feedback and closing belong to the responder currently
+/// sent, or to the dispatchers while nobody is.
+pub fn obligations(case: &Case, terms: &Terms) -> Vec<Obligation> {
+    let current = case.assignments.iter().find(|a| a.is_current()).map(|a| a.responder_id);
+    let dispatchers = Owner::Role(Role::Dispatcher);
+    let owed = if running(case) {
+        ObligationState::Open
+    } else if case.status == Status::Suspended {
+        ObligationState::Paused
+    } else {
+        ObligationState::Dropped
+    };
+    let mut out = Vec::with_capacity(Promise::ALL.len() + case.assignments.len());
+    for p in Promise::ALL {
+        let due_at = case.deadlines.get(p);
+        let kept_at = case.milestones.kept_at(p);
+        let owner = match (p, current) {
+            (Promise::Accept | Promise::Dispatch, _) | (_, None) => dispatchers.clone(),
+            (_, Some(r)) => Owner::Responder(r),
+        };
+        let level = case
+            .events
+            .iter()
+            .filter(|e| e.action == ActionKind::Escalate && e.promise == Some(p) && e.due_at == Some(due_at))
+            .filter_map(|e| e.level)
+            .max()
+            .unwrap_or(0);
+        out.push(Obligation {
+            name: p.as_str().into(),
+            owner,
+            counting: if terms.working_hours && matches!(p, Promise::FirstFeedback | Promise::Close) {
+                Counting::WorkingHours
+            } else {
+                Counting::Minutes
+            },
+            starts_at: case.created_at,
+            due_at,
+            kept_at,
+            state: if kept_at.is_some() { ObligationState::Kept } else { owed },
+            ladder: terms.ladder.clone(),
+            level,
+            next_alert_at: promise_alerts(case, p, terms.warn_fraction).iter().map(|a| a.due_at).min(),
+        });
+    }
+    for (i, a) in case.assignments.iter().enumerate() {
+        let Some(answer_by) = a.answer_by else { continue };
+        let state = match (a.answered_at, a.status) {
+            (Some(_), _) => ObligationState::Kept,
+            (None, AssignmentStatus::Active) if owed != ObligationState::Dropped => owed,
+            _ => ObligationState::Dropped,
+        };
+        out.push(Obligation {
+            name: format!("answer:{i}"),
+            owner: Owner::Responder(a.responder_id),
+            counting: Counting::Minutes,
+            starts_at: a.assigned_at,
+            due_at: answer_by,
+            kept_at: a.answered_at,
+            state,
+            ladder: vec![],
+            level: 0,
+            next_alert_at: (state == ObligationState::Open).then_some(answer_by),
+        });
+    }
+    out
 }
 
 /// When the next alert of a case falls due, or an assignment passes unanswered; `None` when
@@ -895,19 +941,19 @@ pub fn record_alerts(case: &Case, now: Timestamp, warn_fraction: f64, levels_max
     if alerts.is_empty() {
         return None;
     }
-    alerts.sort_by_key(|a| (a.due_at, a.promise, a.kind == AlertKind::Overdue));
+    alerts.sort_by_key(|a| (a.due_at, a.duty, a.kind == AlertKind::Overdue));
     let mut c = case.clone();
     let mut level = c.events.iter().filter(|e| e.action == ActionKind::Escalate).count() as u8;
     let at = now.max(c.updated_at);
     for a in alerts {
         let (action, lvl, note) = match a.kind {
-            AlertKind::Warning => (ActionKind::Warn, None, format!("{}: 即将超时 (amber warning)", a.promise.as_str())),
+            AlertKind::Warning => (ActionKind::Warn, None, format!("{}: 即将超时 (amber warning)", a.duty.as_str())),
             AlertKind::Overdue => {
-                level = (level + 1).min(levels_max.max(1));
+                level = crate::obligation::next_level(level, levels_max);
                 (
                     ActionKind::Escalate,
                     Some(level),
-                    format!("{}: 超时督办 (missed, escalated to level {level})", a.promise.as_str()),
+                    format!("{}: 超时督办 (missed, escalated to level {level})", a.duty.as_str()),
                 )
             }
         };
@@ -921,7 +967,7 @@ pub fn record_alerts(case: &Case, now: Timestamp, warn_fraction: f64, levels_max
             to: c.status,
             note: Some(note),
             responders: vec![],
-            promise: Some(a.promise),
+            promise: Some(a.duty),
             due_at: Some(a.due_at),
             level: lvl,
         });
@@ -1204,7 +1250,7 @@ mod tests {
     fn kept_promises_suspension_and_extension_change_what_fires() {
         let c = new_case();
         let c = step(&c, Action::Accept, None, 10).unwrap();
-        assert!(pending_alerts(&c, 0.8).iter().all(|a| a.promise != Promise::Accept));
+        assert!(pending_alerts(&c, 0.8).iter().all(|a| a.duty != Promise::Accept));
         let s = step(&c, Action::Suspend, Some("等待"), 20).unwrap();
         assert_eq!(next_alert_at(&s, 0.8), None);
         assert!(record_alerts(&s, t0() + Duration::hours(5), 0.8, 3, &system()).is_none());
@@ -1313,6 +1359,15 @@ mod tests {
                 if let Err(why) = c.check_invariants() {
                     prop_assert!(false, "{}: {:?}", why, c);
                 }
+                // Open means something is still owed, and the obligations' alert index is
+                // the case's next alert.
+                let obs = obligations(&c, &Terms::default());
+                prop_assert!(crate::obligation::owes_something(c.status.is_open(), &obs), "open without a duty: {:?}", c);
+                prop_assert_eq!(obs.iter().filter_map(|o| o.next_alert_at).min(), next_alert_at(&c, 0.8));
+                let mut names: Vec<_> = obs.iter().map(|o| o.name.as_str()).collect();
+                names.sort_unstable();
+                names.dedup();
+                prop_assert_eq!(names.len(), obs.len(), "two duties share a name");
             }
         }
     }

@@ -391,10 +391,15 @@ impl DeadlinePolicy {
         Ok(())
     }
 
+    /// Whether a case's first feedback and closing count in office hours.
+    pub fn counts_working_hours(&self, category: &CategoryCode, priority: Priority) -> bool {
+        priority != Priority::Urgent && self.working_hours_categories.contains(category)
+    }
+
     /// The deadlines of a case reported at `reported_at`. Never earlier than `reported_at`.
     pub fn deadlines(&self, category: &CategoryCode, priority: Priority, reported_at: Timestamp) -> Deadlines {
         let chain = self.chain(category, priority);
-        let working = priority != Priority::Urgent && self.working_hours_categories.contains(category);
+        let working = self.counts_working_hours(category, priority);
         let at = |p: Promise| {
             let d = chain.get(p);
             if working && matches!(p, Promise::FirstFeedback | Promise::Close) {

@@ -7,6 +7,8 @@
 //! - [`deadline`]: the promise chain (1 min / 3 min / 10 min / 1 h / 24 h), policies, the
 //!   working-hours calendar.
 //! - [`case`]: the case and its lifecycle state machine; every transition yields an event.
+//! - [`obligation`]: duties with due times (a case's promises, a responder's answer), their
+//!   warnings and escalation, whatever the kind of matter.
 //! - [`role`]: roles, what each may do, and masking of personal data.
 //! - [`text`]: what free text may contain (no control characters).
 //! - [`community`]: places at activities, the waiting list, hiding reported posts.
@@ -21,6 +23,7 @@ pub mod codes;
 pub mod community;
 pub mod deadline;
 pub mod geo;
+pub mod obligation;
 pub mod role;
 pub mod text;
 

@@ -125,7 +125,11 @@ pub async fn load(store: &Store, opts: &DemoOptions, now: Timestamp) -> anyhow::
     store.load_reference(&data, "demo", now).await?;
 
     let history = scenario::history::generate(&sc, now, opts.history_days, sc.demand.history.seed);
-    store.import_cases(&history, "demo", now).await?;
+    let terms = |c: &domain::case::Case| domain::obligation::Terms {
+        working_hours: sc.policy.counts_working_hours(&c.category, c.priority),
+        ..Default::default()
+    };
+    store.import_cases_with(&history, |c| domain::case::obligations(c, &terms(c)), "demo", now).await?;
     let live = live_cases(store, &sc, now).await?;
     store.set_setting(DEMO_SETTING, "linjiang").await?;
     store

@@ -251,14 +251,14 @@ impl Workers {
     }
 }
 
-/// Sets the alert index of open cases that lack it (imported or demo data, or written before
-/// the index existed), so the runner sees every deadline.
+/// Restates the obligations of open cases with no alert ahead (imported or demo data, or
+/// written before the index existed), so the runner sees every deadline.
 pub async fn reindex_alerts(state: &AppState) -> anyhow::Result<()> {
     /// Open cases indexed at start at most; a street has a few hundred open at a time.
     const OPEN_CASES_MAX: i64 = 100_000;
     for c in state.store.open_cases_unindexed(OPEN_CASES_MAX).await? {
-        let next = domain::case::next_alert_at(&c, state.escalation.warn_fraction);
-        state.store.set_next_alert(c.id, c.version, next).await?;
+        let duties = domain::case::obligations(&c, &state.case_terms(&c));
+        state.store.restate_case_obligations(c.id, c.version, &duties).await?;
     }
     Ok(())
 }

@@ -1,7 +1,8 @@
 //! Logical backup and restore: every table as JSON lines, read in one consistent snapshot of
 //! a running database and written into an empty one of either backend.
 //!
-//! Format: a header line `{"format":"civicgrid-backup","version":1}`, then for each table a
+//! Format: a header line `{"format":"civicgrid-backup","version":2}` (version 2: deadlines
+//! moved to `obligations`), then for each table a
 //! line `{"table":NAME,"columns":[…],"rows":N}` followed by its N rows as JSON arrays.
 
 use crate::rows::{insert_rows, Val};
@@ -10,7 +11,7 @@ use sqlx::Row;
 use std::io::{BufRead, Write};
 
 const FORMAT: &str = "civicgrid-backup";
-const FORMAT_VERSION: i64 = 1;
+const FORMAT_VERSION: i64 = 2;
 /// Rows read or inserted per statement: keeps memory flat for large tables and stays well
 /// under both backends' limits on bound parameters.
 const ROWS_PER_CHUNK: usize = 500;
@@ -154,11 +155,6 @@ const TABLES: &[TableSpec] = &[
             ("suspended_at", I),
             ("created_at", I),
             ("updated_at", I),
-            ("deadline_accept", I),
-            ("deadline_dispatch", I),
-            ("deadline_on_site", I),
-            ("deadline_first_feedback", I),
-            ("deadline_close", I),
             ("accepted_at", I),
             ("dispatched_at", I),
             ("contacted_at", I),
@@ -167,6 +163,24 @@ const TABLES: &[TableSpec] = &[
             ("closed_at", I),
             ("satisfaction", T),
             ("reopened_count", I),
+        ],
+    },
+    TableSpec {
+        name: "obligations",
+        key: "matter_kind, matter_id, name",
+        serial: false,
+        columns: &[
+            ("matter_kind", T),
+            ("matter_id", I),
+            ("name", T),
+            ("owner", T),
+            ("counting", T),
+            ("starts_at", I),
+            ("due_at", I),
+            ("kept_at", I),
+            ("state", T),
+            ("ladder", T),
+            ("level", I),
             ("next_alert_at", I),
         ],
     },

@@ -1,5 +1,6 @@
-//! Cases as rows: `cases` holds the current state (with a column per deadline and milestone,
-//! so statistics are plain SQL), `case_events` the history, `assignments` who was sent.
+//! Cases as rows: `cases` holds the current state (with a column per milestone), `case_events`
+//! the history, `assignments` who was sent, and `obligations` (see [`crate::obligations`])
+//! the five promises' deadlines and each responder's time to answer.
 
 use crate::rows::{insert_rows, Val};
 use crate::{from_millis, opt_from_millis, to_millis, Conn, Result, Store, StoreError};
@@ -9,7 +10,9 @@ use domain::case::{
 };
 use domain::codes::{CategoryCode, GridCode};
 use domain::deadline::{Deadlines, Promise};
+use crate::obligations::{obligation_rows, OBLIGATION_COLUMNS};
 use domain::geo::LatLng;
+use domain::obligation::MatterKind;
 use domain::role::Role;
 use domain::Timestamp;
 use sqlx::any::AnyRow;
@@ -20,9 +23,8 @@ use std::collections::HashMap;
 pub const CASE_PAGE_MAX: i64 = 200;
 
 const CASE_COLUMNS: &str = "id, version, category, priority, source, grid, lat, lng, description, address, \
-    reporter_id, reported_by, status, suspended_from, suspended_at, created_at, updated_at, deadline_accept, \
-    deadline_dispatch, deadline_on_site, deadline_first_feedback, deadline_close, accepted_at, dispatched_at, \
-    contacted_at, on_site_at, first_feedback_at, closed_at, satisfaction, reopened_count, next_alert_at";
+    reporter_id, reported_by, status, suspended_from, suspended_at, created_at, updated_at, accepted_at, \
+    dispatched_at, contacted_at, on_site_at, first_feedback_at, closed_at, satisfaction, reopened_count";
 
 /// Which cases a list shows. Empty fields do not filter.
 #[derive(Debug, Clone, Default)]
@@ -93,12 +95,13 @@ fn case_from_row(r: &AnyRow) -> Result<Case> {
         suspended_at: ot("suspended_at")?,
         created_at: t("created_at")?,
         updated_at: t("updated_at")?,
+        // Filled from the case's obligations by `attach_children`.
         deadlines: Deadlines {
-            accept: t("deadline_accept")?,
-            dispatch: t("deadline_dispatch")?,
-            on_site: t("deadline_on_site")?,
-            first_feedback: t("deadline_first_feedback")?,
-            close: t("deadline_close")?,
+            accept: t("created_at")?,
+            dispatch: t("created_at")?,
+            on_site: t("created_at")?,
+            first_feedback: t("created_at")?,
+            close: t("created_at")?,
         },
         milestones: Milestones {
             accepted_at: ot("accepted_at")?,
@@ -175,7 +178,7 @@ fn assignment_from_row(r: &AnyRow) -> Result<Assignment> {
 }
 
 /// The row of a case in [`CASE_COLUMNS`] order.
-pub(crate) fn case_row(c: &Case, next_alert_at: Option<Timestamp>) -> Vec<Val> {
+pub(crate) fn case_row(c: &Case) -> Vec<Val> {
     let m = &c.milestones;
     let t = |x: Option<Timestamp>| Val::Int(x.map(to_millis));
     vec![
@@ -196,11 +199,6 @@ pub(crate) fn case_row(c: &Case, next_alert_at: Option<Timestamp>) -> Vec<Val> {
         t(c.suspended_at),
         to_millis(c.created_at).into(),
         to_millis(c.updated_at).into(),
-        to_millis(c.deadlines.accept).into(),
-        to_millis(c.deadlines.dispatch).into(),
-        to_millis(c.deadlines.on_site).into(),
-        to_millis(c.deadlines.first_feedback).into(),
-        to_millis(c.deadlines.close).into(),
         t(m.accepted_at),
         t(m.dispatched_at),
         t(m.contacted_at),
@@ -209,7 +207,6 @@ pub(crate) fn case_row(c: &Case, next_alert_at: Option<Timestamp>) -> Vec<Val> {
         t(m.closed_at),
         c.satisfaction.map(|s| s.as_str()).into(),
         (c.reopened_count as i64).into(),
-        t(next_alert_at),
     ]
 }
 
@@ -269,14 +266,12 @@ pub(crate) async fn update_case_row(
     conn: &mut Conn,
     c: &Case,
     expected_version: u32,
-    next_alert_at: Option<Timestamp>,
 ) -> Result<()> {
     let done = sqlx::query(
         "UPDATE cases SET version = $1, priority = $2, status = $3, suspended_from = $4, suspended_at = $5, \
-         updated_at = $6, deadline_accept = $7, deadline_dispatch = $8, deadline_on_site = $9, \
-         deadline_first_feedback = $10, deadline_close = $11, accepted_at = $12, dispatched_at = $13, \
-         contacted_at = $14, on_site_at = $15, first_feedback_at = $16, closed_at = $17, satisfaction = $18, \
-         reopened_count = $19, next_alert_at = $22 WHERE id = $20 AND version = $21",
+         updated_at = $6, accepted_at = $7, dispatched_at = $8, contacted_at = $9, on_site_at = $10, \
+         first_feedback_at = $11, closed_at = $12, satisfaction = $13, reopened_count = $14 \
+         WHERE id = $15 AND version = $16",
     )
     .bind(c.version as i64)
     .bind(c.priority.as_str())
@@ -284,11 +279,6 @@ pub(crate) async fn update_case_row(
     .bind(c.suspended_from.map(|s| s.as_str()))
     .bind(c.suspended_at.map(to_millis))
     .bind(to_millis(c.updated_at))
-    .bind(to_millis(c.deadlines.accept))
-    .bind(to_millis(c.deadlines.dispatch))
-    .bind(to_millis(c.deadlines.on_site))
-    .bind(to_millis(c.deadlines.first_feedback))
-    .bind(to_millis(c.deadlines.close))
     .bind(c.milestones.accepted_at.map(to_millis))
     .bind(c.milestones.dispatched_at.map(to_millis))
     .bind(c.milestones.contacted_at.map(to_millis))
@@ -299,7 +289,6 @@ pub(crate) async fn update_case_row(
     .bind(c.reopened_count as i64)
     .bind(c.id)
     .bind(expected_version as i64)
-    .bind(next_alert_at.map(to_millis))
     .execute(&mut *conn)
     .await?;
     if done.rows_affected() != 1 {
@@ -354,12 +343,13 @@ pub(crate) async fn write_children(
     Ok(())
 }
 
-/// Loads the events and assignments of the given cases in two queries.
+/// Loads the events, assignments and deadlines of the given cases in three queries.
 async fn attach_children(pool: &sqlx::AnyPool, cases: &mut [Case]) -> Result<()> {
     if cases.is_empty() {
         return Ok(());
     }
-    let ids = join_ids(&cases.iter().map(|c| c.id).collect::<Vec<_>>());
+    let id_list: Vec<CaseId> = cases.iter().map(|c| c.id).collect();
+    let ids = join_ids(&id_list);
     // The ids are integers we formatted ourselves, so inlining them is safe.
     let events = sqlx::query(&format!("SELECT * FROM case_events WHERE case_id IN ({ids}) ORDER BY case_id, seq"))
         .fetch_all(pool)
@@ -375,6 +365,17 @@ async fn attach_children(pool: &sqlx::AnyPool, cases: &mut [Case]) -> Result<()>
     for r in &assignments {
         let id: i64 = r.try_get("case_id")?;
         cases[index[&id]].assignments.push(assignment_from_row(r)?);
+    }
+    let mut promised = vec![0u8; cases.len()];
+    for (id, o) in crate::obligations::of_matters(pool, MatterKind::Case, &id_list).await? {
+        if let Some(p) = Promise::parse(&o.name) {
+            let i = index[&id];
+            *cases[i].deadlines.get_mut(p) = o.due_at;
+            promised[i] += 1;
+        }
+    }
+    if let Some(i) = promised.iter().position(|n| *n as usize != Promise::ALL.len()) {
+        return Err(StoreError::Corrupt(format!("case {} lacks some of its five promises", cases[i].id)));
     }
     Ok(())
 }
@@ -501,9 +502,15 @@ impl Store {
         self.open_cases_where("", limit).await
     }
 
-    /// Open cases without an alert index (imported, or written before the index existed).
+    /// Open cases none of whose obligations has an alert ahead (imported, written before
+    /// the index existed, or with every alert fired): the server restates them at start.
     pub async fn open_cases_unindexed(&self, limit: i64) -> Result<Vec<Case>> {
-        self.open_cases_where(" AND next_alert_at IS NULL", limit).await
+        self.open_cases_where(
+            " AND NOT EXISTS (SELECT 1 FROM obligations o WHERE o.matter_kind = 'case' AND o.matter_id = cases.id \
+             AND o.next_alert_at IS NOT NULL)",
+            limit,
+        )
+        .await
     }
 
     async fn open_cases_where(&self, extra: &str, limit: i64) -> Result<Vec<Case>> {
@@ -535,19 +542,19 @@ impl Store {
         }
     }
 
-    /// Imports finished historical cases (the demo's two years of history) into a database
-    /// without cases. Each keeps its milestones and one event; ids are assigned from 1 in
-    /// order. One audit record covers the import.
+    /// Imports historical cases (the demo's two years of history), each with its
+    /// obligations as the default terms state them. Ids continue after the highest case.
+    /// One audit record covers the import.
     pub async fn import_cases(&self, cases: &[Case], actor: &str, at: Timestamp) -> Result<()> {
-        self.import_cases_indexed(cases, |_| None, actor, at).await
+        let terms = domain::obligation::Terms::default();
+        self.import_cases_with(cases, |c| domain::case::obligations(c, &terms), actor, at).await
     }
 
-    /// As [`Store::import_cases`], with each case's alert index, and into a database that
-    /// may hold cases already (ids continue after the highest).
-    pub async fn import_cases_indexed(
+    /// As [`Store::import_cases`], with each case's obligations as `obligations` states them.
+    pub async fn import_cases_with(
         &self,
         cases: &[Case],
-        next_alert_at: impl Fn(&Case) -> Option<Timestamp>,
+        obligations: impl Fn(&Case) -> Vec<domain::obligation::Obligation>,
         actor: &str,
         at: Timestamp,
     ) -> Result<()> {
@@ -561,17 +568,20 @@ impl Store {
         for (k, slice) in cases.chunks(SLICE_CASES).enumerate() {
             let mut rows = Vec::with_capacity(slice.len());
             let mut events = Vec::with_capacity(slice.len());
+            let mut duties = Vec::with_capacity(slice.len() * Promise::ALL.len());
             for (j, c) in slice.iter().enumerate() {
                 let mut c = c.clone();
                 c.id = first_id + (k * SLICE_CASES + j) as i64;
                 states.push(state_digest(&c));
-                rows.push(case_row(&c, next_alert_at(&c)));
+                rows.push(case_row(&c));
                 for e in &c.events {
                     events.push(event_row(c.id, e));
                 }
+                duties.extend(obligation_rows(MatterKind::Case, c.id, &obligations(&c)));
             }
             insert_rows(&mut tx, "cases", &columns, &rows).await?;
             insert_rows(&mut tx, "case_events", &EVENT_COLUMNS, &events).await?;
+            insert_rows(&mut tx, "obligations", &OBLIGATION_COLUMNS, &duties).await?;
         }
         chain
             .append(

@@ -26,6 +26,7 @@ pub mod community;
 pub mod directory;
 pub mod live;
 mod migrate;
+pub mod obligations;
 mod rows;
 pub mod stats;
 pub mod testing;

@@ -125,25 +125,6 @@ const OUTBOX_SELECT: &str =
      attempts, sent_at, last_error";
 
 impl Store {
-    /// Cases with an alert due by `now`, earliest first.
-    pub async fn cases_with_alerts_due(&self, now: Timestamp, limit: i64) -> Result<Vec<CaseId>> {
-        Ok(sqlx::query_scalar(
-            "SELECT id FROM cases WHERE next_alert_at IS NOT NULL AND next_alert_at <= $1 ORDER BY next_alert_at LIMIT $2",
-        )
-        .bind(to_millis(now))
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?)
-    }
-
-    /// When the earliest alert of any case falls due.
-    pub async fn next_alert_due(&self) -> Result<Option<Timestamp>> {
-        let v: Option<i64> = sqlx::query_scalar("SELECT MIN(next_alert_at) FROM cases WHERE next_alert_at IS NOT NULL")
-            .fetch_one(self.pool())
-            .await?;
-        opt_from_millis(v)
-    }
-
     /// Takes up to `limit` notifications due for sending and leases them to this node until
     /// `lease_until`, so no other node sends them meanwhile; a node that dies holding a lease
     /// leaves them to be taken again when it runs out.
@@ -272,19 +253,6 @@ impl Store {
             ]],
         )
         .await
-    }
-}
-
-impl Store {
-    /// Corrects the alert index of a case still at `version`.
-    pub async fn set_next_alert(&self, id: CaseId, version: u32, at: Option<Timestamp>) -> Result<()> {
-        sqlx::query("UPDATE cases SET next_alert_at = $1 WHERE id = $2 AND version = $3")
-            .bind(at.map(to_millis))
-            .bind(id)
-            .bind(version as i64)
-            .execute(self.pool())
-            .await?;
-        Ok(())
     }
 }
 

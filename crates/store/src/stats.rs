@@ -1,5 +1,5 @@
-//! Counts and promise compliance over a period, computed in SQL from the deadline and
-//! milestone columns of `cases`.
+//! Counts and promise compliance over a period, computed in SQL: counts from `cases`,
+//! promises kept and missed in one query over their obligations.
 
 use crate::{to_millis, Result, Store};
 use domain::deadline::Promise;
@@ -44,54 +44,18 @@ pub enum Dimension {
     Day,
 }
 
-/// The SQL that tells whether a promise was kept on time, and whether it was missed by `$3`.
-fn promise_sql(p: Promise) -> (String, String) {
-    let open = "status IN ('new','accepted','dispatched','on_site','in_progress')";
-    let (kept_at, deadline) = match p {
-        Promise::Accept => ("accepted_at", "deadline_accept"),
-        Promise::Dispatch => ("dispatched_at", "deadline_dispatch"),
-        Promise::OnSite => ("on_site_at", "deadline_on_site"),
-        Promise::FirstFeedback => ("first_feedback_at", "deadline_first_feedback"),
-        Promise::Close => ("closed_at", "deadline_close"),
-    };
-    if p == Promise::Dispatch {
-        // Dispatched and the party contacted, both in time.
-        return (
-            format!("dispatched_at IS NOT NULL AND contacted_at IS NOT NULL AND dispatched_at <= {deadline} AND contacted_at <= {deadline}"),
-            format!("(dispatched_at > {deadline} OR contacted_at > {deadline} OR ((dispatched_at IS NULL OR contacted_at IS NULL) AND {open} AND {deadline} < $3))"),
-        );
-    }
-    (
-        format!("{kept_at} IS NOT NULL AND {kept_at} <= {deadline}"),
-        format!("({kept_at} > {deadline} OR ({kept_at} IS NULL AND {open} AND {deadline} < $3))"),
-    )
-}
-
 impl Store {
     /// Cases reported in `[from, to)`, judged as of `now`.
     pub async fn summary(&self, from: Timestamp, to: Timestamp, now: Timestamp) -> Result<Summary> {
-        let mut cols = vec![
+        let cols = [
             "COUNT(*) AS total".to_owned(),
             "CAST(COALESCE(SUM(CASE WHEN status IN ('new','accepted','dispatched','on_site','in_progress','suspended') THEN 1 ELSE 0 END), 0) AS BIGINT) AS open".into(),
             "CAST(COALESCE(SUM(CASE WHEN closed_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS closed".into(),
             "CAST(COALESCE(SUM(CASE WHEN priority = 'urgent' THEN 1 ELSE 0 END), 0) AS BIGINT) AS urgent".into(),
         ];
-        for p in Promise::ALL {
-            let (kept, missed) = promise_sql(p);
-            let name = p.as_str();
-            cols.push(format!("CAST(COALESCE(SUM(CASE WHEN {kept} THEN 1 ELSE 0 END), 0) AS BIGINT) AS {name}_kept"));
-            cols.push(format!(
-                "CAST(COALESCE(SUM(CASE WHEN {missed} THEN 1 ELSE 0 END), 0) AS BIGINT) AS {name}_missed"
-            ));
-        }
         let sql =
-            format!("SELECT {} FROM cases WHERE created_at >= $1 AND created_at < $2 AND $3 >= 0", cols.join(", "));
-        let r = sqlx::query(&sql)
-            .bind(to_millis(from))
-            .bind(to_millis(to))
-            .bind(to_millis(now))
-            .fetch_one(self.pool())
-            .await?;
+            format!("SELECT {} FROM cases WHERE created_at >= $1 AND created_at < $2", cols.join(", "));
+        let r = sqlx::query(&sql).bind(to_millis(from)).bind(to_millis(to)).fetch_one(self.pool()).await?;
         let mut s = Summary {
             total: r.try_get("total")?,
             open: r.try_get("open")?,
@@ -99,17 +63,36 @@ impl Store {
             urgent: r.try_get("urgent")?,
             promises: vec![],
         };
-        for p in Promise::ALL {
-            let name = p.as_str();
-            s.promises.push((
-                p,
-                PromiseStats {
-                    kept: r.try_get(format!("{name}_kept").as_str())?,
-                    missed: r.try_get(format!("{name}_missed").as_str())?,
-                },
-            ));
-        }
+        let kept = self.promises_kept(from, to, now).await?;
+        s.promises = Promise::ALL.into_iter().map(|p| (p, kept.get(p.as_str()).copied().unwrap_or_default())).collect();
         Ok(s)
+    }
+
+    /// How each promise fared for the cases reported in `[from, to)`, as of `now`: kept by
+    /// its due time, or missed (kept late, or still owed with its clock running after it).
+    /// One query over the obligations, by duty name.
+    pub async fn promises_kept(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        now: Timestamp,
+    ) -> Result<std::collections::HashMap<String, PromiseStats>> {
+        let rows = sqlx::query(
+            "SELECT o.name AS name, \
+             CAST(COALESCE(SUM(CASE WHEN o.kept_at IS NOT NULL AND o.kept_at <= o.due_at THEN 1 ELSE 0 END), 0) AS BIGINT) AS kept, \
+             CAST(COALESCE(SUM(CASE WHEN o.kept_at > o.due_at OR (o.kept_at IS NULL AND o.state = 'open' AND o.due_at < $3) \
+                  THEN 1 ELSE 0 END), 0) AS BIGINT) AS missed \
+             FROM cases c JOIN obligations o ON o.matter_kind = 'case' AND o.matter_id = c.id \
+             WHERE c.created_at >= $1 AND c.created_at < $2 GROUP BY o.name",
+        )
+        .bind(to_millis(from))
+        .bind(to_millis(to))
+        .bind(to_millis(now))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("name")?, PromiseStats { kept: r.try_get("kept")?, missed: r.try_get("missed")? })))
+            .collect()
     }
 
     /// Case counts in `[from, to)` by one dimension, largest first (days in order).

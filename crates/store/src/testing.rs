@@ -104,3 +104,13 @@ pub async fn otp_attempts(store: &crate::Store, phone: &str) -> i64 {
         .await
         .expect("a code for this number")
 }
+
+/// Brings a new database at `url` to the schema of migration `last` and no further, so a
+/// test can write data as an older release did and then open it with this one.
+pub async fn migrate_to(url: &str, last: i64) {
+    sqlx::any::install_default_drivers();
+    let (backend, url) = crate::normalise_url(url).expect("a database URL");
+    let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(&url).await.expect("connect");
+    crate::migrate::run_to(&pool, backend, last).await.expect("migrate");
+    pool.close().await;
+}

@@ -9,10 +9,12 @@
 
 use crate::audit::{AuditEntry, AuditKey, Chain};
 use crate::cases::{case_columns, case_row, event_row, next_id, update_case_row, write_children, EVENT_COLUMNS};
+use crate::obligations::{obligation_rows, OBLIGATION_COLUMNS};
 use crate::rows::{insert_new_rows, insert_rows, Val};
 use crate::{to_millis, Backend, Conn, Result, StoreError};
 use domain::case::{self, Actor, Case, NewCase};
 use domain::deadline::Deadlines;
+use domain::obligation::{MatterKind, Obligation, Terms};
 use domain::Timestamp;
 use sqlx::{AnyPool, Row};
 use std::sync::Arc;
@@ -48,12 +50,13 @@ pub struct CreateCase {
     pub idempotency_key: Option<String>,
 }
 
-/// What a case write carries besides the case: the instant its next warning or escalation
-/// falls due (for the deadline runner's index) and the notifications it causes, which are
-/// written to the outbox in the same transaction.
+/// What a case write carries besides the case: the terms its obligations are stated in
+/// (`domain::case::obligations` turns the case into its rows, with their alert instants for
+/// the deadline runner's index) and the notifications it causes, which are written to the
+/// outbox in the same transaction.
 #[derive(Debug, Clone, Default)]
 pub struct Extras {
-    pub next_alert_at: Option<Timestamp>,
+    pub terms: Terms,
     pub outbox: Vec<OutboxMessage>,
 }
 
@@ -244,7 +247,7 @@ async fn write_creates(
         return Ok(vec![]);
     }
     let (mut reporters, mut rows, mut events, mut audit, mut cases) = (vec![], vec![], vec![], vec![], vec![]);
-    let (mut outbox, mut changes) = (vec![], vec![]);
+    let (mut outbox, mut changes, mut obligations) = (vec![], vec![], vec![]);
     for c in creates {
         let mut new = c.new.clone();
         if let Some(r) = &c.reporter {
@@ -257,11 +260,14 @@ async fn write_creates(
             new.reporter_id = Some(next_reporter);
             next_reporter += 1;
         }
+        // The id is the case's own before the domain makes it; its obligations follow.
         let case = case::create(next_case, new, c.deadlines, c.actor.clone(), c.at);
         next_case += 1;
-        rows.push(case_row(&case, c.extras.next_alert_at));
+        let duties = case::obligations(&case, &c.extras.terms);
+        rows.push(case_row(&case));
+        obligations.extend(obligation_rows(MatterKind::Case, case.id, &duties));
         outbox.extend(outbox_rows(&case, &c.extras.outbox, c.at));
-        changes.push(change_row(&case, c.extras.next_alert_at));
+        changes.push(change_row(&case, &duties));
         events.extend(case.events.iter().map(|e| event_row(case.id, e)));
         audit.push(AuditEntry {
             at: c.at,
@@ -283,6 +289,7 @@ async fn write_creates(
     }
     insert_rows(conn, "reporters", &["id", "name", "phone", "created_at"], &reporters).await?;
     insert_rows(conn, "cases", &case_columns(), &rows).await?;
+    insert_rows(conn, "obligations", &OBLIGATION_COLUMNS, &obligations).await?;
     // A key older than its window makes way; a live one refuses the second case (and a
     // batch holding both is written again job by job, so only the second fails).
     let keyed: Vec<(&str, i64, Timestamp)> = creates
@@ -349,7 +356,8 @@ pub(crate) const CHANGE_COLUMNS: [&str; 6] = ["at", "kind", "entity_id", "grid",
 
 /// A change-log row for a case: enough for a live screen to update its map and lists, and
 /// for the stream to filter by area and reporter.
-fn change_row(case: &Case, next_alert_at: Option<Timestamp>) -> Vec<Val> {
+fn change_row(case: &Case, duties: &[Obligation]) -> Vec<Val> {
+    let next_alert_at = duties.iter().filter_map(|o| o.next_alert_at).min();
     let payload = serde_json::json!({
         "id": case.id,
         "version": case.version,
@@ -403,11 +411,13 @@ async fn write_save(conn: &mut Conn, chain: &mut Chain, job: &Job) -> Result<Out
                     return Err(StoreError::Conflict(format!("responder {r} is already assigned to another case")));
                 }
             }
-            update_case_row(conn, after, *expected_version, extras.next_alert_at).await?;
+            update_case_row(conn, after, *expected_version).await?;
+            let duties = case::obligations(after, &extras.terms);
+            crate::obligations::replace(conn, MatterKind::Case, after.id, &duties).await?;
             let at = after.updated_at;
             insert_new_rows(conn, "outbox", &OUTBOX_COLUMNS, &outbox_rows(after, &extras.outbox, at), "dedupe_key")
                 .await?;
-            insert_rows(conn, "change_log", &CHANGE_COLUMNS, &[change_row(after, extras.next_alert_at)]).await?;
+            insert_rows(conn, "change_log", &CHANGE_COLUMNS, &[change_row(after, &duties)]).await?;
             write_children(conn, after, *expected_version as usize, *assignments_stored).await?;
             let last = after.events.len() - 1;
             for (i, e) in after.events.iter().enumerate().skip(*expected_version as usize) {

@@ -315,7 +315,7 @@ async fn outbox_retries_with_backoff_then_delivers() {
             ),
             actor: server::workflow::system_actor(),
             at,
-            extras: store::writer::Extras { next_alert_at: None, outbox: vec![msg] },
+            extras: store::writer::Extras { outbox: vec![msg], ..Default::default() },
             idempotency_key: None,
         })
         .await

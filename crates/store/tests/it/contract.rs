@@ -192,20 +192,13 @@ both_backends! {
             subject: "督办".into(), body: "案件超时".into(),
         };
         let a = apply(&c, &Action::Accept, &dispatcher(), None, c.created_at + chrono::Duration::seconds(5)).unwrap();
-        let extras = store::writer::Extras { next_alert_at: Some(c.created_at + chrono::Duration::minutes(3)), outbox: vec![msg("escalate:accept:7"), msg("escalate:accept:7")] };
+        let extras = store::writer::Extras { outbox: vec![msg("escalate:accept:7"), msg("escalate:accept:7")], ..Default::default() };
         s.save_case(&c, a.clone(), extras).await.unwrap();
         // The same event for the same person is stored once, even when sent again later.
         let b = apply(&a, &Action::ContactParty, &dispatcher(), None, a.updated_at).unwrap();
-        s.save_case(&a, b, store::writer::Extras { next_alert_at: None, outbox: vec![msg("escalate:accept:7")] }).await.unwrap();
+        s.save_case(&a, b, store::writer::Extras { outbox: vec![msg("escalate:accept:7")], ..Default::default() }).await.unwrap();
         assert_eq!(s.outbox_for_case(c.id).await.unwrap().len(), 1);
-        // The case's next alert is indexed.
         let now = c.created_at + chrono::Duration::minutes(2);
-        assert!(s.cases_with_alerts_due(now, 10).await.unwrap().is_empty());
-        let a2 = s.get_case(c.id).await.unwrap();
-        let c2 = apply(&a2, &Action::ContactParty, &dispatcher(), None, a2.updated_at).unwrap();
-        s.save_case(&a2, c2, store::writer::Extras { next_alert_at: Some(c.created_at + chrono::Duration::minutes(3)), outbox: vec![] }).await.unwrap();
-        assert_eq!(s.cases_with_alerts_due(c.created_at + chrono::Duration::minutes(4), 10).await.unwrap(), vec![c.id]);
-        assert_eq!(s.next_alert_due().await.unwrap(), Some(c.created_at + chrono::Duration::minutes(3)));
         // Claimed once under a lease; failed attempts come back after their retry time.
         let lease = now + chrono::Duration::seconds(30);
         let claimed = s.claim_outbox(now, lease, 10).await.unwrap();
@@ -222,7 +215,7 @@ both_backends! {
         // A lease that ran out (its node died) lets another node take the message.
         let c3 = create(&s, "2026-11-27T10:00:00+08:00").await;
         let d3 = apply(&c3, &Action::Accept, &dispatcher(), None, c3.created_at).unwrap();
-        s.save_case(&c3, d3, store::writer::Extras { next_alert_at: None, outbox: vec![msg("x")] }).await.unwrap();
+        s.save_case(&c3, d3, store::writer::Extras { outbox: vec![msg("x")], ..Default::default() }).await.unwrap();
         assert_eq!(s.claim_outbox(now, now + chrono::Duration::seconds(30), 10).await.unwrap().len(), 1);
         assert_eq!(s.claim_outbox(now + chrono::Duration::seconds(31), now + chrono::Duration::seconds(60), 10).await.unwrap().len(), 1);
     }
@@ -314,6 +307,73 @@ both_backends! {
         assert_eq!(sum.promises[1].1.missed, 2);
         let by = s.counts_by(store::stats::Dimension::Day, c.created_at, now).await.unwrap();
         assert_eq!(by, vec![("2026-11-27".to_owned(), 2)]);
+    }
+
+    obligations_index_the_earliest_alert_of_any_matter(s) {
+        use domain::obligation::{MatterKind, Owner, State};
+        let c = create(&s, "2026-11-27T10:00:00+08:00").await;
+        let obs = s.obligations(MatterKind::Case, c.id).await.unwrap();
+        let names: Vec<_> = obs.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(names, ["accept", "close", "dispatch", "first_feedback", "on_site"]);
+        assert!(obs.iter().all(|o| o.state == State::Open && o.owner == Owner::Role(domain::role::Role::Dispatcher)));
+        let close = obs.iter().find(|o| o.name == "close").unwrap();
+        assert_eq!(close.due_at, c.created_at + chrono::Duration::hours(24));
+        // The earliest alert is the amber warning at 80 % of the accept minute: 48 s.
+        let warn = c.created_at + chrono::Duration::seconds(48);
+        assert_eq!(s.next_alert_due().await.unwrap(), Some(warn));
+        assert!(s.matters_with_alerts_due(warn - chrono::Duration::milliseconds(1), 10).await.unwrap().is_empty());
+        assert_eq!(s.matters_with_alerts_due(warn, 10).await.unwrap(), vec![(MatterKind::Case, c.id)]);
+        // Accepted and sent: accept is kept, the on-site promise passes to the responder.
+        let a = apply(&c, &Action::Accept, &dispatcher(), None, c.created_at + chrono::Duration::seconds(20)).unwrap();
+        s.save_case(&c, a.clone(), Default::default()).await.unwrap();
+        let d = apply(&a, &Action::Dispatch { responders: vec![5] }, &dispatcher(), None, a.updated_at).unwrap();
+        s.save_case(&a, d.clone(), Default::default()).await.unwrap();
+        let obs = s.obligations(MatterKind::Case, c.id).await.unwrap();
+        let by = |n: &str| obs.iter().find(|o| o.name == n).unwrap().clone();
+        assert_eq!((by("accept").state, by("accept").kept_at), (State::Kept, Some(a.updated_at)));
+        assert_eq!(by("on_site").owner, Owner::Responder(5));
+        assert_eq!(by("dispatch").state, State::Open, "dispatched, but the party not yet contacted");
+        // Suspended: the clock stands still, nothing fires, yet the case still owes.
+        let p = apply(&d, &Action::Suspend, &dispatcher(), Some("等待配件"), d.updated_at).unwrap();
+        s.save_case(&d, p.clone(), Default::default()).await.unwrap();
+        let obs = s.obligations(MatterKind::Case, c.id).await.unwrap();
+        assert!(obs.iter().filter(|o| o.state != State::Kept).all(|o| o.state == State::Paused && o.next_alert_at.is_none()));
+        assert_eq!(s.next_alert_due().await.unwrap(), None);
+        assert!(s.open_matters_owing_nothing().await.unwrap().is_empty());
+        // Read back, the case has the deadlines it was stored with.
+        assert_eq!(s.get_case(c.id).await.unwrap(), p);
+        // A case whose duties were deleted behind the platform's back is named.
+        let raw = RawDb::new(&s).await;
+        raw.exec(&format!("DELETE FROM obligations WHERE matter_id = {} AND name = 'close'", c.id)).await;
+        raw.exec(&format!("UPDATE obligations SET state = 'kept' WHERE matter_id = {}", c.id)).await;
+        assert_eq!(s.open_matters_owing_nothing().await.unwrap(), vec![(MatterKind::Case, c.id)]);
+        assert!(matches!(s.get_case(c.id).await, Err(StoreError::Corrupt(_))));
+    }
+
+    no_sequence_of_writes_leaves_an_open_case_owing_nothing(s) {
+        use domain::case::Satisfaction;
+        let start = t("2026-11-27T10:00:00+08:00");
+        let steps = [
+            Action::Accept, Action::Dispatch { responders: vec![3] }, Action::ContactParty, Action::Suspend,
+            Action::Resume, Action::Arrive { responder: Some(3) }, Action::Feedback, Action::Close,
+            Action::Rate { satisfaction: Satisfaction::Satisfied }, Action::Reopen, Action::Dispatch { responders: vec![4] },
+            Action::Decline { responder: 4 }, Action::Void, Action::Reject,
+        ];
+        // Every case walks its own path through the steps (each takes or skips each one).
+        for pattern in 0..24u32 {
+            let mut c = s.create_case(new_case(start, "330114004001001", false)).await.unwrap();
+            for (i, step) in steps.iter().enumerate() {
+                if (pattern >> (i % 5)) & 1 == 1 && i % 3 == 2 {
+                    continue;
+                }
+                let at = c.updated_at + chrono::Duration::seconds(30);
+                if let Ok(next) = apply(&c, step, &dispatcher(), Some("原因"), at) {
+                    s.save_case(&c, next.clone(), Default::default()).await.unwrap();
+                    c = next;
+                }
+                assert!(s.open_matters_owing_nothing().await.unwrap().is_empty(), "case {} owes nothing while {}", c.id, c.status.as_str());
+            }
+        }
     }
 }
 
@@ -503,4 +563,58 @@ both_backends! {
         assert_eq!(s.case_for_key("api:1:k1", later - chrono::Duration::hours(24)).await.unwrap().unwrap().id, second.id);
         assert!(matches!(s.verify_audit().await.unwrap(), AuditReport::Intact { .. }));
     }
+}
+
+/// A database written before obligations existed keeps every deadline through the upgrade.
+async fn upgrade_keeps_deadlines(url: &str) {
+    use domain::obligation::{MatterKind, State};
+    store::testing::migrate_to(url, 12).await;
+    {
+        use sqlx::{Connection, Executor};
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        let t0 = t("2026-11-27T10:00:00+08:00").timestamp_millis();
+        let m = |mins: i64| t0 + mins * 60_000;
+        for (id, status, closed, alert) in [(1, "dispatched", "NULL".to_owned(), m(8).to_string()), (2, "closed", m(50).to_string(), "NULL".to_owned())] {
+            conn.execute(format!(
+                "INSERT INTO cases (id, version, category, priority, source, grid, lat, lng, description, status, created_at, \
+                 updated_at, deadline_accept, deadline_dispatch, deadline_on_site, deadline_first_feedback, deadline_close, \
+                 accepted_at, dispatched_at, contacted_at, closed_at, reopened_count, next_alert_at) VALUES \
+                 ({id}, 1, 'SJ1002', 'normal', 'hotline', '330114004001001', 30.29, 120.6, '旧案件', '{status}', {t0}, {t0}, \
+                 {}, {}, {}, {}, {}, {}, {}, {}, {closed}, 0, {alert})",
+                m(1), m(3), m(10), m(60), m(1440), t0 + 20_000, m(2), m(4)
+            ).as_str()).await.unwrap();
+        }
+        conn.execute(format!(
+            "INSERT INTO assignments (case_id, idx, responder_id, status, assigned_at, answer_by) VALUES (1, 0, 9, 'active', {}, {})",
+            m(2), m(2) + 90_000
+        ).as_str()).await.unwrap();
+        conn.close().await.unwrap();
+    }
+    let s = Store::open(url).await.unwrap();
+    let c = s.get_case(1).await.unwrap();
+    let at = t("2026-11-27T10:00:00+08:00");
+    assert_eq!(c.deadlines.dispatch, at + chrono::Duration::minutes(3));
+    assert_eq!(c.deadlines.close, at + chrono::Duration::hours(24));
+    let obs = s.obligations(MatterKind::Case, 1).await.unwrap();
+    let by = |n: &str| obs.iter().find(|o| o.name == n).unwrap().clone();
+    // Dispatched at 2 min, the party contacted at 4: kept (late) when both were done.
+    assert_eq!((by("dispatch").state, by("dispatch").kept_at), (State::Kept, Some(at + chrono::Duration::minutes(4))));
+    assert_eq!(by("on_site").state, State::Open);
+    assert_eq!(by("answer:0").due_at, at + chrono::Duration::seconds(210));
+    assert_eq!(s.next_alert_due().await.unwrap(), Some(at + chrono::Duration::minutes(8)));
+    let closed = s.obligations(MatterKind::Case, 2).await.unwrap();
+    assert!(closed.iter().all(|o| matches!(o.state, State::Kept | State::Dropped)));
+    assert!(s.open_matters_owing_nothing().await.unwrap().is_empty());
+    s.close().await;
+    store::testing::discard(url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upgrade_keeps_deadlines_sqlite() {
+    upgrade_keeps_deadlines(&store::testing::fresh_sqlite_url()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upgrade_keeps_deadlines_postgres() {
+    upgrade_keeps_deadlines(&store::testing::fresh_postgres_url().await).await;
 }
