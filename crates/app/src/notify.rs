@@ -44,6 +44,50 @@ impl Sender for RecordingSender {
     }
 }
 
+/// A duty missed and escalated, to tell the holders of its level: the one notice path for
+/// every kind of matter (the matter's rules word the subject and body).
+#[derive(Debug, Clone)]
+pub struct Missed<'a> {
+    /// The duty's name within its matter (with `due_at`, what makes a notice unique).
+    pub duty: &'a str,
+    pub due_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The level reached (1 = the ladder's first role).
+    pub level: u8,
+    /// The station the matter belongs to: a station-bound role is told only there.
+    pub station: Option<&'a str>,
+    pub subject: String,
+    pub body: String,
+}
+
+/// The notices of one escalation: one to each holder of the ladder's role at `level` (the
+/// top role for levels beyond the ladder), on the configured channel, each keyed so that it
+/// is written once however often it is computed.
+pub async fn escalation_notices(
+    state: &crate::App,
+    ladder: &[domain::role::Role],
+    m: &Missed<'_>,
+) -> Result<Vec<store::writer::OutboxMessage>, store::StoreError> {
+    use domain::role::Role;
+    let Some(role) = ladder.get((m.level.max(1) as usize - 1).min(ladder.len().saturating_sub(1))).copied() else {
+        return Ok(vec![]);
+    };
+    let holders = match role {
+        Role::StationOfficer => state.store.users_with_role(role, m.station).await?,
+        _ => state.store.users_with_role(role, None).await?,
+    };
+    Ok(holders
+        .into_iter()
+        .map(|u| store::writer::OutboxMessage {
+            dedupe_key: format!("escalate:{}:{}:{}", m.duty, m.due_at.map_or(0, |t| t.timestamp_millis()), u.id),
+            channel: state.escalation.channel.clone(),
+            recipient_user: Some(u.id),
+            recipient_phone: u.phone.clone(),
+            subject: m.subject.clone(),
+            body: m.body.clone(),
+        })
+        .collect())
+}
+
 /// Senders by channel.
 pub type Senders = HashMap<String, Arc<dyn Sender>>;
 

@@ -134,26 +134,23 @@ async fn progress_notices(state: &App, case: &Case, events: &[CaseEvent]) -> Res
 async fn escalation_notices(state: &App, case: &Case, events: &[CaseEvent]) -> Result<Vec<OutboxMessage>, StoreError> {
     let mut out = vec![];
     for e in events.iter().filter(|e| e.action == ActionKind::Escalate) {
-        let level = e.level.unwrap_or(1).max(1) as usize;
-        let role = state.escalation_roles[(level - 1).min(state.escalation_roles.len() - 1)];
-        let station = state.grids.get(&case.grid).map(|g| g.station.as_str());
-        let holders = match role {
-            Role::StationOfficer => state.store.users_with_role(role, station).await?,
-            _ => state.store.users_with_role(role, None).await?,
-        };
+        let level = e.level.unwrap_or(1).max(1);
         let promise = e.promise.map_or("", |p| p.as_str());
         let category = state.categories.get(&case.category).map_or(case.category.as_str(), |c| c.name_zh.as_str());
-        let grid = state.grids.get(&case.grid).map_or(case.grid.as_str(), |g| g.name_zh.as_str());
-        for u in holders {
-            out.push(OutboxMessage {
-                dedupe_key: format!("escalate:{promise}:{}:{}", e.due_at.map_or(0, |t| t.timestamp_millis()), u.id),
-                channel: state.escalation.channel.clone(),
-                recipient_user: Some(u.id),
-                recipient_phone: u.phone.clone(),
-                subject: format!("【督办】案件 {} 超时", case.id),
-                body: format!("{category}（{grid}）未按时完成“{}”，已升级至第{level}级督办。", promise_zh(promise)),
-            });
-        }
+        let grid = state.grids.get(&case.grid);
+        let missed = crate::notify::Missed {
+            duty: promise,
+            due_at: e.due_at,
+            level,
+            station: grid.map(|g| g.station.as_str()),
+            subject: format!("【督办】案件 {} 超时", case.id),
+            body: format!(
+                "{category}（{}）未按时完成“{}”，已升级至第{level}级督办。",
+                grid.map_or(case.grid.as_str(), |g| g.name_zh.as_str()),
+                promise_zh(promise)
+            ),
+        };
+        out.extend(crate::notify::escalation_notices(state, &state.escalation_roles, &missed).await?);
     }
     Ok(out)
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 #[derive(Subcommand)]
 pub enum BenchCommand {
-    /// Deadline runner: memory per open deadline and how late alerts fire.
+    /// Deadline runner: memory and disk per open obligation, and how late alerts fire.
     Deadlines {
         /// sqlite or postgres.
         #[arg(long, default_value = "sqlite")]
@@ -330,6 +330,7 @@ async fn deadlines(
             lateness.push((e.at - e.due_at.expect("alerts carry their due time")).num_milliseconds());
         }
     }
+    let (owed, obligation_bytes) = store.obligation_footprint().await?;
     let db_bytes = match backend {
         "sqlite" => url.strip_prefix("sqlite://").and_then(|p| std::fs::metadata(p).ok()).map(|m| m.len()).unwrap_or(0),
         _ => 0,
@@ -342,15 +343,23 @@ async fn deadlines(
             .copied()
             .unwrap_or(-1)
     };
-    println!("backend: {backend}; open cases with deadlines: {open}; loaded in {:.1} s", loaded_in.as_secs_f64());
+    println!("backend: {backend}; open cases with their obligations: {open}; loaded in {:.1} s", loaded_in.as_secs_f64());
     println!("alerts due in the {window_seconds} s window: {due}; fired: {}", lateness.len());
     println!("lateness ms: p50 {} · p99 {} · max {}", pct(0.5), pct(0.99), lateness.last().copied().unwrap_or(-1));
     println!(
-        "server RSS: {} KiB with the deadlines, {} KiB with none: {:.1} bytes per open deadline",
+        "server RSS: {} KiB with the open cases, {} KiB with none: {:.1} bytes per open case (obligations stay on disk)",
         rss,
         rss_empty,
         (rss as f64 - rss_empty as f64) * 1024.0 / open as f64
     );
+    println!("open obligations: {owed} ({:.1} per open case)", owed as f64 / open as f64);
+    if let Some(b) = obligation_bytes {
+        println!(
+            "obligations table with its indexes: {:.0} MiB, {:.0} bytes per open obligation on disk",
+            b as f64 / 1048576.0,
+            b as f64 / owed.max(1) as f64
+        );
+    }
     if db_bytes > 0 {
         println!(
             "database file: {:.0} MiB, {:.0} bytes per open case on disk",

@@ -116,21 +116,29 @@ impl Store {
 
     /// Matters with an alert due by `now`, earliest alert first.
     pub async fn matters_with_alerts_due(&self, now: Timestamp, limit: i64) -> Result<Vec<(MatterKind, i64)>> {
+        // Walks the alert index in order and stops early: a plain ORDER BY … LIMIT keeps
+        // PostgreSQL on the index even with a generic plan, which would otherwise guess that
+        // a third of the rows qualify and scan them all. A matter may have several duties
+        // due, so a few rows per matter are read and the matters kept in first-seen order.
+        const ROWS_PER_MATTER: i64 = 4;
         let rows = sqlx::query(
-            "SELECT matter_kind, matter_id, MIN(next_alert_at) AS first FROM obligations \
-             WHERE next_alert_at IS NOT NULL AND next_alert_at <= $1 \
-             GROUP BY matter_kind, matter_id ORDER BY first LIMIT $2",
+            "SELECT matter_kind, matter_id FROM obligations WHERE next_alert_at IS NOT NULL AND next_alert_at <= $1 \
+             ORDER BY next_alert_at LIMIT $2",
         )
         .bind(to_millis(now))
-        .bind(limit)
+        .bind(limit.saturating_mul(ROWS_PER_MATTER))
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                let kind: String = r.try_get("matter_kind")?;
-                Ok((MatterKind::parse(&kind).ok_or_else(|| corrupt("matter kind", &kind))?, r.try_get("matter_id")?))
-            })
-            .collect()
+        let mut out: Vec<(MatterKind, i64)> = Vec::with_capacity(rows.len());
+        let mut seen = std::collections::HashSet::new();
+        for r in &rows {
+            let kind: String = r.try_get("matter_kind")?;
+            let m = (MatterKind::parse(&kind).ok_or_else(|| corrupt("matter kind", &kind))?, r.try_get("matter_id")?);
+            if seen.insert(m) && out.len() < limit as usize {
+                out.push(m);
+            }
+        }
+        Ok(out)
     }
 
     /// When the earliest alert of any obligation falls due.
@@ -156,6 +164,30 @@ impl Store {
         replace(&mut tx, MatterKind::Case, id, obs).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Obligations still owed, and the bytes the obligations table and its indexes take on
+    /// disk (`None` where the backend cannot tell).
+    pub async fn obligation_footprint(&self) -> Result<(i64, Option<i64>)> {
+        let owed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM obligations WHERE state IN ('open', 'paused')")
+            .fetch_one(self.pool())
+            .await?;
+        let bytes: Option<i64> = match self.backend() {
+            crate::Backend::Postgres => {
+                sqlx::query_scalar("SELECT CAST(pg_total_relation_size('obligations') AS BIGINT)")
+                    .fetch_optional(self.pool())
+                    .await?
+            }
+            // dbstat is compiled into the bundled SQLite; a build without it answers None.
+            crate::Backend::Sqlite => sqlx::query_scalar(
+                "SELECT CAST(SUM(pgsize) AS BIGINT) FROM dbstat WHERE name = 'obligations' OR tbl_name = 'obligations'",
+            )
+            .fetch_optional(self.pool())
+            .await
+            .ok()
+            .flatten(),
+        };
+        Ok((owed, bytes))
     }
 
     /// Open matters that owe nothing — what must never exist: an open matter always has an

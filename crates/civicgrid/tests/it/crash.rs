@@ -41,7 +41,13 @@ async fn killed_during_a_burst_loses_nothing(db: &str) {
             }
         }));
     }
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Killed in the middle of the load: once a good number of reports are acknowledged, with
+    // more in flight.
+    let started = std::time::Instant::now();
+    while acknowledged.lock().unwrap().len() < 100 {
+        assert!(started.elapsed() < Duration::from_secs(30), "the server acknowledged too few reports");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     server.kill();
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     for t in tasks {

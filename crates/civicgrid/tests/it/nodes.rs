@@ -25,6 +25,30 @@ async fn create(http: &reqwest::Client, base: &str, token: &str) -> i64 {
     r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
 }
 
+/// The cases once each has at least `n` escalations (the promises run on the real clock in
+/// other processes, so this polls, bounded), then a moment more for any second firing to
+/// show.
+async fn until_escalated(store: &store::Store, ids: &[i64], n: usize) -> Vec<domain::case::Case> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let mut cases = vec![];
+        for id in ids {
+            cases.push(store.get_case(*id).await.unwrap());
+        }
+        if cases.iter().all(|c| escalations(c).len() >= n) {
+            // Both runners look at least every 250 ms: a duplicate would be written by now.
+            tokio::time::sleep(Duration::from_millis(600)).await;
+            let mut again = vec![];
+            for id in ids {
+                again.push(store.get_case(*id).await.unwrap());
+            }
+            return again;
+        }
+        assert!(std::time::Instant::now() < deadline, "escalations did not fire within 20 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 fn escalations(c: &domain::case::Case) -> Vec<domain::deadline::Promise> {
     c.events.iter().filter(|e| e.action == domain::case::ActionKind::Escalate).map(|e| e.promise.unwrap()).collect()
 }
@@ -63,11 +87,10 @@ async fn two_nodes_share_the_work_exactly_once() {
         let (base, token) = if i % 2 == 0 { (&a.base, &token_a) } else { (&b.base, &token_b) };
         ids.push(create(&http, base, token).await);
     }
-    tokio::time::sleep(Duration::from_secs(5)).await;
     let store = store::Store::open(&db).await.unwrap();
-    for id in &ids {
-        let c = store.get_case(*id).await.unwrap();
-        use domain::deadline::Promise::*;
+    use domain::deadline::Promise::*;
+    let fired = until_escalated(&store, &ids, 3).await;
+    for (id, c) in ids.iter().zip(fired) {
         assert_eq!(escalations(&c), vec![Accept, Dispatch, OnSite], "case {id}: {:?}", c.events);
     }
 
@@ -80,9 +103,7 @@ async fn two_nodes_share_the_work_exactly_once() {
         v
     };
     a.kill();
-    tokio::time::sleep(Duration::from_secs(5)).await;
-    for id in &late {
-        let c = store.get_case(*id).await.unwrap();
+    for (id, c) in late.iter().zip(until_escalated(&store, &late, 3).await) {
         assert_eq!(escalations(&c).len(), 3, "case {id} was left behind by the dead node");
     }
     assert!(matches!(store.verify_audit().await.unwrap(), store::AuditReport::Intact { .. }));
