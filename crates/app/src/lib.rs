@@ -19,6 +19,7 @@ pub mod config;
 pub mod dispatching;
 pub mod intake;
 pub mod notify;
+pub mod petitions;
 pub mod runner;
 pub mod workflow;
 
@@ -50,6 +51,8 @@ pub struct App {
     pub travel: Arc<dyn dispatch::Travel>,
     /// The time (real in production, set by hand in tests).
     pub clock: Arc<dyn clock::Clock>,
+    /// The statutory time limits of petitions (`[petitions]`).
+    pub petition_limits: domain::petition::Limits,
 }
 
 impl App {
@@ -69,7 +72,7 @@ impl App {
         }
         Ok(Self {
             area: served_area(&grids),
-            policy,
+            policy: policy.clone(),
             categories: categories.into_iter().map(|c| (c.code.clone(), c)).collect(),
             grids: grids.into_iter().map(|g| (g.code.clone(), g)).collect(),
             stations: store.stations().await.map_err(|e| e.to_string())?,
@@ -80,6 +83,10 @@ impl App {
             runner_wake: tokio::sync::Notify::new(),
             dispatch,
             travel: Arc::new(dispatch::TravelModel::default()),
+            petition_limits: domain::petition::Limits {
+                calendar: policy.calendar.clone(),
+                ..Default::default()
+            },
             clock: Arc::new(clock::SystemClock),
         })
     }

@@ -76,6 +76,7 @@ pub async fn run(state: Arc<App>, mut stop: tokio::sync::watch::Receiver<bool>) 
 async fn fire(state: &App, kind: MatterKind, id: i64, levels: u8) -> Result<(), StoreError> {
     match kind {
         MatterKind::Case => fire_case(state, id, levels).await,
+        MatterKind::Petition => crate::petitions::fire(state, id, &workflow::system_actor()).await,
     }
 }
 

@@ -23,13 +23,15 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 pub enum MatterKind {
     Case,
+    Petition,
 }
 
 impl MatterKind {
-    pub const ALL: [MatterKind; 1] = [MatterKind::Case];
+    pub const ALL: [MatterKind; 2] = [MatterKind::Case, MatterKind::Petition];
     pub fn as_str(&self) -> &'static str {
         match self {
             MatterKind::Case => "case",
+            MatterKind::Petition => "petition",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {

@@ -38,6 +38,81 @@ pub struct Config {
     pub audit: AuditConfig,
     #[serde(default)]
     pub calendar: CalendarConfig,
+    #[serde(default)]
+    pub petitions: PetitionsConfig,
+}
+
+/// `[petitions]`: the statutory time limits of petitions (信访工作条例), as spans: `15d`
+/// (calendar days, ending on a working day), `15wd` (working days) or a duration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PetitionsConfig {
+    #[serde(default = "days15")]
+    pub assign: String,
+    #[serde(default = "days15")]
+    pub decide: String,
+    #[serde(default = "days60")]
+    pub handle: String,
+    #[serde(default = "thirty")]
+    pub extension_days_max: u32,
+    #[serde(default = "days30")]
+    pub review_window: String,
+    #[serde(default = "days30")]
+    pub review_decide: String,
+    #[serde(default = "days7")]
+    pub follow_up_after: String,
+}
+
+fn days15() -> String {
+    "15d".into()
+}
+fn days60() -> String {
+    "60d".into()
+}
+fn days30() -> String {
+    "30d".into()
+}
+fn days7() -> String {
+    "7d".into()
+}
+fn thirty() -> u32 {
+    30
+}
+
+impl Default for PetitionsConfig {
+    fn default() -> Self {
+        Self {
+            assign: days15(),
+            decide: days15(),
+            handle: days60(),
+            extension_days_max: thirty(),
+            review_window: days30(),
+            review_decide: days30(),
+            follow_up_after: days7(),
+        }
+    }
+}
+
+impl PetitionsConfig {
+    /// The limits, counted in the street's calendar.
+    pub fn limits(&self, calendar: &domain::deadline::WorkingCalendar) -> Result<domain::petition::Limits, String> {
+        let span = |name: &str, v: &str| {
+            domain::deadline::parse_span(v).map_err(|e| format!("[petitions] {name}: {}", e.0))
+        };
+        if !(1..=365).contains(&self.extension_days_max) {
+            return Err("[petitions] extension_days_max must be 1 to 365".into());
+        }
+        Ok(domain::petition::Limits {
+            assign: span("assign", &self.assign)?,
+            decide: span("decide", &self.decide)?,
+            handle: span("handle", &self.handle)?,
+            extension_days_max: self.extension_days_max,
+            review_window: span("review_window", &self.review_window)?,
+            review_decide: span("review_decide", &self.review_decide)?,
+            follow_up_after: span("follow_up_after", &self.follow_up_after)?,
+            calendar: calendar.clone(),
+        })
+    }
 }
 
 /// `[calendar]`: which days are worked. Without it, mainland China's 2026 holidays and

@@ -83,9 +83,11 @@ impl AppState {
     pub async fn load(store: Store, config: &config::Config) -> anyhow::Result<Self> {
         let categories = store.categories().await?;
         let policy = config.policy(&categories).map_err(anyhow::Error::msg)?;
-        let app = app::App::load(store, categories, policy, config.escalation.clone(), config.dispatch.clone())
+        let petition_limits = config.petitions.limits(&policy.calendar).map_err(anyhow::Error::msg)?;
+        let mut app = app::App::load(store, categories, policy, config.escalation.clone(), config.dispatch.clone())
             .await
             .map_err(anyhow::Error::msg)?;
+        app.petition_limits = petition_limits;
         Self {
             app: Arc::new(app),
             sessions: auth::SessionCache::default(),

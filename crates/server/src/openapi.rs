@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "civicgrid", description = "Command platform of a street office (街道): cases, dispatch, promises."),
+    info(title = "civicgrid", description = "Command platform of a street office (街道): cases, dispatch, promises, petitions."),
     paths(
         crate::api::health, crate::api::login, crate::api::logout, crate::api::me,
         crate::api::users::list, crate::api::users::set_password, crate::api::users::disable, crate::api::users::enable,
@@ -25,6 +25,8 @@ use utoipa::{Modify, OpenApi};
         crate::api::community::create_activity, crate::api::community::signup, crate::api::community::cancel,
         crate::api::community::checkin, crate::api::community::qr,
         crate::api::community::upload_image, crate::api::community::image,
+        crate::api::petitions::create, crate::api::petitions::list, crate::api::petitions::get, crate::api::petitions::act,
+        crate::api::petitions::petitioners, crate::api::petitions::mine, crate::api::petitions::rate,
     ),
     modifiers(&BearerAuth)
 )]

@@ -27,6 +27,7 @@ pub mod directory;
 pub mod live;
 mod migrate;
 pub mod obligations;
+pub mod petitions;
 mod rows;
 pub mod stats;
 pub mod testing;

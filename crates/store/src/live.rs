@@ -257,6 +257,18 @@ impl Store {
 }
 
 impl Store {
+    /// Text messages to a phone number (a petitioner's, a reporter's), newest first.
+    pub async fn outbox_to_phone(&self, phone: &str, limit: i64) -> Result<Vec<OutboxRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {OUTBOX_SELECT} FROM outbox WHERE recipient_phone = $1 ORDER BY id DESC LIMIT $2"
+        ))
+        .bind(phone)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(outbox_from_row).collect()
+    }
+
     /// A user's notifications, newest first.
     pub async fn outbox_for_user(&self, user: i64, limit: i64) -> Result<Vec<OutboxRow>> {
         let rows = sqlx::query(&format!(

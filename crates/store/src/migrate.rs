@@ -76,6 +76,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0013_obligations.sql"),
         postgres: include_str!("../migrations/postgres/0013_obligations.sql"),
     },
+    Migration {
+        version: 14,
+        sqlite: include_str!("../migrations/sqlite/0014_petitions.sql"),
+        postgres: include_str!("../migrations/postgres/0014_petitions.sql"),
+    },
 ];
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<()> {

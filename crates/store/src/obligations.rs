@@ -153,15 +153,28 @@ impl Store {
     /// Restates the obligations of a case still at `version` (an index correction: the
     /// case itself does not change, so nothing is audited).
     pub async fn restate_case_obligations(&self, id: i64, version: u32, obs: &[Obligation]) -> Result<()> {
+        self.restate_obligations(MatterKind::Case, id, version, obs).await
+    }
+
+    /// As [`Store::restate_case_obligations`], for a petition.
+    pub async fn restate_petition_obligations(&self, id: i64, version: u32, obs: &[Obligation]) -> Result<()> {
+        self.restate_obligations(MatterKind::Petition, id, version, obs).await
+    }
+
+    async fn restate_obligations(&self, kind: MatterKind, id: i64, version: u32, obs: &[Obligation]) -> Result<()> {
+        let table = match kind {
+            MatterKind::Case => "cases",
+            MatterKind::Petition => "petitions",
+        };
         let mut tx = self.begin_write().await?;
-        let current: Option<i64> = sqlx::query_scalar("SELECT version FROM cases WHERE id = $1")
+        let current: Option<i64> = sqlx::query_scalar(&format!("SELECT CAST(version AS BIGINT) FROM {table} WHERE id = $1"))
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?;
         if current != Some(version as i64) {
             return Ok(());
         }
-        replace(&mut tx, MatterKind::Case, id, obs).await?;
+        replace(&mut tx, kind, id, obs).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -193,13 +206,21 @@ impl Store {
     /// Open matters that owe nothing — what must never exist: an open matter always has an
     /// owner and a next due date. Empty on a sound database.
     pub async fn open_matters_owing_nothing(&self) -> Result<Vec<(MatterKind, i64)>> {
-        let ids: Vec<i64> = sqlx::query_scalar(&format!(
-            "SELECT id FROM cases c WHERE status IN {CASE_OPEN_SQL} AND NOT EXISTS \
-             (SELECT 1 FROM obligations o WHERE o.matter_kind = 'case' AND o.matter_id = c.id \
-              AND o.state IN ('open', 'paused')) ORDER BY id"
-        ))
-        .fetch_all(self.pool())
-        .await?;
-        Ok(ids.into_iter().map(|id| (MatterKind::Case, id)).collect())
+        let mut out = vec![];
+        for (kind, table, open) in [
+            (MatterKind::Case, "cases", CASE_OPEN_SQL),
+            (MatterKind::Petition, "petitions", "('registered', 'assigned', 'accepted', 'replied', 'under_review', 'reviewed', 'under_re_review', 're_reviewed')"),
+        ] {
+            let ids: Vec<i64> = sqlx::query_scalar(&format!(
+                "SELECT id FROM {table} m WHERE status IN {open} AND NOT EXISTS \
+                 (SELECT 1 FROM obligations o WHERE o.matter_kind = '{}' AND o.matter_id = m.id \
+                  AND o.state IN ('open', 'paused')) ORDER BY id",
+                kind.as_str()
+            ))
+            .fetch_all(self.pool())
+            .await?;
+            out.extend(ids.into_iter().map(|id| (kind, id)));
+        }
+        Ok(out)
     }
 }

@@ -317,7 +317,7 @@ async fn write_creates(
     Ok(cases)
 }
 
-const OUTBOX_COLUMNS: [&str; 11] = [
+pub(crate) const OUTBOX_COLUMNS: [&str; 11] = [
     "created_at",
     "dedupe_key",
     "channel",

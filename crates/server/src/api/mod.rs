@@ -2,6 +2,7 @@
 
 pub mod cases;
 pub mod community;
+pub mod petitions;
 pub mod reference;
 pub mod residents;
 pub mod stats;
@@ -37,6 +38,12 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/cases/{id}/actions", post(cases::act))
         .route("/cases/{id}/reporter", get(cases::reporter))
         .route("/cases/{id}/recommendations", get(cases::recommendations))
+        .route("/petitions", post(petitions::create).get(petitions::list))
+        .route("/petitions/{id}", get(petitions::get))
+        .route("/petitions/{id}/actions", post(petitions::act))
+        .route("/petitions/{id}/petitioners", get(petitions::petitioners))
+        .route("/me/petitions", get(petitions::mine))
+        .route("/me/petitions/{id}/rate", post(petitions::rate))
         .route("/categories", get(reference::categories))
         .route("/stations", get(reference::stations))
         .route("/grids", get(reference::grids))

@@ -6,6 +6,7 @@ mod deadlines;
 mod dispatching;
 mod limits;
 mod open311;
+mod petitions;
 mod webdriver;
 
 use domain::role::Role;
@@ -46,6 +47,7 @@ pub const ACCOUNTS: &[(&str, Role, Option<&str>, Option<&str>)] = &[
     ("station5", Role::StationOfficer, None, Some("S5")),
     ("station1", Role::StationOfficer, None, Some("S1")),
     ("patrol01", Role::PatrolMember, None, Some("S1")),
+    ("petition", Role::PetitionOfficer, None, None),
     ("resident", Role::Resident, None, None),
     ("resident2", Role::Resident, None, None),
 ];

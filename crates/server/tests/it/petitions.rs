@@ -1,0 +1,248 @@
+//! Petitions (信访) over HTTP on a clock the test moves: the culvert letter of the source
+//! from registration through commitments and follow-ups to closing, six months in a few
+//! seconds; refusal, extension and review; repeats; who sees what.
+
+use super::*;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+/// An instant in the street's time.
+fn local(s: &str) -> domain::Timestamp {
+    chrono::DateTime::parse_from_rfc3339(&format!("{s}+08:00")).unwrap().with_timezone(&chrono::Utc)
+}
+
+/// Moves the clock to `to` and waits until the deadline runner has handled everything due.
+async fn step_to(app: &App, to: &str) {
+    let to = local(to);
+    assert!(to >= app.now(), "the test's clock only moves forward");
+    app.advance(to - app.now());
+    let start = Instant::now();
+    loop {
+        if app.store.matters_with_alerts_due(app.now(), 1).await.unwrap().is_empty() {
+            return;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "the runner left alerts due at {to}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn user_id(app: &App, name: &str) -> i64 {
+    app.store.user_by_name(name).await.unwrap().id
+}
+
+async fn act(app: &App, who: &str, id: i64, body: Value) -> Value {
+    let (s, p) = app.call(Some(who), "POST", &format!("/api/v1/petitions/{id}/actions"), Some(body.clone())).await;
+    assert_eq!(s, 200, "{body} → {p}");
+    p
+}
+
+fn letter() -> Value {
+    json!({
+        "channel": "letter", "class": "demand", "topic": "drainage",
+        "matter": "村口涵洞排水不畅，雨天积水漫进农户家中（手写来信扫描件已附）",
+        "demand": "尽快疏通涵洞，解决积水",
+        "location": {"lat": 30.2662, "lng": 120.5700}, "address": "临江街道某村村口涵洞",
+        "petitioners": [{"name": "陈阿姨", "phone": "13912345678"}]
+    })
+}
+
+fn alerts(p: &Value, action: &str) -> Vec<String> {
+    p["steps"].as_array().unwrap().iter().filter(|e| e["action"] == action).map(|e| e["duty"].as_str().unwrap().to_owned()).collect()
+}
+
+fn duty<'a>(p: &'a Value, name: &str) -> &'a Value {
+    p["duties"].as_array().unwrap().iter().find(|d| d["name"] == name).unwrap_or_else(|| panic!("no duty {name}: {}", p["duties"]))
+}
+
+async fn culvert(app: &App) {
+    let officer = user_id(app, "petition").await;
+    let grid_worker = user_id(app, "grid01").await;
+    // Jan 8: the handwritten letter arrives and is registered.
+    let (s, p) = app.call(Some("petition"), "POST", "/api/v1/petitions", Some(letter())).await;
+    assert_eq!(s, 201, "{p}");
+    let id = p["id"].as_i64().unwrap();
+    assert_eq!(p["status"], "registered");
+    assert_eq!(p["petitioners"][0]["name"], "陈**", "masked");
+    assert_eq!(p["petitioners"][0]["phone"], "139****5678");
+    assert_eq!(duty(&p, "assign")["due_at"].as_str().unwrap(), "2024-01-23T16:00:00.000Z", "15 days, to the end of Jan 23");
+    // Jan 9: assigned; the petitioner is told who handles it.
+    step_to(app, "2024-01-09T10:00:00").await;
+    act(app, "petition", id, json!({"action": "assign", "body": "临江街道城建办", "officer": officer})).await;
+    let sms = app.store.outbox_to_phone("13912345678", 10).await.unwrap();
+    assert!(sms.iter().any(|m| m.body.contains("临江街道城建办") && m.body.contains("经办人petition")), "{sms:?}");
+    // Jan 10: accepted: a written reply within 60 days, to the end of Mar 11 (Mar 10 is a Sunday).
+    step_to(app, "2024-01-10T09:00:00").await;
+    let p = act(app, "petition", id, json!({"action": "accept"})).await;
+    assert_eq!(p["reply_due"], "2024-03-11T16:00:00.000Z");
+    // Jan 12: the first survey finds a broken conduit; the reply promises the repair by Jan 16.
+    step_to(app, "2024-01-12T15:00:00").await;
+    act(app, "petition", id, json!({"action": "reply", "text": "经1月12日实地勘察，涵洞内管道破损堵塞，责成施工方于1月16日前修复。"})).await;
+    let p = act(app, "petition", id, json!({"action": "commit", "what": "施工方修复破损管道", "due_at": "2024-01-16", "owner": grid_worker})).await;
+    assert_eq!(p["status"], "replied");
+    let (s, closed) = app.call(Some("petition"), "POST", &format!("/api/v1/petitions/{id}/actions"), Some(json!({"action": "close"}))).await;
+    assert_eq!(s, 422, "a commitment is open: {closed}");
+    assert!(closed["error"]["message"].as_str().unwrap().contains("施工方修复破损管道"));
+    // Jan 16: repaired by the builder (the commitment's owner, the grid worker, marks it).
+    step_to(app, "2024-01-16T11:00:00").await;
+    act(app, "grid01", id, json!({"action": "keep_commitment", "commitment": 0})).await;
+    // Jan 17: the on-site review agrees two sedimentation wells, completion mid-July.
+    step_to(app, "2024-01-17T10:00:00").await;
+    act(app, "petition", id, json!({"action": "commit", "what": "新建两处沉淀井", "due_at": "2024-07-15", "owner": grid_worker})).await;
+    // The follow-ups after the reply and after the repair, made on time.
+    step_to(app, "2024-01-19T10:00:00").await;
+    act(app, "petition", id, json!({"action": "record_follow_up", "follow_up": 0, "how": "phone", "said": "积水已明显减少"})).await;
+    step_to(app, "2024-01-23T10:00:00").await;
+    act(app, "petition", id, json!({"action": "record_follow_up", "follow_up": 1, "how": "visit", "said": "管道修好了，谢谢"})).await;
+    // The officer schedules a visit for Apr 18 — and makes it two days late: escalated once.
+    let p = act(app, "petition", id, json!({"action": "schedule_follow_up", "due_at": "2024-04-18"})).await;
+    let visit = p["follow_ups"].as_array().unwrap().len() - 1;
+    step_to(app, "2024-04-20T09:00:00").await;
+    let (_, p) = app.call(Some("petition"), "GET", &format!("/api/v1/petitions/{id}"), None).await;
+    assert_eq!(alerts(&p, "escalate"), [format!("follow_up:{visit}")]);
+    assert_eq!(duty(&p, &format!("follow_up:{visit}"))["level"], 1);
+    let told = app.store.outbox_for_user(officer, 20).await.unwrap();
+    assert!(told.iter().any(|m| m.subject.contains("信访事项") && m.body.contains("回访")), "{told:?}");
+    act(app, "petition", id, json!({"action": "record_follow_up", "follow_up": visit, "how": "visit", "said": "沉淀井正在施工"})).await;
+    // Mid-July: the wells are finished on time, the last follow-up made, the loop closed.
+    step_to(app, "2024-07-12T16:00:00").await;
+    act(app, "grid01", id, json!({"action": "keep_commitment", "commitment": 1})).await;
+    step_to(app, "2024-07-22T10:00:00").await;
+    let (_, p) = app.call(Some("petition"), "GET", &format!("/api/v1/petitions/{id}"), None).await;
+    let last = p["follow_ups"].as_array().unwrap().iter().position(|f| f["done_at"].is_null()).unwrap();
+    act(app, "petition", id, json!({"action": "record_follow_up", "follow_up": last, "how": "visit", "said": "雨季没有再积水"})).await;
+    let p = act(app, "petition", id, json!({"action": "close"})).await;
+    assert_eq!(p["status"], "closed");
+    // Every duty was reminded at most once and escalated at most once; nothing is owed now.
+    for kind in ["warn", "escalate"] {
+        let mut fired = alerts(&p, kind);
+        let n = fired.len();
+        fired.sort();
+        fired.dedup();
+        assert_eq!(fired.len(), n, "{kind} fired twice for one duty: {:?}", alerts(&p, kind));
+    }
+    assert!(alerts(&p, "warn").contains(&"commitment:1".to_owned()), "the wells were reminded before mid-July");
+    assert!(p["duties"].as_array().unwrap().iter().all(|d| d["state"] == "kept" || d["state"] == "dropped"), "{}", p["duties"]);
+    assert!(app.store.open_matters_owing_nothing().await.unwrap().is_empty());
+    assert!(matches!(app.store.verify_audit().await.unwrap(), store::AuditReport::Intact { .. }));
+    let audit = app.store.audit_for("petition", &id.to_string(), 100).await.unwrap();
+    assert!(audit.iter().any(|r| r.entry.action == "petition.close"));
+}
+
+async fn culvert_on(postgres: bool) {
+    let url = if postgres { store::testing::fresh_postgres_url().await } else { store::testing::fresh_sqlite_url() };
+    let app = App::start_clocked(&url, &Default::default(), local("2024-01-08T09:00:00")).await;
+    culvert(&app).await;
+    let url = app.halt().await;
+    store::testing::discard(&url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_culvert_letter_closes_its_loop_in_six_months_sqlite() {
+    culvert_on(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_culvert_letter_closes_its_loop_in_six_months_postgres() {
+    culvert_on(true).await;
+}
+
+both_backends! {
+    refusal_extension_review_repeats_and_who_sees_what(app) {
+        let (s, p) = app.call(Some("petition"), "POST", "/api/v1/petitions", Some(letter())).await;
+        assert_eq!(s, 201);
+        let id = p["id"].as_i64().unwrap();
+        let officer = user_id(app, "petition").await;
+        let leader = user_id(app, "leader").await;
+        // Bad input: a clear 4xx, nothing changes.
+        for bad in [
+            json!({"action": "fly"}),
+            json!({"action": "assign", "body": "城建办"}),
+            json!({"action": "extend", "days": 10, "reason": "x", "approved_by": leader}),
+            json!({"action": "commit", "what": "x", "due_at": "someday", "owner": officer}),
+        ] {
+            let (s, e) = app.call(Some("petition"), "POST", &format!("/api/v1/petitions/{id}/actions"), Some(bad.clone())).await;
+            assert!((400..500).contains(&s), "{bad} → {s} {e}");
+        }
+        let (_, same) = app.call(Some("petition"), "GET", &format!("/api/v1/petitions/{id}"), None).await;
+        assert_eq!(same["version"], 1);
+        // Extension: approved by a leader, at most 30 days, once; the petitioner is told why.
+        act(app, "petition", id, json!({"action": "assign", "body": "城建办", "officer": officer})).await;
+        let p = act(app, "petition", id, json!({"action": "accept"})).await;
+        let due = chrono::DateTime::parse_from_rfc3339(p["reply_due"].as_str().unwrap()).unwrap();
+        let (s, _) = app.call(Some("petition"), "POST", &format!("/api/v1/petitions/{id}/actions"),
+            Some(json!({"action": "extend", "days": 20, "reason": "自批", "approved_by": officer}))).await;
+        assert_eq!(s, 403, "an officer does not approve their own extension");
+        let p = act(app, "petition", id, json!({"action": "extend", "days": 20, "reason": "需第三方检测", "approved_by": leader})).await;
+        let later = chrono::DateTime::parse_from_rfc3339(p["reply_due"].as_str().unwrap()).unwrap();
+        assert!(later - due >= chrono::Duration::days(20));
+        let sms = app.store.outbox_to_phone("13912345678", 10).await.unwrap();
+        assert!(sms.iter().any(|m| m.body.contains("需第三方检测")));
+        // Review, then re-review; a new letter of the same person is then flagged and refused.
+        act(app, "petition", id, json!({"action": "reply", "text": "答复意见"})).await;
+        act(app, "petition", id, json!({"action": "request_review"})).await;
+        act(app, "leader", id, json!({"action": "decide_review", "result": "维持原答复"})).await;
+        act(app, "petition", id, json!({"action": "request_review"})).await;
+        let p = act(app, "leader", id, json!({"action": "decide_review", "result": "复核维持"})).await;
+        assert_eq!(p["status"], "re_reviewed");
+        let (_, again) = app.call(Some("petition"), "POST", "/api/v1/petitions", Some(letter())).await;
+        assert_eq!(again["repeat_of"], json!([id]));
+        assert_eq!(again["after_re_review"], true);
+        let again_id = again["id"].as_i64().unwrap();
+        act(app, "petition", again_id, json!({"action": "assign", "body": "城建办", "officer": officer})).await;
+        let (s, e) = app.call(Some("petition"), "POST", &format!("/api/v1/petitions/{again_id}/actions"), Some(json!({"action": "accept"}))).await;
+        assert_eq!(s, 422, "{e}");
+        let p = act(app, "petition", again_id, json!({"action": "refuse", "reason": "已经复核终结", "route": "不再受理，可向人民法院起诉"})).await;
+        assert_eq!(p["status"], "refused");
+        // Who sees what: the dispatcher is not told the petition exists; the office sees
+        // the petitioners only through the audited route.
+        let (s, _) = app.call(Some("dispatcher"), "GET", &format!("/api/v1/petitions/{id}"), None).await;
+        assert_eq!(s, 404);
+        let (s, list) = app.call(Some("dispatcher"), "GET", "/api/v1/petitions", None).await;
+        assert_eq!((s, list.as_array().map(Vec::len)), (200, Some(0)));
+        let (s, _) = app.call(Some("resident"), "GET", "/api/v1/petitions", None).await;
+        assert_eq!(s, 403);
+        let (s, who) = app.call(Some("petition"), "GET", &format!("/api/v1/petitions/{id}/petitioners"), None).await;
+        assert_eq!((s, who[0]["phone"].as_str()), (200, Some("13912345678")));
+        let audit = app.store.audit_for("petition", &id.to_string(), 50).await.unwrap();
+        assert!(audit.iter().any(|r| r.entry.action == "petitioners.view"));
+        let (s, _) = app.call(Some("leader"), "GET", &format!("/api/v1/petitions/{id}/petitioners"), None).await;
+        assert_eq!(s, 200);
+        let (s, _) = app.call(Some("admin"), "GET", &format!("/api/v1/petitions/{id}/petitioners"), None).await;
+        assert_eq!(s, 403);
+    }
+
+    a_resident_follows_their_own_petition(app) {
+        // Filed in the app: the channel is the app's, the petition the resident's own.
+        let mut body = letter();
+        body["channel"] = json!("letter");
+        let (s, p) = app.call(Some("resident"), "POST", "/api/v1/petitions", Some(body)).await;
+        assert_eq!(s, 201, "{p}");
+        assert_eq!(p["channel"], "resident_app");
+        let id = p["id"].as_i64().unwrap();
+        let (_, mine) = app.call(Some("resident2"), "GET", "/api/v1/me/petitions", None).await;
+        assert_eq!(mine.as_array().unwrap().len(), 0, "another resident sees nothing");
+        let (s, _) = app.call(Some("resident2"), "GET", &format!("/api/v1/petitions/{id}"), None).await;
+        assert_eq!(s, 404);
+        let officer = user_id(app, "petition").await;
+        act(app, "petition", id, json!({"action": "assign", "body": "临江街道城建办", "officer": officer, "note": "内部：该户曾多次来访"})).await;
+        act(app, "petition", id, json!({"action": "accept"})).await;
+        let (s, _) = app.call(Some("resident"), "POST", &format!("/api/v1/me/petitions/{id}/rate"), Some(json!({"satisfaction": "satisfied"}))).await;
+        assert_eq!(s, 409, "nothing to rate before the reply");
+        act(app, "petition", id, json!({"action": "reply", "text": "已安排疏通涵洞"})).await;
+        let (_, mine) = app.call(Some("resident"), "GET", "/api/v1/me/petitions", None).await;
+        let m = &mine[0];
+        let steps: Vec<&str> = m["milestones"].as_array().unwrap().iter().map(|x| x["what"].as_str().unwrap()).collect();
+        assert_eq!(steps, ["已登记", "已交办", "已受理", "已书面答复"]);
+        assert_eq!(m["officer_name"], "petition");
+        assert_eq!(m["may_rate"], true);
+        assert!(!mine.to_string().contains("内部"), "staff notes stay with staff: {mine}");
+        let (s, e) = app.call(Some("resident"), "POST", &format!("/api/v1/me/petitions/{id}/rate"), Some(json!({"satisfaction": "dissatisfied"}))).await;
+        assert_eq!(s, 422, "dissatisfied needs a reason: {e}");
+        let (s, _) = app.call(Some("resident"), "POST", &format!("/api/v1/me/petitions/{id}/rate"), Some(json!({"satisfaction": "dissatisfied", "reason": "雨后仍有积水"}))).await;
+        assert_eq!(s, 204);
+        let (_, p) = app.call(Some("petition"), "GET", &format!("/api/v1/petitions/{id}"), None).await;
+        assert!(p["follow_ups"].as_array().unwrap().iter().any(|f| f["reason"] == "dissatisfied" && f["done_at"].is_null()));
+        let (s, _) = app.call(Some("resident"), "POST", &format!("/api/v1/me/petitions/{id}/rate"), Some(json!({"satisfaction": "satisfied"}))).await;
+        assert_eq!(s, 409, "rated once");
+    }
+}

@@ -1,0 +1,27 @@
+-- Petitions (信访): the second kind of matter. The petition itself is one JSON document
+-- (domain::petition::Petition, its history included); the columns beside it are what lists,
+-- repeat detection and statistics select on. Its duties are rows of `obligations`.
+CREATE TABLE petitions (
+    id BIGINT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    class TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    grid TEXT NOT NULL,
+    lat REAL,
+    lng REAL,
+    registered_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    closed_at BIGINT,
+    officer BIGINT,
+    leader BIGINT,
+    reported_by BIGINT,
+    reviews INTEGER NOT NULL,
+    -- Personal data, for repeat detection only: ",13800138000,13900139000,".
+    petitioner_phones TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX petitions_registered ON petitions (registered_at);
+CREATE INDEX petitions_status ON petitions (status, id);
+CREATE INDEX petitions_topic ON petitions (topic, registered_at);
