@@ -221,8 +221,8 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                     if let Some(r) = report {
                         if r.loaded_now {
                             println!(
-                                "Loaded the Linjiang demo: {} cases of history, {} under way now.",
-                                r.history_cases, r.live_cases
+                                "Loaded the Linjiang demo: {} cases of history, {} under way now, {} petitions.",
+                                r.history_cases, r.live_cases, r.petitions
                             );
                         }
                         println!("Demo logins (password {}):", server::demo::DEMO_PASSWORD);

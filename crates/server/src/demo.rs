@@ -36,6 +36,7 @@ pub struct DemoReport {
     pub accounts: Vec<(String, Role, String)>,
     pub history_cases: usize,
     pub live_cases: usize,
+    pub petitions: usize,
 }
 
 struct Account {
@@ -82,7 +83,7 @@ pub async fn load(store: &Store, opts: &DemoOptions, now: Timestamp) -> anyhow::
         }
         let names: Vec<String> = accounts.iter().map(|a| a.username.to_owned()).collect();
         store.set_users_disabled(&names, false).await?;
-        return Ok(DemoReport { loaded_now: false, accounts: listed(), history_cases: 0, live_cases: 0 });
+        return Ok(DemoReport { loaded_now: false, accounts: listed(), history_cases: 0, live_cases: 0, petitions: 0 });
     }
     // Accounts first, so field accounts can be linked to their place on the roster.
     let mut user_ids = std::collections::HashMap::new();
@@ -97,7 +98,8 @@ pub async fn load(store: &Store, opts: &DemoOptions, now: Timestamp) -> anyhow::
                     display_name: a.name.into(),
                     grid: a.grid.clone(),
                     station: a.station.map(str::to_owned),
-                    phone: None,
+                    // The petition officer's number is given to petitioners (电话/微信).
+                    phone: (a.role == Role::PetitionOfficer).then(|| "13957101234".to_owned()),
                 },
                 "demo",
                 now,
@@ -131,11 +133,34 @@ pub async fn load(store: &Store, opts: &DemoOptions, now: Timestamp) -> anyhow::
     };
     store.import_cases_with(&history, |c| domain::case::obligations(c, &terms(c)), "demo", now).await?;
     let live = live_cases(store, &sc, now).await?;
+    let petitions = demo_petitions(store, &sc, &history, &user_ids, now).await?;
     store.set_setting(DEMO_SETTING, "linjiang").await?;
     store
         .set_setting(DEMO_ACCOUNTS_SETTING, &accounts.iter().map(|a| a.username).collect::<Vec<_>>().join(","))
         .await?;
-    Ok(DemoReport { loaded_now: true, accounts: listed(), history_cases: history.len(), live_cases: live })
+    Ok(DemoReport { loaded_now: true, accounts: listed(), history_cases: history.len(), live_cases: live, petitions })
+}
+
+/// Two years of petitions and the ones under way now (`demo_petitions`).
+async fn demo_petitions(
+    store: &Store,
+    sc: &scenario::Scenario,
+    history: &[Case],
+    ids: &std::collections::HashMap<&str, i64>,
+    now: Timestamp,
+) -> anyhow::Result<usize> {
+    let id = |name: &str| ids.get(name).copied().context("a demo account is missing");
+    let people = crate::demo_petitions::People {
+        officer: Actor { user_id: id("petition")?, username: "petition".into(), role: Role::PetitionOfficer },
+        leader: Actor { user_id: id("leader")?, username: "leader".into(), role: Role::Leader },
+        grid_worker: id("grid01")?,
+    };
+    let limits = domain::petition::Limits { calendar: sc.policy.calendar.clone(), ..Default::default() };
+    let past = crate::demo_petitions::history(history, &people, &limits, now)?;
+    let terms = crate::demo_petitions::terms();
+    store.import_petitions(&past, |p| domain::petition::obligations(p, &terms, &limits), "demo", now).await?;
+    let live = crate::demo_petitions::live(store, &people, &limits, &sc.grids, now).await?;
+    Ok(past.len() + live)
 }
 
 /// Disables the demo accounts of a database that holds the demo; called when serving

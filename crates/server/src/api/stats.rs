@@ -150,9 +150,15 @@ pub async fn summary(
         change(source_count(&now_sources, "police_110"), source_count(&then_sources, "police_110")),
     );
     yoy.insert("public_security".to_owned(), change(sec(&now_cats), sec(&then_cats)));
+    // Demand petitions (求决类信访) are the petitions registered as demands, whatever
+    // channel they came by.
+    use domain::petition::Class;
     yoy.insert(
         "demand_petitions".to_owned(),
-        change(source_count(&now_sources, "petition"), source_count(&then_sources, "petition")),
+        change(
+            s.store.petition_count(Class::Demand, from, to).await?,
+            s.store.petition_count(Class::Demand, pf, pt).await?,
+        ),
     );
     Ok(Json(SummaryOut {
         from: wire::time(from),
