@@ -34,6 +34,18 @@ const CG = (() => {
     top_categories: "类别排行", map: "网格与力量分布", centre: "指挥中心", responders: "处置力量",
     eta: "预计到场", minutes: "分钟", soon: "即将超时", content: "内容管理", publish: "发布资讯与办事指南", kind: "栏目", title: "标题", body: "正文",
     documents: "所需材料", office_hours: "办公时间", contact: "联系电话", new_activity: "发布活动", place: "地点", starts_at: "开始时间", places: "名额", moderation: "邻里互助举报审核", extend_by: "延期", loading: "加载中…", new_case_alert: "新案件",
+    petitions: "信访工作台", cancel: "取消", pt_list: "信访事项", pt_register: "登记信访", pt_detail: "信访详情", pt_nothing: "请选择信访事项", pt_channel: "来信来访方式", pt_class: "类别", pt_topic: "主题", pt_matter: "反映事项", pt_demand: "诉求", pt_address: "地址", pt_people: "信访人（每行一人：姓名 电话；代表人在行首加 *）",
+    pt_overdue_by: "已超期", pt_left: "剩余", pt_open: "在办", pt_items: "件", pt_overdue_items: "件超期", pt_no: "信访 #", pt_escalated: "督办", pt_repeat: "重复信访", pt_leader_owned: "领导包案", pt_and: "等", pt_people_n: "人", pt_none: "没有符合条件的信访事项",
+    ps_registered: "已登记", ps_assigned: "已交办", ps_accepted: "已受理", ps_refused: "不予受理", ps_replied: "已答复", ps_under_review: "复查中", ps_reviewed: "已复查", ps_under_re_review: "复核中", ps_re_reviewed: "已复核", ps_closed: "已办结",
+    pc_letter: "来信", pc_visit: "来访", pc_phone: "来电", pc_online: "网上信访", pc_resident_app: "临灵通", pc_escalated: "案件转信访",
+    pk_demand: "求决类", pk_complaint: "投诉类", pk_suggestion: "建议类",
+    pt_t_drainage: "排水涵洞", pt_t_wages: "欠薪欠款", pt_t_housing: "住房物业", pt_t_land: "征地拆迁", pt_t_environment: "环境卫生", pt_t_noise: "噪声扰民", pt_t_traffic: "交通出行", pt_t_food: "食品安全", pt_t_livelihood: "民生其他",
+    pa_register: "登记", pa_assign: "交办", pa_accept: "受理", pa_refuse: "不予受理", pa_extend: "延期", pa_reply: "书面答复", pa_commit: "登记承诺事项", pa_link_case: "关联案件", pa_keep_commitment: "承诺事项完成", pa_schedule_follow_up: "安排回访", pa_record_follow_up: "回访", pa_request_review: "申请复查/复核", pa_decide_review: "复查/复核决定", pa_rate: "评价", pa_take_ownership: "领导包案", pa_close: "办结", pa_warn: "临期提醒", pa_escalate: "超期督办",
+    pt_level: "级", pd_paused: "暂停", pd_dropped: "不再需要", pt_due: "期限", pt_keep: "标记完成", pf_reply: "答复后回访", pf_commitment: "承诺到期回访", pf_dissatisfied: "不满意回访", pf_officer: "经办人安排", ph_visit: "上门", ph_phone: "电话", ph_wechat: "微信", pt_record_visit: "记录回访",
+    pt_after_re_review: "已复核终结，同一事实理由不再受理", pt_repeat_of: "重复：", pt_petitioners: "信访人", pt_rep: "代表", pt_unmask: "查看完整信息（留痕）", pt_registered: "登记时间", pt_body: "责任单位", pt_extended: "延期", pt_days: "天", pt_extend_days: "延期天数", pt_route: "其他途径", pt_reply: "答复意见", pt_rating: "评价",
+    sat_satisfied: "满意", sat_basically_satisfied: "基本满意", sat_dissatisfied: "不满意", pt_clock: "法定时限", pt_step: "环节", pt_owner: "责任人", pt_commitments: "承诺事项", pt_follow_ups: "回访", pt_next: "下一步", pt_unmasked_logged: "本次查看已留痕",
+    pt_said: "信访人意见", pt_officer: "经办人", pt_reason: "原因", pt_approver: "审批领导", pt_commitment: "承诺事项", pt_decision: "复查/复核意见", pt_nothing_to_do: "当前无需操作",
+    my_petitions: "我的信访", pt_officer_contact: "经办人", pt_reply_due: "答复期限", pt_rate_it: "请评价办理结果", pt_why: "如不满意，请说明原因", pt_thanks: "感谢您的评价",
   };
   const en = {
     brand: "Linjiang Street Command Platform", login: "Sign in", username: "Username", password: "Password", signin: "Sign in",
@@ -67,6 +79,18 @@ const CG = (() => {
     top_categories: "Top categories", map: "Grids and forces", centre: "Command centre", responders: "Responders",
     eta: "ETA", minutes: "min", soon: "Due soon", content: "Content", publish: "Publish news and guides", kind: "Section", title: "Title", body: "Text",
     documents: "Documents", office_hours: "Office hours", contact: "Phone", new_activity: "New activity", place: "Place", starts_at: "Starts", places: "Places", moderation: "Reported posts", extend_by: "Extend", loading: "Loading…", new_case_alert: "New case",
+    petitions: "Petitions", cancel: "Cancel", pt_list: "Petitions", pt_register: "Register a petition", pt_detail: "Petition", pt_nothing: "Select a petition", pt_channel: "Channel", pt_class: "Class", pt_topic: "Topic", pt_matter: "Matter", pt_demand: "Demand", pt_address: "Address", pt_people: "Petitioners (one per line: name phone; * before a representative)",
+    pt_overdue_by: "overdue by", pt_left: "left:", pt_open: "Open", pt_items: "petitions", pt_overdue_items: "overdue", pt_no: "No. ", pt_escalated: "Escalated", pt_repeat: "Repeat", pt_leader_owned: "Leader-owned", pt_and: "and", pt_people_n: "people", pt_none: "No petitions match",
+    ps_registered: "Registered", ps_assigned: "Assigned", ps_accepted: "Accepted", ps_refused: "Not accepted", ps_replied: "Replied", ps_under_review: "Under review", ps_reviewed: "Reviewed", ps_under_re_review: "Under re-review", ps_re_reviewed: "Re-reviewed", ps_closed: "Closed",
+    pc_letter: "Letter", pc_visit: "Visit", pc_phone: "Phone", pc_online: "Online", pc_resident_app: "Resident app", pc_escalated: "From a case",
+    pk_demand: "Demand", pk_complaint: "Complaint", pk_suggestion: "Suggestion",
+    pt_t_drainage: "Drainage", pt_t_wages: "Unpaid wages", pt_t_housing: "Housing", pt_t_land: "Land", pt_t_environment: "Environment", pt_t_noise: "Noise", pt_t_traffic: "Traffic", pt_t_food: "Food safety", pt_t_livelihood: "Other",
+    pa_register: "Registered", pa_assign: "Assign", pa_accept: "Accept", pa_refuse: "Not accept", pa_extend: "Extend", pa_reply: "Written reply", pa_commit: "Add commitment", pa_link_case: "Link case", pa_keep_commitment: "Commitment kept", pa_schedule_follow_up: "Schedule visit", pa_record_follow_up: "Follow-up", pa_request_review: "Request review", pa_decide_review: "Review decision", pa_rate: "Rated", pa_take_ownership: "Take ownership", pa_close: "Close", pa_warn: "Reminder", pa_escalate: "Escalated",
+    pt_level: "level", pd_paused: "Paused", pd_dropped: "No longer owed", pt_due: "Due", pt_keep: "Mark kept", pf_reply: "After the reply", pf_commitment: "After a commitment", pf_dissatisfied: "After a dissatisfied rating", pf_officer: "Set by the officer", ph_visit: "visit", ph_phone: "phone", ph_wechat: "WeChat", pt_record_visit: "Record visit",
+    pt_after_re_review: "Re-review concluded: the same facts are not accepted again", pt_repeat_of: "Repeat of", pt_petitioners: "Petitioners", pt_rep: "representative", pt_unmask: "Show in full (logged)", pt_registered: "Registered", pt_body: "Responsible body", pt_extended: "Extended", pt_days: "days", pt_extend_days: "Extend by (days)", pt_route: "Other route", pt_reply: "Reply", pt_rating: "Rating",
+    sat_satisfied: "Satisfied", sat_basically_satisfied: "Basically satisfied", sat_dissatisfied: "Dissatisfied", pt_clock: "Statutory time limits", pt_step: "Step", pt_owner: "Owner", pt_commitments: "Commitments", pt_follow_ups: "Follow-up visits", pt_next: "Next step", pt_unmasked_logged: "this view was logged",
+    pt_said: "What the petitioner said", pt_officer: "Officer", pt_reason: "Reason", pt_approver: "Approving leader", pt_commitment: "Commitment", pt_decision: "Decision", pt_nothing_to_do: "Nothing to do now",
+    my_petitions: "My petitions", pt_officer_contact: "Officer", pt_reply_due: "Reply due", pt_rate_it: "Please rate the result", pt_why: "If not satisfied, tell us why", pt_thanks: "Thank you for rating",
   };
   const dict = { zh, en };
   const params = new URLSearchParams(location.search);
@@ -97,13 +121,15 @@ const CG = (() => {
     if (!r.ok) throw { status: r.status, code: data?.error?.code, message: data?.error?.message || r.statusText };
     return data;
   }
-  const home = (role) => ({ leader: "/screen", grid_worker: "/field", patrol_member: "/field", enterprise_security: "/field", mediator: "/field" }[role] || "/console");
+  const home = (role) => ({ leader: "/screen", grid_worker: "/field", patrol_member: "/field", enterprise_security: "/field", mediator: "/field", petition_officer: "/petitions" }[role] || "/console");
   function nav(current) {
     const u = user();
-    const links = [["/console", "console"], ["/screen", "screen"], ["/field", "field"], ["/admin", "content"]].filter(([href]) => {
+    const links = [["/console", "console"], ["/screen", "screen"], ["/field", "field"], ["/petitions", "petitions"], ["/admin", "content"]].filter(([href]) => {
       if (!u) return false;
       if (["grid_worker", "patrol_member", "enterprise_security", "mediator"].includes(u.role)) return href === "/field";
-      if (u.role === "leader") return href === "/screen" || href === "/admin";
+      if (u.role === "leader") return ["/screen", "/petitions", "/admin"].includes(href);
+      if (u.role === "petition_officer") return href === "/petitions" || href === "/admin";
+      if (href === "/petitions") return u.role === "admin";
       return true;
     });
     const bar = document.createElement("nav");

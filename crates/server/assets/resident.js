@@ -115,10 +115,33 @@
     });
   }
 
-  const TABS = ["report", "mine", "help", "news", "guides", "events"];
+  // 我的信访: the petitions I filed, as dated milestones, who handles them and how to reach
+  // them, and the rating after the reply.
+  async function loadPetitions() {
+    const list = await CG.api("GET", "/api/v1/me/petitions");
+    $("petitions").innerHTML = list.map((p) => `<article class="card task" data-petition-id="${p.id}">
+      <h2 style="font-size:17px;margin:0">${CG.t("pt_no")}${p.id} ${CG.esc(p.matter).slice(0, 40)}</h2>
+      <p><strong>${CG.t("ps_" + p.status)}</strong>${p.satisfaction ? " · " + w(p.satisfaction) : ""}</p>
+      ${p.officer_name ? `<p>${CG.t("pt_officer_contact")}：${CG.esc(p.officer_name)}${p.officer_phone ? ` · <a href="tel:${CG.esc(p.officer_phone)}">${CG.esc(p.officer_phone)}</a>` : ""}</p>` : ""}
+      ${p.reply_due && !p.reply ? `<p class="muted">${CG.t("pt_reply_due")}：${new Date(new Date(p.reply_due) - 1000).toLocaleDateString(CG.lang() === "en" ? "en-GB" : "zh-CN")}</p>` : ""}
+      <ol class="steps">${p.milestones.map((m) => `<li>${CG.fmtTime(m.at)} · ${CG.esc(m.what)}${m.detail ? "：" + CG.esc(m.detail) : ""}</li>`).join("")}</ol>
+      ${p.reply ? `<p>${CG.t("pt_reply")}：${CG.esc(p.reply)}</p>` : ""}
+      ${p.may_rate ? `<p>${CG.t("pt_rate_it")}</p><label for="pwhy-${p.id}">${CG.t("pt_why")}</label><textarea id="pwhy-${p.id}" rows="2"></textarea>
+        <div class="row">${["satisfied", "basically_satisfied", "dissatisfied"].map((r) => `<button type="button" data-prate="${r}">${w(r)}</button>`).join("")}</div>` : ""}
+      <p class="error" role="alert"></p></article>`).join("") || `<p class="muted">${CG.t("pt_none")}</p>`;
+    $("petitions").querySelectorAll("article").forEach((card) => {
+      const id = card.dataset.petitionId, err = card.querySelector(".error");
+      card.querySelectorAll("[data-prate]").forEach((b) => { b.onclick = () => {
+        const reason = card.querySelector("textarea")?.value.trim() || null;
+        CG.api("POST", `/api/v1/me/petitions/${id}/rate`, { satisfaction: b.dataset.prate, reason }).then(loadPetitions, (e) => { err.textContent = e.message; });
+      }; });
+    });
+  }
+
+  const TABS = ["report", "mine", "help", "news", "guides", "events", "petitions"];
   function tab(which) {
     for (const t of TABS) { $("tab-" + t).setAttribute("aria-selected", which === t); $(t).hidden = which !== t; }
-    ({ mine: loadMine, help: loadPosts, news: () => loadArticles("news"), guides: () => loadArticles("guide"), events: loadEvents }[which] || (() => {}))();
+    ({ mine: loadMine, help: loadPosts, news: () => loadArticles("news"), guides: () => loadArticles("guide"), events: loadEvents, petitions: loadPetitions }[which] || (() => {}))();
   }
   for (const t of TABS) $("tab-" + t).onclick = () => tab(t);
 

@@ -26,7 +26,7 @@ use utoipa::{Modify, OpenApi};
         crate::api::community::checkin, crate::api::community::qr,
         crate::api::community::upload_image, crate::api::community::image,
         crate::api::petitions::create, crate::api::petitions::list, crate::api::petitions::get, crate::api::petitions::act,
-        crate::api::petitions::petitioners, crate::api::petitions::mine, crate::api::petitions::rate,
+        crate::api::petitions::petitioners, crate::api::petitions::mine, crate::api::petitions::rate, crate::api::petitions::staff,
     ),
     modifiers(&BearerAuth)
 )]

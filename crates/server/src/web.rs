@@ -20,6 +20,7 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ("resident.js", "text/javascript; charset=utf-8", include_bytes!("../assets/resident.js")),
     ("login.js", "text/javascript; charset=utf-8", include_bytes!("../assets/login.js")),
     ("admin.js", "text/javascript; charset=utf-8", include_bytes!("../assets/admin.js")),
+    ("petitions.js", "text/javascript; charset=utf-8", include_bytes!("../assets/petitions.js")),
     (
         "vendor/echarts-5.6.0.min.js",
         "text/javascript; charset=utf-8",
@@ -36,6 +37,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/screen", get(|| async { page(include_str!("../assets/screen.html")) }))
         .route("/app", get(|| async { page(include_str!("../assets/app.html")) }))
         .route("/admin", get(|| async { page(include_str!("../assets/admin.html")) }))
+        .route("/petitions", get(|| async { page(include_str!("../assets/petitions.html")) }))
         .route("/assets/{*path}", get(asset))
 }
 

@@ -39,6 +39,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/cases/{id}/reporter", get(cases::reporter))
         .route("/cases/{id}/recommendations", get(cases::recommendations))
         .route("/petitions", post(petitions::create).get(petitions::list))
+        .route("/petitions/staff", get(petitions::staff))
         .route("/petitions/{id}", get(petitions::get))
         .route("/petitions/{id}/actions", post(petitions::act))
         .route("/petitions/{id}/petitioners", get(petitions::petitioners))

@@ -717,3 +717,28 @@ pub async fn rate(
         .map_err(rule)?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StaffOut {
+    pub id: i64,
+    pub name: String,
+    pub role: String,
+}
+
+/// The staff a petition can be assigned to, an extension approved by, or a commitment owned
+/// by (the petition office's pickers).
+#[utoipa::path(get, path = "/api/v1/petitions/staff", responses((status = 200, body = [StaffOut])), security(("bearer" = [])))]
+pub async fn staff(State(s): State<Arc<AppState>>, session: Session) -> ApiResult<Json<Vec<StaffOut>>> {
+    if !office(session.role()) {
+        return Err(ApiError::forbidden("the petition office's pickers"));
+    }
+    Ok(Json(
+        s.store
+            .users()
+            .await?
+            .into_iter()
+            .filter(|u| !u.disabled && !matches!(u.role, Role::Resident | Role::Volunteer | Role::Admin))
+            .map(|u| StaffOut { id: u.id, name: u.display_name, role: u.role.as_str().into() })
+            .collect(),
+    ))
+}

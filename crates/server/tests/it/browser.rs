@@ -495,3 +495,90 @@ async fn an_administrator_disables_an_account_and_refuses_a_weak_password() {
     desk.quit().await;
     app.stop().await;
 }
+
+/// The petition office's desk at 1440×900, in Chinese and English: the list ordered by the
+/// nearest time limit, the statutory clock of a petition, a step taken through the page;
+/// and the petitioner following their petition on the phone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_petition_office_works_a_petition_and_the_petitioner_follows_it() {
+    let app = App::start(false).await;
+    let officer = app.store.user_by_name("petition").await.unwrap().id;
+    let letter = json!({
+        "channel": "letter", "class": "demand", "topic": "drainage",
+        "matter": "村口涵洞排水不畅，雨天积水漫进农户家中", "demand": "疏通涵洞",
+        "location": {"lat": 30.2662, "lng": 120.5700}, "petitioners": [{"name": "陈阿姨", "phone": "13912345678"}]
+    });
+    let (s, first) = app.call(Some("petition"), "POST", "/api/v1/petitions", Some(letter)).await;
+    assert_eq!(s, 201);
+    let group = json!({
+        "channel": "visit", "class": "demand", "topic": "wages",
+        "matter": "二十余名送货工人反映运输公司拖欠运费", "location": {"lat": 30.2662, "lng": 120.5700},
+        "petitioners": (0..20).map(|i| json!({"name": format!("送货工人{i}"), "representative": i < 3})).collect::<Vec<_>>()
+    });
+    let (s, _) = app.call(Some("petition"), "POST", "/api/v1/petitions", Some(group)).await;
+    assert_eq!(s, 201);
+
+    let desk = Browser::start(1440, 900).await;
+    sign_in(&desk, &app, "petition", "/petitions").await;
+    let id = first["id"].as_i64().unwrap();
+    desk.click(&format!("[data-id=\"{id}\"]")).await;
+    desk.wait_for("return document.querySelector('#pd h2').textContent.includes('涵洞')", Duration::from_secs(5)).await;
+    let text = desk.eval("return document.querySelector('#pd').innerText").await;
+    let text = text.as_str().unwrap();
+    for words in ["法定时限", "15日内登记交办", "15日内告知是否受理", "陈**", "139****5678", "已登记", "来信", "求决类"] {
+        assert!(text.contains(words), "the petition shows {words}: {text}");
+    }
+    let list = desk.eval("return document.querySelector('#pl-list').innerText").await;
+    assert!(list.as_str().unwrap().contains("送货工人0、送货工人1、送货工人2") || list.as_str().unwrap().contains("送**"), "{list}");
+    assert!(list.as_str().unwrap().contains("剩余"), "countdowns in the list: {list}");
+    // Assign it through the page: the status and the clock follow.
+    desk.eval(&format!("document.querySelector('form[data-action=assign] select').value = '{officer}'")).await;
+    desk.click("form[data-action=assign] button").await;
+    desk.wait_for("return document.querySelector('#pd').innerText.includes('已交办')", Duration::from_secs(5)).await;
+    desk.click("form[data-action=accept] button").await;
+    desk.wait_for("return document.querySelector('#pd').innerText.includes('60日内书面答复')", Duration::from_secs(5)).await;
+    desk.screenshot(&shots("petitions-zh.png")).await;
+    // Seeing who the petitioner is is a logged step.
+    desk.click("#pd-unmask").await;
+    desk.wait_for("return document.querySelector('#pd-people').textContent.includes('13912345678')", Duration::from_secs(5)).await;
+    let audit = app.store.audit_for("petition", &id.to_string(), 20).await.unwrap();
+    assert!(audit.iter().any(|r| r.entry.action == "petitioners.view"));
+    // English.
+    desk.click("#cg-lang").await;
+    desk.wait_for("return document.querySelector('#pd').innerText.includes('Statutory time limits')", Duration::from_secs(5)).await;
+    let en = desk.eval("return document.body.innerText").await;
+    assert!(en.as_str().unwrap().contains("Written reply within 60 days"), "{en}");
+    desk.screenshot(&shots("petitions-en.png")).await;
+    desk.click("#cg-lang").await;
+
+    // The petitioner files in the app and follows it.
+    let phone = Browser::start(375, 812).await;
+    resident_sign_in(&phone, &app, "13600004444").await;
+    let filed = phone
+        .eval(
+            "return fetch('/api/v1/petitions', {method: 'POST', headers: {Authorization: 'Bearer ' + sessionStorage.getItem('cg_token'), \
+             'Content-Type': 'application/json'}, body: JSON.stringify({channel: 'resident_app', class: 'demand', topic: 'housing', \
+             matter: '老旧小区楼道扶手松动，多次反映未修', location: {lat: 30.2662, lng: 120.5700}, petitioners: [{name: '徐阿姨', phone: '13600004444'}]})})\
+             .then((r) => r.json()).then((p) => p.id)",
+        )
+        .await;
+    let pid = filed.as_i64().unwrap();
+    for step in [json!({"action": "assign", "body": "临江街道城建办", "officer": officer}), json!({"action": "accept"}), json!({"action": "reply", "text": "已安排物业三日内修复扶手"})] {
+        let (s, b) = app.call(Some("petition"), "POST", &format!("/api/v1/petitions/{pid}/actions"), Some(step)).await;
+        assert_eq!(s, 200, "{b}");
+    }
+    phone.click("#tab-petitions").await;
+    phone.wait_for("return document.querySelector('#petitions').innerText.includes('已书面答复')", Duration::from_secs(5)).await;
+    let seen = phone.eval("return document.querySelector('#petitions').innerText").await;
+    let seen = seen.as_str().unwrap();
+    for words in ["已登记", "已交办", "已受理", "已书面答复", "已安排物业三日内修复扶手", "petition", "请评价办理结果"] {
+        assert!(seen.contains(words), "the petitioner sees {words}: {seen}");
+    }
+    phone.screenshot(&shots("app-petitions-zh.png")).await;
+    phone.click("[data-prate=satisfied]").await;
+    phone.wait_for("return document.querySelector('#petitions').innerText.includes('满意')", Duration::from_secs(5)).await;
+    assert!(!phone.eval("return document.querySelector('#petitions').innerText").await.as_str().unwrap().contains("请评价办理结果"));
+    phone.quit().await;
+    desk.quit().await;
+    app.stop().await;
+}
