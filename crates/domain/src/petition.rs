@@ -621,6 +621,13 @@ pub fn obligations(p: &Petition, terms: &Terms, limits: &Limits) -> Vec<Obligati
             (None, true) => ObligationState::Open,
             (None, false) => ObligationState::Dropped,
         };
+        let level = p
+            .events
+            .iter()
+            .filter(|e| e.action == "escalate" && e.due_at == Some(due_at) && e.duty.as_deref() == Some(name.as_str()))
+            .filter_map(|e| e.level)
+            .max()
+            .unwrap_or(0);
         let ob = Obligation {
             next_alert_at: None,
             name,
@@ -631,13 +638,7 @@ pub fn obligations(p: &Petition, terms: &Terms, limits: &Limits) -> Vec<Obligati
             kept_at,
             state,
             ladder: terms.ladder.clone(),
-            level: p
-                .events
-                .iter()
-                .filter(|e| e.action == "escalate" && e.due_at == Some(due_at))
-                .filter_map(|e| e.level)
-                .max()
-                .unwrap_or(0),
+            level,
         };
         out.push(ob);
     };

@@ -20,6 +20,7 @@
     const span = CG.lang() === "en" ? (d ? `${d} d ${hh} h` : `${hh} h`) : (d ? `${d}天${hh}小时` : `${hh}小时`);
     return { past, soon: !past && ms < 3 * 86400000, text: past ? `${CG.t("pt_overdue_by")} ${span}` : `${CG.t("pt_left")} ${span}` };
   }
+  const lvl = (n) => CG.t("pt_lvl").replace("{n}", n);
   const day = (iso) => iso ? new Date(new Date(iso) - 1000).toLocaleDateString(CG.lang() === "en" ? "en-GB" : "zh-CN") : "";
 
   function fillFilters() {
@@ -45,14 +46,14 @@
 
   function renderList() {
     const overdue = list.filter((p) => p.duties.some((d) => d.state === "open" && d.overdue)).length;
-    $("pl-counts").textContent = `${list.length} ${CG.t("pt_items")} · ${overdue} ${CG.t("pt_overdue_items")}`;
+    $("pl-counts").textContent = `${list.length >= 200 ? CG.t("pt_first") : ""}${list.length} ${CG.t("pt_items")} · ${overdue} ${CG.t("pt_overdue_items")}`;
     $("pl-list").innerHTML = list.length ? list.map((p) => {
       const due = p.next_due_at ? left(p.next_due_at) : null;
       const duty = p.duties.filter((d) => d.state === "open").sort((a, b) => new Date(a.due_at) - new Date(b.due_at))[0];
       const level = Math.max(0, ...p.duties.filter((d) => d.state === "open").map((d) => d.level));
       return `<div class="item" role="option" tabindex="0" data-id="${p.id}" aria-selected="${selected === p.id}">
         <strong>${CG.t("pt_no")}${p.id}</strong> <span class="tag">${CG.t("ps_" + p.status)}</span> <span class="tag">${CG.t("pk_" + p.class)}</span>
-        ${level ? `<span class="tag overdue">${CG.t("pt_escalated")} ${level}</span>` : ""}
+        ${level ? `<span class="tag overdue">${lvl(level)}</span>` : ""}
         ${p.repeat_of.length ? `<span class="tag warn">${CG.t("pt_repeat")} ×${p.repeat_of.length + 1}</span>` : ""}
         ${p.leader_name ? `<span class="tag">${CG.t("pt_leader_owned")}</span>` : ""}
         <div>${CG.esc(p.matter).slice(0, 46)}</div>
@@ -79,7 +80,7 @@
       const d = { name: s.duty, name_zh: "" };
       const zh = (CG.lang() === "zh");
       const name = zh ? (list.find((p) => p.id === selected)?.duties.find((x) => x.name === s.duty)?.name_zh || s.duty) : dutyEn(d.name);
-      return s.action === "escalate" ? `${base}：${name}（${CG.t("pt_level")} ${s.level}）` : `${base}：${name}`;
+      return s.action === "escalate" ? `${base}：${name}（${lvl(s.level)}）` : `${base}：${name}`;
     }
     return base;
   }
@@ -91,7 +92,7 @@
       const cls = d.state === "kept" ? (d.overdue ? "missed" : "kept") : d.state === "open" ? (cd.past ? "missed" : cd.soon ? "soon" : "") : "";
       return `<tr class="${cls}"><td>${CG.esc(dutyName(d))}</td><td>${CG.esc(d.owner.startsWith("role:") ? CG.t("r_" + d.owner.slice(5)) : d.owner)}</td>
         <td>${day(d.due_at)}</td><td>${d.state === "open" ? cd.text : d.state === "kept" ? `${CG.t("kept")} ${day(d.kept_at)}` : CG.t("pd_" + d.state)}</td>
-        <td>${d.level ? `<span class="tag overdue">${CG.t("pt_level")} ${d.level}</span>` : ""}</td></tr>`;
+        <td>${d.level ? `<span class="tag overdue">${lvl(d.level)}</span>` : ""}</td></tr>`;
     }).join("");
     const commitments = p.commitments.map((k, i) => `<li>${CG.esc(k.what)} · ${CG.t("pt_due")} ${day(k.due_at)} · ${CG.esc(k.owner_name)}
         ${k.kept_at ? `<span class="tag">${CG.t("kept")} ${day(k.kept_at)}</span>` : `<button type="button" class="secondary" data-keep="${i}">${CG.t("pt_keep")}</button>`}</li>`).join("");

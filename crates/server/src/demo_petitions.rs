@@ -15,7 +15,7 @@ const TITLES: [&str; 4] = ["先生", "女士", "阿姨", "师傅"];
 
 fn petitioner(i: usize) -> Petitioner {
     Petitioner {
-        name: format!("{}{}", SURNAMES[i % SURNAMES.len()], TITLES[(i / SURNAMES.len()) % TITLES.len()]),
+        name: format!("{}{}", SURNAMES[(i * 7 + i / 5) % SURNAMES.len()], TITLES[(i / 3) % TITLES.len()]),
         phone: Some(format!("139{:08}", 57_100_000 + (i * 7_919) % 9_000_000)),
         address: None,
         representative: false,
@@ -51,6 +51,27 @@ fn topic(c: &Case) -> &'static str {
     }
 }
 
+/// What the petitioner wrote: the report's words without the history's place and hour, or
+/// one of the street's common petition matters.
+fn matter(c: &Case, i: usize) -> String {
+    const COMMON: [&str; 8] = [
+        "反映小区周边道路破损，雨天积水严重",
+        "反映企业拖欠工资，多次讨要未果",
+        "反映邻居违章搭建，影响采光通风",
+        "反映征地补偿款迟迟未到位",
+        "反映菜场周边占道经营，出行不便",
+        "反映农田灌溉渠道堵塞",
+        "反映楼道照明损坏长期无人修理",
+        "反映物流车辆夜间进出噪声扰民",
+    ];
+    let words = c.description.split('（').next().unwrap_or_default().trim();
+    if words.is_empty() || words.contains("信访") {
+        COMMON[i % COMMON.len()].into()
+    } else {
+        format!("反映{words}问题，要求尽快处理")
+    }
+}
+
 /// Historical demand petitions, one per petition-channel report of the history, each
 /// registered, assigned, accepted, replied, followed up and closed within the limits.
 pub fn history(history: &[Case], people: &People, limits: &Limits, now: Timestamp) -> anyhow::Result<Vec<Petition>> {
@@ -61,7 +82,7 @@ pub fn history(history: &[Case], people: &People, limits: &Limits, now: Timestam
             channel: [Channel::Letter, Channel::Visit, Channel::Phone, Channel::Online][i % 4],
             class: Class::Demand,
             topic: topic(c).into(),
-            matter: c.description.clone(),
+            matter: matter(c, i),
             demand: "请求尽快解决".into(),
             grid: c.grid.clone(),
             location: Some(c.location),
@@ -73,25 +94,28 @@ pub fn history(history: &[Case], people: &People, limits: &Limits, now: Timestam
             after_re_review: false,
         };
         let mut p = petition::register(0, new, people.officer.clone(), t0, limits)?;
-        let plan: [(i64, Action); 4] = [
+        // Assigned the next day, accepted the day after, replied within one to three weeks,
+        // visited on the follow-up's day, rated, and closed the day after the visit.
+        let reply_day = 5 + (i % 15) as i64;
+        let plan: [(i64, Action); 3] = [
             (1, Action::Assign { body: "临江街道综合信息指挥室".into(), officer: people.officer.user_id }),
-            (3, Action::Accept),
-            (12 + (i % 20) as i64, Action::Reply { text: "经调查核实，已督促责任单位整改到位。".into() }),
-            (48, Action::Close),
+            (2, Action::Accept),
+            (reply_day, Action::Reply { text: "经调查核实，已督促责任单位整改到位。".into() }),
         ];
         for (days, a) in plan {
             let at = t0 + Duration::days(days);
             if at > now {
                 break;
             }
-            if matches!(a, Action::Close) {
-                // The follow-up after the reply, made on its day, then the loop is closed.
-                let due = p.follow_ups[0].due_at - Duration::hours(20);
-                p = step(&p, Action::RecordFollowUp { follow_up: 0, how: "phone".into(), said: "问题已解决".into() }, &people.officer, due, limits)?;
-                let rating = [Satisfaction::Satisfied, Satisfaction::Satisfied, Satisfaction::BasicallySatisfied][i % 3];
-                p = step(&p, Action::Rate { satisfaction: rating, reason: None }, &people.officer, due, limits)?;
-            }
             p = step(&p, a, &people.officer, at, limits)?;
+        }
+        if let Some(visit) = p.follow_ups.first().map(|f| f.due_at - Duration::hours(20)).filter(|t| *t <= now) {
+            p = step(&p, Action::RecordFollowUp { follow_up: 0, how: "phone".into(), said: "问题已解决".into() }, &people.officer, visit, limits)?;
+            let rating = [Satisfaction::Satisfied, Satisfaction::Satisfied, Satisfaction::BasicallySatisfied][i % 3];
+            p = step(&p, Action::Rate { satisfaction: rating, reason: None }, &people.officer, visit, limits)?;
+            if visit + Duration::days(1) <= now {
+                p = step(&p, Action::Close, &people.officer, visit + Duration::days(1), limits)?;
+            }
         }
         out.push(p);
     }
@@ -198,6 +222,9 @@ pub async fn live(store: &Store, people: &People, limits: &Limits, grids: &[stor
             6 => {
                 p = step(&p, Action::Accept, o, at(2), limits)?;
                 p = step(&p, Action::Reply { text: "已安排保洁公司每日巡河打捞".into() }, o, at(10), limits)?;
+                p = step(&p, Action::RecordFollowUp { follow_up: 0, how: "visit".into(), said: "打捞次数不够，仍有漂浮物".into() }, o, at(16), limits)?;
+                p = step(&p, Action::Rate { satisfaction: Satisfaction::Dissatisfied, reason: Some("雨后仍有大量漂浮垃圾".into()) }, o, at(16), limits)?;
+                p = step(&p, Action::RecordFollowUp { follow_up: 1, how: "phone".into(), said: "要求增加打捞频次".into() }, o, at(20), limits)?;
                 p = step(&p, Action::RequestReview, o, at(30), limits)?;
             }
             _ => {}

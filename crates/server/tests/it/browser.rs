@@ -576,8 +576,10 @@ async fn the_petition_office_works_a_petition_and_the_petitioner_follows_it() {
     }
     phone.screenshot(&shots("app-petitions-zh.png")).await;
     phone.click("[data-prate=satisfied]").await;
-    phone.wait_for("return document.querySelector('#petitions').innerText.includes('满意')", Duration::from_secs(5)).await;
-    assert!(!phone.eval("return document.querySelector('#petitions').innerText").await.as_str().unwrap().contains("请评价办理结果"));
+    // Rated: the buttons give way to the rating given.
+    phone.wait_for("return !document.querySelector('#petitions').innerText.includes('请评价办理结果')", Duration::from_secs(5)).await;
+    let rated = phone.eval("return document.querySelector('#petitions article p').innerText").await;
+    assert_eq!(rated, json!("已答复 · 满意"));
     phone.quit().await;
     desk.quit().await;
     app.stop().await;
