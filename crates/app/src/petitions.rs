@@ -75,9 +75,12 @@ pub async fn act(app: &App, id: PetitionId, action: &Action, actor: &Actor, note
 /// Writes `after`, computed by the domain from `before`, with what follows from its new events.
 pub async fn commit(app: &App, before: &Petition, after: Petition) -> Result<Petition, Error> {
     let new_events = &after.events[before.events.len()..];
-    let mut outbox = petitioner_notices(app, &after, new_events).await?;
+    // With the reply, the petitioner gets a query code to follow and rate it without an account.
+    let code = new_events.iter().any(|e| e.action == "reply").then(new_query_code);
+    let mut outbox = petitioner_notices(app, &after, new_events, code.as_deref()).await?;
     outbox.extend(escalations(app, &after, new_events).await?);
-    app.store.save_petition(before.version, &after, &obligations(app, &after), &outbox).await?;
+    let hash = code.as_deref().map(query_code_hash);
+    app.store.save_petition(before.version, &after, &obligations(app, &after), &outbox, hash.as_deref()).await?;
     app.runner_wake.notify_one();
     Ok(after)
 }
@@ -100,8 +103,84 @@ pub async fn fire(app: &App, id: PetitionId, actor: &Actor) -> Result<(), StoreE
     }
 }
 
+/// Carries out a commitment as an ordinary case of `category` at the petition's place (sent
+/// to the category's forces like any case), linked both ways: the case names the petition,
+/// and the commitment is kept when the case closes.
+pub async fn spawn_case(
+    app: &App,
+    id: PetitionId,
+    commitment: usize,
+    category: &domain::codes::CategoryCode,
+    actor: &Actor,
+) -> Result<(Petition, domain::case::Case), Error> {
+    let p = app.store.petition(id).await?;
+    let k = p.commitments.get(commitment).ok_or_else(|| PetitionError::Invalid("no such commitment".into()))?;
+    if k.kept_at.is_some() || k.case_id.is_some() {
+        return Err(PetitionError::InvalidStep { action: "spawn_case", status: p.status.as_str() }.into());
+    }
+    let cat = app.categories.get(category).ok_or_else(|| PetitionError::Invalid(format!("unknown category {category}")))?;
+    let location = match p.location {
+        Some(l) => l,
+        None => {
+            let grid = app.grids.get(&p.grid).ok_or_else(|| PetitionError::Invalid("the petition's grid is unknown".into()))?;
+            domain::geo::Polygon::new(grid.ring.clone())
+                .map(|poly| poly.centroid())
+                .ok_or_else(|| PetitionError::Invalid("the petition's grid has no area".into()))?
+        }
+    };
+    let now = app.clock.now();
+    let case = crate::intake::report(
+        app,
+        store::writer::CreateCase {
+            new: domain::case::NewCase {
+                category: category.clone(),
+                priority: cat.default_priority,
+                source: domain::case::Source::Petition,
+                location,
+                grid: p.grid.clone(),
+                description: format!("{}（信访 #{} 承诺事项，到期 {}）", k.what, p.id, local_date(k.due_at)),
+                address: p.address.clone(),
+                reporter_id: None,
+                reported_by: None,
+            },
+            reporter: None,
+            deadlines: app.policy.deadlines(category, cat.default_priority, now),
+            actor: actor.clone(),
+            at: now,
+            extras: Default::default(),
+            idempotency_key: Some(format!("petition:{}:commitment:{commitment}", p.id)),
+        },
+    )
+    .await?;
+    let linked = act(app, id, &Action::LinkCase { commitment, case_id: case.id }, actor, None).await?;
+    Ok((linked, case))
+}
+
 /// Text messages to the petitioners (on the phone they gave) at the steps they must hear of.
-async fn petitioner_notices(app: &App, p: &Petition, events: &[domain::petition::Event]) -> Result<Vec<OutboxMessage>, StoreError> {
+/// Symbols of query codes: no 0/O, 1/I/L to misread.
+const QUERY_CODE_SYMBOLS: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+/// Symbols per code: 31^10 ≈ 8 × 10^14 codes.
+const QUERY_CODE_LEN: usize = 10;
+
+fn new_query_code() -> String {
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    (0..QUERY_CODE_LEN).map(|_| QUERY_CODE_SYMBOLS[rng.gen_range(0..QUERY_CODE_SYMBOLS.len())] as char).collect()
+}
+
+/// What is stored of a query code: its SHA-256, as typed (spaces and case ignored).
+pub fn query_code_hash(code: &str) -> String {
+    use sha2::Digest;
+    let norm: String = code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect();
+    hex::encode(sha2::Sha256::digest(norm.as_bytes()))
+}
+
+async fn petitioner_notices(
+    app: &App,
+    p: &Petition,
+    events: &[domain::petition::Event],
+    query_code: Option<&str>,
+) -> Result<Vec<OutboxMessage>, StoreError> {
     let mut out = vec![];
     for e in events {
         let body = match e.action.as_str() {
@@ -137,8 +216,9 @@ async fn petitioner_notices(app: &App, p: &Petition, events: &[domain::petition:
                 )
             }
             "reply" => format!(
-                "您的信访事项（编号{}）已书面答复。请在临灵通“我的信访”中评价（满意/基本满意/不满意）；如不服，可于{}前申请复查。",
+                "您的信访事项（编号{}）已书面答复。凭查询码 {} 可在临灵通“信访查询”中查看答复并评价（满意/基本满意/不满意）；如不服，可于{}前申请复查。",
                 p.id,
+                query_code.unwrap_or_default(),
                 p.review_open_until.map(local_date).unwrap_or_default()
             ),
             "decide_review" => format!("您的信访事项（编号{}）复查/复核意见已作出，请查收书面意见。", p.id),

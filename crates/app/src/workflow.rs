@@ -51,7 +51,35 @@ pub async fn commit(state: &App, before: &Case, mut after: Case) -> Result<Case,
     let extras = Extras { terms: state.case_terms(&after), outbox };
     state.store.save_case(before, after.clone(), extras).await?;
     state.runner_wake.notify_one();
+    if new_closure(before, &after) {
+        keep_commitment(state, &after).await;
+    }
     Ok(after)
+}
+
+fn new_closure(before: &Case, after: &Case) -> bool {
+    after.events[before.events.len()..].iter().any(|e| e.action == ActionKind::Close)
+}
+
+/// A case that carries out a petition's commitment keeps it when it closes. The case is
+/// committed already; a failure here is logged and left to the petition office (the
+/// commitment's own deadline still reminds and escalates).
+async fn keep_commitment(state: &App, case: &Case) {
+    let link = match state.store.commitment_of_case(case.id).await {
+        Ok(Some(link)) => link,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(case = case.id, error = %e, "cannot look up the petition this case serves");
+            return;
+        }
+    };
+    let (petition, commitment) = link;
+    let step = domain::petition::Action::KeepCommitment { commitment };
+    let note = format!("案件 {} 已办结", case.id);
+    match crate::petitions::act(state, petition, &step, &system_actor(), Some(&note)).await {
+        Ok(_) | Err(crate::petitions::Error::Rule(domain::petition::PetitionError::InvalidStep { .. })) => {}
+        Err(e) => tracing::warn!(case = case.id, petition, error = %e, "could not keep the petition's commitment"),
+    }
 }
 
 /// Keeps the notices whose recipient may see the case: staff within their scope, the

@@ -6,7 +6,8 @@
   if (!CG.requireLogin()) return;
   CG.nav("/petitions");
   const $ = (id) => document.getElementById(id);
-  const [staff, grids] = await Promise.all([CG.api("GET", "/api/v1/petitions/staff"), CG.api("GET", "/api/v1/grids")]);
+  const [staff, grids, categories] = await Promise.all([CG.api("GET", "/api/v1/petitions/staff"), CG.api("GET", "/api/v1/grids"), CG.api("GET", "/api/v1/categories")]);
+  const catOptions = () => categories.map((c) => `<option value="${c.code}">${CG.esc(CG.lang() === "en" ? c.name_en : c.name)}</option>`).join("");
   const me = CG.user();
   const person = (id) => staff.find((s) => s.id === id)?.name || "#" + id;
   const gridName = (code) => { const f = grids.features.find((g) => g.properties.code === code); return f ? (CG.lang() === "en" ? f.properties.name_en : f.properties.name) : code; };
@@ -95,7 +96,9 @@
         <td>${d.level ? `<span class="tag overdue">${lvl(d.level)}</span>` : ""}</td></tr>`;
     }).join("");
     const commitments = p.commitments.map((k, i) => `<li>${CG.esc(k.what)} · ${CG.t("pt_due")} ${day(k.due_at)} · ${CG.esc(k.owner_name)}
-        ${k.kept_at ? `<span class="tag">${CG.t("kept")} ${day(k.kept_at)}</span>` : `<button type="button" class="secondary" data-keep="${i}">${CG.t("pt_keep")}</button>`}</li>`).join("");
+        ${k.case_id ? `<span class="tag">${CG.t("pt_case")} #${k.case_id}</span>` : ""}
+        ${k.kept_at ? `<span class="tag">${CG.t("kept")} ${day(k.kept_at)}</span>` : `<button type="button" class="secondary" data-keep="${i}">${CG.t("pt_keep")}</button>`}
+        ${!k.kept_at && !k.case_id ? `<select data-cat="${i}" aria-label="${CG.t("category")}">${catOptions()}</select><button type="button" class="secondary" data-spawn="${i}">${CG.t("pt_spawn")}</button>` : ""}</li>`).join("");
     const follow = p.follow_ups.map((f, i) => `<li>${day(f.due_at)} · ${CG.t("pf_" + f.reason.split(":")[0])}
         ${f.done_at ? `<span class="tag">${CG.t("kept")} ${day(f.done_at)}</span> ${CG.esc(f.by || "")}（${CG.t("ph_" + f.how)}）：${CG.esc(f.said || "")}` : `<button type="button" class="secondary" data-visit="${i}">${CG.t("pt_record_visit")}</button>`}</li>`).join("");
     $("pd").innerHTML = `
@@ -130,6 +133,7 @@
       } catch (e) { $("pd-error").textContent = e.message; }
     };
     $("pd").querySelectorAll("[data-keep]").forEach((b) => b.onclick = () => act(p, { action: "keep_commitment", commitment: Number(b.dataset.keep) }));
+    $("pd").querySelectorAll("[data-spawn]").forEach((b) => b.onclick = () => act(p, { action: "spawn_case", commitment: Number(b.dataset.spawn), category: $("pd").querySelector(`[data-cat="${b.dataset.spawn}"]`).value }));
     $("pd").querySelectorAll("[data-visit]").forEach((b) => b.onclick = () => {
       const said = prompt(CG.t("pt_said"));
       if (said) act(p, { action: "record_follow_up", follow_up: Number(b.dataset.visit), how: "visit", said });

@@ -117,9 +117,8 @@
 
   // 我的信访: the petitions I filed, as dated milestones, who handles them and how to reach
   // them, and the rating after the reply.
-  async function loadPetitions() {
-    const list = await CG.api("GET", "/api/v1/me/petitions");
-    $("petitions").innerHTML = list.map((p) => `<article class="card task" data-petition-id="${p.id}">
+  function petitionCard(p) {
+    return `<article class="card task" data-petition-id="${p.id}">
       <h2 style="font-size:17px;margin:0">${CG.t("pt_no")}${p.id} ${CG.esc(p.matter).slice(0, 40)}</h2>
       <p><strong>${CG.t("ps_" + p.status)}</strong>${p.satisfaction ? " · " + w(p.satisfaction) : ""}</p>
       ${p.officer_name ? `<p>${CG.t("pt_officer_contact")}：${CG.esc(p.officer_name)}${p.officer_phone ? ` · <a href="tel:${CG.esc(p.officer_phone)}">${CG.esc(p.officer_phone)}</a>` : ""}</p>` : ""}
@@ -128,7 +127,11 @@
       ${p.reply ? `<p>${CG.t("pt_reply")}：${CG.esc(p.reply)}</p>` : ""}
       ${p.may_rate ? `<p>${CG.t("pt_rate_it")}</p><label for="pwhy-${p.id}">${CG.t("pt_why")}</label><textarea id="pwhy-${p.id}" rows="2"></textarea>
         <div class="row">${["satisfied", "basically_satisfied", "dissatisfied"].map((r) => `<button type="button" data-prate="${r}">${w(r)}</button>`).join("")}</div>` : ""}
-      <p class="error" role="alert"></p></article>`).join("") || `<p class="muted">${CG.t("pt_none")}</p>`;
+      <p class="error" role="alert"></p></article>`;
+  }
+  async function loadPetitions() {
+    const list = await CG.api("GET", "/api/v1/me/petitions");
+    $("petitions").innerHTML = list.map(petitionCard).join("") || `<p class="muted">${CG.t("pt_none")}</p>`;
     $("petitions").querySelectorAll("article").forEach((card) => {
       const id = card.dataset.petitionId, err = card.querySelector(".error");
       card.querySelectorAll("[data-prate]").forEach((b) => { b.onclick = () => {
@@ -137,6 +140,21 @@
       }; });
     });
   }
+  // 信访查询: with the code texted with the reply, no account needed.
+  async function queryPetition() {
+    const code = $("pq-code").value.trim();
+    $("pq-error").textContent = "";
+    const r = await fetch("/api/v1/petition-query?code=" + encodeURIComponent(code));
+    const body = await r.json().catch(() => null);
+    if (!r.ok) { $("pq-error").textContent = body?.error?.message || r.statusText; $("pq-result").innerHTML = ""; return; }
+    $("pq-result").innerHTML = petitionCard(body);
+    $("pq-result").querySelectorAll("[data-prate]").forEach((b) => { b.onclick = async () => {
+      const reason = $("pq-result").querySelector("textarea")?.value.trim() || null;
+      const x = await fetch("/api/v1/petition-query/rate", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ code, satisfaction: b.dataset.prate, reason }) });
+      if (x.ok) queryPetition(); else $("pq-error").textContent = (await x.json().catch(() => null))?.error?.message || x.statusText;
+    }; });
+  }
+  $("pq-go").onclick = queryPetition;
 
   const TABS = ["report", "mine", "help", "news", "guides", "events", "petitions"];
   function tab(which) {
@@ -209,7 +227,7 @@
   function alertBox(text) { $("report-error").textContent = text; document.body.dataset.checkin = text; }
 
   async function start() {
-    $("signin").hidden = true; $("main").hidden = false; $("sign-out").hidden = false;
+    $("signin").hidden = true; $("pquery").hidden = true; $("main").hidden = false; $("sign-out").hidden = false;
     categories = await CG.api("GET", "/api/v1/categories");
     fillCategories();
     await checkInFromQr();

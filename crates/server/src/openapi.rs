@@ -27,6 +27,7 @@ use utoipa::{Modify, OpenApi};
         crate::api::community::upload_image, crate::api::community::image,
         crate::api::petitions::create, crate::api::petitions::list, crate::api::petitions::get, crate::api::petitions::act,
         crate::api::petitions::petitioners, crate::api::petitions::mine, crate::api::petitions::rate, crate::api::petitions::staff,
+        crate::api::petitions::query, crate::api::petitions::rate_by_code,
     ),
     modifiers(&BearerAuth)
 )]

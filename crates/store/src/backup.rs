@@ -187,8 +187,15 @@ const TABLES: &[TableSpec] = &[
             ("reported_by", I),
             ("reviews", I),
             ("petitioner_phones", T),
+            ("query_code_hash", T),
             ("body", T),
         ],
+    },
+    TableSpec {
+        name: "petition_case_links",
+        key: "case_id",
+        serial: false,
+        columns: &[("case_id", I), ("petition_id", I), ("commitment", I)],
     },
     TableSpec {
         name: "obligations",

@@ -146,6 +146,7 @@ impl Store {
         after: &Petition,
         obligations: &[Obligation],
         outbox: &[OutboxMessage],
+        query_code_hash: Option<&str>,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let mut chain = Chain::lock(&mut tx, self.backend(), &self.audit_key).await?;
@@ -170,7 +171,21 @@ impl Store {
         if done.rows_affected() != 1 {
             return Err(StoreError::Conflict(format!("petition {} was changed by someone else; reload it", after.id)));
         }
+        if let Some(hash) = query_code_hash {
+            sqlx::query("UPDATE petitions SET query_code_hash = $1 WHERE id = $2")
+                .bind(hash)
+                .bind(after.id)
+                .execute(&mut *tx)
+                .await?;
+        }
         crate::obligations::replace(&mut tx, MatterKind::Petition, after.id, obligations).await?;
+        let links: Vec<Vec<Val>> = after
+            .commitments
+            .iter()
+            .enumerate()
+            .filter_map(|(i, k)| k.case_id.map(|c| vec![Val::from(c), after.id.into(), (i as i64).into()]))
+            .collect();
+        insert_new_rows(&mut tx, "petition_case_links", &["case_id", "petition_id", "commitment"], &links, "case_id").await?;
         write_outbox(&mut tx, after.id, outbox, after.updated_at).await?;
         for e in after.events.iter().skip(before_version as usize) {
             chain.append(&mut tx, &audit_entry(after, e)).await?;
@@ -254,6 +269,25 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// The petition whose query code has this hash.
+    pub async fn petition_by_query_code(&self, hash: &str) -> Result<Petition> {
+        let r = sqlx::query("SELECT body FROM petitions WHERE query_code_hash = $1")
+            .bind(hash)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        from_row(&r)
+    }
+
+    /// The petition commitment a case carries out, if any: (petition, commitment index).
+    pub async fn commitment_of_case(&self, case_id: i64) -> Result<Option<(PetitionId, usize)>> {
+        let r = sqlx::query("SELECT petition_id, commitment FROM petition_case_links WHERE case_id = $1")
+            .bind(case_id)
+            .fetch_optional(self.pool())
+            .await?;
+        r.map(|r| Ok((r.try_get("petition_id")?, r.try_get::<i64, _>("commitment")? as usize))).transpose()
     }
 
     /// Petitions of a class registered in `[from, to)`.

@@ -44,6 +44,8 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/petitions/{id}/actions", post(petitions::act))
         .route("/petitions/{id}/petitioners", get(petitions::petitioners))
         .route("/me/petitions", get(petitions::mine))
+        .route("/petition-query", get(petitions::query))
+        .route("/petition-query/rate", post(petitions::rate_by_code))
         .route("/me/petitions/{id}/rate", post(petitions::rate))
         .route("/categories", get(reference::categories))
         .route("/stations", get(reference::stations))

@@ -449,7 +449,8 @@ pub async fn get(State(s): State<Arc<AppState>>, session: Session, Path(id): Pat
 pub struct ActionIn {
     /// `assign`, `accept`, `refuse`, `extend`, `reply`, `commit`, `link_case`,
     /// `keep_commitment`, `schedule_follow_up`, `record_follow_up`, `request_review`,
-    /// `decide_review`, `rate`, `take_ownership`, `close`.
+    /// `decide_review`, `rate`, `take_ownership`, `close`, `spawn_case` (a commitment carried
+    /// out as an ordinary case of `category`).
     pub action: String,
     pub version: Option<u32>,
     pub body: Option<String>,
@@ -469,6 +470,8 @@ pub struct ActionIn {
     pub said: Option<String>,
     pub result: Option<String>,
     pub satisfaction: Option<String>,
+    /// For `spawn_case`: the category of the case that carries out the commitment.
+    pub category: Option<String>,
     pub note: Option<String>,
 }
 
@@ -544,6 +547,17 @@ pub async fn act(
         }
     }
     let note = b.note.clone();
+    if b.action == "spawn_case" {
+        // The commitment carried out as an ordinary case, sent like any other.
+        if !(office(session.role()) || p.officer == Some(session.user.id)) {
+            return Err(ApiError::forbidden("this step is not yours to take"));
+        }
+        let category = domain::codes::CategoryCode::parse(&need(b.category, "category")?).map_err(|e| ApiError::invalid(e.0))?;
+        let (after, _) = app::petitions::spawn_case(&s.app, p.id, need(b.commitment, "commitment")?, &category, &session.actor())
+            .await
+            .map_err(rule)?;
+        return Ok(Json(out_one(&s, &after).await?));
+    }
     let action = parse_action(b)?;
     let allowed = match &action {
         Action::KeepCommitment { commitment } | Action::LinkCase { commitment, .. } => {
@@ -645,45 +659,122 @@ pub async fn mine(State(s): State<Arc<AppState>>, session: Session) -> ApiResult
     let filter = store::petitions::PetitionFilter { reported_by: Some(session.user.id), limit: LIST_MAX, ..Default::default() };
     let mut out = vec![];
     for p in s.store.petitions(&filter).await? {
-        let officer = match p.officer {
-            Some(id) => s.store.user(id).await.ok(),
-            None => None,
-        };
-        let milestones = p
-            .events
-            .iter()
-            .filter_map(|e| {
-                let (what, detail) = match e.action.as_str() {
-                    "register" => ("已登记", None),
-                    "assign" => ("已交办", p.body.clone()),
-                    "accept" => ("已受理", None),
-                    "refuse" => ("不予受理", p.refusal.as_ref().map(|r| format!("{}；可通过：{}", r.0, r.1))),
-                    "extend" => ("办理期限已延长", p.extension.as_ref().map(|x| x.1.clone())),
-                    "reply" => ("已书面答复", None),
-                    "request_review" => ("已申请复查/复核", None),
-                    "decide_review" => ("复查/复核意见已作出", None),
-                    "close" => ("已办结", None),
-                    _ => return None,
-                };
-                Some(MilestoneOut { at: ts(e.at), what: what.into(), detail })
-            })
-            .collect();
-        out.push(MyPetitionOut {
-            id: p.id,
-            topic: p.topic.clone(),
-            matter: p.matter.clone(),
-            status: p.status.as_str().into(),
-            body: p.body.clone(),
-            officer_name: officer.as_ref().map(|u| u.display_name.clone()),
-            officer_phone: officer.and_then(|u| u.phone),
-            reply_due: p.reply_due.map(ts),
-            reply: p.reply.clone(),
-            satisfaction: p.satisfaction.map(|x| x.as_str().into()),
-            may_rate: p.replied_at.is_some() && p.satisfaction.is_none(),
-            milestones,
-        });
+        out.push(petitioner_view(&s, &p).await?);
     }
     Ok(Json(out))
+}
+
+/// A petition as its petitioner sees it: public milestones, no staff notes.
+async fn petitioner_view(s: &AppState, p: &Petition) -> ApiResult<MyPetitionOut> {
+    let officer = match p.officer {
+        Some(id) => s.store.user(id).await.ok(),
+        None => None,
+    };
+    let milestones = p
+        .events
+        .iter()
+        .filter_map(|e| {
+            let (what, detail) = match e.action.as_str() {
+                "register" => ("已登记", None),
+                "assign" => ("已交办", p.body.clone()),
+                "accept" => ("已受理", None),
+                "refuse" => ("不予受理", p.refusal.as_ref().map(|r| format!("{}；可通过：{}", r.0, r.1))),
+                "extend" => ("办理期限已延长", p.extension.as_ref().map(|x| x.1.clone())),
+                "reply" => ("已书面答复", None),
+                "request_review" => ("已申请复查/复核", None),
+                "decide_review" => ("复查/复核意见已作出", None),
+                "close" => ("已办结", None),
+                _ => return None,
+            };
+            Some(MilestoneOut { at: ts(e.at), what: what.into(), detail })
+        })
+        .collect();
+    Ok(MyPetitionOut {
+        id: p.id,
+        topic: p.topic.clone(),
+        matter: p.matter.clone(),
+        status: p.status.as_str().into(),
+        body: p.body.clone(),
+        officer_name: officer.as_ref().map(|u| u.display_name.clone()),
+        officer_phone: officer.and_then(|u| u.phone),
+        reply_due: p.reply_due.map(ts),
+        reply: p.reply.clone(),
+        satisfaction: p.satisfaction.map(|x| x.as_str().into()),
+        may_rate: p.replied_at.is_some() && p.satisfaction.is_none(),
+        milestones,
+    })
+}
+
+/// Failed query-code look-ups an address gets before it must wait.
+const FREE_QUERY_FAILURES: u32 = 10;
+
+async fn by_code(s: &AppState, addr: &crate::http::ClientAddr, code: &str) -> ApiResult<Petition> {
+    let key = format!("petition-query:{}", addr.key());
+    let now = s.clock.now();
+    if let Some(wait) = s.login_throttle.locked(&[&key], now) {
+        let seconds = wait.num_seconds().max(1);
+        return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", format!("too many wrong codes; try again in {seconds} s"))
+            .retry_after(seconds));
+    }
+    match s.store.petition_by_query_code(&app::petitions::query_code_hash(code)).await {
+        Ok(p) => Ok(p),
+        Err(store::StoreError::NotFound) => {
+            s.login_throttle.failed(&key, FREE_QUERY_FAILURES, now);
+            Err(ApiError::not_found("petition with this query code"))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct CodeQuery {
+    /// The query code texted with the reply.
+    pub code: String,
+}
+
+/// A petition looked up with the query code texted to its petitioner: the public milestones,
+/// without signing in. Wrong codes are throttled per address.
+#[utoipa::path(get, path = "/api/v1/petition-query", params(CodeQuery), responses((status = 200, body = MyPetitionOut), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn query(
+    State(s): State<Arc<AppState>>,
+    addr: crate::http::ClientAddr,
+    ApiQuery(q): ApiQuery<CodeQuery>,
+) -> ApiResult<Json<MyPetitionOut>> {
+    let p = by_code(&s, &addr, &q.code).await?;
+    Ok(Json(petitioner_view(&s, &p).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodeRateIn {
+    pub code: String,
+    /// `satisfied`, `basically_satisfied`, `dissatisfied` (with a reason).
+    pub satisfaction: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// The petitioner rates the reply with the query code.
+#[utoipa::path(post, path = "/api/v1/petition-query/rate", request_body = CodeRateIn, responses((status = 204)))]
+pub async fn rate_by_code(
+    State(s): State<Arc<AppState>>,
+    addr: crate::http::ClientAddr,
+    ApiJson(b): ApiJson<CodeRateIn>,
+) -> ApiResult<StatusCode> {
+    let p = by_code(&s, &addr, &b.code).await?;
+    let petitioner = domain::case::Actor { user_id: 0, username: "petitioner".into(), role: Role::Resident };
+    rate_as(&s, &p, &b.satisfaction, b.reason, &petitioner).await
+}
+
+async fn rate_as(s: &AppState, p: &Petition, satisfaction: &str, reason: Option<String>, who: &domain::case::Actor) -> ApiResult<StatusCode> {
+    let satisfaction = Satisfaction::parse(satisfaction)
+        .ok_or_else(|| ApiError::invalid("satisfaction must be satisfied, basically_satisfied or dissatisfied"))?;
+    if p.satisfaction.is_some() {
+        return Err(ApiError::new(StatusCode::CONFLICT, "invalid_transition", "already rated"));
+    }
+    app::petitions::act(&s.app, p.id, &Action::Rate { satisfaction, reason }, who, None).await.map_err(rule)?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -707,15 +798,7 @@ pub async fn rate(
     if p.reported_by != Some(session.user.id) {
         return Err(ApiError::not_found("petition"));
     }
-    let satisfaction = Satisfaction::parse(&b.satisfaction)
-        .ok_or_else(|| ApiError::invalid("satisfaction must be satisfied, basically_satisfied or dissatisfied"))?;
-    if p.satisfaction.is_some() {
-        return Err(ApiError::new(StatusCode::CONFLICT, "invalid_transition", "already rated"));
-    }
-    app::petitions::act(&s.app, p.id, &Action::Rate { satisfaction, reason: b.reason }, &session.actor(), None)
-        .await
-        .map_err(rule)?;
-    Ok(StatusCode::NO_CONTENT)
+    rate_as(&s, &p, &b.satisfaction, b.reason, &session.actor()).await
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -580,6 +580,18 @@ async fn the_petition_office_works_a_petition_and_the_petitioner_follows_it() {
     phone.wait_for("return !document.querySelector('#petitions').innerText.includes('请评价办理结果')", Duration::from_secs(5)).await;
     let rated = phone.eval("return document.querySelector('#petitions article p').innerText").await;
     assert_eq!(rated, json!("已答复 · 满意"));
+    // Without an account: the query code from the reply's text message.
+    let sms = app.store.outbox_to_phone("13600004444", 10).await.unwrap();
+    let text = sms.iter().find(|m| m.body.contains("查询码")).unwrap().body.clone();
+    let code: String = text.split("查询码 ").nth(1).unwrap().chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+    let other = Browser::start(375, 812).await;
+    other.goto(&app.url("/app")).await;
+    other.wait_for("return document.body.dataset.ready === 'signin'", Duration::from_secs(5)).await;
+    other.type_into("#pq-code", &code).await;
+    other.click("#pq-go").await;
+    other.wait_for("return document.querySelector('#pq-result').innerText.includes('已书面答复')", Duration::from_secs(5)).await;
+    other.screenshot(&shots("app-petition-query-zh.png")).await;
+    other.quit().await;
     phone.quit().await;
     desk.quit().await;
     app.stop().await;

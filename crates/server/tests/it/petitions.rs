@@ -245,4 +245,78 @@ both_backends! {
         let (s, _) = app.call(Some("resident"), "POST", &format!("/api/v1/me/petitions/{id}/rate"), Some(json!({"satisfaction": "satisfied"}))).await;
         assert_eq!(s, 409, "rated once");
     }
+
+    a_commitment_carried_out_as_a_case_is_kept_when_the_case_closes(app) {
+        let officer = user_id(app, "petition").await;
+        let grid_worker = user_id(app, "grid01").await;
+        let (_, p) = app.call(Some("petition"), "POST", "/api/v1/petitions", Some(letter())).await;
+        let id = p["id"].as_i64().unwrap();
+        act(app, "petition", id, json!({"action": "assign", "body": "城建办", "officer": officer})).await;
+        act(app, "petition", id, json!({"action": "accept"})).await;
+        act(app, "petition", id, json!({"action": "reply", "text": "管道破损，安排修复"})).await;
+        let due = (app.now() + chrono::Duration::days(10)).format("%Y-%m-%d").to_string();
+        act(app, "petition", id, json!({"action": "commit", "what": "修复涵洞破损管道", "due_at": due, "owner": grid_worker})).await;
+        let (s, e) = app.call(Some("petition"), "POST", &format!("/api/v1/petitions/{id}/actions"),
+            Some(json!({"action": "spawn_case", "commitment": 0, "category": "XX9999"}))).await;
+        assert_eq!(s, 422, "{e}");
+        let p = act(app, "petition", id, json!({"action": "spawn_case", "commitment": 0, "category": "BJ0105"})).await;
+        let case_id = p["commitments"][0]["case_id"].as_i64().unwrap();
+        let (s, _) = app.call(Some("petition"), "POST", &format!("/api/v1/petitions/{id}/actions"),
+            Some(json!({"action": "spawn_case", "commitment": 0, "category": "BJ0105"}))).await;
+        assert_eq!(s, 409, "one case per commitment");
+        // The case is an ordinary one: the dispatcher sees it, from the petition channel.
+        let (s, c) = app.call(Some("dispatcher"), "GET", &format!("/api/v1/cases/{case_id}"), None).await;
+        assert_eq!(s, 200);
+        assert_eq!(c["source"], "petition");
+        assert!(c["description"].as_str().unwrap().contains(&format!("信访 #{id}")));
+        let (_, recs) = app.call(Some("dispatcher"), "GET", &format!("/api/v1/cases/{case_id}/recommendations"), None).await;
+        let who = recs[0]["responder_id"].as_i64().unwrap();
+        for step in [
+            json!({"action": "accept"}), json!({"action": "dispatch", "responders": [who]}), json!({"action": "contact_party", "note": "已联系村委"}),
+            json!({"action": "arrive", "responder": who}), json!({"action": "feedback", "note": "正在更换管道"}),
+        ] {
+            let (s, b) = app.call(Some("dispatcher"), "POST", &format!("/api/v1/cases/{case_id}/actions"), Some(step)).await;
+            assert_eq!(s, 200, "{b}");
+        }
+        let (_, p) = app.call(Some("petition"), "GET", &format!("/api/v1/petitions/{id}"), None).await;
+        assert!(p["commitments"][0]["kept_at"].is_null(), "kept only when the case closes");
+        let (s, _) = app.call(Some("dispatcher"), "POST", &format!("/api/v1/cases/{case_id}/actions"), Some(json!({"action": "close", "note": "管道已更换"}))).await;
+        assert_eq!(s, 200);
+        let (_, p) = app.call(Some("petition"), "GET", &format!("/api/v1/petitions/{id}"), None).await;
+        assert!(!p["commitments"][0]["kept_at"].is_null(), "{}", p["commitments"]);
+        let step = p["steps"].as_array().unwrap().iter().rfind(|e| e["action"] == "keep_commitment").unwrap().clone();
+        assert_eq!(step["note"], json!(format!("案件 {case_id} 已办结")));
+        assert_eq!(duty(&p, "commitment:0")["state"], "kept");
+    }
+
+    the_petitioner_follows_and_rates_with_the_texted_code(app) {
+        let officer = user_id(app, "petition").await;
+        let (_, p) = app.call(Some("petition"), "POST", "/api/v1/petitions", Some(letter())).await;
+        let id = p["id"].as_i64().unwrap();
+        act(app, "petition", id, json!({"action": "assign", "body": "城建办", "officer": officer})).await;
+        act(app, "petition", id, json!({"action": "accept"})).await;
+        act(app, "petition", id, json!({"action": "reply", "text": "已安排疏通涵洞", "note": "内部备注：施工队下周进场"})).await;
+        // The reply's text message carries the code.
+        let sms = app.store.outbox_to_phone("13912345678", 10).await.unwrap();
+        let text = sms.iter().find(|m| m.body.contains("查询码")).unwrap_or_else(|| panic!("{sms:?}")).body.clone();
+        let code: String = text.split("查询码 ").nth(1).unwrap().chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+        assert_eq!(code.len(), 10, "{text}");
+        let (s, v) = app.call(None, "GET", &format!("/api/v1/petition-query?code={}", code.to_lowercase()), None).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["id"], id);
+        assert_eq!(v["may_rate"], true);
+        assert!(!v.to_string().contains("内部备注"), "no staff notes: {v}");
+        let (s, _) = app.call(None, "GET", "/api/v1/petition-query?code=ZZZZZZZZZZ", None).await;
+        assert_eq!(s, 404);
+        let (s, _) = app.call(None, "POST", "/api/v1/petition-query/rate", Some(json!({"code": code, "satisfaction": "basically_satisfied"}))).await;
+        assert_eq!(s, 204);
+        let (_, p) = app.call(Some("petition"), "GET", &format!("/api/v1/petitions/{id}"), None).await;
+        assert_eq!(p["satisfaction"], "basically_satisfied");
+        // Guessing is throttled per address.
+        let mut last = 0;
+        for i in 0..12 {
+            last = app.call(None, "GET", &format!("/api/v1/petition-query?code=WRONG{i:05}"), None).await.0;
+        }
+        assert_eq!(last, 429);
+    }
 }

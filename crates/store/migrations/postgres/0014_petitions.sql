@@ -20,8 +20,18 @@ CREATE TABLE petitions (
     reviews INTEGER NOT NULL,
     -- Personal data, for repeat detection only: ",13800138000,13900139000,".
     petitioner_phones TEXT NOT NULL,
+    -- SHA-256 of the query code texted to the petitioner with the reply (to follow and
+    -- rate it without an account).
+    query_code_hash TEXT,
     body TEXT NOT NULL
 );
+CREATE UNIQUE INDEX petitions_query_code ON petitions (query_code_hash);
 CREATE INDEX petitions_registered ON petitions (registered_at);
 CREATE INDEX petitions_status ON petitions (status, id);
 CREATE INDEX petitions_topic ON petitions (topic, registered_at);
+-- A commitment carried out as an ordinary case: when the case closes, the commitment is kept.
+CREATE TABLE petition_case_links (
+    case_id BIGINT PRIMARY KEY,
+    petition_id BIGINT NOT NULL,
+    commitment INTEGER NOT NULL
+);
