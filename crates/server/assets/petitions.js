@@ -118,6 +118,8 @@
         ${p.reply ? `<dt>${CG.t("pt_reply")}</dt><dd>${CG.esc(p.reply)}</dd>` : ""}
         ${p.satisfaction ? `<dt>${CG.t("pt_rating")}</dt><dd>${CG.t("sat_" + p.satisfaction)}</dd>` : ""}
       </dl>
+      <h3>${CG.t("pt_files")}</h3><div class="photos" id="pd-files"></div>
+      <label class="inline-file">${CG.t("pt_add_scan")} <input type="file" id="pd-file" accept="image/jpeg,image/png,image/webp"></label>
       <h3>${CG.t("pt_clock")}</h3>
       <table class="clock"><thead><tr><th>${CG.t("pt_step")}</th><th>${CG.t("pt_owner")}</th><th>${CG.t("pt_due")}</th><th>${CG.t("state")}</th><th></th></tr></thead><tbody>${duties}</tbody></table>
       ${commitments ? `<h3>${CG.t("pt_commitments")}</h3><ul class="plain">${commitments}</ul>` : ""}
@@ -126,6 +128,12 @@
       <h3>${CG.t("timeline")}</h3>
       <ul class="timeline">${p.steps.slice().reverse().map((s) => `<li class="${s.action}"><strong>${CG.esc(stepText(s))}</strong> · ${CG.fmtTime(s.at)} · ${CG.esc(s.actor)}${s.note ? `<div class="muted">${CG.esc(s.note)}</div>` : ""}</li>`).join("")}</ul>`;
     renderActions(p);
+    showFiles(p);
+    $("pd-file").onchange = async () => {
+      const f = $("pd-file").files[0]; if (!f) return;
+      try { await CG.api("POST", `/api/v1/petitions/${p.id}/files?purpose=letter`, undefined, { data: f, type: f.type }); showFiles(p); }
+      catch (e) { $("pd-error").textContent = e.message; }
+    };
     $("pd-unmask").onclick = async () => {
       try {
         const people = await CG.api("GET", `/api/v1/petitions/${p.id}/petitioners`);
@@ -138,6 +146,16 @@
       const said = prompt(CG.t("pt_said"));
       if (said) act(p, { action: "record_follow_up", follow_up: Number(b.dataset.visit), how: "visit", said });
     });
+  }
+
+  // Scans and photos, fetched with the session (each look is audited by the server).
+  async function showFiles(p) {
+    const list = await CG.api("GET", `/api/v1/petitions/${p.id}/files`);
+    const imgs = await Promise.all(list.map(async (f) => {
+      const r = await fetch(f.url, { headers: { Authorization: "Bearer " + CG.token() } });
+      return `<img alt="${CG.esc(f.purpose)} ${f.id}" src="${URL.createObjectURL(await r.blob())}">`;
+    }));
+    if ($("pd-files") && selected === p.id) $("pd-files").innerHTML = imgs.join("") || `<span class="muted">${CG.t("pt_no_files")}</span>`;
   }
 
   // The forms of the steps the petition's status allows.

@@ -28,6 +28,8 @@ use utoipa::{Modify, OpenApi};
         crate::api::petitions::create, crate::api::petitions::list, crate::api::petitions::get, crate::api::petitions::act,
         crate::api::petitions::petitioners, crate::api::petitions::mine, crate::api::petitions::rate, crate::api::petitions::staff,
         crate::api::petitions::query, crate::api::petitions::rate_by_code,
+        crate::api::petitions::upload, crate::api::petitions::files, crate::api::petitions::file,
+        crate::api::stats::petitions,
     ),
     modifiers(&BearerAuth)
 )]

@@ -192,6 +192,22 @@ const TABLES: &[TableSpec] = &[
         ],
     },
     TableSpec {
+        name: "petition_files",
+        key: "id",
+        serial: true,
+        columns: &[
+            ("id", I),
+            ("petition_id", I),
+            ("purpose", T),
+            ("content_type", T),
+            ("size_bytes", I),
+            ("sha256", T),
+            ("data", B),
+            ("uploaded_by", I),
+            ("created_at", I),
+        ],
+    },
+    TableSpec {
         name: "petition_case_links",
         key: "case_id",
         serial: false,

@@ -95,6 +95,41 @@ impl Store {
             .collect()
     }
 
+    /// How each kind of petition duty fared for the petitions registered in `[from, to)`, as
+    /// of `now` (numbered duties such as `follow_up:2` count under `follow_up`).
+    pub async fn petition_duties_kept(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        now: Timestamp,
+    ) -> Result<std::collections::BTreeMap<String, PromiseStats>> {
+        let rows = sqlx::query(
+            "SELECT o.name AS name, o.due_at AS due_at, o.kept_at AS kept_at, o.state AS state \
+             FROM petitions p JOIN obligations o ON o.matter_kind = 'petition' AND o.matter_id = p.id \
+             WHERE p.registered_at >= $1 AND p.registered_at < $2",
+        )
+        .bind(to_millis(from))
+        .bind(to_millis(to))
+        .fetch_all(self.pool())
+        .await?;
+        let now = to_millis(now);
+        let mut out: std::collections::BTreeMap<String, PromiseStats> = Default::default();
+        for r in &rows {
+            let name: String = r.try_get("name")?;
+            let base = name.split(':').next().unwrap_or_default().to_owned();
+            let (due, kept): (i64, Option<i64>) = (r.try_get("due_at")?, r.try_get("kept_at")?);
+            let state: String = r.try_get("state")?;
+            let e = out.entry(base).or_default();
+            match kept {
+                Some(k) if k <= due => e.kept += 1,
+                Some(_) => e.missed += 1,
+                None if state == "open" && due < now => e.missed += 1,
+                None => {}
+            }
+        }
+        Ok(out)
+    }
+
     /// Case counts in `[from, to)` by one dimension, largest first (days in order).
     pub async fn counts_by(&self, dim: Dimension, from: Timestamp, to: Timestamp) -> Result<Vec<(String, i64)>> {
         let key = match dim {

@@ -43,6 +43,13 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/petitions/{id}", get(petitions::get))
         .route("/petitions/{id}/actions", post(petitions::act))
         .route("/petitions/{id}/petitioners", get(petitions::petitioners))
+        .route(
+            "/petitions/{id}/files",
+            post(petitions::upload)
+                .get(petitions::files)
+                .layer(axum::extract::DefaultBodyLimit::max(cases::ATTACHMENT_BYTES_MAX)),
+        )
+        .route("/petitions/{id}/files/{file}", get(petitions::file))
         .route("/me/petitions", get(petitions::mine))
         .route("/petition-query", get(petitions::query))
         .route("/petition-query/rate", post(petitions::rate_by_code))
@@ -56,6 +63,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/responders/{id}/status", post(reference::status))
         .route("/stats/summary", get(stats::summary))
         .route("/stats/daily", get(stats::daily))
+        .route("/stats/petitions", get(stats::petitions))
         .route(
             "/cases/{id}/attachments",
             post(cases::upload)

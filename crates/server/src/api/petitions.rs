@@ -825,3 +825,97 @@ pub async fn staff(State(s): State<Arc<AppState>>, session: Session) -> ApiResul
             .collect(),
     ))
 }
+
+/// Files one petition holds at most.
+const FILES_PER_PETITION_MAX: usize = 40;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct FileQuery {
+    /// `letter` (the scanned letter, papers brought along) or `follow_up:N` (a visit's photo).
+    pub purpose: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FileOut {
+    pub id: i64,
+    pub purpose: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub created_at: String,
+    pub url: String,
+}
+
+fn file_out(f: &store::petitions::PetitionFile) -> FileOut {
+    FileOut {
+        id: f.id,
+        purpose: f.purpose.clone(),
+        content_type: f.content_type.clone(),
+        size_bytes: f.size_bytes,
+        created_at: ts(f.created_at),
+        url: format!("/api/v1/petitions/{}/files/{}", f.petition_id, f.id),
+    }
+}
+
+/// Adds a scanned letter or a follow-up visit's photo (JPEG, PNG or WebP, re-encoded).
+#[utoipa::path(post, path = "/api/v1/petitions/{id}/files", params(FileQuery), request_body(content = Vec<u8>, content_type = "image/jpeg"),
+    responses((status = 201, body = FileOut), (status = 415, body = crate::error::ErrorBody)), security(("bearer" = [])))]
+pub async fn upload(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<FileQuery>,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<FileOut>)> {
+    let p = load(&s, &session, &id).await?;
+    let valid = q.purpose == "letter"
+        || q.purpose.strip_prefix("follow_up:").and_then(|n| n.parse::<usize>().ok()).is_some_and(|n| n < p.follow_ups.len());
+    if !valid {
+        return Err(ApiError::invalid("purpose must be letter or follow_up:N of an existing visit"));
+    }
+    if s.store.petition_files(p.id).await?.len() >= FILES_PER_PETITION_MAX {
+        return Err(ApiError::invalid(format!("a petition holds at most {FILES_PER_PETITION_MAX} files")));
+    }
+    let (kind, clean) = crate::images::clean_upload(body).await?;
+    let fid = s.store.add_petition_file(p.id, &q.purpose, kind, &clean, session.user.id, &session.label(), s.clock.now()).await?;
+    let f = s.store.petition_files(p.id).await?.into_iter().find(|f| f.id == fid).ok_or_else(|| ApiError::not_found("file"))?;
+    Ok((StatusCode::CREATED, Json(file_out(&f))))
+}
+
+/// The files of a petition.
+#[utoipa::path(get, path = "/api/v1/petitions/{id}/files", responses((status = 200, body = [FileOut])), security(("bearer" = [])))]
+pub async fn files(State(s): State<Arc<AppState>>, session: Session, Path(id): Path<String>) -> ApiResult<Json<Vec<FileOut>>> {
+    let p = load(&s, &session, &id).await?;
+    Ok(Json(s.store.petition_files(p.id).await?.iter().map(file_out).collect()))
+}
+
+/// One file's bytes; each view is audited (a letter carries the petitioner's identity).
+#[utoipa::path(get, path = "/api/v1/petitions/{id}/files/{file}", responses((status = 200, content_type = "image/jpeg")), security(("bearer" = [])))]
+pub async fn file(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    Path((id, file)): Path<(String, String)>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let p = load(&s, &session, &id).await?;
+    let fid: i64 = file.parse().map_err(|_| ApiError::not_found("file"))?;
+    let (owner, content_type, data) = s.store.petition_file_data(fid).await.map_err(|e| match e {
+        store::StoreError::NotFound => ApiError::not_found("file"),
+        e => e.into(),
+    })?;
+    if owner != p.id {
+        return Err(ApiError::not_found("file"));
+    }
+    s.store
+        .audit(&store::AuditEntry {
+            at: s.clock.now(),
+            actor: session.label(),
+            action: "petition.file.view".into(),
+            entity: "petition".into(),
+            entity_id: p.id.to_string(),
+            detail: serde_json::json!({ "file": fid }).to_string(),
+        })
+        .await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, content_type), (axum::http::header::CACHE_CONTROL, "private, no-store".into())], data)
+        .into_response())
+}

@@ -178,3 +178,99 @@ pub async fn summary(
         year_on_year: yoy,
     }))
 }
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PetitionStatsOut {
+    pub from: String,
+    pub to: String,
+    /// Registered in the period, by class (demand, complaint, suggestion).
+    pub registered: BTreeMap<String, i64>,
+    /// By channel (letter, visit, phone, online, resident_app, escalated).
+    pub by_channel: BTreeMap<String, i64>,
+    pub open: i64,
+    pub closed: i64,
+    pub refused: i64,
+    /// Each statutory duty: kept on time, missed (kept late, or open past due).
+    pub duties: BTreeMap<String, PromiseOut>,
+    /// Follow-up visits made.
+    pub follow_ups_made: i64,
+    /// Rated 满意 or 基本满意, of those rated.
+    pub satisfied: i64,
+    pub rated: i64,
+    pub satisfaction_rate: Option<f64>,
+    /// Petitions on a matter petitioned before (same person, or same place and topic).
+    pub repeats: i64,
+    /// Demand petitions against the same period a year earlier.
+    pub demand_year_on_year: Change,
+}
+
+/// Petitions in a period: counts, the statutory duties kept on time, follow-ups,
+/// satisfaction, repeats, and demand petitions year on year.
+#[utoipa::path(get, path = "/api/v1/stats/petitions", params(SummaryQuery), responses((status = 200, body = PetitionStatsOut)), security(("bearer" = [])))]
+pub async fn petitions(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    ApiQuery(q): ApiQuery<SummaryQuery>,
+) -> ApiResult<Json<PetitionStatsOut>> {
+    use domain::case::Satisfaction;
+    use domain::petition::{Class, Status};
+    session.require(Permission::ViewStatistics)?;
+    let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", m);
+    let now = s.clock.now();
+    let from = match q.from.as_deref() {
+        Some(t) => wire::parse_time("from", t).map_err(bad)?,
+        None => now - Duration::days(365),
+    };
+    let to = q.to.as_deref().map(|t| wire::parse_time("to", t).map_err(bad)).transpose()?.unwrap_or(now);
+    if to <= from || to - from > Duration::days(PERIOD_DAYS_MAX) {
+        return Err(bad(format!("from must come before to, at most {PERIOD_DAYS_MAX} days apart")));
+    }
+    let list = s.store.petitions_registered(from, to).await?;
+    let mut out = PetitionStatsOut {
+        from: wire::time(from),
+        to: wire::time(to),
+        registered: BTreeMap::new(),
+        by_channel: BTreeMap::new(),
+        open: 0,
+        closed: 0,
+        refused: 0,
+        duties: BTreeMap::new(),
+        follow_ups_made: 0,
+        satisfied: 0,
+        rated: 0,
+        satisfaction_rate: None,
+        repeats: 0,
+        demand_year_on_year: change(
+            s.store.petition_count(Class::Demand, from, to).await?,
+            s.store.petition_count(Class::Demand, from - Duration::days(365), to - Duration::days(365)).await?,
+        ),
+    };
+    for p in &list {
+        *out.registered.entry(p.class.as_str().into()).or_default() += 1;
+        *out.by_channel.entry(p.channel.as_str().into()).or_default() += 1;
+        match p.status {
+            Status::Closed => out.closed += 1,
+            Status::Refused => out.refused += 1,
+            _ => out.open += 1,
+        }
+        out.follow_ups_made += p.follow_ups.iter().filter(|f| f.done_at.is_some()).count() as i64;
+        if let Some(r) = p.satisfaction {
+            out.rated += 1;
+            if r != Satisfaction::Dissatisfied {
+                out.satisfied += 1;
+            }
+        }
+        if !p.repeat_of.is_empty() {
+            out.repeats += 1;
+        }
+    }
+    out.satisfaction_rate = (out.rated > 0).then(|| out.satisfied as f64 / out.rated as f64);
+    out.duties = s
+        .store
+        .petition_duties_kept(from, to, now)
+        .await?
+        .into_iter()
+        .map(|(k, v)| (k, PromiseOut { kept: v.kept, missed: v.missed, rate: v.rate() }))
+        .collect();
+    Ok(Json(out))
+}

@@ -319,4 +319,80 @@ both_backends! {
         }
         assert_eq!(last, 429);
     }
+
+    a_scanned_letter_is_kept_and_each_look_at_it_audited(app) {
+        let (_, p) = app.call(Some("petition"), "POST", "/api/v1/petitions", Some(letter())).await;
+        let id = p["id"].as_i64().unwrap();
+        let mut png = std::io::Cursor::new(Vec::new());
+        image::RgbImage::from_pixel(8, 8, image::Rgb([250, 250, 240])).write_to(&mut png, image::ImageFormat::Png).unwrap();
+        let token = app.token("petition").await;
+        let up = |purpose: &str, body: Vec<u8>| app.http.post(app.url(&format!("/api/v1/petitions/{id}/files?purpose={purpose}"))).bearer_auth(&token).body(body).send();
+        let r = up("letter", png.get_ref().clone()).await.unwrap();
+        assert_eq!(r.status(), 201);
+        let f: Value = r.json().await.unwrap();
+        assert_eq!(up("letter", b"<html>".to_vec()).await.unwrap().status(), 415);
+        assert_eq!(up("follow_up:7", png.get_ref().clone()).await.unwrap().status(), 422, "no such visit");
+        let (s, list) = app.call(Some("petition"), "GET", &format!("/api/v1/petitions/{id}/files"), None).await;
+        assert_eq!((s, list.as_array().unwrap().len()), (200, 1));
+        let got = app.http.get(app.url(f["url"].as_str().unwrap())).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(got.headers()["content-type"], "image/png");
+        let audit = app.store.audit_for("petition", &id.to_string(), 20).await.unwrap();
+        let actions: Vec<&str> = audit.iter().map(|r| r.entry.action.as_str()).collect();
+        assert!(actions.contains(&"petition.file") && actions.contains(&"petition.file.view"), "{actions:?}");
+        let other = app.token("dispatcher").await;
+        let r = app.http.get(app.url(f["url"].as_str().unwrap())).bearer_auth(&other).send().await.unwrap();
+        assert_eq!(r.status(), 404, "not shown to those not handling it");
+    }
+}
+
+/// Petition statistics on three petitions worked by hand: every figure is known.
+async fn statistics_on(postgres: bool) {
+    let url = if postgres { store::testing::fresh_postgres_url().await } else { store::testing::fresh_sqlite_url() };
+    let app = App::start_clocked(&url, &Default::default(), local("2024-03-04T09:00:00")).await;
+    let officer = user_id(&app, "petition").await;
+    let mut ids = vec![];
+    for (i, phone) in ["13911110001", "13911110002", "13911110003"].iter().enumerate() {
+        let mut body = letter();
+        body["petitioners"] = json!([{"name": format!("信访人{i}"), "phone": phone}]);
+        body["topic"] = json!(["drainage", "wages", "noise"][i]);
+        let (s, p) = app.call(Some("petition"), "POST", "/api/v1/petitions", Some(body)).await;
+        assert_eq!(s, 201);
+        ids.push(p["id"].as_i64().unwrap());
+    }
+    step_to(&app, "2024-03-05T09:00:00").await;
+    act(&app, "petition", ids[0], json!({"action": "assign", "body": "城建办", "officer": officer})).await;
+    act(&app, "petition", ids[0], json!({"action": "accept"})).await;
+    step_to(&app, "2024-03-06T09:00:00").await;
+    act(&app, "petition", ids[1], json!({"action": "refuse", "reason": "属劳动仲裁受理范围", "route": "向区劳动人事争议仲裁委员会申请仲裁"})).await;
+    step_to(&app, "2024-03-09T09:00:00").await;
+    act(&app, "petition", ids[0], json!({"action": "reply", "text": "已疏通"})).await;
+    step_to(&app, "2024-03-15T09:00:00").await;
+    act(&app, "petition", ids[0], json!({"action": "record_follow_up", "follow_up": 0, "how": "phone", "said": "满意"})).await;
+    act(&app, "petition", ids[0], json!({"action": "rate", "satisfaction": "satisfied"})).await;
+    // Past the 15 days: the third petition was neither assigned nor decided.
+    step_to(&app, "2024-03-24T09:00:00").await;
+    let (s, st) = app.call(Some("leader"), "GET", "/api/v1/stats/petitions?from=2024-03-01T00:00:00%2B08:00&to=2024-04-01T00:00:00%2B08:00", None).await;
+    assert_eq!(s, 200, "{st}");
+    assert_eq!(st["registered"], json!({"demand": 3}));
+    assert_eq!((st["open"].as_i64(), st["closed"].as_i64(), st["refused"].as_i64()), (Some(2), Some(0), Some(1)));
+    let d = |k: &str| (st["duties"][k]["kept"].as_i64().unwrap(), st["duties"][k]["missed"].as_i64().unwrap());
+    assert_eq!(d("assign"), (2, 1));
+    assert_eq!(d("decide"), (2, 1));
+    assert_eq!(d("reply"), (1, 0));
+    assert_eq!(d("follow_up"), (1, 0));
+    assert_eq!((st["follow_ups_made"].as_i64(), st["rated"].as_i64(), st["satisfaction_rate"].as_f64()), (Some(1), Some(1), Some(1.0)));
+    assert_eq!(st["repeats"], 0);
+    assert_eq!(st["demand_year_on_year"]["current"], 3);
+    let url = app.halt().await;
+    store::testing::discard(&url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn petition_statistics_sqlite() {
+    statistics_on(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn petition_statistics_postgres() {
+    statistics_on(true).await;
 }

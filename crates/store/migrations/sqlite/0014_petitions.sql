@@ -35,3 +35,18 @@ CREATE TABLE petition_case_links (
     petition_id BIGINT NOT NULL,
     commitment INTEGER NOT NULL
 );
+-- Files of a petition: the scanned letter or photos brought along, photos of follow-up
+-- visits. Personal data: shown to the petition office and those handling it, each view
+-- audited.
+CREATE TABLE petition_files (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    petition_id BIGINT NOT NULL,
+    purpose TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    size_bytes BIGINT NOT NULL,
+    sha256 TEXT NOT NULL,
+    data BLOB NOT NULL,
+    uploaded_by BIGINT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX petition_files_petition ON petition_files (petition_id);
