@@ -15,6 +15,7 @@
 
 pub mod access;
 pub mod clock;
+pub mod commitments;
 pub mod config;
 pub mod dispatching;
 pub mod intake;

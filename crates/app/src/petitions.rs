@@ -103,60 +103,6 @@ pub async fn fire(app: &App, id: PetitionId, actor: &Actor) -> Result<(), StoreE
     }
 }
 
-/// Carries out a commitment as an ordinary case of `category` at the petition's place (sent
-/// to the category's forces like any case), linked both ways: the case names the petition,
-/// and the commitment is kept when the case closes.
-pub async fn spawn_case(
-    app: &App,
-    id: PetitionId,
-    commitment: usize,
-    category: &domain::codes::CategoryCode,
-    actor: &Actor,
-) -> Result<(Petition, domain::case::Case), Error> {
-    let p = app.store.petition(id).await?;
-    let k = p.commitments.get(commitment).ok_or_else(|| PetitionError::Invalid("no such commitment".into()))?;
-    if k.kept_at.is_some() || k.case_id.is_some() {
-        return Err(PetitionError::InvalidStep { action: "spawn_case", status: p.status.as_str() }.into());
-    }
-    let cat = app.categories.get(category).ok_or_else(|| PetitionError::Invalid(format!("unknown category {category}")))?;
-    let location = match p.location {
-        Some(l) => l,
-        None => {
-            let grid = app.grids.get(&p.grid).ok_or_else(|| PetitionError::Invalid("the petition's grid is unknown".into()))?;
-            domain::geo::Polygon::new(grid.ring.clone())
-                .map(|poly| poly.centroid())
-                .ok_or_else(|| PetitionError::Invalid("the petition's grid has no area".into()))?
-        }
-    };
-    let now = app.clock.now();
-    let case = crate::intake::report(
-        app,
-        store::writer::CreateCase {
-            new: domain::case::NewCase {
-                category: category.clone(),
-                priority: cat.default_priority,
-                source: domain::case::Source::Petition,
-                location,
-                grid: p.grid.clone(),
-                description: format!("{}（信访 #{} 承诺事项，到期 {}）", k.what, p.id, local_date(k.due_at)),
-                address: p.address.clone(),
-                reporter_id: None,
-                reported_by: None,
-            },
-            reporter: None,
-            deadlines: app.policy.deadlines(category, cat.default_priority, now),
-            actor: actor.clone(),
-            at: now,
-            extras: Default::default(),
-            idempotency_key: Some(format!("petition:{}:commitment:{commitment}", p.id)),
-        },
-    )
-    .await?;
-    let linked = act(app, id, &Action::LinkCase { commitment, case_id: case.id }, actor, None).await?;
-    Ok((linked, case))
-}
-
-/// Text messages to the petitioners (on the phone they gave) at the steps they must hear of.
 /// Symbols of query codes: no 0/O, 1/I/L to misread.
 const QUERY_CODE_SYMBOLS: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 /// Symbols per code: 31^10 ≈ 8 × 10^14 codes.
@@ -175,6 +121,7 @@ pub fn query_code_hash(code: &str) -> String {
     hex::encode(sha2::Sha256::digest(norm.as_bytes()))
 }
 
+/// Text messages to the petitioners (on the phone they gave) at the steps they must hear of.
 async fn petitioner_notices(
     app: &App,
     p: &Petition,

@@ -553,7 +553,7 @@ pub async fn act(
             return Err(ApiError::forbidden("this step is not yours to take"));
         }
         let category = domain::codes::CategoryCode::parse(&need(b.category, "category")?).map_err(|e| ApiError::invalid(e.0))?;
-        let (after, _) = app::petitions::spawn_case(&s.app, p.id, need(b.commitment, "commitment")?, &category, &session.actor())
+        let (after, _) = app::commitments::spawn_case(&s.app, p.id, need(b.commitment, "commitment")?, &category, &session.actor())
             .await
             .map_err(rule)?;
         return Ok(Json(out_one(&s, &after).await?));

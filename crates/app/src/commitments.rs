@@ -1,0 +1,62 @@
+//! A petition's commitment carried out as an ordinary case: the case goes through intake
+//! like any other (and auto-dispatch where its category has it), and the commitment is linked
+//! to it so that closing the case keeps it (`workflow::commit`). Sits above `intake` so that
+//! imports run one way: `commitments` → `intake` → `dispatching` → `workflow` → `petitions`.
+
+use crate::petitions::{act, local_date, Error};
+use crate::App;
+use domain::case::Actor;
+use domain::petition::{Action, Petition, PetitionError, PetitionId};
+
+/// Carries out a commitment as an ordinary case of `category` at the petition's place (sent
+/// to the category's forces like any case), linked both ways: the case names the petition,
+/// and the commitment is kept when the case closes.
+pub async fn spawn_case(
+    app: &App,
+    id: PetitionId,
+    commitment: usize,
+    category: &domain::codes::CategoryCode,
+    actor: &Actor,
+) -> Result<(Petition, domain::case::Case), Error> {
+    let p = app.store.petition(id).await?;
+    let k = p.commitments.get(commitment).ok_or_else(|| PetitionError::Invalid("no such commitment".into()))?;
+    if k.kept_at.is_some() || k.case_id.is_some() {
+        return Err(PetitionError::InvalidStep { action: "spawn_case", status: p.status.as_str() }.into());
+    }
+    let cat = app.categories.get(category).ok_or_else(|| PetitionError::Invalid(format!("unknown category {category}")))?;
+    let location = match p.location {
+        Some(l) => l,
+        None => {
+            let grid = app.grids.get(&p.grid).ok_or_else(|| PetitionError::Invalid("the petition's grid is unknown".into()))?;
+            domain::geo::Polygon::new(grid.ring.clone())
+                .map(|poly| poly.centroid())
+                .ok_or_else(|| PetitionError::Invalid("the petition's grid has no area".into()))?
+        }
+    };
+    let now = app.clock.now();
+    let case = crate::intake::report(
+        app,
+        store::writer::CreateCase {
+            new: domain::case::NewCase {
+                category: category.clone(),
+                priority: cat.default_priority,
+                source: domain::case::Source::Petition,
+                location,
+                grid: p.grid.clone(),
+                description: format!("{}（信访 #{} 承诺事项，到期 {}）", k.what, p.id, local_date(k.due_at)),
+                address: p.address.clone(),
+                reporter_id: None,
+                reported_by: None,
+            },
+            reporter: None,
+            deadlines: app.policy.deadlines(category, cat.default_priority, now),
+            actor: actor.clone(),
+            at: now,
+            extras: Default::default(),
+            idempotency_key: Some(format!("petition:{}:commitment:{commitment}", p.id)),
+        },
+    )
+    .await?;
+    let linked = act(app, id, &Action::LinkCase { commitment, case_id: case.id }, actor, None).await?;
+    Ok((linked, case))
+}
