@@ -44,7 +44,7 @@ const CG = (() => {
     pt_level: "级", pt_lvl: "督办{n}级", pd_paused: "暂停", pd_dropped: "不再需要", pt_due: "期限", pt_keep: "标记完成", pt_files: "来信扫描件与照片", pt_add_scan: "上传扫描件/照片", pt_no_files: "暂无", pt_case: "案件", pt_spawn: "转案件派单", pf_reply: "答复后回访", pf_commitment: "承诺到期回访", pf_dissatisfied: "不满意回访", pf_officer: "经办人安排", ph_visit: "上门", ph_phone: "电话", ph_wechat: "微信", pt_record_visit: "记录回访",
     pt_after_re_review: "已复核终结，同一事实理由不再受理", pt_repeat_of: "重复：", pt_petitioners: "信访人", pt_rep: "代表", pt_unmask: "查看完整信息（留痕）", pt_registered: "登记时间", pt_body: "责任单位", pt_extended: "延期", pt_days: "天", pt_extend_days: "延期天数", pt_route: "其他途径", pt_reply: "答复意见", pt_rating: "评价",
     sat_satisfied: "满意", sat_basically_satisfied: "基本满意", sat_dissatisfied: "不满意", pt_clock: "法定时限", pt_step: "环节", pt_owner: "责任人", pt_commitments: "承诺事项", pt_follow_ups: "回访", pt_next: "下一步", pt_unmasked_logged: "本次查看已留痕",
-    pt_said: "信访人意见", pt_officer: "经办人", pt_reason: "原因", pt_approver: "审批领导", pt_commitment: "承诺事项", pt_decision: "复查/复核意见", pt_nothing_to_do: "当前无需操作",
+    pt_said: "信访人意见", pt_how: "回访方式", pt_officer: "经办人", pt_reason: "原因", pt_approver: "审批领导", pt_commitment: "承诺事项", pt_decision: "复查/复核意见", pt_nothing_to_do: "当前无需操作",
     my_petitions: "我的信访", pt_officer_contact: "经办人", pt_reply_due: "答复期限", pt_rate_it: "请评价办理结果", pt_why: "如不满意，请说明原因", pt_thanks: "感谢您的评价", pq_title: "信访查询", pq_code: "短信中的查询码", pq_go: "查询",
   };
   const en = {
@@ -89,7 +89,7 @@ const CG = (() => {
     pt_level: "", pt_lvl: "Escalation level {n}", pd_paused: "Paused", pd_dropped: "No longer owed", pt_due: "Due", pt_keep: "Mark kept", pt_files: "Letter scans and photos", pt_add_scan: "Add a scan or photo", pt_no_files: "None yet", pt_case: "Case", pt_spawn: "Send as a case", pf_reply: "After the reply", pf_commitment: "After a commitment", pf_dissatisfied: "After a dissatisfied rating", pf_officer: "Set by the officer", ph_visit: "visit", ph_phone: "phone", ph_wechat: "WeChat", pt_record_visit: "Record visit",
     pt_after_re_review: "Re-review concluded: the same facts are not accepted again", pt_repeat_of: "Repeat of", pt_petitioners: "Petitioners", pt_rep: "representative", pt_unmask: "Show in full (logged)", pt_registered: "Registered", pt_body: "Responsible body", pt_extended: "Extended", pt_days: "days", pt_extend_days: "Extend by (days)", pt_route: "Other route", pt_reply: "Reply", pt_rating: "Rating",
     sat_satisfied: "Satisfied", sat_basically_satisfied: "Basically satisfied", sat_dissatisfied: "Dissatisfied", pt_clock: "Statutory time limits", pt_step: "Step", pt_owner: "Owner", pt_commitments: "Commitments", pt_follow_ups: "Follow-up visits", pt_next: "Next step", pt_unmasked_logged: "this view was logged",
-    pt_said: "What the petitioner said", pt_officer: "Officer", pt_reason: "Reason", pt_approver: "Approving leader", pt_commitment: "Commitment", pt_decision: "Decision", pt_nothing_to_do: "Nothing to do now",
+    pt_said: "What the petitioner said", pt_how: "How", pt_officer: "Officer", pt_reason: "Reason", pt_approver: "Approving leader", pt_commitment: "Commitment", pt_decision: "Decision", pt_nothing_to_do: "Nothing to do now",
     my_petitions: "My petitions", pt_officer_contact: "Officer", pt_reply_due: "Reply due", pt_rate_it: "Please rate the result", pt_why: "If not satisfied, tell us why", pt_thanks: "Thank you for rating", pq_title: "Look up a petition", pq_code: "Query code from the text message", pq_go: "Look up",
   };
   const dict = { zh, en };

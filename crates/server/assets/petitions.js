@@ -100,7 +100,8 @@
         ${k.kept_at ? `<span class="tag">${CG.t("kept")} ${day(k.kept_at)}</span>` : `<button type="button" class="secondary" data-keep="${i}">${CG.t("pt_keep")}</button>`}
         ${!k.kept_at && !k.case_id ? `<select data-cat="${i}" aria-label="${CG.t("category")}">${catOptions()}</select><button type="button" class="secondary" data-spawn="${i}">${CG.t("pt_spawn")}</button>` : ""}</li>`).join("");
     const follow = p.follow_ups.map((f, i) => `<li>${day(f.due_at)} · ${CG.t("pf_" + f.reason.split(":")[0])}
-        ${f.done_at ? `<span class="tag">${CG.t("kept")} ${day(f.done_at)}</span> ${CG.esc(f.by || "")}（${CG.t("ph_" + f.how)}）：${CG.esc(f.said || "")}` : `<button type="button" class="secondary" data-visit="${i}">${CG.t("pt_record_visit")}</button>`}</li>`).join("");
+        ${f.done_at ? `<span class="tag">${CG.t("kept")} ${day(f.done_at)}</span> ${CG.esc(f.by || "")}（${CG.t("ph_" + f.how)}）：${CG.esc(f.said || "")}` : `<form class="inline" data-visit="${i}"><select name="how" aria-label="${CG.t("pt_how")}">${["visit", "phone", "wechat"].map((h) => `<option value="${h}">${CG.t("ph_" + h)}</option>`).join("")}</select>
+            <input name="said" required placeholder="${CG.t("pt_said")}" aria-label="${CG.t("pt_said")}"><button class="secondary">${CG.t("pt_record_visit")}</button></form>`}</li>`).join("");
     $("pd").innerHTML = `
       <h2>${CG.t("pt_no")}${p.id} ${CG.esc(p.matter)}</h2>
       <p><span class="tag">${CG.t("ps_" + p.status)}</span> <span class="tag">${CG.t("pk_" + p.class)}</span> <span class="tag">${CG.t("pc_" + p.channel)}</span>
@@ -142,9 +143,9 @@
     };
     $("pd").querySelectorAll("[data-keep]").forEach((b) => b.onclick = () => act(p, { action: "keep_commitment", commitment: Number(b.dataset.keep) }));
     $("pd").querySelectorAll("[data-spawn]").forEach((b) => b.onclick = () => act(p, { action: "spawn_case", commitment: Number(b.dataset.spawn), category: $("pd").querySelector(`[data-cat="${b.dataset.spawn}"]`).value }));
-    $("pd").querySelectorAll("[data-visit]").forEach((b) => b.onclick = () => {
-      const said = prompt(CG.t("pt_said"));
-      if (said) act(p, { action: "record_follow_up", follow_up: Number(b.dataset.visit), how: "visit", said });
+    $("pd").querySelectorAll("form[data-visit]").forEach((f) => f.onsubmit = (e) => {
+      e.preventDefault();
+      act(p, { action: "record_follow_up", follow_up: Number(f.dataset.visit), how: f.elements.how.value, said: f.elements.said.value });
     });
   }
 

@@ -550,6 +550,17 @@ async fn the_petition_office_works_a_petition_and_the_petitioner_follows_it() {
     assert!(en.as_str().unwrap().contains("Written reply within 60 days"), "{en}");
     desk.screenshot(&shots("petitions-en.png")).await;
     desk.click("#cg-lang").await;
+    // The written reply, then the follow-up visit it schedules, recorded on the page.
+    desk.type_into("form[data-action=reply] textarea", "经实地勘察，管道破损，已责成施工方修复").await;
+    desk.click("form[data-action=reply] button").await;
+    desk.wait_for("return document.querySelector('form[data-visit]') !== null", Duration::from_secs(5)).await;
+    desk.eval("document.querySelector('form[data-visit] select').value = 'phone'").await;
+    desk.type_into("form[data-visit] input[name=said]", "积水已经退了").await;
+    desk.click("form[data-visit] button").await;
+    desk.wait_for("return document.querySelector('#pd').innerText.includes('积水已经退了')", Duration::from_secs(5)).await;
+    let visit = desk.eval("return document.querySelector('#pd').innerText").await;
+    assert!(visit.as_str().unwrap().contains("（电话）"), "{visit}");
+    desk.screenshot(&shots("petitions-replied-zh.png")).await;
 
     // The petitioner files in the app and follows it.
     let phone = Browser::start(375, 812).await;
