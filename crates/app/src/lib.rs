@@ -19,6 +19,7 @@ pub mod commitments;
 pub mod config;
 pub mod dispatching;
 pub mod intake;
+pub mod mediations;
 pub mod notify;
 pub mod petitions;
 pub mod runner;
@@ -54,6 +55,8 @@ pub struct App {
     pub clock: Arc<dyn clock::Clock>,
     /// The statutory time limits of petitions (`[petitions]`).
     pub petition_limits: domain::petition::Limits,
+    /// The mediation studio's time limits.
+    pub mediation_limits: domain::mediation::Limits,
 }
 
 impl App {
@@ -88,6 +91,7 @@ impl App {
                 calendar: policy.calendar.clone(),
                 ..Default::default()
             },
+            mediation_limits: domain::mediation::Limits { calendar: policy.calendar.clone(), ..Default::default() },
             clock: Arc::new(clock::SystemClock),
         })
     }

@@ -7,6 +7,8 @@
 //! - [`deadline`]: the promise chain (1 min / 3 min / 10 min / 1 h / 24 h), policies, the
 //!   working-hours calendar.
 //! - [`case`]: the case and its lifecycle state machine; every transition yields an event.
+//! - [`mediation`]: the mediation studio: parties and claims, sessions, the agreement, money
+//!   paid on the spot and in instalments, the judicial-confirmation window.
 //! - [`petition`]: petitions (信访) with the statutory clock, commitments, follow-ups and
 //!   review, as a second kind of matter.
 //! - [`obligation`]: duties with due times (a case's promises, a responder's answer), their
@@ -25,6 +27,7 @@ pub mod codes;
 pub mod community;
 pub mod deadline;
 pub mod geo;
+pub mod mediation;
 pub mod obligation;
 pub mod petition;
 pub mod role;

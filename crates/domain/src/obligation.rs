@@ -24,14 +24,16 @@ use serde::{Deserialize, Serialize};
 pub enum MatterKind {
     Case,
     Petition,
+    Mediation,
 }
 
 impl MatterKind {
-    pub const ALL: [MatterKind; 2] = [MatterKind::Case, MatterKind::Petition];
+    pub const ALL: [MatterKind; 3] = [MatterKind::Case, MatterKind::Petition, MatterKind::Mediation];
     pub fn as_str(&self) -> &'static str {
         match self {
             MatterKind::Case => "case",
             MatterKind::Petition => "petition",
+            MatterKind::Mediation => "mediation",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {

@@ -176,6 +176,9 @@ pub struct CaseOut {
     pub assignments: Vec<AssignmentOut>,
     pub events: Vec<EventOut>,
     pub version: u32,
+    /// The mediation this dispute became, if any (shown on the one case's view).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mediation_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -268,6 +271,7 @@ pub fn case_out(
         assignments: c.assignments.iter().map(assignment).collect(),
         events: c.events.iter().map(event).collect(),
         version: c.version,
+        mediation_id: None,
     }
 }
 

@@ -26,6 +26,7 @@ pub mod community;
 pub mod directory;
 pub mod live;
 mod migrate;
+pub mod mediations;
 pub mod obligations;
 pub mod petitions;
 mod rows;

@@ -332,7 +332,11 @@ pub async fn create(
 pub async fn get(State(s): State<Arc<AppState>>, session: Session, Path(id): Path<String>) -> ApiResult<Json<CaseOut>> {
     let id = parse_id(&id)?;
     let case = load_visible(&s, &session, id).await?;
-    Ok(Json(out(&s, &session, &case).await?))
+    let mut o = out(&s, &session, &case).await?;
+    if !is_resident(&session) {
+        o.mediation_id = s.store.mediation_of_case(id).await?;
+    }
+    Ok(Json(o))
 }
 
 fn parse_id(s: &str) -> ApiResult<i64> {

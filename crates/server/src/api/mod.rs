@@ -2,6 +2,7 @@
 
 pub mod cases;
 pub mod community;
+pub mod mediations;
 pub mod petitions;
 pub mod reference;
 pub mod residents;
@@ -39,6 +40,12 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/cases/{id}/reporter", get(cases::reporter))
         .route("/cases/{id}/recommendations", get(cases::recommendations))
         .route("/petitions", post(petitions::create).get(petitions::list))
+        .route("/mediations", post(mediations::create).get(mediations::list))
+        .route("/mediations/from-case/{case_id}", post(mediations::from_case))
+        .route("/mediations/{id}", get(mediations::get))
+        .route("/mediations/{id}/actions", post(mediations::act))
+        .route("/mediations/{id}/agreement", get(mediations::agreement))
+        .route("/stats/mediation", get(stats::mediation))
         .route("/petitions/staff", get(petitions::staff))
         .route("/petitions/{id}", get(petitions::get))
         .route("/petitions/{id}/actions", post(petitions::act))

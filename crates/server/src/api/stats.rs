@@ -274,3 +274,127 @@ pub async fn petitions(
         .collect();
     Ok(Json(out))
 }
+
+/// A rate with what it is made of.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Rate {
+    pub numerator: i64,
+    pub denominator: i64,
+    /// numerator ÷ denominator; null when the denominator is 0.
+    pub rate: Option<f64>,
+}
+
+fn rate(numerator: i64, denominator: i64) -> Rate {
+    Rate { numerator, denominator, rate: (denominator > 0).then(|| numerator as f64 / denominator as f64) }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct MediationQuery {
+    /// Start (RFC 3339); a year ago when absent.
+    pub from: Option<String>,
+    /// End, exclusive; now when absent.
+    pub to: Option<String>,
+    /// Only mediations held at this place (a studio), e.g. 传化公路港调解工作室.
+    pub place: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MediationStatsOut {
+    pub from: String,
+    pub to: String,
+    pub registered: i64,
+    pub by_kind: BTreeMap<String, i64>,
+    pub by_source: BTreeMap<String, i64>,
+    /// agreed (and performed), failed, open.
+    pub by_outcome: BTreeMap<String, i64>,
+    pub by_grid: BTreeMap<String, i64>,
+    /// Agreed ÷ concluded (agreed or failed).
+    pub success: Rate,
+    /// Agreements whose every payment is made and visit done ÷ agreements.
+    pub performance: Rate,
+    /// Yuan: agreed, paid on the spot, paid later, outstanding, overdue.
+    pub money: BTreeMap<String, f64>,
+}
+
+/// The mediation studio's figures for a period, each rate with its numerator and denominator.
+#[utoipa::path(get, path = "/api/v1/stats/mediation", params(MediationQuery), responses((status = 200, body = MediationStatsOut)), security(("bearer" = [])))]
+pub async fn mediation(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    ApiQuery(q): ApiQuery<MediationQuery>,
+) -> ApiResult<Json<MediationStatsOut>> {
+    use domain::mediation::Status;
+    session.require(Permission::ViewStatistics)?;
+    let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", m);
+    let now = s.clock.now();
+    let from = match q.from.as_deref() {
+        Some(t) => wire::parse_time("from", t).map_err(bad)?,
+        None => now - Duration::days(365),
+    };
+    let to = q.to.as_deref().map(|t| wire::parse_time("to", t).map_err(bad)).transpose()?.unwrap_or(now);
+    if to <= from || to - from > Duration::days(PERIOD_DAYS_MAX * 2) {
+        return Err(bad(format!("from must come before to, at most {} days apart", PERIOD_DAYS_MAX * 2)));
+    }
+    let list: Vec<_> = s
+        .store
+        .mediations_registered(from, to)
+        .await?
+        .into_iter()
+        .filter(|m| q.place.as_deref().is_none_or(|p| m.place.as_deref() == Some(p)))
+        .collect();
+    let mut by_kind = BTreeMap::new();
+    let mut by_source = BTreeMap::new();
+    let mut by_outcome = BTreeMap::new();
+    let mut by_grid = BTreeMap::new();
+    let (mut agreed, mut failed, mut performed) = (0, 0, 0);
+    let mut money = domain::mediation::Money::default();
+    for m in &list {
+        *by_kind.entry(m.kind.as_str().to_owned()).or_insert(0) += 1;
+        *by_source.entry(m.source.as_str().to_owned()).or_insert(0) += 1;
+        *by_grid.entry(m.grid.as_str().to_owned()).or_insert(0) += 1;
+        let outcome = match m.status {
+            Status::Agreed | Status::Performed => {
+                agreed += 1;
+                "agreed"
+            }
+            Status::Failed => {
+                failed += 1;
+                "failed"
+            }
+            _ => "open",
+        };
+        if m.status == Status::Performed {
+            performed += 1;
+        }
+        *by_outcome.entry(outcome.to_owned()).or_insert(0) += 1;
+        let x = domain::mediation::money(m, now);
+        money.agreed += x.agreed;
+        money.on_the_spot += x.on_the_spot;
+        money.paid_later += x.paid_later;
+        money.outstanding += x.outstanding;
+        money.overdue += x.overdue;
+    }
+    let y = |fen: i64| fen as f64 / 100.0;
+    Ok(Json(MediationStatsOut {
+        from: wire::time(from),
+        to: wire::time(to),
+        registered: list.len() as i64,
+        by_kind,
+        by_source,
+        by_outcome,
+        by_grid,
+        success: rate(agreed, agreed + failed),
+        performance: rate(performed, agreed),
+        money: [
+            ("agreed", y(money.agreed)),
+            ("on_the_spot", y(money.on_the_spot)),
+            ("paid_later", y(money.paid_later)),
+            ("outstanding", y(money.outstanding)),
+            ("overdue", y(money.overdue)),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect(),
+    }))
+}

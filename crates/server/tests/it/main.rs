@@ -5,6 +5,7 @@ mod browser;
 mod deadlines;
 mod dispatching;
 mod limits;
+mod mediation;
 mod open311;
 mod petitions;
 mod webdriver;
@@ -48,6 +49,7 @@ pub const ACCOUNTS: &[(&str, Role, Option<&str>, Option<&str>)] = &[
     ("station1", Role::StationOfficer, None, Some("S1")),
     ("patrol01", Role::PatrolMember, None, Some("S1")),
     ("petition", Role::PetitionOfficer, None, None),
+    ("mediator", Role::Mediator, None, Some("S1")),
     ("resident", Role::Resident, None, None),
     ("resident2", Role::Resident, None, None),
 ];
