@@ -46,6 +46,16 @@ const CG = (() => {
     sat_satisfied: "满意", sat_basically_satisfied: "基本满意", sat_dissatisfied: "不满意", pt_clock: "法定时限", pt_step: "环节", pt_owner: "责任人", pt_commitments: "承诺事项", pt_follow_ups: "回访", pt_next: "下一步", pt_unmasked_logged: "本次查看已留痕",
     pt_said: "信访人意见", pt_how: "回访方式", pt_officer: "经办人", pt_reason: "原因", pt_approver: "审批领导", pt_commitment: "承诺事项", pt_decision: "复查/复核意见", pt_nothing_to_do: "当前无需操作",
     my_petitions: "我的信访", pt_officer_contact: "经办人", pt_reply_due: "答复期限", pt_rate_it: "请评价办理结果", pt_why: "如不满意，请说明原因", pt_thanks: "感谢您的评价", pq_title: "信访查询", pq_code: "短信中的查询码", pq_go: "查询",
+    mediation: "调解工作室", md_list: "调解案件", md_register: "登记纠纷", md_detail: "调解详情", md_nothing: "请选择调解案件", md_kind: "纠纷类型", md_summary: "纠纷概要", md_respondent: "被申请人（单位或个人）", md_item: "事项", md_claimants_csv: "申请人名单（每行：姓名,金额,电话；可从表格粘贴）",
+    ms_registered: "已登记", ms_in_session: "调解中", ms_agreed: "已达成协议", ms_performed: "已履行", ms_failed: "调解不成",
+    mo_case: "案件转入", mo_walk_in: "来访", mo_court: "法院委派", mo_police: "公安移交", mo_petition_office: "信访转办",
+    mk_wages: "劳资纠纷", mk_freight: "运费纠纷", mk_neighbours: "邻里纠纷", mk_consumer: "消费纠纷", mk_family: "婚姻家庭", mk_traffic: "交通事故", mk_property: "物业纠纷", mk_other: "其他",
+    mf_withdrawn: "当事人撤回", mf_no_agreement: "未达成协议", mf_unreachable: "无法联系对方", mf_referred: "引导诉讼/仲裁",
+    ma_register: "登记", ma_add_parties: "添加当事人", ma_session: "记录调解", ma_extend: "延长期限", ma_agree: "达成协议", ma_confirm: "当事人确认", ma_mediator_confirm: "调解员签名", ma_pay: "款项到账", ma_fail: "调解不成", ma_record_follow_up: "回访", ma_apply_judicial: "申请司法确认", ma_judicial_decision: "司法确认结果", ma_warn: "临期提醒", ma_escalate: "超期督办",
+    md_today: "今日调解", md_none_today: "今日无调解安排", md_items: "件", md_no: "调解 #", md_parties_n: "方当事人", md_claimed: "请求", md_agreed: "协议", md_none: "没有符合条件的调解案件", md_claimant: "申请人", md_respondent_s: "被申请人", md_org: "单位",
+    md_confirmed: "已确认", md_sign: "签名确认", md_sms: "短信确认", md_paid: "已付", md_mark_paid: "标记到账", md_money: "金额", md_on_spot: "当场支付", md_paid_later: "分期已付", md_overdue_money: "逾期未付", md_judicial: "司法确认", md_applied: "已申请", md_court_confirmed: "法院已确认", md_court_refused: "法院不予确认", md_apply_by: "申请截止",
+    md_parties: "当事人", md_claims: "请求事项", md_sessions: "调解记录", md_no_sessions: "尚未调解", md_agreement: "调解协议", md_in_effect: "已生效", md_print: "打印协议书", md_facts: "事实：", md_responsibility: "责任：", md_terms: "协议内容：", md_payer_payee: "付款方 → 收款方", md_amount: "金额", md_instalments: "分期", md_mediator_sign: "调解员签名确认",
+    md_record: "调解笔录", md_offer: "报价", md_payer: "付款方", md_each: "每位申请人", md_rest_by: "余款期限", md_consent: "当事人同意延期的方式", md_court: "法院",
   };
   const en = {
     brand: "Linjiang Street Command Platform", login: "Sign in", username: "Username", password: "Password", signin: "Sign in",
@@ -91,6 +101,16 @@ const CG = (() => {
     sat_satisfied: "Satisfied", sat_basically_satisfied: "Basically satisfied", sat_dissatisfied: "Dissatisfied", pt_clock: "Statutory time limits", pt_step: "Step", pt_owner: "Owner", pt_commitments: "Commitments", pt_follow_ups: "Follow-up visits", pt_next: "Next step", pt_unmasked_logged: "this view was logged",
     pt_said: "What the petitioner said", pt_how: "How", pt_officer: "Officer", pt_reason: "Reason", pt_approver: "Approving leader", pt_commitment: "Commitment", pt_decision: "Decision", pt_nothing_to_do: "Nothing to do now",
     my_petitions: "My petitions", pt_officer_contact: "Officer", pt_reply_due: "Reply due", pt_rate_it: "Please rate the result", pt_why: "If not satisfied, tell us why", pt_thanks: "Thank you for rating", pq_title: "Look up a petition", pq_code: "Query code from the text message", pq_go: "Look up",
+    mediation: "Mediation studio", md_list: "Disputes", md_register: "Register a dispute", md_detail: "Dispute", md_nothing: "Select a dispute", md_kind: "Kind of dispute", md_summary: "Summary", md_respondent: "Respondent (organisation or person)", md_item: "Item", md_claimants_csv: "Claimants (one per line: name,amount,phone; paste from a sheet)",
+    ms_registered: "Registered", ms_in_session: "In session", ms_agreed: "Agreed", ms_performed: "Performed", ms_failed: "Failed",
+    mo_case: "From a case", mo_walk_in: "Walk-in", mo_court: "Court referral", mo_police: "Police referral", mo_petition_office: "Petition office",
+    mk_wages: "Wages", mk_freight: "Freight money", mk_neighbours: "Neighbours", mk_consumer: "Consumer", mk_family: "Family", mk_traffic: "Traffic accident", mk_property: "Property management", mk_other: "Other",
+    mf_withdrawn: "A party withdrew", mf_no_agreement: "No agreement", mf_unreachable: "The other side cannot be reached", mf_referred: "Referred to court or arbitration",
+    ma_register: "Registered", ma_add_parties: "Parties added", ma_session: "Record session", ma_extend: "Extend", ma_agree: "Agree", ma_confirm: "Party confirmed", ma_mediator_confirm: "Mediator signed", ma_pay: "Payment received", ma_fail: "Failed", ma_record_follow_up: "Follow-up", ma_apply_judicial: "Apply for judicial confirmation", ma_judicial_decision: "Court's decision", ma_warn: "Reminder", ma_escalate: "Escalated",
+    md_today: "Today's sessions", md_none_today: "No session today", md_items: "disputes", md_no: "No. ", md_parties_n: "parties", md_claimed: "claimed", md_agreed: "agreed", md_none: "No disputes match", md_claimant: "Claimant", md_respondent_s: "Respondent", md_org: "organisation",
+    md_confirmed: "Confirmed", md_sign: "Sign", md_sms: "Text code", md_paid: "Paid", md_mark_paid: "Mark paid", md_money: "Money", md_on_spot: "on the spot", md_paid_later: "paid later", md_overdue_money: "overdue", md_judicial: "Judicial confirmation", md_applied: "applied", md_court_confirmed: "confirmed by the court", md_court_refused: "not confirmed", md_apply_by: "apply by",
+    md_parties: "Parties", md_claims: "Claims", md_sessions: "Sessions", md_no_sessions: "No session yet", md_agreement: "Agreement", md_in_effect: "In effect", md_print: "Print the agreement", md_facts: "Facts:", md_responsibility: "Responsibility:", md_terms: "Terms:", md_payer_payee: "Payer → payee", md_amount: "Amount", md_instalments: "Instalments", md_mediator_sign: "Mediator signs",
+    md_record: "Record of the session", md_offer: "Offer", md_payer: "Payer", md_each: "each claimant", md_rest_by: "rest by", md_consent: "How the parties consented", md_court: "Court",
   };
   const dict = { zh, en };
   const params = new URLSearchParams(location.search);
@@ -121,13 +141,15 @@ const CG = (() => {
     if (!r.ok) throw { status: r.status, code: data?.error?.code, message: data?.error?.message || r.statusText };
     return data;
   }
-  const home = (role) => ({ leader: "/screen", grid_worker: "/field", patrol_member: "/field", enterprise_security: "/field", mediator: "/field", petition_officer: "/petitions" }[role] || "/console");
+  const home = (role) => ({ leader: "/screen", grid_worker: "/field", patrol_member: "/field", enterprise_security: "/field", mediator: "/mediation", petition_officer: "/petitions" }[role] || "/console");
   function nav(current) {
     const u = user();
-    const links = [["/console", "console"], ["/screen", "screen"], ["/field", "field"], ["/petitions", "petitions"], ["/admin", "content"]].filter(([href]) => {
+    const links = [["/console", "console"], ["/screen", "screen"], ["/field", "field"], ["/petitions", "petitions"], ["/mediation", "mediation"], ["/admin", "content"]].filter(([href]) => {
       if (!u) return false;
-      if (["grid_worker", "patrol_member", "enterprise_security", "mediator"].includes(u.role)) return href === "/field";
-      if (u.role === "leader") return ["/screen", "/petitions", "/admin"].includes(href);
+      if (u.role === "mediator") return href === "/mediation" || href === "/field";
+      if (["grid_worker", "patrol_member", "enterprise_security"].includes(u.role)) return href === "/field";
+      if (u.role === "leader") return ["/screen", "/petitions", "/mediation", "/admin"].includes(href);
+      if (href === "/mediation") return u.role === "admin";
       if (u.role === "petition_officer") return href === "/petitions" || href === "/admin";
       if (href === "/petitions") return u.role === "admin";
       return true;

@@ -134,6 +134,15 @@ pub async fn load(store: &Store, opts: &DemoOptions, now: Timestamp) -> anyhow::
     store.import_cases_with(&history, |c| domain::case::obligations(c, &terms(c)), "demo", now).await?;
     let live = live_cases(store, &sc, now).await?;
     let petitions = demo_petitions(store, &sc, &history, &user_ids, now).await?;
+    let mediator = Actor {
+        user_id: *user_ids.get("mediator").context("the demo mediator")?,
+        username: "mediator".into(),
+        role: Role::Mediator,
+    };
+    let limits = domain::mediation::Limits { calendar: sc.policy.calendar.clone(), ..Default::default() };
+    let mediations = crate::demo_mediations::all(&sc.grids, &mediator, &limits, now)?;
+    let terms = domain::obligation::Terms { ladder: vec![Role::Mediator, Role::Leader], ..Default::default() };
+    store.import_mediations(&mediations, |m| domain::mediation::obligations(m, &terms, &limits), "demo", now).await?;
     store.set_setting(DEMO_SETTING, "linjiang").await?;
     store
         .set_setting(DEMO_ACCOUNTS_SETTING, &accounts.iter().map(|a| a.username).collect::<Vec<_>>().join(","))

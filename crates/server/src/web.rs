@@ -21,6 +21,7 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ("login.js", "text/javascript; charset=utf-8", include_bytes!("../assets/login.js")),
     ("admin.js", "text/javascript; charset=utf-8", include_bytes!("../assets/admin.js")),
     ("petitions.js", "text/javascript; charset=utf-8", include_bytes!("../assets/petitions.js")),
+    ("mediation.js", "text/javascript; charset=utf-8", include_bytes!("../assets/mediation.js")),
     (
         "vendor/echarts-5.6.0.min.js",
         "text/javascript; charset=utf-8",
@@ -38,6 +39,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/app", get(|| async { page(include_str!("../assets/app.html")) }))
         .route("/admin", get(|| async { page(include_str!("../assets/admin.html")) }))
         .route("/petitions", get(|| async { page(include_str!("../assets/petitions.html")) }))
+        .route("/mediation", get(|| async { page(include_str!("../assets/mediation.html")) }))
         .route("/assets/{*path}", get(asset))
 }
 

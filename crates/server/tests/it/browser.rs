@@ -607,3 +607,74 @@ async fn the_petition_office_works_a_petition_and_the_petitioner_follows_it() {
     desk.quit().await;
     app.stop().await;
 }
+
+/// The mediation studio at 1440×900 in Chinese and English: a dispute with twenty claimants
+/// worked through the page — a session, the agreement, every party's confirmation, the
+/// mediator's — and the printed agreement.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mediation_studio_reaches_an_agreement_and_prints_it() {
+    let app = App::start(false).await;
+    let list: String = (0..20).map(|i| format!("送货工人{i},{}\n", 36_000 + i * 100)).collect();
+    let (s, m) = app
+        .call(Some("mediator"), "POST", "/api/v1/mediations", Some(json!({
+            "source": "walk_in", "kind": "freight", "summary": "近20名送货工人向某运输公司催讨运费", "grid": "330114004001001",
+            "place": "传化公路港调解工作室",
+            "parties": [{"name": "某运输公司", "organisation": true, "representative": "经理 钱某"}],
+            "claimants": {"text": list, "item": "运费"}
+        })))
+        .await;
+    assert_eq!(s, 201, "{m}");
+    let id = m["id"].as_i64().unwrap();
+    let desk = Browser::start(1440, 900).await;
+    sign_in(&desk, &app, "mediator", "/mediation").await;
+    desk.click(&format!("[data-id=\"{id}\"]")).await;
+    desk.wait_for("return document.querySelector('#md h2').textContent.includes('运费')", Duration::from_secs(5)).await;
+    let text = desk.eval("return document.querySelector('#md').innerText").await;
+    for words in ["调解期限", "送货工人19", "某运输公司", "运费纠纷", "来访"] {
+        assert!(text.as_str().unwrap().contains(words), "{words}: {text}");
+    }
+    // A session with the company's offer, then the agreement for every claimant.
+    desk.type_into("form[data-action=session] textarea", "四方到场，公司同意支付大部分运费").await;
+    desk.eval("document.querySelector('form[data-action=session] select').value = '0'").await;
+    desk.type_into("form[data-action=session] input[name=amount]", "650000").await;
+    desk.click("form[data-action=session] button").await;
+    desk.wait_for("return document.querySelector('#md').innerText.includes('四方到场')", Duration::from_secs(5)).await;
+    desk.type_into("form[data-action=agree] input[name=facts]", "运输公司拖欠二十名送货工人运费").await;
+    desk.type_into("form[data-action=agree] input[name=responsibility]", "运输公司承担支付责任").await;
+    desk.type_into("form[data-action=agree] input[name=terms]", "当场支付每人两万元，余款三十日内付清").await;
+    desk.type_into("form[data-action=agree] input[name=each]", "36000").await;
+    desk.type_into("form[data-action=agree] input[name=spot]", "20000").await;
+    let due = (chrono::Utc::now() + chrono::Duration::days(30)).format("%Y-%m-%d").to_string();
+    desk.eval(&format!("document.querySelector('form[data-action=agree] input[name=due]').value = '{due}'")).await;
+    desk.click("form[data-action=agree] button").await;
+    desk.wait_for("return document.querySelector('#md').innerText.includes('已达成协议')", Duration::from_secs(5)).await;
+    let money = desk.eval("return document.querySelector('#md .facts').innerText").await;
+    assert!(money.as_str().unwrap().contains("¥720,000") && money.as_str().unwrap().contains("¥400,000"), "{money}");
+    // Every party confirms (by signature or text code), then the mediator: in effect.
+    for _ in 0..21 {
+        desk.click("[data-confirm]").await;
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    desk.wait_for("return document.querySelector('[data-confirm]') === null", Duration::from_secs(10)).await;
+    desk.click("#md-mconfirm").await;
+    desk.wait_for("return document.querySelector('#md').innerText.includes('已生效')", Duration::from_secs(5)).await;
+    assert!(desk.eval("return document.querySelector('#md').innerText").await.as_str().unwrap().contains("申请截止"), "the judicial countdown");
+    desk.eval("document.querySelector('#md').closest('section').scrollTop = 0").await;
+    desk.screenshot(&shots("mediation-zh.png")).await;
+    desk.click("#cg-lang").await;
+    desk.wait_for("return document.querySelector('#md').innerText.includes('Statutory time limits')", Duration::from_secs(5)).await;
+    let en = desk.eval("return document.querySelector('#md').innerText").await;
+    assert!(en.as_str().unwrap().contains("Payment 1, instalment 1") && en.as_str().unwrap().contains("Agreed"), "{en}");
+    desk.screenshot(&shots("mediation-en.png")).await;
+    // The printed agreement, as the page opens it.
+    desk.eval(&format!(
+        "fetch('/api/v1/mediations/{id}/agreement', {{headers: {{Authorization: 'Bearer ' + sessionStorage.getItem('cg_token')}}}}).then((r) => r.text()).then((h) => {{ document.open(); document.write(h); document.close(); }})"
+    ))
+    .await;
+    desk.wait_for("return document.body && document.body.innerText.includes('人民调解协议书')", Duration::from_secs(5)).await;
+    let printed = desk.eval("return document.body.innerText").await;
+    assert!(printed.as_str().unwrap().contains("送货工人19") && printed.as_str().unwrap().contains("¥36000.00"), "{printed}");
+    desk.screenshot(&shots("mediation-agreement.png")).await;
+    desk.quit().await;
+    app.stop().await;
+}
