@@ -77,6 +77,10 @@ fn concluded(
     now: Timestamp,
 ) -> anyhow::Result<Mediation> {
     let (kind, what, item) = KINDS[i % KINDS.len()];
+    let later = match on_the_spot {
+        Some(spot) if i % 3 == 0 => spot / 2 / 100 * 100,
+        _ => 0,
+    };
     let claimant = person(i, true);
     let other = if matches!(kind, Kind::Wages | Kind::Freight | Kind::Consumer | Kind::Property) { company(i) } else { person(i + 1, false) };
     let new = NewMediation {
@@ -87,7 +91,7 @@ fn concluded(
         place: Some(place.into()),
         case_id: None,
         parties: vec![
-            Party { claims: vec![Claim { item: item.into(), amount_fen: on_the_spot.unwrap_or(1_000_000) * 5 / 4 }], ..claimant },
+            Party { claims: vec![Claim { item: item.into(), amount_fen: (on_the_spot.unwrap_or(1_000_000) + later) * 5 / 4 }], ..claimant },
             other,
         ],
         mediators: vec![mediator.user_id],
@@ -104,7 +108,6 @@ fn concluded(
         let reason = [FailReason::NoAgreement, FailReason::Withdrawn, FailReason::Referred, FailReason::Unreachable][i % 4];
         return step(&m, Action::Fail { reason, note: "经多次调解未能达成一致".into() }, mediator, end, limits);
     };
-    let later = if i % 3 == 0 { spot / 2 / 100 * 100 } else { 0 };
     let instalments = if later > 0 { vec![Instalment { due_at: end + Duration::days(30), amount_fen: later, paid_at: None }] } else { vec![] };
     m = step(&m, Action::Agree {
         facts: format!("{}，双方就{}数额存在争议", what, item),
@@ -178,6 +181,12 @@ pub fn all(grids: &[store::Grid], mediator: &Actor, limits: &Limits, now: Timest
         }, mediator.clone(), at, limits)?;
         if days > 2 {
             m = step(&m, Action::Session { attended: vec![0, 1], record: "双方到场陈述，约定下次调解时间".into(), offers: vec![] }, mediator, at + Duration::hours(5), limits)?;
+        }
+        if days < 10 {
+            // Today's session, held this morning.
+            m = step(&m, Action::Session { attended: vec![0, 1], record: "今日调解：双方就金额初步协商，约定三日内再议".into(),
+                offers: vec![Offer { party: 1, amount_fen: 1_200_000 + k as i64 * 300_000, note: "对方提出方案".into() }] },
+                mediator, now - Duration::hours(2 + k as i64), limits)?;
         }
         out.push(m);
     }
