@@ -100,6 +100,7 @@
       <p class="muted">${CG.t("grid")}: ${CG.esc(c.grid_name || c.grid)} · ${CG.t("source")}: ${CG.t(c.source)} · ${CG.t("created")}: ${CG.fmtTime(c.created_at)}
         ${c.reporter ? ` · ${CG.t("reporter")}: ${CG.esc(c.reporter.name || "")} ${CG.esc(c.reporter.phone || "")}` : ""}</p>
       <div class="deadlines" aria-label="${CG.t("deadlines")}">${dl}</div>
+      <div id="mediation-link"></div>
       <label for="action-note" data-i18n="note">${CG.t("note")}</label><textarea id="action-note" rows="2" maxlength="2000"></textarea>
       <div class="actions">${buttons}</div>
       <p class="error" id="action-error" role="alert"></p>
@@ -114,6 +115,23 @@
       })).then((imgs) => { if ($("photos")) $("photos").innerHTML = imgs.join(""); });
     }).catch(() => {});
     if (c.status === "accepted") showRecommendations(c, "dispatch");
+    showMediation(c);
+  }
+
+  // A dispute (its category sends a mediator) goes to the mediation studio with one step;
+  // once it has, the case links to its mediation.
+  async function showMediation(c) {
+    const cat = categories.find((x) => x.code === c.category);
+    if (!cat || !(cat.forces || []).includes("mediator")) return;
+    const full = await CG.api("GET", `/api/v1/cases/${c.id}`).catch(() => null);
+    const box = $("mediation-link");
+    if (!full || !box || selected !== c.id) return;
+    if (full.mediation_id) { box.innerHTML = `<a href="/mediation?id=${full.mediation_id}">${CG.t("mediation")} #${full.mediation_id}</a>`; return; }
+    box.innerHTML = `<button type="button" class="secondary" id="to-mediation">${CG.t("to_mediation")}</button>`;
+    $("to-mediation").onclick = async () => {
+      try { const m = await CG.api("POST", `/api/v1/mediations/from-case/${c.id}`); box.innerHTML = `<a href="/mediation?id=${m.id}">${CG.t("mediation")} #${m.id}</a>`; }
+      catch (e) { box.textContent = e.message; }
+    };
   }
 
   async function showRecommendations(c, action) {
