@@ -90,7 +90,41 @@ pub async fn act(app: &App, id: MediationId, action: &Action, actor: &Actor, not
 }
 
 pub async fn commit(app: &App, before: &Mediation, after: Mediation) -> Result<Mediation, Error> {
-    let mut outbox = vec![];
+    commit_with(app, before, after, vec![]).await
+}
+
+/// How long a texted confirmation code is good for.
+pub const CODE_MINUTES: i64 = 10;
+
+/// What is kept of a confirmation code: its SHA-256 (with the mediation and party, so a
+/// code means nothing elsewhere).
+pub fn code_hash(id: MediationId, party: usize, code: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(format!("{id}:{party}:{}", code.trim()).as_bytes()))
+}
+
+/// Texts a six-digit confirmation code to a party's phone (through the outbox); typed back,
+/// it confirms the agreement for that party.
+pub async fn send_code(app: &App, id: MediationId, party: usize, actor: &Actor) -> Result<Mediation, Error> {
+    use rand::Rng;
+    let before = app.store.mediation(id).await?;
+    let code = format!("{:06}", rand::thread_rng().gen_range(0..1_000_000));
+    let now = app.clock.now();
+    let action = Action::SendCode { party, hash: code_hash(id, party, &code), expires_at: now + chrono::Duration::minutes(CODE_MINUTES) };
+    let after = domain::mediation::apply(&before, &action, actor, None, now, &app.mediation_limits)?;
+    let phone = after.parties[party].phone.clone();
+    let sms = store::writer::OutboxMessage {
+        dedupe_key: format!("code:{}:{party}", after.version),
+        channel: "sms".into(),
+        recipient_user: None,
+        recipient_phone: phone,
+        subject: format!("调解协议确认码（调解 {id}）"),
+        body: format!("您的调解协议确认码为 {code}，{CODE_MINUTES}分钟内有效。请核对协议内容后告知调解员。如非本人操作请忽略。"),
+    };
+    commit_with(app, &before, after, vec![sms]).await
+}
+
+async fn commit_with(app: &App, before: &Mediation, after: Mediation, mut outbox: Vec<store::writer::OutboxMessage>) -> Result<Mediation, Error> {
     for e in after.events[before.events.len()..].iter().filter(|e| e.action == "escalate") {
         let duty = e.duty.as_deref().unwrap_or_default();
         let missed = crate::notify::Missed {

@@ -159,8 +159,20 @@ pub struct Instalment {
 pub struct Confirmation {
     pub party: usize,
     pub at: Timestamp,
-    /// `signature` (drawn on the tablet) or `sms_code`.
+    /// `signature` (drawn on the tablet; `proof` names the stored drawing), `sms_code` (the
+    /// code texted to the party's phone, typed back) or `paper` (signed on the printed copy,
+    /// recorded by the mediator).
     pub how: String,
+    #[serde(default)]
+    pub proof: Option<String>,
+}
+
+/// A confirmation code texted to a party: its hash and until when it is good.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CodeSent {
+    pub party: usize,
+    pub hash: String,
+    pub expires_at: Timestamp,
 }
 
 /// The agreement (调解协议), with the items of 人民调解法 Art. 29.
@@ -250,6 +262,9 @@ pub struct Mediation {
     pub follow_ups: Vec<FollowUp>,
     pub judicial: Option<Judicial>,
     pub performed_at: Option<Timestamp>,
+    /// Confirmation codes texted to parties (hashes only).
+    #[serde(default)]
+    pub codes: Vec<CodeSent>,
     pub updated_at: Timestamp,
     pub events: Vec<Event>,
 }
@@ -261,7 +276,11 @@ pub enum Action {
     Session { attended: Vec<usize>, record: String, offers: Vec<Offer> },
     Extend { days: u32, consent: String },
     Agree { facts: String, responsibility: String, terms: String, payments: Vec<Payment>, oral: bool },
-    Confirm { party: usize, how: String },
+    /// A code texted to a party (the caller makes it and sends it; the hash is kept).
+    SendCode { party: usize, hash: String, expires_at: Timestamp },
+    /// `how` is `signature` (proof: the stored drawing's id), `sms_code` (proof: the hash of
+    /// the code the party typed) or `paper`.
+    Confirm { party: usize, how: String, proof: Option<String> },
     MediatorConfirm,
     Pay { payment: usize, instalment: usize },
     Fail { reason: FailReason, note: String },
@@ -277,6 +296,7 @@ impl Action {
             Action::Session { .. } => "session",
             Action::Extend { .. } => "extend",
             Action::Agree { .. } => "agree",
+            Action::SendCode { .. } => "send_code",
             Action::Confirm { .. } => "confirm",
             Action::MediatorConfirm => "mediator_confirm",
             Action::Pay { .. } => "pay",
@@ -358,6 +378,7 @@ pub fn register(id: MediationId, new: NewMediation, actor: Actor, at: Timestamp,
         follow_ups: vec![],
         judicial: None,
         performed_at: None,
+        codes: vec![],
         updated_at: at,
         events: vec![Event { seq: 1, at, actor, action: "register".into(), to: Status::Registered, note: None, duty: None, due_at: None, level: None }],
     })
@@ -452,19 +473,37 @@ pub fn apply(m: &Mediation, action: &Action, actor: &Actor, note: Option<&str>, 
             c.follow_ups.push(FollowUp { due_at: limits.calendar.due(at, limits.follow_up_after), done_at: None, by: None, note: None });
             c.status = S::Agreed;
         }
-        Action::Confirm { party: i, how } => {
+        Action::SendCode { party: i, hash, expires_at } => {
+            party(*i)?;
+            let a = c.agreement.as_ref().ok_or_else(wrong)?;
+            if a.oral || a.confirmations.iter().any(|x| x.party == *i) {
+                return Err(wrong());
+            }
+            if c.parties[*i].phone.is_none() {
+                return Err(invalid(format!("{} has no phone to text a code to", c.parties[*i].name)));
+            }
+            c.codes.retain(|x| x.party != *i);
+            c.codes.push(CodeSent { party: *i, hash: hash.clone(), expires_at: *expires_at });
+        }
+        Action::Confirm { party: i, how, proof } => {
             let n = c.parties.len();
+            party(*i)?;
+            match (how.as_str(), proof) {
+                ("sms_code", Some(h)) => {
+                    let good = c.codes.iter().any(|x| x.party == *i && &x.hash == h && x.expires_at >= at);
+                    if !good {
+                        return Err(invalid("the code is wrong or has expired; send a new one"));
+                    }
+                }
+                ("signature", Some(_)) | ("paper", None) => {}
+                _ => return Err(invalid("a party confirms with a drawn signature, the code texted to them, or on the paper copy")),
+            }
             let a = c.agreement.as_mut().ok_or_else(wrong)?;
-            if *i >= n {
-                return Err(invalid(format!("no party {}", i + 1)));
-            }
-            if !matches!(how.as_str(), "signature" | "sms_code") {
-                return Err(invalid("a party confirms by signature or by the code texted to them"));
-            }
             if a.confirmations.iter().any(|x| x.party == *i) || a.oral {
                 return Err(wrong());
             }
-            a.confirmations.push(Confirmation { party: *i, at, how: how.clone() });
+            a.confirmations.push(Confirmation { party: *i, at, how: how.clone(), proof: proof.clone() });
+            c.codes.retain(|x| x.party != *i);
             take_effect(a, n, at);
         }
         Action::MediatorConfirm => {
@@ -770,7 +809,7 @@ mod tests {
 
     fn freight() -> Mediation {
         let workers = claimants_from_csv(
-            &(0..20).map(|i| format!("送货工人{i},{}", 30_000 + i * 1_000)).collect::<Vec<_>>().join("\n"),
+            &(0..20).map(|i| format!("送货工人{i},{},1380000{:04}", 30_000 + i * 1_000, i)).collect::<Vec<_>>().join("\n"),
             "运费",
         )
         .unwrap();
@@ -853,7 +892,7 @@ mod tests {
         let mut m = apply(&m, &Action::MediatorConfirm, &mediator(), None, day(4), &l).unwrap();
         for p in 0..21 {
             assert!(m.agreement.as_ref().unwrap().effective_at.is_none());
-            m = apply(&m, &Action::Confirm { party: p, how: "signature".into() }, &mediator(), None, day(4), &l).unwrap();
+            m = apply(&m, &Action::Confirm { party: p, how: "signature".into(), proof: Some(format!("file:{p}")) }, &mediator(), None, day(4), &l).unwrap();
         }
         assert_eq!(m.agreement.as_ref().unwrap().effective_at, Some(day(4)));
         let owed: Vec<String> = obligations(&m, &Terms::default(), &l).into_iter().filter(|o| o.state == DutyState::Open).map(|o| o.name).collect();
@@ -866,6 +905,21 @@ mod tests {
         }
         assert_eq!(m.status, Status::Performed);
         assert!(obligations(&m, &Terms::default(), &l).iter().all(|o| !o.state.is_owed()));
+    }
+
+    #[test]
+    fn a_texted_code_confirms_only_its_party_and_only_in_time() {
+        let l = Limits::default();
+        let m = agree(&freight(), day(2));
+        let sent = apply(&m, &Action::SendCode { party: 1, hash: "abc".into(), expires_at: day(2) + Duration::minutes(10) }, &mediator(), None, day(2), &l).unwrap();
+        assert!(apply(&sent, &Action::SendCode { party: 0, hash: "x".into(), expires_at: day(3) }, &mediator(), None, day(2), &l).is_err(), "the company has no phone");
+        let try_ = |party, hash: &str, at| apply(&sent, &Action::Confirm { party, how: "sms_code".into(), proof: Some(hash.into()) }, &mediator(), None, at, &l);
+        assert!(try_(1, "wrong", day(2)).is_err());
+        assert!(try_(2, "abc", day(2)).is_err(), "another party's code");
+        assert!(try_(1, "abc", day(2) + Duration::minutes(11)).is_err(), "expired");
+        let ok = try_(1, "abc", day(2) + Duration::minutes(5)).unwrap();
+        assert!(ok.codes.is_empty());
+        assert!(apply(&ok, &Action::Confirm { party: 2, how: "signature".into(), proof: None }, &mediator(), None, day(2) + Duration::minutes(5), &l).is_err(), "a signature needs its drawing");
     }
 
     #[test]
@@ -891,7 +945,9 @@ mod tests {
             (1i64..60).prop_map(|d| Action::Agree { facts: "f".into(), responsibility: "r".into(), terms: "t".into(), oral: false,
                 payments: vec![Payment { payer: 0, payee: 1, item: "款".into(), amount_fen: 1000, on_the_spot_fen: 400,
                     instalments: vec![Instalment { due_at: day(200 + d), amount_fen: 600, paid_at: None }] }] }),
-            (0usize..3).prop_map(|party| Action::Confirm { party, how: "sms_code".into() }),
+            (0usize..3).prop_map(|party| Action::Confirm { party, how: "paper".into(), proof: None }),
+            (0usize..3).prop_map(|party| Action::SendCode { party, hash: "h".into(), expires_at: day(500) }),
+            (0usize..3).prop_map(|party| Action::Confirm { party, how: "sms_code".into(), proof: Some("h".into()) }),
             Just(Action::MediatorConfirm),
             Just(Action::Pay { payment: 0, instalment: 0 }),
             Just(Action::Fail { reason: FailReason::NoAgreement, note: "未达成".into() }),

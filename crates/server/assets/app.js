@@ -55,7 +55,7 @@ const CG = (() => {
     md_today: "今日调解", md_none_today: "今日无调解安排", md_items: "件", md_no: "调解 #", md_parties_n: "方当事人", md_claimed: "请求", md_agreed: "协议", md_none: "没有符合条件的调解案件", md_claimant: "申请人", md_respondent_s: "被申请人", md_org: "单位",
     md_confirmed: "已确认", md_sign: "签名确认", md_sms: "短信确认", md_paid: "已付", md_mark_paid: "标记到账", md_money: "金额", md_on_spot: "当场支付", md_paid_later: "分期已付", md_overdue_money: "逾期未付", md_judicial: "司法确认", md_applied: "已申请", md_court_confirmed: "法院已确认", md_court_refused: "法院不予确认", md_apply_by: "申请截止",
     md_parties: "当事人", md_claims: "请求事项", md_sessions: "调解记录", md_no_sessions: "尚未调解", md_agreement: "调解协议", md_in_effect: "已生效", md_print: "打印协议书", md_facts: "事实：", md_responsibility: "责任：", md_terms: "协议内容：", md_payer_payee: "付款方 → 收款方", md_amount: "金额", md_instalments: "分期", md_mediator_sign: "调解员签名确认",
-    md_record: "调解笔录", md_offer: "报价", md_payer: "付款方", md_each: "每位申请人", md_rest_by: "余款期限", md_consent: "当事人同意延期的方式", md_court: "法院",
+    md_record: "调解笔录", md_offer: "报价", md_payer: "付款方", md_each: "每位申请人", md_rest_by: "余款期限", md_consent: "当事人同意延期的方式", md_court: "法院", md_paper: "纸质签字", md_code_prompt: "请输入{name}收到的短信确认码", md_judicial_form: "打印司法确认申请书", md_files: "照片与签名", md_add_photo: "上传本次调解照片/材料", md_sign_title: "当事人签名", md_sign_save: "确认签名", md_sign_clear: "重写", md_sign_first: "请先签名",
   };
   const en = {
     brand: "Linjiang Street Command Platform", login: "Sign in", username: "Username", password: "Password", signin: "Sign in",
@@ -110,7 +110,7 @@ const CG = (() => {
     md_today: "Today's sessions", md_none_today: "No session today", md_items: "disputes", md_no: "No. ", md_parties_n: "parties", md_claimed: "claimed", md_agreed: "agreed", md_none: "No disputes match", md_claimant: "Claimant", md_respondent_s: "Respondent", md_org: "organisation",
     md_confirmed: "Confirmed", md_sign: "Sign", md_sms: "Text code", md_paid: "Paid", md_mark_paid: "Mark paid", md_money: "Money", md_on_spot: "on the spot", md_paid_later: "paid later", md_overdue_money: "overdue", md_judicial: "Judicial confirmation", md_applied: "applied", md_court_confirmed: "confirmed by the court", md_court_refused: "not confirmed", md_apply_by: "apply by",
     md_parties: "Parties", md_claims: "Claims", md_sessions: "Sessions", md_no_sessions: "No session yet", md_agreement: "Agreement", md_in_effect: "In effect", md_print: "Print the agreement", md_facts: "Facts:", md_responsibility: "Responsibility:", md_terms: "Terms:", md_payer_payee: "Payer → payee", md_amount: "Amount", md_instalments: "Instalments", md_mediator_sign: "Mediator signs",
-    md_record: "Record of the session", md_offer: "Offer", md_payer: "Payer", md_each: "each claimant", md_rest_by: "rest by", md_consent: "How the parties consented", md_court: "Court",
+    md_record: "Record of the session", md_offer: "Offer", md_payer: "Payer", md_each: "each claimant", md_rest_by: "rest by", md_consent: "How the parties consented", md_court: "Court", md_paper: "Signed on paper", md_code_prompt: "Type the code {name} received by text message", md_judicial_form: "Print the judicial-confirmation application", md_files: "Photos and signatures", md_add_photo: "Add a photo or paper of this session", md_sign_title: "Signature", md_sign_save: "Confirm signature", md_sign_clear: "Clear", md_sign_first: "Please sign first",
   };
   const dict = { zh, en };
   const params = new URLSearchParams(location.search);

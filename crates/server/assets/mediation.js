@@ -75,7 +75,7 @@
     const parties = m.parties.map((p, i) => `<tr><td>${i + 1}</td><td>${CG.esc(p.name)}${p.representative ? `（${CG.esc(p.representative)}）` : ""}</td>
       <td>${p.claimant ? CG.t("md_claimant") : CG.t("md_respondent_s")}${p.organisation ? " · " + CG.t("md_org") : ""}</td><td>${CG.esc(p.phone || "")}</td>
       <td>${p.claims.map((c) => `${CG.esc(c.item)} ${fen(c.amount_fen)}`).join("；")}</td>
-      <td>${a ? (a.confirmations.some((c) => c.party === i) ? `<span class="tag">${CG.t("md_confirmed")}</span>` : a.oral ? "" : `<button type="button" class="secondary" data-confirm="${i}" data-how="signature">${CG.t("md_sign")}</button><button type="button" class="secondary" data-confirm="${i}" data-how="sms_code">${CG.t("md_sms")}</button>`) : ""}</td></tr>`).join("");
+      <td>${a ? (a.confirmations.some((c) => c.party === i) ? `<span class="tag">${CG.t("md_confirmed")}</span>` : a.oral ? "" : `<button type="button" class="secondary" data-confirm="${i}" data-how="signature">${CG.t("md_sign")}</button>${p.phone ? `<button type="button" class="secondary" data-confirm="${i}" data-how="sms_code">${CG.t("md_sms")}</button>` : ""}<button type="button" class="secondary" data-confirm="${i}" data-how="paper">${CG.t("md_paper")}</button>`) : ""}</td></tr>`).join("");
     const duties = m.duties.map((d) => {
       const cd = d.state === "open" ? left(d.due_at) : null;
       const cls = d.state === "kept" ? (d.overdue ? "missed" : "kept") : d.state === "open" ? (cd.past ? "missed" : cd.soon ? "soon" : "") : "";
@@ -103,12 +103,25 @@
       ${a ? `<h3>${CG.t("md_agreement")} ${a.effective_at ? `<span class="tag">${CG.t("md_in_effect")} ${day(a.effective_at)}</span>` : ""} <button type="button" class="secondary" id="md-print">${CG.t("md_print")}</button></h3>
         <p><strong>${CG.t("md_facts")}</strong> ${CG.esc(a.facts)}</p><p><strong>${CG.t("md_responsibility")}</strong> ${CG.esc(a.responsibility)}</p><p><strong>${CG.t("md_terms")}</strong> ${CG.esc(a.terms)}</p>
         <table class="clock"><thead><tr><th>${CG.t("md_payer_payee")}</th><th>${CG.t("md_item")}</th><th>${CG.t("md_amount")}</th><th>${CG.t("md_on_spot")}</th><th>${CG.t("md_instalments")}</th></tr></thead><tbody>${payments}</tbody></table>
-        ${a.mediator_confirmed_at ? "" : `<button type="button" id="md-mconfirm">${CG.t("md_mediator_sign")}</button>`}` : ""}
+        ${a.mediator_confirmed_at ? "" : `<button type="button" id="md-mconfirm">${CG.t("md_mediator_sign")}</button>`}
+        ${a.effective_at ? `<button type="button" class="secondary" id="md-judicial-form">${CG.t("md_judicial_form")}</button>` : ""}` : ""}
+      <h3>${CG.t("md_files")}</h3><div class="photos" id="md-files"></div>
+      ${m.sessions.length ? `<label class="inline-file">${CG.t("md_add_photo")} <input type="file" id="md-file" accept="image/jpeg,image/png,image/webp"></label>` : ""}
       ${m.follow_ups.length ? `<h3>${CG.t("pt_follow_ups")}</h3><ul class="plain">${m.follow_ups.map((f, i) => `<li>${day(f.due_at)} ${f.done_at ? `<span class="tag">${CG.t("kept")} ${day(f.done_at)}</span> ${CG.esc(f.note || "")}` : `<form class="inline" data-visit="${i}"><input name="note" required placeholder="${CG.t("pt_said")}" aria-label="${CG.t("pt_said")}"><button class="secondary">${CG.t("pt_record_visit")}</button></form>`}</li>`).join("")}</ul>` : ""}
       <h3>${CG.t("pt_next")}</h3><div id="md-act"></div><p class="error" id="md-error" role="alert"></p>
       <h3>${CG.t("timeline")}</h3><ul class="timeline">${m.steps.slice().reverse().map((e) => `<li class="${e.action}"><strong>${CG.t("ma_" + e.action)}${e.duty ? "：" + CG.esc(dutyName({ name: e.duty, name_zh: m.duties.find((d) => d.name === e.duty)?.name_zh || e.duty })) : ""}${e.level ? `（${lvl(e.level)}）` : ""}</strong> · ${CG.fmtTime(e.at)}${e.note ? `<div class="muted">${CG.esc(e.note)}</div>` : ""}</li>`).join("")}</ul>`;
     renderActions(m);
-    $("md").querySelectorAll("[data-confirm]").forEach((b) => b.onclick = () => act(m, { action: "confirm", party: Number(b.dataset.confirm), how: b.dataset.how }));
+    $("md").querySelectorAll("[data-confirm]").forEach((b) => b.onclick = async () => {
+      const party = Number(b.dataset.confirm);
+      if (b.dataset.how === "paper") return act(m, { action: "confirm", party, how: "paper" });
+      if (b.dataset.how === "signature") return sign(m, party);
+      // A code texted to the party's phone, typed back here.
+      const sent = await act(m, { action: "send_code", party });
+      if (!sent) return;
+      const code = prompt(CG.t("md_code_prompt").replace("{name}", m.parties[party].name));
+      if (code) act(sent, { action: "confirm", party, how: "sms_code", code });
+    });
+    showFiles(m);
     $("md").querySelectorAll("[data-pay]").forEach((b) => { const [p, i] = b.dataset.pay.split(":").map(Number); b.onclick = () => act(m, { action: "pay", payment: p, instalment: i }); });
     $("md").querySelectorAll("form[data-visit]").forEach((f) => f.onsubmit = (e) => { e.preventDefault(); act(m, { action: "record_follow_up", follow_up: Number(f.dataset.visit), note: f.elements.note.value }); });
     if ($("md-mconfirm")) $("md-mconfirm").onclick = () => act(m, { action: "mediator_confirm" });
@@ -116,6 +129,54 @@
       const r = await fetch(`/api/v1/mediations/${m.id}/agreement?lang=${CG.lang()}`, { headers: { Authorization: "Bearer " + CG.token() } });
       window.open(URL.createObjectURL(new Blob([await r.text()], { type: "text/html" })), "_blank");
     };
+    if ($("md-judicial-form")) $("md-judicial-form").onclick = async () => {
+      const r = await fetch(`/api/v1/mediations/${m.id}/judicial-application?lang=${CG.lang()}`, { headers: { Authorization: "Bearer " + CG.token() } });
+      window.open(URL.createObjectURL(new Blob([await r.text()], { type: "text/html" })), "_blank");
+    };
+    if ($("md-file")) $("md-file").onchange = async () => {
+      const f = $("md-file").files[0]; if (!f || !m.sessions.length) return;
+      try { await CG.api("POST", `/api/v1/mediations/${m.id}/files?purpose=session:${m.sessions.length - 1}`, undefined, { data: f, type: f.type }); showFiles(m); }
+      catch (e) { $("md-error").textContent = e.message; }
+    };
+  }
+
+  async function showFiles(m) {
+    const files = await CG.api("GET", `/api/v1/mediations/${m.id}/files`).catch(() => []);
+    const imgs = await Promise.all(files.map(async (f) => {
+      const r = await fetch(f.url, { headers: { Authorization: "Bearer " + CG.token() } });
+      const [kind, n] = f.purpose.split(":");
+      const label = kind === "signature" ? `${CG.t("md_sign")}：${m.parties[Number(n)]?.name || ""}` : kind === "session" ? `${CG.t("md_sessions")} ${Number(n) + 1}` : "";
+      return `<figure><img alt="${CG.esc(label)}" src="${URL.createObjectURL(await r.blob())}"><figcaption>${CG.esc(label)}</figcaption></figure>`;
+    }));
+    if ($("md-files") && selected === m.id) $("md-files").innerHTML = imgs.join("") || `<span class="muted">${CG.t("pt_no_files")}</span>`;
+  }
+
+  // A signature drawn with a finger or a pen on the tablet.
+  function sign(m, party) {
+    const dlg = $("sig");
+    $("sig-name").textContent = m.parties[party].name;
+    const c = $("sig-pad"), g = c.getContext("2d");
+    g.fillStyle = "#fff"; g.fillRect(0, 0, c.width, c.height); g.lineWidth = 3; g.lineCap = "round"; g.strokeStyle = "#111";
+    let down = false, drawn = false;
+    const at = (e) => { const r = c.getBoundingClientRect(); return [(e.clientX - r.left) * c.width / r.width, (e.clientY - r.top) * c.height / r.height]; };
+    c.onpointerdown = (e) => { down = true; g.beginPath(); g.moveTo(...at(e)); };
+    c.onpointermove = (e) => { if (down) { g.lineTo(...at(e)); g.stroke(); drawn = true; } };
+    c.onpointerup = c.onpointerleave = () => { down = false; };
+    $("sig-clear").onclick = () => { g.fillRect(0, 0, c.width, c.height); drawn = false; };
+    $("sig-cancel").onclick = () => dlg.close();
+    $("sig-save").onclick = () => {
+      if (!drawn) { $("sig-error").textContent = CG.t("md_sign_first"); return; }
+      c.toBlob(async (blob) => {
+        try {
+          const after = await CG.api("POST", `/api/v1/mediations/${m.id}/signature?party=${party}`, undefined, { data: blob, type: "image/png" });
+          dlg.close();
+          const i = list.findIndex((x) => x.id === m.id); if (i >= 0) list[i] = after;
+          renderList(); renderDetail(after);
+        } catch (e) { $("sig-error").textContent = e.message; }
+      }, "image/png");
+    };
+    $("sig-error").textContent = "";
+    dlg.showModal();
   }
 
   function renderActions(m) {
@@ -161,7 +222,8 @@
       const after = await CG.api("POST", `/api/v1/mediations/${m.id}/actions`, body);
       const i = list.findIndex((x) => x.id === m.id); if (i >= 0) list[i] = after; else list.unshift(after);
       renderList(); renderDetail(after);
-    } catch (e) { $("md-error").textContent = e.message; }
+      return after;
+    } catch (e) { $("md-error").textContent = e.message; return null; }
   }
 
   $("ml-filter").onchange = load;

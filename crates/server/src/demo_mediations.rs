@@ -117,7 +117,7 @@ fn concluded(
         oral: false,
     }, mediator, end, limits)?;
     for p in 0..2 {
-        m = step(&m, Action::Confirm { party: p, how: "signature".into() }, mediator, end, limits)?;
+        m = step(&m, Action::Confirm { party: p, how: "paper".into(), proof: None }, mediator, end, limits)?;
     }
     m = step(&m, Action::MediatorConfirm, mediator, end, limits)?;
     let visit = end + Duration::days(6);
@@ -249,7 +249,7 @@ fn freight_example(grid: &GridCode, mediator: &Actor, limits: &Limits, now: Time
         oral: false,
     }, mediator, agreed_at, limits)?;
     for p in 0..23 {
-        m = step(&m, Action::Confirm { party: p, how: if p < 20 { "sms_code" } else { "signature" }.into() }, mediator, agreed_at, limits)?;
+        m = step(&m, Action::Confirm { party: p, how: "paper".into(), proof: None }, mediator, agreed_at, limits)?;
     }
     m = step(&m, Action::MediatorConfirm, mediator, agreed_at, limits)?;
     step(&m, Action::RecordFollowUp { follow_up: 0, note: "首笔款项已全部到账，工人情绪稳定".into() }, mediator, agreed_at + Duration::days(6), limits)

@@ -31,7 +31,8 @@ use utoipa::{Modify, OpenApi};
         crate::api::petitions::upload, crate::api::petitions::files, crate::api::petitions::file,
         crate::api::stats::petitions, crate::api::stats::mediation,
         crate::api::mediations::create, crate::api::mediations::from_case, crate::api::mediations::list, crate::api::mediations::get,
-        crate::api::mediations::act, crate::api::mediations::agreement,
+        crate::api::mediations::act, crate::api::mediations::agreement, crate::api::mediations::judicial_application,
+        crate::api::mediations::signature, crate::api::mediations::upload, crate::api::mediations::files, crate::api::mediations::file,
     ),
     modifiers(&BearerAuth)
 )]

@@ -192,12 +192,13 @@ const TABLES: &[TableSpec] = &[
         ],
     },
     TableSpec {
-        name: "petition_files",
+        name: "matter_files",
         key: "id",
         serial: true,
         columns: &[
             ("id", I),
-            ("petition_id", I),
+            ("matter_kind", T),
+            ("matter_id", I),
             ("purpose", T),
             ("content_type", T),
             ("size_bytes", I),

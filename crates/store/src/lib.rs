@@ -24,6 +24,7 @@ pub mod backup;
 pub mod cases;
 pub mod community;
 pub mod directory;
+pub mod files;
 pub mod live;
 mod migrate;
 pub mod mediations;

@@ -27,19 +27,6 @@ pub struct PetitionFilter {
     pub limit: i64,
 }
 
-/// A file of a petition, without its bytes.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PetitionFile {
-    pub id: i64,
-    pub petition_id: PetitionId,
-    /// `letter` (the scanned letter, papers brought along) or `follow_up:N` (a visit's photo).
-    pub purpose: String,
-    pub content_type: String,
-    pub size_bytes: i64,
-    pub uploaded_by: i64,
-    pub created_at: Timestamp,
-}
-
 /// An earlier petition that looks like the same matter.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Repeat {
@@ -282,85 +269,6 @@ impl Store {
             }
         }
         Ok(out)
-    }
-
-    /// Adds a file to a petition; audited.
-    pub async fn add_petition_file(
-        &self,
-        petition_id: PetitionId,
-        purpose: &str,
-        content_type: &str,
-        data: &[u8],
-        uploaded_by: i64,
-        actor: &str,
-        at: Timestamp,
-    ) -> Result<i64> {
-        use sha2::Digest;
-        let mut tx = self.begin_write().await?;
-        let exists: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM petitions WHERE id = $1").bind(petition_id).fetch_optional(&mut *tx).await?;
-        if exists.is_none() {
-            return Err(StoreError::NotFound);
-        }
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO petition_files (petition_id, purpose, content_type, size_bytes, sha256, data, uploaded_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-        )
-        .bind(petition_id)
-        .bind(purpose)
-        .bind(content_type)
-        .bind(data.len() as i64)
-        .bind(hex::encode(sha2::Sha256::digest(data)))
-        .bind(data)
-        .bind(uploaded_by)
-        .bind(to_millis(at))
-        .fetch_one(&mut *tx)
-        .await?;
-        let entry = AuditEntry {
-            at,
-            actor: actor.into(),
-            action: "petition.file".into(),
-            entity: "petition".into(),
-            entity_id: petition_id.to_string(),
-            detail: serde_json::json!({ "file": id, "purpose": purpose, "bytes": data.len() }).to_string(),
-        };
-        self.audit_in(&mut tx, entry).await?;
-        tx.commit().await?;
-        Ok(id)
-    }
-
-    /// The files of a petition, without their bytes.
-    pub async fn petition_files(&self, petition_id: PetitionId) -> Result<Vec<PetitionFile>> {
-        let rows = sqlx::query(
-            "SELECT id, petition_id, purpose, content_type, size_bytes, uploaded_by, created_at FROM petition_files \
-             WHERE petition_id = $1 ORDER BY id",
-        )
-        .bind(petition_id)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(PetitionFile {
-                    id: r.try_get("id")?,
-                    petition_id: r.try_get("petition_id")?,
-                    purpose: r.try_get("purpose")?,
-                    content_type: r.try_get("content_type")?,
-                    size_bytes: r.try_get("size_bytes")?,
-                    uploaded_by: r.try_get("uploaded_by")?,
-                    created_at: crate::from_millis(r.try_get("created_at")?)?,
-                })
-            })
-            .collect()
-    }
-
-    /// One file's petition, type and bytes.
-    pub async fn petition_file_data(&self, id: i64) -> Result<(PetitionId, String, Vec<u8>)> {
-        let r = sqlx::query("SELECT petition_id, content_type, data FROM petition_files WHERE id = $1")
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        Ok((r.try_get("petition_id")?, r.try_get("content_type")?, r.try_get("data")?))
     }
 
     /// The petition whose query code has this hash.

@@ -376,7 +376,8 @@ pub struct PaymentIn {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActionIn {
-    /// `add_parties`, `session`, `extend`, `agree`, `confirm`, `mediator_confirm`, `pay`,
+    /// `add_parties`, `session`, `extend`, `agree`, `send_code` (text a party a confirmation
+    /// code), `confirm` (`how`: `sms_code` with `code`, or `paper`), `mediator_confirm`, `pay`,
     /// `fail`, `record_follow_up`, `apply_judicial`, `judicial_decision`.
     pub action: String,
     pub version: Option<u32>,
@@ -405,6 +406,8 @@ pub struct ActionIn {
     pub follow_up: Option<usize>,
     pub court: Option<String>,
     pub confirmed: Option<bool>,
+    /// For `confirm` by `sms_code`: the code the party received.
+    pub code: Option<String>,
     pub note: Option<String>,
 }
 
@@ -422,7 +425,7 @@ fn due(v: &str) -> ApiResult<domain::Timestamp> {
         .map_err(|_| ApiError::invalid("a due date is a date (2024-04-30) or an RFC 3339 instant"))
 }
 
-fn parse_action(b: ActionIn) -> ApiResult<Action> {
+fn parse_action(id: i64, b: ActionIn) -> ApiResult<Action> {
     Ok(match b.action.as_str() {
         "add_parties" => Action::AddParties { parties: parties(b.parties, b.claimants)? },
         "session" => Action::Session {
@@ -459,7 +462,16 @@ fn parse_action(b: ActionIn) -> ApiResult<Action> {
                 })
                 .collect::<ApiResult<_>>()?,
         },
-        "confirm" => Action::Confirm { party: need(b.party, "party")?, how: need(b.how, "how")? },
+        "confirm" => {
+            let party = need(b.party, "party")?;
+            let how = need(b.how, "how")?;
+            match how.as_str() {
+                // The code the party received, typed back; compared as a hash.
+                "sms_code" => Action::Confirm { party, how, proof: Some(app::mediations::code_hash(id, party, &need(b.code, "code")?)) },
+                "paper" => Action::Confirm { party, how, proof: None },
+                _ => return Err(ApiError::invalid("confirm with how = sms_code (and the code) or paper; a drawn signature goes to /signature")),
+            }
+        }
         "mediator_confirm" => Action::MediatorConfirm,
         "pay" => Action::Pay { payment: need(b.payment, "payment")?, instalment: need(b.instalment, "instalment")? },
         "fail" => Action::Fail {
@@ -490,9 +502,13 @@ pub async fn act(
     if b.version.is_some_and(|v| v != m.version) {
         return Err(ApiError::new(StatusCode::CONFLICT, "conflict", "the mediation changed meanwhile; reload it"));
     }
+    if b.action == "send_code" {
+        let after = app::mediations::send_code(&s.app, m.id, need(b.party, "party")?, &session.actor()).await.map_err(rule)?;
+        return Ok(Json(out(&s, &session, &after)));
+    }
     // Notes are free text beside a step; for `fail` the note is the reason's words.
     let note = if b.action == "fail" { None } else { b.note.clone() };
-    let action = parse_action(b)?;
+    let action = parse_action(m.id, b)?;
     let after = app::mediations::act(&s.app, m.id, &action, &session.actor(), note.as_deref()).await.map_err(rule)?;
     Ok(Json(out(&s, &session, &after)))
 }
@@ -616,5 +632,161 @@ pub async fn agreement(
          @media print{{.copy{{margin:0 auto}}}}</style></head><body>{copies}</body></html>",
         if en { "en" } else { "zh-CN" },
         l("人民调解协议书", "Mediation agreement"),
+    )))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SignatureQuery {
+    /// The party signing (index, from 0).
+    pub party: usize,
+}
+
+/// A party signs the agreement on the tablet: the drawing (PNG) is kept and confirms it.
+#[utoipa::path(post, path = "/api/v1/mediations/{id}/signature", params(SignatureQuery), request_body(content = Vec<u8>, content_type = "image/png"),
+    responses((status = 200, body = MediationOut)), security(("bearer" = [])))]
+pub async fn signature(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<SignatureQuery>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<MediationOut>> {
+    let m = load(&s, &session, &id).await?;
+    if !matches!(session.role(), Role::Mediator | Role::Admin) {
+        return Err(ApiError::forbidden("mediators work the mediation"));
+    }
+    if q.party >= m.parties.len() {
+        return Err(ApiError::invalid(format!("no party {}", q.party + 1)));
+    }
+    let (kind, clean) = crate::images::clean_upload(body).await?;
+    let fid = s
+        .store
+        .add_matter_file(domain::obligation::MatterKind::Mediation, m.id, &format!("signature:{}", q.party), kind, &clean, session.user.id, &session.label(), s.clock.now())
+        .await?;
+    let action = Action::Confirm { party: q.party, how: "signature".into(), proof: Some(format!("file:{fid}")) };
+    let after = app::mediations::act(&s.app, m.id, &action, &session.actor(), None).await.map_err(rule)?;
+    Ok(Json(out(&s, &session, &after)))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct FileQuery {
+    /// `session:N` (a session's photo or paper) or `other`.
+    pub purpose: String,
+}
+
+/// Adds a photo or scanned paper to a mediation (a session's record, evidence).
+#[utoipa::path(post, path = "/api/v1/mediations/{id}/files", params(FileQuery), request_body(content = Vec<u8>, content_type = "image/jpeg"),
+    responses((status = 201, body = crate::api::petitions::FileOut)), security(("bearer" = [])))]
+pub async fn upload(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<FileQuery>,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<crate::api::petitions::FileOut>)> {
+    use domain::obligation::MatterKind;
+    let m = load(&s, &session, &id).await?;
+    if !matches!(session.role(), Role::Mediator | Role::Admin) {
+        return Err(ApiError::forbidden("mediators work the mediation"));
+    }
+    let ok = q.purpose == "other" || q.purpose.strip_prefix("session:").and_then(|n| n.parse::<usize>().ok()).is_some_and(|n| n < m.sessions.len());
+    if !ok {
+        return Err(ApiError::invalid("purpose must be session:N of a recorded session, or other"));
+    }
+    const FILES_MAX: usize = 100;
+    if s.store.matter_files(MatterKind::Mediation, m.id).await?.len() >= FILES_MAX {
+        return Err(ApiError::invalid(format!("a mediation holds at most {FILES_MAX} files")));
+    }
+    let (kind, clean) = crate::images::clean_upload(body).await?;
+    let fid = s.store.add_matter_file(MatterKind::Mediation, m.id, &q.purpose, kind, &clean, session.user.id, &session.label(), s.clock.now()).await?;
+    let f = s.store.matter_files(MatterKind::Mediation, m.id).await?.into_iter().find(|f| f.id == fid).ok_or_else(|| ApiError::not_found("file"))?;
+    Ok((StatusCode::CREATED, Json(crate::api::petitions::file_out("mediations", &f))))
+}
+
+/// The files of a mediation (session photos, signatures).
+#[utoipa::path(get, path = "/api/v1/mediations/{id}/files", responses((status = 200, body = [crate::api::petitions::FileOut])), security(("bearer" = [])))]
+pub async fn files(State(s): State<Arc<AppState>>, session: Session, Path(id): Path<String>) -> ApiResult<Json<Vec<crate::api::petitions::FileOut>>> {
+    let m = load(&s, &session, &id).await?;
+    let list = s.store.matter_files(domain::obligation::MatterKind::Mediation, m.id).await?;
+    Ok(Json(list.iter().map(|f| crate::api::petitions::file_out("mediations", f)).collect()))
+}
+
+/// One file's bytes; each look audited.
+#[utoipa::path(get, path = "/api/v1/mediations/{id}/files/{file}", responses((status = 200, content_type = "image/png")), security(("bearer" = [])))]
+pub async fn file(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    Path((id, file)): Path<(String, String)>,
+) -> ApiResult<axum::response::Response> {
+    let m = load(&s, &session, &id).await?;
+    crate::api::petitions::send_file(&s, &session, domain::obligation::MatterKind::Mediation, m.id, &file).await
+}
+
+/// The joint application for judicial confirmation (司法确认申请书), pre-filled from the
+/// agreement, for the parties to sign and take to the court within 30 days.
+#[utoipa::path(get, path = "/api/v1/mediations/{id}/judicial-application", params(PrintQuery), responses((status = 200, content_type = "text/html")), security(("bearer" = [])))]
+pub async fn judicial_application(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<PrintQuery>,
+) -> ApiResult<axum::response::Html<String>> {
+    let m = load(&s, &session, &id).await?;
+    let a = m.agreement.as_ref().ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "invalid_transition", "no agreement yet"))?;
+    let effective = a.effective_at.ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "invalid_transition", "the agreement is not in effect yet"))?;
+    let en = q.lang.as_deref() == Some("en");
+    let l = |zh: &'static str, e: &'static str| if en { e } else { zh };
+    let date = |t: domain::Timestamp| {
+        let d = t.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8")).date_naive();
+        if en { d.format("%Y-%m-%d").to_string() } else { d.format("%Y年%m月%d日").to_string() }
+    };
+    let court = m.judicial.as_ref().map(|j| j.court.clone()).unwrap_or_else(|| "杭州市钱塘区人民法院".into());
+    let rows: String = m
+        .parties
+        .iter()
+        .map(|p| {
+            format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"sign\"></td></tr>",
+                if p.claimant { l("申请人", "Applicant") } else { l("申请人（被申请方）", "Applicant (respondent)") },
+                esc(&p.name),
+                esc(p.representative.as_deref().unwrap_or("")),
+                esc(p.phone.as_deref().unwrap_or("")),
+            )
+        })
+        .collect();
+    Ok(axum::response::Html(format!(
+        "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{}</title><style>\
+         body{{font:15px/1.8 'Noto Serif CJK SC','Noto Sans CJK SC',serif;margin:0}} main{{width:180mm;margin:12mm auto}}\
+         h1{{text-align:center;letter-spacing:4px}} table{{width:100%;border-collapse:collapse}} td,th{{border:1px solid #000;padding:4px 6px;font-size:13px}}\
+         td.sign{{width:30mm}}</style></head><body><main><h1>{}</h1><p>{}：{}</p>\
+         <table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{rows}</table>\
+         <h2>{}</h2><p>{}</p><h2>{}</h2><p>{}</p><p>{}</p><p style=\"text-align:right\">{}　{}</p></main></body></html>",
+        if en { "en" } else { "zh-CN" },
+        l("司法确认申请书", "Application for judicial confirmation"),
+        l("司法确认申请书", "Application for judicial confirmation"),
+        l("致", "To"),
+        esc(&court),
+        l("当事人", "Party"),
+        l("姓名（名称）", "Name"),
+        l("代表人", "Representative"),
+        l("联系电话", "Phone"),
+        l("签名", "Signature"),
+        l("请求事项", "Request"),
+        format_args!(
+            "{}{}{}",
+            l("请求确认申请人于", "To confirm the mediation agreement the applicants reached on "),
+            date(effective),
+            l("经临江街道人民调解委员会主持调解达成的调解协议有效。", " under the Linjiang Street People's Mediation Committee as valid.")
+        ),
+        l("事实与理由", "Facts and reasons"),
+        format_args!("{} {}", esc(&a.facts), esc(&a.terms)),
+        l(
+            "申请人出于解决纠纷的目的自愿达成协议，没有恶意串通、规避法律的行为；如因虚假陈述造成损失，愿承担相应责任。申请人在本协议生效之日起三十日内共同提出申请。",
+            "The applicants reached the agreement of their own will to settle the dispute, without collusion or evasion of the law, and answer for any loss a false statement causes. They apply jointly within 30 days of the agreement taking effect."
+        ),
+        l("申请日期：", "Date:"),
+        date(mediation::judicial_until(effective).min(s.clock.now())),
     )))
 }

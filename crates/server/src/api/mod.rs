@@ -45,6 +45,18 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/mediations/{id}", get(mediations::get))
         .route("/mediations/{id}/actions", post(mediations::act))
         .route("/mediations/{id}/agreement", get(mediations::agreement))
+        .route("/mediations/{id}/judicial-application", get(mediations::judicial_application))
+        .route(
+            "/mediations/{id}/signature",
+            post(mediations::signature).layer(axum::extract::DefaultBodyLimit::max(cases::ATTACHMENT_BYTES_MAX)),
+        )
+        .route(
+            "/mediations/{id}/files",
+            post(mediations::upload)
+                .get(mediations::files)
+                .layer(axum::extract::DefaultBodyLimit::max(cases::ATTACHMENT_BYTES_MAX)),
+        )
+        .route("/mediations/{id}/files/{file}", get(mediations::file))
         .route("/stats/mediation", get(stats::mediation))
         .route("/petitions/staff", get(petitions::staff))
         .route("/petitions/{id}", get(petitions::get))

@@ -846,15 +846,43 @@ pub struct FileOut {
     pub url: String,
 }
 
-fn file_out(f: &store::petitions::PetitionFile) -> FileOut {
+pub fn file_out(kind: &str, f: &store::files::MatterFile) -> FileOut {
     FileOut {
         id: f.id,
         purpose: f.purpose.clone(),
         content_type: f.content_type.clone(),
         size_bytes: f.size_bytes,
         created_at: ts(f.created_at),
-        url: format!("/api/v1/petitions/{}/files/{}", f.petition_id, f.id),
+        url: format!("/api/v1/{kind}/{}/files/{}", f.matter_id, f.id),
     }
+}
+
+/// Sends one file's bytes, auditing the look.
+pub async fn send_file(
+    s: &AppState,
+    session: &Session,
+    kind: domain::obligation::MatterKind,
+    matter_id: i64,
+    file: &str,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let fid: i64 = file.parse().map_err(|_| ApiError::not_found("file"))?;
+    let (content_type, data) = s.store.matter_file_data(kind, matter_id, fid).await.map_err(|e| match e {
+        store::StoreError::NotFound => ApiError::not_found("file"),
+        e => e.into(),
+    })?;
+    s.store
+        .audit(&store::AuditEntry {
+            at: s.clock.now(),
+            actor: session.label(),
+            action: format!("{}.file.view", kind.as_str()),
+            entity: kind.as_str().into(),
+            entity_id: matter_id.to_string(),
+            detail: serde_json::json!({ "file": fid }).to_string(),
+        })
+        .await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, content_type), (axum::http::header::CACHE_CONTROL, "private, no-store".into())], data)
+        .into_response())
 }
 
 /// Adds a scanned letter or a follow-up visit's photo (JPEG, PNG or WebP, re-encoded).
@@ -873,20 +901,25 @@ pub async fn upload(
     if !valid {
         return Err(ApiError::invalid("purpose must be letter or follow_up:N of an existing visit"));
     }
-    if s.store.petition_files(p.id).await?.len() >= FILES_PER_PETITION_MAX {
+    use domain::obligation::MatterKind;
+    if s.store.matter_files(MatterKind::Petition, p.id).await?.len() >= FILES_PER_PETITION_MAX {
         return Err(ApiError::invalid(format!("a petition holds at most {FILES_PER_PETITION_MAX} files")));
     }
     let (kind, clean) = crate::images::clean_upload(body).await?;
-    let fid = s.store.add_petition_file(p.id, &q.purpose, kind, &clean, session.user.id, &session.label(), s.clock.now()).await?;
-    let f = s.store.petition_files(p.id).await?.into_iter().find(|f| f.id == fid).ok_or_else(|| ApiError::not_found("file"))?;
-    Ok((StatusCode::CREATED, Json(file_out(&f))))
+    let fid = s
+        .store
+        .add_matter_file(MatterKind::Petition, p.id, &q.purpose, kind, &clean, session.user.id, &session.label(), s.clock.now())
+        .await?;
+    let f = s.store.matter_files(MatterKind::Petition, p.id).await?.into_iter().find(|f| f.id == fid).ok_or_else(|| ApiError::not_found("file"))?;
+    Ok((StatusCode::CREATED, Json(file_out("petitions", &f))))
 }
 
 /// The files of a petition.
 #[utoipa::path(get, path = "/api/v1/petitions/{id}/files", responses((status = 200, body = [FileOut])), security(("bearer" = [])))]
 pub async fn files(State(s): State<Arc<AppState>>, session: Session, Path(id): Path<String>) -> ApiResult<Json<Vec<FileOut>>> {
     let p = load(&s, &session, &id).await?;
-    Ok(Json(s.store.petition_files(p.id).await?.iter().map(file_out).collect()))
+    let list = s.store.matter_files(domain::obligation::MatterKind::Petition, p.id).await?;
+    Ok(Json(list.iter().map(|f| file_out("petitions", f)).collect()))
 }
 
 /// One file's bytes; each view is audited (a letter carries the petitioner's identity).
@@ -896,26 +929,6 @@ pub async fn file(
     session: Session,
     Path((id, file)): Path<(String, String)>,
 ) -> ApiResult<axum::response::Response> {
-    use axum::response::IntoResponse;
     let p = load(&s, &session, &id).await?;
-    let fid: i64 = file.parse().map_err(|_| ApiError::not_found("file"))?;
-    let (owner, content_type, data) = s.store.petition_file_data(fid).await.map_err(|e| match e {
-        store::StoreError::NotFound => ApiError::not_found("file"),
-        e => e.into(),
-    })?;
-    if owner != p.id {
-        return Err(ApiError::not_found("file"));
-    }
-    s.store
-        .audit(&store::AuditEntry {
-            at: s.clock.now(),
-            actor: session.label(),
-            action: "petition.file.view".into(),
-            entity: "petition".into(),
-            entity_id: p.id.to_string(),
-            detail: serde_json::json!({ "file": fid }).to_string(),
-        })
-        .await?;
-    Ok(([(axum::http::header::CONTENT_TYPE, content_type), (axum::http::header::CACHE_CONTROL, "private, no-store".into())], data)
-        .into_response())
+    send_file(&s, &session, domain::obligation::MatterKind::Petition, p.id, &file).await
 }

@@ -650,9 +650,20 @@ async fn the_mediation_studio_reaches_an_agreement_and_prints_it() {
     desk.wait_for("return document.querySelector('#md').innerText.includes('已达成协议')", Duration::from_secs(5)).await;
     let money = desk.eval("return document.querySelector('#md .facts').innerText").await;
     assert!(money.as_str().unwrap().contains("¥720,000") && money.as_str().unwrap().contains("¥400,000"), "{money}");
-    // Every party confirms (by signature or text code), then the mediator: in effect.
-    for _ in 0..21 {
-        desk.click("[data-confirm]").await;
+    // The company signs on the tablet: a stroke drawn on the pad, then saved.
+    desk.click("[data-confirm=\"0\"][data-how=signature]").await;
+    desk.wait_for("return document.querySelector('#sig').open", Duration::from_secs(5)).await;
+    desk.eval(
+        "const c = document.querySelector('#sig-pad'); const r = c.getBoundingClientRect(); \
+         const ev = (t, x, y) => c.dispatchEvent(new PointerEvent(t, {clientX: r.left + x, clientY: r.top + y, bubbles: true})); \
+         ev('pointerdown', 40, 60); for (let i = 0; i < 30; i++) ev('pointermove', 40 + i * 12, 60 + (i % 5) * 10); ev('pointerup', 400, 80);",
+    )
+    .await;
+    desk.click("#sig-save").await;
+    desk.wait_for("return !document.querySelector('#sig').open && document.querySelector('#md-files img') !== null", Duration::from_secs(5)).await;
+    // The workers sign the paper copies; the mediator records each.
+    for _ in 0..20 {
+        desk.click("[data-how=paper]").await;
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
     desk.wait_for("return document.querySelector('[data-confirm]') === null", Duration::from_secs(10)).await;
@@ -674,6 +685,7 @@ async fn the_mediation_studio_reaches_an_agreement_and_prints_it() {
     desk.wait_for("return document.body && document.body.innerText.includes('人民调解协议书')", Duration::from_secs(5)).await;
     let printed = desk.eval("return document.body.innerText").await;
     assert!(printed.as_str().unwrap().contains("送货工人19") && printed.as_str().unwrap().contains("¥36000.00"), "{printed}");
+    assert!(printed.as_str().unwrap().contains("某运输公司：已签名"), "{printed}");
     desk.screenshot(&shots("mediation-agreement.png")).await;
     desk.quit().await;
     app.stop().await;

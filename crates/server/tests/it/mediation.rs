@@ -46,7 +46,7 @@ async fn freight(postgres: bool) {
     let (s, _) = app.call(Some("dispatcher"), "POST", &format!("/api/v1/mediations/from-case/{case_id}"), None).await;
     assert_eq!(s, 422, "one mediation per case");
     // The company and nineteen more workers, pasted as a list with a claim each.
-    let list: String = (1..20).map(|i| format!("送货工人{i},{}\n", 35_000 + i * 100)).collect();
+    let list: String = (1..20).map(|i| format!("送货工人{i},{},1390000{:04}\n", 35_000 + i * 100, i)).collect();
     let m = act(&app, id, json!({"action": "add_parties",
         "parties": [{"name": "某运输公司", "organisation": true, "representative": "经理 钱某", "claims": []}],
         "claimants": {"text": format!("姓名,金额\n{list}"), "item": "运费"}})).await;
@@ -64,9 +64,25 @@ async fn freight(postgres: bool) {
         "responsibility": "公司承担全部支付责任", "terms": "当场支付40万元，余款于4月7日前付清", "payments": payments})).await;
     assert_eq!(m["status"], "agreed");
     assert_eq!((m["money"]["agreed"].as_f64(), m["money"]["on_the_spot"].as_f64()), (Some(720_000.0), Some(400_000.0)));
-    for p in 0..21 {
-        act(&app, id, json!({"action": "confirm", "party": p, "how": if p % 2 == 0 { "signature" } else { "sms_code" }})).await;
+    // The company signs on the tablet; each worker types back the code texted to them.
+    let mut png = std::io::Cursor::new(Vec::new());
+    image::GrayImage::from_fn(120, 40, |x, y| image::Luma([if (x + 2 * y) % 17 < 2 { 0 } else { 255 }])).write_to(&mut png, image::ImageFormat::Png).unwrap();
+    let token = app.token("mediator").await;
+    let signed = app.http.post(app.url(&format!("/api/v1/mediations/{id}/signature?party=1"))).bearer_auth(&token).body(png.into_inner()).send().await.unwrap();
+    assert_eq!(signed.status(), 200);
+    let (s, e) = app.call(Some("mediator"), "POST", &format!("/api/v1/mediations/{id}/actions"), Some(json!({"action": "confirm", "party": 0, "how": "sms_code", "code": "000000"}))).await;
+    assert_eq!(s, 422, "no code was sent: {e}");
+    for p in (0..21).filter(|p| *p != 1) {
+        let m = act(&app, id, json!({"action": "send_code", "party": p})).await;
+        let phone = m["parties"][p]["phone"].as_str().unwrap().to_owned();
+        let sms = app.store.outbox_to_phone(&phone, 5).await.unwrap();
+        let code: String = sms[0].body.chars().filter(char::is_ascii_digit).take(6).collect();
+        let (s, _) = app.call(Some("mediator"), "POST", &format!("/api/v1/mediations/{id}/actions"), Some(json!({"action": "confirm", "party": p, "how": "sms_code", "code": "999999x"}))).await;
+        assert_eq!(s, 422, "a wrong code is refused");
+        act(&app, id, json!({"action": "confirm", "party": p, "how": "sms_code", "code": code})).await;
     }
+    let (_, files) = app.call(Some("mediator"), "GET", &format!("/api/v1/mediations/{id}/files"), None).await;
+    assert_eq!(files[0]["purpose"], "signature:1");
     let m = act(&app, id, json!({"action": "mediator_confirm"})).await;
     assert_eq!(m["judicial_until"], "2024-04-06T06:00:00.000Z", "30 days from taking effect");
     // The printable agreement: one copy per party and one for the committee.
@@ -74,6 +90,9 @@ async fn freight(postgres: bool) {
     let html = app.http.get(app.url(&format!("/api/v1/mediations/{id}/agreement"))).bearer_auth(&token).send().await.unwrap().text().await.unwrap();
     assert_eq!(html.matches("人民调解协议书</h1>").count(), 22);
     assert!(html.contains("¥36000.00") && html.contains("2024年04月07日 ¥16000.00"), "the payments and when");
+    assert!(html.contains("已签名") && html.contains("短信确认"), "how each party confirmed");
+    let app_form = app.http.get(app.url(&format!("/api/v1/mediations/{id}/judicial-application"))).bearer_auth(&token).send().await.unwrap().text().await.unwrap();
+    assert!(app_form.contains("司法确认申请书") && app_form.contains("某运输公司") && app_form.contains("2024年03月07日"), "pre-filled from the agreement");
     // The visit; nineteen instalments paid on time, one missed: escalated once, to the mediators.
     step_to(&app, "2024-03-14T10:00:00").await;
     act(&app, id, json!({"action": "record_follow_up", "follow_up": 0, "note": "首笔款项已到账，双方无异议"})).await;
@@ -136,7 +155,7 @@ both_backends! {
             json!({"action": "session", "attended": [7], "record": "x"}),
             json!({"action": "fail", "reason": "tired", "note": "x"}),
             json!({"action": "extend", "days": 200, "consent": "双方同意"}),
-            json!({"action": "confirm", "party": 0, "how": "signature"}),
+            json!({"action": "confirm", "party": 0, "how": "paper"}),
         ] {
             let (s, e) = app.call(Some("mediator"), "POST", &format!("/api/v1/mediations/{id}/actions"), Some(bad.clone())).await;
             assert!((400..500).contains(&s), "{bad} → {s} {e}");

@@ -35,12 +35,13 @@ CREATE TABLE petition_case_links (
     petition_id BIGINT NOT NULL,
     commitment INTEGER NOT NULL
 );
--- Files of a petition: the scanned letter or photos brought along, photos of follow-up
--- visits. Personal data: shown to the petition office and those handling it, each view
--- audited.
-CREATE TABLE petition_files (
+-- Files of a matter (petition, mediation): a scanned letter, photos of a visit or a
+-- session, a signature drawn on the tablet. Personal data: shown to those handling the
+-- matter, each view audited.
+CREATE TABLE matter_files (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
-    petition_id BIGINT NOT NULL,
+    matter_kind TEXT NOT NULL,
+    matter_id BIGINT NOT NULL,
     purpose TEXT NOT NULL,
     content_type TEXT NOT NULL,
     size_bytes BIGINT NOT NULL,
@@ -49,4 +50,4 @@ CREATE TABLE petition_files (
     uploaded_by BIGINT NOT NULL,
     created_at BIGINT NOT NULL
 );
-CREATE INDEX petition_files_petition ON petition_files (petition_id);
+CREATE INDEX matter_files_matter ON matter_files (matter_kind, matter_id);
