@@ -587,7 +587,10 @@ pub fn apply(m: &Mediation, action: &Action, actor: &Actor, note: Option<&str>, 
 }
 
 fn take_effect(a: &mut Agreement, parties: usize, at: Timestamp) {
-    if a.effective_at.is_none() && a.mediator_confirmed_at.is_some() && (0..parties).all(|i| a.confirmations.iter().any(|x| x.party == i)) {
+    // An oral agreement is recorded by the mediator, who confirms it; a written one needs
+    // every party as well.
+    let parties_done = a.oral || (0..parties).all(|i| a.confirmations.iter().any(|x| x.party == i));
+    if a.effective_at.is_none() && a.mediator_confirmed_at.is_some() && parties_done {
         a.effective_at = Some(at);
     }
 }
@@ -865,6 +868,16 @@ mod tests {
             &Limits::default(),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn an_oral_agreement_takes_effect_when_the_mediator_records_it() {
+        let l = Limits::default();
+        let oral = apply(&freight(), &Action::Agree { facts: "邻里漏水".into(), responsibility: String::new(), terms: "楼上负责维修".into(),
+            payments: vec![], oral: true }, &mediator(), None, day(1), &l).unwrap();
+        assert!(apply(&oral, &Action::Confirm { party: 1, how: "paper".into(), proof: None }, &mediator(), None, day(1), &l).is_err());
+        let done = apply(&oral, &Action::MediatorConfirm, &mediator(), None, day(1), &l).unwrap();
+        assert_eq!(done.agreement.unwrap().effective_at, Some(day(1)));
     }
 
     #[test]

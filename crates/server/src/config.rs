@@ -40,6 +40,37 @@ pub struct Config {
     pub calendar: CalendarConfig,
     #[serde(default)]
     pub petitions: PetitionsConfig,
+    #[serde(default)]
+    pub mediation: MediationConfig,
+}
+
+/// `[mediation]`: the studio's time limits.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediationConfig {
+    /// To conclude a mediation (agree or fail) from registration.
+    #[serde(default = "days30")]
+    pub conclude: String,
+    /// A follow-up visit after the agreement.
+    #[serde(default = "days7")]
+    pub follow_up_after: String,
+}
+
+impl Default for MediationConfig {
+    fn default() -> Self {
+        Self { conclude: days30(), follow_up_after: days7() }
+    }
+}
+
+impl MediationConfig {
+    pub fn limits(&self, calendar: &domain::deadline::WorkingCalendar) -> Result<domain::mediation::Limits, String> {
+        let span = |name: &str, v: &str| domain::deadline::parse_span(v).map_err(|e| format!("[mediation] {name}: {}", e.0));
+        Ok(domain::mediation::Limits {
+            conclude: span("conclude", &self.conclude)?,
+            follow_up_after: span("follow_up_after", &self.follow_up_after)?,
+            calendar: calendar.clone(),
+        })
+    }
 }
 
 /// `[petitions]`: the statutory time limits of petitions (信访工作条例), as spans: `15d`
@@ -300,5 +331,12 @@ close = "72h"
             let e = Config::parse(text).and_then(|c| c.policy(&[]).map(|_| ())).unwrap_err();
             assert!(e.contains(expect), "{text}: {e}");
         }
+        let cal = domain::deadline::WorkingCalendar::default();
+        let c = Config::parse("[petitions]\nhandle = \"sixty days\"").unwrap();
+        assert!(c.petitions.limits(&cal).unwrap_err().contains("[petitions] handle"));
+        let c = Config::parse("[mediation]\nconclude = \"45d\"\nfollow_up_after = \"5wd\"").unwrap();
+        let l = c.mediation.limits(&cal).unwrap();
+        assert_eq!((l.conclude, l.follow_up_after), (domain::deadline::Span::CalendarDays(45), domain::deadline::Span::WorkingDays(5)));
+        assert!(Config::parse("[mediation]\nconclude = \"0d\"").unwrap().mediation.limits(&cal).unwrap_err().contains("[mediation] conclude"));
     }
 }

@@ -86,10 +86,12 @@ impl AppState {
         let categories = store.categories().await?;
         let policy = config.policy(&categories).map_err(anyhow::Error::msg)?;
         let petition_limits = config.petitions.limits(&policy.calendar).map_err(anyhow::Error::msg)?;
+        let mediation_limits = config.mediation.limits(&policy.calendar).map_err(anyhow::Error::msg)?;
         let mut app = app::App::load(store, categories, policy, config.escalation.clone(), config.dispatch.clone())
             .await
             .map_err(anyhow::Error::msg)?;
         app.petition_limits = petition_limits;
+        app.mediation_limits = mediation_limits;
         Self {
             app: Arc::new(app),
             sessions: auth::SessionCache::default(),
