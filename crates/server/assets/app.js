@@ -170,7 +170,8 @@ const CG = (() => {
   }
   function requireLogin() { if (!token()) { toLogin(); return false; } return true; }
   function esc(s) { return String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c])); }
-  function fmtTime(iso) { if (!iso) return ""; const d = new Date(iso); return d.toLocaleString(lang === "en" ? "en-GB" : "zh-CN", { hour12: false }); }
+  // Times are the street's (Beijing time), whatever the browser's time zone.
+  function fmtTime(iso) { if (!iso) return ""; const d = new Date(iso); return d.toLocaleString(lang === "en" ? "en-GB" : "zh-CN", { hour12: false, timeZone: "Asia/Shanghai" }); }
   function countdown(iso) {
     const ms = new Date(iso) - Date.now(); const neg = ms < 0; const s = Math.abs(Math.round(ms / 1000));
     const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), ss = s % 60;

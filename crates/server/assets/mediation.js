@@ -10,7 +10,7 @@
   const gridName = (code) => { const f = grids.features.find((g) => g.properties.code === code); return f ? (CG.lang() === "en" ? f.properties.name_en : f.properties.name) : code; };
   const money = (y) => "¥" + Number(y).toLocaleString(CG.lang() === "en" ? "en-GB" : "zh-CN", { minimumFractionDigits: 0, maximumFractionDigits: 2 });
   const fen = (f) => money(f / 100);
-  const day = (iso) => iso ? new Date(new Date(iso) - 1000).toLocaleDateString(CG.lang() === "en" ? "en-GB" : "zh-CN") : "";
+  const day = (iso) => iso ? new Date(new Date(iso) - 1000).toLocaleDateString(CG.lang() === "en" ? "en-GB" : "zh-CN", { timeZone: "Asia/Shanghai" }) : "";
   const lvl = (n) => CG.t("pt_lvl").replace("{n}", n);
   let list = [], selected = null;
 
@@ -45,9 +45,11 @@
   }
 
   function renderList() {
-    const today = new Date().toDateString();
-    const sessions = list.flatMap((m) => m.sessions.filter((s) => new Date(s.at).toDateString() === today).map((s) => ({ m, s })));
-    $("ml-today").innerHTML = `<strong>${CG.t("md_today")}</strong> ${sessions.length ? sessions.map(({ m, s }) => `<div>${new Date(s.at).toLocaleTimeString(CG.lang() === "en" ? "en-GB" : "zh-CN", { hour: "2-digit", minute: "2-digit" })} · #${m.id} ${CG.esc(m.summary).slice(0, 24)}</div>`).join("") : `<span class="muted">${CG.t("md_none_today")}</span>`}`;
+    // Days and times in the street's time zone, whatever the browser's.
+    const cst = (d) => new Date(d).toLocaleDateString("en-CA", { timeZone: "Asia/Shanghai" });
+    const today = cst(Date.now());
+    const sessions = list.flatMap((m) => m.sessions.filter((s) => cst(s.at) === today).map((s) => ({ m, s })));
+    $("ml-today").innerHTML = `<strong>${CG.t("md_today")}</strong> ${sessions.length ? sessions.map(({ m, s }) => `<div>${new Date(s.at).toLocaleTimeString(CG.lang() === "en" ? "en-GB" : "zh-CN", { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Shanghai" })} · #${m.id} ${CG.esc(m.summary).slice(0, 24)}</div>`).join("") : `<span class="muted">${CG.t("md_none_today")}</span>`}`;
     const overdue = list.filter((m) => m.duties.some((d) => d.state === "open" && d.overdue)).length;
     $("ml-counts").textContent = `${list.length} ${CG.t("md_items")} · ${overdue} ${CG.t("pt_overdue_items")}`;
     $("ml-list").innerHTML = list.length ? list.map((m) => {

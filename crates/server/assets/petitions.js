@@ -22,7 +22,7 @@
     return { past, soon: !past && ms < 3 * 86400000, text: past ? `${CG.t("pt_overdue_by")} ${span}` : `${CG.t("pt_left")} ${span}` };
   }
   const lvl = (n) => CG.t("pt_lvl").replace("{n}", n);
-  const day = (iso) => iso ? new Date(new Date(iso) - 1000).toLocaleDateString(CG.lang() === "en" ? "en-GB" : "zh-CN") : "";
+  const day = (iso) => iso ? new Date(new Date(iso) - 1000).toLocaleDateString(CG.lang() === "en" ? "en-GB" : "zh-CN", { timeZone: "Asia/Shanghai" }) : "";
 
   function fillFilters() {
     const opt = (v, label) => `<option value="${CG.esc(v)}">${CG.esc(label)}</option>`;

@@ -60,6 +60,17 @@ pub fn spread(n: usize, total: i64) -> Vec<i64> {
     out
 }
 
+/// The day the studio opened: midnight (Beijing time) beginning it.
+pub fn opening_day(now: Timestamp) -> Timestamp {
+    office_hours(now - Duration::days(STUDIO_OPEN_DAYS), 0) - Duration::hours(9)
+}
+
+/// The studio's hours on the day of `t` (Beijing time): 09:00 plus `k` % 7 hours.
+fn office_hours(t: Timestamp, k: usize) -> Timestamp {
+    let local = (t + Duration::hours(8)).date_naive();
+    local.and_hms_opt(9 + (k % 7) as u32, (k * 13 % 60) as u32, 0).expect("valid time").and_utc() - Duration::hours(8)
+}
+
 fn step(m: &Mediation, a: Action, by: &Actor, at: Timestamp, limits: &Limits) -> anyhow::Result<Mediation> {
     Ok(mediation::apply(m, &a, by, None, at, limits)?)
 }
@@ -139,7 +150,7 @@ pub fn all(grids: &[store::Grid], mediator: &Actor, limits: &Limits, now: Timest
     let mut out = vec![];
     // The studio: agreements spread evenly from its opening to a fortnight ago, with about
     // one failure for every seven agreements.
-    let opened = now - Duration::days(STUDIO_OPEN_DAYS);
+    let opened = opening_day(now);
     let span = (STUDIO_OPEN_DAYS - 14) * 24 * 60;
     // The freight-money example is one of the studio's agreements; the others share the rest.
     let example = freight_example(&port[0].code, mediator, limits, now)?;
@@ -148,7 +159,7 @@ pub fn all(grids: &[store::Grid], mediator: &Actor, limits: &Limits, now: Timest
     let total = others + others / 7;
     let mut agreed = 0;
     for k in 0..total {
-        let at = opened + Duration::minutes(span * k as i64 / total as i64) + Duration::hours(9);
+        let at = office_hours(opened + Duration::minutes(span * k as i64 / total as i64), k);
         let grid = &port[k % port.len()].code;
         let amount = (k % 8 != 7 && agreed < others).then(|| {
             agreed += 1;
@@ -158,7 +169,7 @@ pub fn all(grids: &[store::Grid], mediator: &Actor, limits: &Limits, now: Timest
     }
     // Two years of mediations at the communities' own mediation rooms.
     for k in 0..240 {
-        let at = now - Duration::days(730) + Duration::hours(73 * k as i64);
+        let at = office_hours(now - Duration::days(730) + Duration::hours(73 * k as i64), k);
         let g = &grids[(k * 11) % grids.len()];
         let amount = (k % 5 != 4).then(|| 150_000 + (k as i64 * 37_337) % 1_500_000);
         out.push(concluded(k + 1000, at, &format!("{}人民调解室", g.community), &g.code, amount, mediator, limits, now)?);
@@ -183,10 +194,12 @@ pub fn all(grids: &[store::Grid], mediator: &Actor, limits: &Limits, now: Timest
             m = step(&m, Action::Session { attended: vec![0, 1], record: "双方到场陈述，约定下次调解时间".into(), offers: vec![] }, mediator, at + Duration::hours(5), limits)?;
         }
         if days < 10 {
-            // Today's session, held this morning.
-            m = step(&m, Action::Session { attended: vec![0, 1], record: "今日调解：双方就金额初步协商，约定三日内再议".into(),
+            // The latest session: this morning once the studio has opened, else yesterday afternoon.
+            let local = now + Duration::hours(8);
+            let held = if chrono::Timelike::hour(&local) >= 11 { office_hours(now, 0) + Duration::minutes(30) } else { office_hours(now - Duration::days(1), 6) };
+            m = step(&m, Action::Session { attended: vec![0, 1], record: "双方就金额初步协商，约定三日内再议".into(),
                 offers: vec![Offer { party: 1, amount_fen: 1_200_000 + k as i64 * 300_000, note: "对方提出方案".into() }] },
-                mediator, now - Duration::hours(2 + k as i64), limits)?;
+                mediator, held.max(m.updated_at) + Duration::minutes(k as i64 * 50), limits)?;
         }
         out.push(m);
     }
@@ -269,7 +282,7 @@ mod tests {
         let mediator = Actor { user_id: 9, username: "mediator".into(), role: domain::role::Role::Mediator };
         let limits = Limits { calendar: sc.policy.calendar.clone(), ..Default::default() };
         let all = all(&sc.grids, &mediator, &limits, now).unwrap();
-        let studio: Vec<&Mediation> = all.iter().filter(|m| m.place.as_deref() == Some(PORT_STUDIO) && m.registered_at >= now - Duration::days(STUDIO_OPEN_DAYS)).collect();
+        let studio: Vec<&Mediation> = all.iter().filter(|m| m.place.as_deref() == Some(PORT_STUDIO) && m.registered_at >= opening_day(now)).collect();
         let agreed: Vec<&&Mediation> = studio.iter().filter(|m| m.agreement.is_some()).collect();
         assert_eq!(agreed.len(), STUDIO_AGREEMENTS);
         let spot: i64 = agreed.iter().map(|m| mediation::money(m, now).on_the_spot).sum();
