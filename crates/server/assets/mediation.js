@@ -99,7 +99,7 @@
         ${m.failure ? `<dt>${CG.t("ms_failed")}</dt><dd>${CG.t("mf_" + m.failure[0])}：${CG.esc(m.failure[1])}</dd>` : ""}
         ${m.judicial_until ? `<dt>${CG.t("md_judicial")}</dt><dd>${m.judicial ? `${CG.t("md_applied")} ${day(m.judicial.applied_at)} · ${CG.esc(m.judicial.court)}${m.judicial.decided ? ` · ${m.judicial.decided[0] ? CG.t("md_court_confirmed") : CG.t("md_court_refused")}` : ""}` : `${CG.t("md_apply_by")} ${day(m.judicial_until)}（${left(m.judicial_until).text}）`}</dd>` : ""}
       </dl>
-      <h3>${CG.t("pt_clock")}</h3><table class="clock"><thead><tr><th>${CG.t("pt_step")}</th><th>${CG.t("pt_due")}</th><th>${CG.t("state")}</th><th></th></tr></thead><tbody>${duties}</tbody></table>
+      <h3>${CG.t("md_clock")}</h3><table class="clock"><thead><tr><th>${CG.t("pt_step")}</th><th>${CG.t("pt_due")}</th><th>${CG.t("state")}</th><th></th></tr></thead><tbody>${duties}</tbody></table>
       <h3>${CG.t("md_parties")}</h3><table class="clock"><thead><tr><th>#</th><th>${CG.t("name")}</th><th>${CG.t("role")}</th><th>${CG.t("contact")}</th><th>${CG.t("md_claims")}</th><th></th></tr></thead><tbody>${parties}</tbody></table>
       <h3>${CG.t("md_sessions")}</h3><ul class="plain">${sessions || `<li class="muted">${CG.t("md_no_sessions")}</li>`}</ul>
       ${a ? `<h3>${CG.t("md_agreement")} ${a.effective_at ? `<span class="tag">${CG.t("md_in_effect")} ${day(a.effective_at)}</span>` : ""} <button type="button" class="secondary" id="md-print">${CG.t("md_print")}</button></h3>

@@ -673,7 +673,7 @@ async fn the_mediation_studio_reaches_an_agreement_and_prints_it() {
     desk.eval("document.querySelector('#md').closest('section').scrollTop = 0").await;
     desk.screenshot(&shots("mediation-zh.png")).await;
     desk.click("#cg-lang").await;
-    desk.wait_for("return document.querySelector('#md').innerText.includes('Statutory time limits')", Duration::from_secs(5)).await;
+    desk.wait_for("return document.querySelector('#md').innerText.includes('Time limits')", Duration::from_secs(5)).await;
     let en = desk.eval("return document.querySelector('#md').innerText").await;
     assert!(en.as_str().unwrap().contains("Payment 1, instalment 1") && en.as_str().unwrap().contains("Agreed"), "{en}");
     desk.screenshot(&shots("mediation-en.png")).await;
