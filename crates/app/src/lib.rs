@@ -18,6 +18,7 @@ pub mod clock;
 pub mod commitments;
 pub mod config;
 pub mod dispatching;
+pub mod food;
 pub mod intake;
 pub mod mediations;
 pub mod notify;
@@ -57,6 +58,8 @@ pub struct App {
     pub petition_limits: domain::petition::Limits,
     /// The mediation studio's time limits.
     pub mediation_limits: domain::mediation::Limits,
+    /// How often food businesses are inspected and how long hazards may take.
+    pub food_rules: domain::food::Rules,
 }
 
 impl App {
@@ -92,6 +95,7 @@ impl App {
                 ..Default::default()
             },
             mediation_limits: domain::mediation::Limits { calendar: policy.calendar.clone(), ..Default::default() },
+            food_rules: domain::food::Rules::default(),
             clock: Arc::new(clock::SystemClock),
         })
     }

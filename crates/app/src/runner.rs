@@ -78,6 +78,7 @@ async fn fire(state: &App, kind: MatterKind, id: i64, levels: u8) -> Result<(), 
         MatterKind::Case => fire_case(state, id, levels).await,
         MatterKind::Petition => crate::petitions::fire(state, id, &workflow::system_actor()).await,
         MatterKind::Mediation => crate::mediations::fire(state, id, &workflow::system_actor()).await,
+        MatterKind::Business => crate::food::fire(state, id, &workflow::system_actor()).await,
     }
 }
 

@@ -7,6 +7,8 @@
 //! - [`deadline`]: the promise chain (1 min / 3 min / 10 min / 1 h / 24 h), policies, the
 //!   working-hours calendar.
 //! - [`case`]: the case and its lifecycle state machine; every transition yields an event.
+//! - [`food`]: food businesses, checklists, inspections and their grades, hazards to
+//!   rectify, the random draw.
 //! - [`mediation`]: the mediation studio: parties and claims, sessions, the agreement, money
 //!   paid on the spot and in instalments, the judicial-confirmation window.
 //! - [`petition`]: petitions (信访) with the statutory clock, commitments, follow-ups and
@@ -26,6 +28,7 @@ pub mod category;
 pub mod codes;
 pub mod community;
 pub mod deadline;
+pub mod food;
 pub mod geo;
 pub mod mediation;
 pub mod obligation;

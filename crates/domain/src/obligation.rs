@@ -25,15 +25,17 @@ pub enum MatterKind {
     Case,
     Petition,
     Mediation,
+    Business,
 }
 
 impl MatterKind {
-    pub const ALL: [MatterKind; 3] = [MatterKind::Case, MatterKind::Petition, MatterKind::Mediation];
+    pub const ALL: [MatterKind; 4] = [MatterKind::Case, MatterKind::Petition, MatterKind::Mediation, MatterKind::Business];
     pub fn as_str(&self) -> &'static str {
         match self {
             MatterKind::Case => "case",
             MatterKind::Petition => "petition",
             MatterKind::Mediation => "mediation",
+            MatterKind::Business => "business",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {

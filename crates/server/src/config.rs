@@ -42,6 +42,49 @@ pub struct Config {
     pub petitions: PetitionsConfig,
     #[serde(default)]
     pub mediation: MediationConfig,
+    #[serde(default)]
+    pub food: FoodConfig,
+}
+
+/// `[food]`: how often food businesses are inspected by risk grade, and the days to rectify.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FoodConfig {
+    /// Days between inspections for grades A, B, C, D.
+    #[serde(default = "food_intervals")]
+    pub interval_days: [i64; 4],
+    #[serde(default = "fifteen")]
+    pub rectify_days: i64,
+    #[serde(default = "seven")]
+    pub rectify_key_days: i64,
+}
+
+fn food_intervals() -> [i64; 4] {
+    [365, 182, 121, 91]
+}
+fn fifteen() -> i64 {
+    15
+}
+fn seven() -> i64 {
+    7
+}
+
+impl Default for FoodConfig {
+    fn default() -> Self {
+        Self { interval_days: food_intervals(), rectify_days: fifteen(), rectify_key_days: seven() }
+    }
+}
+
+impl FoodConfig {
+    pub fn rules(&self) -> Result<domain::food::Rules, String> {
+        if self.interval_days.iter().any(|d| !(7..=730).contains(d)) || !self.interval_days.windows(2).all(|w| w[0] >= w[1]) {
+            return Err("[food] interval_days: four values from 7 to 730 days, A the longest, D the shortest".into());
+        }
+        if !(1..=180).contains(&self.rectify_days) || !(1..=180).contains(&self.rectify_key_days) {
+            return Err("[food] rectify_days and rectify_key_days: 1 to 180".into());
+        }
+        Ok(domain::food::Rules { interval_days: self.interval_days, rectify_days: self.rectify_days, rectify_key_days: self.rectify_key_days })
+    }
 }
 
 /// `[mediation]`: the studio's time limits.
@@ -338,5 +381,7 @@ close = "72h"
         let l = c.mediation.limits(&cal).unwrap();
         assert_eq!((l.conclude, l.follow_up_after), (domain::deadline::Span::CalendarDays(45), domain::deadline::Span::WorkingDays(5)));
         assert!(Config::parse("[mediation]\nconclude = \"0d\"").unwrap().mediation.limits(&cal).unwrap_err().contains("[mediation] conclude"));
+        assert!(Config::parse("[food]\ninterval_days = [90, 182, 121, 91]").unwrap().food.rules().unwrap_err().contains("[food] interval_days"));
+        assert_eq!(Config::parse("").unwrap().food.rules().unwrap(), domain::food::Rules::default());
     }
 }

@@ -87,11 +87,13 @@ impl AppState {
         let policy = config.policy(&categories).map_err(anyhow::Error::msg)?;
         let petition_limits = config.petitions.limits(&policy.calendar).map_err(anyhow::Error::msg)?;
         let mediation_limits = config.mediation.limits(&policy.calendar).map_err(anyhow::Error::msg)?;
+        let food_rules = config.food.rules().map_err(anyhow::Error::msg)?;
         let mut app = app::App::load(store, categories, policy, config.escalation.clone(), config.dispatch.clone())
             .await
             .map_err(anyhow::Error::msg)?;
         app.petition_limits = petition_limits;
         app.mediation_limits = mediation_limits;
+        app.food_rules = food_rules;
         Self {
             app: Arc::new(app),
             sessions: auth::SessionCache::default(),

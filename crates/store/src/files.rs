@@ -40,6 +40,7 @@ impl Store {
             MatterKind::Case => "cases",
             MatterKind::Petition => "petitions",
             MatterKind::Mediation => "mediations",
+            MatterKind::Business => "businesses",
         };
         let mut tx = self.begin_write().await?;
         let exists: Option<i64> = sqlx::query_scalar(&format!("SELECT id FROM {table} WHERE id = $1"))

@@ -25,6 +25,7 @@ pub mod cases;
 pub mod community;
 pub mod directory;
 pub mod files;
+pub mod food;
 pub mod live;
 mod migrate;
 pub mod mediations;

@@ -86,6 +86,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0015_mediations.sql"),
         postgres: include_str!("../migrations/postgres/0015_mediations.sql"),
     },
+    Migration {
+        version: 16,
+        sqlite: include_str!("../migrations/sqlite/0016_food.sql"),
+        postgres: include_str!("../migrations/postgres/0016_food.sql"),
+    },
 ];
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<()> {

@@ -156,6 +156,11 @@ impl Store {
         self.restate_obligations(MatterKind::Case, id, version, obs).await
     }
 
+    /// As [`Store::restate_case_obligations`], for a food business.
+    pub async fn restate_business_obligations(&self, id: i64, version: u32, obs: &[Obligation]) -> Result<()> {
+        self.restate_obligations(MatterKind::Business, id, version, obs).await
+    }
+
     /// As [`Store::restate_case_obligations`], for a mediation.
     pub async fn restate_mediation_obligations(&self, id: i64, version: u32, obs: &[Obligation]) -> Result<()> {
         self.restate_obligations(MatterKind::Mediation, id, version, obs).await
@@ -171,6 +176,7 @@ impl Store {
             MatterKind::Case => "cases",
             MatterKind::Petition => "petitions",
             MatterKind::Mediation => "mediations",
+            MatterKind::Business => "businesses",
         };
         let mut tx = self.begin_write().await?;
         let current: Option<i64> = sqlx::query_scalar(&format!("SELECT CAST(version AS BIGINT) FROM {table} WHERE id = $1"))
@@ -217,6 +223,7 @@ impl Store {
             (MatterKind::Case, "cases", CASE_OPEN_SQL),
             (MatterKind::Petition, "petitions", "('registered', 'assigned', 'accepted', 'replied', 'under_review', 'reviewed', 'under_re_review', 're_reviewed')"),
             (MatterKind::Mediation, "mediations", "('registered', 'in_session', 'agreed')"),
+            (MatterKind::Business, "businesses", "('active')"),
         ] {
             let ids: Vec<i64> = sqlx::query_scalar(&format!(
                 "SELECT id FROM {table} m WHERE status IN {open} AND NOT EXISTS \

@@ -2,6 +2,7 @@
 
 pub mod cases;
 pub mod community;
+pub mod food;
 pub mod mediations;
 pub mod petitions;
 pub mod reference;
@@ -40,6 +41,20 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/cases/{id}/reporter", get(cases::reporter))
         .route("/cases/{id}/recommendations", get(cases::recommendations))
         .route("/petitions", post(petitions::create).get(petitions::list))
+        .route("/food/checklist", get(food::checklist))
+        .route("/food/businesses", get(food::list).post(food::create))
+        .route("/food/businesses/import", post(food::import))
+        .route("/food/businesses/{id}", get(food::get))
+        .route("/food/businesses/{id}/inspections", post(food::inspect))
+        .route("/food/businesses/{id}/hazards/{hazard}/rectify", post(food::rectify))
+        .route(
+            "/food/businesses/{id}/files",
+            post(food::upload).layer(axum::extract::DefaultBodyLimit::max(cases::ATTACHMENT_BYTES_MAX)),
+        )
+        .route("/food/businesses/{id}/files/{file}", get(food::file))
+        .route("/food/draws", get(food::draws).post(food::draw))
+        .route("/food/public", get(food::public))
+        .route("/food/open-data.csv", get(food::open_data))
         .route("/mediations", post(mediations::create).get(mediations::list))
         .route("/mediations/from-case/{case_id}", post(mediations::from_case))
         .route("/mediations/{id}", get(mediations::get))

@@ -4,6 +4,7 @@ mod api;
 mod browser;
 mod deadlines;
 mod dispatching;
+mod food;
 mod limits;
 mod mediation;
 mod open311;
