@@ -55,7 +55,12 @@ const CG = (() => {
     md_today: "今日调解", md_none_today: "今日无调解安排", md_items: "件", md_no: "调解 #", md_parties_n: "方当事人", md_claimed: "请求", md_agreed: "协议", md_none: "没有符合条件的调解案件", md_claimant: "申请人", md_respondent_s: "被申请人", md_org: "单位",
     md_confirmed: "已确认", md_sign: "签名确认", md_sms: "短信确认", md_paid: "已付", md_mark_paid: "标记到账", md_money: "金额", md_on_spot: "当场支付", md_paid_later: "分期已付", md_overdue_money: "逾期未付", md_judicial: "司法确认", md_applied: "已申请", md_court_confirmed: "法院已确认", md_court_refused: "法院不予确认", md_apply_by: "申请截止",
     md_parties: "当事人", md_claims: "请求事项", md_sessions: "调解记录", md_no_sessions: "尚未调解", md_agreement: "调解协议", md_in_effect: "已生效", md_print: "打印协议书", md_facts: "事实：", md_responsibility: "责任：", md_terms: "协议内容：", md_payer_payee: "付款方 → 收款方", md_amount: "金额", md_instalments: "分期", md_mediator_sign: "调解员签名确认",
-    md_record: "调解笔录", md_offer: "报价", md_payer: "付款方", md_each: "每位申请人", md_rest_by: "余款期限", md_consent: "当事人同意延期的方式", md_court: "法院", md_clock: "办理时限", md_paper: "纸质签字", md_code_prompt: "请输入{name}收到的短信确认码", md_judicial_form: "打印司法确认申请书", md_files: "照片与签名", md_add_photo: "上传本次调解照片/材料", md_sign_title: "当事人签名", md_sign_save: "确认签名", md_sign_clear: "重写", md_sign_first: "请先签名",
+    md_record: "调解笔录", md_offer: "报价", md_payer: "付款方", md_each: "每位申请人", md_rest_by: "余款期限", md_consent: "当事人同意延期的方式", md_court: "法院", food: "智慧食安", fd_register: "经营主体", fd_search: "搜索名称", fd_draw: "双随机抽查", fd_draw_n: "抽取家数", fd_draw_go: "抽取", fd_detail: "主体详情", fd_nothing: "请选择经营主体", fd_days: "天", fd_no_grade: "暂无等级",
+    ff_good: "良好", ff_fair: "一般", ff_poor: "较差", fk_restaurant: "餐馆", fk_canteen: "单位食堂", fk_shop: "食品销售", fk_stall: "摊贩", fk_central_kitchen: "中央厨房", fk_other: "其他",
+    fd_items: "家", fd_due_items: "家待检查", fd_overdue_hazards: "项隐患逾期", fd_risk: "风险", fd_next: "下次检查", fd_hazards: "待整改隐患", fd_none: "没有符合条件的经营主体", fd_person: "负责人", fd_last: "上次检查",
+    fd_key: "重点项", fd_after_photo: "上传整改后照片并确认", fd_inspect: "现场检查", ft_inspection: "检查", ft_rectified: "整改", ft_complaint: "投诉", ft_escalate: "督办", ft_register: "登记", ft_warn: "提醒",
+    fo_compliant: "符合", fo_basically_compliant: "基本符合", fo_non_compliant: "不符合", fd_failed_items: "项不合格", fd_key_failed: "含重点项", fd_pass: "合格", fd_fail: "不合格", fd_note: "问题说明", fd_photo: "拍照",
+    fd_self_check: "企业自查（不计入评级）", fd_submit: "提交检查结果", fd_seed: "随机种子", my_food: "食安查询", fd_public_hint: "输入店名查询量化分级和最近检查日期", md_clock: "办理时限", md_paper: "纸质签字", md_code_prompt: "请输入{name}收到的短信确认码", md_judicial_form: "打印司法确认申请书", md_files: "照片与签名", md_add_photo: "上传本次调解照片/材料", md_sign_title: "当事人签名", md_sign_save: "确认签名", md_sign_clear: "重写", md_sign_first: "请先签名",
   };
   const en = {
     brand: "Linjiang Street Command Platform", login: "Sign in", username: "Username", password: "Password", signin: "Sign in",
@@ -110,7 +115,12 @@ const CG = (() => {
     md_today: "Today's sessions", md_none_today: "No session today", md_items: "disputes", md_no: "No. ", md_parties_n: "parties", md_claimed: "claimed", md_agreed: "agreed", md_none: "No disputes match", md_claimant: "Claimant", md_respondent_s: "Respondent", md_org: "organisation",
     md_confirmed: "Confirmed", md_sign: "Sign", md_sms: "Text code", md_paid: "Paid", md_mark_paid: "Mark paid", md_money: "Money", md_on_spot: "on the spot", md_paid_later: "paid later", md_overdue_money: "overdue", md_judicial: "Judicial confirmation", md_applied: "applied", md_court_confirmed: "confirmed by the court", md_court_refused: "not confirmed", md_apply_by: "apply by",
     md_parties: "Parties", md_claims: "Claims", md_sessions: "Sessions", md_no_sessions: "No session yet", md_agreement: "Agreement", md_in_effect: "In effect", md_print: "Print the agreement", md_facts: "Facts:", md_responsibility: "Responsibility:", md_terms: "Terms:", md_payer_payee: "Payer → payee", md_amount: "Amount", md_instalments: "Instalments", md_mediator_sign: "Mediator signs",
-    md_record: "Record of the session", md_offer: "Offer", md_payer: "Payer", md_each: "each claimant", md_rest_by: "rest by", md_consent: "How the parties consented", md_court: "Court", md_clock: "Time limits", md_paper: "Signed on paper", md_code_prompt: "Type the code {name} received by text message", md_judicial_form: "Print the judicial-confirmation application", md_files: "Photos and signatures", md_add_photo: "Add a photo or paper of this session", md_sign_title: "Signature", md_sign_save: "Confirm signature", md_sign_clear: "Clear", md_sign_first: "Please sign first",
+    md_record: "Record of the session", md_offer: "Offer", md_payer: "Payer", md_each: "each claimant", md_rest_by: "rest by", md_consent: "How the parties consented", md_court: "Court", food: "Food safety", fd_register: "Businesses", fd_search: "Search by name", fd_draw: "Random draw", fd_draw_n: "Businesses to draw", fd_draw_go: "Draw", fd_detail: "Business", fd_nothing: "Select a business", fd_days: " d", fd_no_grade: "No grade yet",
+    ff_good: "Good", ff_fair: "Fair", ff_poor: "Poor", fk_restaurant: "Restaurant", fk_canteen: "Canteen", fk_shop: "Food shop", fk_stall: "Stall", fk_central_kitchen: "Central kitchen", fk_other: "Other",
+    fd_items: "businesses", fd_due_items: "due for inspection", fd_overdue_hazards: "hazards overdue", fd_risk: "Risk", fd_next: "Next inspection", fd_hazards: "Hazards to rectify", fd_none: "No business matches", fd_person: "Person in charge", fd_last: "Last inspection",
+    fd_key: "Key item", fd_after_photo: "Photo after rectification, and confirm", fd_inspect: "Inspection", ft_inspection: "Inspection", ft_rectified: "Rectified", ft_complaint: "Complaint", ft_escalate: "Escalated", ft_register: "Registered", ft_warn: "Reminder",
+    fo_compliant: "Compliant", fo_basically_compliant: "Basically compliant", fo_non_compliant: "Non-compliant", fd_failed_items: "items failed", fd_key_failed: "a key item among them", fd_pass: "Pass", fd_fail: "Fail", fd_note: "What is wrong", fd_photo: "Photo",
+    fd_self_check: "The business's own check (not graded)", fd_submit: "Submit the inspection", fd_seed: "seed", my_food: "Food ratings", fd_public_hint: "Type a shop's name to see its rating and last inspection", md_clock: "Time limits", md_paper: "Signed on paper", md_code_prompt: "Type the code {name} received by text message", md_judicial_form: "Print the judicial-confirmation application", md_files: "Photos and signatures", md_add_photo: "Add a photo or paper of this session", md_sign_title: "Signature", md_sign_save: "Confirm signature", md_sign_clear: "Clear", md_sign_first: "Please sign first",
   };
   const dict = { zh, en };
   const params = new URLSearchParams(location.search);
@@ -144,11 +154,13 @@ const CG = (() => {
   const home = (role) => ({ leader: "/screen", grid_worker: "/field", patrol_member: "/field", enterprise_security: "/field", mediator: "/mediation", petition_officer: "/petitions" }[role] || "/console");
   function nav(current) {
     const u = user();
-    const links = [["/console", "console"], ["/screen", "screen"], ["/field", "field"], ["/petitions", "petitions"], ["/mediation", "mediation"], ["/admin", "content"]].filter(([href]) => {
+    const links = [["/console", "console"], ["/screen", "screen"], ["/field", "field"], ["/petitions", "petitions"], ["/mediation", "mediation"], ["/food", "food"], ["/admin", "content"]].filter(([href]) => {
       if (!u) return false;
       if (u.role === "mediator") return href === "/mediation" || href === "/field";
-      if (["grid_worker", "patrol_member", "enterprise_security"].includes(u.role)) return href === "/field";
-      if (u.role === "leader") return ["/screen", "/petitions", "/mediation", "/admin"].includes(href);
+      if (u.role === "grid_worker") return href === "/field" || href === "/food";
+      if (["patrol_member", "enterprise_security"].includes(u.role)) return href === "/field";
+      if (u.role === "leader") return ["/screen", "/petitions", "/mediation", "/food", "/admin"].includes(href);
+      if (u.role === "station_officer" && href === "/food") return true;
       if (href === "/mediation") return u.role === "admin";
       if (u.role === "petition_officer") return href === "/petitions" || href === "/admin";
       if (href === "/petitions") return u.role === "admin";

@@ -156,10 +156,21 @@
   }
   $("pq-go").onclick = queryPetition;
 
-  const TABS = ["report", "mine", "help", "news", "guides", "events", "petitions"];
+  // 食安查询: a business's face at the door and its last inspection, as residents see ratings.
+  async function loadFood() {
+    const q = $("food-q").value.trim();
+    const list = await fetch("/api/v1/food/public" + (q ? "?q=" + encodeURIComponent(q) : "")).then((r) => r.json());
+    $("food-list").innerHTML = list.map((b) => `<article class="card task"><h2 style="font-size:16px;margin:0">${CG.esc(b.name)}
+      ${b.face ? `<span class="face ${b.face}">${CG.t("ff_" + b.face)}</span>` : `<span class="muted">${CG.t("fd_no_grade")}</span>`}</h2>
+      <p class="muted">${CG.esc(b.address)} · ${CG.t("fk_" + b.kind)} · ${CG.t("fd_last")} ${CG.esc(b.last_inspected_on || "—")}</p></article>`).join("") || `<p class="muted">${CG.t("fd_none")}</p>`;
+  }
+  let foodTimer = null;
+  $("food-q").oninput = () => { clearTimeout(foodTimer); foodTimer = setTimeout(loadFood, 300); };
+
+  const TABS = ["report", "mine", "help", "news", "guides", "events", "petitions", "food"];
   function tab(which) {
     for (const t of TABS) { $("tab-" + t).setAttribute("aria-selected", which === t); $(t).hidden = which !== t; }
-    ({ mine: loadMine, help: loadPosts, news: () => loadArticles("news"), guides: () => loadArticles("guide"), events: loadEvents, petitions: loadPetitions }[which] || (() => {}))();
+    ({ mine: loadMine, help: loadPosts, news: () => loadArticles("news"), guides: () => loadArticles("guide"), events: loadEvents, petitions: loadPetitions, food: loadFood }[which] || (() => {}))();
   }
   for (const t of TABS) $("tab-" + t).onclick = () => tab(t);
 

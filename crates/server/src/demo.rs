@@ -143,11 +143,32 @@ pub async fn load(store: &Store, opts: &DemoOptions, now: Timestamp) -> anyhow::
     let mediations = crate::demo_mediations::all(&sc.grids, &mediator, &limits, now)?;
     let terms = domain::obligation::Terms { ladder: vec![Role::Mediator, Role::Leader], ..Default::default() };
     store.import_mediations(&mediations, |m| domain::mediation::obligations(m, &terms, &limits), "demo", now).await?;
+    demo_food(store, &sc, now).await?;
     store.set_setting(DEMO_SETTING, "linjiang").await?;
     store
         .set_setting(DEMO_ACCOUNTS_SETTING, &accounts.iter().map(|a| a.username).collect::<Vec<_>>().join(","))
         .await?;
     Ok(DemoReport { loaded_now: true, accounts: listed(), history_cases: history.len(), live_cases: live, petitions })
+}
+
+/// A few hundred food businesses with two years of inspections; the evidence photos are
+/// stored first, against the ids the businesses will have in this empty table.
+async fn demo_food(store: &Store, sc: &scenario::Scenario, now: Timestamp) -> anyhow::Result<()> {
+    let users = store.users().await?;
+    let workers: Vec<(i64, Option<String>, String)> =
+        users.iter().filter(|u| u.role == Role::GridWorker).map(|u| (u.id, u.grid.clone(), u.username.clone())).collect();
+    let (id, name) = workers.first().map(|w| (w.0, w.2.clone())).context("a demo grid worker")?;
+    let inspector = Actor { user_id: id, username: name, role: Role::GridWorker };
+    let rules = domain::food::Rules::default();
+    let mut built = crate::demo_food::build(&sc.grids, &workers, &inspector, &rules, now)?;
+    let first = store.business_ids().await?.last().copied().unwrap_or(0) + 1;
+    let ids = store
+        .import_matter_files(domain::obligation::MatterKind::Business, &crate::demo_food::photo_rows(&built, first), "demo", now)
+        .await?;
+    crate::demo_food::attach(&mut built, &ids);
+    let terms = domain::obligation::Terms { ladder: vec![Role::GridWorker, Role::StationOfficer, Role::Leader], ..Default::default() };
+    store.import_businesses(&built.businesses, |b| domain::food::obligations(b, &terms), "demo", now).await?;
+    Ok(())
 }
 
 /// Two years of petitions and the ones under way now (`demo_petitions`).

@@ -20,6 +20,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod demo;
+mod demo_food;
 mod demo_mediations;
 mod demo_petitions;
 pub mod error;

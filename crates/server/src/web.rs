@@ -22,6 +22,7 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ("admin.js", "text/javascript; charset=utf-8", include_bytes!("../assets/admin.js")),
     ("petitions.js", "text/javascript; charset=utf-8", include_bytes!("../assets/petitions.js")),
     ("mediation.js", "text/javascript; charset=utf-8", include_bytes!("../assets/mediation.js")),
+    ("food.js", "text/javascript; charset=utf-8", include_bytes!("../assets/food.js")),
     (
         "vendor/echarts-5.6.0.min.js",
         "text/javascript; charset=utf-8",
@@ -40,6 +41,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/admin", get(|| async { page(include_str!("../assets/admin.html")) }))
         .route("/petitions", get(|| async { page(include_str!("../assets/petitions.html")) }))
         .route("/mediation", get(|| async { page(include_str!("../assets/mediation.html")) }))
+        .route("/food", get(|| async { page(include_str!("../assets/food.html")) }))
         .route("/assets/{*path}", get(asset))
 }
 

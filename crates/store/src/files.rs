@@ -78,6 +78,48 @@ impl Store {
         Ok(id)
     }
 
+    /// Adds many files at once (an import: the demo's evidence photos), with one audit
+    /// record; returns their ids in order.
+    pub async fn import_matter_files(
+        &self,
+        kind: MatterKind,
+        files: &[(i64, String, String, Vec<u8>)],
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<Vec<i64>> {
+        use sha2::Digest;
+        let mut tx = self.begin_write().await?;
+        let mut ids = Vec::with_capacity(files.len());
+        for (matter_id, purpose, content_type, data) in files {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO matter_files (matter_kind, matter_id, purpose, content_type, size_bytes, sha256, data, uploaded_by, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8) RETURNING id",
+            )
+            .bind(kind.as_str())
+            .bind(*matter_id)
+            .bind(purpose)
+            .bind(content_type)
+            .bind(data.len() as i64)
+            .bind(hex::encode(sha2::Sha256::digest(data)))
+            .bind(data.as_slice())
+            .bind(to_millis(at))
+            .fetch_one(&mut *tx)
+            .await?;
+            ids.push(id);
+        }
+        let entry = AuditEntry {
+            at,
+            actor: actor.into(),
+            action: format!("{}.file.import", kind.as_str()),
+            entity: kind.as_str().into(),
+            entity_id: "*".into(),
+            detail: serde_json::json!({ "files": ids.len() }).to_string(),
+        };
+        self.audit_in(&mut tx, entry).await?;
+        tx.commit().await?;
+        Ok(ids)
+    }
+
     /// The files of a matter, without their bytes.
     pub async fn matter_files(&self, kind: MatterKind, matter_id: i64) -> Result<Vec<MatterFile>> {
         let rows = sqlx::query(

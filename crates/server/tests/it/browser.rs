@@ -690,3 +690,68 @@ async fn the_mediation_studio_reaches_an_agreement_and_prints_it() {
     desk.quit().await;
     app.stop().await;
 }
+
+/// Food safety as its users see it: a grid worker inspects on a 375×812 phone, item by item
+/// (nine failures: 不符合, shown as they tap); the register on a 1440×900 desk in Chinese and
+/// English with the random draw; a resident finds the shop's face in 临灵通.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn food_inspection_on_a_phone_and_the_register() {
+    let app = App::start(false).await;
+    for (name, licence, lat) in [("港湾小吃", "JY23301140012345", Some(30.2662)), ("园区食堂", "JY23301140020001", None)] {
+        let mut body = json!({"name": name, "licence_no": licence, "licensed_on": "2023-01-10", "kind": "restaurant",
+            "address": "传化公路港A区12号", "grid": "330114004001001", "person_in_charge": "陈老板", "phone": "13900001111", "scale": "40座", "risk": "C"});
+        if let Some(lat) = lat {
+            body["lat"] = json!(lat);
+            body["lng"] = json!(120.5700);
+        }
+        let (s, b) = app.call(Some("grid01"), "POST", "/api/v1/food/businesses", Some(body)).await;
+        assert_eq!(s, 201, "{b}");
+    }
+    let phone = Browser::start(375, 812).await;
+    sign_in(&phone, &app, "grid01", "/field").await;
+    phone.goto(&app.url("/food")).await;
+    phone.wait_for("return document.body.dataset.ready === '1'", Duration::from_secs(10)).await;
+    phone.click("[data-id]").await;
+    phone.wait_for("return document.querySelector('#fd-submit') !== null", Duration::from_secs(5)).await;
+    for code in ["1.2", "2.2", "2.3", "3.3", "4.2", "4.3", "5.1", "5.2", "6.1"] {
+        phone.click(&format!("[data-fail=\"{code}\"]")).await;
+    }
+    let verdict = phone.eval("return document.querySelector('#fd-verdict').textContent").await;
+    assert_eq!(verdict, json!("不符合（9 项不合格）"));
+    phone.type_into("[data-note=\"6.1\"]", "后厨地面有积水油污").await;
+    phone.eval("document.querySelector('[data-fail=\"6.1\"]').scrollIntoView()").await;
+    phone.screenshot(&shots("food-inspection-phone.png")).await;
+    phone.click("#fd-submit").await;
+    phone.wait_for("return document.body.dataset.inspected === '1'", Duration::from_secs(5)).await;
+    let text = phone.eval("return document.querySelector('#fd').innerText").await;
+    assert!(text.as_str().unwrap().contains("待整改隐患") && text.as_str().unwrap().contains("不符合"), "{text}");
+    phone.eval("document.querySelector('#fd-pane').scrollTop = 0; window.scrollTo(0, 0)").await;
+    phone.screenshot(&shots("food-after-phone.png")).await;
+    phone.quit().await;
+
+    let desk = Browser::start(1440, 900).await;
+    sign_in(&desk, &app, "leader", "/screen").await;
+    desk.goto(&app.url("/food")).await;
+    desk.wait_for("return document.body.dataset.ready === '1'", Duration::from_secs(10)).await;
+    let list = desk.eval("return document.querySelector('#fl-list').innerText").await;
+    assert!(list.as_str().unwrap().contains("港湾小吃") && list.as_str().unwrap().contains("较差"), "{list}");
+    desk.click("#fl-draw-box summary").await;
+    desk.eval("document.querySelector('#fl-draw-n').value = '2'").await;
+    desk.click("#fl-draw").await;
+    desk.wait_for("return document.querySelector('#fl-draws').innerText.includes('随机种子')", Duration::from_secs(5)).await;
+    desk.screenshot(&shots("food-register-zh.png")).await;
+    desk.click("#cg-lang").await;
+    desk.wait_for("return document.querySelector('#fl-counts').textContent.includes('businesses')", Duration::from_secs(5)).await;
+    desk.screenshot(&shots("food-register-en.png")).await;
+    desk.quit().await;
+
+    let resident = Browser::start(375, 812).await;
+    resident_sign_in(&resident, &app, "13700005555").await;
+    resident.click("#tab-food").await;
+    resident.type_into("#food-q", "港湾").await;
+    resident.wait_for("return document.querySelector('#food-list').innerText.includes('较差')", Duration::from_secs(5)).await;
+    assert!(!resident.eval("return document.body.innerText").await.as_str().unwrap().contains("13900001111"));
+    resident.screenshot(&shots("app-food-zh.png")).await;
+    resident.quit().await;
+    app.stop().await;
+}
