@@ -375,7 +375,10 @@ pub fn inspect(
                 case_id: None,
             });
         }
-        c.next_due = at + rules.interval(c.risk);
+        // The next inspection: one interval on, or the re-inspection at the earliest deadline
+        // to rectify.
+        let reinspect = c.hazards.iter().filter(|h| h.status == HazardStatus::Open).map(|h| h.deadline).min();
+        c.next_due = reinspect.map_or(at + rules.interval(c.risk), |d| d.min(at + rules.interval(c.risk)));
     }
     c.inspections.push(Inspection {
         at,
@@ -629,6 +632,7 @@ mod tests {
         assert_eq!(b.inspections[0].face, Face::Poor);
         assert_eq!(b.hazards.len(), 9);
         assert_eq!(b.hazards[0].deadline, t0() + Duration::days(16));
+        assert_eq!(b.next_due, b.hazards[0].deadline, "the re-inspection is due with the deadline");
         assert!(rectify(&b, 0, vec![], vec![], &inspector(), t0() + Duration::days(5)).is_err(), "no after photo");
         let other = Actor { user_id: 99, ..inspector() };
         assert!(rectify(&b, 0, vec![], vec![8], &other, t0() + Duration::days(5)).is_err(), "not the supervisor");
@@ -638,7 +642,8 @@ mod tests {
         // Overdue: escalated once each.
         let sys = Actor { user_id: 0, username: "deadline-runner".into(), role: Role::Admin };
         let late = record_alerts(&fixed, t0() + Duration::days(17), &Terms::default(), &sys).unwrap();
-        assert_eq!(late.events.iter().filter(|e| e.action == "escalate").count(), 8);
+        // Eight hazards and the re-inspection due with them: each escalated once.
+        assert_eq!(late.events.iter().filter(|e| e.action == "escalate").count(), 9);
         assert!(record_alerts(&late, t0() + Duration::days(17), &Terms::default(), &sys).is_none());
         assert_eq!(grade(&late, t0() + Duration::days(20)), Some(Face::Poor));
         // A self-check changes neither the grade nor the schedule.

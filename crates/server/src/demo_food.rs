@@ -45,7 +45,13 @@ pub fn build(grids: &[store::Grid], grid_workers: &[(i64, Option<String>, String
         let g = if i % 5 < 2 && !port.is_empty() { port[i % port.len()] } else { &grids[(i * 7) % grids.len()] };
         let centre = Polygon::new(g.ring.clone()).map(|p| p.centroid()).unwrap_or(LatLng::new(30.27, 120.57)?);
         let location = LatLng::new(centre.lat() + (h(i, 1) as f64 - 500.0) * 0.000004, centre.lng() + (h(i, 2) as f64 - 500.0) * 0.000004)?;
-        let kind = [Kind::Restaurant, Kind::Restaurant, Kind::Restaurant, Kind::Stall, Kind::Shop, Kind::Canteen, Kind::Restaurant, Kind::CentralKitchen][i % 8];
+        let kind = match i % NAMES.len() {
+            15 | 16 => Kind::Stall,
+            17..=19 => Kind::Shop,
+            1 => Kind::CentralKitchen,
+            5 => Kind::Canteen,
+            _ => Kind::Restaurant,
+        };
         let risk = match h(i, 3) {
             0..=199 => Risk::A,
             200..=599 => Risk::B,
@@ -106,6 +112,10 @@ pub fn build(grids: &[store::Grid], grid_workers: &[(i64, Option<String>, String
                 } else {
                     b.hazards[hz].evidence_before = vec![-1];
                 }
+            }
+            // Rectified and re-inspected: the next routine inspection is one interval on.
+            if b.hazards.iter().all(|x| x.status == food::HazardStatus::Rectified) {
+                b.next_due = b.updated_at + rules.interval(b.risk);
             }
             k += 1;
         }
