@@ -43,7 +43,7 @@ pub async fn register(app: &App, list: Vec<NewBusiness>, actor: &Actor) -> Resul
 /// ordinary case, linked to its hazard.
 pub async fn inspect(app: &App, id: BusinessId, results: Vec<ItemResult>, self_check: bool, draw: Option<i64>, actor: &Actor) -> Result<Business, Error> {
     let before = app.store.business(id).await?;
-    let checklist = domain::food::restaurant_checklist();
+    let checklist = app.food_checklists.for_kind(before.kind);
     let mut after = domain::food::inspect(&before, &checklist, results, self_check, draw, actor, app.clock.now(), &app.food_rules)?;
     let new_hazards: Vec<usize> = (before.hazards.len()..after.hazards.len()).collect();
     let mut outbox = vec![];

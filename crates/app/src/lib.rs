@@ -60,6 +60,8 @@ pub struct App {
     pub mediation_limits: domain::mediation::Limits,
     /// How often food businesses are inspected and how long hazards may take.
     pub food_rules: domain::food::Rules,
+    /// The inspection tables by kind of business (`[food.checklists]`).
+    pub food_checklists: domain::food::Checklists,
 }
 
 impl App {
@@ -96,6 +98,7 @@ impl App {
             },
             mediation_limits: domain::mediation::Limits { calendar: policy.calendar.clone(), ..Default::default() },
             food_rules: domain::food::Rules::default(),
+            food_checklists: domain::food::Checklists::default(),
             clock: Arc::new(clock::SystemClock),
         })
     }

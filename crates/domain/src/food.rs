@@ -136,6 +136,48 @@ pub fn restaurant_checklist() -> Vec<Item> {
     items.iter().map(|(c, t, k, l)| Item { code: (*c).into(), text: (*t).into(), key: *k, law: (*l).into() }).collect()
 }
 
+/// Inspection tables by kind of business; a kind without its own uses the restaurant table.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Checklists {
+    pub by_kind: std::collections::BTreeMap<Kind, Vec<Item>>,
+}
+
+impl Checklists {
+    pub fn for_kind(&self, kind: Kind) -> Vec<Item> {
+        self.by_kind.get(&kind).cloned().unwrap_or_else(restaurant_checklist)
+    }
+}
+
+/// Reads a checklist: one item per line, `code,text,key,law` (`key` is 是/否, yes/no,
+/// true/false); a header line and `#` comments are skipped. A mistake names its line.
+pub fn parse_checklist(text: &str) -> Result<Vec<Item>, FoodError> {
+    let mut out: Vec<Item> = vec![];
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim().trim_start_matches('\u{feff}');
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let c: Vec<&str> = line.splitn(4, ',').map(str::trim).collect();
+        let key = match c.get(2).copied() {
+            Some("是" | "yes" | "true" | "1") => true,
+            Some("否" | "no" | "false" | "0") => false,
+            _ if i == 0 => continue,
+            _ => return Err(invalid(format!("line {}: code,text,key (是/否),law expected", i + 1))),
+        };
+        if c.len() < 4 || c[0].is_empty() || c[1].is_empty() {
+            return Err(invalid(format!("line {}: code,text,key (是/否),law expected", i + 1)));
+        }
+        if out.iter().any(|x| x.code == c[0]) {
+            return Err(invalid(format!("line {}: item {} appears twice", i + 1, c[0])));
+        }
+        out.push(Item { code: c[0].into(), text: c[1].into(), key, law: c[3].into() });
+    }
+    if out.is_empty() {
+        return Err(invalid("a checklist needs at least one item"));
+    }
+    Ok(out)
+}
+
 /// An item's result in an inspection.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ItemResult {
@@ -609,6 +651,20 @@ mod tests {
             .into_iter()
             .map(|i| ItemResult { pass: !failed.contains(&i.code.as_str()), photos: if failed.contains(&i.code.as_str()) { vec![7] } else { vec![] }, code: i.code, note: None })
             .collect()
+    }
+
+    #[test]
+    fn a_checklist_reads_from_a_file() {
+        let list = parse_checklist("编号,内容,重点项,依据\n# 食品销售\nS1,营业执照和许可证公示,否,食品安全法 第35条\nS2,不销售过期食品,是,食品安全法 第34条\n").unwrap();
+        assert_eq!(list.len(), 2);
+        assert!(list[1].key && !list[0].key);
+        assert_eq!(parse_checklist("S1,x,maybe,y\nS2,y,是,z").unwrap().len(), 1, "a first line that is not an item is a header");
+        assert!(parse_checklist("S1,x,是,y\nS1,y,否,z").unwrap_err().to_string().contains("twice"));
+        assert!(parse_checklist("S1,x,是,y\nS2,y,maybe,z").unwrap_err().to_string().contains("line 2"));
+        let mut c = Checklists::default();
+        c.by_kind.insert(Kind::Shop, list);
+        assert_eq!(c.for_kind(Kind::Shop).len(), 2);
+        assert_eq!(c.for_kind(Kind::Stall).len(), restaurant_checklist().len());
     }
 
     #[test]

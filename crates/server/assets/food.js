@@ -7,8 +7,10 @@
   if (!CG.requireLogin()) return;
   CG.nav("/food");
   const $ = (id) => document.getElementById(id);
-  const checklist = await CG.api("GET", "/api/v1/food/checklist");
   const me = CG.user();
+  const tables = {};
+  const tableFor = async (kind) => (tables[kind] ||= await CG.api("GET", "/api/v1/food/checklist?kind=" + encodeURIComponent(kind)));
+  let checklist = [];
   const day = (iso) => iso ? new Date(iso).toLocaleDateString(CG.lang() === "en" ? "en-GB" : "zh-CN", { timeZone: "Asia/Shanghai" }) : "—";
   const phone = window.matchMedia("(max-width: 700px)").matches;
   let list = [], selected = null, answers = {}, photos = {};
@@ -44,6 +46,7 @@
 
   async function show(id) {
     const b = await CG.api("GET", `/api/v1/food/businesses/${id}`);
+    checklist = await tableFor(b.kind);
     if (phone) { $("fl-pane").hidden = true; $("fd-pane").hidden = false; }
     const hz = b.hazards.map((h, i) => ({ h, i })).filter(({ h }) => h.status === "open");
     $("fd").innerHTML = `

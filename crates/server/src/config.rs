@@ -57,6 +57,10 @@ pub struct FoodConfig {
     pub rectify_days: i64,
     #[serde(default = "seven")]
     pub rectify_key_days: i64,
+    /// Inspection tables by kind of business: `shop = "checklists/shop.csv"` (lines
+    /// `code,text,key,law`); kinds without one use the restaurant table shipped.
+    #[serde(default)]
+    pub checklists: BTreeMap<String, std::path::PathBuf>,
 }
 
 fn food_intervals() -> [i64; 4] {
@@ -71,7 +75,7 @@ fn seven() -> i64 {
 
 impl Default for FoodConfig {
     fn default() -> Self {
-        Self { interval_days: food_intervals(), rectify_days: fifteen(), rectify_key_days: seven() }
+        Self { interval_days: food_intervals(), rectify_days: fifteen(), rectify_key_days: seven(), checklists: BTreeMap::new() }
     }
 }
 
@@ -84,6 +88,18 @@ impl FoodConfig {
             return Err("[food] rectify_days and rectify_key_days: 1 to 180".into());
         }
         Ok(domain::food::Rules { interval_days: self.interval_days, rectify_days: self.rectify_days, rectify_key_days: self.rectify_key_days })
+    }
+
+    /// Reads the configured checklists.
+    pub fn checklists(&self) -> Result<domain::food::Checklists, String> {
+        let mut out = domain::food::Checklists::default();
+        for (kind, path) in &self.checklists {
+            let k = domain::food::Kind::parse(kind).ok_or_else(|| format!("[food.checklists] unknown kind of business {kind:?}"))?;
+            let text = std::fs::read_to_string(path).map_err(|e| format!("[food.checklists] {kind} {}: {e}", path.display()))?;
+            let items = domain::food::parse_checklist(&text).map_err(|e| format!("[food.checklists] {kind} {}: {e}", path.display()))?;
+            out.by_kind.insert(k, items);
+        }
+        Ok(out)
     }
 }
 
@@ -383,5 +399,12 @@ close = "72h"
         assert!(Config::parse("[mediation]\nconclude = \"0d\"").unwrap().mediation.limits(&cal).unwrap_err().contains("[mediation] conclude"));
         assert!(Config::parse("[food]\ninterval_days = [90, 182, 121, 91]").unwrap().food.rules().unwrap_err().contains("[food] interval_days"));
         assert_eq!(Config::parse("").unwrap().food.rules().unwrap(), domain::food::Rules::default());
+        let path = std::env::temp_dir().join(format!("civicgrid-shop-{}.csv", std::process::id()));
+        std::fs::write(&path, "编号,内容,重点项,依据\nS1,不销售过期食品,是,食品安全法 第34条\n").unwrap();
+        let c = Config::parse(&format!("[food.checklists]\nshop = {:?}\n", path.display().to_string())).unwrap();
+        let tables = c.food.checklists().unwrap();
+        assert_eq!(tables.for_kind(domain::food::Kind::Shop).len(), 1);
+        assert!(Config::parse("[food.checklists]\nspaceship = \"x.csv\"").unwrap().food.checklists().unwrap_err().contains("unknown kind"));
+        std::fs::remove_file(&path).unwrap();
     }
 }

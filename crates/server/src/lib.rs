@@ -89,12 +89,14 @@ impl AppState {
         let petition_limits = config.petitions.limits(&policy.calendar).map_err(anyhow::Error::msg)?;
         let mediation_limits = config.mediation.limits(&policy.calendar).map_err(anyhow::Error::msg)?;
         let food_rules = config.food.rules().map_err(anyhow::Error::msg)?;
+        let food_checklists = config.food.checklists().map_err(anyhow::Error::msg)?;
         let mut app = app::App::load(store, categories, policy, config.escalation.clone(), config.dispatch.clone())
             .await
             .map_err(anyhow::Error::msg)?;
         app.petition_limits = petition_limits;
         app.mediation_limits = mediation_limits;
         app.food_rules = food_rules;
+        app.food_checklists = food_checklists;
         Self {
             app: Arc::new(app),
             sessions: auth::SessionCache::default(),

@@ -52,13 +52,24 @@ pub struct ItemOut {
     pub law: String,
 }
 
-/// The inspection table for restaurants (the default shipped).
-#[utoipa::path(get, path = "/api/v1/food/checklist", responses((status = 200, body = [ItemOut])), security(("bearer" = [])))]
-pub async fn checklist(session: Session) -> ApiResult<Json<Vec<ItemOut>>> {
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ChecklistQuery {
+    /// The kind of business; restaurant when left out.
+    pub kind: Option<String>,
+}
+
+/// The inspection table for a kind of business (the restaurant table unless one is configured).
+#[utoipa::path(get, path = "/api/v1/food/checklist", params(ChecklistQuery), responses((status = 200, body = [ItemOut])), security(("bearer" = [])))]
+pub async fn checklist(State(s): State<Arc<AppState>>, session: Session, ApiQuery(q): ApiQuery<ChecklistQuery>) -> ApiResult<Json<Vec<ItemOut>>> {
     if !reader(session.role()) {
         return Err(ApiError::forbidden("food safety staff"));
     }
-    Ok(Json(food::restaurant_checklist().into_iter().map(|i| ItemOut { code: i.code, text: i.text, key: i.key, law: i.law }).collect()))
+    let kind = match q.kind.as_deref() {
+        Some(k) => Kind::parse(k).ok_or_else(|| ApiError::invalid("unknown kind of business"))?,
+        None => Kind::Restaurant,
+    };
+    Ok(Json(s.food_checklists.for_kind(kind).into_iter().map(|i| ItemOut { code: i.code, text: i.text, key: i.key, law: i.law }).collect()))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
