@@ -100,6 +100,13 @@
     }).join("");
   }
 
+  async function loadFood() {
+    const f = await CG.api("GET", "/api/v1/stats/food").catch(() => null);
+    if (!f) return;
+    for (const k of ["good", "fair", "poor"]) document.getElementById("f-" + k).textContent = f.by_grade[k] || 0;
+    document.getElementById("f-late").textContent = f.hazards_overdue;
+  }
+
   async function loadStats() {
     const from = todayStart();
     const sum = await CG.api("GET", `/api/v1/stats/summary?from=${encodeURIComponent(iso(from))}`);
@@ -143,7 +150,8 @@
 
   charts.map.on("georoam", () => setTimeout(drawTiles, 0));
   await Promise.all([loadLive(), loadTrend()]);
-  await loadStats();
+  await Promise.all([loadStats(), loadFood()]);
+  setInterval(() => loadFood().catch(() => {}), 60000);
   document.body.dataset.ready = "1";
   document.body.dataset.readyMs = String(Math.round(performance.now()));
 

@@ -34,7 +34,7 @@ use utoipa::{Modify, OpenApi};
         crate::api::mediations::act, crate::api::mediations::agreement, crate::api::mediations::judicial_application,
         crate::api::food::checklist, crate::api::food::list, crate::api::food::create, crate::api::food::import, crate::api::food::get,
         crate::api::food::inspect, crate::api::food::rectify, crate::api::food::upload, crate::api::food::file, crate::api::food::draw,
-        crate::api::food::draws, crate::api::food::public, crate::api::food::open_data,
+        crate::api::food::draws, crate::api::food::public, crate::api::food::open_data, crate::api::food::stats,
         crate::api::mediations::signature, crate::api::mediations::upload, crate::api::mediations::files, crate::api::mediations::file,
     ),
     modifiers(&BearerAuth)

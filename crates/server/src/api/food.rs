@@ -587,3 +587,35 @@ pub async fn open_data(State(s): State<Arc<AppState>>) -> ApiResult<axum::respon
     }
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"food-inspections.csv\"")], csv).into_response())
 }
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FoodStatsOut {
+    pub businesses: usize,
+    /// By the year's grade: good, fair, poor, and none (new or not yet inspected).
+    pub by_grade: std::collections::BTreeMap<String, usize>,
+    pub inspections_overdue: usize,
+    pub hazards_open: usize,
+    pub hazards_overdue: usize,
+    /// Official inspections in the last 365 days.
+    pub inspections_last_year: usize,
+}
+
+/// The food-safety figures for the big screen and leaders.
+#[utoipa::path(get, path = "/api/v1/stats/food", responses((status = 200, body = FoodStatsOut)), security(("bearer" = [])))]
+pub async fn stats(State(s): State<Arc<AppState>>, session: Session) -> ApiResult<Json<FoodStatsOut>> {
+    session.require(domain::role::Permission::ViewStatistics)?;
+    let now = s.clock.now();
+    let list = s.store.businesses(None, store::food::BUSINESS_PAGE_MAX).await?;
+    let mut by_grade = std::collections::BTreeMap::new();
+    let (mut due, mut open, mut late, mut year) = (0, 0, 0, 0);
+    for b in &list {
+        *by_grade.entry(food::grade(b, now).map_or("none", |f| f.as_str()).to_owned()).or_insert(0) += 1;
+        due += usize::from(b.next_due < now);
+        for h in b.hazards.iter().filter(|h| h.status == food::HazardStatus::Open) {
+            open += 1;
+            late += usize::from(h.deadline < now);
+        }
+        year += b.inspections.iter().filter(|i| !i.self_check && i.at > now - chrono::Duration::days(365)).count();
+    }
+    Ok(Json(FoodStatsOut { businesses: list.len(), by_grade, inspections_overdue: due, hazards_open: open, hazards_overdue: late, inspections_last_year: year }))
+}

@@ -55,6 +55,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/food/draws", get(food::draws).post(food::draw))
         .route("/food/public", get(food::public))
         .route("/food/open-data.csv", get(food::open_data))
+        .route("/stats/food", get(food::stats))
         .route("/mediations", post(mediations::create).get(mediations::list))
         .route("/mediations/from-case/{case_id}", post(mediations::from_case))
         .route("/mediations/{id}", get(mediations::get))

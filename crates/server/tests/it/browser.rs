@@ -731,6 +731,8 @@ async fn food_inspection_on_a_phone_and_the_register() {
 
     let desk = Browser::start(1440, 900).await;
     sign_in(&desk, &app, "leader", "/screen").await;
+    // The big screen counts the poor grade the inspection gave.
+    desk.wait_for("return document.querySelector('#f-poor').textContent === '1'", Duration::from_secs(5)).await;
     desk.goto(&app.url("/food")).await;
     desk.wait_for("return document.body.dataset.ready === '1'", Duration::from_secs(10)).await;
     let list = desk.eval("return document.querySelector('#fl-list').innerText").await;

@@ -144,6 +144,10 @@ async fn food_on(postgres: bool) {
     let csv = app.http.get(app.url("/api/v1/food/open-data.csv")).send().await.unwrap().text().await.unwrap();
     assert!(csv.starts_with('\u{feff}') && csv.contains("港湾小吃") && csv.contains("non_compliant"));
     assert!(!csv.contains("13900001111") && !csv.contains("陈老板"));
+    let (s, st) = app.call(Some("leader"), "GET", "/api/v1/stats/food", None).await;
+    assert_eq!(s, 200, "{st}");
+    assert_eq!((st["businesses"].as_i64(), st["by_grade"]["poor"].as_i64(), st["by_grade"]["none"].as_i64()), (Some(3), Some(2), Some(1)), "港湾 and the canteen poor, the shop not yet inspected");
+    assert_eq!(st["hazards_open"].as_i64(), Some(2), "the canteen's and the shop's key items");
     // Who may: residents see nothing of the register; dispatchers read but do not inspect.
     let (s, _) = app.call(Some("resident"), "GET", "/api/v1/food/businesses", None).await;
     assert_eq!(s, 403);
