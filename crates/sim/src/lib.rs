@@ -433,7 +433,7 @@ impl World<'_> {
         let unit = &mut self.units[u];
         unit.busy_seconds += home - now;
         unit.free_at = home;
-        self.frees.push(Reverse(((home * 1000.0) as u64, u)));
+        self.frees.push(Reverse((millis(home), u)));
     }
 
     fn on_time_already(&self, c: usize) -> bool {
@@ -585,7 +585,10 @@ impl World<'_> {
                 break;
             }
             self.frees.pop();
-            if self.units[u].free_at > at || !on_duty(&self.units[u].shift, at) {
+            // Stale when the unit was sent again since: compared in the heap's own whole
+            // milliseconds (its exact `free_at` lies a fraction of a millisecond later than
+            // the event, which once made every homecoming look stale).
+            if millis(self.units[u].free_at) > ms || !on_duty(&self.units[u].shift, at) {
                 continue;
             }
             self.serve_waiting(u, at);
@@ -638,6 +641,11 @@ pub fn run_with_bound(sc: &Scenario, o: &Options, travel: &dyn Travel) -> (Metri
     }
     let w = simulate(&calls, units, points, o, travel);
     (metrics(o, &calls, &w.response, &w.joint_waits, &w.units, None), None)
+}
+
+/// An instant as the event heap keeps it: whole milliseconds.
+fn millis(t: f64) -> u64 {
+    (t * 1000.0) as u64
 }
 
 /// Runs the calls through a policy to the end, everything served.
@@ -795,6 +803,43 @@ mod tests {
 
     fn linjiang() -> Scenario {
         scenario::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/linjiang")).unwrap()
+    }
+
+    /// A unit home a fraction of a millisecond after a whole millisecond takes the call that
+    /// waited for it, before a call that comes in later (the old comparison skipped every
+    /// such homecoming, and the later call took the unit).
+    #[test]
+    fn a_unit_coming_home_takes_the_call_that_waited() {
+        let base = LatLng::new(30.26, 120.57).unwrap();
+        let there = LatLng::new(30.2637, 120.5731).unwrap();
+        let unit = Unit {
+            id: 1,
+            force: Force::Police,
+            mode: TravelMode::Car,
+            home: base,
+            shift: "all".into(),
+            skills: vec![],
+            free_at: 0.0,
+            busy_seconds: 0.0,
+        };
+        let call = |at: f64| Call {
+            at,
+            location: there,
+            priority: Priority::Normal,
+            needs: vec![dispatch::Need { force: Force::Police, skills: vec![] }],
+            service_seconds: 600.4,
+        };
+        let travel = TravelModel::default();
+        let calls = vec![call(0.0), call(30.0), call(5_000.0)];
+        let o = Options { policy: Policy::ClosestIdle, days: 1, seed: 1, demand_scale: 1.0 };
+        let w = simulate(&calls, vec![unit], vec![(there, 1.0)], &o, &travel);
+        // The first trip ends at a fractional instant.
+        let first = &w.calls[0];
+        let out = travel.route(&base, &there, TravelMode::Car, hour_of(DISPATCH_DELAY_SECONDS)).eta_seconds;
+        assert!(out.fract() != 0.0 || first.service_seconds.fract() != 0.0);
+        // The second call was answered when the unit came home, long before the third came in.
+        assert!(w.response[1] < 5_000.0 - 30.0, "the waiting call took {} s", w.response[1]);
+        assert!(w.response[2] < 600.0, "the later call found the unit at home: {} s", w.response[2]);
     }
 
     #[test]
