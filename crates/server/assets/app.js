@@ -151,7 +151,7 @@ const CG = (() => {
     if (!r.ok) throw { status: r.status, code: data?.error?.code, message: data?.error?.message || r.statusText };
     return data;
   }
-  const home = (role) => ({ leader: "/screen", grid_worker: "/field", patrol_member: "/field", enterprise_security: "/field", mediator: "/mediation", petition_officer: "/petitions" }[role] || "/console");
+  const home = (role) => ({ leader: "/screen", grid_worker: "/field", patrol_member: "/field", enterprise_security: "/field", mediator: "/mediation", petition_officer: "/petitions", volunteer: "/app", resident: "/app" }[role] || "/console");
   function nav(current) {
     const u = user();
     const links = [["/console", "console"], ["/screen", "screen"], ["/field", "field"], ["/petitions", "petitions"], ["/mediation", "mediation"], ["/food", "food"], ["/admin", "content"]].filter(([href]) => {

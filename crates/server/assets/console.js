@@ -44,8 +44,10 @@
   }
 
   function renderQueue(fresh) {
-    // New cases first, then by id (newest first).
-    cases.sort((a, b) => (a.status === "new") === (b.status === "new") ? b.id - a.id : a.status === "new" ? -1 : 1);
+    // The most urgent first, then the nearest deadline (overdue ones lead), then the newest.
+    const rank = { urgent: 0, high: 1, normal: 2, low: 3 };
+    const due = (c) => c.next_deadline ? new Date(c.next_deadline.due_at).getTime() : Infinity;
+    cases.sort((a, b) => (rank[a.priority] - rank[b.priority]) || (due(a) - due(b)) || (b.id - a.id));
     $("queue").innerHTML = cases.map((c) => `
       <div class="item ${fresh === c.id ? "fresh" : ""}" role="option" tabindex="0" data-case-id="${c.id}" aria-selected="${selected === c.id}">
         <strong>#${c.id}</strong> <span class="tag ${c.priority}">${CG.t(c.priority)}</span> <span class="tag">${CG.t(c.status)}</span>
@@ -91,9 +93,9 @@
     }).join("");
     const buttons = (ACTIONS[c.status] || []).map((a) => `<button type="button" data-action="${a}" class="${["void", "reject"].includes(a) ? "danger" : a === "accept" || a === "dispatch" ? "" : "secondary"}">${CG.t("a_" + a)}</button>`).join("");
     const events = c.events.slice().reverse().map((e) => `
-      <li class="${e.action}"><strong>${CG.t("a_" + e.action)}</strong> ${e.promise ? "· " + CG.t("p_" + e.promise) : ""} ${e.level ? "· L" + e.level : ""}
+      <li class="${e.action}"><strong>${CG.t("a_" + e.action)}</strong> ${e.promise ? "· " + CG.t("p_" + e.promise) : ""} ${e.level ? "· " + CG.t("pt_lvl").replace("{n}", e.level) : ""}
       <span class="muted">${CG.fmtTime(e.at)} · ${CG.esc(e.actor.username || CG.t(e.actor.role === "resident" || e.actor.role === "volunteer" ? (e.actor.id ? "actor_resident" : "actor_anonymous") : "actor_anonymous"))}</span>
-      ${e.note ? `<div>${CG.esc(e.note)}</div>` : ""}${e.responders.length ? `<div class="muted">→ ${e.responders.map((r) => CG.esc(who(r))).join("、")}</div>` : ""}</li>`).join("");
+      ${e.note && !["warn", "escalate"].includes(e.action) ? `<div>${CG.esc(e.note)}</div>` : ""}${e.responders.length ? `<div class="muted">→ ${e.responders.map((r) => CG.esc(who(r))).join("、")}</div>` : ""}</li>`).join("");
     $("detail").innerHTML = `
       <h3>#${c.id} ${CG.esc(catName(c.category))} <span class="tag ${c.priority}">${CG.t(c.priority)}</span> <span class="tag" id="detail-status">${CG.t(c.status)}</span></h3>
       <p>${CG.esc(c.description)}</p>

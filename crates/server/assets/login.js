@@ -17,7 +17,8 @@ document.getElementById("login-form").onsubmit = async (e) => {
   try {
     const r = await CG.api("POST", "/api/v1/auth/login", { username: username.value.trim(), password: password.value });
     CG.signIn(r.token, r.user);
-    if (r.user.role === "resident") { location.href = "/app"; return; }
+    // Residents and volunteers use 临灵通; staff go where they were headed, or to their own page.
+    if (["resident", "volunteer"].includes(r.user.role)) { location.href = "/app"; return; }
     location.href = sameOrigin(new URLSearchParams(location.search).get("next")) || CG.home(r.user.role);
   } catch (x) { err.textContent = CG.t("login_failed"); }
 };

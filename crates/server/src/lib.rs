@@ -230,6 +230,12 @@ pub async fn serve(
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", opts.bind))?;
     let addr = listener.local_addr()?;
     on_ready(addr, report.as_ref());
+    // When shutdown is asked, live streams end first, so they do not hold it up.
+    let closing = state.clone();
+    let shutdown = async move {
+        shutdown.await;
+        closing.hub.close();
+    };
     http::serve(listener, router(state), http::HttpLimits::default(), shutdown).await;
     workers.stop().await;
     store.close().await;

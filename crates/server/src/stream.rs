@@ -45,11 +45,25 @@ pub struct Hub {
     tx: broadcast::Sender<Arc<Change>>,
     /// The newest change broadcast so far.
     last: std::sync::atomic::AtomicI64,
+    /// Turns true when the node shuts down: every open stream ends, so browsers holding one
+    /// do not hold the shutdown up (they reconnect to another node, or when it is back).
+    closing: tokio::sync::watch::Sender<bool>,
 }
 
 impl Default for Hub {
     fn default() -> Self {
-        Self { tx: broadcast::channel(BROADCAST_CAPACITY).0, last: std::sync::atomic::AtomicI64::new(-1) }
+        Self {
+            tx: broadcast::channel(BROADCAST_CAPACITY).0,
+            last: std::sync::atomic::AtomicI64::new(-1),
+            closing: tokio::sync::watch::channel(false).0,
+        }
+    }
+}
+
+impl Hub {
+    /// Ends every open stream (the node is shutting down).
+    pub fn close(&self) {
+        let _ = self.closing.send(true);
     }
 }
 
@@ -198,6 +212,7 @@ pub async fn stream(
         .map(|r| r.id)
         .collect();
     let (tx, out) = tokio::sync::mpsc::channel::<Event>(256);
+    let mut closing = state.hub.closing.subscribe();
     tokio::spawn(async move {
         if reset {
             let e =
@@ -213,7 +228,11 @@ pub async fn stream(
             }
         }
         loop {
-            match rx.recv().await {
+            let next = tokio::select! {
+                r = rx.recv() => r,
+                _ = closing.wait_for(|c| *c) => return,
+            };
+            match next {
                 Ok(c) if c.seq == PING => {
                     if visible(&state, &session, &responders, &c) && tx.send(event(&c)).await.is_err() {
                         return;

@@ -215,3 +215,39 @@ fn import_osm_builds_a_road_graph_and_names_a_broken_file() {
     assert!(!dir.join("x.graph").exists(), "nothing written for a broken extract");
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// SIGTERM stops the server within a few seconds even while a browser holds the live stream
+/// open: the stream ends first, then writes finish and the process exits cleanly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_the_server_with_a_stream_open() {
+    let db = store::testing::fresh_sqlite_url();
+    let mut server = Server::start(&db, true);
+    let http = reqwest::Client::new();
+    let token = login(&http, &server.base, "dispatcher").await;
+    let mut stream = http.get(format!("{}/api/v1/stream", server.base)).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(stream.status(), 200);
+    let pid = server.child.id().to_string();
+    let asked = std::time::Instant::now();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    // The stream ends (the body finishes or the connection closes) …
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(3), async {
+        loop {
+            match stream.chunk().await {
+                Ok(Some(_)) => continue,
+                _ => break,
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the live stream stayed open after SIGTERM");
+    // … and the process exits well within the grace period, successfully.
+    let status = loop {
+        if let Some(s) = server.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(asked.elapsed() < std::time::Duration::from_secs(4), "still running {:?} after SIGTERM", asked.elapsed());
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "{status}");
+    store::testing::discard(&db).await;
+}

@@ -757,3 +757,48 @@ async fn food_inspection_on_a_phone_and_the_register() {
     resident.quit().await;
     app.stop().await;
 }
+
+/// Every role lands on a page it can use: a volunteer on 临灵通 (not the console and its
+/// errors), a petition officer on the petition desk, a mediator in the studio.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_role_lands_on_a_page_it_can_use() {
+    let app = App::start(false).await;
+    for (user, page) in [("volunteer", "/app"), ("petition", "/petitions"), ("mediator", "/mediation"), ("grid01", "/field")] {
+        let b = Browser::start(1440, 900).await;
+        b.goto(&app.url("/login")).await;
+        b.wait_for("return document.querySelector('#login-submit') !== null", Duration::from_secs(5)).await;
+        b.type_into("#username", user).await;
+        b.type_into("#password", PASSWORD).await;
+        b.click("#login-submit").await;
+        b.wait_for(&format!("return location.pathname === '{page}' && document.body.dataset.ready === '1'"), Duration::from_secs(10)).await;
+        let text = b.eval("return document.body.innerText").await;
+        assert!(!text.as_str().unwrap().contains("forbidden") && !text.as_str().unwrap().contains("403"), "{user}: {text}");
+        b.quit().await;
+    }
+    app.stop().await;
+}
+
+/// The console's queue puts the most urgent first and then the nearest deadline: a gas alarm
+/// reported after a parking complaint still leads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_queue_leads_with_the_most_urgent() {
+    let app = App::start(false).await;
+    let mut parking = case_body();
+    parking["category"] = json!("SJ0502");
+    parking["description"] = json!("货车长时间占用消防通道");
+    let (s, _) = app.call(Some("dispatcher"), "POST", "/api/v1/cases", Some(parking)).await;
+    assert_eq!(s, 201);
+    let mut gas = case_body();
+    gas["category"] = json!("SJ0401");
+    gas["description"] = json!("智能燃气报警器报警：厨房燃气浓度超标");
+    gas["priority"] = json!("urgent");
+    let (s, g) = app.call(Some("dispatcher"), "POST", "/api/v1/cases", Some(gas)).await;
+    assert_eq!(s, 201, "{g}");
+    let desk = Browser::start(1440, 900).await;
+    sign_in(&desk, &app, "dispatcher", "/console").await;
+    desk.wait_for("return document.querySelectorAll('#queue .item').length >= 2", Duration::from_secs(5)).await;
+    let first = desk.eval("return document.querySelector('#queue .item').innerText").await;
+    assert!(first.as_str().unwrap().contains("紧急") && first.as_str().unwrap().contains("燃气"), "{first}");
+    desk.quit().await;
+    app.stop().await;
+}

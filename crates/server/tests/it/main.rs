@@ -51,6 +51,7 @@ pub const ACCOUNTS: &[(&str, Role, Option<&str>, Option<&str>)] = &[
     ("patrol01", Role::PatrolMember, None, Some("S1")),
     ("petition", Role::PetitionOfficer, None, None),
     ("mediator", Role::Mediator, None, Some("S1")),
+    ("volunteer", Role::Volunteer, None, None),
     ("resident", Role::Resident, None, None),
     ("resident2", Role::Resident, None, None),
 ];
