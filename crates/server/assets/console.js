@@ -40,8 +40,39 @@
   function nextDue(c) {
     if (!c.next_deadline) return "";
     const cd = CG.countdown(c.next_deadline.due_at);
-    return `<span class="tag ${cd.neg ? "overdue" : ""}">${CG.t("p_" + c.next_deadline.promise)} ${cd.txt}</span>`;
+    return `<span class="tag ${cd.neg ? "overdue" : ""}" data-due="${c.next_deadline.due_at}" data-label="${CG.esc(CG.t("p_" + c.next_deadline.promise))}">${CG.t("p_" + c.next_deadline.promise)} ${cd.txt}</span>`;
   }
+
+  // New cases flash and stay announced until the dispatcher acknowledges them.
+  const unacknowledged = new Set();
+  function acknowledge(id) {
+    if (id === undefined) unacknowledged.clear(); else unacknowledged.delete(id);
+    if (!unacknowledged.size) { $("alert").hidden = true; $("alert").innerHTML = ""; }
+    else showBanner();
+    document.querySelectorAll("#queue .item.fresh").forEach((el) => { if (!unacknowledged.has(Number(el.dataset.caseId))) el.classList.remove("fresh"); });
+  }
+  function showBanner() {
+    const ids = [...unacknowledged];
+    $("alert").hidden = false;
+    $("alert").innerHTML = `<strong>${CG.t("new_case_alert")}</strong> ${ids.map((id) => `<a href="#" data-open="${id}">#${id}</a>`).join(" ")} <button type="button" id="alert-ok">${CG.t("acknowledge")}</button>`;
+    $("alert-ok").onclick = () => acknowledge();
+    $("alert").querySelectorAll("[data-open]").forEach((a) => { a.onclick = (e) => { e.preventDefault(); select(Number(a.dataset.open)); }; });
+  }
+
+  // Countdowns tick every second in place: nothing is re-drawn, so focus and typing stay.
+  setInterval(() => {
+    document.querySelectorAll("[data-due]").forEach((el) => {
+      const cd = CG.countdown(el.dataset.due);
+      el.classList.toggle("overdue", cd.neg);
+      el.textContent = `${el.dataset.label} ${cd.txt}`;
+    });
+    document.querySelectorAll(".deadlines [data-deadline]").forEach((el) => {
+      const cd = CG.countdown(el.dataset.deadline);
+      el.querySelector(".left").textContent = cd.txt;
+      if (cd.neg) { el.classList.remove("soon"); el.classList.add("missed"); }
+      else if (new Date(el.dataset.deadline) - Date.now() < 60000) el.classList.add("soon");
+    });
+  }, 1000);
 
   function renderQueue(fresh) {
     // The most urgent first, then the nearest deadline (overdue ones lead), then the newest.
@@ -49,7 +80,7 @@
     const due = (c) => c.next_deadline ? new Date(c.next_deadline.due_at).getTime() : Infinity;
     cases.sort((a, b) => (rank[a.priority] - rank[b.priority]) || (due(a) - due(b)) || (b.id - a.id));
     $("queue").innerHTML = cases.map((c) => `
-      <div class="item ${fresh === c.id ? "fresh" : ""}" role="option" tabindex="0" data-case-id="${c.id}" aria-selected="${selected === c.id}">
+      <div class="item ${fresh === c.id || unacknowledged.has(c.id) ? "fresh" : ""}" role="option" tabindex="0" data-case-id="${c.id}" aria-selected="${selected === c.id}">
         <strong>#${c.id}</strong> <span class="tag ${c.priority}">${CG.t(c.priority)}</span> <span class="tag">${CG.t(c.status)}</span>
         ${c.overdue.length ? `<span class="tag overdue">${CG.t("overdue")}</span>` : ""}
         <div>${CG.esc(catName(c.category))} · ${CG.esc(c.grid_name || c.grid)}</div>
@@ -64,6 +95,7 @@
 
   async function select(id) {
     selected = id;
+    acknowledge(id);
     renderQueue();
     const c = await CG.api("GET", `/api/v1/cases/${id}`);
     const i = cases.findIndex((x) => x.id === id); if (i >= 0) cases[i] = c;
@@ -82,6 +114,9 @@
   const NEEDS_NOTE = ["reject", "reassign", "suspend", "resume", "void", "reopen", "feedback", "close", "extend"];
 
   function renderDetail(c) {
+    // A note half-typed for this case survives the case changing under it.
+    const keep = $("action-note") && $("detail").dataset.caseId === String(c.id) ? $("action-note").value : "";
+    $("detail").dataset.caseId = String(c.id);
     const promises = ["accept", "dispatch", "on_site", "first_feedback", "close"];
     const keptAt = { accept: c.milestones.accepted_at, dispatch: c.milestones.dispatched_at && c.milestones.contacted_at ? c.milestones.contacted_at : null,
       on_site: c.milestones.on_site_at, first_feedback: c.milestones.first_feedback_at, close: c.milestones.closed_at };
@@ -89,7 +124,7 @@
       const missed = c.overdue.includes(p); const kept = keptAt[p];
       const cd = CG.countdown(c.deadlines[p]);
       const cls = kept ? (missed ? "missed" : "kept") : missed ? "missed" : !cd.neg && new Date(c.deadlines[p]) - Date.now() < 60000 ? "soon" : "";
-      return `<div class="${cls}" data-promise="${p}"><strong>${CG.t("p_" + p)}</strong><br>${kept ? CG.t("kept") : cd.txt}</div>`;
+      return `<div class="${cls}" data-promise="${p}" ${kept ? "" : `data-deadline="${c.deadlines[p]}"`}><strong>${CG.t("p_" + p)}</strong><br><span class="left">${kept ? CG.t("kept") : cd.txt}</span></div>`;
     }).join("");
     const buttons = (ACTIONS[c.status] || []).map((a) => `<button type="button" data-action="${a}" class="${["void", "reject"].includes(a) ? "danger" : a === "accept" || a === "dispatch" ? "" : "secondary"}">${CG.t("a_" + a)}</button>`).join("");
     const events = c.events.slice().reverse().map((e) => `
@@ -103,7 +138,7 @@
         ${c.reporter ? ` · ${CG.t("reporter")}: ${CG.esc(c.reporter.name || "")} ${CG.esc(c.reporter.phone || "")}` : ""}</p>
       <div class="deadlines" aria-label="${CG.t("deadlines")}">${dl}</div>
       <div id="mediation-link"></div>
-      <label for="action-note" data-i18n="note">${CG.t("note")}</label><textarea id="action-note" rows="2" maxlength="2000"></textarea>
+      <label for="action-note" data-i18n="note">${CG.t("note")}</label><textarea id="action-note" rows="2" maxlength="2000">${CG.esc(keep)}</textarea>
       <div class="actions">${buttons}</div>
       <p class="error" id="action-error" role="alert"></p>
       <div id="recs"></div>
@@ -167,6 +202,7 @@
     try {
       const next = await CG.api("POST", `/api/v1/cases/${c.id}/actions`, body);
       const i = cases.findIndex((x) => x.id === c.id); if (i >= 0) cases[i] = next;
+      $("action-note").value = "";
       renderQueue(); renderDetail(next);
     } catch (e) { $("action-error").textContent = e.message || String(e.code); }
   }
@@ -204,10 +240,10 @@
     const isNew = i < 0 && c.status === "new";
     if (i >= 0) cases[i] = c; else if (isNew) cases.unshift(c);
     renderQueue(isNew ? c.id : undefined);
-    if (isNew) { CG.beep(); $("alert").textContent = CG.t("new_case_alert") + " #" + c.id; }
+    if (isNew) { CG.beep(); unacknowledged.add(c.id); showBanner(); }
     if (selected === c.id) renderDetail(c);
     if (data.last_action === "escalate") loadEscalations();
   });
-  setInterval(() => { renderQueue(); }, 1000 * 5);
+  // Send/act after a successful step clears the note: the step is recorded.
   document.addEventListener("cg:lang", () => { fillFilters(); renderQueue(); if (selected) select(selected); loadEscalations(); });
 })();

@@ -799,6 +799,26 @@ async fn the_queue_leads_with_the_most_urgent() {
     desk.wait_for("return document.querySelectorAll('#queue .item').length >= 2", Duration::from_secs(5)).await;
     let first = desk.eval("return document.querySelector('#queue .item').innerText").await;
     assert!(first.as_str().unwrap().contains("紧急") && first.as_str().unwrap().contains("燃气"), "{first}");
+    // A new case: an alert that stays, and its row flashing, until acknowledged.
+    let (_, c) = app.call(Some("dispatcher"), "POST", "/api/v1/cases", Some(case_body())).await;
+    let id = c["id"].as_i64().unwrap();
+    desk.wait_for(&format!("return !document.querySelector('#alert').hidden && document.querySelector('#alert').innerText.includes('#{id}')"), Duration::from_secs(5)).await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(desk.eval(&format!("return document.querySelector('[data-case-id=\"{id}\"]').classList.contains('fresh')")).await, json!(true));
+    assert_eq!(desk.eval("return document.querySelector('#alert').hidden").await, json!(false), "still announced");
+    // Opening it acknowledges; a note half-typed survives the case changing under it; the
+    // countdown ticks.
+    desk.click(&format!("[data-case-id=\"{id}\"]")).await;
+    desk.wait_for("return document.querySelector('#alert').hidden && document.querySelector('#action-note') !== null", Duration::from_secs(5)).await;
+    desk.type_into("#action-note", "已电话联系王师傅").await;
+    let (s, _) = app.call(Some("dispatcher"), "POST", &format!("/api/v1/cases/{id}/actions"), Some(json!({"action": "accept"}))).await;
+    assert_eq!(s, 200);
+    desk.wait_for("return document.querySelector('#detail-status').textContent === '已受理'", Duration::from_secs(5)).await;
+    assert_eq!(desk.eval("return document.querySelector('#action-note').value").await, json!("已电话联系王师傅"));
+    let before = desk.eval("return document.querySelector('[data-promise=dispatch] .left').textContent").await;
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    let after = desk.eval("return document.querySelector('[data-promise=dispatch] .left').textContent").await;
+    assert_ne!(before, after, "the countdowns move");
     desk.quit().await;
     app.stop().await;
 }
