@@ -89,19 +89,46 @@ pub async fn rank_case(
     Ok((ranked, roster))
 }
 
-/// Plain words on why a candidate is proposed.
+/// Plain words on why a candidate is proposed, as the street reads them: "综管队员 李杰：驾车
+/// 1.8公里，约5分钟，传化公路港警务站".
 pub fn reason(state: &App, r: &Ranked, who: &Responder) -> String {
     let fresh = position(state, who, state.clock.now()).is_some_and(|p| p.1);
+    let station = state.stations.iter().find(|s| s.code == who.station).map_or(who.station.as_str(), |s| s.name_zh.as_str());
+    let mode = match who.travel_mode.as_str() {
+        "car" => "驾车",
+        "ebike" | "e_bike" | "scooter" => "骑电动车",
+        "bike" | "bicycle" => "骑车",
+        "foot" | "walk" => "步行",
+        _ => "",
+    };
+    let how = if state.travel.describe().contains("road") { "沿道路" } else { "直线估算" };
     format!(
-        "{}: {:.1} km by {} along {}, about {} min; available (station {}){}",
-        r.force.as_str(),
+        "{} {}：{}{}{:.1}公里，约{}分钟，{}{}",
+        force_zh(r.force),
+        who.name,
+        mode,
+        how,
         r.distance_metres / 1000.0,
-        who.travel_mode,
-        state.travel.describe(),
         (r.eta_seconds / 60.0).ceil(),
-        who.station,
-        if fresh { "" } else { "; position not fresh (last known place)" }
+        station,
+        if fresh { "" } else { "（位置为最近一次上报）" }
     )
+}
+
+/// A force in the street's words.
+pub fn force_zh(f: domain::category::Force) -> &'static str {
+    use domain::category::Force as F;
+    match f {
+        F::Police => "民警",
+        F::GridWorker => "网格员",
+        F::PatrolMember => "综管队员",
+        F::EnterpriseSecurity => "企业安保",
+        F::TrafficPolice => "交警",
+        F::CityManagement => "城管",
+        F::GasCompany => "燃气公司",
+        F::MarketRegulator => "市场监管",
+        F::Mediator => "调解员",
+    }
 }
 
 /// Sends the best candidate of each need, as the platform: accepts first when the case is new.
@@ -109,14 +136,14 @@ pub fn reason(state: &App, r: &Ranked, who: &Responder) -> String {
 pub async fn auto_dispatch(state: &App, case: Case) -> Result<Case, StoreError> {
     let mut case = case;
     if case.status == Status::New {
-        case = act(state, &case, Action::Accept, "自动受理 (auto-accepted)").await?;
+        case = act(state, &case, Action::Accept, "系统自动受理").await?;
     }
     let (ranked, _) = rank_case(state, &case, &needs(state, &case), 1, &HashSet::new()).await?;
     if ranked.is_empty() {
         return Ok(case);
     }
     let responders: Vec<i64> = ranked.iter().map(|r| r.id).collect();
-    act(state, &case, Action::Dispatch { responders }, "自动派单 (auto-dispatch)").await
+    act(state, &case, Action::Dispatch { responders }, "系统自动派单").await
 }
 
 /// Takes one step on `case` as the platform's dispatcher, with `note`, and commits it.
@@ -144,7 +171,8 @@ pub async fn hand_over(state: &App, case_id: i64, declined: i64) -> Result<Optio
         return Ok(None);
     };
     let who = roster.iter().find(|x| x.id == next.id).expect("ranked from the roster");
-    let note = format!("自动改派给 {}（{}）：上一位未接单或拒单", who.name, reason(state, next, who));
+    let before = state.store.responder(declined).await?.name;
+    let note = format!("{before}未接单或拒单，自动改派给{}", reason(state, next, who));
     act(state, &case, Action::Dispatch { responders: vec![next.id] }, &note).await.map(Some)
 }
 
@@ -162,7 +190,7 @@ pub async fn expire_answers(state: &App, case: &Case) -> Result<bool, StoreError
             &after,
             &Action::Decline { responder: *r },
             &workflow::dispatch_actor(),
-            Some(&format!("超时未接单 (no answer within {} s)", state.dispatch.answer_seconds)),
+            Some(&format!("{}秒内未接单", state.dispatch.answer_seconds)),
             now,
         )
         .map_err(|e| StoreError::Conflict(e.to_string()))?;

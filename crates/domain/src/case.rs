@@ -947,13 +947,13 @@ pub fn record_alerts(case: &Case, now: Timestamp, warn_fraction: f64, levels_max
     let at = now.max(c.updated_at);
     for a in alerts {
         let (action, lvl, note) = match a.kind {
-            AlertKind::Warning => (ActionKind::Warn, None, format!("{}: 即将超时 (amber warning)", a.duty.as_str())),
+            AlertKind::Warning => (ActionKind::Warn, None, format!("{}：即将超时", a.duty.zh())),
             AlertKind::Overdue => {
                 level = crate::obligation::next_level(level, levels_max);
                 (
                     ActionKind::Escalate,
                     Some(level),
-                    format!("{}: 超时督办 (missed, escalated to level {level})", a.duty.as_str()),
+                    format!("{}：超时督办，升级至第{level}级", a.duty.zh()),
                 )
             }
         };

@@ -26,6 +26,16 @@ impl Promise {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|p| p.as_str() == s)
     }
+    /// The promise as the street publishes it.
+    pub fn zh(&self) -> &'static str {
+        match self {
+            Promise::Accept => "1分钟受理",
+            Promise::Dispatch => "3分钟派单联系",
+            Promise::OnSite => "10分钟到场",
+            Promise::FirstFeedback => "1小时反馈",
+            Promise::Close => "24小时办结",
+        }
+    }
     pub fn as_str(&self) -> &'static str {
         match self {
             Promise::Accept => "accept",

@@ -5,7 +5,7 @@ const CG = (() => {
   const zh = {
     brand: "临江街道社会治理指挥平台", login: "登录", username: "用户名", password: "密码", signin: "登录",
     logout: "退出", screen: "大屏", console: "指挥调度", field: "移动处置", lang: "English",
-    login_failed: "用户名或密码错误", resident_app_soon: "居民请使用临灵通。", actor_resident: "居民", actor_anonymous: "匿名",
+    login_failed: "用户名或密码错误", resident_app_soon: "居民请使用临灵通。", actor_resident: "居民", actor_anonymous: "匿名", actor_runner: "系统督办", actor_auto: "系统派单",
     my_password: "修改我的密码", current_password: "当前密码", new_password: "新密码", password_hint: "至少10位（管理员、值班员、领导至少12位）。请用几个不相关的词组成，不要用生日、电话号码或常见组合。",
     password_changed: "密码已修改，其他设备上的登录已退出。", weak_password: "密码太容易被猜到：请至少10位（管理员、值班员、领导12位），用几个不相关的词组成。", wrong_password: "当前密码不对。", conflict: "不能停用自己的账号。",
     accounts: "账号管理", name: "姓名", username: "用户名", role: "角色", state: "状态", enabled: "正常", disabled: "已停用", enable: "启用", disable: "停用", revoke: "退出所有登录", set_password: "重设密码", password_set: "密码已重设，该账号需重新登录。", signed_out: "该账号已在所有设备上退出。",
@@ -65,7 +65,7 @@ const CG = (() => {
   const en = {
     brand: "Linjiang Street Command Platform", login: "Sign in", username: "Username", password: "Password", signin: "Sign in",
     logout: "Sign out", screen: "Big screen", console: "Dispatch console", field: "Field", lang: "中文",
-    login_failed: "Wrong username or password", resident_app_soon: "Residents use the 临灵通 app.", actor_resident: "Resident", actor_anonymous: "Anonymous",
+    login_failed: "Wrong username or password", resident_app_soon: "Residents use the 临灵通 app.", actor_resident: "Resident", actor_anonymous: "Anonymous", actor_runner: "Deadline supervision", actor_auto: "Automatic dispatch",
     my_password: "Change my password", current_password: "Current password", new_password: "New password", password_hint: "At least 10 characters (12 for administrators, dispatchers and leaders). Use a few unrelated words; no birthdays, phone numbers or common patterns.",
     password_changed: "Password changed; other devices were signed out.", weak_password: "That password is too easy to guess: use at least 10 characters (12 for administrators, dispatchers and leaders) made of unrelated words.", wrong_password: "The current password is wrong.", conflict: "You cannot disable your own account.",
     accounts: "Accounts", name: "Name", username: "Username", role: "Role", state: "State", enabled: "Active", disabled: "Disabled", enable: "Enable", disable: "Disable", revoke: "Sign out everywhere", set_password: "Set password", password_set: "Password set; the account must sign in again.", signed_out: "The account was signed out on every device.",

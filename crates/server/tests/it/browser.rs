@@ -816,7 +816,8 @@ async fn the_queue_leads_with_the_most_urgent() {
     desk.wait_for("return document.querySelector('#detail-status').textContent === '已受理'", Duration::from_secs(5)).await;
     assert_eq!(desk.eval("return document.querySelector('#action-note').value").await, json!("已电话联系王师傅"));
     let before = desk.eval("return document.querySelector('[data-promise=dispatch] .left').textContent").await;
-    tokio::time::sleep(Duration::from_millis(1300)).await;
+    // Over two seconds the once-a-second ticker has surely moved the shown second.
+    tokio::time::sleep(Duration::from_millis(2200)).await;
     let after = desk.eval("return document.querySelector('[data-promise=dispatch] .left').textContent").await;
     assert_ne!(before, after, "the countdowns move");
     desk.quit().await;

@@ -55,7 +55,7 @@ async fn recommendations_decline_and_no_answer(postgres: bool) {
     let recs = recs.as_array().unwrap().clone();
     let etas: Vec<i64> = recs.iter().map(|r| r["eta_seconds"].as_i64().unwrap()).collect();
     assert!(etas.windows(2).all(|w| w[0] <= w[1]), "{etas:?}");
-    assert!(recs.iter().all(|r| r["reason"].as_str().unwrap().contains("the roads")), "{recs:?}");
+    assert!(recs.iter().all(|r| r["reason"].as_str().unwrap().contains("沿道路")), "{recs:?}");
     // A wage dispute's mediator must know labour law: only those are proposed.
     let (_, roster) = app.call(Some("dispatcher"), "GET", "/api/v1/responders", None).await;
     let skills = |rid: i64| -> Vec<String> {
@@ -97,8 +97,8 @@ async fn recommendations_decline_and_no_answer(postgres: bool) {
             .unwrap()
             .to_owned()
     };
-    assert!(reason(first).contains("last known place"), "{}", reason(first));
-    assert!(!reason(patrols[1]).contains("last known place"), "{}", reason(patrols[1]));
+    assert!(reason(first).contains("位置为最近一次上报"), "{}", reason(first));
+    assert!(!reason(patrols[1]).contains("位置为最近一次上报"), "{}", reason(patrols[1]));
 
     // Sent, then declined: the next patrol member is sent at once.
     let (s, c) = act(&app, id, json!({"action": "dispatch", "responders": [first]})).await;
@@ -128,7 +128,7 @@ async fn recommendations_decline_and_no_answer(postgres: bool) {
         .as_array()
         .unwrap()
         .iter()
-        .any(|e| e["note"].as_str().is_some_and(|n| n.contains("超时未接单"))));
+        .any(|e| e["note"].as_str().is_some_and(|n| n.contains("秒内未接单"))));
     // The third takes it in time: nobody else is sent, by the time the on-site promise is
     // missed ten minutes in.
     let (s, c) = act(&app, id, json!({"action": "take", "responder": third})).await;
