@@ -9,7 +9,7 @@
 use crate::case::{Actor, UserId};
 use crate::codes::GridCode;
 use crate::geo::LatLng;
-use crate::obligation::{AlertKind, Counting, Obligation, Owner, State as DutyState, Terms};
+use crate::obligation::{Counting, Obligation, Owner, State as DutyState, Terms};
 use crate::role::Role;
 use crate::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -23,23 +23,6 @@ pub const UNGRADED_MONTHS: i64 = 3;
 /// Longest text field, in characters.
 pub const TEXT_CHARS_MAX: usize = 2000;
 
-macro_rules! names {
-    ($(#[$m:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-            pub fn as_str(&self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-            pub fn parse(s: &str) -> Option<Self> {
-                Self::ALL.iter().copied().find(|v| v.as_str() == s)
-            }
-        }
-    };
-}
 
 names! {
     Kind { Restaurant => "restaurant", Canteen => "canteen", Shop => "shop", Stall => "stall",
@@ -503,14 +486,9 @@ pub fn grade(b: &Business, now: Timestamp) -> Option<Face> {
 pub fn obligations(b: &Business, terms: &Terms) -> Vec<Obligation> {
     let mut out = vec![];
     let last = b.inspections.iter().rev().find(|i| !i.self_check).map_or(b.registered_at, |i| i.at);
+    let history = alert_history(b);
     let mut duty = |name: String, owner: Owner, starts_at: Timestamp, due_at: Timestamp, kept_at: Option<Timestamp>| {
-        let level = b
-            .events
-            .iter()
-            .filter(|e| e.action == "escalate" && e.due_at == Some(due_at) && e.duty.as_deref() == Some(name.as_str()))
-            .filter_map(|e| e.level)
-            .max()
-            .unwrap_or(0);
+        let level = crate::obligation::level_of(&history, &name, due_at);
         out.push(Obligation {
             name,
             owner,
@@ -528,48 +506,30 @@ pub fn obligations(b: &Business, terms: &Terms) -> Vec<Obligation> {
     for (i, h) in b.hazards.iter().enumerate() {
         duty(format!("hazard:{i}"), Owner::User(h.supervisor), h.found_at, h.deadline, h.rectified_at);
     }
-    for o in out.iter_mut().filter(|o| o.state == DutyState::Open) {
-        o.next_alert_at = pending(b, o, terms.warn_fraction).iter().map(|a| a.due_at).min();
-    }
+    crate::obligation::fill_next_alerts(&mut out, &history, terms.warn_fraction);
     out
 }
 
-fn pending<'a>(b: &Business, o: &'a Obligation, warn_fraction: f64) -> Vec<crate::obligation::Alert<&'a str>> {
-    crate::obligation::pending_alerts(o.name.as_str(), o.starts_at, o.due_at, warn_fraction, |a| {
-        let action = match a.kind {
-            AlertKind::Warning => "warn",
-            AlertKind::Overdue => "escalate",
-        };
-        b.events.iter().any(|e| e.action == action && e.duty.as_deref() == Some(a.duty) && e.due_at == Some(a.due_at))
-    })
+fn alert_history(b: &Business) -> Vec<crate::obligation::AlertRecord<'_>> {
+    b.events
+        .iter()
+        .map(|e| crate::obligation::AlertRecord { action: &e.action, duty: e.duty.as_deref(), due_at: e.due_at, level: e.level })
+        .collect()
 }
 
 /// Records the warnings and escalations due by `now`; `None` when nothing is due.
 pub fn record_alerts(b: &Business, now: Timestamp, terms: &Terms, actor: &Actor) -> Option<Business> {
-    let mut alerts = vec![];
-    for o in obligations(b, terms).iter().filter(|o| o.state == DutyState::Open) {
-        let due = o.due_at;
-        for a in crate::obligation::due_by(&pending(b, o, terms.warn_fraction), |_| due, now) {
-            alerts.push((a.due_at, a.kind == AlertKind::Overdue, a.duty.to_owned()));
-        }
-    }
-    if alerts.is_empty() {
+    let due = crate::obligation::due_alerts(&obligations(b, terms), &alert_history(b), now, terms);
+    if due.is_empty() {
         return None;
     }
-    alerts.sort();
     let mut c = b.clone();
-    let mut level = c.events.iter().filter(|e| e.action == "escalate").filter_map(|e| e.level).max().unwrap_or(0);
     let at = now.max(c.updated_at);
-    let levels = terms.ladder.len().min(u8::MAX as usize) as u8;
-    for (due_at, overdue, duty) in alerts {
-        let lvl = overdue.then(|| {
-            level = crate::obligation::next_level(level, levels);
-            level
-        });
-        let mut e = event(&c, at, actor, if overdue { "escalate" } else { "warn" }, None);
-        e.duty = Some(duty);
-        e.due_at = Some(due_at);
-        e.level = lvl;
+    for d in due {
+        let mut e = event(&c, at, actor, if d.level.is_some() { "escalate" } else { "warn" }, None);
+        e.duty = Some(d.duty);
+        e.due_at = Some(d.due_at);
+        e.level = d.level;
         c.events.push(e);
         c.version += 1;
     }

@@ -23,6 +23,25 @@
 //! actor and the time it read from its clock, and hands the resulting case and event to the
 //! store. Nothing here does IO, reads a clock or draws random numbers.
 
+/// An enum of fixed words: its snake_case text, `ALL`, `as_str` and `parse`.
+macro_rules! names {
+    ($(#[$m:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(&self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+            pub fn parse(s: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == s)
+            }
+        }
+    };
+}
+
 pub mod case;
 pub mod category;
 pub mod codes;

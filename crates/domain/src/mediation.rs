@@ -17,7 +17,7 @@
 use crate::case::{Actor, UserId};
 use crate::codes::GridCode;
 use crate::deadline::{Span, WorkingCalendar};
-use crate::obligation::{AlertKind, Counting, Obligation, Owner, State as DutyState, Terms};
+use crate::obligation::{Counting, Obligation, Owner, State as DutyState, Terms};
 use crate::role::Role;
 use crate::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -35,23 +35,6 @@ pub const INSTALMENTS_MAX: usize = 24;
 /// Days after the agreement takes effect to apply jointly for judicial confirmation.
 pub const JUDICIAL_WINDOW_DAYS: u32 = 30;
 
-macro_rules! names {
-    ($(#[$m:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-            pub fn as_str(&self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-            pub fn parse(s: &str) -> Option<Self> {
-                Self::ALL.iter().copied().find(|v| v.as_str() == s)
-            }
-        }
-    };
-}
 
 names! {
     /// Where the dispute came from.
@@ -642,14 +625,9 @@ pub fn obligations(m: &Mediation, terms: &Terms, limits: &Limits) -> Vec<Obligat
     let open = m.status.is_open();
     let mediator = m.mediators.first().map(|u| Owner::User(*u)).unwrap_or(Owner::Role(Role::Mediator));
     let mut out = vec![];
+    let history = alert_history(m);
     let mut duty = |name: String, owner: Owner, counting: Counting, starts_at: Timestamp, due_at: Timestamp, kept_at: Option<Timestamp>| {
-        let level = m
-            .events
-            .iter()
-            .filter(|e| e.action == "escalate" && e.due_at == Some(due_at) && e.duty.as_deref() == Some(name.as_str()))
-            .filter_map(|e| e.level)
-            .max()
-            .unwrap_or(0);
+        let level = crate::obligation::level_of(&history, &name, due_at);
         out.push(Obligation {
             name,
             owner,
@@ -688,54 +666,36 @@ pub fn obligations(m: &Mediation, terms: &Terms, limits: &Limits) -> Vec<Obligat
             duty("perform".into(), mediator.clone(), Counting::CalendarDays, a.at, last.unwrap_or(a.at), None);
         }
     }
-    for o in out.iter_mut().filter(|o| o.state == DutyState::Open) {
-        o.next_alert_at = pending(m, o, terms.warn_fraction).iter().map(|a| a.due_at).min();
-    }
+    crate::obligation::fill_next_alerts(&mut out, &history, terms.warn_fraction);
     out
 }
 
-fn pending<'a>(m: &Mediation, o: &'a Obligation, warn_fraction: f64) -> Vec<crate::obligation::Alert<&'a str>> {
-    crate::obligation::pending_alerts(o.name.as_str(), o.starts_at, o.due_at, warn_fraction, |a| {
-        let action = match a.kind {
-            AlertKind::Warning => "warn",
-            AlertKind::Overdue => "escalate",
-        };
-        m.events.iter().any(|e| e.action == action && e.duty.as_deref() == Some(a.duty) && e.due_at == Some(a.due_at))
-    })
+fn alert_history(m: &Mediation) -> Vec<crate::obligation::AlertRecord<'_>> {
+    m.events
+        .iter()
+        .map(|e| crate::obligation::AlertRecord { action: &e.action, duty: e.duty.as_deref(), due_at: e.due_at, level: e.level })
+        .collect()
 }
 
 /// Records the warnings and escalations due by `now`; `None` when nothing is due.
 pub fn record_alerts(m: &Mediation, now: Timestamp, terms: &Terms, limits: &Limits, actor: &Actor) -> Option<Mediation> {
-    let mut alerts = vec![];
-    for o in obligations(m, terms, limits).iter().filter(|o| o.state == DutyState::Open) {
-        let due = o.due_at;
-        for a in crate::obligation::due_by(&pending(m, o, terms.warn_fraction), |_| due, now) {
-            alerts.push((a.due_at, a.kind == AlertKind::Overdue, a.duty.to_owned()));
-        }
-    }
-    if alerts.is_empty() {
+    let due = crate::obligation::due_alerts(&obligations(m, terms, limits), &alert_history(m), now, terms);
+    if due.is_empty() {
         return None;
     }
-    alerts.sort();
     let mut c = m.clone();
-    let mut level = c.events.iter().filter(|e| e.action == "escalate").filter_map(|e| e.level).max().unwrap_or(0);
     let at = now.max(c.updated_at);
-    let levels = terms.ladder.len().min(u8::MAX as usize) as u8;
-    for (due_at, overdue, duty) in alerts {
-        let lvl = overdue.then(|| {
-            level = crate::obligation::next_level(level, levels);
-            level
-        });
+    for d in due {
         c.events.push(Event {
             seq: c.events.len() as u32 + 1,
             at,
             actor: actor.clone(),
-            action: if overdue { "escalate" } else { "warn" }.into(),
+            action: if d.level.is_some() { "escalate" } else { "warn" }.into(),
             to: c.status,
             note: None,
-            duty: Some(duty),
-            due_at: Some(due_at),
-            level: lvl,
+            duty: Some(d.duty),
+            due_at: Some(d.due_at),
+            level: d.level,
         });
         c.version += 1;
     }

@@ -255,6 +255,85 @@ pub fn next_level(level: u8, levels: u8) -> u8 {
     level.saturating_add(1).min(levels.max(1))
 }
 
+/// One warning or escalation a matter's history holds (each kind keeps its own history; this
+/// is the part the shared alert rules read).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AlertRecord<'a> {
+    /// `warn` or `escalate` (other steps are ignored).
+    pub action: &'a str,
+    pub duty: Option<&'a str>,
+    pub due_at: Option<Timestamp>,
+    pub level: Option<u8>,
+}
+
+fn recorded_in(history: &[AlertRecord<'_>], a: &Alert<&str>) -> bool {
+    let action = match a.kind {
+        AlertKind::Warning => "warn",
+        AlertKind::Overdue => "escalate",
+    };
+    history.iter().any(|r| r.action == action && r.duty == Some(a.duty) && r.due_at == Some(a.due_at))
+}
+
+/// The escalation level a duty due at `due_at` has reached (0 = not escalated).
+pub fn level_of(history: &[AlertRecord<'_>], name: &str, due_at: Timestamp) -> u8 {
+    history
+        .iter()
+        .filter(|r| r.action == "escalate" && r.duty == Some(name) && r.due_at == Some(due_at))
+        .filter_map(|r| r.level)
+        .max()
+        .unwrap_or(0)
+}
+
+fn pending_of<'a>(o: &'a Obligation, history: &[AlertRecord<'_>], warn_fraction: f64) -> Vec<Alert<&'a str>> {
+    pending_alerts(o.name.as_str(), o.starts_at, o.due_at, warn_fraction, |a| recorded_in(history, a))
+}
+
+/// Sets each open duty's next alert instant from the history (its warning, then its deadline).
+pub fn fill_next_alerts(obs: &mut [Obligation], history: &[AlertRecord<'_>], warn_fraction: f64) {
+    for o in obs.iter_mut() {
+        o.next_alert_at = if o.state == State::Open {
+            pending_of(o, history, warn_fraction).iter().map(|a| a.due_at).min()
+        } else {
+            None
+        };
+    }
+}
+
+/// A warning or escalation to record now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DueAlert {
+    pub due_at: Timestamp,
+    pub duty: String,
+    /// The level an escalation reaches; `None` for a warning.
+    pub level: Option<u8>,
+}
+
+/// The warnings and escalations due by `now` over a matter's open duties, in time order; each
+/// escalation goes one level up the ladder from the highest reached so far. A warning whose
+/// deadline has passed too is dropped: the escalation says more. Empty when nothing is due.
+pub fn due_alerts(obs: &[Obligation], history: &[AlertRecord<'_>], now: Timestamp, terms: &Terms) -> Vec<DueAlert> {
+    let mut due: Vec<(Timestamp, bool, String)> = vec![];
+    for o in obs.iter().filter(|o| o.state == State::Open) {
+        let deadline = o.due_at;
+        for a in due_by(&pending_of(o, history, terms.warn_fraction), |_| deadline, now) {
+            due.push((a.due_at, a.kind == AlertKind::Overdue, a.duty.to_owned()));
+        }
+    }
+    due.sort();
+    let mut level = history.iter().filter(|r| r.action == "escalate").filter_map(|r| r.level).max().unwrap_or(0);
+    let levels = terms.ladder.len().min(u8::MAX as usize) as u8;
+    due.into_iter()
+        .map(|(due_at, overdue, duty)| DueAlert {
+            due_at,
+            duty,
+            level: overdue.then(|| {
+                level = next_level(level, levels);
+                level
+            }),
+        })
+        .collect()
+}
+
 /// The rule every matter keeps: open means at least one duty still owed.
 pub fn owes_something(open: bool, obligations: &[Obligation]) -> bool {
     !open || obligations.iter().any(|o| o.state.is_owed())

@@ -21,7 +21,7 @@ use crate::case::{Actor, Satisfaction, UserId};
 use crate::codes::GridCode;
 use crate::deadline::{Span, WorkingCalendar};
 use crate::geo::LatLng;
-use crate::obligation::{AlertKind, Counting, Obligation, Owner, State as ObligationState, Terms};
+use crate::obligation::{Counting, Obligation, Owner, State as ObligationState, Terms};
 use crate::role::Role;
 use crate::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -39,23 +39,6 @@ pub const COMMITMENTS_MAX: usize = 50;
 /// Most follow-up visits one petition carries.
 pub const FOLLOW_UPS_MAX: usize = 100;
 
-macro_rules! names {
-    ($(#[$m:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-            pub fn as_str(&self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-            pub fn parse(s: &str) -> Option<Self> {
-                Self::ALL.iter().copied().find(|v| v.as_str() == s)
-            }
-        }
-    };
-}
 
 names! {
     /// How the petition came in.
@@ -615,20 +598,15 @@ pub fn obligations(p: &Petition, terms: &Terms, limits: &Limits) -> Vec<Obligati
     let officer = p.officer.map(Owner::User).unwrap_or(Owner::Role(Role::PetitionOfficer));
     let office = Owner::Role(Role::PetitionOfficer);
     let mut out = vec![];
+    let history = alert_history(p);
     let mut duty = |name: String, owner: Owner, span: Span, starts_at: Timestamp, due_at: Timestamp, kept_at: Option<Timestamp>| {
         let state = match (kept_at, open) {
             (Some(_), _) => ObligationState::Kept,
             (None, true) => ObligationState::Open,
             (None, false) => ObligationState::Dropped,
         };
-        let level = p
-            .events
-            .iter()
-            .filter(|e| e.action == "escalate" && e.due_at == Some(due_at) && e.duty.as_deref() == Some(name.as_str()))
-            .filter_map(|e| e.level)
-            .max()
-            .unwrap_or(0);
-        let ob = Obligation {
+        let level = crate::obligation::level_of(&history, &name, due_at);
+        out.push(Obligation {
             next_alert_at: None,
             name,
             owner,
@@ -639,8 +617,7 @@ pub fn obligations(p: &Petition, terms: &Terms, limits: &Limits) -> Vec<Obligati
             state,
             ladder: terms.ladder.clone(),
             level,
-        };
-        out.push(ob);
+        });
     };
     duty("assign".into(), office.clone(), limits.assign, p.registered_at, p.assign_due, p.assigned_at);
     duty("decide".into(), officer.clone(), limits.decide, p.registered_at, p.decide_due, p.decided_at);
@@ -667,55 +644,31 @@ pub fn obligations(p: &Petition, terms: &Terms, limits: &Limits) -> Vec<Obligati
         let due = last.map_or(window, |l| l.max(window));
         duty("close".into(), officer, limits.review_window, p.replied_at.unwrap_or(p.updated_at), due, None);
     }
-    for o in out.iter_mut().filter(|o| o.state == ObligationState::Open) {
-        o.next_alert_at = pending(p, o, terms.warn_fraction).iter().map(|a| a.due_at).min();
-    }
+    crate::obligation::fill_next_alerts(&mut out, &history, terms.warn_fraction);
     out
 }
 
-fn recorded(p: &Petition, a: &crate::obligation::Alert<&str>) -> bool {
-    let action = match a.kind {
-        AlertKind::Warning => "warn",
-        AlertKind::Overdue => "escalate",
-    };
-    p.events.iter().any(|e| e.action == action && e.duty.as_deref() == Some(a.duty) && e.due_at == Some(a.due_at))
-}
-
-fn pending<'a>(p: &Petition, o: &'a Obligation, warn_fraction: f64) -> Vec<crate::obligation::Alert<&'a str>> {
-    crate::obligation::pending_alerts(o.name.as_str(), o.starts_at, o.due_at, warn_fraction, |a| recorded(p, a))
+fn alert_history(p: &Petition) -> Vec<crate::obligation::AlertRecord<'_>> {
+    p.events
+        .iter()
+        .map(|e| crate::obligation::AlertRecord { action: &e.action, duty: e.duty.as_deref(), due_at: e.due_at, level: e.level })
+        .collect()
 }
 
 /// Records the warnings and escalations due by `now`, one event each in time order;
 /// escalations count up the ladder. `None` when nothing is due.
 pub fn record_alerts(p: &Petition, now: Timestamp, terms: &Terms, limits: &Limits, actor: &Actor) -> Option<Petition> {
-    let obs = obligations(p, terms, limits);
-    let mut alerts = vec![];
-    for o in obs.iter().filter(|o| o.state == ObligationState::Open) {
-        let due = o.due_at;
-        for a in crate::obligation::due_by(&pending(p, o, terms.warn_fraction), |_| due, now) {
-            alerts.push((a.due_at, a.kind == AlertKind::Overdue, a.duty.to_owned(), a.kind));
-        }
-    }
-    if alerts.is_empty() {
+    let due = crate::obligation::due_alerts(&obligations(p, terms, limits), &alert_history(p), now, terms);
+    if due.is_empty() {
         return None;
     }
-    alerts.sort_by(|a, b| (a.0, a.1, &a.2).cmp(&(b.0, b.1, &b.2)));
     let mut c = p.clone();
-    let mut level = c.events.iter().filter(|e| e.action == "escalate").filter_map(|e| e.level).max().unwrap_or(0);
     let at = now.max(c.updated_at);
-    let levels = terms.ladder.len().min(u8::MAX as usize) as u8;
-    for (due_at, _, duty, kind) in alerts {
-        let (action, lvl) = match kind {
-            AlertKind::Warning => ("warn", None),
-            AlertKind::Overdue => {
-                level = crate::obligation::next_level(level, levels);
-                ("escalate", Some(level))
-            }
-        };
-        let mut e = event(&c, at, actor, action, None);
-        e.duty = Some(duty);
-        e.due_at = Some(due_at);
-        e.level = lvl;
+    for d in due {
+        let mut e = event(&c, at, actor, if d.level.is_some() { "escalate" } else { "warn" }, None);
+        e.duty = Some(d.duty);
+        e.due_at = Some(d.due_at);
+        e.level = d.level;
         c.events.push(e);
         c.version += 1;
     }

@@ -3,7 +3,7 @@
 //! `obligations`, one audit record per step; random draws kept and audited.
 
 use crate::audit::{AuditEntry, Chain};
-use crate::rows::{insert_new_rows, insert_rows, Val};
+use crate::rows::{insert_rows, Val};
 use crate::writer::OutboxMessage;
 use crate::{to_millis, Result, Store, StoreError};
 use domain::food::{Business, BusinessId, NewBusiness, Rules};
@@ -139,25 +139,7 @@ impl Store {
             return Err(StoreError::Conflict(format!("business {} was changed by someone else; reload it", after.id)));
         }
         crate::obligations::replace(&mut tx, MatterKind::Business, after.id, obligations).await?;
-        let rows: Vec<Vec<Val>> = messages
-            .iter()
-            .map(|m| {
-                vec![
-                    to_millis(after.updated_at).into(),
-                    format!("business{}:{}", after.id, m.dedupe_key).into(),
-                    m.channel.as_str().into(),
-                    m.recipient_user.into(),
-                    m.recipient_phone.clone().into(),
-                    m.subject.as_str().into(),
-                    m.body.as_str().into(),
-                    Val::Int(None),
-                    "pending".into(),
-                    0i64.into(),
-                    to_millis(after.updated_at).into(),
-                ]
-            })
-            .collect();
-        insert_new_rows(&mut tx, "outbox", &crate::writer::OUTBOX_COLUMNS, &rows, "dedupe_key").await?;
+        crate::writer::write_matter_outbox(&mut tx, &format!("business{}", after.id), messages, after.updated_at).await?;
         for e in after.events.iter().skip(before_version as usize) {
             chain.append(&mut tx, &entry(after, e)).await?;
         }

@@ -3,9 +3,9 @@
 //! per step — all in one transaction, refusing a stale version.
 
 use crate::audit::{AuditEntry, Chain};
-use crate::rows::{insert_new_rows, insert_rows, Val};
+use crate::rows::{insert_rows, Val};
 use crate::writer::OutboxMessage;
-use crate::{to_millis, Conn, Result, Store, StoreError};
+use crate::{to_millis, Result, Store, StoreError};
 use domain::case::Actor;
 use domain::mediation::{Limits, Mediation, MediationId, NewMediation, Status};
 use domain::obligation::{MatterKind, Obligation};
@@ -56,27 +56,6 @@ fn entry(m: &Mediation, e: &domain::mediation::Event) -> AuditEntry {
     }
 }
 
-async fn outbox(conn: &mut Conn, id: MediationId, messages: &[OutboxMessage], at: Timestamp) -> Result<()> {
-    let rows: Vec<Vec<Val>> = messages
-        .iter()
-        .map(|m| {
-            vec![
-                to_millis(at).into(),
-                format!("mediation{id}:{}", m.dedupe_key).into(),
-                m.channel.as_str().into(),
-                m.recipient_user.into(),
-                m.recipient_phone.clone().into(),
-                m.subject.as_str().into(),
-                m.body.as_str().into(),
-                Val::Int(None),
-                "pending".into(),
-                0i64.into(),
-                to_millis(at).into(),
-            ]
-        })
-        .collect();
-    insert_new_rows(conn, "outbox", &crate::writer::OUTBOX_COLUMNS, &rows, "dedupe_key").await
-}
 
 /// Which mediations a list shows.
 #[derive(Debug, Clone, Default)]
@@ -138,7 +117,7 @@ impl Store {
             return Err(StoreError::Conflict(format!("mediation {} was changed by someone else; reload it", after.id)));
         }
         crate::obligations::replace(&mut tx, MatterKind::Mediation, after.id, obligations).await?;
-        outbox(&mut tx, after.id, messages, after.updated_at).await?;
+        crate::writer::write_matter_outbox(&mut tx, &format!("mediation{}", after.id), messages, after.updated_at).await?;
         for e in after.events.iter().skip(before_version as usize) {
             chain.append(&mut tx, &entry(after, e)).await?;
         }

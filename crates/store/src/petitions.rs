@@ -5,7 +5,7 @@
 use crate::audit::{AuditEntry, Chain};
 use crate::rows::{insert_new_rows, Val};
 use crate::writer::OutboxMessage;
-use crate::{to_millis, Conn, Result, Store, StoreError};
+use crate::{to_millis, Result, Store, StoreError};
 use domain::case::Actor;
 use domain::obligation::{MatterKind, Obligation};
 use domain::petition::{Class, NewPetition, Petition, PetitionId, Status};
@@ -63,27 +63,6 @@ fn audit_entry(p: &Petition, e: &domain::petition::Event) -> AuditEntry {
     }
 }
 
-async fn write_outbox(conn: &mut Conn, id: PetitionId, messages: &[OutboxMessage], at: Timestamp) -> Result<()> {
-    let rows: Vec<Vec<Val>> = messages
-        .iter()
-        .map(|m| {
-            vec![
-                to_millis(at).into(),
-                format!("petition{id}:{}", m.dedupe_key).into(),
-                m.channel.as_str().into(),
-                m.recipient_user.into(),
-                m.recipient_phone.clone().into(),
-                m.subject.as_str().into(),
-                m.body.as_str().into(),
-                Val::Int(None),
-                "pending".into(),
-                0i64.into(),
-                to_millis(at).into(),
-            ]
-        })
-        .collect();
-    insert_new_rows(conn, "outbox", &crate::writer::OUTBOX_COLUMNS, &rows, "dedupe_key").await
-}
 
 impl Store {
     /// Registers a petition: the store gives it its id, the domain makes it
@@ -130,7 +109,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         crate::obligations::replace(&mut tx, MatterKind::Petition, p.id, &obligations(&p)).await?;
-        write_outbox(&mut tx, p.id, outbox, at).await?;
+        crate::writer::write_matter_outbox(&mut tx, &format!("petition{}", p.id), outbox, at).await?;
         chain.append(&mut tx, &audit_entry(&p, &p.events[0])).await?;
         chain.store(&mut tx).await?;
         tx.commit().await?;
@@ -186,7 +165,7 @@ impl Store {
             .filter_map(|(i, k)| k.case_id.map(|c| vec![Val::from(c), after.id.into(), (i as i64).into()]))
             .collect();
         insert_new_rows(&mut tx, "petition_case_links", &["case_id", "petition_id", "commitment"], &links, "case_id").await?;
-        write_outbox(&mut tx, after.id, outbox, after.updated_at).await?;
+        crate::writer::write_matter_outbox(&mut tx, &format!("petition{}", after.id), outbox, after.updated_at).await?;
         for e in after.events.iter().skip(before_version as usize) {
             chain.append(&mut tx, &audit_entry(after, e)).await?;
         }

@@ -352,6 +352,34 @@ fn outbox_rows(case: &Case, messages: &[OutboxMessage], at: Timestamp) -> Vec<Ve
         .collect()
 }
 
+/// Outbox rows for the notices of a matter other than a case: `prefix` (`petition12`) makes
+/// each dedupe key unique to the matter.
+pub(crate) fn matter_outbox_rows(prefix: &str, messages: &[OutboxMessage], at: Timestamp) -> Vec<Vec<Val>> {
+    messages
+        .iter()
+        .map(|m| {
+            vec![
+                to_millis(at).into(),
+                format!("{prefix}:{}", m.dedupe_key).into(),
+                m.channel.as_str().into(),
+                m.recipient_user.into(),
+                m.recipient_phone.clone().into(),
+                m.subject.as_str().into(),
+                m.body.as_str().into(),
+                Val::Int(None),
+                "pending".into(),
+                0i64.into(),
+                to_millis(at).into(),
+            ]
+        })
+        .collect()
+}
+
+/// Writes the notices of a matter other than a case (each once, by its dedupe key).
+pub(crate) async fn write_matter_outbox(conn: &mut Conn, prefix: &str, messages: &[OutboxMessage], at: Timestamp) -> Result<()> {
+    insert_new_rows(conn, "outbox", &OUTBOX_COLUMNS, &matter_outbox_rows(prefix, messages, at), "dedupe_key").await
+}
+
 pub(crate) const CHANGE_COLUMNS: [&str; 6] = ["at", "kind", "entity_id", "grid", "reported_by", "payload"];
 
 /// A change-log row for a case: enough for a live screen to update its map and lists, and
