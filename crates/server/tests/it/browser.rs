@@ -797,6 +797,7 @@ async fn the_queue_leads_with_the_most_urgent() {
     let desk = Browser::start(1440, 900).await;
     sign_in(&desk, &app, "dispatcher", "/console").await;
     desk.wait_for("return document.querySelectorAll('#queue .item').length >= 2", Duration::from_secs(5)).await;
+    assert_eq!(desk.eval("return getComputedStyle(document.querySelector('#alert')).display").await, json!("none"), "no alert shown before a new case");
     let first = desk.eval("return document.querySelector('#queue .item').innerText").await;
     assert!(first.as_str().unwrap().contains("紧急") && first.as_str().unwrap().contains("燃气"), "{first}");
     // A new case: an alert that stays, and its row flashing, until acknowledged.
@@ -809,7 +810,7 @@ async fn the_queue_leads_with_the_most_urgent() {
     // Opening it acknowledges; a note half-typed survives the case changing under it; the
     // countdown ticks.
     desk.click(&format!("[data-case-id=\"{id}\"]")).await;
-    desk.wait_for("return document.querySelector('#alert').hidden && document.querySelector('#action-note') !== null", Duration::from_secs(5)).await;
+    desk.wait_for("return getComputedStyle(document.querySelector('#alert')).display === 'none' && document.querySelector('#action-note') !== null", Duration::from_secs(5)).await;
     desk.type_into("#action-note", "已电话联系王师傅").await;
     let (s, _) = app.call(Some("dispatcher"), "POST", &format!("/api/v1/cases/{id}/actions"), Some(json!({"action": "accept"}))).await;
     assert_eq!(s, 200);
