@@ -6,6 +6,11 @@
 /// followers table.)
 pub fn covers(s: &crate::App, user: &store::User, case: &domain::case::Case) -> bool {
     use domain::role::Scope;
+    // Whoever reported a case follows it, wherever it is (a patrol member's report from
+    // outside their own grid, with its photos).
+    if case.reported_by == Some(user.id) {
+        return true;
+    }
     match user.role.scope() {
         Scope::All => true,
         Scope::Grid => user.grid.as_deref() == Some(case.grid.as_str()),

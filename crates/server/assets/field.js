@@ -72,13 +72,20 @@
 
   function taskCard(c) {
     const nav = `https://uri.amap.com/marker?position=${c.location.lng},${c.location.lat}&name=${encodeURIComponent(catName(c.category))}&coordinate=wgs84`;
+    // Mine: taken (接单) or still to answer, and by when.
+    const mine = (c.assignments || []).find((a) => a.responder_id === me.responder_id && a.status === "active");
+    const taken = mine && mine.answered_at;
     const buttons = c.status === "dispatched"
-      ? `<button type="button" data-do="take">${CG.t("take")}</button><button type="button" class="danger" data-do="decline">${CG.t("decline")}</button><button type="button" data-do="arrive">${CG.t("arrive")}</button>`
+      ? (taken
+        ? `<button type="button" data-do="arrive">${CG.t("arrive")}</button>`
+        : `<button type="button" data-do="take">${CG.t("take")}</button><button type="button" class="danger" data-do="decline">${CG.t("decline")}</button><button type="button" data-do="arrive">${CG.t("arrive")}</button>`)
       : `<button type="button" class="secondary" data-do="feedback">${CG.t("feedback")}</button><button type="button" data-do="close">${CG.t("close")}</button>`;
+    const answer = mine && !taken && mine.answer_by ? ` · ${CG.t("take_within")} <span class="cd" data-due="${mine.answer_by}">${CG.countdown(mine.answer_by).txt}</span>` : "";
+    const statusWords = c.status === "dispatched" && taken ? CG.t("taken_en_route") : CG.t(c.status);
     return `<article class="card task" data-case-id="${c.id}" data-version="${c.version}">
       <h2 style="font-size:17px;margin:0">#${c.id} ${CG.esc(catName(c.category))} <span class="tag ${c.priority}">${CG.t(c.priority)}</span></h2>
       <p>${CG.esc(c.description)}</p>
-      <p class="muted">${CG.esc(c.grid_name || "")} · <span class="status">${CG.t(c.status)}</span>
+      <p class="muted">${CG.esc(c.grid_name || "")} · <span class="status">${statusWords}</span>${answer}
         ${c.next_deadline ? ` · ${CG.t("p_" + c.next_deadline.promise)} <span class="cd" data-due="${c.next_deadline.due_at}">${CG.countdown(c.next_deadline.due_at).txt}</span>` : ""}</p>
       <a href="${nav}" target="_blank" rel="noopener">${CG.t("navigate")}</a>
       <label for="note-${c.id}">${CG.t("note")}</label><textarea id="note-${c.id}" rows="2" maxlength="2000"></textarea>
@@ -101,7 +108,10 @@
         await CG.api("POST", `/api/v1/cases/${id}/actions`, { action: "take", responder: me.responder_id });
         await CG.api("POST", `/api/v1/responders/${me.responder_id}/status`, { status: "en_route" });
       }
-      card.querySelector(".status").textContent = CG.t("en_route");
+      // The card now shows the assignment taken: only 到场 is left to do on it.
+      card.querySelector(".status").textContent = CG.t("taken_en_route");
+      card.querySelectorAll("[data-do=take], [data-do=decline]").forEach((b) => b.remove());
+      card.querySelector(".error").textContent = "";
       return;
     }
     if (what === "decline") {

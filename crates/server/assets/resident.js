@@ -70,7 +70,7 @@
 
   $("report-form").onsubmit = async (e) => {
     e.preventDefault();
-    $("report-error").textContent = "";
+    $("report-error").textContent = ""; $("report-ok").textContent = "";
     if (!here) { $("report-error").textContent = w("pick_first"); return; }
     try {
       if (!forceSubmit) {
@@ -88,8 +88,11 @@
       const c = await CG.api("POST", "/api/v1/cases", { category: $("category").value, description: $("description").value, location: here, source: "resident_app", anonymous: $("anonymous").checked });
       for (const f of $("photo").files) await CG.api("POST", `/api/v1/cases/${c.id}/attachments`, undefined, { data: f, type: f.type });
       $("duplicates").innerHTML = "";
-      $("report-error").textContent = w("sent_ok") + c.id;
+      $("report-error").textContent = "";
+      $("report-ok").textContent = w("sent_ok") + c.id;
       $("report-form").reset();
+      // The next report starts from nowhere: it must be located again.
+      here = null; showWhere();
     } catch (x) { $("report-error").textContent = x.message || String(x); }
   };
 
@@ -98,7 +101,11 @@
     const noticeBox = notes.length ? `<div class="card" id="notices" style="margin-bottom:10px" aria-live="polite">${notes.slice(0, 5).map((n) =>
       `<p style="margin:2px 0">• ${CG.esc(n.subject)}：${CG.esc(n.body)}</p>`).join("")}</div>` : "";
     $("mine").innerHTML = page.cases.map((c) => {
-      const steps = c.events.filter((e) => !["warn", "escalate"].includes(e.action)).map((e) =>
+      // One line per change the resident can see: steps that leave the status as it was
+      // (contacting the party, taking the assignment) add nothing to say.
+      const shown = c.events.filter((e) => !["warn", "escalate"].includes(e.action))
+        .filter((e, i, all) => i === 0 || e.to !== all[i - 1].to || ["feedback", "close", "reject", "void"].includes(e.action));
+      const steps = shown.map((e) =>
         `<li>${CG.fmtTime(e.at)} · ${w("s_" + e.to)}${e.note && ["feedback", "close", "reject", "void"].includes(e.action) ? "：" + CG.esc(e.note) : ""}</li>`).join("");
       const rate = c.status === "closed" ? `<p>${w("rate_it")}</p><div class="row">${["satisfied", "basically_satisfied", "dissatisfied"].map((r) => `<button type="button" data-rate="${r}">${w(r)}</button>`).join("")}</div>` : "";
       const reopen = ["closed", "rated"].includes(c.status) ? `<label for="why-${c.id}">${CG.t("note")}</label><textarea id="why-${c.id}" rows="2"></textarea><div class="row"><button type="button" class="danger" data-reopen="1">${w("reopen")}</button></div>` : "";
@@ -230,12 +237,13 @@
   async function checkInFromQr() {
     const q = new URLSearchParams(location.search);
     if (!q.get("checkin")) return;
-    try { await CG.api("POST", `/api/v1/community/activities/${q.get("checkin")}/checkin`, { code: q.get("code") || "" }); alertBox(w("checkin_ok")); }
-    catch (e) { alertBox(e.message); }
+    try { await CG.api("POST", `/api/v1/community/activities/${q.get("checkin")}/checkin`, { code: q.get("code") || "" }); alertBox(w("checkin_ok"), true); }
+    catch (e) { alertBox(e.message, false); }
     history.replaceState(null, "", "/app");
     tab("events");
   }
-  function alertBox(text) { $("report-error").textContent = text; document.body.dataset.checkin = text; }
+  // Good news in green, a refusal in red.
+  function alertBox(text, ok) { $(ok ? "report-ok" : "report-error").textContent = text; document.body.dataset.checkin = text; }
 
   async function start() {
     $("signin").hidden = true; $("pquery").hidden = true; $("main").hidden = false; $("sign-out").hidden = false;

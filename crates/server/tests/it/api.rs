@@ -639,3 +639,22 @@ both_backends! {
         assert_eq!(app.store.count(store::Table::Cases).await.unwrap(), before + 1);
     }
 }
+
+both_backends! {
+    a_patrol_report_from_outside_ones_station_keeps_its_photos(app) {
+        // A grid another station covers.
+        let grid = app.store.grids().await.unwrap().into_iter().find(|g| g.station != "S1").unwrap();
+        let centre = domain::geo::Polygon::new(grid.ring.clone()).unwrap().centroid();
+        let (s, c) = app.call(Some("patrol01"), "POST", "/api/v1/cases", Some(serde_json::json!({
+            "category": "BJ0101", "description": "人行道井盖缺失", "source": "grid_patrol",
+            "location": {"lat": centre.lat(), "lng": centre.lng()}}))).await;
+        assert_eq!(s, 201, "{c}");
+        let id = c["id"].as_i64().unwrap();
+        // The one who reported it still sees it and adds the photo.
+        let (s, _) = app.call(Some("patrol01"), "GET", &format!("/api/v1/cases/{id}"), None).await;
+        assert_eq!(s, 200);
+        let token = app.token("patrol01").await;
+        let r = app.http.post(app.url(&format!("/api/v1/cases/{id}/attachments"))).bearer_auth(&token).body(PNG_1X1.to_vec()).send().await.unwrap();
+        assert_eq!(r.status(), 201);
+    }
+}

@@ -105,7 +105,16 @@ async fn dispatcher_field_and_screen_in_a_real_browser() {
         )
         .await;
     phone.screenshot(&shots("field-task.png")).await;
+    let card = phone.eval(&format!("return document.querySelector('article[data-case-id=\"{id}\"]').innerText")).await;
+    assert!(card.as_str().unwrap().contains("接单剩余"), "the time to take it shows: {card}");
     phone.click(&format!("article[data-case-id=\"{id}\"] [data-do=take]")).await;
+    // Taken: the card says so, and only 到场 is left on it.
+    phone
+        .wait_for(
+            &format!("return document.querySelector('article[data-case-id=\"{id}\"] .status').textContent === '已接单·前往现场' && document.querySelector('article[data-case-id=\"{id}\"] [data-do=take]') === null"),
+            Duration::from_secs(5),
+        )
+        .await;
     phone.cdp("Browser.grantPermissions", json!({"origin": app.url(""), "permissions": ["geolocation"]})).await;
     phone
         .cdp("Emulation.setGeolocationOverride", json!({"latitude": 30.2665, "longitude": 120.5702, "accuracy": 10}))
@@ -258,7 +267,9 @@ async fn a_resident_reports_follows_rates_and_reopens() {
     phone.screenshot(&shots("app-report.png")).await;
     report_here(&phone, &app, "SJ1004", "楼上漏水，墙面发霉").await;
     let sent =
-        phone.wait_for("return document.querySelector('#report-error').textContent", Duration::from_secs(5)).await;
+        phone.wait_for("return document.querySelector('#report-ok').textContent", Duration::from_secs(5)).await;
+    assert_eq!(phone.eval("return getComputedStyle(document.querySelector('#report-ok')).color").await, json!("rgb(46, 125, 50)"), "good news in green");
+    assert_eq!(phone.eval("return document.querySelector('#where').textContent").await, json!(""), "the next report starts unlocated");
     let id: i64 = sent.as_str().unwrap().chars().filter(char::is_ascii_digit).collect::<String>().parse().unwrap();
     // The dispatcher's side sees it, with the channel recorded and the resident's number masked.
     let (_, c) = app.call(Some("dispatcher"), "GET", &format!("/api/v1/cases/{id}"), None).await;
