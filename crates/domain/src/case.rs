@@ -642,6 +642,12 @@ pub fn apply(
             // Closing reports the result, so it is feedback too.
             m.first_feedback_at.get_or_insert(at);
             m.closed_at = Some(at);
+            // Whoever was sent but never answered nor came did not do the work: withdrawn,
+            // not completed.
+            for a in c.assignments.iter_mut().filter(|a| a.is_current() && a.answer_by.is_some() && a.answered_at.is_none() && a.arrived_at.is_none()) {
+                a.status = AssignmentStatus::Withdrawn;
+                a.ended_at = Some(at);
+            }
             end_assignments(&mut c.assignments, AssignmentStatus::Completed, at);
             c.status = S::Closed;
         }
@@ -1113,6 +1119,23 @@ mod tests {
 
     fn step(c: &Case, a: Action, note: Option<&str>, secs: i64) -> Result<Case, TransitionError> {
         apply(c, &a, &actor(), note, t0() + Duration::seconds(secs))
+    }
+
+    #[test]
+    fn a_partner_who_never_answered_is_not_marked_as_having_done_the_work() {
+        let c = new_case();
+        let c = step(&c, Action::Accept, None, 30).unwrap();
+        let mut c = step(&c, Action::Dispatch { responders: vec![11, 12] }, None, 60).unwrap();
+        // Both had 90 s to take it (the application layer sets this).
+        for a in &mut c.assignments {
+            a.answer_by = Some(a.assigned_at + Duration::seconds(90));
+        }
+        let c = step(&c, Action::Take { responder: 11 }, None, 80).unwrap();
+        let c = step(&c, Action::ContactParty, Some("电话联系"), 90).unwrap();
+        let c = step(&c, Action::Arrive { responder: Some(11) }, None, 300).unwrap();
+        let c = step(&c, Action::Close, Some("已处理"), 2400).unwrap();
+        let by = |r: i64| c.assignments.iter().find(|a| a.responder_id == r).unwrap().status;
+        assert_eq!((by(11), by(12)), (AssignmentStatus::Completed, AssignmentStatus::Withdrawn));
     }
 
     #[test]

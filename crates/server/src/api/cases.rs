@@ -440,6 +440,9 @@ pub async fn list(
     Ok(Json(CasePageOut { cases, next_cursor: page.next_before_id.map(|i| i.to_string()) }))
 }
 
+/// How close to the case a field responder's phone must place them for 到场 to count.
+pub const ARRIVE_RADIUS_M: f64 = 200.0;
+
 fn parse_action(req: &ActionRequest) -> ApiResult<Action> {
     let kind = ActionKind::parse(&req.action)
         .filter(|k| *k != ActionKind::Create)
@@ -531,6 +534,24 @@ pub async fn act(
             s.store.responders().await?.iter().filter(|r| r.user_id == Some(session.user.id)).map(|r| r.id).collect();
         if !before.assignments.iter().any(|a| a.is_current() && mine.contains(&a.responder_id)) {
             return Err(ApiError::forbidden("only responders sent to this case may act on it"));
+        }
+    }
+    // Arrival from the field counts only at the place: a responder whose phone last placed
+    // them farther away (a fresh position) is told how far, and nothing is recorded.
+    if let Action::Arrive { .. } = &action {
+        if matches!(session.role(), Role::PatrolMember | Role::GridWorker | Role::EnterpriseSecurity | Role::Mediator) {
+            let now = s.clock.now();
+            for r in s.store.responders().await?.iter().filter(|r| r.user_id == Some(session.user.id)) {
+                if let Some((at, true)) = crate::dispatching::position(&s, r, now) {
+                    let away = at.distance_metres(&before.location);
+                    if away > ARRIVE_RADIUS_M {
+                        return Err(ApiError::invalid(format!(
+                            "you are {:.0} m from the case: arrival counts within {ARRIVE_RADIUS_M:.0} m",
+                            away
+                        )));
+                    }
+                }
+            }
         }
     }
     // Residents rate and reopen their own reports, not the ones they follow.

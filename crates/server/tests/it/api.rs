@@ -658,3 +658,27 @@ both_backends! {
         assert_eq!(r.status(), 201);
     }
 }
+
+both_backends! {
+    arrival_counts_only_at_the_place(app) {
+        let (_, c) = app.call(Some("dispatcher"), "POST", "/api/v1/cases", Some(case_body())).await;
+        let id = c["id"].as_i64().unwrap();
+        let patrol = app.store.user_by_name("patrol01").await.unwrap().id;
+        let me = app.store.responders().await.unwrap().into_iter().find(|r| r.user_id == Some(patrol)).unwrap().id;
+        let (s, _) = act(app, "dispatcher", id, serde_json::json!({"action": "accept"})).await;
+        assert_eq!(s, 200);
+        let (s, b) = act(app, "dispatcher", id, serde_json::json!({"action": "dispatch", "responders": [me]})).await;
+        assert_eq!(s, 200, "{b}");
+        // About 600 m away: refused, saying how far.
+        let (s, _) = app.call(Some("patrol01"), "POST", &format!("/api/v1/responders/{me}/position"), Some(serde_json::json!({"lat": 30.2716, "lng": 120.5700}))).await;
+        assert_eq!(s, 204);
+        let (s, e) = act(app, "patrol01", id, serde_json::json!({"action": "arrive", "responder": me})).await;
+        assert_eq!(s, 422, "{e}");
+        assert!(e["error"]["message"].as_str().unwrap().contains("m from the case"));
+        // At the place: recorded.
+        let (s, _) = app.call(Some("patrol01"), "POST", &format!("/api/v1/responders/{me}/position"), Some(serde_json::json!({"lat": 30.2664, "lng": 120.5701}))).await;
+        assert_eq!(s, 204);
+        let (s, c) = act(app, "patrol01", id, serde_json::json!({"action": "arrive", "responder": me})).await;
+        assert_eq!((s, c["status"].as_str()), (200, Some("on_site")));
+    }
+}
