@@ -224,7 +224,10 @@ pub async fn serve(
     }
     let state = Arc::new(state);
     reindex_alerts(&state).await?;
-    let workers = Workers::spawn(state.clone(), notify::default_senders());
+    let mut workers = Workers::spawn(state.clone(), notify::default_senders());
+    if opts.demo.is_some() {
+        workers.add_demo_crew(state.app.clone());
+    }
     let listener = tokio::net::TcpListener::bind(&opts.bind)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", opts.bind))?;
@@ -257,6 +260,11 @@ impl Workers {
             tokio::spawn(stream::run_hub(state, rx)),
         ];
         Self { stop, tasks }
+    }
+
+    /// The demo's crew answering its assignments (`serve --demo` only).
+    pub fn add_demo_crew(&mut self, app: Arc<app::App>) {
+        self.tasks.push(tokio::spawn(app::demo_crew::run(app, self.stop.subscribe())));
     }
 
     /// Stops after the work under way.

@@ -220,3 +220,49 @@ async fn auto_dispatch_and_move_ups_sqlite() {
 async fn auto_dispatch_and_move_ups_postgres() {
     auto_dispatch_and_move_ups(true).await;
 }
+
+/// The demo's crew answers like people: nothing before its time, then a take (or a decline
+/// handed over), named by the responder.
+async fn demo_crew_on(postgres: bool) {
+    let url = if postgres { store::testing::fresh_postgres_url().await } else { store::testing::fresh_sqlite_url() };
+    let t0 = chrono::DateTime::parse_from_rfc3339("2026-11-27T10:00:00+08:00").unwrap().with_timezone(&chrono::Utc);
+    let app = App::start_clocked(&url, &Default::default(), t0).await;
+    let (_, case) = app.call(Some("dispatcher"), "POST", "/api/v1/cases", Some(case_body())).await;
+    let id = case["id"].as_i64().unwrap();
+    let crew: Vec<store::Responder> = app.store.responders().await.unwrap().into_iter()
+        .filter(|r| r.user_id.is_none() && r.force == domain::category::Force::PatrolMember && r.status == "available")
+        .collect();
+    let r = &crew[0];
+    act(&app, id, json!({"action": "accept"})).await;
+    let (s, _) = act(&app, id, json!({"action": "dispatch", "responders": [r.id]})).await;
+    assert_eq!(s, 200);
+    let (wait, takes) = app::demo_crew::answer(id, r.id);
+    assert!((10..60).contains(&wait));
+    app.advance(chrono::Duration::seconds(wait - 2));
+    assert_eq!(app::demo_crew::round(&app.state.app).await.unwrap(), 0, "not before its time");
+    app.advance(chrono::Duration::seconds(3));
+    assert_eq!(app::demo_crew::round(&app.state.app).await.unwrap(), 1);
+    let c = app.store.get_case(id).await.unwrap();
+    let mine = c.assignments.iter().find(|a| a.responder_id == r.id).unwrap();
+    if takes {
+        assert!(mine.answered_at.is_some());
+        assert_eq!(c.events.last().unwrap().actor.username, r.name, "named by the responder");
+    } else {
+        assert_eq!(mine.status, domain::case::AssignmentStatus::Declined);
+        assert!(c.assignments.iter().any(|a| a.responder_id != r.id && a.is_current()), "handed over");
+    }
+    // Answered once; whoever the case was handed to answers in their own time, not now.
+    assert_eq!(app::demo_crew::round(&app.state.app).await.unwrap(), 0);
+    let url = app.halt().await;
+    store::testing::discard(&url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_crew_answers_like_people_sqlite() {
+    demo_crew_on(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_crew_answers_like_people_postgres() {
+    demo_crew_on(true).await;
+}
