@@ -45,6 +45,8 @@
 
   // New cases flash and stay announced until the dispatcher acknowledges them.
   const unacknowledged = new Set();
+  // What the banner says of each case: a new case, or a hand-over the dispatcher must know of.
+  const why = new Map();
   function acknowledge(id) {
     if (id === undefined) unacknowledged.clear(); else unacknowledged.delete(id);
     if (!unacknowledged.size) { $("alert").hidden = true; $("alert").innerHTML = ""; }
@@ -54,7 +56,7 @@
   function showBanner() {
     const ids = [...unacknowledged];
     $("alert").hidden = false;
-    $("alert").innerHTML = `<strong>${CG.t("new_case_alert")}</strong> ${ids.map((id) => `<a href="#" data-open="${id}">#${id}</a>`).join(" ")} <button type="button" id="alert-ok">${CG.t("acknowledge")}</button>`;
+    $("alert").innerHTML = ids.map((id) => `<span><strong>${CG.t(why.get(id) || "new_case_alert")}</strong> <a href="#" data-open="${id}">#${id}</a></span>`).join(" · ") + ` <button type="button" id="alert-ok">${CG.t("acknowledge")}</button>`;
     $("alert-ok").onclick = () => acknowledge();
     $("alert").querySelectorAll("[data-open]").forEach((a) => { a.onclick = (e) => { e.preventDefault(); select(Number(a.dataset.open)); }; });
   }
@@ -240,7 +242,13 @@
     const isNew = i < 0 && c.status === "new";
     if (i >= 0) cases[i] = c; else if (isNew) cases.unshift(c);
     renderQueue(isNew ? c.id : undefined);
-    if (isNew) { CG.beep(); unacknowledged.add(c.id); showBanner(); }
+    if (isNew) { CG.beep(); why.set(c.id, "new_case_alert"); unacknowledged.add(c.id); showBanner(); }
+    // A responder declined or did not answer: the dispatcher hears whether someone else was
+    // sent, or that nobody of that force is free and they must step in.
+    if (data.last_action === "decline" || (data.last_action === "dispatch" && c.events.at(-2)?.action === "decline")) {
+      const nobody = c.status === "accepted";
+      CG.beep(); why.set(c.id, nobody ? "nobody_free" : "handed_over"); unacknowledged.add(c.id); showBanner();
+    }
     if (selected === c.id) renderDetail(c);
     if (data.last_action === "escalate") loadEscalations();
   });
