@@ -20,6 +20,7 @@ pub mod config;
 pub mod demo_crew;
 pub mod dispatching;
 pub mod food;
+pub mod gas;
 pub mod intake;
 pub mod mediations;
 pub mod notify;
@@ -63,6 +64,12 @@ pub struct App {
     pub food_rules: domain::food::Rules,
     /// The inspection tables by kind of business (`[food.checklists]`).
     pub food_checklists: domain::food::Checklists,
+    /// Gas alarm set points and the time people have (`[gas]`).
+    pub gas: domain::gas::SetPoints,
+    /// The gas company's duty phone, told of every detector to repair (`[gas] company_phone`).
+    pub gas_company_phone: Option<String>,
+    /// One message of a device at a time on this node.
+    pub gas_locks: gas::DeviceLocks,
 }
 
 impl App {
@@ -100,6 +107,9 @@ impl App {
             mediation_limits: domain::mediation::Limits { calendar: policy.calendar.clone(), ..Default::default() },
             food_rules: domain::food::Rules::default(),
             food_checklists: domain::food::Checklists::default(),
+            gas: domain::gas::SetPoints::default(),
+            gas_company_phone: None,
+            gas_locks: Default::default(),
             clock: Arc::new(clock::SystemClock),
         })
     }
@@ -117,7 +127,8 @@ impl App {
     }
 }
 
-fn served_area(grids: &[Grid]) -> ServedArea {
+/// The street's grids as polygons to place points in.
+pub fn served_area(grids: &[Grid]) -> ServedArea {
     ServedArea::new(
         grids.iter().filter_map(|g| domain::geo::Polygon::new(g.ring.clone()).map(|p| (g.code.clone(), p))).collect(),
     )

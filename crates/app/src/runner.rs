@@ -40,6 +40,10 @@ pub async fn run(state: Arc<App>, mut stop: tokio::sync::watch::Receiver<bool>) 
             }
         };
         let full = due.len() as i64 == MATTERS_PER_ROUND_MAX;
+        // Detectors gone silent or past their service years raise their own alarms.
+        if let Err(e) = crate::gas::watchdog(&state).await {
+            tracing::warn!(error = %e, "gas watchdog could not look at the detectors; retrying");
+        }
         let mut tasks = tokio::task::JoinSet::new();
         for (kind, id) in due {
             while tasks.len() >= CONCURRENT_MATTERS_MAX {
@@ -79,6 +83,7 @@ async fn fire(state: &App, kind: MatterKind, id: i64, levels: u8) -> Result<(), 
         MatterKind::Petition => crate::petitions::fire(state, id, &workflow::system_actor()).await,
         MatterKind::Mediation => crate::mediations::fire(state, id, &workflow::system_actor()).await,
         MatterKind::Business => crate::food::fire(state, id, &workflow::system_actor()).await,
+        MatterKind::GasAlarm => crate::gas::fire(state, id).await,
     }
 }
 

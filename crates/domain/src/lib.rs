@@ -9,6 +9,7 @@
 //! - [`case`]: the case and its lifecycle state machine; every transition yields an event.
 //! - [`food`]: food businesses, checklists, inspections and their grades, hazards to
 //!   rectify, the random draw.
+//! - [`gas`]: gas detectors, vendor payloads read at the edge, alarms and their duties.
 //! - [`mediation`]: the mediation studio: parties and claims, sessions, the agreement, money
 //!   paid on the spot and in instalments, the judicial-confirmation window.
 //! - [`petition`]: petitions (信访) with the statutory clock, commitments, follow-ups and
@@ -48,6 +49,7 @@ pub mod codes;
 pub mod community;
 pub mod deadline;
 pub mod food;
+pub mod gas;
 pub mod geo;
 pub mod mediation;
 pub mod obligation;

@@ -26,16 +26,18 @@ pub enum MatterKind {
     Petition,
     Mediation,
     Business,
+    GasAlarm,
 }
 
 impl MatterKind {
-    pub const ALL: [MatterKind; 4] = [MatterKind::Case, MatterKind::Petition, MatterKind::Mediation, MatterKind::Business];
+    pub const ALL: [MatterKind; 5] = [MatterKind::Case, MatterKind::Petition, MatterKind::Mediation, MatterKind::Business, MatterKind::GasAlarm];
     pub fn as_str(&self) -> &'static str {
         match self {
             MatterKind::Case => "case",
             MatterKind::Petition => "petition",
             MatterKind::Mediation => "mediation",
             MatterKind::Business => "business",
+            MatterKind::GasAlarm => "gas_alarm",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {

@@ -44,6 +44,108 @@ pub struct Config {
     pub mediation: MediationConfig,
     #[serde(default)]
     pub food: FoodConfig,
+    #[serde(default)]
+    pub gas: GasConfig,
+    #[serde(default)]
+    pub mqtt: Option<MqttConfig>,
+}
+
+/// `[gas]`: alarm set points (GB/T 50493: level 1 at most 25 %LEL, level 2 at most 50) and
+/// the time people have.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GasConfig {
+    pub level1_pct: Option<f64>,
+    pub level2_pct: Option<f64>,
+    pub low_battery_pct: Option<u8>,
+    /// A level-1 alarm lasting this long becomes an urgent case too ("5m").
+    pub level1_case_after: Option<String>,
+    pub acknowledge_within: Option<String>,
+    pub gas_resolve_within: Option<String>,
+    pub repair_within: Option<String>,
+    pub offline_after_beats: Option<u32>,
+    /// The gas company's duty phone, texted of every detector to repair.
+    pub company_phone: Option<String>,
+}
+
+impl GasConfig {
+    pub fn set_points(&self) -> Result<domain::gas::SetPoints, String> {
+        let d = domain::gas::SetPoints::default();
+        let span = |name: &str, v: &Option<String>, default: chrono::Duration| match v {
+            None => Ok(default),
+            Some(v) => parse_duration(v).map_err(|e| format!("[gas] {name}: {}", e.0)),
+        };
+        let sp = domain::gas::SetPoints {
+            level1_pct: self.level1_pct.unwrap_or(d.level1_pct),
+            level2_pct: self.level2_pct.unwrap_or(d.level2_pct),
+            low_battery_pct: self.low_battery_pct.unwrap_or(d.low_battery_pct),
+            level1_case_after: span("level1_case_after", &self.level1_case_after, d.level1_case_after)?,
+            acknowledge_within: span("acknowledge_within", &self.acknowledge_within, d.acknowledge_within)?,
+            gas_resolve_within: span("gas_resolve_within", &self.gas_resolve_within, d.gas_resolve_within)?,
+            repair_within: span("repair_within", &self.repair_within, d.repair_within)?,
+            offline_after_beats: self.offline_after_beats.unwrap_or(d.offline_after_beats),
+        };
+        sp.check().map_err(|e| format!("[gas] {e}"))?;
+        if let Some(p) = &self.company_phone {
+            domain::codes::PhoneNumber::parse(p).map_err(|e| format!("[gas] company_phone: {e}"))?;
+        }
+        Ok(sp)
+    }
+}
+
+/// `[mqtt]`: the broker detectors report to.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MqttConfig {
+    /// `mqtt://host:port`.
+    pub url: String,
+    #[serde(default = "mqtt_topic")]
+    pub topic: String,
+    /// The session's name at the broker: messages sent while civicgrid is down wait under it.
+    #[serde(default = "mqtt_client_id")]
+    pub client_id: String,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// Start a clean session each time (nothing kept at the broker while away). Off by
+    /// default: messages sent while civicgrid is down wait for it.
+    #[serde(default)]
+    pub clean_session: bool,
+}
+
+fn mqtt_topic() -> String {
+    "civicgrid/devices/+/+/up".into()
+}
+fn mqtt_client_id() -> String {
+    "civicgrid".into()
+}
+
+impl MqttConfig {
+    pub fn new(url: &str) -> Self {
+        Self { url: url.into(), topic: mqtt_topic(), client_id: mqtt_client_id(), username: None, password: None, clean_session: false }
+    }
+
+    /// The broker's host and port from `url`.
+    pub fn broker(&self) -> Result<(String, u16), String> {
+        let rest = match self.url.split_once("://") {
+            Some(("mqtt" | "tcp", rest)) => rest,
+            Some(("mqtts" | "ssl", _)) => {
+                return Err("[mqtt] url: TLS brokers (mqtts://) are not supported by this build; put a TLS terminator (stunnel, the broker's own local listener) in front".into())
+            }
+            _ => return Err(format!("[mqtt] url must look like mqtt://host:1883, got {:?}", self.url)),
+        };
+        let rest = rest.trim_end_matches('/');
+        let (host, port) = match rest.rsplit_once(':') {
+            Some((h, p)) => (h, p.parse::<u16>().map_err(|_| format!("[mqtt] url: bad port {p:?}"))?),
+            None => (rest, 1883),
+        };
+        if host.is_empty() {
+            return Err("[mqtt] url: no host".into());
+        }
+        if self.topic.split('/').filter(|l| *l == "+").count() < 2 && !self.topic.ends_with('#') {
+            return Err("[mqtt] topic must hold the vendor and device levels, like civicgrid/devices/+/+/up".into());
+        }
+        Ok((host.to_owned(), port))
+    }
 }
 
 /// `[food]`: how often food businesses are inspected by risk grade, and the days to rectify.

@@ -18,6 +18,8 @@ use store::writer::{CreateCase, ReporterInput};
 use store::{NewUser, Store, Table};
 
 /// The password of every demo account (printed at start; demo mode only).
+/// The local broker the demo's detectors report through.
+pub const DEMO_MQTT_ADDR: &str = "127.0.0.1:1883";
 pub const DEMO_PASSWORD: &str = "linjiang2024";
 const DEMO_SETTING: &str = "demo";
 const DEMO_ACCOUNTS_SETTING: &str = "demo_accounts";

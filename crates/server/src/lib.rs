@@ -25,7 +25,9 @@ mod demo_mediations;
 mod demo_petitions;
 pub mod error;
 pub mod http;
+pub mod gas_sim;
 pub mod images;
+pub mod mqtt;
 pub mod open311;
 pub mod openapi;
 pub mod stream;
@@ -68,6 +70,8 @@ pub struct AppState {
     /// The senders of messages that go out at once instead of through the outbox (sign-in
     /// codes, which must never be stored).
     pub senders: notify::Senders,
+    /// What the MQTT ingest has seen since start.
+    pub mqtt: Arc<mqtt::Stats>,
 }
 
 impl std::ops::Deref for AppState {
@@ -90,6 +94,7 @@ impl AppState {
         let mediation_limits = config.mediation.limits(&policy.calendar).map_err(anyhow::Error::msg)?;
         let food_rules = config.food.rules().map_err(anyhow::Error::msg)?;
         let food_checklists = config.food.checklists().map_err(anyhow::Error::msg)?;
+        let gas = config.gas.set_points().map_err(anyhow::Error::msg)?;
         let mut app = app::App::load(store, categories, policy, config.escalation.clone(), config.dispatch.clone())
             .await
             .map_err(anyhow::Error::msg)?;
@@ -97,6 +102,8 @@ impl AppState {
         app.mediation_limits = mediation_limits;
         app.food_rules = food_rules;
         app.food_checklists = food_checklists;
+        app.gas = gas;
+        app.gas_company_phone = config.gas.company_phone.clone();
         Self {
             app: Arc::new(app),
             sessions: auth::SessionCache::default(),
@@ -107,6 +114,7 @@ impl AppState {
             login_throttle: Default::default(),
             hashing: tokio::sync::Semaphore::new(HASHING_CONCURRENT_MAX),
             senders: notify::default_senders(),
+            mqtt: Arc::default(),
         }
         .with_roads(config.dispatch.roads.as_deref())
     }
@@ -228,6 +236,10 @@ pub async fn serve(
     if opts.demo.is_some() {
         workers.add_demo_crew(state.app.clone());
     }
+    if let Some(mqtt) = mqtt_config(&opts).await {
+        mqtt.broker().map_err(anyhow::Error::msg)?;
+        workers.add_mqtt(state.app.clone(), mqtt, state.mqtt.clone());
+    }
     let listener = tokio::net::TcpListener::bind(&opts.bind)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", opts.bind))?;
@@ -267,6 +279,11 @@ impl Workers {
         self.tasks.push(tokio::spawn(app::demo_crew::run(app, self.stop.subscribe())));
     }
 
+    /// Sensor ingest from the MQTT broker.
+    pub fn add_mqtt(&mut self, app: Arc<app::App>, cfg: config::MqttConfig, stats: Arc<mqtt::Stats>) {
+        self.tasks.push(tokio::spawn(mqtt::run(app, cfg, stats, self.stop.subscribe())));
+    }
+
     /// Stops after the work under way.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
@@ -274,6 +291,24 @@ impl Workers {
             let _ = t.await;
         }
     }
+}
+
+/// The broker to ingest from: the configured one, or for the demo the local broker when
+/// one answers (a session of its own that keeps nothing while away).
+async fn mqtt_config(opts: &ServeOptions) -> Option<config::MqttConfig> {
+    if let Some(c) = &opts.config.mqtt {
+        return Some(c.clone());
+    }
+    opts.demo.as_ref()?;
+    let reachable = tokio::time::timeout(std::time::Duration::from_millis(500), tokio::net::TcpStream::connect(demo::DEMO_MQTT_ADDR)).await;
+    if !matches!(reachable, Ok(Ok(_))) {
+        tracing::info!("no MQTT broker at {}: the demo runs without live gas data", demo::DEMO_MQTT_ADDR);
+        return None;
+    }
+    let mut c = config::MqttConfig::new(&format!("mqtt://{}", demo::DEMO_MQTT_ADDR));
+    c.client_id = format!("civicgrid-demo-{}-{}", std::process::id(), opts.bind.replace([':', '.'], "-"));
+    c.clean_session = true;
+    Some(c)
 }
 
 /// Restates the obligations of open cases with no alert ahead (imported or demo data, or

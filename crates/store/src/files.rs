@@ -36,12 +36,7 @@ impl Store {
         at: Timestamp,
     ) -> Result<i64> {
         use sha2::Digest;
-        let table = match kind {
-            MatterKind::Case => "cases",
-            MatterKind::Petition => "petitions",
-            MatterKind::Mediation => "mediations",
-            MatterKind::Business => "businesses",
-        };
+        let table = crate::obligations::matter_table(kind);
         let mut tx = self.begin_write().await?;
         let exists: Option<i64> = sqlx::query_scalar(&format!("SELECT id FROM {table} WHERE id = $1"))
             .bind(matter_id)

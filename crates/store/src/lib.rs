@@ -26,6 +26,7 @@ pub mod community;
 pub mod directory;
 pub mod files;
 pub mod food;
+pub mod gas;
 pub mod live;
 mod migrate;
 pub mod mediations;

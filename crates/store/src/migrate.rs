@@ -91,6 +91,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0016_food.sql"),
         postgres: include_str!("../migrations/postgres/0016_food.sql"),
     },
+    Migration {
+        version: 17,
+        sqlite: include_str!("../migrations/sqlite/0017_gas.sql"),
+        postgres: include_str!("../migrations/postgres/0017_gas.sql"),
+    },
 ];
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<()> {

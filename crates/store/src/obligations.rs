@@ -92,6 +92,17 @@ pub(crate) async fn replace(conn: &mut Conn, kind: MatterKind, id: i64, obs: &[O
     insert_rows(conn, "obligations", &OBLIGATION_COLUMNS, &obligation_rows(kind, id, obs)).await
 }
 
+/// The table each kind of matter lives in.
+pub(crate) fn matter_table(kind: MatterKind) -> &'static str {
+    match kind {
+        MatterKind::Case => "cases",
+        MatterKind::Petition => "petitions",
+        MatterKind::Mediation => "mediations",
+        MatterKind::Business => "businesses",
+        MatterKind::GasAlarm => "gas_alarms",
+    }
+}
+
 /// The obligations of the given matters of one kind, by matter id, in name order.
 pub(crate) async fn of_matters(pool: &sqlx::AnyPool, kind: MatterKind, ids: &[i64]) -> Result<Vec<(i64, Obligation)>> {
     if ids.is_empty() {
@@ -161,6 +172,11 @@ impl Store {
         self.restate_obligations(MatterKind::Business, id, version, obs).await
     }
 
+    /// As [`Store::restate_case_obligations`], for a gas alarm.
+    pub async fn restate_gas_alarm_obligations(&self, id: i64, version: u32, obs: &[Obligation]) -> Result<()> {
+        self.restate_obligations(MatterKind::GasAlarm, id, version, obs).await
+    }
+
     /// As [`Store::restate_case_obligations`], for a mediation.
     pub async fn restate_mediation_obligations(&self, id: i64, version: u32, obs: &[Obligation]) -> Result<()> {
         self.restate_obligations(MatterKind::Mediation, id, version, obs).await
@@ -172,12 +188,7 @@ impl Store {
     }
 
     async fn restate_obligations(&self, kind: MatterKind, id: i64, version: u32, obs: &[Obligation]) -> Result<()> {
-        let table = match kind {
-            MatterKind::Case => "cases",
-            MatterKind::Petition => "petitions",
-            MatterKind::Mediation => "mediations",
-            MatterKind::Business => "businesses",
-        };
+        let table = matter_table(kind);
         let mut tx = self.begin_write().await?;
         let current: Option<i64> = sqlx::query_scalar(&format!("SELECT CAST(version AS BIGINT) FROM {table} WHERE id = $1"))
             .bind(id)
@@ -224,6 +235,7 @@ impl Store {
             (MatterKind::Petition, "petitions", "('registered', 'assigned', 'accepted', 'replied', 'under_review', 'reviewed', 'under_re_review', 're_reviewed')"),
             (MatterKind::Mediation, "mediations", "('registered', 'in_session', 'agreed')"),
             (MatterKind::Business, "businesses", "('active')"),
+            (MatterKind::GasAlarm, "gas_alarms", "('open')"),
         ] {
             let ids: Vec<i64> = sqlx::query_scalar(&format!(
                 "SELECT id FROM {table} m WHERE status IN {open} AND NOT EXISTS \

@@ -3,6 +3,7 @@
 pub mod cases;
 pub mod community;
 pub mod food;
+pub mod gas;
 pub mod mediations;
 pub mod petitions;
 pub mod reference;
@@ -41,6 +42,14 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/cases/{id}/reporter", get(cases::reporter))
         .route("/cases/{id}/recommendations", get(cases::recommendations))
         .route("/petitions", post(petitions::create).get(petitions::list))
+        .route("/gas/devices", get(gas::devices))
+        .route("/gas/devices/import", post(gas::import))
+        .route("/gas/devices/{id}", get(gas::device))
+        .route("/gas/alarms", get(gas::alarms))
+        .route("/gas/alarms/{id}/acknowledge", post(gas::acknowledge))
+        .route("/gas/alarms/{id}/clear", post(gas::clear))
+        .route("/gas/summary", get(gas::summary))
+        .route("/me/gas", get(gas::mine))
         .route("/food/checklist", get(food::checklist))
         .route("/food/businesses", get(food::list).post(food::create))
         .route("/food/businesses/import", post(food::import))

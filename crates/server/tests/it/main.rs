@@ -5,6 +5,7 @@ mod browser;
 mod deadlines;
 mod dispatching;
 mod food;
+mod gas;
 mod limits;
 mod mediation;
 mod open311;
@@ -121,6 +122,11 @@ impl App {
             async move { drop(rx.await) },
         ));
         App { addr, store, state, clock, http: reqwest::Client::new(), url, stop: Some(tx), workers: Some(workers) }
+    }
+
+    /// Adds the MQTT ingest from `cfg`'s broker to the node's workers.
+    pub fn add_mqtt(&mut self, cfg: server::config::MqttConfig) {
+        self.workers.as_mut().expect("running").add_mqtt(self.state.app.clone(), cfg, self.state.mqtt.clone());
     }
 
     /// Stops serving and the workers, keeping the database; returns its URL.
