@@ -559,6 +559,10 @@ pub fn raise(device_id: &str, kind: AlarmKind, level: u8, reading: Option<&Readi
         a.muted = r.muted;
     }
     a.push(at, "raise", by, note);
+    if kind == AlarmKind::Gas {
+        // The level raised at, for pages that say it in their own words.
+        a.events.last_mut().expect("just pushed").level = Some(level);
+    }
     a
 }
 
@@ -604,6 +608,7 @@ pub fn observe(current: &[Alarm], r: &Reading, sp: &SetPoints) -> Vec<Alarm> {
                     x.peak_level = x.peak_level.max(level);
                     x.severity = severity_of(kind, x.peak_level);
                     x.push(r.at, "update", BY_DEVICE, Some(note));
+                    x.events.last_mut().expect("just pushed").level = Some(level);
                 } else {
                     // A repeated reading: counted and kept, no new step.
                     x.version += 1;

@@ -34,6 +34,15 @@ const CG = (() => {
     top_categories: "类别排行", map: "网格与力量分布", centre: "指挥中心", responders: "处置力量",
     eta: "预计到场", minutes: "分钟", soon: "即将超时", content: "内容管理", publish: "发布资讯与办事指南", kind: "栏目", title: "标题", body: "正文",
     documents: "所需材料", office_hours: "办公时间", contact: "联系电话", new_activity: "发布活动", place: "地点", starts_at: "开始时间", places: "名额", moderation: "邻里互助举报审核", extend_by: "延期", loading: "加载中…", new_case_alert: "新案件", acknowledge: "知道了", handed_over: "未接单，已自动改派", nobody_free: "无人接单，请人工派单", taken_en_route: "已接单·前往现场", take_within: "接单剩余",
+    gas: "智慧燃气", gs_search: "搜索编号、地址或用户", gs_open_alarms: "待处理报警", gs_detail: "设备详情", gs_nothing: "请选择报警或设备", gs_devices: "台设备", gs_online: "在线", gs_all: "全部",
+    gs_back_normal: "已恢复正常", gs_peak: "峰值", gs_case: "案件", gs_ack: "确认", gs_no_alarms: "暂无待处理报警", gs_seen: "最近上报", gs_bad: "无法解析的上报", gs_none: "没有符合条件的设备",
+    gs_owner: "用户", gs_device: "设备", gs_valve: "联动切断阀", gs_installed: "安装日期", gs_life_until: "使用年限至", gs_last: "最近上报", gs_battery: "电量", gs_messages: "条上报", gs_alarms: "报警记录",
+    gs_readings: "浓度记录", gs_time: "时间", gs_level_h: "报警级别", gs_muted: "已消音", gs_what_done: "处置情况（必填）", gs_clear: "解除报警", gs_no_history: "暂无报警记录", gs_my_gas: "我的燃气报警器", gs_my_none: "您名下暂无登记的燃气报警器",
+    gst_alarm: "燃气报警", gst_offline: "离线", gst_fault: "故障", gst_tamper: "防拆报警", gst_end_of_life: "超期服役", gst_low_battery: "电量低", gst_never_seen: "未上线", gst_normal: "正常",
+    gk_gas: "燃气泄漏", gk_fault: "设备故障", gk_tamper: "防拆报警", gk_low_battery: "电量低", gk_offline: "设备离线", gk_end_of_life: "超期服役",
+    gas_state_active: "未确认", gas_state_acknowledged: "已确认", gas_state_cleared: "已解除", gd_kind_household: "家用", gd_kind_business: "商用",
+    gsa_raise: "报警", gsa_update: "级别变化", gsa_acknowledge: "确认", gsa_clear: "解除", gsa_link_case: "生成案件", gsa_warn: "即将超时", gsa_escalate: "超时督办",
+    gsd_acknowledge: "确认报警", gsd_resolve: "排除隐患", gsd_open_case: "生成紧急案件", scr_gas: "智慧燃气", scr_gas_leaks: "燃气泄漏", gs_by_device: "探测器", gs_by_platform: "平台", gs_level_n: "{n}级",
     petitions: "信访工作台", cancel: "取消", pt_list: "信访事项", pt_register: "登记信访", pt_detail: "信访详情", pt_nothing: "请选择信访事项", pt_channel: "来信来访方式", pt_class: "类别", pt_topic: "主题", pt_matter: "反映事项", pt_demand: "诉求", pt_address: "地址", pt_people: "信访人（每行一人：姓名 电话；代表人在行首加 *）",
     pt_overdue_by: "已超期", pt_left: "剩余", pt_open: "在办", pt_items: "件", pt_first: "前", pt_overdue_items: "件超期", pt_no: "信访 #", pt_escalated: "督办", pt_repeat: "重复信访", pt_leader_owned: "领导包案", pt_and: "等", pt_people_n: "人", pt_none: "没有符合条件的信访事项",
     ps_registered: "已登记", ps_assigned: "已交办", ps_accepted: "已受理", ps_refused: "不予受理", ps_replied: "已答复", ps_under_review: "复查中", ps_reviewed: "已复查", ps_under_re_review: "复核中", ps_re_reviewed: "已复核", ps_closed: "已办结",
@@ -94,6 +103,15 @@ const CG = (() => {
     top_categories: "Top categories", map: "Grids and forces", centre: "Command centre", responders: "Responders",
     eta: "ETA", minutes: "min", soon: "Due soon", content: "Content", publish: "Publish news and guides", kind: "Section", title: "Title", body: "Text",
     documents: "Documents", office_hours: "Office hours", contact: "Phone", new_activity: "New activity", place: "Place", starts_at: "Starts", places: "Places", moderation: "Reported posts", extend_by: "Extend", loading: "Loading…", new_case_alert: "New case", acknowledge: "Got it", handed_over: "Not taken: handed over", nobody_free: "Nobody free: dispatch by hand", taken_en_route: "Taken · on the way", take_within: "take within",
+    gas: "Smart gas", gs_search: "Search by id, address or owner", gs_open_alarms: "Alarms to act on", gs_detail: "Detector", gs_nothing: "Select an alarm or a detector", gs_devices: "detectors", gs_online: "online", gs_all: "All",
+    gs_back_normal: "back to normal", gs_peak: "peak", gs_case: "Case", gs_ack: "Acknowledge", gs_no_alarms: "No alarms to act on", gs_seen: "last report", gs_bad: "Unreadable messages", gs_none: "No detectors match",
+    gs_owner: "Owner", gs_device: "Device", gs_valve: "shut-off valve", gs_installed: "Installed", gs_life_until: "service life until", gs_last: "Last report", gs_battery: "battery", gs_messages: "messages", gs_alarms: "Alarms",
+    gs_readings: "Readings", gs_time: "Time", gs_level_h: "Level", gs_muted: "muted", gs_what_done: "What was done (required)", gs_clear: "Clear alarm", gs_no_history: "No alarms so far", gs_my_gas: "My gas detectors", gs_my_none: "No gas detector is registered to you",
+    gst_alarm: "Gas alarm", gst_offline: "Offline", gst_fault: "Fault", gst_tamper: "Tampered", gst_end_of_life: "Past service life", gst_low_battery: "Low battery", gst_never_seen: "Not yet online", gst_normal: "Normal",
+    gk_gas: "Gas leak", gk_fault: "Device fault", gk_tamper: "Tamper alarm", gk_low_battery: "Low battery", gk_offline: "Offline", gk_end_of_life: "Past service life",
+    gas_state_active: "Unacknowledged", gas_state_acknowledged: "Acknowledged", gas_state_cleared: "Cleared", gd_kind_household: "Home", gd_kind_business: "Business",
+    gsa_raise: "alarm", gsa_update: "level changed", gsa_acknowledge: "acknowledged", gsa_clear: "cleared", gsa_link_case: "case opened", gsa_warn: "due soon", gsa_escalate: "overdue, escalated",
+    gsd_acknowledge: "acknowledge", gsd_resolve: "remove the hazard", gsd_open_case: "open the urgent case", scr_gas: "Smart gas", scr_gas_leaks: "Gas leaks", gs_by_device: "detector", gs_by_platform: "platform", gs_level_n: "level {n}",
     petitions: "Petitions", cancel: "Cancel", pt_list: "Petitions", pt_register: "Register a petition", pt_detail: "Petition", pt_nothing: "Select a petition", pt_channel: "Channel", pt_class: "Class", pt_topic: "Topic", pt_matter: "Matter", pt_demand: "Demand", pt_address: "Address", pt_people: "Petitioners (one per line: name phone; * before a representative)",
     pt_overdue_by: "overdue by", pt_left: "left:", pt_open: "Open", pt_items: "petitions", pt_first: "first ", pt_overdue_items: "overdue", pt_no: "No. ", pt_escalated: "Escalated", pt_repeat: "Repeat", pt_leader_owned: "Leader-owned", pt_and: "and", pt_people_n: "people", pt_none: "No petitions match",
     ps_registered: "Registered", ps_assigned: "Assigned", ps_accepted: "Accepted", ps_refused: "Not accepted", ps_replied: "Replied", ps_under_review: "Under review", ps_reviewed: "Reviewed", ps_under_re_review: "Under re-review", ps_re_reviewed: "Re-reviewed", ps_closed: "Closed",
@@ -154,13 +172,13 @@ const CG = (() => {
   const home = (role) => ({ leader: "/screen", grid_worker: "/field", patrol_member: "/field", enterprise_security: "/field", mediator: "/mediation", petition_officer: "/petitions", volunteer: "/app", resident: "/app" }[role] || "/console");
   function nav(current) {
     const u = user();
-    const links = [["/console", "console"], ["/screen", "screen"], ["/field", "field"], ["/petitions", "petitions"], ["/mediation", "mediation"], ["/food", "food"], ["/admin", "content"]].filter(([href]) => {
+    const links = [["/console", "console"], ["/screen", "screen"], ["/field", "field"], ["/petitions", "petitions"], ["/mediation", "mediation"], ["/food", "food"], ["/gas", "gas"], ["/admin", "content"]].filter(([href]) => {
       if (!u) return false;
       if (u.role === "mediator") return href === "/mediation" || href === "/field";
-      if (u.role === "grid_worker") return href === "/field" || href === "/food";
+      if (u.role === "grid_worker") return href === "/field" || href === "/food" || href === "/gas";
       if (["patrol_member", "enterprise_security"].includes(u.role)) return href === "/field";
-      if (u.role === "leader") return ["/screen", "/petitions", "/mediation", "/food", "/admin"].includes(href);
-      if (u.role === "station_officer" && href === "/food") return true;
+      if (u.role === "leader") return ["/screen", "/petitions", "/mediation", "/food", "/gas", "/admin"].includes(href);
+      if (u.role === "station_officer" && (href === "/food" || href === "/gas")) return true;
       if (href === "/mediation") return u.role === "admin";
       if (u.role === "petition_officer") return href === "/petitions" || href === "/admin";
       if (href === "/petitions") return u.role === "admin";

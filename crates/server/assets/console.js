@@ -139,7 +139,7 @@
       <p class="muted">${CG.t("grid")}: ${CG.esc(c.grid_name || c.grid)} · ${CG.t("source")}: ${CG.t(c.source)} · ${CG.t("created")}: ${CG.fmtTime(c.created_at)}
         ${c.reporter ? ` · ${CG.t("reporter")}: ${CG.esc(c.reporter.name || "")} ${CG.esc(c.reporter.phone || "")}` : ""}</p>
       <div class="deadlines" aria-label="${CG.t("deadlines")}">${dl}</div>
-      <div id="mediation-link"></div>
+      <div id="mediation-link"></div><div id="gas-readings"></div>
       <label for="action-note" data-i18n="note">${CG.t("note")}</label><textarea id="action-note" rows="2" maxlength="2000">${CG.esc(keep)}</textarea>
       <div class="actions">${buttons}</div>
       <p class="error" id="action-error" role="alert"></p>
@@ -155,6 +155,19 @@
     }).catch(() => {});
     if (c.status === "accepted") showRecommendations(c, "dispatch");
     showMediation(c);
+    showGas(c);
+  }
+
+  // A case a gas detector raised shows the detector's readings and the alarm's state.
+  async function showGas(c) {
+    if (c.source !== "sensor") return;
+    const list = await CG.api("GET", `/api/v1/gas/alarms?case_id=${c.id}`).catch(() => []);
+    const box = $("gas-readings");
+    if (!list.length || !box || selected !== c.id) return;
+    const a = list[0];
+    box.innerHTML = `<div class="card alarm-${a.severity}"><strong>${CG.t("gk_" + a.kind)}</strong> <span class="tag">${CG.t("gas_state_" + a.state)}</span>
+      <a href="/gas">${CG.esc(a.device_id)}</a> · ${CG.t("gs_peak")} ${a.peak_lel_pct != null ? a.peak_lel_pct.toFixed(1) + "%LEL" : "—"}
+      <table class="clock"><tr><th>${CG.t("gs_time")}</th><th>%LEL</th><th>${CG.t("gs_level_h")}</th></tr>${a.recent.slice(-8).reverse().map((r) => `<tr><td>${CG.fmtTime(r.at)}</td><td>${r.lel_pct != null ? r.lel_pct.toFixed(1) : "—"}</td><td>${r.level ?? "—"}</td></tr>`).join("")}</table></div>`;
   }
 
   // A dispute (its category sends a mediator) goes to the mediation studio with one step;
@@ -233,6 +246,9 @@
   fillFilters();
   $("filters").onsubmit = (e) => { e.preventDefault(); loadQueue(); };
   await Promise.all([loadQueue(), loadEscalations()]);
+  // Linked from elsewhere (a gas alarm's case): /console#case-12.
+  const linked = /^#case-(\d+)$/.exec(location.hash);
+  if (linked) select(Number(linked[1]));
   document.body.dataset.ready = "1";
   document.body.dataset.readyMs = String(Math.round(performance.now()));
   CG.stream(async (kind, data) => {

@@ -174,10 +174,20 @@
   let foodTimer = null;
   $("food-q").oninput = () => { clearTimeout(foodTimer); foodTimer = setTimeout(loadFood, 300); };
 
-  const TABS = ["report", "mine", "help", "news", "guides", "events", "petitions", "food"];
+  // 我的燃气报警器: the household's detectors, whether each is working, and what they raised.
+  async function loadGas() {
+    const list = await CG.api("GET", "/api/v1/me/gas").catch(() => []);
+    $("gas").innerHTML = list.map((d) => `<article class="card task"><h2 style="font-size:16px;margin:0">${CG.esc(d.address)} <span class="tag st-${d.status}">${CG.t("gst_" + d.status)}</span></h2>
+      <p class="muted">${CG.esc(d.model)} · ${CG.t("gs_installed")} ${CG.esc(d.installed_on)} · ${CG.t("gs_life_until")} ${CG.esc(d.end_of_life)}</p>
+      <p>${d.last_seen_at ? `${CG.t("gs_last")} ${CG.fmtTime(d.last_seen_at)}` : CG.t("gst_never_seen")}${d.last_lel_pct != null ? ` · ${d.last_lel_pct.toFixed(1)}%LEL` : ""}${d.battery_pct != null ? ` · ${CG.t("gs_battery")} ${d.battery_pct}%` : ""}</p>
+      ${d.alarms.length ? `<h3 style="font-size:15px;margin:6px 0">${CG.t("gs_alarms")}</h3><ul class="plain">${d.alarms.map((a) => `<li>${CG.fmtTime(a.started_at)} · ${CG.t("gk_" + a.kind)} · ${CG.t("gas_state_" + a.state)}${a.case_id ? ` · ${CG.t("gs_case")} #${a.case_id}` : ""}</li>`).join("")}</ul>` : `<p class="muted">${CG.t("gs_no_history")}</p>`}
+      </article>`).join("") || `<p class="muted">${CG.t("gs_my_none")}</p>`;
+  }
+
+  const TABS = ["report", "mine", "help", "news", "guides", "events", "petitions", "food", "gas"];
   function tab(which) {
     for (const t of TABS) { $("tab-" + t).setAttribute("aria-selected", which === t); $(t).hidden = which !== t; }
-    ({ mine: loadMine, help: loadPosts, news: () => loadArticles("news"), guides: () => loadArticles("guide"), events: loadEvents, petitions: loadPetitions, food: loadFood }[which] || (() => {}))();
+    ({ mine: loadMine, help: loadPosts, news: () => loadArticles("news"), guides: () => loadArticles("guide"), events: loadEvents, petitions: loadPetitions, food: loadFood, gas: loadGas }[which] || (() => {}))();
   }
   for (const t of TABS) $("tab-" + t).onclick = () => tab(t);
 

@@ -57,6 +57,9 @@
           }) },
         { name: CG.t("overdue"), type: "effectScatter", coordinateSystem: "geo", symbolSize: 14, rippleEffect: { scale: 4 }, itemStyle: { color: "#ff3b3b" },
           data: cases.filter(overdue).map((c) => ({ name: "#" + c.id + " " + catName(c.category), value: point(c) })) },
+        { name: CG.t("scr_gas_leaks"), type: "effectScatter", coordinateSystem: "geo", symbolSize: 24, rippleEffect: { scale: 6, period: 2 }, itemStyle: { color: "#ff1744" },
+          label: { show: true, formatter: "{b}", position: "right", color: "#ffb3b3", fontSize: 14 },
+          data: (state.leaks || []).map((l) => ({ name: `${CG.t("scr_gas_leaks")} · ${l.address || l.device_id}`, value: [l.lng, l.lat] })) },
       ],
     }, { replaceMerge: ["series"] });
     drawTiles();
@@ -98,6 +101,22 @@
       const due = c.deadlines[missed];
       return `<li data-case-id="${c.id}"><span>#${c.id}</span><span>${CG.esc(catName(c.category))} · ${CG.esc(c.grid_name || "")}<br><small>${CG.t("p_" + missed)}</small></span><span class="late">${CG.countdown(due).txt}</span></li>`;
     }).join("");
+  }
+
+  // Gas detectors: counts, and leaks under way flashing on the map and on the panel.
+  state.leaks = [];
+  async function loadGas() {
+    const g = await CG.api("GET", "/api/v1/gas/summary").catch(() => null);
+    if (!g) return;
+    const k = g.alarms_by_kind;
+    document.getElementById("g-online").textContent = `${g.online}/${g.devices}`;
+    document.getElementById("g-leaks").textContent = g.leaks.length;
+    document.getElementById("g-trouble").textContent = (k.offline || 0) + (k.fault || 0) + (k.tamper || 0);
+    document.getElementById("g-eol").textContent = k.end_of_life || 0;
+    document.getElementById("gas-panel").classList.toggle("leaking", g.leaks.length > 0);
+    const before = state.leaks.map((l) => l.id).join();
+    state.leaks = g.leaks.filter((l) => l.lat != null);
+    if (before !== state.leaks.map((l) => l.id).join()) drawMap();
   }
 
   async function loadFood() {
@@ -150,8 +169,9 @@
 
   charts.map.on("georoam", () => setTimeout(drawTiles, 0));
   await Promise.all([loadLive(), loadTrend()]);
-  await Promise.all([loadStats(), loadFood()]);
+  await Promise.all([loadStats(), loadFood(), loadGas()]);
   setInterval(() => loadFood().catch(() => {}), 60000);
+  setInterval(() => loadGas().catch(() => {}), 5000);
   document.body.dataset.ready = "1";
   document.body.dataset.readyMs = String(Math.round(performance.now()));
 

@@ -101,7 +101,12 @@ pub async fn load(store: &Store, opts: &DemoOptions, now: Timestamp) -> anyhow::
                     grid: a.grid.clone(),
                     station: a.station.map(str::to_owned),
                     // The petition officer's number is given to petitioners (电话/微信).
-                    phone: (a.role == Role::PetitionOfficer).then(|| "13957101234".to_owned()),
+                    phone: match a.role {
+                        Role::PetitionOfficer => Some("13957101234".to_owned()),
+                        // Their home's gas detector is registered to this number.
+                        Role::Resident => Some(crate::demo_gas::RESIDENT_PHONE.to_owned()),
+                        _ => None,
+                    },
                 },
                 "demo",
                 now,
@@ -146,6 +151,9 @@ pub async fn load(store: &Store, opts: &DemoOptions, now: Timestamp) -> anyhow::
     let terms = domain::obligation::Terms { ladder: vec![Role::Mediator, Role::Leader], ..Default::default() };
     store.import_mediations(&mediations, |m| domain::mediation::obligations(m, &terms, &limits), "demo", now).await?;
     demo_food(store, &sc, now).await?;
+    let gas_terms = domain::obligation::Terms { ladder: vec![Role::Dispatcher, Role::StationOfficer, Role::Leader], ..Default::default() };
+    let sp = domain::gas::SetPoints::default();
+    crate::demo_gas::load(store, &sc.grids, &history, |a| domain::gas::obligations(a, &gas_terms, &sp), now).await?;
     store.set_setting(DEMO_SETTING, "linjiang").await?;
     store
         .set_setting(DEMO_ACCOUNTS_SETTING, &accounts.iter().map(|a| a.username).collect::<Vec<_>>().join(","))

@@ -21,11 +21,13 @@ pub struct Plan {
     pub leak_every_minutes: f64,
     /// Mean simulated minutes between faults anywhere.
     pub fault_every_minutes: f64,
+    /// Simulated seconds before the first leak or fault.
+    pub quiet_start_seconds: f64,
 }
 
 impl Default for Plan {
     fn default() -> Self {
-        Self { speed: 1.0, seed: 1, leak_every_minutes: 45.0, fault_every_minutes: 120.0 }
+        Self { speed: 1.0, seed: 1, leak_every_minutes: 45.0, fault_every_minutes: 120.0, quiet_start_seconds: 0.0 }
     }
 }
 
@@ -121,8 +123,8 @@ pub async fn publish(
     // Leaks under way: device → simulated second it began.
     let mut leaks: HashMap<usize, f64> = HashMap::new();
     let mut faults: HashMap<usize, f64> = HashMap::new();
-    let mut next_leak = rng.gen::<f64>() * plan.leak_every_minutes * 60.0;
-    let mut next_fault = rng.gen::<f64>() * plan.fault_every_minutes * 60.0;
+    let mut next_leak = plan.quiet_start_seconds + rng.gen::<f64>() * plan.leak_every_minutes * 60.0;
+    let mut next_fault = plan.quiet_start_seconds + rng.gen::<f64>() * plan.fault_every_minutes * 60.0;
     let mut last_leak_reading = 0.0;
     tokio::pin!(stop);
     loop {

@@ -21,6 +21,7 @@ pub mod auth;
 pub mod config;
 pub mod demo;
 mod demo_food;
+pub mod demo_gas;
 mod demo_mediations;
 mod demo_petitions;
 pub mod error;
@@ -237,8 +238,15 @@ pub async fn serve(
         workers.add_demo_crew(state.app.clone());
     }
     if let Some(mqtt) = mqtt_config(&opts).await {
-        mqtt.broker().map_err(anyhow::Error::msg)?;
+        let (host, port) = mqtt.broker().map_err(anyhow::Error::msg)?;
         workers.add_mqtt(state.app.clone(), mqtt, state.mqtt.clone());
+        // The demo's detectors report live through the broker: heartbeats now, the first
+        // leak or fault after ten quiet minutes.
+        if opts.demo.is_some() {
+            let devices = state.store.gas_devices(None, None, store::gas::GAS_PAGE_MAX).await?.into_iter().map(|d| d.device).collect();
+            let plan = gas_sim::Plan { quiet_start_seconds: 600.0, seed: std::process::id() as u64, ..Default::default() };
+            workers.add_gas_sim(host, port, devices, plan);
+        }
     }
     let listener = tokio::net::TcpListener::bind(&opts.bind)
         .await
@@ -282,6 +290,19 @@ impl Workers {
     /// Sensor ingest from the MQTT broker.
     pub fn add_mqtt(&mut self, app: Arc<app::App>, cfg: config::MqttConfig, stats: Arc<mqtt::Stats>) {
         self.tasks.push(tokio::spawn(mqtt::run(app, cfg, stats, self.stop.subscribe())));
+    }
+
+    /// The demo's detector traffic (`serve --demo` with a broker).
+    pub fn add_gas_sim(&mut self, host: String, port: u16, devices: Vec<domain::gas::Device>, plan: gas_sim::Plan) {
+        let mut stop = self.stop.subscribe();
+        self.tasks.push(tokio::spawn(async move {
+            let until = async move {
+                let _ = stop.changed().await;
+            };
+            if let Err(e) = gas_sim::publish(&host, port, devices, plan, until).await {
+                tracing::warn!(error = %e, "the demo's detector traffic stopped");
+            }
+        }));
     }
 
     /// Stops after the work under way.

@@ -23,6 +23,7 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ("petitions.js", "text/javascript; charset=utf-8", include_bytes!("../assets/petitions.js")),
     ("mediation.js", "text/javascript; charset=utf-8", include_bytes!("../assets/mediation.js")),
     ("food.js", "text/javascript; charset=utf-8", include_bytes!("../assets/food.js")),
+    ("gas.js", "text/javascript; charset=utf-8", include_bytes!("../assets/gas.js")),
     (
         "vendor/echarts-5.6.0.min.js",
         "text/javascript; charset=utf-8",
@@ -42,6 +43,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/petitions", get(|| async { page(include_str!("../assets/petitions.html")) }))
         .route("/mediation", get(|| async { page(include_str!("../assets/mediation.html")) }))
         .route("/food", get(|| async { page(include_str!("../assets/food.html")) }))
+        .route("/gas", get(|| async { page(include_str!("../assets/gas.html")) }))
         .route("/assets/{*path}", get(asset))
 }
 

@@ -835,3 +835,61 @@ async fn the_queue_leads_with_the_most_urgent() {
     desk.quit().await;
     app.stop().await;
 }
+
+/// A leak as the people who see it: on the gas page it leads, flashing, with its case; the
+/// dispatcher acknowledges it; the big screen's gas panel flashes and counts it; the household
+/// sees its detector and the alarm in 临灵通.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gas_leak_on_the_gas_page_the_screen_and_the_household_app() {
+    let app = App::start(false).await;
+    let csv = "device_id,vendor,model,kind,address,lat,lng,owner_name,owner_phone,installed_on\n\
+        GH-1,tuya,JT-YQ01 家用可燃气体探测器,household,临江花园3幢2单元501室,30.2662,120.5700,张伟,13700005555,2024-03-01\n\
+        GB-1,nbiot,HK-NB20,business,港湾小吃,30.2663,120.5702,港湾小吃,13900001111,2025-05-10\n";
+    app::gas::import(&app.store, &app.state.area, csv, "test", app.now()).await.unwrap();
+    app::gas::ingest(&app.state.app, "nbiot", "GB-1", br#"{"imei":"GB-1","lel":1.0,"level":0,"battery":90,"event":"heartbeat"}"#).await.unwrap();
+    let leak = br#"{"devId":"GH-1","t":1764400000,"dps":{"gas_sensor_status":"alarm","gas_sensor_value":580,"fault":0,"battery_percentage":80}}"#;
+    let outcome = app::gas::ingest(&app.state.app, "tuya", "GH-1", leak).await.unwrap();
+    let app::gas::Outcome::Recorded(alarms) = outcome else { panic!("{outcome:?}") };
+    let case = alarms[0].case_id.expect("a leak has its case");
+
+    let desk = Browser::start(1440, 900).await;
+    sign_in(&desk, &app, "dispatcher", "/console").await;
+    desk.goto(&app.url("/gas")).await;
+    desk.wait_for("return document.body.dataset.ready === '1'", Duration::from_secs(10)).await;
+    let first = desk.eval("return document.querySelector('#gl-alarms .item').innerText").await;
+    let first = first.as_str().unwrap();
+    assert!(first.contains("燃气泄漏 · 2级") && first.contains(&format!("案件 #{case}")) && first.contains("未确认"), "{first}");
+    assert_eq!(desk.eval("return document.querySelector('#gl-alarms .item').classList.contains('alarm-leak')").await, json!(true));
+    let detail = desk.eval("return document.querySelector('#gd').innerText").await;
+    assert!(detail.as_str().unwrap().contains("张伟") && detail.as_str().unwrap().contains("58.0%LEL"), "{detail}");
+    desk.screenshot(&shots("gas-leak-zh.png")).await;
+    desk.click("#gl-alarms [data-ack]").await;
+    desk.wait_for("return document.querySelector('#gl-alarms .item').innerText.includes('已确认')", Duration::from_secs(5)).await;
+    assert!(app.store.gas_alarm(alarms[0].id).await.unwrap().acknowledged_by.as_deref() == Some("dispatcher"));
+    desk.click("#cg-lang").await;
+    desk.wait_for("return document.querySelector('#gl-alarms .item').innerText.includes('Gas leak · level 2')", Duration::from_secs(5)).await;
+    let steps = desk.eval("return document.querySelector('#gd').innerText").await;
+    let steps = steps.as_str().unwrap();
+    assert!(steps.contains("detector · alarm · level 2") && steps.contains(&format!("platform · case opened · Case #{case}")), "{steps}");
+    assert!(!steps.contains("级") && !steps.contains("设备"), "English only: {steps}");
+    desk.screenshot(&shots("gas-leak-en.png")).await;
+    desk.quit().await;
+
+    let wall = Browser::start(1920, 1080).await;
+    sign_in(&wall, &app, "leader", "/screen").await;
+    wall.wait_for("return document.querySelector('#g-leaks').textContent === '1'", Duration::from_secs(10)).await;
+    assert_eq!(wall.eval("return document.querySelector('#gas-panel').classList.contains('leaking')").await, json!(true));
+    assert_eq!(wall.eval("return document.querySelector('#g-online').textContent").await, json!("2/2"));
+    wall.screenshot(&shots("screen-gas-leak.png")).await;
+    wall.quit().await;
+
+    let home = Browser::start(375, 812).await;
+    resident_sign_in(&home, &app, "13700005555").await;
+    home.click("#tab-gas").await;
+    home.wait_for("return document.querySelector('#gas').innerText.includes('燃气泄漏')", Duration::from_secs(5)).await;
+    let mine = home.eval("return document.querySelector('#gas').innerText").await;
+    assert!(mine.as_str().unwrap().contains("临江花园3幢2单元501室") && !mine.as_str().unwrap().contains("港湾小吃"), "{mine}");
+    home.screenshot(&shots("app-gas-zh.png")).await;
+    home.quit().await;
+    app.stop().await;
+}
