@@ -105,7 +105,17 @@ pub async fn ingest(app: &App, vendor: &str, device_id: &str, payload: &[u8]) ->
     let mut tries = 0;
     let written = loop {
         let current = app.store.gas_current_alarms(device_id).await?;
-        let changed = domain::gas::observe(&current, &reading, &app.gas);
+        let mut changed = domain::gas::observe(&current, &reading, &app.gas);
+        // A new leak at level 2 goes out at once: its case first, so the alarm is written
+        // already linked (one write fewer on the way to the people). The case's key names the
+        // device's next gas alarm, which stays the same until that alarm is written: a retry
+        // or a redelivery after a crash finds the case instead of making another.
+        for a in changed.iter_mut().filter(|a| a.id == 0 && domain::gas::needs_case(a, now, &app.gas)) {
+            let n = app.store.gas_alarm_count(device_id, AlarmKind::Gas).await? + 1;
+            if let Some(case_id) = make_case(app, &device.device, a, &reading_note(&reading), &format!("gas:{device_id}:{n}")).await? {
+                *a = domain::gas::link_case(a, case_id, now);
+            }
+        }
         let outbox = notices(app, &device, &current, &changed);
         let w = GasWrite {
             device_id: device_id.to_owned(),
@@ -193,19 +203,28 @@ fn notices(app: &App, device: &store::gas::DeviceRow, current: &[Alarm], changed
     out
 }
 
-/// Sends a leak out as an urgent case and links it to the alarm. Safe to repeat: the case's
-/// idempotency key is the alarm's, so a second call finds the first case.
+/// Sends a stored leak out as an urgent case and links it to the alarm. Safe to repeat: the
+/// case's idempotency key is the alarm's, so a second call finds the first case.
 async fn open_case(app: &App, a: &Alarm, reading: &str) -> Result<Alarm, StoreError> {
     let device = app.store.gas_device(&a.device_id).await?.device;
-    let key = format!("gas-alarm:{}", a.id);
+    match make_case(app, &device, a, reading, &format!("gas-alarm:{}", a.id)).await? {
+        Some(case_id) => link(app, a.id, case_id).await,
+        None => Ok(a.clone()),
+    }
+}
+
+/// The urgent case of a leak, made once per `key` (a second call finds the first case);
+/// `None` when the detector has no position in the street (left to the dispatchers: the
+/// alarm's case duty escalates).
+async fn make_case(app: &App, device: &domain::gas::Device, a: &Alarm, reading: &str, key: &str) -> Result<Option<i64>, StoreError> {
     let now = app.clock.now();
     let Some(location) = device.location else {
         tracing::warn!(alarm = a.id, device = a.device_id, "a leak at a device with no position: left to the dispatchers (its case duty escalates)");
-        return Ok(a.clone());
+        return Ok(None);
     };
     let Some(grid) = device.grid.clone().or_else(|| app.area.locate(&location).cloned()) else {
         tracing::warn!(alarm = a.id, device = a.device_id, "a leak outside the street's grids: left to the dispatchers");
-        return Ok(a.clone());
+        return Ok(None);
     };
     let code = domain::codes::CategoryCode::parse(GAS_CATEGORY).map_err(|e| StoreError::Invalid(e.to_string()))?;
     let priority = domain::case::Priority::Urgent;
@@ -233,19 +252,18 @@ async fn open_case(app: &App, a: &Alarm, reading: &str) -> Result<Alarm, StoreEr
             actor: sensor_actor(),
             at: now,
             extras: Default::default(),
-            idempotency_key: Some(key.clone()),
+            idempotency_key: Some(key.to_owned()),
         },
     )
     .await;
-    let case_id = match made {
-        Ok(c) => c.id,
-        Err(StoreError::Conflict(_)) => match app.store.case_for_key(&key, now - store::IDEMPOTENCY_WINDOW).await? {
-            Some(c) => c.id,
-            None => return Err(StoreError::Conflict(format!("the case of gas alarm {} is being made", a.id))),
+    match made {
+        Ok(c) => Ok(Some(c.id)),
+        Err(StoreError::Conflict(_)) => match app.store.case_for_key(key, now - store::IDEMPOTENCY_WINDOW).await? {
+            Some(c) => Ok(Some(c.id)),
+            None => Err(StoreError::Conflict(format!("the case of {key} is being made"))),
         },
-        Err(e) => return Err(e),
-    };
-    link(app, a.id, case_id).await
+        Err(e) => Err(e),
+    }
 }
 
 /// The sensor platform, as the actor of what detectors cause.

@@ -30,6 +30,36 @@ pub enum BenchCommand {
         #[arg(long, default_value = "scenarios/linjiang")]
         scenario: std::path::PathBuf,
     },
+    /// Gas detectors through a real MQTT broker: heartbeats of many detectors, then an alarm
+    /// storm; ingest rate, alarm → case latency, duplicates, CPU and memory; optionally a
+    /// kill -9 of the server during the storm.
+    Mqtt {
+        /// sqlite or postgres.
+        #[arg(long, default_value = "sqlite")]
+        backend: String,
+        #[arg(long, env = "CIVICGRID_TEST_PG", default_value = "postgres://postgres@127.0.0.1:5432")]
+        postgres: String,
+        #[arg(long, default_value = "mqtt://127.0.0.1:1883")]
+        broker: String,
+        /// Registered detectors, each sending a heartbeat every `--heartbeat-seconds`.
+        #[arg(long, default_value_t = 100_000)]
+        devices: usize,
+        #[arg(long, default_value_t = 300)]
+        heartbeat_seconds: u64,
+        /// Seconds of heartbeats measured before the storm.
+        #[arg(long, default_value_t = 60)]
+        soak_seconds: u64,
+        /// Detectors raising a level-2 alarm within `--storm-seconds` (heartbeats go on).
+        #[arg(long, default_value_t = 1_000)]
+        storm: usize,
+        #[arg(long, default_value_t = 10)]
+        storm_seconds: u64,
+        /// Kill the server with SIGKILL halfway through the storm and start it again.
+        #[arg(long)]
+        kill: bool,
+        #[arg(long, default_value = "scenarios/linjiang")]
+        scenario: std::path::PathBuf,
+    },
     /// Case intake throughput and latency.
     Intake {
         /// sqlite, postgres, or both.
@@ -56,6 +86,10 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<i32> {
         }
         BenchCommand::Deadlines { backend, postgres, open, due, window_seconds, scenario } => {
             return deadlines(&backend, &postgres, open, due, window_seconds, &scenario).await;
+        }
+        BenchCommand::Mqtt { backend, postgres, broker, devices, heartbeat_seconds, soak_seconds, storm, storm_seconds, kill, scenario } => {
+            let plan = crate::bench_mqtt::Plan { devices, heartbeat_seconds, soak_seconds, storm, storm_seconds, kill };
+            return crate::bench_mqtt::run(&backend, &postgres, &broker, &plan, &scenario).await;
         }
     };
     let clients: Vec<usize> = clients
@@ -372,7 +406,7 @@ async fn deadlines(
     Ok(if lateness.len() == due { 0 } else { 1 })
 }
 
-fn serve_child(url: &str) -> anyhow::Result<std::process::Child> {
+pub(crate) fn serve_child(url: &str) -> anyhow::Result<std::process::Child> {
     Ok(std::process::Command::new(std::env::current_exe()?)
         .args(["serve", "--db", url, "--bind", "127.0.0.1:0"])
         .env("RUST_LOG", "warn,sqlx=error")
@@ -381,7 +415,7 @@ fn serve_child(url: &str) -> anyhow::Result<std::process::Child> {
 }
 
 /// Resident memory of a process, from /proc.
-fn rss_kib(pid: u32) -> u64 {
+pub(crate) fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {

@@ -2,6 +2,7 @@
 //! library crates and reports.
 
 mod bench;
+mod bench_mqtt;
 
 /// mimalloc: the server allocates many small, short-lived buffers across threads (JSON,
 /// rows), where it measured clearly faster than the system allocator in `bench intake`.

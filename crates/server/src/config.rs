@@ -110,6 +110,12 @@ pub struct MqttConfig {
     /// default: messages sent while civicgrid is down wait for it.
     #[serde(default)]
     pub clean_session: bool,
+    /// For `mqtts://`: the CA certificate(s) the broker's certificate is checked against (PEM);
+    /// the system's roots when left out.
+    pub ca_file: Option<std::path::PathBuf>,
+    /// For `mqtts://` with client certificates: this node's certificate and key (PEM).
+    pub client_cert_file: Option<std::path::PathBuf>,
+    pub client_key_file: Option<std::path::PathBuf>,
 }
 
 fn mqtt_topic() -> String {
@@ -121,30 +127,63 @@ fn mqtt_client_id() -> String {
 
 impl MqttConfig {
     pub fn new(url: &str) -> Self {
-        Self { url: url.into(), topic: mqtt_topic(), client_id: mqtt_client_id(), username: None, password: None, clean_session: false }
+        Self { url: url.into(), topic: mqtt_topic(), client_id: mqtt_client_id(), username: None, password: None, clean_session: false, ca_file: None, client_cert_file: None, client_key_file: None }
     }
 
-    /// The broker's host and port from `url`.
-    pub fn broker(&self) -> Result<(String, u16), String> {
-        let rest = match self.url.split_once("://") {
-            Some(("mqtt" | "tcp", rest)) => rest,
-            Some(("mqtts" | "ssl", _)) => {
-                return Err("[mqtt] url: TLS brokers (mqtts://) are not supported by this build; put a TLS terminator (stunnel, the broker's own local listener) in front".into())
-            }
-            _ => return Err(format!("[mqtt] url must look like mqtt://host:1883, got {:?}", self.url)),
+    /// The broker's host and port from `url`, and whether it speaks TLS.
+    pub fn endpoint(&self) -> Result<(String, u16, bool), String> {
+        let (rest, tls) = match self.url.split_once("://") {
+            Some(("mqtt" | "tcp", rest)) => (rest, false),
+            Some(("mqtts" | "ssl", rest)) => (rest, true),
+            _ => return Err(format!("[mqtt] url must look like mqtt://host:1883 or mqtts://host:8883, got {:?}", self.url)),
         };
         let rest = rest.trim_end_matches('/');
         let (host, port) = match rest.rsplit_once(':') {
             Some((h, p)) => (h, p.parse::<u16>().map_err(|_| format!("[mqtt] url: bad port {p:?}"))?),
-            None => (rest, 1883),
+            None => (rest, if tls { 8883 } else { 1883 }),
         };
         if host.is_empty() {
             return Err("[mqtt] url: no host".into());
         }
-        if self.topic.split('/').filter(|l| *l == "+").count() < 2 && !self.topic.ends_with('#') {
+        if self.topic.split('/').filter(|l| *l == "+").count() < 2 {
             return Err("[mqtt] topic must hold the vendor and device levels, like civicgrid/devices/+/+/up".into());
         }
-        Ok((host.to_owned(), port))
+        if !tls && (self.ca_file.is_some() || self.client_cert_file.is_some()) {
+            return Err("[mqtt] ca_file and client certificates need an mqtts:// url".into());
+        }
+        if self.client_cert_file.is_some() != self.client_key_file.is_some() {
+            return Err("[mqtt] client_cert_file and client_key_file go together".into());
+        }
+        Ok((host.to_owned(), port, tls))
+    }
+
+    /// The broker's host and port (plain or TLS).
+    pub fn broker(&self) -> Result<(String, u16), String> {
+        self.endpoint().map(|(h, p, _)| (h, p))
+    }
+
+    /// Connection options: the session, credentials and, for `mqtts://`, TLS with the CA and
+    /// client certificate files read now (a missing file is named).
+    pub fn options(&self) -> Result<rumqttc::MqttOptions, String> {
+        let (host, port, tls) = self.endpoint()?;
+        let mut opts = rumqttc::MqttOptions::new(self.client_id.clone(), host, port);
+        if let Some(user) = &self.username {
+            opts.set_credentials(user.clone(), self.password.clone().unwrap_or_default());
+        }
+        if tls {
+            let read = |p: &std::path::Path| std::fs::read(p).map_err(|e| format!("[mqtt] {}: {e}", p.display()));
+            let client_auth = match (&self.client_cert_file, &self.client_key_file) {
+                (Some(c), Some(k)) => Some((read(c)?, read(k)?)),
+                _ => None,
+            };
+            let transport = match &self.ca_file {
+                Some(ca) => rumqttc::Transport::tls(read(ca)?, client_auth, None),
+                None if client_auth.is_none() => rumqttc::Transport::tls_with_default_config(),
+                None => return Err("[mqtt] client certificates need ca_file too".into()),
+            };
+            opts.set_transport(transport);
+        }
+        Ok(opts)
     }
 }
 

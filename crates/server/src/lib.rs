@@ -238,6 +238,7 @@ pub async fn serve(
         workers.add_demo_crew(state.app.clone());
     }
     if let Some(mqtt) = mqtt_config(&opts).await {
+        mqtt.options().map_err(anyhow::Error::msg)?;
         let (host, port) = mqtt.broker().map_err(anyhow::Error::msg)?;
         workers.add_mqtt(state.app.clone(), mqtt, state.mqtt.clone());
         // The demo's detectors report live through the broker: heartbeats now, the first

@@ -6,13 +6,13 @@
 
 use crate::config::MqttConfig;
 use app::App;
-use rumqttc::{AsyncClient, Event, MqttOptions, Packet, Publish, QoS};
+use rumqttc::{AsyncClient, Event, Packet, Publish, QoS};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 /// Workers handling messages at once (each in device order).
-const WORKERS: usize = 8;
+const WORKERS: usize = 16;
 /// Messages waiting per worker before the broker connection is slowed down.
 const QUEUE_PER_WORKER: usize = 256;
 /// Longest wait before the next try to reach the broker.
@@ -61,23 +61,20 @@ fn shard(device: &str) -> usize {
 
 /// Connects, subscribes and ingests until `stop`.
 pub async fn run(app: Arc<App>, cfg: MqttConfig, stats: Arc<Stats>, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let (host, port) = match cfg.broker() {
-        Ok(b) => b,
+    let mut opts = match cfg.options() {
+        Ok(o) => o,
         Err(e) => {
             tracing::error!("{e}");
             return;
         }
     };
-    let mut opts = MqttOptions::new(cfg.client_id.clone(), host.clone(), port);
+    let (host, port) = opts.broker_address();
     opts.set_keep_alive(Duration::from_secs(30));
     // The broker keeps the session (subscription and unacknowledged messages) while civicgrid
     // is away, and every message stays unacknowledged until it is committed.
     opts.set_clean_session(cfg.clean_session);
     opts.set_manual_acks(true);
     opts.set_inflight(100);
-    if let Some(user) = &cfg.username {
-        opts.set_credentials(user.clone(), cfg.password.clone().unwrap_or_default());
-    }
     let (client, mut events) = AsyncClient::new(opts, 64);
     let mut workers = vec![];
     let mut queues = vec![];

@@ -318,6 +318,12 @@ const TABLES: &[TableSpec] = &[
         ],
     },
     TableSpec {
+        name: "gas_unknown",
+        key: "vendor, device_id",
+        serial: false,
+        columns: &[("vendor", T), ("device_id", T), ("messages", I), ("last_at", I), ("last_reason", T), ("last_payload", T)],
+    },
+    TableSpec {
         name: "obligations",
         key: "matter_kind, matter_id, name",
         serial: false,

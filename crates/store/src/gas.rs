@@ -271,6 +271,26 @@ impl Store {
         Ok((r.try_get("n")?, r.try_get("seen")?, r.try_get("recent")?))
     }
 
+    /// Messages counted on registered devices (read or not), for benchmarks.
+    pub async fn gas_messages_total(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT CAST(COALESCE(SUM(messages), 0) AS BIGINT) FROM gas_devices").fetch_one(self.pool()).await?)
+    }
+
+    /// (device, case) of every alarm that has its case, for benchmarks.
+    pub async fn gas_alarm_cases(&self) -> Result<Vec<(String, i64)>> {
+        let rows = sqlx::query("SELECT device_id, case_id FROM gas_alarms WHERE case_id IS NOT NULL").fetch_all(self.pool()).await?;
+        rows.iter().map(|r| Ok((r.try_get("device_id")?, r.try_get("case_id")?))).collect()
+    }
+
+    /// How many alarms of `kind` a device has had.
+    pub async fn gas_alarm_count(&self, device_id: &str, kind: domain::gas::AlarmKind) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM gas_alarms WHERE device_id = $1 AND kind = $2")
+            .bind(device_id)
+            .bind(kind.as_str())
+            .fetch_one(self.pool())
+            .await?)
+    }
+
     /// A device's alarms that are not cleared.
     pub async fn gas_current_alarms(&self, device_id: &str) -> Result<Vec<Alarm>> {
         let rows = sqlx::query("SELECT body FROM gas_alarms WHERE device_id = $1 AND state <> 'cleared' ORDER BY id")

@@ -251,3 +251,78 @@ async fn sigterm_stops_the_server_with_a_stream_open() {
     assert!(status.success(), "{status}");
     store::testing::discard(&db).await;
 }
+
+/// The sensor contract as an outside check runs it: `serve --demo` subscribes to the local
+/// broker; `device import` registers a detector while it runs; a level-2 reading published to
+/// `civicgrid/devices/tuya/{id}/up` becomes exactly one urgent gas case, however often it is
+/// delivered. A bad file is refused with the line named and nothing registered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn device_import_and_a_leak_through_the_local_broker() {
+    use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+    let db = store::testing::fresh_sqlite_url();
+    let server = Server::start(&db, true);
+    let device = format!("CLI{}", rand::random::<u32>());
+    let dir = std::env::temp_dir().join(format!("cg-devices-{device}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.csv");
+    std::fs::write(&bad, "device_id,vendor,model,kind,address,lat,lng,owner_name,owner_phone,installed_on\nX1,tuya,m,household,x,,,,,2024-02-30\n").unwrap();
+    let (code, _, err) = run(&["device", "import", "--db", &db, "--csv", bad.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("line 2") && err.contains("installed_on"), "{err}");
+    let good = dir.join("devices.csv");
+    std::fs::write(
+        &good,
+        format!("device_id,vendor,model,kind,address,lat,lng,owner_name,owner_phone,installed_on\n{device},tuya,JT-YQ01,household,临江花园3幢2单元501室,30.2662,120.5700,张伟,13800000001,2024-03-01\n"),
+    )
+    .unwrap();
+    let (code, out, err) = run(&["device", "import", "--db", &db, "--csv", good.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("imported 1 detectors") && out.contains("1 new"), "{out}");
+
+    let mut opts = MqttOptions::new(format!("cli-test-{device}"), "127.0.0.1", 1883);
+    opts.set_keep_alive(Duration::from_secs(10));
+    let (client, mut events) = AsyncClient::new(opts, 10);
+    let payload = format!(r#"{{"devId":"{device}","t":1764400000,"dps":{{"gas_sensor_status":"alarm","gas_sensor_value":650,"fault":0,"battery_percentage":90}}}}"#);
+    for _ in 0..3 {
+        client.publish(format!("civicgrid/devices/tuya/{device}/up"), QoS::AtLeastOnce, false, payload.clone()).await.unwrap();
+    }
+    let mut acked = 0;
+    while acked < 3 {
+        if let Event::Incoming(Packet::PubAck(_)) = tokio::time::timeout(Duration::from_secs(10), events.poll()).await.unwrap().unwrap() {
+            acked += 1;
+        }
+    }
+    let http = reqwest::Client::new();
+    let token = login(&http, &server.base, "dispatcher").await;
+    let start = Instant::now();
+    let alarms = loop {
+        let list: serde_json::Value = http
+            .get(format!("{}/api/v1/gas/alarms?device_id={device}", server.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if list[0]["case_id"].is_i64() && list[0]["readings"].as_i64() == Some(3) {
+            break list;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "no case for the leak: {list}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(alarms.as_array().unwrap().len(), 1, "{alarms}");
+    let case: serde_json::Value = http
+        .get(format!("{}/api/v1/cases/{}", server.base, alarms[0]["case_id"]))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!((case["category"].as_str(), case["priority"].as_str(), case["source"].as_str()), (Some("SJ0401"), Some("urgent"), Some("sensor")), "{case}");
+    let _ = client.disconnect().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    server.kill();
+}

@@ -11,23 +11,59 @@ use std::time::{Duration, Instant};
 /// A Mosquitto of the test's own, persistent across its restarts.
 pub struct Broker {
     pub port: u16,
+    /// A second listener speaking TLS, when started with [`Broker::start_tls`].
+    pub tls_port: Option<u16>,
     dir: std::path::PathBuf,
     child: Option<std::process::Child>,
 }
 
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
 impl Broker {
     pub fn start() -> Broker {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        Self::start_with(false)
+    }
+
+    /// With a TLS listener too, its certificate (for `localhost`) signed by a CA made here
+    /// (`ca.crt` in [`Broker::dir`]).
+    pub fn start_tls() -> Broker {
+        Self::start_with(true)
+    }
+
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
+    fn start_with(tls: bool) -> Broker {
+        let port = free_port();
         let dir = std::env::temp_dir().join(format!("cg-mosq-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         // Run as root, mosquitto drops to its own user, which must be able to save sessions here.
         std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
-        std::fs::write(
-            dir.join("mosquitto.conf"),
-            format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\nlog_dest none\n", dir.display()),
-        )
-        .unwrap();
-        let mut b = Broker { port, dir, child: None };
+        let mut conf = format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\nlog_dest none\n", dir.display());
+        let tls_port = tls.then(|| {
+            let openssl = |args: &[&str]| {
+                let out = std::process::Command::new("openssl").args(args).current_dir(&dir).output().expect("openssl is installed");
+                assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            };
+            openssl(&["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=civicgrid test CA"]);
+            openssl(&["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"]);
+            std::fs::write(dir.join("ext.cnf"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n").unwrap();
+            openssl(&["x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "ext.cnf"]);
+            for f in ["server.key", "server.crt", "ca.crt"] {
+                std::fs::set_permissions(dir.join(f), std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+            }
+            let p = free_port();
+            conf.push_str(&format!(
+                "listener {p} 127.0.0.1\ncafile {d}/ca.crt\ncertfile {d}/server.crt\nkeyfile {d}/server.key\n",
+                d = dir.display()
+            ));
+            p
+        });
+        std::fs::write(dir.join("mosquitto.conf"), conf).unwrap();
+        let mut b = Broker { port, tls_port, dir, child: None };
         b.up();
         b
     }
@@ -36,9 +72,11 @@ impl Broker {
         let child = std::process::Command::new("mosquitto").arg("-c").arg(self.dir.join("mosquitto.conf")).spawn().expect("mosquitto is installed");
         self.child = Some(child);
         let start = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(start.elapsed() < Duration::from_secs(10), "mosquitto did not start");
-            std::thread::sleep(Duration::from_millis(50));
+        for port in std::iter::once(self.port).chain(self.tls_port) {
+            while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+                assert!(start.elapsed() < Duration::from_secs(10), "mosquitto did not start");
+                std::thread::sleep(Duration::from_millis(50));
+            }
         }
     }
 
@@ -352,4 +390,32 @@ async fn nothing_lost_over_restarts_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_lost_over_restarts_postgres() {
     nothing_lost_over_restarts(true).await;
+}
+
+/// Over TLS: civicgrid checks the broker's certificate against the CA it is given and carries a
+/// leak through; given no CA (the system's roots), it refuses the broker's certificate and
+/// never connects.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leak_over_tls() {
+    let broker = Broker::start_tls();
+    let url = store::testing::fresh_sqlite_url();
+    let mut app = App::start_clocked(&url, &Default::default(), whole_second()).await;
+    app::gas::import(&app.store, &app.state.area, CSV, "test", app.now()).await.unwrap();
+    let mut untrusted = server::config::MqttConfig::new(&format!("mqtts://localhost:{}", broker.tls_port.unwrap()));
+    untrusted.client_id = format!("cg-untrusted-{}", rand::random::<u32>());
+    let mut trusted = untrusted.clone();
+    trusted.client_id = format!("cg-tls-{}", rand::random::<u32>());
+    trusted.ca_file = Some(broker.dir().join("ca.crt"));
+    app.add_mqtt(trusted);
+    connected(&app).await;
+    broker.publish(&[tuya("GD-001", "alarm", 700)]).await;
+    until("the leak over TLS", || async { alarms(&app, "GD-001").await.first().is_some_and(|a| a.case_id.is_some()) }).await;
+    let url = app.halt().await;
+
+    let mut app = App::start_clocked(&url, &Default::default(), whole_second()).await;
+    app.add_mqtt(untrusted);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(!app.state.mqtt.connected.load(std::sync::atomic::Ordering::Relaxed), "connected to a broker whose certificate nobody vouched for");
+    assert!(app.state.mqtt.reconnects.load(std::sync::atomic::Ordering::Relaxed) >= 1);
+    app.stop().await;
 }
