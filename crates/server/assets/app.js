@@ -42,7 +42,7 @@ const CG = (() => {
     gk_gas: "燃气泄漏", gk_fault: "设备故障", gk_tamper: "防拆报警", gk_low_battery: "电量低", gk_offline: "设备离线", gk_end_of_life: "超期服役",
     gas_state_active: "未确认", gas_state_acknowledged: "已确认", gas_state_cleared: "已解除", gd_kind_household: "家用", gd_kind_business: "商用",
     gsa_raise: "报警", gsa_update: "级别变化", gsa_acknowledge: "确认", gsa_clear: "解除", gsa_link_case: "生成案件", gsa_warn: "即将超时", gsa_escalate: "超时督办",
-    gsd_acknowledge: "确认报警", gsd_resolve: "排除隐患", gsd_open_case: "生成紧急案件", scr_gas: "智慧燃气", scr_gas_leaks: "燃气泄漏", gs_by_device: "探测器", gs_by_platform: "平台", gs_level_n: "{n}级",
+    gsd_acknowledge: "确认报警", gsd_resolve: "排除隐患", gsd_open_case: "生成紧急案件", scr_gas: "智慧燃气", scr_gas_leaks: "燃气泄漏", gs_by_device: "探测器", export_csv: "导出CSV", export_xlsx: "导出Excel", monthly_report: "本月月报", gs_by_platform: "平台", gs_level_n: "{n}级",
     petitions: "信访工作台", cancel: "取消", pt_list: "信访事项", pt_register: "登记信访", pt_detail: "信访详情", pt_nothing: "请选择信访事项", pt_channel: "来信来访方式", pt_class: "类别", pt_topic: "主题", pt_matter: "反映事项", pt_demand: "诉求", pt_address: "地址", pt_people: "信访人（每行一人：姓名 电话；代表人在行首加 *）",
     pt_overdue_by: "已超期", pt_left: "剩余", pt_open: "在办", pt_items: "件", pt_first: "前", pt_overdue_items: "件超期", pt_no: "信访 #", pt_escalated: "督办", pt_repeat: "重复信访", pt_leader_owned: "领导包案", pt_and: "等", pt_people_n: "人", pt_none: "没有符合条件的信访事项",
     ps_registered: "已登记", ps_assigned: "已交办", ps_accepted: "已受理", ps_refused: "不予受理", ps_replied: "已答复", ps_under_review: "复查中", ps_reviewed: "已复查", ps_under_re_review: "复核中", ps_re_reviewed: "已复核", ps_closed: "已办结",
@@ -111,7 +111,7 @@ const CG = (() => {
     gk_gas: "Gas leak", gk_fault: "Device fault", gk_tamper: "Tamper alarm", gk_low_battery: "Low battery", gk_offline: "Offline", gk_end_of_life: "Past service life",
     gas_state_active: "Unacknowledged", gas_state_acknowledged: "Acknowledged", gas_state_cleared: "Cleared", gd_kind_household: "Home", gd_kind_business: "Business",
     gsa_raise: "alarm", gsa_update: "level changed", gsa_acknowledge: "acknowledged", gsa_clear: "cleared", gsa_link_case: "case opened", gsa_warn: "due soon", gsa_escalate: "overdue, escalated",
-    gsd_acknowledge: "acknowledge", gsd_resolve: "remove the hazard", gsd_open_case: "open the urgent case", scr_gas: "Smart gas", scr_gas_leaks: "Gas leaks", gs_by_device: "detector", gs_by_platform: "platform", gs_level_n: "level {n}",
+    gsd_acknowledge: "acknowledge", gsd_resolve: "remove the hazard", gsd_open_case: "open the urgent case", scr_gas: "Smart gas", scr_gas_leaks: "Gas leaks", gs_by_device: "detector", export_csv: "Export CSV", export_xlsx: "Export Excel", monthly_report: "This month's report", gs_by_platform: "platform", gs_level_n: "level {n}",
     petitions: "Petitions", cancel: "Cancel", pt_list: "Petitions", pt_register: "Register a petition", pt_detail: "Petition", pt_nothing: "Select a petition", pt_channel: "Channel", pt_class: "Class", pt_topic: "Topic", pt_matter: "Matter", pt_demand: "Demand", pt_address: "Address", pt_people: "Petitioners (one per line: name phone; * before a representative)",
     pt_overdue_by: "overdue by", pt_left: "left:", pt_open: "Open", pt_items: "petitions", pt_first: "first ", pt_overdue_items: "overdue", pt_no: "No. ", pt_escalated: "Escalated", pt_repeat: "Repeat", pt_leader_owned: "Leader-owned", pt_and: "and", pt_people_n: "people", pt_none: "No petitions match",
     ps_registered: "Registered", ps_assigned: "Assigned", ps_accepted: "Accepted", ps_refused: "Not accepted", ps_replied: "Replied", ps_under_review: "Under review", ps_reviewed: "Reviewed", ps_under_re_review: "Under re-review", ps_re_reviewed: "Re-reviewed", ps_closed: "Closed",
@@ -198,6 +198,21 @@ const CG = (() => {
     };
     applyI18n();
   }
+  // Fetches a file with the token and hands it to the browser as a download.
+  async function download(path, name) {
+    const r = await fetch(path, { headers: { Authorization: "Bearer " + token() } });
+    if (!r.ok) { const e = await r.json().catch(() => null); throw { status: r.status, message: e?.error?.message || r.statusText }; }
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(await r.blob()); a.download = name; document.body.appendChild(a); a.click(); a.remove();
+  }
+  // Fetches a page with the token and opens it in a new tab (a report to print).
+  async function openPage(path) {
+    const w = window.open("", "_blank");
+    const r = await fetch(path, { headers: { Authorization: "Bearer " + token() } });
+    const blob = await r.blob();
+    const url = URL.createObjectURL(blob);
+    if (w) w.location = url; else location.href = url;
+  }
   function requireLogin() { if (!token()) { toLogin(); return false; } return true; }
   function esc(s) { return String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c])); }
   // Times are the street's (Beijing time), whatever the browser's time zone.
@@ -220,5 +235,5 @@ const CG = (() => {
     for (const kind of ["case", "responder", "reset"]) es.addEventListener(kind, (e) => onEvent(kind, e.data ? JSON.parse(e.data) : {}));
     return es;
   }
-  return { t, applyI18n, setLang, lang: () => lang, token, user, signIn, api, nav, home, requireLogin, esc, fmtTime, countdown, beep, stream };
+  return { t, applyI18n, setLang, lang: () => lang, token, user, signIn, api, nav, home, requireLogin, esc, fmtTime, countdown, beep, stream, download, openPage };
 })();

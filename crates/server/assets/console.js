@@ -30,6 +30,15 @@
     return q.toString();
   }
 
+  // Exports carry the filters shown (without the page size); the file comes with the token.
+  async function download(kind) {
+    const q = new URLSearchParams(query()); q.delete("limit");
+    try { await CG.download(`/api/v1/exports/cases.${kind}?${q}`, `cases.${kind}`); }
+    catch (e) { alert(e.message); }
+  }
+  $("export-csv").onclick = () => download("csv");
+  $("export-xlsx").onclick = () => download("xlsx");
+
   async function loadQueue() {
     const id = $("f-id").value.trim();
     if (id) { try { cases = [await CG.api("GET", `/api/v1/cases/${encodeURIComponent(id)}`)]; } catch (_) { cases = []; } }

@@ -5,6 +5,10 @@
   if (!CG.requireLogin()) return;
   CG.applyI18n();
   document.getElementById("lang-switch").onclick = () => CG.setLang(CG.lang() === "zh" ? "en" : "zh");
+  document.getElementById("monthly").onclick = () => {
+    const month = new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 7);
+    CG.openPage(`/api/v1/reports/monthly?month=${month}`);
+  };
   const PROMISES = ["accept", "dispatch", "on_site", "first_feedback", "close"];
   const OPEN = "new,accepted,dispatched,on_site,in_progress,suspended";
   const state = { cases: new Map(), responders: new Map(), stations: [], categories: {}, grids: {} };

@@ -372,6 +372,17 @@ pub async fn list(
     session: Session,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<CasePageOut>> {
+    let f = filter(&s, &session, &q)?;
+    let page = s.store.list_cases(&f).await?;
+    let mut cases = Vec::with_capacity(page.cases.len());
+    for c in &page.cases {
+        cases.push(out(&s, &session, c).await?);
+    }
+    Ok(Json(CasePageOut { cases, next_cursor: page.next_before_id.map(|i| i.to_string()) }))
+}
+
+/// The store's filter for a list query, narrowed to the caller's scope (lists and exports).
+pub(crate) fn filter(s: &AppState, session: &Session, q: &ListQuery) -> ApiResult<CaseFilter> {
     session.require(Permission::ViewCases)?;
     let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", m);
     let mut f = CaseFilter { limit: q.limit.unwrap_or(CASE_PAGE_DEFAULT), ..Default::default() };
@@ -432,12 +443,7 @@ pub async fn list(
             c.parse::<i64>().ok().filter(|i| *i > 0).ok_or_else(|| bad("cursor is not one this server gave".into()))
         })
         .transpose()?;
-    let page = s.store.list_cases(&f).await?;
-    let mut cases = Vec::with_capacity(page.cases.len());
-    for c in &page.cases {
-        cases.push(out(&s, &session, c).await?);
-    }
-    Ok(Json(CasePageOut { cases, next_cursor: page.next_before_id.map(|i| i.to_string()) }))
+    Ok(f)
 }
 
 /// How close to the case a field responder's phone must place them for 到场 to count.

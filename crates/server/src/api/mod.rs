@@ -2,6 +2,7 @@
 
 pub mod cases;
 pub mod community;
+pub mod exports;
 pub mod food;
 pub mod gas;
 pub mod mediations;
@@ -42,6 +43,9 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/cases/{id}/reporter", get(cases::reporter))
         .route("/cases/{id}/recommendations", get(cases::recommendations))
         .route("/petitions", post(petitions::create).get(petitions::list))
+        .route("/exports/cases.csv", get(exports::cases_csv))
+        .route("/exports/cases.xlsx", get(exports::cases_xlsx))
+        .route("/reports/monthly", get(exports::monthly))
         .route("/gas/devices", get(gas::devices))
         .route("/gas/devices/import", post(gas::import))
         .route("/gas/devices/{id}", get(gas::device))

@@ -893,3 +893,38 @@ async fn a_gas_leak_on_the_gas_page_the_screen_and_the_household_app() {
     home.quit().await;
     app.stop().await;
 }
+
+/// The dispatcher exports what the queue shows (the filters go with it) and the leader opens
+/// this month's report from the big screen; what the browser receives is read back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exports_from_the_console_and_the_monthly_report_from_the_screen() {
+    let app = App::start(false).await;
+    for (category, text) in [("SJ1002", "十余名工人反映工资被拖欠"), ("BJ0101", "井盖缺失，有行人险些踩空")] {
+        let mut body = case_body();
+        body["category"] = json!(category);
+        body["description"] = json!(text);
+        let (s, b) = app.call(Some("dispatcher"), "POST", "/api/v1/cases", Some(body)).await;
+        assert_eq!(s, 201, "{b}");
+    }
+    // What the page hands to the browser as a file is kept for the test to read.
+    const CAPTURE: &str = "window.__files = []; const make = URL.createObjectURL; URL.createObjectURL = (b) => { b.text().then((t) => window.__files.push(t)); return make(b); };";
+    let desk = Browser::start(1440, 900).await;
+    sign_in(&desk, &app, "dispatcher", "/console").await;
+    desk.eval(CAPTURE).await;
+    desk.eval("document.querySelector('#f-category').value = 'SJ1002'").await;
+    desk.click("#export-csv").await;
+    let csv = desk.wait_for("return window.__files.length ? window.__files[0] : false", Duration::from_secs(5)).await;
+    let csv = csv.as_str().unwrap();
+    assert!(csv.contains("案件编号") && csv.contains("十余名工人反映工资被拖欠") && !csv.contains("井盖缺失"), "{csv}");
+    desk.quit().await;
+
+    let wall = Browser::start(1920, 1080).await;
+    sign_in(&wall, &app, "leader", "/screen").await;
+    wall.eval(CAPTURE).await;
+    wall.click("#monthly").await;
+    let page = wall.wait_for("return window.__files.length ? window.__files[0] : false", Duration::from_secs(5)).await;
+    let page = page.as_str().unwrap();
+    assert!(page.contains("临江街道社会治理月报") && page.contains("<b>2</b>案件总数"), "{page}");
+    wall.quit().await;
+    app.stop().await;
+}

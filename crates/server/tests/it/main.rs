@@ -4,6 +4,7 @@ mod api;
 mod browser;
 mod deadlines;
 mod dispatching;
+mod exports;
 mod food;
 mod gas;
 mod limits;
