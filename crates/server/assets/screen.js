@@ -107,6 +107,21 @@
     }).join("");
   }
 
+  // The year-on-year figures the street's leaders quote: this year so far against the same
+  // days last year (police calls, criminal and public-security incidents, demand petitions).
+  async function loadYearOnYear() {
+    const now = new Date(Date.now() + 8 * 3600e3);
+    const from = new Date(Date.UTC(now.getUTCFullYear(), 0, 1) - 8 * 3600e3);
+    const sum = await CG.api("GET", `/api/v1/stats/summary?from=${encodeURIComponent(iso(from))}`).catch(() => null);
+    if (!sum) return;
+    document.getElementById("yoy").innerHTML = ["police_calls", "public_security", "demand_petitions"].map((k) => {
+      const c = sum.year_on_year[k];
+      if (!c) return "";
+      const pct = c.change_pct == null ? "–" : `${c.change_pct > 0 ? "+" : ""}${c.change_pct.toFixed(1)}%`;
+      return `<div class="${c.change_pct == null ? "" : c.change_pct < 0 ? "down" : "up"}" data-yoy="${k}"><b>${pct}</b><span>${CG.t("yoy_" + k)}</span><small>${c.current} / ${CG.t("last_year")} ${c.previous}</small></div>`;
+    }).join("");
+  }
+
   // Gas detectors: counts, and leaks under way flashing on the map and on the panel.
   state.leaks = [];
   async function loadGas() {
@@ -135,9 +150,14 @@
     const sum = await CG.api("GET", `/api/v1/stats/summary?from=${encodeURIComponent(iso(from))}`);
     document.getElementById("rates").innerHTML = PROMISES.map((p) => {
       const r = sum.promises[p]; const pct = r.rate == null ? null : Math.round(r.rate * 1000) / 10;
-      return `<div class="rate" data-promise="${p}"><span>${CG.t("p_" + p)}</span><div class="bar ${pct != null && pct < 90 ? "bad" : ""}"><i style="width:${pct ?? 0}%"></i></div><b>${pct == null ? "–" : pct + "%"}</b></div>`;
+      // The sample beside the rate: early in the day a rate rests on a handful of cases.
+      const n = r.kept + r.missed;
+      return `<div class="rate" data-promise="${p}"><span>${CG.t("p_" + p)}</span><div class="bar ${pct != null && pct < 90 ? "bad" : ""}"><i style="width:${pct ?? 0}%"></i></div><b>${pct == null ? "–" : pct + "%"}<small>n=${n}</small></b></div>`;
     }).join("");
+    // Today so far against the same hours of the same day last year, not against a whole day.
+    const same = sum.year_on_year.all_cases;
     document.getElementById("c-total").textContent = sum.total;
+    document.getElementById("c-total-ly").textContent = `${CG.t("same_time_last_year")} ${same ? same.previous : "–"}`;
     document.getElementById("c-open").textContent = sum.open;
     document.getElementById("c-urgent").textContent = sum.urgent;
     document.getElementById("c-overdue").textContent = [...state.cases.values()].filter(overdue).length;
@@ -173,7 +193,8 @@
 
   charts.map.on("georoam", () => setTimeout(drawTiles, 0));
   await Promise.all([loadLive(), loadTrend()]);
-  await Promise.all([loadStats(), loadFood(), loadGas()]);
+  await Promise.all([loadStats(), loadFood(), loadGas(), loadYearOnYear()]);
+  setInterval(() => loadYearOnYear().catch(() => {}), 300000);
   setInterval(() => loadFood().catch(() => {}), 60000);
   setInterval(() => loadGas().catch(() => {}), 5000);
   document.body.dataset.ready = "1";
@@ -203,5 +224,5 @@
   tick();
   setInterval(tick, 1000);
   setInterval(() => { loadLive().then(loadStats).catch(() => {}); }, 60000);
-  document.addEventListener("cg:lang", () => { drawMap(); drawAlarms(); loadStats(); loadTrend(); });
+  document.addEventListener("cg:lang", () => { drawMap(); drawAlarms(); loadStats(); loadTrend(); loadYearOnYear(); });
 })();

@@ -29,7 +29,7 @@ use utoipa::{Modify, OpenApi};
         crate::api::petitions::petitioners, crate::api::petitions::mine, crate::api::petitions::rate, crate::api::petitions::staff,
         crate::api::petitions::query, crate::api::petitions::rate_by_code,
         crate::api::petitions::upload, crate::api::petitions::files, crate::api::petitions::file,
-        crate::api::stats::petitions, crate::api::stats::mediation,
+        crate::api::stats::indicators, crate::api::stats::petitions, crate::api::stats::mediation,
         crate::api::mediations::create, crate::api::mediations::from_case, crate::api::mediations::list, crate::api::mediations::get,
         crate::api::mediations::act, crate::api::mediations::agreement, crate::api::mediations::judicial_application,
         crate::api::food::checklist, crate::api::food::list, crate::api::food::create, crate::api::food::import, crate::api::food::get,

@@ -44,6 +44,30 @@ pub enum Dimension {
     Day,
 }
 
+/// A duty's count in a period: due, kept by now, kept by its deadline.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DueKept {
+    pub due: i64,
+    pub kept: i64,
+    pub on_time: i64,
+}
+
+/// What [`Store::indicator_counts`] reads.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IndicatorCounts {
+    /// By promise name.
+    pub promises: std::collections::BTreeMap<String, DueKept>,
+    /// Cases whose duty due in the period is paused (suspended): left out.
+    pub suspended: Vec<i64>,
+    /// Cases due to close in the period whose deadline was extended: counted by the new date.
+    pub extended: Vec<i64>,
+    /// Cases closed in the period, and of them reopened, rated, satisfied.
+    pub closed: i64,
+    pub reopened: i64,
+    pub rated: i64,
+    pub satisfied: i64,
+}
+
 impl Store {
     /// Cases reported in `[from, to)`, judged as of `now`.
     pub async fn summary(&self, from: Timestamp, to: Timestamp, now: Timestamp) -> Result<Summary> {
@@ -93,6 +117,56 @@ impl Store {
         rows.iter()
             .map(|r| Ok((r.try_get("name")?, PromiseStats { kept: r.try_get("kept")?, missed: r.try_get("missed")? })))
             .collect()
+    }
+
+    /// The counts behind the standard indicators for `[from, to)`, as of `now`:
+    /// - per promise (accept, dispatch, on_site, first_feedback, close): the cases whose duty fell
+    ///   due in the period (应), kept by now, and kept by the deadline; a duty paused by a
+    ///   suspension is left out and its case named;
+    /// - for the cases closed in the period: how many were reopened, rated, and rated satisfied
+    ///   or basically satisfied;
+    /// - the cases whose deadlines were extended, among those due in the period (counted by the
+    ///   extended deadline, and named).
+    pub async fn indicator_counts(&self, from: Timestamp, to: Timestamp, now: Timestamp) -> Result<IndicatorCounts> {
+        let (f, t) = (to_millis(from), to_millis(to));
+        let rows = sqlx::query(
+            "SELECT o.name AS name, CAST(COUNT(*) AS BIGINT) AS due,              CAST(COALESCE(SUM(CASE WHEN o.kept_at IS NOT NULL AND o.kept_at <= $3 THEN 1 ELSE 0 END), 0) AS BIGINT) AS kept,              CAST(COALESCE(SUM(CASE WHEN o.kept_at IS NOT NULL AND o.kept_at <= o.due_at THEN 1 ELSE 0 END), 0) AS BIGINT) AS on_time              FROM obligations o WHERE o.matter_kind = 'case' AND o.due_at >= $1 AND o.due_at < $2              AND o.state IN ('open', 'kept') AND o.name IN ('accept', 'dispatch', 'on_site', 'first_feedback', 'close')              GROUP BY o.name",
+        )
+        .bind(f)
+        .bind(t)
+        .bind(to_millis(now))
+        .fetch_all(self.pool())
+        .await?;
+        let mut out = IndicatorCounts::default();
+        for r in &rows {
+            out.promises.insert(r.try_get("name")?, DueKept { due: r.try_get("due")?, kept: r.try_get("kept")?, on_time: r.try_get("on_time")? });
+        }
+        out.suspended = sqlx::query_scalar(
+            "SELECT DISTINCT o.matter_id FROM obligations o WHERE o.matter_kind = 'case' AND o.state = 'paused'              AND o.due_at >= $1 AND o.due_at < $2 ORDER BY o.matter_id",
+        )
+        .bind(f)
+        .bind(t)
+        .fetch_all(self.pool())
+        .await?;
+        out.extended = sqlx::query_scalar(
+            "SELECT DISTINCT o.matter_id FROM obligations o JOIN case_events e ON e.case_id = o.matter_id AND e.action = 'extend'              WHERE o.matter_kind = 'case' AND o.name = 'close' AND o.due_at >= $1 AND o.due_at < $2 ORDER BY o.matter_id",
+        )
+        .bind(f)
+        .bind(t)
+        .fetch_all(self.pool())
+        .await?;
+        let r = sqlx::query(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS closed,              CAST(COALESCE(SUM(CASE WHEN reopened_count > 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS reopened,              CAST(COALESCE(SUM(CASE WHEN satisfaction IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS rated,              CAST(COALESCE(SUM(CASE WHEN satisfaction IN ('satisfied', 'basically_satisfied') THEN 1 ELSE 0 END), 0) AS BIGINT) AS satisfied              FROM cases WHERE closed_at >= $1 AND closed_at < $2",
+        )
+        .bind(f)
+        .bind(t)
+        .fetch_one(self.pool())
+        .await?;
+        out.closed = r.try_get("closed")?;
+        out.reopened = r.try_get("reopened")?;
+        out.rated = r.try_get("rated")?;
+        out.satisfied = r.try_get("satisfied")?;
+        Ok(out)
     }
 
     /// How each kind of petition duty fared for the petitions registered in `[from, to)`, as

@@ -109,6 +109,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/dispatch/moveups", get(reference::moveups))
         .route("/responders/{id}/position", post(reference::position))
         .route("/responders/{id}/status", post(reference::status))
+        .route("/stats/indicators", get(stats::indicators))
         .route("/stats/summary", get(stats::summary))
         .route("/stats/daily", get(stats::daily))
         .route("/stats/petitions", get(stats::petitions))

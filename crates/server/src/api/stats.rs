@@ -398,3 +398,78 @@ pub async fn mediation(
         .collect(),
     }))
 }
+
+/// One indicator with what it is made of.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct IndicatorOut {
+    pub key: String,
+    pub name_zh: String,
+    pub name_en: String,
+    /// The standard formula, in words.
+    pub formula: String,
+    pub numerator: i64,
+    pub denominator: i64,
+    /// numerator ÷ denominator, 0–1; null when the denominator is 0.
+    pub rate: Option<f64>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct IndicatorsOut {
+    pub from: String,
+    pub to: String,
+    pub as_of: String,
+    pub indicators: Vec<IndicatorOut>,
+    /// Cases left out: suspended (their duty stands still), by id.
+    pub left_out_suspended: Vec<i64>,
+    /// Cases whose close deadline was extended: counted by the extended date, named here.
+    pub extended: Vec<i64>,
+}
+
+/// The standard indicators of city-management and 12345 systems for a period, each with its
+/// numerator, denominator and formula: 结案率, 按期结案率, 及时受理/派遣/到场/反馈率 (duties
+/// that fell due in the period), 返工率, 满意率, 回访率 (cases closed in the period).
+#[utoipa::path(get, path = "/api/v1/stats/indicators", params(SummaryQuery), responses((status = 200, body = IndicatorsOut)), security(("bearer" = [])))]
+pub async fn indicators(State(s): State<Arc<AppState>>, session: Session, ApiQuery(q): ApiQuery<SummaryQuery>) -> ApiResult<Json<IndicatorsOut>> {
+    session.require(Permission::ViewStatistics)?;
+    let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", m);
+    let now = s.clock.now();
+    let from = q.from.as_deref().map(|t| wire::parse_time("from", t).map_err(bad)).transpose()?.unwrap_or(now - Duration::days(30));
+    let to = q.to.as_deref().map(|t| wire::parse_time("to", t).map_err(bad)).transpose()?.unwrap_or(now);
+    if to <= from {
+        return Err(bad("to must be after from".into()));
+    }
+    if to - from > Duration::days(PERIOD_DAYS_MAX) {
+        return Err(bad(format!("a period covers at most {PERIOD_DAYS_MAX} days")));
+    }
+    let c = s.store.indicator_counts(from, to, now).await?;
+    let rate = |n: i64, d: i64| (d > 0).then(|| n as f64 / d as f64);
+    let ind = |key: &str, zh: &str, en: &str, formula: &str, n: i64, d: i64| IndicatorOut {
+        key: key.into(),
+        name_zh: zh.into(),
+        name_en: en.into(),
+        formula: formula.into(),
+        numerator: n,
+        denominator: d,
+        rate: rate(n, d),
+    };
+    let p = |name: &str| c.promises.get(name).copied().unwrap_or_default();
+    let close = p("close");
+    let mut list = vec![
+        ind("close_rate", "结案率", "Closure rate", "结案数 / 应结案数（应结案：办结期限在本期内的案件）", close.kept, close.due),
+        ind("on_time_close_rate", "按期结案率", "On-time closure rate", "按期结案数 / 应结案数", close.on_time, close.due),
+    ];
+    for (name, key, zh, en) in [
+        ("accept", "timely_accept_rate", "及时受理率", "Timely acceptance"),
+        ("dispatch", "timely_dispatch_rate", "及时派遣率", "Timely dispatch"),
+        ("on_site", "timely_on_site_rate", "及时到场率", "Timely arrival"),
+        ("first_feedback", "timely_feedback_rate", "及时反馈率", "Timely first feedback"),
+    ] {
+        let x = p(name);
+        list.push(ind(key, zh, en, "按时履约数 / 本期到期数", x.on_time, x.due));
+    }
+    list.push(ind("rework_rate", "返工率", "Rework rate", "返工（重新打开）数 / 本期结案数", c.reopened, c.closed));
+    list.push(ind("satisfaction_rate", "满意率", "Satisfaction rate", "（满意 + 基本满意）/ 参评数", c.satisfied, c.rated));
+    list.push(ind("follow_up_rate", "回访率", "Follow-up rate", "回访评价数 / 本期结案数", c.rated, c.closed));
+    let ts = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    Ok(Json(IndicatorsOut { from: ts(from), to: ts(to), as_of: ts(now), indicators: list, left_out_suspended: c.suspended, extended: c.extended }))
+}

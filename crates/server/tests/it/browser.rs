@@ -173,8 +173,14 @@ async fn dispatcher_field_and_screen_in_a_real_browser() {
     let wall = Browser::start(1920, 1080).await;
     sign_in(&wall, &app, "leader", "/screen").await;
     wall.wait_for("return document.querySelector('#c-total').textContent === '1'", Duration::from_secs(5)).await;
+    // The rate with its sample beside it: one case closed today, on time.
     let closed_rate = wall.eval("return document.querySelector('[data-promise=close] b').textContent").await;
-    assert_eq!(closed_rate, json!("100%"));
+    assert_eq!(closed_rate, json!("100%n=1"));
+    // The year-on-year panel the leaders quote, and today's count against the same hours a year ago.
+    let yoy = wall.eval("return document.querySelector('#yoy').innerText").await;
+    assert!(yoy.as_str().unwrap().contains("110警情") && yoy.as_str().unwrap().contains("求决类信访"), "{yoy}");
+    let ly = wall.eval("return document.querySelector('#c-total-ly').textContent").await;
+    assert_eq!(ly, json!("去年同日同时段 0"));
     tokio::time::sleep(Duration::from_millis(800)).await;
     wall.screenshot(&shots("screen.png")).await;
     app.call(Some("dispatcher"), "POST", "/api/v1/cases", Some(case_body())).await;
