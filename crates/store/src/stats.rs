@@ -246,3 +246,288 @@ impl Store {
         .await?)
     }
 }
+
+/// What a breakdown groups cases by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum By {
+    Grid,
+    Community,
+    Station,
+    Category,
+    Source,
+    Priority,
+    /// The forces sent to a case: a case with two forces counts once for each.
+    Force,
+    /// The responders sent to a case (key: responder id): once for each.
+    Responder,
+    /// Local (UTC+8) hour of the report, 0–23.
+    Hour,
+    /// Local (UTC+8) weekday of the report, 1 (Monday) – 7 (Sunday).
+    Weekday,
+}
+
+impl By {
+    pub const ALL: [By; 10] = [
+        By::Grid,
+        By::Community,
+        By::Station,
+        By::Category,
+        By::Source,
+        By::Priority,
+        By::Force,
+        By::Responder,
+        By::Hour,
+        By::Weekday,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            By::Grid => "grid",
+            By::Community => "community",
+            By::Station => "station",
+            By::Category => "category",
+            By::Source => "source",
+            By::Priority => "priority",
+            By::Force => "force",
+            By::Responder => "responder",
+            By::Hour => "hour",
+            By::Weekday => "weekday",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<By> {
+        By::ALL.into_iter().find(|b| b.as_str() == s)
+    }
+
+    /// The key's SQL expression and whether it is a number.
+    fn key(self) -> (&'static str, bool) {
+        match self {
+            By::Grid => ("c.grid", false),
+            By::Community => ("g.community", false),
+            By::Station => ("g.station", false),
+            By::Category => ("c.category", false),
+            By::Source => ("c.source", false),
+            By::Priority => ("c.priority", false),
+            By::Force => ("r.force", false),
+            By::Responder => ("r.id", true),
+            By::Hour => ("CAST(((c.created_at + 28800000) / 3600000) % 24 AS BIGINT)", true),
+            // 1970-01-01 was a Thursday: (days + 3) % 7 is 0 on Mondays.
+            By::Weekday => ("CAST(((c.created_at + 28800000) / 86400000 + 3) % 7 + 1 AS BIGINT)", true),
+        }
+    }
+
+    fn joins(self) -> &'static str {
+        match self {
+            By::Community | By::Station => " JOIN grids g ON g.code = c.grid",
+            By::Force | By::Responder => {
+                " JOIN (SELECT DISTINCT case_id, responder_id FROM assignments) a ON a.case_id = c.id \
+                 JOIN responders r ON r.id = a.responder_id"
+            }
+            _ => "",
+        }
+    }
+}
+
+/// Which of a slice's cases: all, or those behind one of its figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Measure {
+    All,
+    Open,
+    Closed,
+    Urgent,
+    /// Closed by the deadline.
+    CloseOnTime,
+    /// Closed late, or still open past the deadline.
+    CloseMissed,
+    OnSiteMissed,
+    /// Rated neither satisfied nor basically satisfied.
+    Unsatisfied,
+    Reopened,
+}
+
+impl Measure {
+    pub const ALL: [Measure; 9] = [
+        Measure::All,
+        Measure::Open,
+        Measure::Closed,
+        Measure::Urgent,
+        Measure::CloseOnTime,
+        Measure::CloseMissed,
+        Measure::OnSiteMissed,
+        Measure::Unsatisfied,
+        Measure::Reopened,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Measure::All => "all",
+            Measure::Open => "open",
+            Measure::Closed => "closed",
+            Measure::Urgent => "urgent",
+            Measure::CloseOnTime => "close_on_time",
+            Measure::CloseMissed => "close_missed",
+            Measure::OnSiteMissed => "on_site_missed",
+            Measure::Unsatisfied => "unsatisfied",
+            Measure::Reopened => "reopened",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Measure> {
+        Measure::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+
+    /// The predicate, with `$3` the time of judgement.
+    fn predicate(self) -> &'static str {
+        match self {
+            Measure::All => "1 = 1",
+            Measure::Open => OPEN,
+            Measure::Closed => "c.closed_at IS NOT NULL",
+            Measure::Urgent => "c.priority = 'urgent'",
+            Measure::CloseOnTime => KEPT_CLOSE,
+            Measure::CloseMissed => MISSED_CLOSE,
+            Measure::OnSiteMissed => MISSED_ON_SITE,
+            Measure::Unsatisfied => "c.satisfaction IS NOT NULL AND c.satisfaction NOT IN ('satisfied', 'basically_satisfied')",
+            Measure::Reopened => "c.reopened_count > 0",
+        }
+    }
+}
+
+const OPEN: &str = "c.status IN ('new','accepted','dispatched','on_site','in_progress','suspended')";
+const KEPT_CLOSE: &str = "oc.kept_at IS NOT NULL AND oc.kept_at <= oc.due_at";
+const MISSED_CLOSE: &str = "(oc.kept_at > oc.due_at OR (oc.kept_at IS NULL AND oc.state = 'open' AND oc.due_at < $3))";
+const KEPT_ON_SITE: &str = "os.kept_at IS NOT NULL AND os.kept_at <= os.due_at";
+const MISSED_ON_SITE: &str = "(os.kept_at > os.due_at OR (os.kept_at IS NULL AND os.state = 'open' AND os.due_at < $3))";
+
+/// One group of a breakdown: cases reported in the period, judged as of a time.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Group {
+    pub key: String,
+    pub count: i64,
+    pub open: i64,
+    pub closed: i64,
+    pub urgent: i64,
+    /// The 24-hour close promise: kept by the deadline, and missed (late, or open past it).
+    pub close: (i64, i64),
+    /// The 10-minute on-site promise, likewise.
+    pub on_site: (i64, i64),
+    pub rated: i64,
+    pub satisfied: i64,
+    pub reopened: i64,
+}
+
+impl Store {
+    /// Cases reported in `[from, to)`, grouped by `by`, judged as of `now`, in one query.
+    pub async fn breakdown(&self, by: By, from: Timestamp, to: Timestamp, now: Timestamp) -> Result<Vec<Group>> {
+        let (key, numeric) = by.key();
+        let sum = |p: &str| format!("CAST(COALESCE(SUM(CASE WHEN {p} THEN 1 ELSE 0 END), 0) AS BIGINT)");
+        let sql = format!(
+            "SELECT {key} AS k, CAST(COUNT(*) AS BIGINT) AS n, {open} AS open, {closed} AS closed, {urgent} AS urgent, \
+             {ck} AS ck, {cm} AS cm, {sk} AS sk, {sm} AS sm, {rated} AS rated, {sat} AS sat, {re} AS re \
+             FROM cases c{joins} \
+             LEFT JOIN obligations oc ON oc.matter_kind = 'case' AND oc.matter_id = c.id AND oc.name = 'close' \
+             LEFT JOIN obligations os ON os.matter_kind = 'case' AND os.matter_id = c.id AND os.name = 'on_site' \
+             WHERE c.created_at >= $1 AND c.created_at < $2 GROUP BY {key}",
+            open = sum(OPEN),
+            closed = sum("c.closed_at IS NOT NULL"),
+            urgent = sum("c.priority = 'urgent'"),
+            ck = sum(KEPT_CLOSE),
+            cm = sum(MISSED_CLOSE),
+            sk = sum(KEPT_ON_SITE),
+            sm = sum(MISSED_ON_SITE),
+            rated = sum("c.satisfaction IS NOT NULL"),
+            sat = sum("c.satisfaction IN ('satisfied', 'basically_satisfied')"),
+            re = sum("c.reopened_count > 0"),
+            joins = by.joins(),
+        );
+        let rows = sqlx::query(&sql)
+            .bind(to_millis(from))
+            .bind(to_millis(to))
+            .bind(to_millis(now))
+            .fetch_all(self.pool())
+            .await?;
+        let mut out = rows
+            .iter()
+            .map(|r| {
+                Ok(Group {
+                    key: if numeric { r.try_get::<i64, _>("k")?.to_string() } else { r.try_get("k")? },
+                    count: r.try_get("n")?,
+                    open: r.try_get("open")?,
+                    closed: r.try_get("closed")?,
+                    urgent: r.try_get("urgent")?,
+                    close: (r.try_get("ck")?, r.try_get("cm")?),
+                    on_site: (r.try_get("sk")?, r.try_get("sm")?),
+                    rated: r.try_get("rated")?,
+                    satisfied: r.try_get("sat")?,
+                    reopened: r.try_get("re")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        if numeric {
+            out.sort_by_key(|g| g.key.parse::<i64>().unwrap_or(i64::MAX));
+        } else {
+            out.sort_by(|a, b| a.key.cmp(&b.key));
+        }
+        Ok(out)
+    }
+
+    /// The cases behind one figure of a breakdown (the group `key` of `by`, or every group),
+    /// newest first, at most `limit`; and how many there are in all. `within`: only cases of
+    /// these grids (the caller's scope); grid codes are digits, checked here.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn breakdown_cases(
+        &self,
+        by: By,
+        key: Option<&str>,
+        measure: Measure,
+        from: Timestamp,
+        to: Timestamp,
+        now: Timestamp,
+        limit: i64,
+        within: Option<&[String]>,
+    ) -> Result<(Vec<domain::case::Case>, i64)> {
+        let (expr, numeric) = by.key();
+        let scope = match within {
+            None => String::new(),
+            Some(grids) if grids.iter().all(|g| !g.is_empty() && g.bytes().all(|b| b.is_ascii_alphanumeric())) => {
+                let list: Vec<String> = grids.iter().map(|g| format!("'{g}'")).collect();
+                if list.is_empty() { " AND 1 = 0".into() } else { format!(" AND c.grid IN ({})", list.join(", ")) }
+            }
+            Some(_) => return Err(crate::StoreError::Invalid("grid codes are letters and digits".into())),
+        };
+        let tail = format!(
+            "FROM cases c{joins} \
+             LEFT JOIN obligations oc ON oc.matter_kind = 'case' AND oc.matter_id = c.id AND oc.name = 'close' \
+             LEFT JOIN obligations os ON os.matter_kind = 'case' AND os.matter_id = c.id AND os.name = 'on_site' \
+             WHERE c.created_at >= $1 AND c.created_at < $2 AND {pred} AND ($4 = 0 OR {expr} = $5){scope}",
+            joins = if key.is_some() { by.joins() } else { "" },
+            pred = measure.predicate(),
+            expr = if key.is_some() { expr } else { "c.id" },
+        );
+        let count_sql = format!("SELECT CAST(COUNT(DISTINCT c.id) AS BIGINT) AS n {tail}");
+        let ids_sql = format!("SELECT DISTINCT c.id AS id {tail} ORDER BY c.id DESC LIMIT {}", limit.clamp(1, 1000));
+        let times = [to_millis(from), to_millis(to), to_millis(now)];
+        let total: i64 = slice_query(&count_sql, times, key, numeric).fetch_one(self.pool()).await?.try_get("n")?;
+        let ids = slice_query(&ids_sql, times, key, numeric).fetch_all(self.pool()).await?;
+        let mut cases = Vec::with_capacity(ids.len());
+        for r in &ids {
+            cases.push(self.get_case(r.try_get("id")?).await?);
+        }
+        Ok((cases, total))
+    }
+}
+
+/// A slice's query bound: the period and time of judgement (`$1`–`$3`), whether a key is
+/// asked for (`$4`) and the key (`$5`).
+fn slice_query<'q>(
+    sql: &'q str,
+    times: [i64; 3],
+    key: Option<&str>,
+    numeric: bool,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let q = sqlx::query(sql).bind(times[0]).bind(times[1]).bind(times[2]).bind(i64::from(key.is_some()));
+    match (key, numeric) {
+        (Some(k), true) => q.bind(k.parse::<i64>().unwrap_or(i64::MIN)),
+        (Some(k), false) => q.bind(k.to_owned()),
+        (None, _) => q.bind(0i64),
+    }
+}

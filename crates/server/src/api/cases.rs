@@ -54,7 +54,7 @@ async fn load_visible(s: &AppState, session: &Session, id: i64) -> ApiResult<Cas
     Ok(case)
 }
 
-async fn out(s: &AppState, session: &Session, c: &Case) -> ApiResult<CaseOut> {
+pub(crate) async fn out(s: &AppState, session: &Session, c: &Case) -> ApiResult<CaseOut> {
     let reporter = match c.reporter_id {
         Some(id) if session.role().may(Permission::ViewReporter) => {
             let r = s.store.reporter(id).await?;

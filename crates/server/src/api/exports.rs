@@ -57,7 +57,7 @@ pub fn status_zh(s: Status) -> &'static str {
     }
 }
 
-fn priority_zh(p: Priority) -> &'static str {
+pub(crate) fn priority_zh(p: Priority) -> &'static str {
     match p {
         Priority::Urgent => "紧急",
         Priority::High => "高",
@@ -66,7 +66,7 @@ fn priority_zh(p: Priority) -> &'static str {
     }
 }
 
-fn source_zh(s: Source) -> &'static str {
+pub(crate) fn source_zh(s: Source) -> &'static str {
     match s {
         Source::ResidentApp => "临灵通",
         Source::Hotline => "热线",
@@ -439,4 +439,109 @@ pub async fn monthly(State(s): State<Arc<AppState>>, session: Session, ApiQuery(
         Some("pdf") => Ok(attachment(monthly_pdf(&m), "application/pdf", &format!("report-{}.pdf", q.month))),
         Some(f) => Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", format!("format {f:?}: html or pdf"))),
     }
+}
+
+/// A table as CSV text: UTF-8 with a byte-order mark, CRLF line ends.
+fn table_csv(header: &[String], rows: &[Vec<String>]) -> Vec<u8> {
+    let mut text = String::from("\u{feff}");
+    for line in std::iter::once(header).chain(rows.iter().map(Vec::as_slice)) {
+        text.push_str(&line.iter().map(|v| csv_field(v)).collect::<Vec<_>>().join(","));
+        text.push_str("\r\n");
+    }
+    text.into_bytes()
+}
+
+/// A table as a workbook of one sheet: bold frozen header; cells that are numbers are
+/// written as numbers, so Excel can sum them.
+fn table_xlsx(sheet_name: &str, header: &[String], rows: &[Vec<String>]) -> ApiResult<Vec<u8>> {
+    let fail = |e: rust_xlsxwriter::XlsxError| ApiError::internal(e);
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name(sheet_name).map_err(fail)?;
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    for (col, h) in header.iter().enumerate() {
+        sheet.write_string_with_format(0, col as u16, h, &bold).map_err(fail)?;
+    }
+    for (i, r) in rows.iter().enumerate() {
+        for (col, v) in r.iter().enumerate() {
+            let (row, col) = (i as u32 + 1, col as u16);
+            match v.parse::<f64>() {
+                Ok(n) if col > 0 => sheet.write_number(row, col, n).map_err(fail)?,
+                _ => sheet.write_string(row, col, v).map_err(fail)?,
+            };
+        }
+    }
+    sheet.set_freeze_panes(1, 0).map_err(fail)?;
+    book.save_to_buffer().map_err(fail)
+}
+
+/// A breakdown as a table: its header and rows (the total last), in the asked language.
+fn breakdown_table(b: &super::breakdown::BreakdownOut, en: bool) -> (Vec<String>, Vec<Vec<String>>) {
+    let zh = [
+        "名称", "代码", "案件数", "在办", "已办结", "紧急", "按期办结", "超期", "按期结案率(%)", "及时到场率(%)", "满意率(%)",
+        "返工", "对比期案件数", "案件数变化(%)", "按期结案率变化(个百分点)",
+    ];
+    let english = [
+        "Name", "Code", "Cases", "Open", "Closed", "Urgent", "Closed on time", "Late", "On-time close rate (%)",
+        "On-site on time (%)", "Satisfaction (%)", "Reopened", "Cases, compared period", "Change in cases (%)",
+        "Change in on-time close rate (pp)",
+    ];
+    let header = if en { english } else { zh }.iter().map(|h| h.to_string()).collect();
+    let num = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x:.1}"));
+    let rate = |v: Option<f64>| num(v.map(|x| x * 100.0));
+    let line = |g: &super::breakdown::GroupOut| {
+        vec![
+            g.label.clone(),
+            g.key.clone(),
+            g.count.to_string(),
+            g.open.to_string(),
+            g.closed.to_string(),
+            g.urgent.to_string(),
+            g.close_kept.to_string(),
+            g.close_missed.to_string(),
+            rate(g.close_rate),
+            rate(g.on_site_rate),
+            rate(g.satisfaction_rate),
+            g.reopened.to_string(),
+            g.previous.as_ref().map_or(String::new(), |p| p.count.to_string()),
+            num(g.count_change_pct),
+            num(g.close_rate_change_pp),
+        ]
+    };
+    let rows = b.rows.iter().chain(std::iter::once(&b.total)).map(line).collect();
+    (header, rows)
+}
+
+async fn breakdown_export(s: &AppState, session: &Session, q: &super::breakdown::BreakdownQuery, what: &str) -> ApiResult<(Vec<String>, Vec<Vec<String>>)> {
+    let b = super::breakdown::read(s, session, q).await?;
+    let table = breakdown_table(&b, q.lang.as_deref() == Some("en"));
+    s.store
+        .audit(&store::AuditEntry {
+            at: s.clock.now(),
+            actor: session.label(),
+            action: "export".into(),
+            entity: "export".into(),
+            entity_id: what.into(),
+            detail: serde_json::json!({ "by": b.by, "from": b.period.from, "to": b.period.to, "rows": b.rows.len() }).to_string(),
+        })
+        .await?;
+    Ok(table)
+}
+
+/// A breakdown (`/api/v1/stats/breakdown`, same query) as CSV.
+#[utoipa::path(get, path = "/api/v1/exports/breakdown.csv", params(super::breakdown::BreakdownQuery),
+    responses((status = 200, content_type = "text/csv"), (status = 400, body = crate::error::ErrorBody)), security(("bearer" = [])))]
+pub async fn breakdown_csv(State(s): State<Arc<AppState>>, session: Session, ApiQuery(q): ApiQuery<super::breakdown::BreakdownQuery>) -> ApiResult<Response> {
+    let (header, rows) = breakdown_export(&s, &session, &q, "breakdown.csv").await?;
+    Ok(attachment(table_csv(&header, &rows), "text/csv; charset=utf-8", &format!("breakdown-{}.csv", q.by)))
+}
+
+/// A breakdown as an Excel workbook.
+#[utoipa::path(get, path = "/api/v1/exports/breakdown.xlsx", params(super::breakdown::BreakdownQuery),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 400, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn breakdown_xlsx(State(s): State<Arc<AppState>>, session: Session, ApiQuery(q): ApiQuery<super::breakdown::BreakdownQuery>) -> ApiResult<Response> {
+    let (header, rows) = breakdown_export(&s, &session, &q, "breakdown.xlsx").await?;
+    let sheet = if q.lang.as_deref() == Some("en") { "Breakdown" } else { "分项统计" };
+    Ok(attachment(table_xlsx(sheet, &header, &rows)?, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &format!("breakdown-{}.xlsx", q.by)))
 }

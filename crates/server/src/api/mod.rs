@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`.
 
+pub mod breakdown;
 pub mod cases;
 pub mod community;
 pub mod exports;
@@ -110,6 +111,10 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/responders/{id}/position", post(reference::position))
         .route("/responders/{id}/status", post(reference::status))
         .route("/stats/indicators", get(stats::indicators))
+        .route("/stats/breakdown", get(breakdown::breakdown))
+        .route("/stats/breakdown/cases", get(breakdown::cases))
+        .route("/exports/breakdown.csv", get(exports::breakdown_csv))
+        .route("/exports/breakdown.xlsx", get(exports::breakdown_xlsx))
         .route("/stats/summary", get(stats::summary))
         .route("/stats/daily", get(stats::daily))
         .route("/stats/petitions", get(stats::petitions))

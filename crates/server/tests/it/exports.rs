@@ -177,3 +177,128 @@ async fn indicators_on_known_cases_sqlite() {
 async fn indicators_on_known_cases_postgres() {
     indicators_on_known_cases(true).await;
 }
+
+/// Moves a case from accepted to closed through a patrol member, at the current time.
+async fn work_to_close(app: &App, id: i64) {
+    let (_, recs) = app.call(Some("dispatcher"), "GET", &format!("/api/v1/cases/{id}/recommendations"), None).await;
+    let patrol = recs.as_array().unwrap().iter().find(|r| r["force"] == "patrol_member").unwrap()["responder_id"].as_i64().unwrap();
+    for step in [json!({"action": "dispatch", "responders": [patrol]}), json!({"action": "contact_party", "note": "已电话联系"}), json!({"action": "arrive", "responder": patrol}),
+        json!({"action": "feedback", "note": "正在处置"}), json!({"action": "close", "note": "已处置完毕"})] {
+        act(app, "dispatcher", id, step).await;
+    }
+}
+
+async fn report(app: &App, source: &str) -> i64 {
+    let mut body = case_body();
+    body["source"] = json!(source);
+    let (s, b) = app.call(Some("dispatcher"), "POST", "/api/v1/cases", Some(body)).await;
+    assert_eq!(s, 201, "{b}");
+    let id = b["id"].as_i64().unwrap();
+    act(app, "dispatcher", id, json!({"action": "accept"})).await;
+    id
+}
+
+/// Seven cases made by hand, each figure counted on paper. A year earlier (Monday 3 March
+/// 2025, 10:00): two hotline cases, never closed. This week (Monday 2 March 2026): at 09:00
+/// hotline H1 (closed at once), H2 (closed after its deadline), H3 (never closed) and 110 call
+/// P1; at 14:00 110 call P2. Judged after every close deadline has passed, on Tuesday.
+async fn breakdown_on_known_cases(postgres: bool) {
+    let url = if postgres { store::testing::fresh_postgres_url().await } else { store::testing::fresh_sqlite_url() };
+    let app = App::start_clocked(&url, &Default::default(), local("2025-03-03T10:00:00")).await;
+    for _ in 0..2 {
+        report(&app, "hotline").await;
+    }
+    app.advance(local("2026-03-02T09:00:00") - app.now());
+    let (h1, h2, h3, p1) = (report(&app, "hotline").await, report(&app, "hotline").await, report(&app, "hotline").await, report(&app, "police_110").await);
+    work_to_close(&app, h1).await;
+    app.advance(chrono::Duration::hours(5));
+    let p2 = report(&app, "police_110").await;
+    let mut last_due = app.now();
+    for id in [h2, h3, p1, p2] {
+        let (_, c) = app.call(Some("dispatcher"), "GET", &format!("/api/v1/cases/{id}"), None).await;
+        last_due = last_due.max(chrono::DateTime::parse_from_rfc3339(c["deadlines"]["close"].as_str().unwrap()).unwrap().with_timezone(&chrono::Utc));
+    }
+    app.advance(last_due - app.now() + chrono::Duration::minutes(5));
+    work_to_close(&app, h2).await;
+
+    let week = "from=2026-03-02T00:00:00%2B08:00&to=2026-03-09T00:00:00%2B08:00";
+    let (s, out) = app.call(Some("leader"), "GET", &format!("/api/v1/stats/breakdown?by=source&{week}"), None).await;
+    assert_eq!(s, 200, "{out}");
+    let row = |out: &serde_json::Value, key: &str| out["rows"].as_array().unwrap().iter().find(|r| r["key"] == key).unwrap_or_else(|| panic!("{key} in {out}")).clone();
+    let hotline = row(&out, "hotline");
+    assert_eq!(hotline["label"], "热线");
+    assert_eq!((hotline["count"].as_i64(), hotline["closed"].as_i64(), hotline["open"].as_i64()), (Some(3), Some(2), Some(1)));
+    assert_eq!((hotline["close_kept"].as_i64(), hotline["close_missed"].as_i64()), (Some(1), Some(2)), "H1 on time; H2 late, H3 open past due");
+    assert!((hotline["close_rate"].as_f64().unwrap() - 1.0 / 3.0).abs() < 1e-9);
+    assert_eq!(hotline["previous"]["count"], 2, "the same stretch a year earlier: {out}");
+    assert_eq!(hotline["count_change_pct"], 50.0, "3 against 2");
+    assert_eq!(hotline["close_rate_change_pp"], 33.3, "33.3 % against 0 %, in points");
+    let calls = row(&out, "police_110");
+    assert_eq!((calls["count"].as_i64(), calls["close_kept"].as_i64(), calls["close_missed"].as_i64()), (Some(2), Some(0), Some(2)));
+    assert_eq!(calls["count_change_pct"], json!(null), "none a year earlier: no percentage");
+    assert_eq!((out["total"]["count"].as_i64(), out["total"]["close_kept"].as_i64(), out["total"]["close_missed"].as_i64()), (Some(5), Some(1), Some(4)));
+    assert_eq!(out["total"]["label"], "合计");
+    assert_eq!(out["ranking"]["best"], json!([]), "no group has five decided cases");
+    assert_eq!(out["compared_with"]["from"], "2025-03-02T00:00:00.000+08:00");
+
+    let (_, hours) = app.call(Some("leader"), "GET", &format!("/api/v1/stats/breakdown?by=hour&compare=none&{week}&lang=en"), None).await;
+    let counts: Vec<(String, i64, String)> = hours["rows"].as_array().unwrap().iter().map(|r| (r["key"].as_str().unwrap().to_owned(), r["count"].as_i64().unwrap(), r["label"].as_str().unwrap().to_owned())).collect();
+    assert_eq!(counts, [("9".into(), 4, "09:00–10:00".into()), ("14".into(), 1, "14:00–15:00".into())]);
+    let (_, days) = app.call(Some("leader"), "GET", &format!("/api/v1/stats/breakdown?by=weekday&{week}&lang=en"), None).await;
+    assert_eq!((days["rows"][0]["key"].as_str(), days["rows"][0]["label"].as_str(), days["rows"][0]["count"].as_i64()), (Some("1"), Some("Monday"), Some(5)));
+    let (_, people) = app.call(Some("leader"), "GET", &format!("/api/v1/stats/breakdown?by=responder&{week}"), None).await;
+    assert_eq!(people["counts_overlap"], true);
+    assert_eq!(people["total"]["count"], 5, "the total counts each case once");
+    assert_eq!(people["rows"].as_array().unwrap().iter().map(|r| r["count"].as_i64().unwrap()).sum::<i64>(), 2, "H1 and H2 were sent someone");
+
+    // The cases behind a figure: the hotline's late or overdue ones.
+    let (s, late) = app.call(Some("leader"), "GET", &format!("/api/v1/stats/breakdown/cases?by=source&key=hotline&measure=close_missed&{week}"), None).await;
+    assert_eq!(s, 200, "{late}");
+    assert_eq!(late["total"], 2);
+    assert_eq!(late["cases"].as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect::<Vec<_>>(), [h3, h2]);
+    let (_, all) = app.call(Some("leader"), "GET", &format!("/api/v1/stats/breakdown/cases?by=source&measure=all&{week}"), None).await;
+    assert_eq!(all["total"], 5);
+    let (_, nine) = app.call(Some("leader"), "GET", &format!("/api/v1/stats/breakdown/cases?by=hour&key=14&{week}"), None).await;
+    assert_eq!(nine["cases"][0]["id"].as_i64(), Some(p2));
+
+    // The same table as CSV (English) and XLSX (Chinese), read back; each export audited.
+    let audited = app.store.count(store::Table::AuditLog).await.unwrap();
+    let (s, _, csv) = get(&app, "leader", &format!("/api/v1/exports/breakdown.csv?by=source&{week}&lang=en")).await;
+    assert_eq!(s, 200);
+    let text = String::from_utf8(csv[3..].to_vec()).unwrap();
+    assert!(text.starts_with("Name,Code,Cases,Open,Closed"), "{text}");
+    assert!(text.contains("\r\nHotline,hotline,3,1,2,0,1,2,33.3,"), "{text}");
+    assert!(text.contains("\r\nTotal,total,5,"), "{text}");
+    let (_, _, xlsx) = get(&app, "leader", &format!("/api/v1/exports/breakdown.xlsx?by=source&{week}")).await;
+    use calamine::{DataType, Reader};
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(xlsx)).unwrap();
+    let sheet = book.worksheet_range("分项统计").unwrap();
+    assert_eq!(sheet.get_value((0, 8)).unwrap().to_string(), "按期结案率(%)");
+    let hot = (1..sheet.height() as u32).find(|r| sheet.get_value((*r, 1)).unwrap().to_string() == "hotline").unwrap();
+    assert_eq!(sheet.get_value((hot, 0)).unwrap().to_string(), "热线");
+    assert_eq!(sheet.get_value((hot, 2)).unwrap().get_float(), Some(3.0), "counts are numbers Excel can sum");
+    assert_eq!(app.store.count(store::Table::AuditLog).await.unwrap(), audited + 2);
+
+    // Clear refusals; residents and field roles never see statistics.
+    for (q, status) in [("by=planet", 400), ("by=grid&period=decade", 400), ("by=grid&compare=ever", 400), ("by=grid&date=2026-13-01", 400), ("by=grid&key=x", 400)] {
+        let (s, b) = app.call(Some("leader"), "GET", &format!("/api/v1/stats/breakdown?{q}"), None).await;
+        assert_eq!(s, status, "{q}: {b}");
+    }
+    let (s, _) = app.call(Some("leader"), "GET", &format!("/api/v1/stats/breakdown/cases?by=source&measure=most&{week}"), None).await;
+    assert_eq!(s, 400);
+    for user in ["resident", "grid01"] {
+        let (s, _) = app.call(Some(user), "GET", &format!("/api/v1/stats/breakdown?by=grid&{week}"), None).await;
+        assert_eq!(s, 403, "{user}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn breakdown_on_known_cases_sqlite() {
+    breakdown_on_known_cases(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn breakdown_on_known_cases_postgres() {
+    breakdown_on_known_cases(true).await;
+}
