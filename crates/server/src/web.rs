@@ -24,6 +24,7 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ("mediation.js", "text/javascript; charset=utf-8", include_bytes!("../assets/mediation.js")),
     ("food.js", "text/javascript; charset=utf-8", include_bytes!("../assets/food.js")),
     ("gas.js", "text/javascript; charset=utf-8", include_bytes!("../assets/gas.js")),
+    ("stats.js", "text/javascript; charset=utf-8", include_bytes!("../assets/stats.js")),
     (
         "vendor/echarts-5.6.0.min.js",
         "text/javascript; charset=utf-8",
@@ -44,6 +45,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/mediation", get(|| async { page(include_str!("../assets/mediation.html")) }))
         .route("/food", get(|| async { page(include_str!("../assets/food.html")) }))
         .route("/gas", get(|| async { page(include_str!("../assets/gas.html")) }))
+        .route("/stats", get(|| async { page(include_str!("../assets/stats.html")) }))
         .route("/assets/{*path}", get(asset))
 }
 

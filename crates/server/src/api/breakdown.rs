@@ -302,11 +302,13 @@ pub fn rank(rows: &[GroupOut]) -> Ranking {
     ranked.sort_by(|a, b| {
         b.close_rate.partial_cmp(&a.close_rate).unwrap_or(std::cmp::Ordering::Equal).then(a.close_missed.cmp(&b.close_missed)).then(a.key.cmp(&b.key))
     });
+    // With few groups, each end takes at most half, so no group is both best and worst.
+    let k = RANK_LEN.min((ranked.len() / 2).max(1));
     Ranking {
         measure: "close_rate".into(),
         sample_min: RANK_SAMPLE_MIN,
-        best: ranked.iter().take(RANK_LEN).map(|r| r.key.clone()).collect(),
-        worst: ranked.iter().rev().take(RANK_LEN).map(|r| r.key.clone()).collect(),
+        best: ranked.iter().take(k).map(|r| r.key.clone()).collect(),
+        worst: if ranked.len() > 1 { ranked.iter().rev().take(k).map(|r| r.key.clone()).collect() } else { vec![] },
     }
 }
 
@@ -564,9 +566,11 @@ mod tests {
         let row = |k: &str, kept, missed| {
             group_out(&Group { key: k.into(), count: kept + missed, close: (kept, missed), ..Default::default() }, k.into(), None, false)
         };
-        let rows = vec![row("tiny", 0, 1), row("good", 9, 1), row("bad", 3, 7), row("mid", 5, 5)];
+        let rows = vec![row("tiny", 0, 1), row("good", 9, 1), row("bad", 3, 7), row("mid", 5, 5), row("fair", 7, 3)];
         let r = rank(&rows);
-        assert_eq!(r.best, ["good", "mid", "bad"]);
-        assert_eq!(r.worst, ["bad", "mid", "good"]);
+        assert_eq!(r.best, ["good", "fair"]);
+        assert_eq!(r.worst, ["bad", "mid"]);
+        let many: Vec<GroupOut> = (0..12).map(|i| row(&format!("g{i:02}"), 10 - i % 10, i % 10)).collect();
+        assert_eq!(rank(&many).best.len(), RANK_LEN);
     }
 }

@@ -407,6 +407,7 @@ pub struct IndicatorOut {
     pub name_en: String,
     /// The standard formula, in words.
     pub formula: String,
+    pub formula_en: String,
     pub numerator: i64,
     pub denominator: i64,
     /// numerator ÷ denominator, 0–1; null when the denominator is 0.
@@ -443,11 +444,12 @@ pub async fn indicators(State(s): State<Arc<AppState>>, session: Session, ApiQue
     }
     let c = s.store.indicator_counts(from, to, now).await?;
     let rate = |n: i64, d: i64| (d > 0).then(|| n as f64 / d as f64);
-    let ind = |key: &str, zh: &str, en: &str, formula: &str, n: i64, d: i64| IndicatorOut {
+    let ind = |key: &str, zh: &str, en: &str, (formula, formula_en): (&str, &str), n: i64, d: i64| IndicatorOut {
         key: key.into(),
         name_zh: zh.into(),
         name_en: en.into(),
         formula: formula.into(),
+        formula_en: formula_en.into(),
         numerator: n,
         denominator: d,
         rate: rate(n, d),
@@ -455,8 +457,8 @@ pub async fn indicators(State(s): State<Arc<AppState>>, session: Session, ApiQue
     let p = |name: &str| c.promises.get(name).copied().unwrap_or_default();
     let close = p("close");
     let mut list = vec![
-        ind("close_rate", "结案率", "Closure rate", "结案数 / 应结案数（应结案：办结期限在本期内的案件）", close.kept, close.due),
-        ind("on_time_close_rate", "按期结案率", "On-time closure rate", "按期结案数 / 应结案数", close.on_time, close.due),
+        ind("close_rate", "结案率", "Closure rate", ("结案数 / 应结案数（应结案：办结期限在本期内的案件）", "closed / due to close (cases whose close deadline fell in the period)"), close.kept, close.due),
+        ind("on_time_close_rate", "按期结案率", "On-time closure rate", ("按期结案数 / 应结案数", "closed by the deadline / due to close"), close.on_time, close.due),
     ];
     for (name, key, zh, en) in [
         ("accept", "timely_accept_rate", "及时受理率", "Timely acceptance"),
@@ -465,11 +467,11 @@ pub async fn indicators(State(s): State<Arc<AppState>>, session: Session, ApiQue
         ("first_feedback", "timely_feedback_rate", "及时反馈率", "Timely first feedback"),
     ] {
         let x = p(name);
-        list.push(ind(key, zh, en, "按时履约数 / 本期到期数", x.on_time, x.due));
+        list.push(ind(key, zh, en, ("按时履约数 / 本期到期数", "kept on time / fell due in the period"), x.on_time, x.due));
     }
-    list.push(ind("rework_rate", "返工率", "Rework rate", "返工（重新打开）数 / 本期结案数", c.reopened, c.closed));
-    list.push(ind("satisfaction_rate", "满意率", "Satisfaction rate", "（满意 + 基本满意）/ 参评数", c.satisfied, c.rated));
-    list.push(ind("follow_up_rate", "回访率", "Follow-up rate", "回访评价数 / 本期结案数", c.rated, c.closed));
+    list.push(ind("rework_rate", "返工率", "Rework rate", ("返工（重新打开）数 / 本期结案数", "reopened / closed in the period"), c.reopened, c.closed));
+    list.push(ind("satisfaction_rate", "满意率", "Satisfaction rate", ("（满意 + 基本满意）/ 参评数", "(satisfied + basically satisfied) / rated"), c.satisfied, c.rated));
+    list.push(ind("follow_up_rate", "回访率", "Follow-up rate", ("回访评价数 / 本期结案数", "rated on follow-up / closed in the period"), c.rated, c.closed));
     let ts = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     Ok(Json(IndicatorsOut { from: ts(from), to: ts(to), as_of: ts(now), indicators: list, left_out_suspended: c.suspended, extended: c.extended }))
 }

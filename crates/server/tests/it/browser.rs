@@ -934,3 +934,56 @@ async fn exports_from_the_console_and_the_monthly_report_from_the_screen() {
     wall.quit().await;
     app.stop().await;
 }
+
+/// A leader reads the statistics page: the indicators with their numerators, the table by
+/// grid and by channel, the cases behind a figure one click away, the page in English, and
+/// the table exported as the page shows it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_reads_the_statistics_and_opens_the_cases_behind_a_number() {
+    let app = App::start(false).await;
+    let mut ids = vec![];
+    for (source, text) in [("hotline", "十余名工人反映工资被拖欠"), ("hotline", "井盖缺失，有行人险些踩空"), ("police_110", "有人在店门口争吵")] {
+        let mut body = case_body();
+        body["source"] = json!(source);
+        body["description"] = json!(text);
+        let (s, b) = app.call(Some("dispatcher"), "POST", "/api/v1/cases", Some(body)).await;
+        assert_eq!(s, 201, "{b}");
+        ids.push(b["id"].as_i64().unwrap());
+    }
+    let b = Browser::start(1440, 900).await;
+    sign_in(&b, &app, "leader", "/screen").await;
+    b.click("#to-stats").await;
+    b.wait_for("return location.pathname === '/stats' && document.body.dataset.ready === '1'", Duration::from_secs(10)).await;
+    let text = b.eval("return document.body.innerText").await;
+    let text = text.as_str().unwrap();
+    for expected in ["考核指标", "按期结案率", "结案数 / 应结案数", "网格", "合计", "同比"] {
+        assert!(text.contains(expected), "{expected} in {text}");
+    }
+    let first_row = b.eval("return document.querySelector('#st-table tbody tr').innerText").await;
+    assert!(first_row.as_str().unwrap().contains("网格\t3\t"), "{first_row}");
+    b.eval("const s = document.querySelector('#st-by'); s.value = 'source'; s.dispatchEvent(new Event('change'))").await;
+    b.wait_for("return [...document.querySelectorAll('#st-table tbody th')].some((th) => th.textContent === '热线')", Duration::from_secs(5)).await;
+    b.eval("[...document.querySelectorAll('#st-table tbody tr')].find((tr) => tr.querySelector('th').textContent === '热线').querySelector('a[data-m=all]').click()").await;
+    b.wait_for("return !document.querySelector('#st-drill').hidden && document.querySelectorAll('#st-drill-list .item').length === 2", Duration::from_secs(5)).await;
+    let drill = b.eval("return document.querySelector('#st-drill').innerText").await;
+    let drill = drill.as_str().unwrap();
+    assert!(drill.contains("热线 · 全部案件") && drill.contains("共2件") && drill.contains(&format!("#{}", ids[1])) && !drill.contains(&format!("#{}", ids[2])), "{drill}");
+    b.screenshot(&shots("stats-zh-1440.png")).await;
+
+    b.click("#st-drill-x").await;
+    b.click("#cg-lang").await;
+    b.wait_for("return document.querySelector('#st-table thead').innerText.includes('Cases') && [...document.querySelectorAll('#st-table tbody th')].some((th) => th.textContent === 'Hotline')", Duration::from_secs(5)).await;
+    let text = b.eval("return document.body.innerText").await;
+    let text = text.as_str().unwrap();
+    for expected in ["Indicators", "On-time closure rate", "closed by the deadline / due to close", "Channel", "Total"] {
+        assert!(text.contains(expected), "{expected} in {text}");
+    }
+    b.screenshot(&shots("stats-en-1440.png")).await;
+    b.eval("window.__files = []; const make = URL.createObjectURL; URL.createObjectURL = (x) => { x.text().then((t) => window.__files.push(t)); return make(x); };").await;
+    b.click("#st-csv").await;
+    let csv = b.wait_for("return window.__files.length ? window.__files[0] : false", Duration::from_secs(5)).await;
+    let csv = csv.as_str().unwrap();
+    assert!(csv.contains("Name,Code,Cases") && csv.contains("Hotline,hotline,2,") && csv.contains("110 police calls,police_110,1,"), "{csv}");
+    b.quit().await;
+    app.stop().await;
+}
