@@ -145,7 +145,21 @@
     document.getElementById("f-late").textContent = f.hazards_overdue;
   }
 
+  // Each joint-duty station: people on duty and free, open and overdue cases in its grids,
+  // today's rates with their samples.
+  async function loadStations() {
+    const list = await CG.api("GET", "/api/v1/stats/stations?lang=" + CG.lang());
+    const rate = (k, m, r) => (r == null ? "–" : Math.round(r * 1000) / 10 + "%") + `<small> n=${k + m}</small>`;
+    document.getElementById("stations").innerHTML = list.filter((s) => s.kind === "station").map((s) => `<div data-station="${CG.esc(s.code)}">
+      <h3 title="${CG.esc(s.name)}">${CG.esc(s.name.replace(/ Joint-Duty Station$/, ""))}</h3>
+      <div class="row"><span>${CG.t("scr_on_duty")}</span><b>${s.on_duty}<small> ${CG.t("scr_free")} ${s.available}</small></b></div>
+      <div class="row"><span>${CG.t("scr_open")}</span><b>${s.open}${s.overdue ? ` <b class="red">${CG.t("scr_overdue")} ${s.overdue}</b>` : ""}</b></div>
+      <div class="row"><span>${CG.t("scr_today_on_site")}</span><b>${rate(s.on_site_kept, s.on_site_missed, s.on_site_rate)}</b></div>
+      <div class="row"><span>${CG.t("scr_today_close")}</span><b>${rate(s.close_kept, s.close_missed, s.close_rate)}</b></div></div>`).join("");
+  }
+
   async function loadStats() {
+    loadStations().catch(() => {});
     const from = todayStart();
     const sum = await CG.api("GET", `/api/v1/stats/summary?from=${encodeURIComponent(iso(from))}`);
     document.getElementById("rates").innerHTML = PROMISES.map((p) => {
@@ -157,7 +171,7 @@
     // Today so far against the same hours of the same day last year, not against a whole day.
     const same = sum.year_on_year.all_cases;
     document.getElementById("c-total").textContent = sum.total;
-    document.getElementById("c-total-ly").textContent = `${CG.t("same_time_last_year")} ${same ? same.previous : "–"}`;
+    document.getElementById("c-total-ly").textContent = CG.t("scr_so_far").replace("{n}", sum.total).replace("{m}", same ? same.previous : "–");
     document.getElementById("c-open").textContent = sum.open;
     document.getElementById("c-urgent").textContent = sum.urgent;
     document.getElementById("c-overdue").textContent = [...state.cases.values()].filter(overdue).length;
@@ -218,7 +232,7 @@
     } catch (_) {}
   });
   const tick = () => {
-    document.getElementById("clock").textContent = new Date().toLocaleString(CG.lang() === "en" ? "en-GB" : "zh-CN", { hour12: false });
+    document.getElementById("clock").textContent = new Date().toLocaleString(CG.lang() === "en" ? "en-GB" : "zh-CN", { hour12: false, timeZone: "Asia/Shanghai" });
     drawAlarms();
   };
   tick();

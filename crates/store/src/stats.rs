@@ -531,3 +531,19 @@ fn slice_query<'q>(
         (None, _) => q.bind(0i64),
     }
 }
+
+impl Store {
+    /// Open cases per grid as of `now`, and of them those with a duty past its deadline.
+    pub async fn open_by_grid(&self, now: Timestamp) -> Result<Vec<(String, i64, i64)>> {
+        let rows = sqlx::query(&format!(
+            "SELECT c.grid AS grid, CAST(COUNT(*) AS BIGINT) AS open, \
+             CAST(COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM obligations o WHERE o.matter_kind = 'case' \
+                 AND o.matter_id = c.id AND o.state = 'open' AND o.due_at < $1) THEN 1 ELSE 0 END), 0) AS BIGINT) AS overdue \
+             FROM cases c WHERE {OPEN} GROUP BY c.grid"
+        ))
+        .bind(to_millis(now))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(|r| Ok((r.try_get("grid")?, r.try_get("open")?, r.try_get("overdue")?))).collect()
+    }
+}

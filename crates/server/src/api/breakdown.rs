@@ -497,6 +497,87 @@ pub async fn cases(State(s): State<Arc<AppState>>, session: Session, ApiQuery(q)
     Ok(Json(SliceOut { total, cases }))
 }
 
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StationOut {
+    pub code: String,
+    /// `station` (joint-duty police station) or `centre` (the command centre).
+    pub kind: String,
+    /// In the asked language.
+    pub name: String,
+    /// Responders of the station on duty (not off duty), and of them free now.
+    pub on_duty: i64,
+    pub available: i64,
+    /// Open cases in the station's grids, and of them those past a deadline.
+    pub open: i64,
+    pub overdue: i64,
+    /// Reported today (Beijing) in its grids, and how today's promises fared.
+    pub today: i64,
+    pub on_site_kept: i64,
+    pub on_site_missed: i64,
+    pub on_site_rate: Option<f64>,
+    pub close_kept: i64,
+    pub close_missed: i64,
+    pub close_rate: Option<f64>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct StationsQuery {
+    /// zh (default) or en.
+    pub lang: Option<String>,
+}
+
+/// Each joint-duty station (and the command centre) as the big screen shows it: people on
+/// duty, open and overdue cases in its grids, and today's rates with their samples.
+#[utoipa::path(get, path = "/api/v1/stats/stations", params(StationsQuery),
+    responses((status = 200, body = [StationOut]), (status = 400, body = crate::error::ErrorBody)), security(("bearer" = [])))]
+pub async fn stations(State(s): State<Arc<AppState>>, session: Session, ApiQuery(q): ApiQuery<StationsQuery>) -> ApiResult<Json<Vec<StationOut>>> {
+    session.require(Permission::ViewStatistics)?;
+    let en = match q.lang.as_deref() {
+        None | Some("zh") => false,
+        Some("en") => true,
+        Some(l) => return Err(bad(format!("lang {l:?}: zh or en"))),
+    };
+    let now = s.clock.now();
+    let today = midnight(now.with_timezone(&beijing()).date_naive());
+    let station_of: HashMap<String, String> = s.grids.values().map(|g| (g.code.to_string(), g.station.clone())).collect();
+    let responders = s.store.responders().await?;
+    let open = s.store.open_by_grid(now).await?;
+    let groups = s.store.breakdown(By::Station, today, now, now).await?;
+    let out = s
+        .stations
+        .iter()
+        .map(|st| {
+            let mine = responders.iter().filter(|r| r.station == st.code);
+            let (on_duty, available) = mine.fold((0, 0), |(d, a), r| {
+                (d + i64::from(r.status != "off_duty"), a + i64::from(r.status == "available"))
+            });
+            let (o, late) = open
+                .iter()
+                .filter(|(g, _, _)| station_of.get(g) == Some(&st.code))
+                .fold((0, 0), |(o, l), (_, n, d)| (o + n, l + d));
+            let g = groups.iter().find(|g| g.key == st.code).cloned().unwrap_or_default();
+            StationOut {
+                code: st.code.clone(),
+                kind: st.kind.clone(),
+                name: if en { st.name_en.clone() } else { st.name_zh.clone() },
+                on_duty,
+                available,
+                open: o,
+                overdue: late,
+                today: g.count,
+                on_site_kept: g.on_site.0,
+                on_site_missed: g.on_site.1,
+                on_site_rate: ratio(g.on_site.0, g.on_site.0 + g.on_site.1),
+                close_kept: g.close.0,
+                close_missed: g.close.1,
+                close_rate: ratio(g.close.0, g.close.0 + g.close.1),
+            }
+        })
+        .collect();
+    Ok(Json(out))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

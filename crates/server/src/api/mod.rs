@@ -112,6 +112,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/responders/{id}/status", post(reference::status))
         .route("/stats/indicators", get(stats::indicators))
         .route("/stats/breakdown", get(breakdown::breakdown))
+        .route("/stats/stations", get(breakdown::stations))
         .route("/stats/breakdown/cases", get(breakdown::cases))
         .route("/exports/breakdown.csv", get(exports::breakdown_csv))
         .route("/exports/breakdown.xlsx", get(exports::breakdown_xlsx))

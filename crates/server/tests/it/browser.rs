@@ -180,7 +180,11 @@ async fn dispatcher_field_and_screen_in_a_real_browser() {
     let yoy = wall.eval("return document.querySelector('#yoy').innerText").await;
     assert!(yoy.as_str().unwrap().contains("110警情") && yoy.as_str().unwrap().contains("求决类信访"), "{yoy}");
     let ly = wall.eval("return document.querySelector('#c-total-ly').textContent").await;
-    assert_eq!(ly, json!("去年同日同时段 0"));
+    assert_eq!(ly, json!("今日截至此刻 1 件，去年同日同时段 0 件"));
+    // Each joint-duty station: who is on duty, its open cases, today's rates with samples.
+    let stations = wall.wait_for("const t = document.querySelector('#stations').innerText; return t.includes('在岗') ? t : false", Duration::from_secs(5)).await;
+    let stations = stations.as_str().unwrap();
+    assert!(stations.contains("联勤警务站") && stations.contains("今日及时到场") && stations.contains("n="), "{stations}");
     tokio::time::sleep(Duration::from_millis(800)).await;
     wall.screenshot(&shots("screen.png")).await;
     app.call(Some("dispatcher"), "POST", "/api/v1/cases", Some(case_body())).await;
