@@ -266,6 +266,12 @@ struct Monthly {
     summary: super::stats::SummaryOut,
     grids: Vec<(String, i64)>,
     categories: Vec<(String, i64)>,
+    indicators: super::stats::IndicatorsOut,
+    /// The grids with the lowest on-time closure, worst first (Chinese and English names).
+    worst: Vec<(String, String, super::breakdown::GroupOut)>,
+    /// Cases per day of the month, and on the same days a year earlier.
+    daily: Vec<(String, i64)>,
+    daily_last_year: Vec<(String, i64)>,
 }
 
 const PROMISE_KEYS: [(&str, &str, &str); 5] = [
@@ -327,7 +333,33 @@ async fn monthly_data(s: &Arc<AppState>, session: &Session, month: &str) -> ApiR
         })
         .await?;
     let last_day = (to - chrono::Duration::milliseconds(1)).with_timezone(&beijing).date_naive();
-    Ok(Monthly { month: first, last_day, summary, grids, categories })
+    let q = super::stats::SummaryQuery { from: Some(from.to_rfc3339()), to: Some(to.to_rfc3339()) };
+    let axum::Json(indicators) = super::stats::indicators(State(s.clone()), session.clone(), ApiQuery(q)).await?;
+    let bq = super::breakdown::BreakdownQuery {
+        by: "grid".into(),
+        period: None,
+        date: None,
+        from: Some(from.to_rfc3339()),
+        to: Some(to.to_rfc3339()),
+        compare: Some("none".into()),
+        lang: None,
+        key: None,
+        measure: None,
+        limit: None,
+    };
+    let by_grid = super::breakdown::read(s, session, &bq).await?;
+    let names_en = super::breakdown::labels(s, store::stats::By::Grid, true).await?;
+    let worst = by_grid
+        .ranking
+        .worst
+        .iter()
+        .filter_map(|k| by_grid.rows.iter().find(|r| &r.key == k))
+        .map(|r| (r.label.clone(), names_en.get(&r.key).cloned().unwrap_or_else(|| r.key.clone()), r.clone()))
+        .collect();
+    let year_ago = |t: domain::Timestamp| t.checked_sub_months(chrono::Months::new(12)).unwrap_or(t);
+    let daily = s.store.counts_by(store::stats::Dimension::Day, from, to).await?;
+    let daily_last_year = s.store.counts_by(store::stats::Dimension::Day, year_ago(from), year_ago(to)).await?;
+    Ok(Monthly { month: first, last_day, summary, grids, categories, indicators, worst, daily, daily_last_year })
 }
 
 fn monthly_html(s: &AppState, m: &Monthly) -> String {
@@ -346,6 +378,19 @@ fn monthly_html(s: &AppState, m: &Monthly) -> String {
     let name_of_cat = |code: &str| domain::codes::CategoryCode::parse(code).ok().and_then(|c| s.categories.get(&c)).map_or(code.to_owned(), |c| c.name_zh.clone());
     let grids: String = m.grids.iter().enumerate().map(|(i, (g, n))| format!("<tr><td>{}</td><td>{}</td><td>{n}</td></tr>", i + 1, esc(&name_of_grid(g)))).collect();
     let cats: String = m.categories.iter().enumerate().map(|(i, (c, n))| format!("<tr><td>{}</td><td>{}</td><td>{n}</td></tr>", i + 1, esc(&name_of_cat(c)))).collect();
+    let indicators: String = m
+        .indicators
+        .indicators
+        .iter()
+        .map(|i| format!("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"muted\">{}</td></tr>", esc(&i.name_zh), i.numerator, i.denominator, pct(i.rate), esc(&i.formula)))
+        .collect();
+    let worst: String = m
+        .worst
+        .iter()
+        .enumerate()
+        .map(|(n, (zh, _, g))| format!("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", n + 1, esc(zh), g.count, g.close_kept + g.close_missed, g.close_missed, pct(g.close_rate)))
+        .collect();
+    let chart = daily_chart(&m.daily, &m.daily_last_year);
     let sources: String = sum.by_source.iter().map(|(k, n)| format!("<tr><td>{}</td><td>{n}</td></tr>", Source::parse(k).map(source_zh).unwrap_or(k.as_str()))).collect();
     format!(
         r#"<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>临江街道社会治理月报 {y}年{mo}月</title>
@@ -358,11 +403,16 @@ table{{border-collapse:collapse;width:100%;margin:8px 0}} td,th{{border:1px soli
 <h1>临江街道社会治理月报<br>{y}年{mo}月</h1>
 <p class="muted">统计口径：{from} 至 {to}（北京时间）上报的案件；同比为去年同期；生成于 {asof}。</p>
 <div class="kpi"><div><b>{total}</b>案件总数</div><div><b>{closed}</b>已办结</div><div><b>{open}</b>在办</div><div><b>{urgent}</b>紧急</div></div>
-<h2>一、五项承诺履约情况</h2><table><tr><th>承诺</th><th>应履约</th><th>按时履约</th><th>履约率</th></tr>{promises}</table>
-<h2>二、同比情况</h2><table><tr><th>指标</th><th>本月</th><th>去年同期</th><th>同比</th></tr>{yoy}</table>
-<h2>三、案件来源</h2><table><tr><th>来源</th><th>案件数</th></tr>{sources}</table>
-<h2>四、类别排行（前十）</h2><table><tr><th>名次</th><th>类别</th><th>案件数</th></tr>{cats}</table>
-<h2>五、案件最多的网格（前十）</h2><table><tr><th>名次</th><th>网格</th><th>案件数</th></tr>{grids}</table>
+<h2>一、考核指标</h2><table><tr><th>指标</th><th>分子</th><th>分母</th><th>比率</th><th>口径</th></tr>{indicators}</table>
+<p class="muted">挂账（暂停计时）未计入 {susp} 件；经批准延期、按新期限计 {ext} 件。</p>
+<h2>二、五项承诺履约情况</h2><table><tr><th>承诺</th><th>应履约</th><th>按时履约</th><th>履约率</th></tr>{promises}</table>
+<h2>三、同比情况</h2><table><tr><th>指标</th><th>本月</th><th>去年同期</th><th>同比</th></tr>{yoy}</table>
+<h2>四、每日案件数（本月与去年同期）</h2>{chart}
+<h2>五、按期结案率最低的网格</h2><table><tr><th>名次</th><th>网格</th><th>案件数</th><th>应结案</th><th>超期</th><th>按期结案率</th></tr>{worst}</table>
+<p class="muted">本月办结期限已到的案件不少于{min}件的网格参与排名。</p>
+<h2>六、案件来源</h2><table><tr><th>来源</th><th>案件数</th></tr>{sources}</table>
+<h2>七、类别排行（前十）</h2><table><tr><th>名次</th><th>类别</th><th>案件数</th></tr>{cats}</table>
+<h2>八、案件最多的网格（前十）</h2><table><tr><th>名次</th><th>网格</th><th>案件数</th></tr>{grids}</table>
 </body></html>"#,
         y = m.month.year(),
         mo = m.month.month(),
@@ -373,13 +423,36 @@ table{{border-collapse:collapse;width:100%;margin:8px 0}} td,th{{border:1px soli
         closed = sum.closed,
         open = sum.open,
         urgent = sum.urgent,
+        susp = m.indicators.left_out_suspended.len(),
+        ext = m.indicators.extended.len(),
+        min = super::breakdown::RANK_SAMPLE_MIN,
     )
+}
+
+/// Cases per day as an SVG bar chart for print: this month's bars, last year's as a line.
+fn daily_chart(days: &[(String, i64)], last_year: &[(String, i64)]) -> String {
+    let (w, h, left, bottom) = (860.0_f64, 220.0_f64, 40.0_f64, 24.0_f64);
+    let n = days.len().max(last_year.len()).max(1);
+    let top = days.iter().chain(last_year).map(|d| d.1).max().unwrap_or(0).max(1) as f64;
+    let step = (w - left) / n as f64;
+    let y = |v: i64| (h - bottom) - (v as f64 / top) * (h - bottom - 10.0);
+    let mut svg = format!(r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img" aria-label="每日案件数"><line x1="{left}" y1="{b}" x2="{w}" y2="{b}" stroke="#999"/><text x="0" y="14" font-size="11">{top}</text><text x="0" y="{b}" font-size="11">0</text>"##, b = h - bottom);
+    for (i, (day, v)) in days.iter().enumerate() {
+        let x = left + i as f64 * step;
+        svg.push_str(&format!(r##"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="#1565c0"><title>{day}: {v}</title></rect>"##, x + 1.0, y(*v), (step - 2.0).max(1.0), (h - bottom) - y(*v)));
+        if i % 5 == 0 {
+            svg.push_str(&format!(r##"<text x="{:.1}" y="{}" font-size="11">{}</text>"##, x, h - 6.0, day.get(5..).unwrap_or(day)));
+        }
+    }
+    let points: Vec<String> = last_year.iter().enumerate().map(|(i, (_, v))| format!("{:.1},{:.1}", left + (i as f64 + 0.5) * step, y(*v))).collect();
+    svg.push_str(&format!(r##"<polyline points="{}" fill="none" stroke="#e65100" stroke-width="2"/>"##, points.join(" ")));
+    svg.push_str("</svg><p class=\"muted\">蓝色柱：本月每日案件数；橙色线：去年同期。</p>");
+    svg
 }
 
 /// A one-page PDF of the report's figures. Its text is in English with the standard
 /// Helvetica font (no CJK font is embedded); the printable page is the Chinese original.
 fn monthly_pdf(m: &Monthly) -> Vec<u8> {
-    use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
     let sum = &m.summary;
     let mut lines: Vec<(f32, String)> = vec![(18.0, format!("Linjiang Street governance report, {}", m.month.format("%B %Y"))), (10.0, format!("Cases reported {} to {} (Beijing time)", m.month, m.last_day)), (10.0, String::new())];
     lines.push((12.0, format!("Cases: {}   closed: {}   open: {}   urgent: {}", sum.total, sum.closed, sum.open, sum.urgent)));
@@ -398,28 +471,53 @@ fn monthly_pdf(m: &Monthly) -> Vec<u8> {
         }
     }
     lines.push((10.0, String::new()));
+    lines.push((13.0, "Indicators: numerator / denominator / rate".into()));
+    for i in &m.indicators.indicators {
+        lines.push((11.0, format!("  {}: {} / {} / {}", i.name_en, i.numerator, i.denominator, pct(i.rate))));
+    }
+    lines.push((10.0, String::new()));
+    lines.push((13.0, "Grids with the lowest on-time closure: late / due / rate".into()));
+    for (_, en, g) in &m.worst {
+        lines.push((11.0, format!("  {en}: {} / {} / {}", g.close_missed, g.close_kept + g.close_missed, pct(g.close_rate))));
+    }
+    lines.push((10.0, String::new()));
     lines.push((13.0, "Grids with the most cases (code: cases)".into()));
     for (g, n) in &m.grids {
         lines.push((11.0, format!("  {g}: {n}")));
     }
-    let (catalog, tree, page, font, content) = (Ref::new(1), Ref::new(2), Ref::new(3), Ref::new(4), Ref::new(5));
-    let mut pdf = Pdf::new();
-    pdf.catalog(catalog).pages(tree);
-    pdf.pages(tree).kids([page]).count(1);
-    let mut p = pdf.page(page);
-    p.media_box(Rect::new(0.0, 0.0, 595.0, 842.0)).parent(tree).contents(content);
-    p.resources().fonts().pair(Name(b"F1"), font);
-    p.finish();
-    pdf.type1_font(font).base_font(Name(b"Helvetica"));
+    pdf_of_lines(&lines)
+}
+
+/// Lines of text laid out top to bottom in Helvetica, a new A4 page whenever one is full.
+fn pdf_of_lines(lines: &[(f32, String)]) -> Vec<u8> {
+    use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
+    let mut pages: Vec<Content> = vec![];
     let mut c = Content::new();
     let mut y = 790.0;
-    for (size, text) in &lines {
+    for (size, text) in lines {
+        if y < 50.0 {
+            pages.push(std::mem::replace(&mut c, Content::new()));
+            y = 790.0;
+        }
         // Helvetica has no CJK glyphs: anything else is left out rather than drawn wrong.
         let ascii: String = text.chars().filter(|ch| ch.is_ascii()).collect();
         c.begin_text().set_font(Name(b"F1"), *size).next_line(50.0, y).show(Str(ascii.as_bytes())).end_text();
         y -= size * 1.6;
     }
-    pdf.stream(content, &c.finish());
+    pages.push(c);
+    let (catalog, tree, font) = (Ref::new(1), Ref::new(2), Ref::new(3));
+    let ids: Vec<(Ref, Ref)> = (0..pages.len() as i32).map(|i| (Ref::new(4 + 2 * i), Ref::new(5 + 2 * i))).collect();
+    let mut pdf = Pdf::new();
+    pdf.catalog(catalog).pages(tree);
+    pdf.pages(tree).kids(ids.iter().map(|(page, _)| *page)).count(pages.len() as i32);
+    pdf.type1_font(font).base_font(Name(b"Helvetica"));
+    for ((page, content), c) in ids.into_iter().zip(pages) {
+        let mut p = pdf.page(page);
+        p.media_box(Rect::new(0.0, 0.0, 595.0, 842.0)).parent(tree).contents(content);
+        p.resources().fonts().pair(Name(b"F1"), font);
+        p.finish();
+        pdf.stream(content, &c.finish());
+    }
     pdf.finish()
 }
 
@@ -544,4 +642,20 @@ pub async fn breakdown_xlsx(State(s): State<Arc<AppState>>, session: Session, Ap
     let (header, rows) = breakdown_export(&s, &session, &q, "breakdown.xlsx").await?;
     let sheet = if q.lang.as_deref() == Some("en") { "Breakdown" } else { "分项统计" };
     Ok(attachment(table_xlsx(sheet, &header, &rows)?, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &format!("breakdown-{}.xlsx", q.by)))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_long_report_runs_onto_more_pages() {
+        let count = |pdf: &[u8]| {
+            let t = String::from_utf8_lossy(pdf);
+            t.matches("/Type /Page").count() - t.matches("/Type /Pages").count()
+        };
+        // 11 pt lines take 17.6 pt each: 43 fit from y = 790 down to y = 50 (the 43rd at 50.8).
+        let lines = |n: usize| (0..n).map(|i| (11.0, format!("line {i}"))).collect::<Vec<_>>();
+        assert_eq!(count(&super::pdf_of_lines(&lines(43))), 1);
+        assert_eq!(count(&super::pdf_of_lines(&lines(44))), 2);
+        assert_eq!(count(&super::pdf_of_lines(&lines(100))), 3);
+    }
 }

@@ -71,9 +71,14 @@ both_backends! {
         let html = String::from_utf8(body).unwrap();
         assert!(html.contains("临江街道社会治理月报") && html.contains("五项承诺履约情况") && html.contains("同比情况"), "{html}");
         assert!(html.contains("<b>2</b>案件总数"), "{html}");
+        assert!(html.contains("考核指标") && html.contains("按期结案率") && html.contains("按期结案率最低的网格") && html.contains("<svg"), "{html}");
         let (s, kind, pdf) = get(app, "leader", &format!("/api/v1/reports/monthly?month={month}&format=pdf")).await;
         assert_eq!((s, kind.as_str()), (200, "application/pdf"));
         assert!(pdf.starts_with(b"%PDF-") && pdf.windows(8).any(|w| w == b"Linjiang"), "a PDF of the report");
+        let text = String::from_utf8_lossy(&pdf);
+        assert!(text.contains("On-time closure rate") && text.contains("Indicators"), "the indicators are in the PDF");
+        let pages = text.matches("/Type /Page").count() - text.matches("/Type /Pages").count();
+        assert_eq!(pages, 1, "two cases fit one A4 page");
         let (s, _, _) = get(app, "leader", "/api/v1/reports/monthly?month=2026-13").await;
         assert_eq!(s, 400);
         let (s, _, _) = get(app, "grid01", &format!("/api/v1/reports/monthly?month={month}")).await;
