@@ -272,6 +272,8 @@ struct Monthly {
     /// Cases per day of the month, and on the same days a year earlier.
     daily: Vec<(String, i64)>,
     daily_last_year: Vec<(String, i64)>,
+    /// Grid names in English, for the PDF.
+    grid_en: std::collections::HashMap<String, String>,
 }
 
 const PROMISE_KEYS: [(&str, &str, &str); 5] = [
@@ -359,7 +361,7 @@ async fn monthly_data(s: &Arc<AppState>, session: &Session, month: &str) -> ApiR
     let year_ago = |t: domain::Timestamp| t.checked_sub_months(chrono::Months::new(12)).unwrap_or(t);
     let daily = s.store.counts_by(store::stats::Dimension::Day, from, to).await?;
     let daily_last_year = s.store.counts_by(store::stats::Dimension::Day, year_ago(from), year_ago(to)).await?;
-    Ok(Monthly { month: first, last_day, summary, grids, categories, indicators, worst, daily, daily_last_year })
+    Ok(Monthly { month: first, last_day, summary, grids, categories, indicators, worst, daily, daily_last_year, grid_en: names_en })
 }
 
 fn monthly_html(s: &AppState, m: &Monthly) -> String {
@@ -481,9 +483,9 @@ fn monthly_pdf(m: &Monthly) -> Vec<u8> {
         lines.push((11.0, format!("  {en}: {} / {} / {}", g.close_missed, g.close_kept + g.close_missed, pct(g.close_rate))));
     }
     lines.push((10.0, String::new()));
-    lines.push((13.0, "Grids with the most cases (code: cases)".into()));
+    lines.push((13.0, "Grids with the most cases".into()));
     for (g, n) in &m.grids {
-        lines.push((11.0, format!("  {g}: {n}")));
+        lines.push((11.0, format!("  {}: {n}", m.grid_en.get(g).unwrap_or(g))));
     }
     pdf_of_lines(&lines)
 }
