@@ -60,6 +60,27 @@ pub enum BenchCommand {
         #[arg(long, default_value = "scenarios/linjiang")]
         scenario: std::path::PathBuf,
     },
+    /// Statistics over a city-sized history: a synthetic city of many streets, millions of
+    /// cases with their obligations; times the summary, the year-on-year panel and breakdowns.
+    Stats {
+        /// sqlite or postgres.
+        #[arg(long, default_value = "postgres")]
+        backend: String,
+        #[arg(long, env = "CIVICGRID_TEST_PG", default_value = "postgres://postgres@127.0.0.1:5432")]
+        postgres: String,
+        #[arg(long, default_value_t = 5_000_000)]
+        cases: usize,
+        #[arg(long, default_value_t = 190)]
+        streets: usize,
+        /// Runs of each query (the first is cold).
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Keep the database afterwards.
+        #[arg(long)]
+        keep: bool,
+        #[arg(long, default_value = "scenarios/linjiang")]
+        scenario: std::path::PathBuf,
+    },
     /// Case intake throughput and latency.
     Intake {
         /// sqlite, postgres, or both.
@@ -86,6 +107,11 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<i32> {
         }
         BenchCommand::Deadlines { backend, postgres, open, due, window_seconds, scenario } => {
             return deadlines(&backend, &postgres, open, due, window_seconds, &scenario).await;
+        }
+        BenchCommand::Stats { backend, postgres, cases, streets, runs, keep, scenario } => {
+            anyhow::ensure!(streets > 0 && streets < 1000 && runs > 0 && cases > 0, "--streets 1 to 999, --runs and --cases at least 1");
+            let plan = crate::bench_stats::Plan { cases, streets, runs, keep };
+            return crate::bench_stats::run(&backend, &postgres, &plan, &scenario).await;
         }
         BenchCommand::Mqtt { backend, postgres, broker, devices, heartbeat_seconds, soak_seconds, storm, storm_seconds, kill, scenario } => {
             let plan = crate::bench_mqtt::Plan { devices, heartbeat_seconds, soak_seconds, storm, storm_seconds, kill };

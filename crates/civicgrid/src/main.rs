@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_mqtt;
+mod bench_stats;
 
 /// mimalloc: the server allocates many small, short-lived buffers across threads (JSON,
 /// rows), where it measured clearly faster than the system allocator in `bench intake`.

@@ -112,7 +112,7 @@
   async function loadYearOnYear() {
     const now = new Date(Date.now() + 8 * 3600e3);
     const from = new Date(Date.UTC(now.getUTCFullYear(), 0, 1) - 8 * 3600e3);
-    const sum = await CG.api("GET", `/api/v1/stats/summary?from=${encodeURIComponent(iso(from))}`).catch(() => null);
+    const sum = await CG.api("GET", `/api/v1/stats/year-on-year?from=${encodeURIComponent(iso(from))}`).catch(() => null);
     if (!sum) return;
     document.getElementById("yoy").innerHTML = ["police_calls", "public_security", "demand_petitions"].map((k) => {
       const c = sum.year_on_year[k];

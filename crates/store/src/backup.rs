@@ -568,7 +568,7 @@ impl Store {
         let mut out = vec![];
         for r in &rows {
             let t: String = r.try_get("t")?;
-            if !matches!(t.as_str(), "schema_migrations" | "audit_head" | "writer_probe") {
+            if !matches!(t.as_str(), "schema_migrations" | "audit_head" | "writer_probe" | "case_daily") {
                 out.push((t, r.try_get("c")?));
             }
         }
@@ -741,6 +741,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        crate::stats::rebuild_daily(&mut tx).await?;
         tx.commit().await?;
         Ok(total)
     }

@@ -566,6 +566,7 @@ impl Store {
         // In slices, so two years of history never sit in memory twice over as rows.
         const SLICE_CASES: usize = 20_000;
         for (k, slice) in cases.chunks(SLICE_CASES).enumerate() {
+            crate::stats::count_created(&mut tx, slice.iter()).await?;
             let mut rows = Vec::with_capacity(slice.len());
             let mut events = Vec::with_capacity(slice.len());
             let mut duties = Vec::with_capacity(slice.len() * Promise::ALL.len());

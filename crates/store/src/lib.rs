@@ -152,6 +152,13 @@ impl Store {
         Ok(())
     }
 
+    /// Refreshes the query planner's statistics (after a bulk load; PostgreSQL's autovacuum
+    /// does this on its own in time, SQLite only when asked).
+    pub async fn analyze(&self) -> Result<()> {
+        sqlx::query("ANALYZE").execute(self.pool()).await?;
+        Ok(())
+    }
+
     /// Stops the writer after the jobs already queued, and closes the pool.
     pub async fn close(&self) {
         self.writer.close().await;

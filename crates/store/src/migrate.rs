@@ -96,6 +96,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0017_gas.sql"),
         postgres: include_str!("../migrations/postgres/0017_gas.sql"),
     },
+    Migration {
+        version: 18,
+        sqlite: include_str!("../migrations/sqlite/0018_case_daily.sql"),
+        postgres: include_str!("../migrations/postgres/0018_case_daily.sql"),
+    },
 ];
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<()> {

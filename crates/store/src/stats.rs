@@ -1,7 +1,8 @@
 //! Counts and promise compliance over a period, computed in SQL: counts from `cases`,
 //! promises kept and missed in one query over their obligations.
 
-use crate::{to_millis, Result, Store};
+use crate::rows::{add_counts, Val};
+use crate::{to_millis, Conn, Result, Store};
 use domain::deadline::Promise;
 use domain::Timestamp;
 use sqlx::Row;
@@ -101,17 +102,21 @@ impl Store {
         to: Timestamp,
         now: Timestamp,
     ) -> Result<std::collections::HashMap<String, PromiseStats>> {
+        let Some((lo, hi)) = self.case_ids(from, to).await? else { return Ok(Default::default()) };
         let rows = sqlx::query(
             "SELECT o.name AS name, \
              CAST(COALESCE(SUM(CASE WHEN o.kept_at IS NOT NULL AND o.kept_at <= o.due_at THEN 1 ELSE 0 END), 0) AS BIGINT) AS kept, \
              CAST(COALESCE(SUM(CASE WHEN o.kept_at > o.due_at OR (o.kept_at IS NULL AND o.state = 'open' AND o.due_at < $3) \
                   THEN 1 ELSE 0 END), 0) AS BIGINT) AS missed \
              FROM cases c JOIN obligations o ON o.matter_kind = 'case' AND o.matter_id = c.id \
-             WHERE c.created_at >= $1 AND c.created_at < $2 GROUP BY o.name",
+             AND o.matter_id >= $4 AND o.matter_id <= $5 \
+             WHERE c.created_at >= $1 AND c.created_at < $2 AND c.id >= $4 AND c.id <= $5 GROUP BY o.name",
         )
         .bind(to_millis(from))
         .bind(to_millis(to))
         .bind(to_millis(now))
+        .bind(lo)
+        .bind(hi)
         .fetch_all(self.pool())
         .await?;
         rows.iter()
@@ -204,8 +209,56 @@ impl Store {
         Ok(out)
     }
 
-    /// Case counts in `[from, to)` by one dimension, largest first (days in order).
+    /// Case counts in `[from, to)` by one dimension, largest first (days in order). Counts by
+    /// source, category, priority and day read whole local days from `case_daily` and only
+    /// the partial days at either end from the cases.
     pub async fn counts_by(&self, dim: Dimension, from: Timestamp, to: Timestamp) -> Result<Vec<(String, i64)>> {
+        let (f, t) = (to_millis(from), to_millis(to));
+        let rolled = matches!(dim, Dimension::Source | Dimension::Category | Dimension::Priority | Dimension::Day);
+        // Whole days [a, b): a is the first midnight at or after `from`, b the last at or before `to`.
+        let a = local_day(f + 86_400_000 - 1);
+        let b = local_day(t);
+        let mut counts: std::collections::HashMap<String, i64> = Default::default();
+        if rolled && a < b {
+            let midnight = |d: i64| d * 86_400_000 - 28_800_000;
+            for (lo, hi) in [(f, midnight(a)), (midnight(b), t)] {
+                if lo < hi {
+                    for (k, n) in self.counts_raw(dim, lo, hi).await? {
+                        *counts.entry(k).or_default() += n;
+                    }
+                }
+            }
+            let key = match dim {
+                Dimension::Day => "day",
+                Dimension::Category => "category",
+                Dimension::Priority => "priority",
+                _ => "source",
+            };
+            let rows = sqlx::query(&format!(
+                "SELECT {key} AS k, CAST(SUM(n) AS BIGINT) AS n FROM case_daily WHERE day >= $1 AND day < $2 GROUP BY {key}"
+            ))
+            .bind(a)
+            .bind(b)
+            .fetch_all(self.pool())
+            .await?;
+            for r in &rows {
+                let k = if dim == Dimension::Day { day_text(r.try_get("k")?) } else { r.try_get("k")? };
+                *counts.entry(k).or_default() += r.try_get::<i64, _>("n")?;
+            }
+        } else {
+            counts = self.counts_raw(dim, f, t).await?.into_iter().collect();
+        }
+        let mut out: Vec<(String, i64)> = counts.into_iter().collect();
+        if dim == Dimension::Day {
+            out.sort();
+        } else {
+            out.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
+        }
+        Ok(out)
+    }
+
+    /// Counts over the cases themselves, for `[f, t)` in milliseconds.
+    async fn counts_raw(&self, dim: Dimension, f: i64, t: i64) -> Result<Vec<(String, i64)>> {
         let key = match dim {
             Dimension::Source => "source".to_owned(),
             Dimension::Category => "category".into(),
@@ -215,20 +268,11 @@ impl Store {
             // Whole days since the epoch in local time; turned into a date below.
             Dimension::Day => "CAST((created_at + 28800000) / 86400000 AS BIGINT)".into(),
         };
-        let order = if dim == Dimension::Day { "k" } else { "n DESC, k" };
-        let sql = format!(
-            "SELECT {key} AS k, COUNT(*) AS n FROM cases WHERE created_at >= $1 AND created_at < $2 GROUP BY {key} ORDER BY {order}"
-        );
-        let rows = sqlx::query(&sql).bind(to_millis(from)).bind(to_millis(to)).fetch_all(self.pool()).await?;
+        let sql = format!("SELECT {key} AS k, COUNT(*) AS n FROM cases WHERE created_at >= $1 AND created_at < $2 GROUP BY {key}");
+        let rows = sqlx::query(&sql).bind(f).bind(t).fetch_all(self.pool()).await?;
         rows.iter()
             .map(|r| {
-                let k = if dim == Dimension::Day {
-                    let days: i64 = r.try_get("k")?;
-                    (chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + chrono::Duration::days(days))
-                        .to_string()
-                } else {
-                    r.try_get("k")?
-                };
+                let k = if dim == Dimension::Day { day_text(r.try_get("k")?) } else { r.try_get("k")? };
                 Ok((k, r.try_get("n")?))
             })
             .collect()
@@ -425,8 +469,10 @@ impl Store {
              {ck} AS ck, {cm} AS cm, {sk} AS sk, {sm} AS sm, {rated} AS rated, {sat} AS sat, {re} AS re \
              FROM cases c{joins} \
              LEFT JOIN obligations oc ON oc.matter_kind = 'case' AND oc.matter_id = c.id AND oc.name = 'close' \
+                 AND oc.matter_id >= $4 AND oc.matter_id <= $5 \
              LEFT JOIN obligations os ON os.matter_kind = 'case' AND os.matter_id = c.id AND os.name = 'on_site' \
-             WHERE c.created_at >= $1 AND c.created_at < $2 GROUP BY {key}",
+                 AND os.matter_id >= $4 AND os.matter_id <= $5 \
+             WHERE c.created_at >= $1 AND c.created_at < $2 AND c.id >= $4 AND c.id <= $5 GROUP BY {key}",
             open = sum(OPEN),
             closed = sum("c.closed_at IS NOT NULL"),
             urgent = sum("c.priority = 'urgent'"),
@@ -439,10 +485,13 @@ impl Store {
             re = sum("c.reopened_count > 0"),
             joins = by.joins(),
         );
+        let Some((lo, hi)) = self.case_ids(from, to).await? else { return Ok(vec![]) };
         let rows = sqlx::query(&sql)
             .bind(to_millis(from))
             .bind(to_millis(to))
             .bind(to_millis(now))
+            .bind(lo)
+            .bind(hi)
             .fetch_all(self.pool())
             .await?;
         let mut out = rows
@@ -533,6 +582,18 @@ fn slice_query<'q>(
 }
 
 impl Store {
+    /// The lowest and highest id of the cases reported in `[from, to)`, from the index on
+    /// `(created_at, id)`; `None` when there are none. Statistics join obligations only in
+    /// this range, which keeps them from reading every obligation ever stated.
+    pub async fn case_ids(&self, from: Timestamp, to: Timestamp) -> Result<Option<(i64, i64)>> {
+        let r = sqlx::query("SELECT MIN(id) AS lo, MAX(id) AS hi FROM cases WHERE created_at >= $1 AND created_at < $2")
+            .bind(to_millis(from))
+            .bind(to_millis(to))
+            .fetch_one(self.pool())
+            .await?;
+        Ok(r.try_get::<Option<i64>, _>("lo")?.zip(r.try_get::<Option<i64>, _>("hi")?))
+    }
+
     /// Open cases per grid as of `now`, and of them those with a duty past its deadline.
     pub async fn open_by_grid(&self, now: Timestamp) -> Result<Vec<(String, i64, i64)>> {
         let rows = sqlx::query(&format!(
@@ -546,4 +607,38 @@ impl Store {
         .await?;
         rows.iter().map(|r| Ok((r.try_get("grid")?, r.try_get("open")?, r.try_get("overdue")?))).collect()
     }
+}
+
+/// Local (UTC+8) day number of an instant in milliseconds, as `case_daily` keys it.
+fn local_day(millis: i64) -> i64 {
+    (millis + 28_800_000).div_euclid(86_400_000)
+}
+
+/// Counts new cases into `case_daily`, in the transaction that stores them.
+pub(crate) async fn count_created<'a>(conn: &mut Conn, cases: impl Iterator<Item = &'a domain::case::Case>) -> Result<()> {
+    let mut keys: std::collections::BTreeMap<(i64, String, String, String), i64> = Default::default();
+    for c in cases {
+        let key = (local_day(to_millis(c.created_at)), c.category.as_str().to_owned(), c.source.as_str().to_owned(), c.priority.as_str().to_owned());
+        *keys.entry(key).or_default() += 1;
+    }
+    let rows: Vec<Vec<Val>> = keys.into_iter().map(|((d, c, s, p), n)| vec![d.into(), c.into(), s.into(), p.into(), n.into()]).collect();
+    add_counts(conn, "case_daily", &["day", "category", "source", "priority", "n"], &["day", "category", "source", "priority"], &rows).await
+}
+
+/// Rebuilds `case_daily` from the cases (after a restore).
+pub(crate) async fn rebuild_daily(conn: &mut Conn) -> Result<()> {
+    sqlx::query("DELETE FROM case_daily").execute(&mut *conn).await?;
+    sqlx::query(
+        "INSERT INTO case_daily (day, category, source, priority, n) \
+         SELECT (created_at + 28800000) / 86400000, category, source, priority, COUNT(*) FROM cases \
+         GROUP BY (created_at + 28800000) / 86400000, category, source, priority",
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A local day number as `YYYY-MM-DD`.
+fn day_text(days: i64) -> String {
+    (chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + chrono::Duration::days(days)).to_string()
 }

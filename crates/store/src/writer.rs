@@ -289,6 +289,7 @@ async fn write_creates(
     }
     insert_rows(conn, "reporters", &["id", "name", "phone", "created_at"], &reporters).await?;
     insert_rows(conn, "cases", &case_columns(), &rows).await?;
+    crate::stats::count_created(conn, cases.iter()).await?;
     insert_rows(conn, "obligations", &OBLIGATION_COLUMNS, &obligations).await?;
     // A key older than its window makes way; a live one refuses the second case (and a
     // batch holding both is written again job by job, so only the second fails).

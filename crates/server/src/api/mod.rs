@@ -113,6 +113,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/stats/indicators", get(stats::indicators))
         .route("/stats/breakdown", get(breakdown::breakdown))
         .route("/stats/stations", get(breakdown::stations))
+        .route("/stats/year-on-year", get(stats::year_on_year_panel))
         .route("/stats/breakdown/cases", get(breakdown::cases))
         .route("/exports/breakdown.csv", get(exports::breakdown_csv))
         .route("/exports/breakdown.xlsx", get(exports::breakdown_xlsx))

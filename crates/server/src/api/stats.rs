@@ -100,36 +100,16 @@ fn change(current: i64, previous: i64) -> Change {
     }
 }
 
-/// Counts and the rates of the five promises for cases reported in a period.
-#[utoipa::path(get, path = "/api/v1/stats/summary", params(SummaryQuery), responses((status = 200, body = SummaryOut)), security(("bearer" = [])))]
-pub async fn summary(
-    State(s): State<Arc<AppState>>,
-    session: Session,
-    ApiQuery(q): ApiQuery<SummaryQuery>,
-) -> ApiResult<Json<SummaryOut>> {
-    session.require(Permission::ViewStatistics)?;
-    let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", m);
-    let now = s.clock.now();
-    let beijing = chrono::FixedOffset::east_opt(8 * 3600).expect("offset");
-    let today = beijing
-        .from_local_datetime(&now.with_timezone(&beijing).date_naive().and_hms_opt(0, 0, 0).expect("midnight"))
-        .single()
-        .expect("fixed offset")
-        .with_timezone(&chrono::Utc);
-    let from = q.from.as_deref().map(|t| wire::parse_time("from", t).map_err(bad)).transpose()?.unwrap_or(today);
-    let to = q.to.as_deref().map(|t| wire::parse_time("to", t).map_err(bad)).transpose()?.unwrap_or(now);
-    if to <= from {
-        return Err(bad("to must be after from".into()));
-    }
-    if to - from > Duration::days(PERIOD_DAYS_MAX) {
-        return Err(bad(format!("a summary covers at most {PERIOD_DAYS_MAX} days")));
-    }
-    let sum = s.store.summary(from, to, now).await?;
-    // Each count is read once: the period's counts serve both the breakdowns and the
-    // year-on-year comparison.
+/// The counts the street's leaders quote against the same period a year earlier: all cases,
+/// police calls (110 transfers), criminal and public-security incidents, demand petitions.
+/// Also returns the period's counts by source and by category, read on the way.
+async fn year_on_year(
+    s: &AppState,
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+) -> ApiResult<(Vec<(String, i64)>, Vec<(String, i64)>, BTreeMap<String, Change>)> {
     let now_sources = s.store.counts_by(Dimension::Source, from, to).await?;
     let now_cats = s.store.counts_by(Dimension::Category, from, to).await?;
-    let by_status = s.store.counts_by(Dimension::Status, from, to).await?.into_iter().collect();
     let (pf, pt) = (from - Duration::days(365), to - Duration::days(365));
     let source_count = |rows: &[(String, i64)], key: &str| rows.iter().find(|r| r.0 == key).map_or(0, |r| r.1);
     let then_sources = s.store.counts_by(Dimension::Source, pf, pt).await?;
@@ -160,6 +140,67 @@ pub async fn summary(
             s.store.petition_count(Class::Demand, pf, pt).await?,
         ),
     );
+    Ok((now_sources, now_cats, yoy))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct YearOnYearOut {
+    pub from: String,
+    pub to: String,
+    /// all_cases, police_calls, public_security, demand_petitions.
+    pub year_on_year: BTreeMap<String, Change>,
+}
+
+/// The year-on-year panel alone (the big screen's): counts only, read from the daily
+/// rollup for whole days, so a year so far answers as fast as a day.
+#[utoipa::path(get, path = "/api/v1/stats/year-on-year", params(SummaryQuery), responses((status = 200, body = YearOnYearOut)), security(("bearer" = [])))]
+pub async fn year_on_year_panel(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    ApiQuery(q): ApiQuery<SummaryQuery>,
+) -> ApiResult<Json<YearOnYearOut>> {
+    session.require(Permission::ViewStatistics)?;
+    let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", m);
+    let now = s.clock.now();
+    let to = q.to.as_deref().map(|t| wire::parse_time("to", t).map_err(bad)).transpose()?.unwrap_or(now);
+    let from = match q.from.as_deref() {
+        Some(f) => wire::parse_time("from", f).map_err(bad)?,
+        None => return Err(bad("from is required".into())),
+    };
+    if to <= from || to - from > Duration::days(PERIOD_DAYS_MAX) {
+        return Err(bad(format!("the period must be positive and at most {PERIOD_DAYS_MAX} days")));
+    }
+    let (_, _, year_on_year) = year_on_year(&s, from, to).await?;
+    Ok(Json(YearOnYearOut { from: wire::time(from), to: wire::time(to), year_on_year }))
+}
+
+/// Counts and the rates of the five promises for cases reported in a period.
+#[utoipa::path(get, path = "/api/v1/stats/summary", params(SummaryQuery), responses((status = 200, body = SummaryOut)), security(("bearer" = [])))]
+pub async fn summary(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    ApiQuery(q): ApiQuery<SummaryQuery>,
+) -> ApiResult<Json<SummaryOut>> {
+    session.require(Permission::ViewStatistics)?;
+    let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", m);
+    let now = s.clock.now();
+    let beijing = chrono::FixedOffset::east_opt(8 * 3600).expect("offset");
+    let today = beijing
+        .from_local_datetime(&now.with_timezone(&beijing).date_naive().and_hms_opt(0, 0, 0).expect("midnight"))
+        .single()
+        .expect("fixed offset")
+        .with_timezone(&chrono::Utc);
+    let from = q.from.as_deref().map(|t| wire::parse_time("from", t).map_err(bad)).transpose()?.unwrap_or(today);
+    let to = q.to.as_deref().map(|t| wire::parse_time("to", t).map_err(bad)).transpose()?.unwrap_or(now);
+    if to <= from {
+        return Err(bad("to must be after from".into()));
+    }
+    if to - from > Duration::days(PERIOD_DAYS_MAX) {
+        return Err(bad(format!("a summary covers at most {PERIOD_DAYS_MAX} days")));
+    }
+    let sum = s.store.summary(from, to, now).await?;
+    let (now_sources, now_cats, yoy) = year_on_year(&s, from, to).await?;
+    let by_status = s.store.counts_by(Dimension::Status, from, to).await?.into_iter().collect();
     Ok(Json(SummaryOut {
         from: wire::time(from),
         to: wire::time(to),

@@ -137,6 +137,9 @@ both_backends! {
             assert_eq!(target.get_case(c.id).await.unwrap(), a);
             assert_eq!(target.get_case(odd.id).await.unwrap(), odd, "a coordinate changed in the round trip");
             assert_eq!(target.verify_audit().await.unwrap(), s.verify_audit().await.unwrap());
+            // The daily counts, left out of the backup, are rebuilt from the cases.
+            let day = (t("2026-11-27T00:00:00+08:00"), t("2026-11-28T00:00:00+08:00"));
+            assert_eq!(target.counts_by(store::stats::Dimension::Day, day.0, day.1).await.unwrap(), vec![("2026-11-27".to_owned(), 2)]);
             // New ids continue after the restored ones.
             let next = create(&target, "2026-11-27T11:00:00+08:00").await;
             assert!(next.id > c.id);
@@ -307,6 +310,33 @@ both_backends! {
         assert_eq!(sum.promises[1].1.missed, 2);
         let by = s.counts_by(store::stats::Dimension::Day, c.created_at, now).await.unwrap();
         assert_eq!(by, vec![("2026-11-27".to_owned(), 2)]);
+    }
+
+    counts_over_whole_days_come_from_the_daily_rollup_and_agree_with_the_cases(s) {
+        use store::stats::Dimension;
+        // Cases at 23:30 on the 25th, 00:10 and 15:00 on the 26th, 09:00 on the 27th
+        // (Beijing), one of them imported as history.
+        for at in ["2026-11-25T23:30:00+08:00", "2026-11-26T00:10:00+08:00", "2026-11-26T15:00:00+08:00"] {
+            create(&s, at).await;
+        }
+        let history = create(&s, "2026-11-27T09:00:00+08:00").await;
+        let mut old = history.clone();
+        old.created_at = history.created_at - chrono::Duration::days(1);
+        s.import_cases(&[old], "test", history.created_at).await.unwrap();
+        let t = |x: &str| chrono::DateTime::parse_from_rfc3339(x).unwrap().with_timezone(&chrono::Utc);
+        // From mid-evening on the 25th to mid-morning on the 27th: two partial days at the
+        // ends and one whole day (the 26th) between, read from the rollup.
+        let (from, to) = (t("2026-11-25T20:00:00+08:00"), t("2026-11-27T10:00:00+08:00"));
+        let days = s.counts_by(Dimension::Day, from, to).await.unwrap();
+        assert_eq!(days, vec![("2026-11-25".to_owned(), 1), ("2026-11-26".to_owned(), 3), ("2026-11-27".to_owned(), 1)]);
+        let sources = s.counts_by(Dimension::Source, from, to).await.unwrap();
+        assert_eq!(sources, vec![("hotline".to_owned(), 5)]);
+        // Whole days only: everything read from the rollup, which holds what the cases say.
+        let whole = s.counts_by(Dimension::Category, t("2026-11-25T00:00:00+08:00"), t("2026-11-28T00:00:00+08:00")).await.unwrap();
+        assert_eq!(whole.iter().map(|r| r.1).sum::<i64>(), 5);
+        // A period inside one day reads the cases alone; one ending at midnight reads whole days.
+        assert_eq!(s.counts_by(Dimension::Day, t("2026-11-26T12:00:00+08:00"), t("2026-11-26T16:00:00+08:00")).await.unwrap(), vec![("2026-11-26".to_owned(), 1)]);
+        assert_eq!(s.counts_by(Dimension::Priority, t("2026-11-26T00:00:00+08:00"), t("2026-11-27T00:00:00+08:00")).await.unwrap().iter().map(|r| r.1).sum::<i64>(), 3);
     }
 
     obligations_index_the_earliest_alert_of_any_matter(s) {
