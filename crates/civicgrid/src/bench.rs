@@ -78,6 +78,9 @@ pub enum BenchCommand {
         /// Keep the database afterwards.
         #[arg(long)]
         keep: bool,
+        /// Time the queries on a database an earlier `--keep` run left (its URL).
+        #[arg(long)]
+        reuse: Option<String>,
         #[arg(long, default_value = "scenarios/linjiang")]
         scenario: std::path::PathBuf,
     },
@@ -108,9 +111,9 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<i32> {
         BenchCommand::Deadlines { backend, postgres, open, due, window_seconds, scenario } => {
             return deadlines(&backend, &postgres, open, due, window_seconds, &scenario).await;
         }
-        BenchCommand::Stats { backend, postgres, cases, streets, runs, keep, scenario } => {
+        BenchCommand::Stats { backend, postgres, cases, streets, runs, keep, reuse, scenario } => {
             anyhow::ensure!(streets > 0 && streets < 1000 && runs > 0 && cases > 0, "--streets 1 to 999, --runs and --cases at least 1");
-            let plan = crate::bench_stats::Plan { cases, streets, runs, keep };
+            let plan = crate::bench_stats::Plan { cases, streets, runs, keep, reuse };
             return crate::bench_stats::run(&backend, &postgres, &plan, &scenario).await;
         }
         BenchCommand::Mqtt { backend, postgres, broker, devices, heartbeat_seconds, soak_seconds, storm, storm_seconds, kill, scenario } => {

@@ -18,6 +18,8 @@ pub struct Plan {
     pub runs: usize,
     /// Keep the database afterwards (its URL is printed), to time again without loading.
     pub keep: bool,
+    /// Time the queries on a database kept by an earlier run instead of loading one.
+    pub reuse: Option<String>,
 }
 
 /// Cases are imported this many at a time (one transaction and one audit record each).
@@ -46,23 +48,28 @@ fn timed<T>(label: &str, runs: &mut Vec<(String, Vec<f64>)>, ms: f64, v: T) -> T
 }
 
 pub async fn run(backend: &str, postgres: &str, plan: &Plan, scenario: &std::path::Path) -> anyhow::Result<i32> {
-    let url = match backend {
-        "postgres" => {
+    let url = match (backend, &plan.reuse) {
+        (_, Some(url)) => url.clone(),
+        ("postgres", None) => {
             std::env::set_var("CIVICGRID_TEST_PG", postgres);
             store::testing::fresh_postgres_url().await
         }
-        "sqlite" => store::testing::fresh_sqlite_url(),
-        other => anyhow::bail!("unknown backend {other:?}"),
+        ("sqlite", None) => store::testing::fresh_sqlite_url(),
+        (other, None) => anyhow::bail!("unknown backend {other:?}"),
     };
     let sc = scenario::load(scenario)?;
     let now = chrono::Utc::now();
     let history = scenario::history::generate(&sc, now, 730, sc.demand.history.seed);
     anyhow::ensure!(!history.is_empty(), "the scenario made no history");
     let store = store::Store::open(&url).await?;
-    store.load_reference(&sc.reference_data(), "bench", now).await?;
     let terms = domain::obligation::Terms::default();
     let started = Instant::now();
     let mut made = 0;
+    if plan.reuse.is_none() {
+        store.load_reference(&sc.reference_data(), "bench", now).await?;
+    } else {
+        made = plan.cases;
+    }
     while made < plan.cases {
         let n = IMPORT_SLICE.min(plan.cases - made);
         let slice: Vec<domain::case::Case> = (made..made + n).map(|i| city_case(&history, plan.streets, plan.cases, i)).collect();
@@ -126,7 +133,7 @@ pub async fn run(backend: &str, postgres: &str, plan: &Plan, scenario: &std::pat
         println!("| {label} | {:.0} | {:.0} |", ms[0], later[later.len() / 2]);
     }
     store.close().await;
-    if plan.keep {
+    if plan.keep || plan.reuse.is_some() {
         println!("kept: {url}");
     } else {
         store::testing::discard(&url).await;

@@ -123,7 +123,14 @@ impl Store {
                     Ok(())
                 })
             }),
-            Backend::Postgres => options,
+            // JIT compilation costs 80–150 ms a query and pays back only on queries running
+            // many seconds; the statistics over a month of a city's cases ran 2.5× slower with it.
+            Backend::Postgres => options.after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute("SET jit = off").await?;
+                    Ok(())
+                })
+            }),
         };
         let pool = options.connect(&url).await?;
         let url = url.clone();
