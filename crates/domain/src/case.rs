@@ -1391,6 +1391,12 @@ mod tests {
                 names.sort_unstable();
                 names.dedup();
                 prop_assert_eq!(names.len(), obs.len(), "two duties share a name");
+                // The five promises start at the report time, whatever happens: statistics
+                // find a period's cases' promises by their start (`obligations_started`).
+                for o in obs.iter().filter(|o| Promise::ALL.iter().any(|p| p.as_str() == o.name)) {
+                    prop_assert_eq!(o.starts_at, c.created_at, "{} starts elsewhere", o.name);
+                }
+                prop_assert_eq!(obs.iter().filter(|o| Promise::ALL.iter().any(|p| p.as_str() == o.name)).count(), 5);
             }
         }
     }

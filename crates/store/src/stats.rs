@@ -102,21 +102,20 @@ impl Store {
         to: Timestamp,
         now: Timestamp,
     ) -> Result<std::collections::HashMap<String, PromiseStats>> {
-        let Some((lo, hi)) = self.case_ids(from, to).await? else { return Ok(Default::default()) };
+        // A case's five promises start when it is reported, so "the cases reported in the
+        // period" are the promises started in it: one range of `obligations_started`.
         let rows = sqlx::query(
             "SELECT o.name AS name, \
              CAST(COALESCE(SUM(CASE WHEN o.kept_at IS NOT NULL AND o.kept_at <= o.due_at THEN 1 ELSE 0 END), 0) AS BIGINT) AS kept, \
              CAST(COALESCE(SUM(CASE WHEN o.kept_at > o.due_at OR (o.kept_at IS NULL AND o.state = 'open' AND o.due_at < $3) \
                   THEN 1 ELSE 0 END), 0) AS BIGINT) AS missed \
-             FROM cases c JOIN obligations o ON o.matter_kind = 'case' AND o.matter_id = c.id \
-             AND o.matter_id >= $4 AND o.matter_id <= $5 \
-             WHERE c.created_at >= $1 AND c.created_at < $2 AND c.id >= $4 AND c.id <= $5 GROUP BY o.name",
+             FROM obligations o WHERE o.matter_kind = 'case' \
+             AND o.name IN ('accept', 'dispatch', 'on_site', 'first_feedback', 'close') \
+             AND o.starts_at >= $1 AND o.starts_at < $2 GROUP BY o.name",
         )
         .bind(to_millis(from))
         .bind(to_millis(to))
         .bind(to_millis(now))
-        .bind(lo)
-        .bind(hi)
         .fetch_all(self.pool())
         .await?;
         rows.iter()
@@ -460,7 +459,9 @@ pub struct Group {
 }
 
 impl Store {
-    /// Cases reported in `[from, to)`, grouped by `by`, judged as of `now`, in one query.
+    /// Cases reported in `[from, to)`, grouped by `by`, judged as of `now`, in one query; their
+    /// close and on-site promises are joined from the range of `obligations_started` that
+    /// started in the period (a case's promises start when it is reported).
     pub async fn breakdown(&self, by: By, from: Timestamp, to: Timestamp, now: Timestamp) -> Result<Vec<Group>> {
         let (key, numeric) = by.key();
         let sum = |p: &str| format!("CAST(COALESCE(SUM(CASE WHEN {p} THEN 1 ELSE 0 END), 0) AS BIGINT)");
@@ -468,11 +469,11 @@ impl Store {
             "SELECT {key} AS k, CAST(COUNT(*) AS BIGINT) AS n, {open} AS open, {closed} AS closed, {urgent} AS urgent, \
              {ck} AS ck, {cm} AS cm, {sk} AS sk, {sm} AS sm, {rated} AS rated, {sat} AS sat, {re} AS re \
              FROM cases c{joins} \
-             LEFT JOIN obligations oc ON oc.matter_kind = 'case' AND oc.matter_id = c.id AND oc.name = 'close' \
-                 AND oc.matter_id >= $4 AND oc.matter_id <= $5 \
-             LEFT JOIN obligations os ON os.matter_kind = 'case' AND os.matter_id = c.id AND os.name = 'on_site' \
-                 AND os.matter_id >= $4 AND os.matter_id <= $5 \
-             WHERE c.created_at >= $1 AND c.created_at < $2 AND c.id >= $4 AND c.id <= $5 GROUP BY {key}",
+             LEFT JOIN obligations oc ON oc.matter_kind = 'case' AND oc.name = 'close' AND oc.matter_id = c.id \
+                 AND oc.starts_at >= $1 AND oc.starts_at < $2 \
+             LEFT JOIN obligations os ON os.matter_kind = 'case' AND os.name = 'on_site' AND os.matter_id = c.id \
+                 AND os.starts_at >= $1 AND os.starts_at < $2 \
+             WHERE c.created_at >= $1 AND c.created_at < $2 GROUP BY {key}",
             open = sum(OPEN),
             closed = sum("c.closed_at IS NOT NULL"),
             urgent = sum("c.priority = 'urgent'"),
@@ -485,13 +486,10 @@ impl Store {
             re = sum("c.reopened_count > 0"),
             joins = by.joins(),
         );
-        let Some((lo, hi)) = self.case_ids(from, to).await? else { return Ok(vec![]) };
         let rows = sqlx::query(&sql)
             .bind(to_millis(from))
             .bind(to_millis(to))
             .bind(to_millis(now))
-            .bind(lo)
-            .bind(hi)
             .fetch_all(self.pool())
             .await?;
         let mut out = rows
@@ -582,18 +580,6 @@ fn slice_query<'q>(
 }
 
 impl Store {
-    /// The lowest and highest id of the cases reported in `[from, to)`, from the index on
-    /// `(created_at, id)`; `None` when there are none. Statistics join obligations only in
-    /// this range, which keeps them from reading every obligation ever stated.
-    pub async fn case_ids(&self, from: Timestamp, to: Timestamp) -> Result<Option<(i64, i64)>> {
-        let r = sqlx::query("SELECT MIN(id) AS lo, MAX(id) AS hi FROM cases WHERE created_at >= $1 AND created_at < $2")
-            .bind(to_millis(from))
-            .bind(to_millis(to))
-            .fetch_one(self.pool())
-            .await?;
-        Ok(r.try_get::<Option<i64>, _>("lo")?.zip(r.try_get::<Option<i64>, _>("hi")?))
-    }
-
     /// Open cases per grid as of `now`, and of them those with a duty past its deadline.
     pub async fn open_by_grid(&self, now: Timestamp) -> Result<Vec<(String, i64, i64)>> {
         let rows = sqlx::query(&format!(

@@ -13,6 +13,6 @@ CREATE TABLE case_daily (
 INSERT INTO case_daily (day, category, source, priority, n)
 SELECT (created_at + 28800000) / 86400000, category, source, priority, COUNT(*)
 FROM cases GROUP BY (created_at + 28800000) / 86400000, category, source, priority;
--- The ids of a period's cases, read from the index alone: statistics narrow their join with
--- the obligations to that id range (ids follow the report time, near enough).
-CREATE INDEX cases_created_id ON cases(created_at, id);
+-- A case's five promises start when it is reported (`starts_at` is the report time), so the
+-- promises of a period's cases are a range of this index, read without visiting the table.
+CREATE INDEX obligations_started ON obligations(matter_kind, name, starts_at, matter_id, kept_at, due_at, state);
