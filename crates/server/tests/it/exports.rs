@@ -307,3 +307,40 @@ async fn breakdown_on_known_cases_sqlite() {
 async fn breakdown_on_known_cases_postgres() {
     breakdown_on_known_cases(true).await;
 }
+
+/// The demo's two years of police calls and public-security incidents, imported as the demo
+/// imports them: the year-on-year the screen shows for the last twelve months is the change
+/// the demo was built for (the source's −25.8 % and −9 %).
+async fn year_on_year_on_the_demo_history(postgres: bool) {
+    let url = if postgres { store::testing::fresh_postgres_url().await } else { store::testing::fresh_sqlite_url() };
+    let now = local("2026-11-27T12:00:00");
+    let app = App::start_clocked(&url, &Default::default(), now).await;
+    let sc = scenario::load(&scenario_dir()).unwrap();
+    let security = ["SJ1001", "SJ1006", "SJ1007"];
+    let history: Vec<_> = scenario::history::generate(&sc, now, 730, sc.demand.history.seed)
+        .into_iter()
+        .filter(|c| c.source == domain::case::Source::Police110 || security.contains(&c.category.as_str()))
+        .collect();
+    app.store.import_cases(&history, "demo", now).await.unwrap();
+    let year = now - chrono::Duration::days(365);
+    let (s, out) = app.call(Some("leader"), "GET", &format!("/api/v1/stats/year-on-year?from={}", urlencode(year)), None).await;
+    assert_eq!(s, 200, "{out}");
+    let change = |k: &str| out["year_on_year"][k]["change_pct"].as_f64().unwrap_or_else(|| panic!("{k} in {out}"));
+    assert!((change("police_calls") + 25.8).abs() < 1.0, "{out}");
+    assert!((change("public_security") + 9.0).abs() < 1.5, "{out}");
+    // The same counts straight from the cases, not the daily rollup.
+    let count = |from: domain::Timestamp, to: domain::Timestamp| history.iter().filter(|c| c.source == domain::case::Source::Police110 && c.created_at >= from && c.created_at < to).count() as i64;
+    assert_eq!(out["year_on_year"]["police_calls"]["current"].as_i64(), Some(count(year, now)));
+    assert_eq!(out["year_on_year"]["police_calls"]["previous"].as_i64(), Some(count(year - chrono::Duration::days(365), year)));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn year_on_year_on_the_demo_history_sqlite() {
+    year_on_year_on_the_demo_history(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn year_on_year_on_the_demo_history_postgres() {
+    year_on_year_on_the_demo_history(true).await;
+}
