@@ -166,6 +166,9 @@
   const fail = (e) => { $("st-scope").textContent = e.message || String(e); $("st-scope").className = "error"; };
   $("st-csv").onclick = () => CG.download("/api/v1/exports/breakdown.csv?" + query(), `breakdown-${$("st-by").value}.csv`).catch(fail);
   $("st-xlsx").onclick = () => CG.download("/api/v1/exports/breakdown.xlsx?" + query(), `breakdown-${$("st-by").value}.xlsx`).catch(fail);
+  const period = () => `from=${encodeURIComponent(data.period.from)}&to=${encodeURIComponent(data.period.to)}&lang=${CG.lang()}`;
+  $("st-ind-csv").onclick = () => CG.download("/api/v1/exports/indicators.csv?" + period(), "indicators.csv").catch(fail);
+  $("st-ind-xlsx").onclick = () => CG.download("/api/v1/exports/indicators.xlsx?" + period(), "indicators.xlsx").catch(fail);
   $("st-report").onclick = () => CG.openPage("/api/v1/reports/monthly?month=" + ($("st-date").value || today).slice(0, 7)).catch(fail);
   document.addEventListener("cg:lang", () => { fillSelects(); load(); });
   fillSelects();

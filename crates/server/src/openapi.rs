@@ -36,7 +36,7 @@ use utoipa::{Modify, OpenApi};
         crate::api::food::inspect, crate::api::food::rectify, crate::api::food::upload, crate::api::food::file, crate::api::food::draw,
         crate::api::food::draws, crate::api::food::public, crate::api::food::open_data, crate::api::food::stats,
         crate::api::exports::cases_csv, crate::api::exports::cases_xlsx, crate::api::exports::monthly,
-        crate::api::breakdown::breakdown, crate::api::breakdown::cases, crate::api::breakdown::stations, crate::api::stats::year_on_year_panel, crate::api::exports::breakdown_csv, crate::api::exports::breakdown_xlsx,
+        crate::api::breakdown::breakdown, crate::api::breakdown::cases, crate::api::breakdown::stations, crate::api::stats::year_on_year_panel, crate::api::exports::breakdown_csv, crate::api::exports::breakdown_xlsx, crate::api::exports::indicators_csv, crate::api::exports::indicators_xlsx,
         crate::api::gas::devices, crate::api::gas::device, crate::api::gas::import, crate::api::gas::alarms,
         crate::api::gas::acknowledge, crate::api::gas::clear, crate::api::gas::summary, crate::api::gas::mine,
         crate::api::mediations::signature, crate::api::mediations::upload, crate::api::mediations::files, crate::api::mediations::file,

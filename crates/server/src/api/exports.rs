@@ -661,3 +661,77 @@ mod tests {
         assert_eq!(count(&super::pdf_of_lines(&lines(100))), 3);
     }
 }
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct IndicatorsExportQuery {
+    /// Start (RFC 3339); 30 days ago when absent.
+    pub from: Option<String>,
+    /// End, exclusive (RFC 3339); now when absent.
+    pub to: Option<String>,
+    /// zh (default) or en.
+    pub lang: Option<String>,
+}
+
+async fn indicators_export(s: &Arc<AppState>, session: &Session, q: IndicatorsExportQuery, what: &str) -> ApiResult<(Vec<String>, Vec<Vec<String>>)> {
+    let en = match q.lang.as_deref() {
+        None | Some("zh") => false,
+        Some("en") => true,
+        Some(l) => return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", format!("lang {l:?}: zh or en"))),
+    };
+    let sq = super::stats::SummaryQuery { from: q.from, to: q.to };
+    let axum::Json(ind) = super::stats::indicators(State(s.clone()), session.clone(), ApiQuery(sq)).await?;
+    let header: Vec<String> = if en {
+        ["Indicator", "Numerator", "Denominator", "Rate (%)", "Formula", "From", "To", "As of"]
+    } else {
+        ["指标", "分子", "分母", "比率(%)", "口径", "起", "止", "统计时间"]
+    }
+    .iter()
+    .map(|h| h.to_string())
+    .collect();
+    let rows: Vec<Vec<String>> = ind
+        .indicators
+        .iter()
+        .map(|i| {
+            vec![
+                if en { i.name_en.clone() } else { i.name_zh.clone() },
+                i.numerator.to_string(),
+                i.denominator.to_string(),
+                i.rate.map_or(String::new(), |r| format!("{:.1}", r * 100.0)),
+                if en { i.formula_en.clone() } else { i.formula.clone() },
+                ind.from.clone(),
+                ind.to.clone(),
+                ind.as_of.clone(),
+            ]
+        })
+        .collect();
+    s.store
+        .audit(&store::AuditEntry {
+            at: s.clock.now(),
+            actor: session.label(),
+            action: "export".into(),
+            entity: "export".into(),
+            entity_id: what.into(),
+            detail: serde_json::json!({ "from": ind.from, "to": ind.to }).to_string(),
+        })
+        .await?;
+    Ok((header, rows))
+}
+
+/// The standard indicators of a period as CSV.
+#[utoipa::path(get, path = "/api/v1/exports/indicators.csv", params(IndicatorsExportQuery),
+    responses((status = 200, content_type = "text/csv"), (status = 400, body = crate::error::ErrorBody)), security(("bearer" = [])))]
+pub async fn indicators_csv(State(s): State<Arc<AppState>>, session: Session, ApiQuery(q): ApiQuery<IndicatorsExportQuery>) -> ApiResult<Response> {
+    let (header, rows) = indicators_export(&s, &session, q, "indicators.csv").await?;
+    Ok(attachment(table_csv(&header, &rows), "text/csv; charset=utf-8", "indicators.csv"))
+}
+
+/// The standard indicators of a period as an Excel workbook.
+#[utoipa::path(get, path = "/api/v1/exports/indicators.xlsx", params(IndicatorsExportQuery),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 400, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn indicators_xlsx(State(s): State<Arc<AppState>>, session: Session, ApiQuery(q): ApiQuery<IndicatorsExportQuery>) -> ApiResult<Response> {
+    let en = q.lang.as_deref() == Some("en");
+    let (header, rows) = indicators_export(&s, &session, q, "indicators.xlsx").await?;
+    Ok(attachment(table_xlsx(if en { "Indicators" } else { "考核指标" }, &header, &rows)?, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "indicators.xlsx"))
+}

@@ -116,6 +116,8 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/stats/year-on-year", get(stats::year_on_year_panel))
         .route("/stats/breakdown/cases", get(breakdown::cases))
         .route("/exports/breakdown.csv", get(exports::breakdown_csv))
+        .route("/exports/indicators.csv", get(exports::indicators_csv))
+        .route("/exports/indicators.xlsx", get(exports::indicators_xlsx))
         .route("/exports/breakdown.xlsx", get(exports::breakdown_xlsx))
         .route("/stats/summary", get(stats::summary))
         .route("/stats/daily", get(stats::daily))

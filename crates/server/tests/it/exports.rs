@@ -283,6 +283,16 @@ async fn breakdown_on_known_cases(postgres: bool) {
     assert_eq!(sheet.get_value((hot, 0)).unwrap().to_string(), "热线");
     assert_eq!(sheet.get_value((hot, 2)).unwrap().get_float(), Some(3.0), "counts are numbers Excel can sum");
     assert_eq!(app.store.count(store::Table::AuditLog).await.unwrap(), audited + 2);
+    let (s, _, csv) = get(&app, "leader", &format!("/api/v1/exports/indicators.csv?{week}")).await;
+    assert_eq!(s, 200);
+    let text = String::from_utf8(csv[3..].to_vec()).unwrap();
+    assert!(text.starts_with("指标,分子,分母,比率(%),口径"), "{text}");
+    assert!(text.contains("\r\n按期结案率,"), "{text}");
+    let (_, _, xlsx) = get(&app, "leader", &format!("/api/v1/exports/indicators.xlsx?{week}&lang=en")).await;
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(xlsx)).unwrap();
+    let sheet = book.worksheet_range("Indicators").unwrap();
+    assert_eq!(sheet.get_value((2, 0)).unwrap().to_string(), "On-time closure rate");
+    assert_eq!(app.store.count(store::Table::AuditLog).await.unwrap(), audited + 4, "each export audited");
 
     // Clear refusals; residents and field roles never see statistics.
     for (q, status) in [("by=planet", 400), ("by=grid&period=decade", 400), ("by=grid&compare=ever", 400), ("by=grid&date=2026-13-01", 400), ("by=grid&key=x", 400)] {
