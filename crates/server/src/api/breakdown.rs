@@ -388,8 +388,9 @@ fn parse_by(q: &BreakdownQuery) -> ApiResult<By> {
     })
 }
 
-fn english(q: &BreakdownQuery) -> ApiResult<bool> {
-    match q.lang.as_deref() {
+/// Whether a `lang` parameter asks for English (zh, the default, or en; else a 400).
+pub fn english(lang: Option<&str>) -> ApiResult<bool> {
+    match lang {
         None | Some("zh") => Ok(false),
         Some("en") => Ok(true),
         Some(l) => Err(bad(format!("lang {l:?}: zh or en"))),
@@ -403,7 +404,7 @@ pub async fn read(s: &AppState, session: &Session, q: &BreakdownQuery) -> ApiRes
         return Err(bad("key, measure and limit belong to /api/v1/stats/breakdown/cases"));
     }
     let by = parse_by(q)?;
-    let en = english(q)?;
+    let en = english(q.lang.as_deref())?;
     let now = s.clock.now();
     let (current, other) = periods(q, now).map_err(bad)?;
     let groups = s.store.breakdown(by, current.from, current.to, now).await?;
@@ -467,7 +468,7 @@ pub async fn cases(State(s): State<Arc<AppState>>, session: Session, ApiQuery(q)
     session.require(Permission::ViewStatistics)?;
     session.require(Permission::ViewCases)?;
     let by = parse_by(&q)?;
-    english(&q)?;
+    english(q.lang.as_deref())?;
     let measure = match q.measure.as_deref() {
         None => Measure::All,
         Some(m) => Measure::parse(m).ok_or_else(|| {
@@ -533,11 +534,7 @@ pub struct StationsQuery {
     responses((status = 200, body = [StationOut]), (status = 400, body = crate::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn stations(State(s): State<Arc<AppState>>, session: Session, ApiQuery(q): ApiQuery<StationsQuery>) -> ApiResult<Json<Vec<StationOut>>> {
     session.require(Permission::ViewStatistics)?;
-    let en = match q.lang.as_deref() {
-        None | Some("zh") => false,
-        Some("en") => true,
-        Some(l) => return Err(bad(format!("lang {l:?}: zh or en"))),
-    };
+    let en = english(q.lang.as_deref())?;
     let now = s.clock.now();
     let today = midnight(now.with_timezone(&beijing()).date_naive());
     let station_of: HashMap<String, String> = s.grids.values().map(|g| (g.code.to_string(), g.station.clone())).collect();

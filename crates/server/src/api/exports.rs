@@ -173,6 +173,11 @@ async fn cases(s: &AppState, session: &Session, q: ExportQuery) -> ApiResult<Vec
 }
 
 async fn audited(s: &AppState, session: &Session, what: &str, rows: usize) -> ApiResult<()> {
+    audit_export(s, session, what, serde_json::json!({ "rows": rows, "masked": true })).await
+}
+
+/// Records who exported what, when: every export is audited.
+async fn audit_export(s: &AppState, session: &Session, what: &str, detail: serde_json::Value) -> ApiResult<()> {
     s.store
         .audit(&store::AuditEntry {
             at: s.clock.now(),
@@ -180,7 +185,7 @@ async fn audited(s: &AppState, session: &Session, what: &str, rows: usize) -> Ap
             action: "export".into(),
             entity: "export".into(),
             entity_id: what.into(),
-            detail: serde_json::json!({ "rows": rows, "masked": true }).to_string(),
+            detail: detail.to_string(),
         })
         .await?;
     Ok(())
@@ -615,16 +620,7 @@ fn breakdown_table(b: &super::breakdown::BreakdownOut, en: bool) -> (Vec<String>
 async fn breakdown_export(s: &AppState, session: &Session, q: &super::breakdown::BreakdownQuery, what: &str) -> ApiResult<(Vec<String>, Vec<Vec<String>>)> {
     let b = super::breakdown::read(s, session, q).await?;
     let table = breakdown_table(&b, q.lang.as_deref() == Some("en"));
-    s.store
-        .audit(&store::AuditEntry {
-            at: s.clock.now(),
-            actor: session.label(),
-            action: "export".into(),
-            entity: "export".into(),
-            entity_id: what.into(),
-            detail: serde_json::json!({ "by": b.by, "from": b.period.from, "to": b.period.to, "rows": b.rows.len() }).to_string(),
-        })
-        .await?;
+    audit_export(s, session, what, serde_json::json!({ "by": b.by, "from": b.period.from, "to": b.period.to, "rows": b.rows.len() })).await?;
     Ok(table)
 }
 
@@ -646,21 +642,6 @@ pub async fn breakdown_xlsx(State(s): State<Arc<AppState>>, session: Session, Ap
     Ok(attachment(table_xlsx(sheet, &header, &rows)?, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &format!("breakdown-{}.xlsx", q.by)))
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_long_report_runs_onto_more_pages() {
-        let count = |pdf: &[u8]| {
-            let t = String::from_utf8_lossy(pdf);
-            t.matches("/Type /Page").count() - t.matches("/Type /Pages").count()
-        };
-        // 11 pt lines take 17.6 pt each: 43 fit from y = 790 down to y = 50 (the 43rd at 50.8).
-        let lines = |n: usize| (0..n).map(|i| (11.0, format!("line {i}"))).collect::<Vec<_>>();
-        assert_eq!(count(&super::pdf_of_lines(&lines(43))), 1);
-        assert_eq!(count(&super::pdf_of_lines(&lines(44))), 2);
-        assert_eq!(count(&super::pdf_of_lines(&lines(100))), 3);
-    }
-}
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -674,11 +655,7 @@ pub struct IndicatorsExportQuery {
 }
 
 async fn indicators_export(s: &Arc<AppState>, session: &Session, q: IndicatorsExportQuery, what: &str) -> ApiResult<(Vec<String>, Vec<Vec<String>>)> {
-    let en = match q.lang.as_deref() {
-        None | Some("zh") => false,
-        Some("en") => true,
-        Some(l) => return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", format!("lang {l:?}: zh or en"))),
-    };
+    let en = super::breakdown::english(q.lang.as_deref())?;
     let sq = super::stats::SummaryQuery { from: q.from, to: q.to };
     let axum::Json(ind) = super::stats::indicators(State(s.clone()), session.clone(), ApiQuery(sq)).await?;
     let header: Vec<String> = if en {
@@ -705,16 +682,7 @@ async fn indicators_export(s: &Arc<AppState>, session: &Session, q: IndicatorsEx
             ]
         })
         .collect();
-    s.store
-        .audit(&store::AuditEntry {
-            at: s.clock.now(),
-            actor: session.label(),
-            action: "export".into(),
-            entity: "export".into(),
-            entity_id: what.into(),
-            detail: serde_json::json!({ "from": ind.from, "to": ind.to }).to_string(),
-        })
-        .await?;
+    audit_export(s, session, what, serde_json::json!({ "from": ind.from, "to": ind.to })).await?;
     Ok((header, rows))
 }
 
@@ -734,4 +702,20 @@ pub async fn indicators_xlsx(State(s): State<Arc<AppState>>, session: Session, A
     let en = q.lang.as_deref() == Some("en");
     let (header, rows) = indicators_export(&s, &session, q, "indicators.xlsx").await?;
     Ok(attachment(table_xlsx(if en { "Indicators" } else { "考核指标" }, &header, &rows)?, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "indicators.xlsx"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_long_report_runs_onto_more_pages() {
+        let count = |pdf: &[u8]| {
+            let t = String::from_utf8_lossy(pdf);
+            t.matches("/Type /Page").count() - t.matches("/Type /Pages").count()
+        };
+        // 11 pt lines take 17.6 pt each: 43 fit from y = 790 down to y = 50 (the 43rd at 50.8).
+        let lines = |n: usize| (0..n).map(|i| (11.0, format!("line {i}"))).collect::<Vec<_>>();
+        assert_eq!(count(&super::pdf_of_lines(&lines(43))), 1);
+        assert_eq!(count(&super::pdf_of_lines(&lines(44))), 2);
+        assert_eq!(count(&super::pdf_of_lines(&lines(100))), 3);
+    }
 }
