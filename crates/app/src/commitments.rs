@@ -23,11 +23,15 @@ pub async fn spawn_case(
     if k.kept_at.is_some() || k.case_id.is_some() {
         return Err(PetitionError::InvalidStep { action: "spawn_case", status: p.status.as_str() }.into());
     }
-    let cat = app.categories.get(category).ok_or_else(|| PetitionError::Invalid(format!("unknown category {category}")))?;
+    let cat =
+        app.categories.get(category).ok_or_else(|| PetitionError::Invalid(format!("unknown category {category}")))?;
     let location = match p.location {
         Some(l) => l,
         None => {
-            let grid = app.grids.get(&p.grid).ok_or_else(|| PetitionError::Invalid("the petition's grid is unknown".into()))?;
+            let grid = app
+                .grids
+                .get(&p.grid)
+                .ok_or_else(|| PetitionError::Invalid("the petition's grid is unknown".into()))?;
             domain::geo::Polygon::new(grid.ring.clone())
                 .map(|poly| poly.centroid())
                 .ok_or_else(|| PetitionError::Invalid("the petition's grid has no area".into()))?

@@ -19,7 +19,8 @@ const CASES_MAX: i64 = 500;
 /// How a crew member answers an assignment: after how many seconds, and whether they take it.
 /// Fixed by the case and the responder, so a demo run can be followed and tested.
 pub fn answer(case_id: i64, responder_id: i64) -> (i64, bool) {
-    let h = (case_id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (responder_id as u64).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    let h = (case_id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ (responder_id as u64).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     let h = (h ^ (h >> 31)).wrapping_mul(0x94D0_49BB_1331_11EB);
     (10 + (h % 50) as i64, (h >> 8) % 8 != 0)
 }
@@ -49,7 +50,8 @@ pub async fn round(app: &App) -> Result<usize, StoreError> {
             .filter_map(|a| {
                 let r = roster.iter().find(|r| r.id == a.responder_id && r.user_id.is_none())?;
                 let (wait, takes) = answer(case.id, r.id);
-                (app.clock.now() >= a.assigned_at + chrono::Duration::seconds(wait)).then(|| (r.id, takes, r.name.clone()))
+                (app.clock.now() >= a.assigned_at + chrono::Duration::seconds(wait))
+                    .then(|| (r.id, takes, r.name.clone()))
             })
             .collect();
         for (responder, takes, name) in due {

@@ -93,7 +93,8 @@ pub async fn rank_case(
 /// 1.8公里，约5分钟，传化公路港警务站".
 pub fn reason(state: &App, r: &Ranked, who: &Responder) -> String {
     let fresh = position(state, who, state.clock.now()).is_some_and(|p| p.1);
-    let station = state.stations.iter().find(|s| s.code == who.station).map_or(who.station.as_str(), |s| s.name_zh.as_str());
+    let station =
+        state.stations.iter().find(|s| s.code == who.station).map_or(who.station.as_str(), |s| s.name_zh.as_str());
     let mode = match who.travel_mode.as_str() {
         "car" => "驾车",
         "ebike" | "e_bike" | "scooter" => "骑电动车",

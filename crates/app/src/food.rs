@@ -24,7 +24,11 @@ pub enum Error {
 
 /// Missed food duties go to the grid workers, then the station, then the street's leaders.
 pub fn terms(app: &App) -> Terms {
-    Terms { warn_fraction: app.escalation.warn_fraction, ladder: vec![Role::GridWorker, Role::StationOfficer, Role::Leader], working_hours: false }
+    Terms {
+        warn_fraction: app.escalation.warn_fraction,
+        ladder: vec![Role::GridWorker, Role::StationOfficer, Role::Leader],
+        working_hours: false,
+    }
 }
 
 pub fn obligations(app: &App, b: &Business) -> Vec<Obligation> {
@@ -41,10 +45,18 @@ pub async fn register(app: &App, list: Vec<NewBusiness>, actor: &Actor) -> Resul
 /// Records an inspection. Failed items become hazards with deadlines; the business is texted
 /// them; a key item failed (risk: stop operating) goes to the market regulator as an urgent
 /// ordinary case, linked to its hazard.
-pub async fn inspect(app: &App, id: BusinessId, results: Vec<ItemResult>, self_check: bool, draw: Option<i64>, actor: &Actor) -> Result<Business, Error> {
+pub async fn inspect(
+    app: &App,
+    id: BusinessId,
+    results: Vec<ItemResult>,
+    self_check: bool,
+    draw: Option<i64>,
+    actor: &Actor,
+) -> Result<Business, Error> {
     let before = app.store.business(id).await?;
     let checklist = app.food_checklists.for_kind(before.kind);
-    let mut after = domain::food::inspect(&before, &checklist, results, self_check, draw, actor, app.clock.now(), &app.food_rules)?;
+    let mut after =
+        domain::food::inspect(&before, &checklist, results, self_check, draw, actor, app.clock.now(), &app.food_rules)?;
     let new_hazards: Vec<usize> = (before.hazards.len()..after.hazards.len()).collect();
     let mut outbox = vec![];
     if !new_hazards.is_empty() {
@@ -66,7 +78,11 @@ pub async fn inspect(app: &App, id: BusinessId, results: Vec<ItemResult>, self_c
                 after.name,
                 outcome_zh(after.inspections.last().expect("just inspected").outcome),
                 list.join("；"),
-                if after.inspections.last().is_some_and(|i| i.stop_operating) { "存在食品安全风险，请立即停止相关经营活动。" } else { "" }
+                if after.inspections.last().is_some_and(|i| i.stop_operating) {
+                    "存在食品安全风险，请立即停止相关经营活动。"
+                } else {
+                    ""
+                }
             ),
         });
     }
@@ -114,13 +130,25 @@ pub fn outcome_zh(o: domain::food::Outcome) -> &'static str {
     }
 }
 
-pub async fn rectify(app: &App, id: BusinessId, hazard: usize, before_photos: Vec<i64>, after_photos: Vec<i64>, actor: &Actor) -> Result<Business, Error> {
+pub async fn rectify(
+    app: &App,
+    id: BusinessId,
+    hazard: usize,
+    before_photos: Vec<i64>,
+    after_photos: Vec<i64>,
+    actor: &Actor,
+) -> Result<Business, Error> {
     let before = app.store.business(id).await?;
     let after = domain::food::rectify(&before, hazard, before_photos, after_photos, actor, app.clock.now())?;
     commit(app, &before, after, vec![]).await
 }
 
-async fn commit(app: &App, before: &Business, after: Business, mut outbox: Vec<OutboxMessage>) -> Result<Business, Error> {
+async fn commit(
+    app: &App,
+    before: &Business,
+    after: Business,
+    mut outbox: Vec<OutboxMessage>,
+) -> Result<Business, Error> {
     for e in after.events[before.events.len()..].iter().filter(|e| e.action == "escalate") {
         let duty = e.duty.as_deref().unwrap_or_default();
         let what = match duty.split(':').next() {
@@ -161,11 +189,25 @@ pub async fn fire(app: &App, id: BusinessId, actor: &Actor) -> Result<(), StoreE
 /// The random draw (双随机) for a period: `n` businesses, each with an inspector from
 /// `inspectors`; the seed is drawn here, recorded with the result in the audit log, and
 /// anyone can re-run `domain::food::draw` with it.
-pub async fn draw(app: &App, n: usize, inspectors: &[i64], actor: &Actor) -> Result<(i64, u64, Vec<(i64, i64)>), Error> {
+pub async fn draw(
+    app: &App,
+    n: usize,
+    inspectors: &[i64],
+    actor: &Actor,
+) -> Result<(i64, u64, Vec<(i64, i64)>), Error> {
     use rand::Rng;
     let seed: u64 = rand::thread_rng().gen();
     let businesses = app.store.business_ids().await?;
     let pairs = domain::food::draw(&businesses, inspectors, n, seed);
-    let id = app.store.record_draw(&seed.to_string(), &pairs, actor.user_id, &format!("{}:{}", actor.user_id, actor.username), app.clock.now()).await?;
+    let id = app
+        .store
+        .record_draw(
+            &seed.to_string(),
+            &pairs,
+            actor.user_id,
+            &format!("{}:{}", actor.user_id, actor.username),
+            app.clock.now(),
+        )
+        .await?;
     Ok((id, seed, pairs))
 }

@@ -62,7 +62,11 @@ pub enum Outcome {
 
 /// Missed alarm duties go to the dispatchers, then the station, then the street's leaders.
 pub fn terms(app: &App) -> Terms {
-    Terms { warn_fraction: app.escalation.warn_fraction, ladder: vec![Role::Dispatcher, Role::StationOfficer, Role::Leader], working_hours: false }
+    Terms {
+        warn_fraction: app.escalation.warn_fraction,
+        ladder: vec![Role::Dispatcher, Role::StationOfficer, Role::Leader],
+        working_hours: false,
+    }
 }
 
 pub fn obligations(app: &App, a: &Alarm) -> Vec<Obligation> {
@@ -71,7 +75,13 @@ pub fn obligations(app: &App, a: &Alarm) -> Vec<Obligation> {
 
 /// Registers detectors from the CSV of `civicgrid device import`, each placed in the grid
 /// its position falls in. Returns (added, updated).
-pub async fn import(store: &store::Store, area: &domain::geo::ServedArea, csv: &str, actor: &str, at: domain::Timestamp) -> Result<(usize, usize), StoreError> {
+pub async fn import(
+    store: &store::Store,
+    area: &domain::geo::ServedArea,
+    csv: &str,
+    actor: &str,
+    at: domain::Timestamp,
+) -> Result<(usize, usize), StoreError> {
     let mut list = domain::gas::parse_device_csv(csv).map_err(StoreError::Invalid)?;
     for d in &mut list {
         d.grid = d.location.and_then(|l| area.locate(&l).cloned());
@@ -86,7 +96,9 @@ pub async fn ingest(app: &App, vendor: &str, device_id: &str, payload: &[u8]) ->
     let device = match app.store.gas_device(device_id).await {
         Ok(d) => d,
         Err(StoreError::NotFound) => {
-            app.store.record_bad_gas_message(vendor, device_id, now, "未登记的设备 (unregistered device)", payload).await?;
+            app.store
+                .record_bad_gas_message(vendor, device_id, now, "未登记的设备 (unregistered device)", payload)
+                .await?;
             return Ok(Outcome::UnknownDevice);
         }
         Err(e) => return Err(e),
@@ -112,7 +124,9 @@ pub async fn ingest(app: &App, vendor: &str, device_id: &str, payload: &[u8]) ->
         // or a redelivery after a crash finds the case instead of making another.
         for a in changed.iter_mut().filter(|a| a.id == 0 && domain::gas::needs_case(a, now, &app.gas)) {
             let n = app.store.gas_alarm_count(device_id, AlarmKind::Gas).await? + 1;
-            if let Some(case_id) = make_case(app, &device.device, a, &reading_note(&reading), &format!("gas:{device_id}:{n}")).await? {
+            if let Some(case_id) =
+                make_case(app, &device.device, a, &reading_note(&reading), &format!("gas:{device_id}:{n}")).await?
+            {
                 *a = domain::gas::link_case(a, case_id, now);
             }
         }
@@ -141,7 +155,11 @@ pub async fn ingest(app: &App, vendor: &str, device_id: &str, payload: &[u8]) ->
     }
     let mut out = vec![];
     for a in written {
-        out.push(if domain::gas::needs_case(&a, now, &app.gas) { open_case(app, &a, &reading_note(&reading)).await? } else { a });
+        out.push(if domain::gas::needs_case(&a, now, &app.gas) {
+            open_case(app, &a, &reading_note(&reading)).await?
+        } else {
+            a
+        });
     }
     Ok(Outcome::Recorded(out))
 }
@@ -216,14 +234,28 @@ async fn open_case(app: &App, a: &Alarm, reading: &str) -> Result<Alarm, StoreEr
 /// The urgent case of a leak, made once per `key` (a second call finds the first case);
 /// `None` when the detector has no position in the street (left to the dispatchers: the
 /// alarm's case duty escalates).
-async fn make_case(app: &App, device: &domain::gas::Device, a: &Alarm, reading: &str, key: &str) -> Result<Option<i64>, StoreError> {
+async fn make_case(
+    app: &App,
+    device: &domain::gas::Device,
+    a: &Alarm,
+    reading: &str,
+    key: &str,
+) -> Result<Option<i64>, StoreError> {
     let now = app.clock.now();
     let Some(location) = device.location else {
-        tracing::warn!(alarm = a.id, device = a.device_id, "a leak at a device with no position: left to the dispatchers (its case duty escalates)");
+        tracing::warn!(
+            alarm = a.id,
+            device = a.device_id,
+            "a leak at a device with no position: left to the dispatchers (its case duty escalates)"
+        );
         return Ok(None);
     };
     let Some(grid) = device.grid.clone().or_else(|| app.area.locate(&location).cloned()) else {
-        tracing::warn!(alarm = a.id, device = a.device_id, "a leak outside the street's grids: left to the dispatchers");
+        tracing::warn!(
+            alarm = a.id,
+            device = a.device_id,
+            "a leak outside the street's grids: left to the dispatchers"
+        );
         return Ok(None);
     };
     let code = domain::codes::CategoryCode::parse(GAS_CATEGORY).map_err(|e| StoreError::Invalid(e.to_string()))?;
@@ -246,8 +278,10 @@ async fn make_case(app: &App, device: &domain::gas::Device, a: &Alarm, reading: 
                 reporter_id: None,
                 reported_by: None,
             },
-            reporter: (!device.owner_phone.is_empty())
-                .then(|| store::writer::ReporterInput { name: Some(device.owner_name.clone()), phone: Some(device.owner_phone.clone()) }),
+            reporter: (!device.owner_phone.is_empty()).then(|| store::writer::ReporterInput {
+                name: Some(device.owner_name.clone()),
+                phone: Some(device.owner_phone.clone()),
+            }),
             deadlines: app.policy.deadlines(&code, priority, now),
             actor: sensor_actor(),
             at: now,
@@ -287,14 +321,25 @@ async fn link(app: &App, id: AlarmId, case_id: i64) -> Result<Alarm, StoreError>
 }
 
 async fn save(app: &App, before: &Alarm, after: Alarm, outbox: Vec<OutboxMessage>) -> Result<Alarm, StoreError> {
-    let w = GasWrite { device_id: after.device_id.clone(), alarms: vec![(Some(before.clone()), after)], outbox, ..Default::default() };
+    let w = GasWrite {
+        device_id: after.device_id.clone(),
+        alarms: vec![(Some(before.clone()), after)],
+        outbox,
+        ..Default::default()
+    };
     let mut written = app.store.write_gas(w, |a| obligations(app, a)).await?;
     app.runner_wake.notify_one();
     Ok(written.remove(0))
 }
 
 /// Someone in the command centre has seen the alarm.
-pub async fn acknowledge(app: &App, id: AlarmId, actor: &Actor, name: &str, note: Option<String>) -> Result<Alarm, Error> {
+pub async fn acknowledge(
+    app: &App,
+    id: AlarmId,
+    actor: &Actor,
+    name: &str,
+    note: Option<String>,
+) -> Result<Alarm, Error> {
     let a = app.store.gas_alarm(id).await?;
     let after = domain::gas::acknowledge(&a, actor, name, app.clock.now(), note)?;
     Ok(save(app, &a, after, vec![]).await?)
@@ -321,7 +366,11 @@ pub async fn fire(app: &App, id: AlarmId) -> Result<(), StoreError> {
         Some(after) => {
             let mut outbox = vec![];
             let device = app.store.gas_device(&a.device_id).await.ok();
-            let station = device.as_ref().and_then(|d| d.device.grid.as_ref()).and_then(|g| app.grids.get(g)).map(|g| g.station.clone());
+            let station = device
+                .as_ref()
+                .and_then(|d| d.device.grid.as_ref())
+                .and_then(|g| app.grids.get(g))
+                .map(|g| g.station.clone());
             for e in after.events.iter().skip(a.events.len()).filter(|e| e.action == "escalate") {
                 let duty = e.duty.as_deref().unwrap_or("");
                 let what = match duty {
@@ -357,9 +406,13 @@ pub async fn watchdog(app: &App) -> Result<Vec<Alarm>, StoreError> {
     for d in app.store.gas_devices_for_watchdog(now, WATCHDOG_BATCH).await? {
         let current = app.store.gas_current_alarms(&d.device.device_id).await?;
         let new = domain::gas::watchdog(&current, &d.device, d.last_seen_at, now, &app.gas);
-        let offline = new.iter().any(|a| a.kind == AlarmKind::Offline) || current.iter().any(|a| a.kind == AlarmKind::Offline);
-        let eol = new.iter().any(|a| a.kind == AlarmKind::EndOfLife) || current.iter().any(|a| a.kind == AlarmKind::EndOfLife);
-        let offline_due = d.last_seen_at.is_some_and(|s| now - s > chrono::Duration::seconds(d.device.heartbeat_seconds as i64 * app.gas.offline_after_beats as i64));
+        let offline =
+            new.iter().any(|a| a.kind == AlarmKind::Offline) || current.iter().any(|a| a.kind == AlarmKind::Offline);
+        let eol = new.iter().any(|a| a.kind == AlarmKind::EndOfLife)
+            || current.iter().any(|a| a.kind == AlarmKind::EndOfLife);
+        let offline_due = d.last_seen_at.is_some_and(|s| {
+            now - s > chrono::Duration::seconds(d.device.heartbeat_seconds as i64 * app.gas.offline_after_beats as i64)
+        });
         let outbox = notices(app, &d, &current, &new);
         let w = GasWrite {
             device_id: d.device.device_id.clone(),

@@ -100,10 +100,7 @@ impl App {
             runner_wake: tokio::sync::Notify::new(),
             dispatch,
             travel: Arc::new(dispatch::TravelModel::default()),
-            petition_limits: domain::petition::Limits {
-                calendar: policy.calendar.clone(),
-                ..Default::default()
-            },
+            petition_limits: domain::petition::Limits { calendar: policy.calendar.clone(), ..Default::default() },
             mediation_limits: domain::mediation::Limits { calendar: policy.calendar.clone(), ..Default::default() },
             food_rules: domain::food::Rules::default(),
             food_checklists: domain::food::Checklists::default(),

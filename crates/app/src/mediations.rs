@@ -21,7 +21,11 @@ pub enum Error {
 
 /// Missed mediation duties go to the studio's mediators, then the street's leaders.
 pub fn terms(app: &App) -> Terms {
-    Terms { warn_fraction: app.escalation.warn_fraction, ladder: vec![Role::Mediator, Role::Leader], working_hours: false }
+    Terms {
+        warn_fraction: app.escalation.warn_fraction,
+        ladder: vec![Role::Mediator, Role::Leader],
+        working_hours: false,
+    }
 }
 
 pub fn obligations(app: &App, m: &Mediation) -> Vec<Obligation> {
@@ -56,7 +60,10 @@ pub async fn from_case(app: &App, case_id: i64, actor: &Actor) -> Result<Mediati
     let case = app.store.get_case(case_id).await?;
     let mediates = app.categories.get(&case.category).is_some_and(|c| c.forces.contains(&Force::Mediator));
     if !mediates {
-        return Err(MediationError::Invalid("only a dispute (a category that sends a mediator) becomes a mediation".into()).into());
+        return Err(MediationError::Invalid(
+            "only a dispute (a category that sends a mediator) becomes a mediation".into(),
+        )
+        .into());
     }
     let mut parties = vec![];
     if let Some(rid) = case.reporter_id {
@@ -83,7 +90,13 @@ pub async fn from_case(app: &App, case_id: i64, actor: &Actor) -> Result<Mediati
     register(app, new, actor).await
 }
 
-pub async fn act(app: &App, id: MediationId, action: &Action, actor: &Actor, note: Option<&str>) -> Result<Mediation, Error> {
+pub async fn act(
+    app: &App,
+    id: MediationId,
+    action: &Action,
+    actor: &Actor,
+    note: Option<&str>,
+) -> Result<Mediation, Error> {
     let before = app.store.mediation(id).await?;
     let after = domain::mediation::apply(&before, action, actor, note, app.clock.now(), &app.mediation_limits)?;
     commit(app, &before, after).await
@@ -110,7 +123,11 @@ pub async fn send_code(app: &App, id: MediationId, party: usize, actor: &Actor) 
     let before = app.store.mediation(id).await?;
     let code = format!("{:06}", rand::thread_rng().gen_range(0..1_000_000));
     let now = app.clock.now();
-    let action = Action::SendCode { party, hash: code_hash(id, party, &code), expires_at: now + chrono::Duration::minutes(CODE_MINUTES) };
+    let action = Action::SendCode {
+        party,
+        hash: code_hash(id, party, &code),
+        expires_at: now + chrono::Duration::minutes(CODE_MINUTES),
+    };
     let after = domain::mediation::apply(&before, &action, actor, None, now, &app.mediation_limits)?;
     let phone = after.parties[party].phone.clone();
     let sms = store::writer::OutboxMessage {
@@ -119,12 +136,19 @@ pub async fn send_code(app: &App, id: MediationId, party: usize, actor: &Actor) 
         recipient_user: None,
         recipient_phone: phone,
         subject: format!("调解协议确认码（调解 {id}）"),
-        body: format!("您的调解协议确认码为 {code}，{CODE_MINUTES}分钟内有效。请核对协议内容后告知调解员。如非本人操作请忽略。"),
+        body: format!(
+            "您的调解协议确认码为 {code}，{CODE_MINUTES}分钟内有效。请核对协议内容后告知调解员。如非本人操作请忽略。"
+        ),
     };
     commit_with(app, &before, after, vec![sms]).await
 }
 
-async fn commit_with(app: &App, before: &Mediation, after: Mediation, mut outbox: Vec<store::writer::OutboxMessage>) -> Result<Mediation, Error> {
+async fn commit_with(
+    app: &App,
+    before: &Mediation,
+    after: Mediation,
+    mut outbox: Vec<store::writer::OutboxMessage>,
+) -> Result<Mediation, Error> {
     for e in after.events[before.events.len()..].iter().filter(|e| e.action == "escalate") {
         let duty = e.duty.as_deref().unwrap_or_default();
         let missed = crate::notify::Missed {
@@ -133,7 +157,12 @@ async fn commit_with(app: &App, before: &Mediation, after: Mediation, mut outbox
             level: e.level.unwrap_or(1),
             station: app.grids.get(&after.grid).map(|g| g.station.as_str()),
             subject: format!("【督办】调解 {} 超期", after.id),
-            body: format!("调解（{}）未按时完成“{}”，已升级至第{}级督办。", after.summary, domain::mediation::duty_zh(duty), e.level.unwrap_or(1)),
+            body: format!(
+                "调解（{}）未按时完成“{}”，已升级至第{}级督办。",
+                after.summary,
+                domain::mediation::duty_zh(duty),
+                e.level.unwrap_or(1)
+            ),
         };
         outbox.extend(crate::notify::escalation_notices(app, &terms(app).ladder, &missed).await?);
     }

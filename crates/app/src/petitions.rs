@@ -52,21 +52,30 @@ pub async fn register(app: &App, mut new: NewPetition, actor: &Actor) -> Result<
     let phones: Vec<String> = new.petitioners.iter().filter_map(|p| p.phone.clone()).collect();
     let repeats = app
         .store
-        .petition_repeats(&phones, &new.topic, new.location, REPEAT_RADIUS_M, now - chrono::Duration::days(REPEAT_WINDOW_DAYS))
+        .petition_repeats(
+            &phones,
+            &new.topic,
+            new.location,
+            REPEAT_RADIUS_M,
+            now - chrono::Duration::days(REPEAT_WINDOW_DAYS),
+        )
         .await?;
     new.repeat_of = repeats.iter().map(|r| r.id).collect();
     new.after_re_review = repeats.iter().any(|r| r.same_person && r.reviews >= 2);
     let limits = app.petition_limits.clone();
-    let p = app
-        .store
-        .create_petition(new, actor, now, &limits, |p| obligations(app, p), &[])
-        .await?;
+    let p = app.store.create_petition(new, actor, now, &limits, |p| obligations(app, p), &[]).await?;
     app.runner_wake.notify_one();
     Ok(p)
 }
 
 /// Applies one step to a stored petition and writes it with its obligations and notices.
-pub async fn act(app: &App, id: PetitionId, action: &Action, actor: &Actor, note: Option<&str>) -> Result<Petition, Error> {
+pub async fn act(
+    app: &App,
+    id: PetitionId,
+    action: &Action,
+    actor: &Actor,
+    note: Option<&str>,
+) -> Result<Petition, Error> {
     let before = app.store.petition(id).await?;
     let after = domain::petition::apply(&before, action, actor, note, app.clock.now(), &app.petition_limits)?;
     commit(app, &before, after).await
@@ -188,7 +197,11 @@ async fn petitioner_notices(
     Ok(out)
 }
 
-async fn escalations(app: &App, p: &Petition, events: &[domain::petition::Event]) -> Result<Vec<OutboxMessage>, StoreError> {
+async fn escalations(
+    app: &App,
+    p: &Petition,
+    events: &[domain::petition::Event],
+) -> Result<Vec<OutboxMessage>, StoreError> {
     let mut out = vec![];
     let ladder = petition_ladder(app);
     for e in events.iter().filter(|e| e.action == "escalate") {

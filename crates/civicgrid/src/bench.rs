@@ -112,11 +112,25 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<i32> {
             return deadlines(&backend, &postgres, open, due, window_seconds, &scenario).await;
         }
         BenchCommand::Stats { backend, postgres, cases, streets, runs, keep, reuse, scenario } => {
-            anyhow::ensure!(streets > 0 && streets < 1000 && runs > 0 && cases > 0, "--streets 1 to 999, --runs and --cases at least 1");
+            anyhow::ensure!(
+                streets > 0 && streets < 1000 && runs > 0 && cases > 0,
+                "--streets 1 to 999, --runs and --cases at least 1"
+            );
             let plan = crate::bench_stats::Plan { cases, streets, runs, keep, reuse };
             return crate::bench_stats::run(&backend, &postgres, &plan, &scenario).await;
         }
-        BenchCommand::Mqtt { backend, postgres, broker, devices, heartbeat_seconds, soak_seconds, storm, storm_seconds, kill, scenario } => {
+        BenchCommand::Mqtt {
+            backend,
+            postgres,
+            broker,
+            devices,
+            heartbeat_seconds,
+            soak_seconds,
+            storm,
+            storm_seconds,
+            kill,
+            scenario,
+        } => {
             let plan = crate::bench_mqtt::Plan { devices, heartbeat_seconds, soak_seconds, storm, storm_seconds, kill };
             return crate::bench_mqtt::run(&backend, &postgres, &broker, &plan, &scenario).await;
         }
@@ -363,9 +377,7 @@ async fn deadlines(
                 domain::case::create(0, new, deadlines, actor.clone(), created)
             })
             .collect();
-        store
-            .import_cases_with(&cases, |c| domain::case::obligations(c, &terms), "bench", chrono::Utc::now())
-            .await?;
+        store.import_cases_with(&cases, |c| domain::case::obligations(c, &terms), "bench", chrono::Utc::now()).await?;
         made += n;
     }
     store.close().await;
@@ -406,7 +418,10 @@ async fn deadlines(
             .copied()
             .unwrap_or(-1)
     };
-    println!("backend: {backend}; open cases with their obligations: {open}; loaded in {:.1} s", loaded_in.as_secs_f64());
+    println!(
+        "backend: {backend}; open cases with their obligations: {open}; loaded in {:.1} s",
+        loaded_in.as_secs_f64()
+    );
     println!("alerts due in the {window_seconds} s window: {due}; fired: {}", lateness.len());
     println!("lateness ms: p50 {} · p99 {} · max {}", pct(0.5), pct(0.99), lateness.last().copied().unwrap_or(-1));
     println!(

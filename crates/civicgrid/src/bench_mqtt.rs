@@ -32,13 +32,19 @@ fn device_id(i: usize) -> String {
 
 fn heartbeat(i: usize) -> (String, Vec<u8>) {
     let id = device_id(i);
-    (format!("civicgrid/devices/nbiot/{id}/up"), format!(r#"{{"imei":"{id}","lel":0.5,"level":0,"battery":90,"rssi":-80,"event":"heartbeat"}}"#).into_bytes())
+    (
+        format!("civicgrid/devices/nbiot/{id}/up"),
+        format!(r#"{{"imei":"{id}","lel":0.5,"level":0,"battery":90,"rssi":-80,"event":"heartbeat"}}"#).into_bytes(),
+    )
 }
 
 fn alarm(i: usize) -> (String, Vec<u8>) {
     let id = device_id(i);
     if i % 2 == 0 {
-        (format!("civicgrid/devices/nbiot/{id}/up"), format!(r#"{{"imei":"{id}","lel":62.0,"level":2,"battery":90,"rssi":-80,"event":"alarm"}}"#).into_bytes())
+        (
+            format!("civicgrid/devices/nbiot/{id}/up"),
+            format!(r#"{{"imei":"{id}","lel":62.0,"level":2,"battery":90,"rssi":-80,"event":"alarm"}}"#).into_bytes(),
+        )
     } else {
         (
             format!("civicgrid/devices/tuya/{id}/up"),
@@ -72,8 +78,17 @@ fn percentile(sorted: &[i64], p: f64) -> i64 {
     sorted.get(((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1))).copied().unwrap_or(-1)
 }
 
-pub async fn run(backend: &str, postgres: &str, broker: &str, plan: &Plan, scenario: &std::path::Path) -> anyhow::Result<i32> {
-    anyhow::ensure!(plan.storm <= plan.devices && plan.devices > 0 && plan.heartbeat_seconds > 0, "--storm must not exceed --devices");
+pub async fn run(
+    backend: &str,
+    postgres: &str,
+    broker: &str,
+    plan: &Plan,
+    scenario: &std::path::Path,
+) -> anyhow::Result<i32> {
+    anyhow::ensure!(
+        plan.storm <= plan.devices && plan.devices > 0 && plan.heartbeat_seconds > 0,
+        "--storm must not exceed --devices"
+    );
     let url = match backend {
         "postgres" => {
             std::env::set_var("CIVICGRID_TEST_PG", postgres);
@@ -88,7 +103,8 @@ pub async fn run(backend: &str, postgres: &str, broker: &str, plan: &Plan, scena
     let store = store::Store::open(&url).await?;
     store.load_reference(&sc.reference_data(), "bench", chrono::Utc::now()).await?;
     let area = app::served_area(&store.grids().await?);
-    let centres: Vec<domain::geo::LatLng> = sc.grids.iter().filter_map(|g| domain::geo::Polygon::new(g.ring.clone()).map(|p| p.centroid())).collect();
+    let centres: Vec<domain::geo::LatLng> =
+        sc.grids.iter().filter_map(|g| domain::geo::Polygon::new(g.ring.clone()).map(|p| p.centroid())).collect();
     let started = Instant::now();
     const BATCH: usize = 10_000;
     for first in (0..plan.devices).step_by(BATCH) {
@@ -96,7 +112,14 @@ pub async fn run(backend: &str, postgres: &str, broker: &str, plan: &Plan, scena
         for i in first..(first + BATCH).min(plan.devices) {
             let c = centres[i % centres.len()];
             let vendor = if i % 2 == 0 { "nbiot" } else { "tuya" };
-            csv.push_str(&format!("{},{vendor},BENCH,household,测试小区{}号,{:.6},{:.6},住户{i},1380000{:04},2025-01-01\n", device_id(i), i, c.lat(), c.lng(), i % 10_000));
+            csv.push_str(&format!(
+                "{},{vendor},BENCH,household,测试小区{}号,{:.6},{:.6},住户{i},1380000{:04},2025-01-01\n",
+                device_id(i),
+                i,
+                c.lat(),
+                c.lng(),
+                i % 10_000
+            ));
         }
         app::gas::import(&store, &area, &csv, "bench", chrono::Utc::now()).await?;
     }
@@ -104,7 +127,10 @@ pub async fn run(backend: &str, postgres: &str, broker: &str, plan: &Plan, scena
     let dir = std::env::temp_dir().join(format!("cg-bench-mqtt-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let config = dir.join("civicgrid.toml");
-    std::fs::write(&config, format!("[mqtt]\nurl = {broker:?}\nclient_id = \"civicgrid-bench-{}\"\n", std::process::id()))?;
+    std::fs::write(
+        &config,
+        format!("[mqtt]\nurl = {broker:?}\nclient_id = \"civicgrid-bench-{}\"\n", std::process::id()),
+    )?;
     let mut child = spawn_server(&url, &config)?;
     // Connected and subscribed before the load starts.
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -179,7 +205,8 @@ pub async fn run(backend: &str, postgres: &str, broker: &str, plan: &Plan, scena
         let watching = watching.clone();
         let storm = plan.storm;
         tokio::spawn(async move {
-            let mut seen: std::collections::HashMap<String, chrono::DateTime<chrono::Utc>> = std::collections::HashMap::new();
+            let mut seen: std::collections::HashMap<String, chrono::DateTime<chrono::Utc>> =
+                std::collections::HashMap::new();
             while watching.load(std::sync::atomic::Ordering::Relaxed) && seen.len() < storm {
                 if let Ok(list) = store.gas_alarm_cases().await {
                     let now = chrono::Utc::now();
@@ -220,7 +247,9 @@ pub async fn run(backend: &str, postgres: &str, broker: &str, plan: &Plan, scena
             if cases[i].is_some() {
                 continue;
             }
-            let list = store.gas_alarms(&store::gas::AlarmFilter { device_id: Some(device_id(i)), limit: 10, ..Default::default() }).await?;
+            let list = store
+                .gas_alarms(&store::gas::AlarmFilter { device_id: Some(device_id(i)), limit: 10, ..Default::default() })
+                .await?;
             let gas: Vec<_> = list.iter().filter(|a| a.kind == domain::gas::AlarmKind::Gas).collect();
             alarms_seen[i] = gas.len();
             match gas.first().and_then(|a| a.case_id) {

@@ -72,7 +72,8 @@ pub async fn run(backend: &str, postgres: &str, plan: &Plan, scenario: &std::pat
     }
     while made < plan.cases {
         let n = IMPORT_SLICE.min(plan.cases - made);
-        let slice: Vec<domain::case::Case> = (made..made + n).map(|i| city_case(&history, plan.streets, plan.cases, i)).collect();
+        let slice: Vec<domain::case::Case> =
+            (made..made + n).map(|i| city_case(&history, plan.streets, plan.cases, i)).collect();
         store.import_cases_with(&slice, |c| domain::case::obligations(c, &terms), "bench", now).await?;
         made += n;
         if made % 500_000 == 0 || made == plan.cases {
@@ -94,7 +95,8 @@ pub async fn run(backend: &str, postgres: &str, plan: &Plan, scenario: &std::pat
     let last_month = this_month.checked_sub_months(chrono::Months::new(1)).expect("a month earlier");
     let (m_from, m_to) = (local(last_month), local(this_month));
     let jan1 = local(chrono::NaiveDate::from_ymd_opt(chrono::Datelike::year(&today), 1, 1).expect("1 January"));
-    let year_ago = |t: chrono::DateTime<chrono::Utc>| t.checked_sub_months(chrono::Months::new(12)).expect("a year earlier");
+    let year_ago =
+        |t: chrono::DateTime<chrono::Utc>| t.checked_sub_months(chrono::Months::new(12)).expect("a year earlier");
     let mut runs: Vec<(String, Vec<f64>)> = vec![];
     let mut answers = vec![];
     for _ in 0..plan.runs {
@@ -147,7 +149,8 @@ mod tests {
 
     #[test]
     fn the_city_deals_every_street_its_share_with_its_own_grid_codes() {
-        let sc = scenario::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios/linjiang"))).unwrap();
+        let sc = scenario::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios/linjiang")))
+            .unwrap();
         let now = chrono::Utc::now();
         let history = scenario::history::generate(&sc, now, 30, 7);
         let (streets, n) = (190, 190 * 20);

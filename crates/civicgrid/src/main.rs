@@ -368,7 +368,11 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             store.close().await;
             match done {
                 Ok((added, updated)) => {
-                    println!("imported {} detectors from {}: {added} new, {updated} updated", added + updated, csv.display());
+                    println!(
+                        "imported {} detectors from {}: {added} new, {updated} updated",
+                        added + updated,
+                        csv.display()
+                    );
                     Ok(0)
                 }
                 Err(store::StoreError::Invalid(e)) => {
@@ -392,8 +396,16 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                     shutdown_signal().await
                 }
             };
-            let sent = server::gas_sim::publish(&host, port, devices.into_iter().map(|d| d.device).collect(), run, stop).await?;
-            println!("published {} messages ({} heartbeats, {} alarm readings, {} faults)", sent.total(), sent.heartbeats, sent.alarms, sent.faults);
+            let sent =
+                server::gas_sim::publish(&host, port, devices.into_iter().map(|d| d.device).collect(), run, stop)
+                    .await?;
+            println!(
+                "published {} messages ({} heartbeats, {} alarm readings, {} faults)",
+                sent.total(),
+                sent.heartbeats,
+                sent.alarms,
+                sent.faults
+            );
             Ok(0)
         }
         Command::Backup { db, out } => {

@@ -644,7 +644,9 @@ pub fn apply(
             m.closed_at = Some(at);
             // Whoever was sent but never answered nor came did not do the work: withdrawn,
             // not completed.
-            for a in c.assignments.iter_mut().filter(|a| a.is_current() && a.answer_by.is_some() && a.answered_at.is_none() && a.arrived_at.is_none()) {
+            for a in c.assignments.iter_mut().filter(|a| {
+                a.is_current() && a.answer_by.is_some() && a.answered_at.is_none() && a.arrived_at.is_none()
+            }) {
                 a.status = AssignmentStatus::Withdrawn;
                 a.ended_at = Some(at);
             }
@@ -956,11 +958,7 @@ pub fn record_alerts(case: &Case, now: Timestamp, warn_fraction: f64, levels_max
             AlertKind::Warning => (ActionKind::Warn, None, format!("{}：即将超时", a.duty.zh())),
             AlertKind::Overdue => {
                 level = crate::obligation::next_level(level, levels_max);
-                (
-                    ActionKind::Escalate,
-                    Some(level),
-                    format!("{}：超时督办，升级至第{level}级", a.duty.zh()),
-                )
+                (ActionKind::Escalate, Some(level), format!("{}：超时督办，升级至第{level}级", a.duty.zh()))
             }
         };
         let seq = c.events.len() as u32 + 1;

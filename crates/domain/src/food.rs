@@ -23,7 +23,6 @@ pub const UNGRADED_MONTHS: i64 = 3;
 /// Longest text field, in characters.
 pub const TEXT_CHARS_MAX: usize = 2000;
 
-
 names! {
     Kind { Restaurant => "restaurant", Canteen => "canteen", Shop => "shop", Stall => "stall",
            CentralKitchen => "central_kitchen", Other => "other" }
@@ -291,11 +290,26 @@ fn text(field: &str, v: &str, required: bool) -> Result<String, FoodError> {
 }
 
 fn event(b: &Business, at: Timestamp, actor: &Actor, action: &str, note: Option<String>) -> Event {
-    Event { seq: b.events.len() as u32 + 1, at, actor: actor.clone(), action: action.into(), note, duty: None, due_at: None, level: None }
+    Event {
+        seq: b.events.len() as u32 + 1,
+        at,
+        actor: actor.clone(),
+        action: action.into(),
+        note,
+        duty: None,
+        due_at: None,
+        level: None,
+    }
 }
 
 /// Registers a business; its first inspection falls due one interval after registration.
-pub fn register(id: BusinessId, new: NewBusiness, actor: Actor, at: Timestamp, rules: &Rules) -> Result<Business, FoodError> {
+pub fn register(
+    id: BusinessId,
+    new: NewBusiness,
+    actor: Actor,
+    at: Timestamp,
+    rules: &Rules,
+) -> Result<Business, FoodError> {
     let b = Business {
         id,
         version: 1,
@@ -320,7 +334,16 @@ pub fn register(id: BusinessId, new: NewBusiness, actor: Actor, at: Timestamp, r
         events: vec![],
     };
     let mut b = b;
-    b.events.push(Event { seq: 1, at, actor, action: "register".into(), note: None, duty: None, due_at: None, level: None });
+    b.events.push(Event {
+        seq: 1,
+        at,
+        actor,
+        action: "register".into(),
+        note: None,
+        duty: None,
+        due_at: None,
+        level: None,
+    });
     Ok(b)
 }
 
@@ -330,7 +353,10 @@ pub fn judge(checklist: &[Item], results: &[ItemResult]) -> Result<Outcome, Food
     let mut general = 0;
     let mut key = false;
     for r in results.iter().filter(|r| !r.pass) {
-        let item = checklist.iter().find(|i| i.code == r.code).ok_or_else(|| invalid(format!("no item {} in the checklist", r.code)))?;
+        let item = checklist
+            .iter()
+            .find(|i| i.code == r.code)
+            .ok_or_else(|| invalid(format!("no item {} in the checklist", r.code)))?;
         if item.key {
             key = true;
         } else {
@@ -425,7 +451,14 @@ pub fn inspect(
 
 /// Closes a hazard: photos from before (taken at the inspection, or added now) and after
 /// rectification, confirmed by its supervisor (or a leader). Without both, it stays open.
-pub fn rectify(b: &Business, hazard: usize, before: Vec<i64>, after: Vec<i64>, actor: &Actor, at: Timestamp) -> Result<Business, FoodError> {
+pub fn rectify(
+    b: &Business,
+    hazard: usize,
+    before: Vec<i64>,
+    after: Vec<i64>,
+    actor: &Actor,
+    at: Timestamp,
+) -> Result<Business, FoodError> {
     if at < b.updated_at {
         return Err(FoodError::TimeTravel);
     }
@@ -453,7 +486,13 @@ pub fn rectify(b: &Business, hazard: usize, before: Vec<i64>, after: Vec<i64>, a
 }
 
 /// Links a serious hazard to the case sent to the market regulator.
-pub fn link_case(b: &Business, hazard: usize, case_id: i64, actor: &Actor, at: Timestamp) -> Result<Business, FoodError> {
+pub fn link_case(
+    b: &Business,
+    hazard: usize,
+    case_id: i64,
+    actor: &Actor,
+    at: Timestamp,
+) -> Result<Business, FoodError> {
     let mut c = b.clone();
     let h = c.hazards.get_mut(hazard).ok_or_else(|| invalid("no such hazard"))?;
     if h.case_id.is_some() {
@@ -513,7 +552,12 @@ pub fn obligations(b: &Business, terms: &Terms) -> Vec<Obligation> {
 fn alert_history(b: &Business) -> Vec<crate::obligation::AlertRecord<'_>> {
     b.events
         .iter()
-        .map(|e| crate::obligation::AlertRecord { action: &e.action, duty: e.duty.as_deref(), due_at: e.due_at, level: e.level })
+        .map(|e| crate::obligation::AlertRecord {
+            action: &e.action,
+            duty: e.duty.as_deref(),
+            due_at: e.due_at,
+            level: e.level,
+        })
         .collect()
 }
 
@@ -609,7 +653,12 @@ mod tests {
     fn answers(failed: &[&str]) -> Vec<ItemResult> {
         restaurant_checklist()
             .into_iter()
-            .map(|i| ItemResult { pass: !failed.contains(&i.code.as_str()), photos: if failed.contains(&i.code.as_str()) { vec![7] } else { vec![] }, code: i.code, note: None })
+            .map(|i| ItemResult {
+                pass: !failed.contains(&i.code.as_str()),
+                photos: if failed.contains(&i.code.as_str()) { vec![7] } else { vec![] },
+                code: i.code,
+                note: None,
+            })
             .collect()
     }
 
@@ -618,7 +667,11 @@ mod tests {
         let list = parse_checklist("编号,内容,重点项,依据\n# 食品销售\nS1,营业执照和许可证公示,否,食品安全法 第35条\nS2,不销售过期食品,是,食品安全法 第34条\n").unwrap();
         assert_eq!(list.len(), 2);
         assert!(list[1].key && !list[0].key);
-        assert_eq!(parse_checklist("S1,x,maybe,y\nS2,y,是,z").unwrap().len(), 1, "a first line that is not an item is a header");
+        assert_eq!(
+            parse_checklist("S1,x,maybe,y\nS2,y,是,z").unwrap().len(),
+            1,
+            "a first line that is not an item is a header"
+        );
         assert!(parse_checklist("S1,x,是,y\nS1,y,否,z").unwrap_err().to_string().contains("twice"));
         assert!(parse_checklist("S1,x,是,y\nS2,y,maybe,z").unwrap_err().to_string().contains("line 2"));
         let mut c = Checklists::default();
@@ -643,7 +696,17 @@ mod tests {
     fn hazards_have_deadlines_and_close_only_with_evidence() {
         let r = Rules::default();
         let nine = ["1.2", "2.2", "2.3", "3.3", "4.2", "4.3", "5.1", "5.2", "6.1"];
-        let b = inspect(&shop(), &restaurant_checklist(), answers(&nine), false, None, &inspector(), t0() + Duration::days(1), &r).unwrap();
+        let b = inspect(
+            &shop(),
+            &restaurant_checklist(),
+            answers(&nine),
+            false,
+            None,
+            &inspector(),
+            t0() + Duration::days(1),
+            &r,
+        )
+        .unwrap();
         assert_eq!(b.inspections[0].outcome, Outcome::NonCompliant);
         assert_eq!(b.inspections[0].face, Face::Poor);
         assert_eq!(b.hazards.len(), 9);
@@ -663,7 +726,17 @@ mod tests {
         assert!(record_alerts(&late, t0() + Duration::days(17), &Terms::default(), &sys).is_none());
         assert_eq!(grade(&late, t0() + Duration::days(20)), Some(Face::Poor));
         // A self-check changes neither the grade nor the schedule.
-        let own = inspect(&late, &restaurant_checklist(), answers(&[]), true, None, &inspector(), t0() + Duration::days(21), &r).unwrap();
+        let own = inspect(
+            &late,
+            &restaurant_checklist(),
+            answers(&[]),
+            true,
+            None,
+            &inspector(),
+            t0() + Duration::days(21),
+            &r,
+        )
+        .unwrap();
         assert_eq!((own.next_due, own.hazards.len()), (late.next_due, 9));
     }
 
@@ -671,7 +744,8 @@ mod tests {
     fn no_grade_in_the_first_three_months() {
         let mut b = shop();
         b.licensed_on = chrono::NaiveDate::from_ymd_opt(2024, 4, 1).unwrap();
-        let b = inspect(&b, &restaurant_checklist(), answers(&[]), false, None, &inspector(), t0(), &Rules::default()).unwrap();
+        let b = inspect(&b, &restaurant_checklist(), answers(&[]), false, None, &inspector(), t0(), &Rules::default())
+            .unwrap();
         assert_eq!(grade(&b, t0()), None);
         assert_eq!(grade(&b, t0() + Duration::days(60)), Some(Face::Good));
     }
@@ -685,7 +759,11 @@ mod tests {
         let bs: Vec<i64> = (1..=300).collect();
         let is = [4, 9, 11];
         let a = draw(&bs, &is, 20, 20240506);
-        assert_eq!(a, draw(&bs.iter().rev().copied().collect::<Vec<_>>(), &[11, 9, 4], 20, 20240506), "order of input does not matter");
+        assert_eq!(
+            a,
+            draw(&bs.iter().rev().copied().collect::<Vec<_>>(), &[11, 9, 4], 20, 20240506),
+            "order of input does not matter"
+        );
         assert_ne!(a, draw(&bs, &is, 20, 20240507));
         let mut picked: Vec<i64> = a.iter().map(|x| x.0).collect();
         picked.sort_unstable();

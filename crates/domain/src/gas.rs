@@ -143,14 +143,17 @@ pub struct Device {
 impl Device {
     /// The day its service life ends.
     pub fn end_of_life(&self) -> chrono::NaiveDate {
-        self.installed_on.checked_add_months(chrono::Months::new(12 * self.kind.service_years() as u32)).unwrap_or(chrono::NaiveDate::MAX)
+        self.installed_on
+            .checked_add_months(chrono::Months::new(12 * self.kind.service_years() as u32))
+            .unwrap_or(chrono::NaiveDate::MAX)
     }
 }
 
 /// A CSV row of `civicgrid device import` (`device_id,vendor,model,kind,address,lat,lng,
 /// owner_name,owner_phone,installed_on`), checked; the grid is found by the caller.
 pub fn parse_device_csv(text: &str) -> Result<Vec<Device>, String> {
-    const HEADER: [&str; 10] = ["device_id", "vendor", "model", "kind", "address", "lat", "lng", "owner_name", "owner_phone", "installed_on"];
+    const HEADER: [&str; 10] =
+        ["device_id", "vendor", "model", "kind", "address", "lat", "lng", "owner_name", "owner_phone", "installed_on"];
     let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
     let (_, head) = lines.next().ok_or("the file is empty")?;
     let cols: Vec<&str> = head.trim_start_matches('\u{feff}').split(',').map(str::trim).collect();
@@ -197,7 +200,8 @@ pub fn parse_device_csv(text: &str) -> Result<Vec<Device>, String> {
         if !owner_phone.is_empty() {
             crate::codes::PhoneNumber::parse(&owner_phone).map_err(|e| bad(&format!("owner_phone: {e}")))?;
         }
-        let installed_on = chrono::NaiveDate::parse_from_str(f[9], "%Y-%m-%d").map_err(|_| bad("installed_on must be YYYY-MM-DD"))?;
+        let installed_on =
+            chrono::NaiveDate::parse_from_str(f[9], "%Y-%m-%d").map_err(|_| bad("installed_on must be YYYY-MM-DD"))?;
         out.push(Device {
             device_id,
             vendor,
@@ -340,19 +344,31 @@ pub fn parse(vendor: &str, device_id: &str, payload: &[u8], at: Timestamp) -> Re
             r.fault = match dps.get("fault") {
                 None | Some(serde_json::Value::Null) => None,
                 Some(serde_json::Value::Bool(b)) => Some(*b),
-                Some(serde_json::Value::Number(n)) => Some(n.as_u64().ok_or_else(|| field("fault", "a fault bitmap is a whole number"))? != 0),
+                Some(serde_json::Value::Number(n)) => {
+                    Some(n.as_u64().ok_or_else(|| field("fault", "a fault bitmap is a whole number"))? != 0)
+                }
                 Some(v) => return Err(field("fault", format!("expected a number, got {v}"))),
             };
             r.tamper = opt_bool(dps, "temper_alarm")?.or(opt_bool(dps, "tamper_alarm")?);
             r.battery_pct = opt_num(dps, "battery_percentage", 0.0..=100.0)?.map(|b| b as u8);
-            if r.alarming.is_none() && r.lel_pct.is_none() && r.fault.is_none() && r.battery_pct.is_none() && !r.preheat && !r.self_test {
+            if r.alarming.is_none()
+                && r.lel_pct.is_none()
+                && r.fault.is_none()
+                && r.battery_pct.is_none()
+                && !r.preheat
+                && !r.self_test
+            {
                 return Err(field("dps", "none of the data points civicgrid reads"));
             }
         }
         Vendor::Nbiot => {
             check_device(opt_str(&o, "imei")?, device_id)?;
             if let Some(ts) = opt_str(&o, "ts")? {
-                r.sent_at = Some(chrono::DateTime::parse_from_rfc3339(ts).map_err(|e| field("ts", e.to_string()))?.with_timezone(&chrono::Utc));
+                r.sent_at = Some(
+                    chrono::DateTime::parse_from_rfc3339(ts)
+                        .map_err(|e| field("ts", e.to_string()))?
+                        .with_timezone(&chrono::Utc),
+                );
             }
             r.lel_pct = opt_num(&o, "lel", 0.0..=100.0)?;
             r.level = match opt_num(&o, "level", 0.0..=2.0)? {
@@ -418,12 +434,7 @@ pub fn assess(r: &Reading, sp: &SetPoints) -> Assessment {
             (None, None) => None,
         }
     };
-    Assessment {
-        gas,
-        fault: r.fault,
-        tamper: r.tamper,
-        low_battery: r.battery_pct.map(|b| b <= sp.low_battery_pct),
-    }
+    Assessment { gas, fault: r.fault, tamper: r.tamper, low_battery: r.battery_pct.map(|b| b <= sp.low_battery_pct) }
 }
 
 /// One step of an alarm's history.
@@ -514,7 +525,15 @@ impl Alarm {
         self.state != AlarmState::Cleared || self.acknowledged_at.is_none()
     }
     fn push(&mut self, at: Timestamp, action: &str, by: &str, note: Option<String>) {
-        self.events.push(AlarmEvent { at, action: action.into(), by: by.into(), note, duty: None, due_at: None, level: None });
+        self.events.push(AlarmEvent {
+            at,
+            action: action.into(),
+            by: by.into(),
+            note,
+            duty: None,
+            due_at: None,
+            level: None,
+        });
         self.version += 1;
         self.updated_at = at.max(self.updated_at);
     }
@@ -531,7 +550,15 @@ impl Alarm {
 }
 
 /// Starts an alarm (`id` 0 until the store gives it one).
-pub fn raise(device_id: &str, kind: AlarmKind, level: u8, reading: Option<&Reading>, at: Timestamp, by: &str, note: Option<String>) -> Alarm {
+pub fn raise(
+    device_id: &str,
+    kind: AlarmKind,
+    level: u8,
+    reading: Option<&Reading>,
+    at: Timestamp,
+    by: &str,
+    note: Option<String>,
+) -> Alarm {
     let mut a = Alarm {
         id: 0,
         version: 0,
@@ -636,19 +663,41 @@ pub fn observe(current: &[Alarm], r: &Reading, sp: &SetPoints) -> Vec<Alarm> {
 
 /// The platform's own alarms of a device: offline when silent past its heartbeats, end of
 /// life when its service years are over. `current` as in [`observe`].
-pub fn watchdog(current: &[Alarm], device: &Device, last_seen: Option<Timestamp>, now: Timestamp, sp: &SetPoints) -> Vec<Alarm> {
+pub fn watchdog(
+    current: &[Alarm],
+    device: &Device,
+    last_seen: Option<Timestamp>,
+    now: Timestamp,
+    sp: &SetPoints,
+) -> Vec<Alarm> {
     let mut out = vec![];
     let has = |k: AlarmKind| current.iter().any(|x| x.kind == k && x.is_current());
     if let Some(seen) = last_seen {
         let silent = Duration::seconds(device.heartbeat_seconds as i64 * sp.offline_after_beats as i64);
         if now - seen > silent && !has(AlarmKind::Offline) {
             let minutes = (now - seen).num_minutes();
-            out.push(raise(&device.device_id, AlarmKind::Offline, 0, None, now, BY_PLATFORM, Some(format!("{minutes} 分钟未上报"))));
+            out.push(raise(
+                &device.device_id,
+                AlarmKind::Offline,
+                0,
+                None,
+                now,
+                BY_PLATFORM,
+                Some(format!("{minutes} 分钟未上报")),
+            ));
         }
     }
     let eol = device.end_of_life();
     if now.date_naive() >= eol && !has(AlarmKind::EndOfLife) {
-        out.push(raise(&device.device_id, AlarmKind::EndOfLife, 0, None, now, BY_PLATFORM, Some(format!("{} 到期，应更换", eol))));
+        out.push(raise(
+            &device.device_id,
+            AlarmKind::EndOfLife,
+            0,
+            None,
+            now,
+            BY_PLATFORM,
+            Some(format!("{} 到期，应更换", eol)),
+        ));
     }
     out
 }
@@ -661,7 +710,13 @@ fn lel_text(v: Option<f64>) -> String {
 }
 
 /// Someone in the command centre has seen it.
-pub fn acknowledge(a: &Alarm, by: &Actor, name: &str, at: Timestamp, note: Option<String>) -> Result<Alarm, AlarmError> {
+pub fn acknowledge(
+    a: &Alarm,
+    by: &Actor,
+    name: &str,
+    at: Timestamp,
+    note: Option<String>,
+) -> Result<Alarm, AlarmError> {
     let _ = by;
     if a.acknowledged_at.is_some() {
         return Err(AlarmError::AcknowledgedAlready(a.id));
@@ -728,7 +783,12 @@ pub const CASE_DUTY: &str = "open_case";
 fn alert_history(a: &Alarm) -> Vec<crate::obligation::AlertRecord<'_>> {
     a.events
         .iter()
-        .map(|e| crate::obligation::AlertRecord { action: &e.action, duty: e.duty.as_deref(), due_at: e.due_at, level: e.level })
+        .map(|e| crate::obligation::AlertRecord {
+            action: &e.action,
+            duty: e.duty.as_deref(),
+            due_at: e.due_at,
+            level: e.level,
+        })
         .collect()
 }
 
@@ -738,29 +798,44 @@ fn alert_history(a: &Alarm) -> Vec<crate::obligation::AlertRecord<'_>> {
 pub fn obligations(a: &Alarm, terms: &Terms, sp: &SetPoints) -> Vec<Obligation> {
     let history = alert_history(a);
     let mut out = vec![];
-    let mut duty = |name: &str, owner: Owner, counting: Counting, due_at: Timestamp, kept_at: Option<Timestamp>, dropped: bool| {
-        out.push(Obligation {
-            name: name.into(),
-            owner,
-            counting,
-            starts_at: a.started_at,
-            due_at,
-            kept_at,
-            state: if kept_at.is_some() {
-                DutyState::Kept
-            } else if dropped {
-                DutyState::Dropped
-            } else {
-                DutyState::Open
-            },
-            ladder: terms.ladder.clone(),
-            level: crate::obligation::level_of(&history, name, due_at),
-            next_alert_at: None,
-        });
-    };
-    duty("acknowledge", Owner::Role(Role::Dispatcher), Counting::Minutes, a.started_at + sp.acknowledge_within, a.acknowledged_at, false);
+    let mut duty =
+        |name: &str, owner: Owner, counting: Counting, due_at: Timestamp, kept_at: Option<Timestamp>, dropped: bool| {
+            out.push(Obligation {
+                name: name.into(),
+                owner,
+                counting,
+                starts_at: a.started_at,
+                due_at,
+                kept_at,
+                state: if kept_at.is_some() {
+                    DutyState::Kept
+                } else if dropped {
+                    DutyState::Dropped
+                } else {
+                    DutyState::Open
+                },
+                ladder: terms.ladder.clone(),
+                level: crate::obligation::level_of(&history, name, due_at),
+                next_alert_at: None,
+            });
+        };
+    duty(
+        "acknowledge",
+        Owner::Role(Role::Dispatcher),
+        Counting::Minutes,
+        a.started_at + sp.acknowledge_within,
+        a.acknowledged_at,
+        false,
+    );
     let resolve_within = if a.kind == AlarmKind::Gas { sp.gas_resolve_within } else { sp.repair_within };
-    duty("resolve", Owner::Role(Role::GridWorker), Counting::Minutes, a.started_at + resolve_within, a.cleared_at, false);
+    duty(
+        "resolve",
+        Owner::Role(Role::GridWorker),
+        Counting::Minutes,
+        a.started_at + resolve_within,
+        a.cleared_at,
+        false,
+    );
     if a.kind == AlarmKind::Gas && a.peak_level > 0 {
         let due = a.started_at + if a.peak_level >= 2 { Duration::zero() } else { sp.level1_case_after };
         let made_at = a.events.iter().find(|e| e.action == "link_case").map(|e| e.at);
@@ -785,7 +860,15 @@ pub fn record_alerts(a: &Alarm, now: Timestamp, terms: &Terms, sp: &SetPoints) -
     let at = now.max(x.updated_at);
     for d in due {
         let action = if d.level.is_some() { "escalate" } else { "warn" };
-        x.events.push(AlarmEvent { at, action: action.into(), by: BY_PLATFORM.into(), note: None, duty: Some(d.duty), due_at: Some(d.due_at), level: d.level });
+        x.events.push(AlarmEvent {
+            at,
+            action: action.into(),
+            by: BY_PLATFORM.into(),
+            note: None,
+            duty: Some(d.duty),
+            due_at: Some(d.due_at),
+            level: d.level,
+        });
         x.version += 1;
     }
     x.updated_at = at;
@@ -817,11 +900,26 @@ mod tests {
     fn malformed_payloads_say_what_is_wrong() {
         assert!(matches!(parse("tuya", "D1", b"not json", t(0)), Err(PayloadError::NotJson(_))));
         assert!(matches!(parse("acme", "D1", b"{}", t(0)), Err(PayloadError::UnknownVendor(_))));
-        assert_eq!(parse("tuya", "D1", br#"{"devId":"D1","dps":{"gas_sensor_value":5000}}"#, t(0)).unwrap_err().to_string(), "field gas_sensor_value: 5000 outside 0–1000");
-        assert!(matches!(parse("tuya", "D1", br#"{"devId":"D2","dps":{"gas_sensor_value":1}}"#, t(0)), Err(PayloadError::WrongDevice { .. })));
-        assert!(matches!(parse("nbiot", "X", br#"{"imei":"X","level":3}"#, t(0)), Err(PayloadError::Field { field: "level", .. })));
-        assert!(matches!(parse("nbiot", "X", br#"{"imei":"X","event":"boom"}"#, t(0)), Err(PayloadError::Field { field: "event", .. })));
-        assert!(matches!(parse("tuya", "D1", br#"{"devId":"D1","dps":{}}"#, t(0)), Err(PayloadError::Field { field: "dps", .. })));
+        assert_eq!(
+            parse("tuya", "D1", br#"{"devId":"D1","dps":{"gas_sensor_value":5000}}"#, t(0)).unwrap_err().to_string(),
+            "field gas_sensor_value: 5000 outside 0–1000"
+        );
+        assert!(matches!(
+            parse("tuya", "D1", br#"{"devId":"D2","dps":{"gas_sensor_value":1}}"#, t(0)),
+            Err(PayloadError::WrongDevice { .. })
+        ));
+        assert!(matches!(
+            parse("nbiot", "X", br#"{"imei":"X","level":3}"#, t(0)),
+            Err(PayloadError::Field { field: "level", .. })
+        ));
+        assert!(matches!(
+            parse("nbiot", "X", br#"{"imei":"X","event":"boom"}"#, t(0)),
+            Err(PayloadError::Field { field: "event", .. })
+        ));
+        assert!(matches!(
+            parse("tuya", "D1", br#"{"devId":"D1","dps":{}}"#, t(0)),
+            Err(PayloadError::Field { field: "dps", .. })
+        ));
     }
 
     #[test]
@@ -941,11 +1039,22 @@ mod tests {
     #[test]
     fn device_csv_is_checked_line_by_line() {
         let head = "device_id,vendor,model,kind,address,lat,lng,owner_name,owner_phone,installed_on\n";
-        let ok = parse_device_csv(&format!("{head}GD-1,tuya,JT-01,household,临江花园1幢,30.3,120.5,张伟,13800000001,2024-03-01\n")).unwrap();
+        let ok = parse_device_csv(&format!(
+            "{head}GD-1,tuya,JT-01,household,临江花园1幢,30.3,120.5,张伟,13800000001,2024-03-01\n"
+        ))
+        .unwrap();
         assert_eq!((ok[0].kind, ok[0].end_of_life().to_string()), (DeviceKind::Household, "2029-03-01".to_owned()));
         assert!(parse_device_csv("a,b\n").unwrap_err().contains("header"));
-        assert!(parse_device_csv(&format!("{head}GD-1,acme,m,household,x,,,,,2024-03-01\n")).unwrap_err().contains("line 2: vendor"));
-        assert!(parse_device_csv(&format!("{head}GD-1,tuya,m,household,x,,,,,2024-13-01\n")).unwrap_err().contains("installed_on"));
-        assert!(parse_device_csv(&format!("{head}GD-1,tuya,m,household,x,,,,,2024-03-01\nGD-1,tuya,m,household,x,,,,,2024-03-01\n")).unwrap_err().contains("twice"));
+        assert!(parse_device_csv(&format!("{head}GD-1,acme,m,household,x,,,,,2024-03-01\n"))
+            .unwrap_err()
+            .contains("line 2: vendor"));
+        assert!(parse_device_csv(&format!("{head}GD-1,tuya,m,household,x,,,,,2024-13-01\n"))
+            .unwrap_err()
+            .contains("installed_on"));
+        assert!(parse_device_csv(&format!(
+            "{head}GD-1,tuya,m,household,x,,,,,2024-03-01\nGD-1,tuya,m,household,x,,,,,2024-03-01\n"
+        ))
+        .unwrap_err()
+        .contains("twice"));
     }
 }

@@ -35,7 +35,6 @@ pub const INSTALMENTS_MAX: usize = 24;
 /// Days after the agreement takes effect to apply jointly for judicial confirmation.
 pub const JUDICIAL_WINDOW_DAYS: u32 = 30;
 
-
 names! {
     /// Where the dispute came from.
     Source { Case => "case", WalkIn => "walk_in", Court => "court", Police => "police", PetitionOffice => "petition_office" }
@@ -76,7 +75,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { conclude: Span::CalendarDays(30), follow_up_after: Span::CalendarDays(7), calendar: WorkingCalendar::default() }
+        Self {
+            conclude: Span::CalendarDays(30),
+            follow_up_after: Span::CalendarDays(7),
+            calendar: WorkingCalendar::default(),
+        }
     }
 }
 
@@ -255,21 +258,57 @@ pub struct Mediation {
 /// A requested step.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
-    AddParties { parties: Vec<Party> },
-    Session { attended: Vec<usize>, record: String, offers: Vec<Offer> },
-    Extend { days: u32, consent: String },
-    Agree { facts: String, responsibility: String, terms: String, payments: Vec<Payment>, oral: bool },
+    AddParties {
+        parties: Vec<Party>,
+    },
+    Session {
+        attended: Vec<usize>,
+        record: String,
+        offers: Vec<Offer>,
+    },
+    Extend {
+        days: u32,
+        consent: String,
+    },
+    Agree {
+        facts: String,
+        responsibility: String,
+        terms: String,
+        payments: Vec<Payment>,
+        oral: bool,
+    },
     /// A code texted to a party (the caller makes it and sends it; the hash is kept).
-    SendCode { party: usize, hash: String, expires_at: Timestamp },
+    SendCode {
+        party: usize,
+        hash: String,
+        expires_at: Timestamp,
+    },
     /// `how` is `signature` (proof: the stored drawing's id), `sms_code` (proof: the hash of
     /// the code the party typed) or `paper`.
-    Confirm { party: usize, how: String, proof: Option<String> },
+    Confirm {
+        party: usize,
+        how: String,
+        proof: Option<String>,
+    },
     MediatorConfirm,
-    Pay { payment: usize, instalment: usize },
-    Fail { reason: FailReason, note: String },
-    RecordFollowUp { follow_up: usize, note: String },
-    ApplyJudicial { court: String },
-    JudicialDecision { confirmed: bool },
+    Pay {
+        payment: usize,
+        instalment: usize,
+    },
+    Fail {
+        reason: FailReason,
+        note: String,
+    },
+    RecordFollowUp {
+        follow_up: usize,
+        note: String,
+    },
+    ApplyJudicial {
+        court: String,
+    },
+    JudicialDecision {
+        confirmed: bool,
+    },
 }
 
 impl Action {
@@ -333,7 +372,13 @@ fn check_parties(parties: &[Party]) -> Result<(), MediationError> {
 }
 
 /// Registers a dispute. `id` comes from the store.
-pub fn register(id: MediationId, new: NewMediation, actor: Actor, at: Timestamp, limits: &Limits) -> Result<Mediation, MediationError> {
+pub fn register(
+    id: MediationId,
+    new: NewMediation,
+    actor: Actor,
+    at: Timestamp,
+    limits: &Limits,
+) -> Result<Mediation, MediationError> {
     if new.parties.len() > PARTIES_MAX {
         return Err(invalid(format!("a dispute holds at most {PARTIES_MAX} parties")));
     }
@@ -363,12 +408,29 @@ pub fn register(id: MediationId, new: NewMediation, actor: Actor, at: Timestamp,
         performed_at: None,
         codes: vec![],
         updated_at: at,
-        events: vec![Event { seq: 1, at, actor, action: "register".into(), to: Status::Registered, note: None, duty: None, due_at: None, level: None }],
+        events: vec![Event {
+            seq: 1,
+            at,
+            actor,
+            action: "register".into(),
+            to: Status::Registered,
+            note: None,
+            duty: None,
+            due_at: None,
+            level: None,
+        }],
     })
 }
 
 /// Applies one step. On success one more event and a higher version; on error nothing changed.
-pub fn apply(m: &Mediation, action: &Action, actor: &Actor, note: Option<&str>, at: Timestamp, limits: &Limits) -> Result<Mediation, MediationError> {
+pub fn apply(
+    m: &Mediation,
+    action: &Action,
+    actor: &Actor,
+    note: Option<&str>,
+    at: Timestamp,
+    limits: &Limits,
+) -> Result<Mediation, MediationError> {
     use Status as S;
     if at < m.updated_at {
         return Err(MediationError::TimeTravel);
@@ -403,7 +465,13 @@ pub fn apply(m: &Mediation, action: &Action, actor: &Actor, note: Option<&str>, 
             if actor.role == Role::Mediator && !mediators.contains(&actor.user_id) {
                 mediators.push(actor.user_id);
             }
-            c.sessions.push(Session { at, attended: attended.clone(), mediators, record: text("the record", record, true)?, offers: offers.clone() });
+            c.sessions.push(Session {
+                at,
+                attended: attended.clone(),
+                mediators,
+                record: text("the record", record, true)?,
+                offers: offers.clone(),
+            });
             c.status = S::InSession;
         }
         Action::Extend { days, consent } => {
@@ -414,7 +482,10 @@ pub fn apply(m: &Mediation, action: &Action, actor: &Actor, note: Option<&str>, 
                 return Err(invalid("an extension is 1 to 90 days, once, with the parties' consent"));
             }
             let consent = text("how the parties consented", consent, true)?;
-            c.conclude_due = limits.calendar.due(c.conclude_due - chrono::Duration::days(1), Span::CalendarDays(*days)).max(c.conclude_due);
+            c.conclude_due = limits
+                .calendar
+                .due(c.conclude_due - chrono::Duration::days(1), Span::CalendarDays(*days))
+                .max(c.conclude_due);
             c.extension = Some((*days, consent));
         }
         Action::Agree { facts, responsibility, terms, payments, oral } => {
@@ -434,7 +505,9 @@ pub fn apply(m: &Mediation, action: &Action, actor: &Actor, note: Option<&str>, 
                     return Err(invalid(format!("a payment has at most {INSTALMENTS_MAX} instalments")));
                 }
                 let later: i64 = p.instalments.iter().map(|i| i.amount_fen).sum();
-                if p.on_the_spot_fen + later != p.amount_fen || p.instalments.iter().any(|i| i.amount_fen <= 0 || i.due_at <= at || i.paid_at.is_some()) {
+                if p.on_the_spot_fen + later != p.amount_fen
+                    || p.instalments.iter().any(|i| i.amount_fen <= 0 || i.due_at <= at || i.paid_at.is_some())
+                {
                     return Err(invalid(format!(
                         "the payment \"{}\": paid on the spot plus the instalments (each later than today) must add up to the amount",
                         p.item
@@ -453,7 +526,12 @@ pub fn apply(m: &Mediation, action: &Action, actor: &Actor, note: Option<&str>, 
                 effective_at: None,
             });
             c.concluded_at = Some(at);
-            c.follow_ups.push(FollowUp { due_at: limits.calendar.due(at, limits.follow_up_after), done_at: None, by: None, note: None });
+            c.follow_ups.push(FollowUp {
+                due_at: limits.calendar.due(at, limits.follow_up_after),
+                done_at: None,
+                by: None,
+                note: None,
+            });
             c.status = S::Agreed;
         }
         Action::SendCode { party: i, hash, expires_at } => {
@@ -479,7 +557,11 @@ pub fn apply(m: &Mediation, action: &Action, actor: &Actor, note: Option<&str>, 
                     }
                 }
                 ("signature", Some(_)) | ("paper", None) => {}
-                _ => return Err(invalid("a party confirms with a drawn signature, the code texted to them, or on the paper copy")),
+                _ => {
+                    return Err(invalid(
+                        "a party confirms with a drawn signature, the code texted to them, or on the paper copy",
+                    ))
+                }
             }
             let a = c.agreement.as_mut().ok_or_else(wrong)?;
             if a.confirmations.iter().any(|x| x.party == *i) || a.oral {
@@ -536,7 +618,9 @@ pub fn apply(m: &Mediation, action: &Action, actor: &Actor, note: Option<&str>, 
                 return Err(wrong());
             }
             if at > judicial_until(effective) {
-                return Err(invalid(format!("judicial confirmation must be applied for within {JUDICIAL_WINDOW_DAYS} days of the agreement")));
+                return Err(invalid(format!(
+                    "judicial confirmation must be applied for within {JUDICIAL_WINDOW_DAYS} days of the agreement"
+                )));
             }
             c.judicial = Some(Judicial { applied_at: at, court: text("the court", court, true)?, decided: None });
         }
@@ -549,7 +633,10 @@ pub fn apply(m: &Mediation, action: &Action, actor: &Actor, note: Option<&str>, 
         }
     }
     // Everything agreed is paid and every visit made: performed.
-    if c.status == S::Agreed && c.agreement.as_ref().is_some_and(all_paid) && c.follow_ups.iter().all(|f| f.done_at.is_some()) {
+    if c.status == S::Agreed
+        && c.agreement.as_ref().is_some_and(all_paid)
+        && c.follow_ups.iter().all(|f| f.done_at.is_some())
+    {
         c.status = S::Performed;
         c.performed_at = Some(at);
     }
@@ -599,7 +686,8 @@ pub struct Money {
 }
 
 pub fn money(m: &Mediation, now: Timestamp) -> Money {
-    let mut x = Money { claimed: m.parties.iter().flat_map(|p| &p.claims).map(|c| c.amount_fen).sum(), ..Default::default() };
+    let mut x =
+        Money { claimed: m.parties.iter().flat_map(|p| &p.claims).map(|c| c.amount_fen).sum(), ..Default::default() };
     if let Some(a) = &m.agreement {
         for p in &a.payments {
             x.agreed += p.amount_fen;
@@ -626,7 +714,12 @@ pub fn obligations(m: &Mediation, terms: &Terms, limits: &Limits) -> Vec<Obligat
     let mediator = m.mediators.first().map(|u| Owner::User(*u)).unwrap_or(Owner::Role(Role::Mediator));
     let mut out = vec![];
     let history = alert_history(m);
-    let mut duty = |name: String, owner: Owner, counting: Counting, starts_at: Timestamp, due_at: Timestamp, kept_at: Option<Timestamp>| {
+    let mut duty = |name: String,
+                    owner: Owner,
+                    counting: Counting,
+                    starts_at: Timestamp,
+                    due_at: Timestamp,
+                    kept_at: Option<Timestamp>| {
         let level = crate::obligation::level_of(&history, &name, due_at);
         out.push(Obligation {
             name,
@@ -654,7 +747,14 @@ pub fn obligations(m: &Mediation, terms: &Terms, limits: &Limits) -> Vec<Obligat
     if let Some(a) = &m.agreement {
         for (i, p) in a.payments.iter().enumerate() {
             for (j, k) in p.instalments.iter().enumerate() {
-                duty(format!("instalment:{i}:{j}"), mediator.clone(), Counting::CalendarDays, a.at, k.due_at, k.paid_at);
+                duty(
+                    format!("instalment:{i}:{j}"),
+                    mediator.clone(),
+                    Counting::CalendarDays,
+                    a.at,
+                    k.due_at,
+                    k.paid_at,
+                );
             }
         }
         for (i, f) in m.follow_ups.iter().enumerate() {
@@ -662,7 +762,12 @@ pub fn obligations(m: &Mediation, terms: &Terms, limits: &Limits) -> Vec<Obligat
         }
         // Seeing the agreement performed: owed while agreed, due with the last instalment.
         if m.status == Status::Agreed {
-            let last = a.payments.iter().flat_map(|p| p.instalments.iter().map(|i| i.due_at)).chain(m.follow_ups.iter().map(|f| f.due_at)).max();
+            let last = a
+                .payments
+                .iter()
+                .flat_map(|p| p.instalments.iter().map(|i| i.due_at))
+                .chain(m.follow_ups.iter().map(|f| f.due_at))
+                .max();
             duty("perform".into(), mediator.clone(), Counting::CalendarDays, a.at, last.unwrap_or(a.at), None);
         }
     }
@@ -673,12 +778,23 @@ pub fn obligations(m: &Mediation, terms: &Terms, limits: &Limits) -> Vec<Obligat
 fn alert_history(m: &Mediation) -> Vec<crate::obligation::AlertRecord<'_>> {
     m.events
         .iter()
-        .map(|e| crate::obligation::AlertRecord { action: &e.action, duty: e.duty.as_deref(), due_at: e.due_at, level: e.level })
+        .map(|e| crate::obligation::AlertRecord {
+            action: &e.action,
+            duty: e.duty.as_deref(),
+            due_at: e.due_at,
+            level: e.level,
+        })
         .collect()
 }
 
 /// Records the warnings and escalations due by `now`; `None` when nothing is due.
-pub fn record_alerts(m: &Mediation, now: Timestamp, terms: &Terms, limits: &Limits, actor: &Actor) -> Option<Mediation> {
+pub fn record_alerts(
+    m: &Mediation,
+    now: Timestamp,
+    terms: &Terms,
+    limits: &Limits,
+    actor: &Actor,
+) -> Option<Mediation> {
     let due = crate::obligation::due_alerts(&obligations(m, terms, limits), &alert_history(m), now, terms);
     if due.is_empty() {
         return None;
@@ -772,7 +888,10 @@ mod tests {
 
     fn freight() -> Mediation {
         let workers = claimants_from_csv(
-            &(0..20).map(|i| format!("送货工人{i},{},1380000{:04}", 30_000 + i * 1_000, i)).collect::<Vec<_>>().join("\n"),
+            &(0..20)
+                .map(|i| format!("送货工人{i},{},1380000{:04}", 30_000 + i * 1_000, i))
+                .collect::<Vec<_>>()
+                .join("\n"),
             "运费",
         )
         .unwrap();
@@ -833,9 +952,30 @@ mod tests {
     #[test]
     fn an_oral_agreement_takes_effect_when_the_mediator_records_it() {
         let l = Limits::default();
-        let oral = apply(&freight(), &Action::Agree { facts: "邻里漏水".into(), responsibility: String::new(), terms: "楼上负责维修".into(),
-            payments: vec![], oral: true }, &mediator(), None, day(1), &l).unwrap();
-        assert!(apply(&oral, &Action::Confirm { party: 1, how: "paper".into(), proof: None }, &mediator(), None, day(1), &l).is_err());
+        let oral = apply(
+            &freight(),
+            &Action::Agree {
+                facts: "邻里漏水".into(),
+                responsibility: String::new(),
+                terms: "楼上负责维修".into(),
+                payments: vec![],
+                oral: true,
+            },
+            &mediator(),
+            None,
+            day(1),
+            &l,
+        )
+        .unwrap();
+        assert!(apply(
+            &oral,
+            &Action::Confirm { party: 1, how: "paper".into(), proof: None },
+            &mediator(),
+            None,
+            day(1),
+            &l
+        )
+        .is_err());
         let done = apply(&oral, &Action::MediatorConfirm, &mediator(), None, day(1), &l).unwrap();
         assert_eq!(done.agreement.unwrap().effective_at, Some(day(1)));
     }
@@ -856,7 +996,21 @@ mod tests {
         let mut m = freight();
         assert_eq!(money(&m, t0()).claimed, (0..20).map(|i| (30_000 + i * 1_000) * 100).sum::<i64>());
         for d in 0..4 {
-            m = apply(&m, &Action::Session { attended: vec![0, 1, 2], record: format!("第{}次调解", d + 1), offers: vec![Offer { party: 0, amount_fen: 50_000_000 + d * 5_000_000, note: "公司报价".into() }] }, &mediator(), None, day(d), &l).unwrap();
+            m = apply(
+                &m,
+                &Action::Session {
+                    attended: vec![0, 1, 2],
+                    record: format!("第{}次调解", d + 1),
+                    offers: vec![Offer {
+                        party: 0, amount_fen: 50_000_000 + d * 5_000_000, note: "公司报价".into()
+                    }],
+                },
+                &mediator(),
+                None,
+                day(d),
+                &l,
+            )
+            .unwrap();
         }
         let m = agree(&m, day(3) + Duration::hours(5));
         assert_eq!(m.status, Status::Agreed);
@@ -865,14 +1019,40 @@ mod tests {
         let mut m = apply(&m, &Action::MediatorConfirm, &mediator(), None, day(4), &l).unwrap();
         for p in 0..21 {
             assert!(m.agreement.as_ref().unwrap().effective_at.is_none());
-            m = apply(&m, &Action::Confirm { party: p, how: "signature".into(), proof: Some(format!("file:{p}")) }, &mediator(), None, day(4), &l).unwrap();
+            m = apply(
+                &m,
+                &Action::Confirm { party: p, how: "signature".into(), proof: Some(format!("file:{p}")) },
+                &mediator(),
+                None,
+                day(4),
+                &l,
+            )
+            .unwrap();
         }
         assert_eq!(m.agreement.as_ref().unwrap().effective_at, Some(day(4)));
-        let owed: Vec<String> = obligations(&m, &Terms::default(), &l).into_iter().filter(|o| o.state == DutyState::Open).map(|o| o.name).collect();
+        let owed: Vec<String> = obligations(&m, &Terms::default(), &l)
+            .into_iter()
+            .filter(|o| o.state == DutyState::Open)
+            .map(|o| o.name)
+            .collect();
         assert_eq!(owed.len(), 20 + 1 + 1, "{owed:?}");
-        assert!(apply(&m, &Action::ApplyJudicial { court: "钱塘区人民法院".into() }, &mediator(), None, day(40), &l).is_err(), "past the 30 days");
-        let m = apply(&m, &Action::RecordFollowUp { follow_up: 0, note: "已支付首笔".into() }, &mediator(), None, day(10), &l).unwrap();
-        let mut m = apply(&m, &Action::ApplyJudicial { court: "钱塘区人民法院".into() }, &mediator(), None, day(20), &l).unwrap();
+        assert!(
+            apply(&m, &Action::ApplyJudicial { court: "钱塘区人民法院".into() }, &mediator(), None, day(40), &l)
+                .is_err(),
+            "past the 30 days"
+        );
+        let m = apply(
+            &m,
+            &Action::RecordFollowUp { follow_up: 0, note: "已支付首笔".into() },
+            &mediator(),
+            None,
+            day(10),
+            &l,
+        )
+        .unwrap();
+        let mut m =
+            apply(&m, &Action::ApplyJudicial { court: "钱塘区人民法院".into() }, &mediator(), None, day(20), &l)
+                .unwrap();
         for i in 0..20 {
             m = apply(&m, &Action::Pay { payment: i, instalment: 0 }, &mediator(), None, day(30), &l).unwrap();
         }
@@ -884,15 +1064,54 @@ mod tests {
     fn a_texted_code_confirms_only_its_party_and_only_in_time() {
         let l = Limits::default();
         let m = agree(&freight(), day(2));
-        let sent = apply(&m, &Action::SendCode { party: 1, hash: "abc".into(), expires_at: day(2) + Duration::minutes(10) }, &mediator(), None, day(2), &l).unwrap();
-        assert!(apply(&sent, &Action::SendCode { party: 0, hash: "x".into(), expires_at: day(3) }, &mediator(), None, day(2), &l).is_err(), "the company has no phone");
-        let try_ = |party, hash: &str, at| apply(&sent, &Action::Confirm { party, how: "sms_code".into(), proof: Some(hash.into()) }, &mediator(), None, at, &l);
+        let sent = apply(
+            &m,
+            &Action::SendCode { party: 1, hash: "abc".into(), expires_at: day(2) + Duration::minutes(10) },
+            &mediator(),
+            None,
+            day(2),
+            &l,
+        )
+        .unwrap();
+        assert!(
+            apply(
+                &sent,
+                &Action::SendCode { party: 0, hash: "x".into(), expires_at: day(3) },
+                &mediator(),
+                None,
+                day(2),
+                &l
+            )
+            .is_err(),
+            "the company has no phone"
+        );
+        let try_ = |party, hash: &str, at| {
+            apply(
+                &sent,
+                &Action::Confirm { party, how: "sms_code".into(), proof: Some(hash.into()) },
+                &mediator(),
+                None,
+                at,
+                &l,
+            )
+        };
         assert!(try_(1, "wrong", day(2)).is_err());
         assert!(try_(2, "abc", day(2)).is_err(), "another party's code");
         assert!(try_(1, "abc", day(2) + Duration::minutes(11)).is_err(), "expired");
         let ok = try_(1, "abc", day(2) + Duration::minutes(5)).unwrap();
         assert!(ok.codes.is_empty());
-        assert!(apply(&ok, &Action::Confirm { party: 2, how: "signature".into(), proof: None }, &mediator(), None, day(2) + Duration::minutes(5), &l).is_err(), "a signature needs its drawing");
+        assert!(
+            apply(
+                &ok,
+                &Action::Confirm { party: 2, how: "signature".into(), proof: None },
+                &mediator(),
+                None,
+                day(2) + Duration::minutes(5),
+                &l
+            )
+            .is_err(),
+            "a signature needs its drawing"
+        );
     }
 
     #[test]
@@ -901,23 +1120,75 @@ mod tests {
         let m = agree(&freight(), day(2));
         let sys = Actor { user_id: 0, username: "deadline-runner".into(), role: Role::Admin };
         let late = record_alerts(&m, day(33), &Terms::default(), &l, &sys).unwrap();
-        let escalated: Vec<_> = late.events.iter().filter(|e| e.action == "escalate").filter_map(|e| e.duty.clone()).collect();
+        let escalated: Vec<_> =
+            late.events.iter().filter(|e| e.action == "escalate").filter_map(|e| e.duty.clone()).collect();
         assert!(escalated.iter().filter(|d| d.starts_with("instalment:")).count() == 20, "{escalated:?}");
         assert!(record_alerts(&late, day(33), &Terms::default(), &l, &sys).is_none());
-        assert!(apply(&freight(), &Action::Fail { reason: FailReason::Withdrawn, note: " ".into() }, &mediator(), None, day(1), &l).is_err());
-        let failed = apply(&freight(), &Action::Fail { reason: FailReason::Referred, note: "转劳动仲裁".into() }, &mediator(), None, day(1), &l).unwrap();
+        assert!(apply(
+            &freight(),
+            &Action::Fail { reason: FailReason::Withdrawn, note: " ".into() },
+            &mediator(),
+            None,
+            day(1),
+            &l
+        )
+        .is_err());
+        let failed = apply(
+            &freight(),
+            &Action::Fail { reason: FailReason::Referred, note: "转劳动仲裁".into() },
+            &mediator(),
+            None,
+            day(1),
+            &l,
+        )
+        .unwrap();
         assert!(!failed.status.is_open());
-        let bad = Payment { payer: 0, payee: 1, item: "运费".into(), amount_fen: 100, on_the_spot_fen: 50, instalments: vec![] };
-        assert!(apply(&freight(), &Action::Agree { facts: "f".into(), responsibility: "r".into(), terms: "t".into(), payments: vec![bad], oral: false }, &mediator(), None, day(1), &l).is_err(), "the parts must add up");
+        let bad = Payment {
+            payer: 0,
+            payee: 1,
+            item: "运费".into(),
+            amount_fen: 100,
+            on_the_spot_fen: 50,
+            instalments: vec![],
+        };
+        assert!(
+            apply(
+                &freight(),
+                &Action::Agree {
+                    facts: "f".into(),
+                    responsibility: "r".into(),
+                    terms: "t".into(),
+                    payments: vec![bad],
+                    oral: false
+                },
+                &mediator(),
+                None,
+                day(1),
+                &l
+            )
+            .is_err(),
+            "the parts must add up"
+        );
     }
 
     fn any_action() -> impl Strategy<Value = Action> {
         prop_oneof![
             Just(Action::Session { attended: vec![0, 1], record: "记录".into(), offers: vec![] }),
             (1u32..100).prop_map(|days| Action::Extend { days, consent: "双方同意".into() }),
-            (1i64..60).prop_map(|d| Action::Agree { facts: "f".into(), responsibility: "r".into(), terms: "t".into(), oral: false,
-                payments: vec![Payment { payer: 0, payee: 1, item: "款".into(), amount_fen: 1000, on_the_spot_fen: 400,
-                    instalments: vec![Instalment { due_at: day(200 + d), amount_fen: 600, paid_at: None }] }] }),
+            (1i64..60).prop_map(|d| Action::Agree {
+                facts: "f".into(),
+                responsibility: "r".into(),
+                terms: "t".into(),
+                oral: false,
+                payments: vec![Payment {
+                    payer: 0,
+                    payee: 1,
+                    item: "款".into(),
+                    amount_fen: 1000,
+                    on_the_spot_fen: 400,
+                    instalments: vec![Instalment { due_at: day(200 + d), amount_fen: 600, paid_at: None }]
+                }]
+            }),
             (0usize..3).prop_map(|party| Action::Confirm { party, how: "paper".into(), proof: None }),
             (0usize..3).prop_map(|party| Action::SendCode { party, hash: "h".into(), expires_at: day(500) }),
             (0usize..3).prop_map(|party| Action::Confirm { party, how: "sms_code".into(), proof: Some("h".into()) }),

@@ -30,7 +30,8 @@ pub enum MatterKind {
 }
 
 impl MatterKind {
-    pub const ALL: [MatterKind; 5] = [MatterKind::Case, MatterKind::Petition, MatterKind::Mediation, MatterKind::Business, MatterKind::GasAlarm];
+    pub const ALL: [MatterKind; 5] =
+        [MatterKind::Case, MatterKind::Petition, MatterKind::Mediation, MatterKind::Business, MatterKind::GasAlarm];
     pub fn as_str(&self) -> &'static str {
         match self {
             MatterKind::Case => "case",

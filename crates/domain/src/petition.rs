@@ -39,7 +39,6 @@ pub const COMMITMENTS_MAX: usize = 50;
 /// Most follow-up visits one petition carries.
 pub const FOLLOW_UPS_MAX: usize = 100;
 
-
 names! {
     /// How the petition came in.
     Channel { Letter => "letter", Visit => "visit", Phone => "phone", Online => "online",
@@ -293,13 +292,22 @@ fn text(field: &str, v: &str, required: bool) -> Result<String, PetitionError> {
     let v = v.trim();
     let n = v.chars().count();
     if (required && n == 0) || n > TEXT_CHARS_MAX {
-        return Err(PetitionError::Invalid(format!("{field} needs {} to {TEXT_CHARS_MAX} characters", usize::from(required))));
+        return Err(PetitionError::Invalid(format!(
+            "{field} needs {} to {TEXT_CHARS_MAX} characters",
+            usize::from(required)
+        )));
     }
     Ok(v.to_owned())
 }
 
 /// Registers a petition. `id` comes from the store; `at` from the caller's clock.
-pub fn register(id: PetitionId, new: NewPetition, actor: Actor, at: Timestamp, limits: &Limits) -> Result<Petition, PetitionError> {
+pub fn register(
+    id: PetitionId,
+    new: NewPetition,
+    actor: Actor,
+    at: Timestamp,
+    limits: &Limits,
+) -> Result<Petition, PetitionError> {
     if new.petitioners.is_empty() || new.petitioners.len() > PETITIONERS_MAX {
         return Err(PetitionError::Invalid(format!("a petition names 1 to {PETITIONERS_MAX} petitioners")));
     }
@@ -311,7 +319,9 @@ pub fn register(id: PetitionId, new: NewPetition, actor: Actor, at: Timestamp, l
         return Err(PetitionError::Invalid(format!("a group names at most {REPRESENTATIVES_MAX} representatives")));
     }
     if new.petitioners.len() >= 5 && reps == 0 {
-        return Err(PetitionError::Invalid("five or more petitioners name their representatives (at most five)".into()));
+        return Err(PetitionError::Invalid(
+            "five or more petitioners name their representatives (at most five)".into(),
+        ));
     }
     let matter = text("the matter", &new.matter, true)?;
     let demand = text("the demand", &new.demand, false)?;
@@ -371,7 +381,14 @@ pub fn register(id: PetitionId, new: NewPetition, actor: Actor, at: Timestamp, l
 
 /// Applies one step. On success the petition has one more event and a higher version; on
 /// error nothing changed.
-pub fn apply(p: &Petition, action: &Action, actor: &Actor, note: Option<&str>, at: Timestamp, limits: &Limits) -> Result<Petition, PetitionError> {
+pub fn apply(
+    p: &Petition,
+    action: &Action,
+    actor: &Actor,
+    note: Option<&str>,
+    at: Timestamp,
+    limits: &Limits,
+) -> Result<Petition, PetitionError> {
     use Status as S;
     if at < p.updated_at {
         return Err(PetitionError::TimeTravel);
@@ -416,7 +433,10 @@ pub fn apply(p: &Petition, action: &Action, actor: &Actor, note: Option<&str>, a
                 return Err(invalid());
             }
             if *days == 0 || *days > limits.extension_days_max {
-                return Err(PetitionError::Invalid(format!("an extension is 1 to {} days, once", limits.extension_days_max)));
+                return Err(PetitionError::Invalid(format!(
+                    "an extension is 1 to {} days, once",
+                    limits.extension_days_max
+                )));
             }
             let due = c.reply_due.ok_or_else(invalid)?;
             c.reply_due = Some(limits.due(due - chrono::Duration::days(1), Span::CalendarDays(*days)).max(due));
@@ -437,17 +457,28 @@ pub fn apply(p: &Petition, action: &Action, actor: &Actor, note: Option<&str>, a
                 return Err(invalid());
             }
             if c.commitments.len() >= COMMITMENTS_MAX {
-                return Err(PetitionError::Invalid(format!("a petition carries at most {COMMITMENTS_MAX} commitments")));
+                return Err(PetitionError::Invalid(format!(
+                    "a petition carries at most {COMMITMENTS_MAX} commitments"
+                )));
             }
             if *due_at <= at {
                 return Err(PetitionError::Invalid("a commitment is due after today".into()));
             }
-            c.commitments.push(Commitment { what: text("the commitment", what, true)?, due_at: *due_at, owner: *owner, kept_at: None, case_id: None });
+            c.commitments.push(Commitment {
+                what: text("the commitment", what, true)?,
+                due_at: *due_at,
+                owner: *owner,
+                kept_at: None,
+                case_id: None,
+            });
             let n = c.commitments.len() - 1;
             schedule(&mut c, limits.due(*due_at, limits.follow_up_after), &format!("commitment:{n}"))?;
         }
         Action::LinkCase { commitment, case_id } => {
-            let k = c.commitments.get_mut(*commitment).ok_or_else(|| PetitionError::Invalid("no such commitment".into()))?;
+            let k = c
+                .commitments
+                .get_mut(*commitment)
+                .ok_or_else(|| PetitionError::Invalid("no such commitment".into()))?;
             if k.kept_at.is_some() || k.case_id.is_some() {
                 return Err(invalid());
             }
@@ -457,7 +488,10 @@ pub fn apply(p: &Petition, action: &Action, actor: &Actor, note: Option<&str>, a
             if !c.status.is_open() {
                 return Err(invalid());
             }
-            let k = c.commitments.get_mut(*commitment).ok_or_else(|| PetitionError::Invalid("no such commitment".into()))?;
+            let k = c
+                .commitments
+                .get_mut(*commitment)
+                .ok_or_else(|| PetitionError::Invalid("no such commitment".into()))?;
             if k.kept_at.is_some() {
                 return Err(invalid());
             }
@@ -480,7 +514,8 @@ pub fn apply(p: &Petition, action: &Action, actor: &Actor, note: Option<&str>, a
                 return Err(PetitionError::Invalid("a follow-up is a visit, a phone call or a WeChat message".into()));
             }
             let said = text("what the petitioner said", said, true)?;
-            let f = c.follow_ups.get_mut(*follow_up).ok_or_else(|| PetitionError::Invalid("no such follow-up".into()))?;
+            let f =
+                c.follow_ups.get_mut(*follow_up).ok_or_else(|| PetitionError::Invalid("no such follow-up".into()))?;
             if f.done_at.is_some() {
                 return Err(invalid());
             }
@@ -599,7 +634,12 @@ pub fn obligations(p: &Petition, terms: &Terms, limits: &Limits) -> Vec<Obligati
     let office = Owner::Role(Role::PetitionOfficer);
     let mut out = vec![];
     let history = alert_history(p);
-    let mut duty = |name: String, owner: Owner, span: Span, starts_at: Timestamp, due_at: Timestamp, kept_at: Option<Timestamp>| {
+    let mut duty = |name: String,
+                    owner: Owner,
+                    span: Span,
+                    starts_at: Timestamp,
+                    due_at: Timestamp,
+                    kept_at: Option<Timestamp>| {
         let state = match (kept_at, open) {
             (Some(_), _) => ObligationState::Kept,
             (None, true) => ObligationState::Open,
@@ -651,7 +691,12 @@ pub fn obligations(p: &Petition, terms: &Terms, limits: &Limits) -> Vec<Obligati
 fn alert_history(p: &Petition) -> Vec<crate::obligation::AlertRecord<'_>> {
     p.events
         .iter()
-        .map(|e| crate::obligation::AlertRecord { action: &e.action, duty: e.duty.as_deref(), due_at: e.due_at, level: e.level })
+        .map(|e| crate::obligation::AlertRecord {
+            action: &e.action,
+            duty: e.duty.as_deref(),
+            due_at: e.due_at,
+            level: e.level,
+        })
         .collect()
 }
 
@@ -718,7 +763,12 @@ mod tests {
             grid: GridCode::parse("330114004001001").unwrap(),
             location: None,
             address: Some("临江街道某村涵洞".into()),
-            petitioners: vec![Petitioner { name: "陈阿姨".into(), phone: Some("13800138000".into()), address: None, representative: false }],
+            petitioners: vec![Petitioner {
+                name: "陈阿姨".into(),
+                phone: Some("13800138000".into()),
+                address: None,
+                representative: false,
+            }],
             reported_by: None,
             from_case: None,
             repeat_of: vec![],
@@ -761,15 +811,27 @@ mod tests {
         .unwrap();
         assert_eq!(p.status, Status::Replied);
         let l = Limits::default();
-        let names: Vec<_> = obligations(&p, &Terms::default(), &l).into_iter().filter(|o| o.state.is_owed()).map(|o| o.name).collect();
+        let names: Vec<_> =
+            obligations(&p, &Terms::default(), &l).into_iter().filter(|o| o.state.is_owed()).map(|o| o.name).collect();
         assert_eq!(names, ["commitment:0", "follow_up:0", "follow_up:1", "close"]);
         let blocked = apply(&p, &Action::Close, &officer(), None, day(9), &l).unwrap_err();
         assert!(blocked.to_string().contains("施工方修复破损管道"), "{blocked}");
         let kept = apply(&p, &Action::KeepCommitment { commitment: 0 }, &officer(), None, day(8), &l).unwrap();
-        assert!(apply(&kept, &Action::Close, &officer(), None, day(9), &l).unwrap_err().to_string().contains("follow-up"));
+        assert!(apply(&kept, &Action::Close, &officer(), None, day(9), &l)
+            .unwrap_err()
+            .to_string()
+            .contains("follow-up"));
         let mut v = kept;
         for i in 0..2 {
-            v = apply(&v, &Action::RecordFollowUp { follow_up: i, how: "visit".into(), said: "满意".into() }, &officer(), None, day(20), &l).unwrap();
+            v = apply(
+                &v,
+                &Action::RecordFollowUp { follow_up: i, how: "visit".into(), said: "满意".into() },
+                &officer(),
+                None,
+                day(20),
+                &l,
+            )
+            .unwrap();
         }
         let closed = apply(&v, &Action::Close, &officer(), None, day(21), &l).unwrap();
         assert_eq!(closed.status, Status::Closed);
@@ -782,18 +844,55 @@ mod tests {
 
     #[test]
     fn refusal_extension_review_and_re_review() {
-        let refused = run(&[(3, Action::Refuse { reason: "属诉讼程序".into(), route: "向人民法院起诉".into() })]).unwrap();
+        let refused =
+            run(&[(3, Action::Refuse { reason: "属诉讼程序".into(), route: "向人民法院起诉".into() })]).unwrap();
         assert!(!refused.status.is_open());
         let l = Limits::default();
         let accepted = run(&[(1, Action::Assign { body: "城建办".into(), officer: 5 }), (2, Action::Accept)]).unwrap();
         let due = accepted.reply_due.unwrap();
-        let extended = apply(&accepted, &Action::Extend { days: 30, reason: "需第三方检测".into(), approved_by: 2 }, &officer(), None, day(50), &l).unwrap();
+        let extended = apply(
+            &accepted,
+            &Action::Extend { days: 30, reason: "需第三方检测".into(), approved_by: 2 },
+            &officer(),
+            None,
+            day(50),
+            &l,
+        )
+        .unwrap();
         assert_eq!(extended.reply_due.unwrap(), due + Duration::days(30));
-        assert!(apply(&extended, &Action::Extend { days: 5, reason: "再延".into(), approved_by: 2 }, &officer(), None, day(51), &l).is_err(), "once only");
-        assert!(apply(&accepted, &Action::Extend { days: 31, reason: "太长".into(), approved_by: 2 }, &officer(), None, day(51), &l).is_err());
+        assert!(
+            apply(
+                &extended,
+                &Action::Extend { days: 5, reason: "再延".into(), approved_by: 2 },
+                &officer(),
+                None,
+                day(51),
+                &l
+            )
+            .is_err(),
+            "once only"
+        );
+        assert!(apply(
+            &accepted,
+            &Action::Extend { days: 31, reason: "太长".into(), approved_by: 2 },
+            &officer(),
+            None,
+            day(51),
+            &l
+        )
+        .is_err());
         let mut p = apply(&extended, &Action::Reply { text: "答复".into() }, &officer(), None, day(80), &l).unwrap();
-        for (d, status) in [(90, Status::UnderReview), (100, Status::Reviewed), (110, Status::UnderReReview), (120, Status::ReReviewed)] {
-            let a = if matches!(status, Status::UnderReview | Status::UnderReReview) { Action::RequestReview } else { Action::DecideReview { result: "维持".into() } };
+        for (d, status) in [
+            (90, Status::UnderReview),
+            (100, Status::Reviewed),
+            (110, Status::UnderReReview),
+            (120, Status::ReReviewed),
+        ] {
+            let a = if matches!(status, Status::UnderReview | Status::UnderReReview) {
+                Action::RequestReview
+            } else {
+                Action::DecideReview { result: "维持".into() }
+            };
             p = apply(&p, &a, &officer(), None, day(d), &l).unwrap();
             assert_eq!(p.status, status);
         }
@@ -801,7 +900,8 @@ mod tests {
         let mut again = new_petition();
         again.after_re_review = true;
         let q = register(2, again, officer(), day(130), &l).unwrap();
-        let q = apply(&q, &Action::Assign { body: "城建办".into(), officer: 5 }, &officer(), None, day(131), &l).unwrap();
+        let q =
+            apply(&q, &Action::Assign { body: "城建办".into(), officer: 5 }, &officer(), None, day(131), &l).unwrap();
         assert!(apply(&q, &Action::Accept, &officer(), None, day(131), &l).is_err(), "same facts after re-review");
     }
 
@@ -809,7 +909,9 @@ mod tests {
     fn groups_name_representatives() {
         let l = Limits::default();
         let mut g = new_petition();
-        g.petitioners = (0..20).map(|i| Petitioner { name: format!("送货工人{i}"), phone: None, address: None, representative: false }).collect();
+        g.petitioners = (0..20)
+            .map(|i| Petitioner { name: format!("送货工人{i}"), phone: None, address: None, representative: false })
+            .collect();
         assert!(register(1, g.clone(), officer(), t0(), &l).is_err());
         for p in g.petitioners.iter_mut().take(6) {
             p.representative = true;
@@ -844,7 +946,11 @@ mod tests {
             Just(Action::Reply { text: "答复".into() }),
             (1i64..200).prop_map(|d| Action::Commit { what: "修复".into(), due_at: day(400 + d), owner: 9 }),
             (0usize..3).prop_map(|commitment| Action::KeepCommitment { commitment }),
-            (0usize..4).prop_map(|follow_up| Action::RecordFollowUp { follow_up, how: "phone".into(), said: "好".into() }),
+            (0usize..4).prop_map(|follow_up| Action::RecordFollowUp {
+                follow_up,
+                how: "phone".into(),
+                said: "好".into()
+            }),
             (1i64..50).prop_map(|d| Action::ScheduleFollowUp { due_at: day(400 + d) }),
             Just(Action::RequestReview),
             Just(Action::DecideReview { result: "维持".into() }),

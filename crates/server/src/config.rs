@@ -127,7 +127,17 @@ fn mqtt_client_id() -> String {
 
 impl MqttConfig {
     pub fn new(url: &str) -> Self {
-        Self { url: url.into(), topic: mqtt_topic(), client_id: mqtt_client_id(), username: None, password: None, clean_session: false, ca_file: None, client_cert_file: None, client_key_file: None }
+        Self {
+            url: url.into(),
+            topic: mqtt_topic(),
+            client_id: mqtt_client_id(),
+            username: None,
+            password: None,
+            clean_session: false,
+            ca_file: None,
+            client_cert_file: None,
+            client_key_file: None,
+        }
     }
 
     /// The broker's host and port from `url`, and whether it speaks TLS.
@@ -135,7 +145,12 @@ impl MqttConfig {
         let (rest, tls) = match self.url.split_once("://") {
             Some(("mqtt" | "tcp", rest)) => (rest, false),
             Some(("mqtts" | "ssl", rest)) => (rest, true),
-            _ => return Err(format!("[mqtt] url must look like mqtt://host:1883 or mqtts://host:8883, got {:?}", self.url)),
+            _ => {
+                return Err(format!(
+                    "[mqtt] url must look like mqtt://host:1883 or mqtts://host:8883, got {:?}",
+                    self.url
+                ))
+            }
         };
         let rest = rest.trim_end_matches('/');
         let (host, port) = match rest.rsplit_once(':') {
@@ -216,28 +231,42 @@ fn seven() -> i64 {
 
 impl Default for FoodConfig {
     fn default() -> Self {
-        Self { interval_days: food_intervals(), rectify_days: fifteen(), rectify_key_days: seven(), checklists: BTreeMap::new() }
+        Self {
+            interval_days: food_intervals(),
+            rectify_days: fifteen(),
+            rectify_key_days: seven(),
+            checklists: BTreeMap::new(),
+        }
     }
 }
 
 impl FoodConfig {
     pub fn rules(&self) -> Result<domain::food::Rules, String> {
-        if self.interval_days.iter().any(|d| !(7..=730).contains(d)) || !self.interval_days.windows(2).all(|w| w[0] >= w[1]) {
+        if self.interval_days.iter().any(|d| !(7..=730).contains(d))
+            || !self.interval_days.windows(2).all(|w| w[0] >= w[1])
+        {
             return Err("[food] interval_days: four values from 7 to 730 days, A the longest, D the shortest".into());
         }
         if !(1..=180).contains(&self.rectify_days) || !(1..=180).contains(&self.rectify_key_days) {
             return Err("[food] rectify_days and rectify_key_days: 1 to 180".into());
         }
-        Ok(domain::food::Rules { interval_days: self.interval_days, rectify_days: self.rectify_days, rectify_key_days: self.rectify_key_days })
+        Ok(domain::food::Rules {
+            interval_days: self.interval_days,
+            rectify_days: self.rectify_days,
+            rectify_key_days: self.rectify_key_days,
+        })
     }
 
     /// Reads the configured checklists.
     pub fn checklists(&self) -> Result<domain::food::Checklists, String> {
         let mut out = domain::food::Checklists::default();
         for (kind, path) in &self.checklists {
-            let k = domain::food::Kind::parse(kind).ok_or_else(|| format!("[food.checklists] unknown kind of business {kind:?}"))?;
-            let text = std::fs::read_to_string(path).map_err(|e| format!("[food.checklists] {kind} {}: {e}", path.display()))?;
-            let items = domain::food::parse_checklist(&text).map_err(|e| format!("[food.checklists] {kind} {}: {e}", path.display()))?;
+            let k = domain::food::Kind::parse(kind)
+                .ok_or_else(|| format!("[food.checklists] unknown kind of business {kind:?}"))?;
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("[food.checklists] {kind} {}: {e}", path.display()))?;
+            let items = domain::food::parse_checklist(&text)
+                .map_err(|e| format!("[food.checklists] {kind} {}: {e}", path.display()))?;
             out.by_kind.insert(k, items);
         }
         Ok(out)
@@ -264,7 +293,8 @@ impl Default for MediationConfig {
 
 impl MediationConfig {
     pub fn limits(&self, calendar: &domain::deadline::WorkingCalendar) -> Result<domain::mediation::Limits, String> {
-        let span = |name: &str, v: &str| domain::deadline::parse_span(v).map_err(|e| format!("[mediation] {name}: {}", e.0));
+        let span =
+            |name: &str, v: &str| domain::deadline::parse_span(v).map_err(|e| format!("[mediation] {name}: {}", e.0));
         Ok(domain::mediation::Limits {
             conclude: span("conclude", &self.conclude)?,
             follow_up_after: span("follow_up_after", &self.follow_up_after)?,
@@ -327,9 +357,8 @@ impl Default for PetitionsConfig {
 impl PetitionsConfig {
     /// The limits, counted in the street's calendar.
     pub fn limits(&self, calendar: &domain::deadline::WorkingCalendar) -> Result<domain::petition::Limits, String> {
-        let span = |name: &str, v: &str| {
-            domain::deadline::parse_span(v).map_err(|e| format!("[petitions] {name}: {}", e.0))
-        };
+        let span =
+            |name: &str, v: &str| domain::deadline::parse_span(v).map_err(|e| format!("[petitions] {name}: {}", e.0));
         if !(1..=365).contains(&self.extension_days_max) {
             return Err("[petitions] extension_days_max must be 1 to 365".into());
         }
@@ -536,16 +565,34 @@ close = "72h"
         assert!(c.petitions.limits(&cal).unwrap_err().contains("[petitions] handle"));
         let c = Config::parse("[mediation]\nconclude = \"45d\"\nfollow_up_after = \"5wd\"").unwrap();
         let l = c.mediation.limits(&cal).unwrap();
-        assert_eq!((l.conclude, l.follow_up_after), (domain::deadline::Span::CalendarDays(45), domain::deadline::Span::WorkingDays(5)));
-        assert!(Config::parse("[mediation]\nconclude = \"0d\"").unwrap().mediation.limits(&cal).unwrap_err().contains("[mediation] conclude"));
-        assert!(Config::parse("[food]\ninterval_days = [90, 182, 121, 91]").unwrap().food.rules().unwrap_err().contains("[food] interval_days"));
+        assert_eq!(
+            (l.conclude, l.follow_up_after),
+            (domain::deadline::Span::CalendarDays(45), domain::deadline::Span::WorkingDays(5))
+        );
+        assert!(Config::parse("[mediation]\nconclude = \"0d\"")
+            .unwrap()
+            .mediation
+            .limits(&cal)
+            .unwrap_err()
+            .contains("[mediation] conclude"));
+        assert!(Config::parse("[food]\ninterval_days = [90, 182, 121, 91]")
+            .unwrap()
+            .food
+            .rules()
+            .unwrap_err()
+            .contains("[food] interval_days"));
         assert_eq!(Config::parse("").unwrap().food.rules().unwrap(), domain::food::Rules::default());
         let path = std::env::temp_dir().join(format!("civicgrid-shop-{}.csv", std::process::id()));
         std::fs::write(&path, "编号,内容,重点项,依据\nS1,不销售过期食品,是,食品安全法 第34条\n").unwrap();
         let c = Config::parse(&format!("[food.checklists]\nshop = {:?}\n", path.display().to_string())).unwrap();
         let tables = c.food.checklists().unwrap();
         assert_eq!(tables.for_kind(domain::food::Kind::Shop).len(), 1);
-        assert!(Config::parse("[food.checklists]\nspaceship = \"x.csv\"").unwrap().food.checklists().unwrap_err().contains("unknown kind"));
+        assert!(Config::parse("[food.checklists]\nspaceship = \"x.csv\"")
+            .unwrap()
+            .food
+            .checklists()
+            .unwrap_err()
+            .contains("unknown kind"));
         std::fs::remove_file(&path).unwrap();
     }
 }

@@ -151,7 +151,10 @@ pub async fn load(store: &Store, opts: &DemoOptions, now: Timestamp) -> anyhow::
     let terms = domain::obligation::Terms { ladder: vec![Role::Mediator, Role::Leader], ..Default::default() };
     store.import_mediations(&mediations, |m| domain::mediation::obligations(m, &terms, &limits), "demo", now).await?;
     demo_food(store, &sc, now).await?;
-    let gas_terms = domain::obligation::Terms { ladder: vec![Role::Dispatcher, Role::StationOfficer, Role::Leader], ..Default::default() };
+    let gas_terms = domain::obligation::Terms {
+        ladder: vec![Role::Dispatcher, Role::StationOfficer, Role::Leader],
+        ..Default::default()
+    };
     let sp = domain::gas::SetPoints::default();
     crate::demo_gas::load(store, &sc.grids, &history, |a| domain::gas::obligations(a, &gas_terms, &sp), now).await?;
     store.set_setting(DEMO_SETTING, "linjiang").await?;
@@ -165,18 +168,29 @@ pub async fn load(store: &Store, opts: &DemoOptions, now: Timestamp) -> anyhow::
 /// stored first, against the ids the businesses will have in this empty table.
 async fn demo_food(store: &Store, sc: &scenario::Scenario, now: Timestamp) -> anyhow::Result<()> {
     let users = store.users().await?;
-    let workers: Vec<(i64, Option<String>, String)> =
-        users.iter().filter(|u| u.role == Role::GridWorker).map(|u| (u.id, u.grid.clone(), u.username.clone())).collect();
+    let workers: Vec<(i64, Option<String>, String)> = users
+        .iter()
+        .filter(|u| u.role == Role::GridWorker)
+        .map(|u| (u.id, u.grid.clone(), u.username.clone()))
+        .collect();
     let (id, name) = workers.first().map(|w| (w.0, w.2.clone())).context("a demo grid worker")?;
     let inspector = Actor { user_id: id, username: name, role: Role::GridWorker };
     let rules = domain::food::Rules::default();
     let mut built = crate::demo_food::build(&sc.grids, &workers, &inspector, &rules, now)?;
     let first = store.business_ids().await?.last().copied().unwrap_or(0) + 1;
     let ids = store
-        .import_matter_files(domain::obligation::MatterKind::Business, &crate::demo_food::photo_rows(&built, first), "demo", now)
+        .import_matter_files(
+            domain::obligation::MatterKind::Business,
+            &crate::demo_food::photo_rows(&built, first),
+            "demo",
+            now,
+        )
         .await?;
     crate::demo_food::attach(&mut built, &ids);
-    let terms = domain::obligation::Terms { ladder: vec![Role::GridWorker, Role::StationOfficer, Role::Leader], ..Default::default() };
+    let terms = domain::obligation::Terms {
+        ladder: vec![Role::GridWorker, Role::StationOfficer, Role::Leader],
+        ..Default::default()
+    };
     store.import_businesses(&built.businesses, |b| domain::food::obligations(b, &terms), "demo", now).await?;
     Ok(())
 }

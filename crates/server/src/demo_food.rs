@@ -9,14 +9,34 @@ use domain::geo::{LatLng, Polygon};
 use domain::Timestamp;
 
 const NAMES: [&str; 20] = [
-    "港湾小吃", "物流园快餐", "兴围面馆", "临江大排档", "好客来饭店", "司机之家餐厅", "老杭帮菜馆", "农家土菜馆", "川味小厨", "东北饺子馆",
-    "阿婆馄饨", "沙县小吃", "兰州拉面", "黄焖鸡米饭", "烧烤夜宵", "早餐铺", "奶茶店", "便利超市", "水果店", "卤味店",
+    "港湾小吃",
+    "物流园快餐",
+    "兴围面馆",
+    "临江大排档",
+    "好客来饭店",
+    "司机之家餐厅",
+    "老杭帮菜馆",
+    "农家土菜馆",
+    "川味小厨",
+    "东北饺子馆",
+    "阿婆馄饨",
+    "沙县小吃",
+    "兰州拉面",
+    "黄焖鸡米饭",
+    "烧烤夜宵",
+    "早餐铺",
+    "奶茶店",
+    "便利超市",
+    "水果店",
+    "卤味店",
 ];
 
 /// A tiny real PNG used as the demo's evidence photo (a grey square).
 fn evidence_png() -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());
-    image::RgbImage::from_pixel(4, 4, image::Rgb([150, 150, 150])).write_to(&mut out, image::ImageFormat::Png).expect("encode");
+    image::RgbImage::from_pixel(4, 4, image::Rgb([150, 150, 150]))
+        .write_to(&mut out, image::ImageFormat::Png)
+        .expect("encode");
     out.into_inner()
 }
 
@@ -33,7 +53,13 @@ pub struct Built {
 
 /// The businesses and their histories; evidence photos are named by `photos` and filled in
 /// once stored ([`attach`]).
-pub fn build(grids: &[store::Grid], grid_workers: &[(i64, Option<String>, String)], inspector: &Actor, rules: &Rules, now: Timestamp) -> anyhow::Result<Built> {
+pub fn build(
+    grids: &[store::Grid],
+    grid_workers: &[(i64, Option<String>, String)],
+    inspector: &Actor,
+    rules: &Rules,
+    now: Timestamp,
+) -> anyhow::Result<Built> {
     let port: Vec<&store::Grid> = grids.iter().filter(|g| g.station == "S1").collect();
     let checklist = food::restaurant_checklist();
     let general: Vec<&str> = checklist.iter().filter(|i| !i.key).map(|i| i.code.as_str()).collect();
@@ -44,7 +70,10 @@ pub fn build(grids: &[store::Grid], grid_workers: &[(i64, Option<String>, String
     for i in 0..300 {
         let g = if i % 5 < 2 && !port.is_empty() { port[i % port.len()] } else { &grids[(i * 7) % grids.len()] };
         let centre = Polygon::new(g.ring.clone()).map(|p| p.centroid()).unwrap_or(LatLng::new(30.27, 120.57)?);
-        let location = LatLng::new(centre.lat() + (h(i, 1) as f64 - 500.0) * 0.000004, centre.lng() + (h(i, 2) as f64 - 500.0) * 0.000004)?;
+        let location = LatLng::new(
+            centre.lat() + (h(i, 1) as f64 - 500.0) * 0.000004,
+            centre.lng() + (h(i, 2) as f64 - 500.0) * 0.000004,
+        )?;
         let kind = match i % NAMES.len() {
             15 | 16 => Kind::Stall,
             17..=19 => Kind::Shop,
@@ -58,7 +87,12 @@ pub fn build(grids: &[store::Grid], grid_workers: &[(i64, Option<String>, String
             600..=899 => Risk::C,
             _ => Risk::D,
         };
-        let supervisor = grid_workers.iter().find(|w| w.1.as_deref() == Some(g.code.as_str())).or(grid_workers.first()).map(|w| w.0).unwrap_or(inspector.user_id);
+        let supervisor = grid_workers
+            .iter()
+            .find(|w| w.1.as_deref() == Some(g.code.as_str()))
+            .or(grid_workers.first())
+            .map(|w| w.0)
+            .unwrap_or(inspector.user_id);
         let registered = start + Duration::hours((h(i, 4) % 240) as i64);
         let mut b = food::register(
             0,
@@ -75,7 +109,7 @@ pub fn build(grids: &[store::Grid], grid_workers: &[(i64, Option<String>, String
                 phone: Some(format!("1395710{:04}", i)),
                 scale: format!("{}座", 10 + h(i, 6) % 120),
                 risk,
-            supervisor,
+                supervisor,
             },
             inspector.clone(),
             registered,
@@ -84,7 +118,8 @@ pub fn build(grids: &[store::Grid], grid_workers: &[(i64, Option<String>, String
         // Inspections at the grade's interval (a little early, as inspectors work), until now.
         let mut k = 0;
         loop {
-            let at = b.next_due - Duration::days((h(i, 10 + k) % 20) as i64) + Duration::hours((h(i, 30 + k) % 6) as i64);
+            let at =
+                b.next_due - Duration::days((h(i, 10 + k) % 20) as i64) + Duration::hours((h(i, 30 + k) % 6) as i64);
             if at > now - Duration::days(2) || k > 12 {
                 break;
             }
@@ -96,7 +131,15 @@ pub fn build(grids: &[store::Grid], grid_workers: &[(i64, Option<String>, String
             } else {
                 vec![key[(i + k) % key.len()]]
             };
-            let results: Vec<ItemResult> = checklist.iter().map(|it| ItemResult { code: it.code.clone(), pass: !failed.contains(&it.code.as_str()), note: None, photos: vec![] }).collect();
+            let results: Vec<ItemResult> = checklist
+                .iter()
+                .map(|it| ItemResult {
+                    code: it.code.clone(),
+                    pass: !failed.contains(&it.code.as_str()),
+                    note: None,
+                    photos: vec![],
+                })
+                .collect();
             b = food::inspect(&b, &checklist, results, false, None, inspector, at.max(b.updated_at), rules)?;
             // Rectified in 3 to 12 days with photos, except the most recent ones: under way.
             let first = b.hazards.len() - failed.len();
@@ -138,7 +181,18 @@ pub fn attach(built: &mut Built, ids: &[i64]) {
 /// The photos to store: (business id, purpose, type, bytes), business ids counted from `first`.
 pub fn photo_rows(built: &Built, first: i64) -> Vec<(i64, String, String, Vec<u8>)> {
     let png = evidence_png();
-    built.photos.iter().map(|(b, hz, before)| (first + *b as i64, format!("hazard:{hz}:{}", if *before { "before" } else { "after" }), "image/png".to_owned(), png.clone())).collect()
+    built
+        .photos
+        .iter()
+        .map(|(b, hz, before)| {
+            (
+                first + *b as i64,
+                format!("hazard:{hz}:{}", if *before { "before" } else { "after" }),
+                "image/png".to_owned(),
+                png.clone(),
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -147,8 +201,10 @@ mod tests {
 
     #[test]
     fn the_demo_register_is_full_and_consistent() {
-        let sc = scenario::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/linjiang")).unwrap();
-        let now = chrono::DateTime::parse_from_rfc3339("2026-11-27T12:00:00+08:00").unwrap().with_timezone(&chrono::Utc);
+        let sc =
+            scenario::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/linjiang")).unwrap();
+        let now =
+            chrono::DateTime::parse_from_rfc3339("2026-11-27T12:00:00+08:00").unwrap().with_timezone(&chrono::Utc);
         let inspector = Actor { user_id: 4, username: "grid01".into(), role: domain::role::Role::GridWorker };
         let mut built = build(&sc.grids, &[(4, None, "grid01".into())], &inspector, &Rules::default(), now).unwrap();
         let ids: Vec<i64> = (1..=built.photos.len() as i64).collect();
@@ -161,8 +217,15 @@ mod tests {
         assert!(inspections > 600, "two years of inspections: {inspections}");
         let open: usize = bs.iter().flat_map(|b| &b.hazards).filter(|h| h.status == food::HazardStatus::Open).count();
         assert!(open > 0, "some under rectification now");
-        assert!(bs.iter().flat_map(|b| &b.hazards).all(|h| !h.evidence_before.contains(&-1) && !h.evidence_after.contains(&-1)));
-        assert!(bs.iter().flat_map(|b| &b.hazards).filter(|h| h.status == food::HazardStatus::Rectified).all(|h| !h.evidence_after.is_empty() && !h.evidence_before.is_empty()));
+        assert!(bs
+            .iter()
+            .flat_map(|b| &b.hazards)
+            .all(|h| !h.evidence_before.contains(&-1) && !h.evidence_after.contains(&-1)));
+        assert!(bs
+            .iter()
+            .flat_map(|b| &b.hazards)
+            .filter(|h| h.status == food::HazardStatus::Rectified)
+            .all(|h| !h.evidence_after.is_empty() && !h.evidence_before.is_empty()));
         let faces: std::collections::BTreeSet<_> = bs.iter().filter_map(|b| food::grade(b, now)).collect();
         assert_eq!(faces.len(), 3, "good, fair and poor all occur");
         for b in bs {

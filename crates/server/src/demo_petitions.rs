@@ -110,7 +110,13 @@ pub fn history(history: &[Case], people: &People, limits: &Limits, now: Timestam
             p = step(&p, a, &people.officer, at, limits)?;
         }
         if let Some(visit) = p.follow_ups.first().map(|f| f.due_at - Duration::hours(20)).filter(|t| *t <= now) {
-            p = step(&p, Action::RecordFollowUp { follow_up: 0, how: "phone".into(), said: "问题已解决".into() }, &people.officer, visit, limits)?;
+            p = step(
+                &p,
+                Action::RecordFollowUp { follow_up: 0, how: "phone".into(), said: "问题已解决".into() },
+                &people.officer,
+                visit,
+                limits,
+            )?;
             let rating = [Satisfaction::Satisfied, Satisfaction::Satisfied, Satisfaction::BasicallySatisfied][i % 3];
             p = step(&p, Action::Rate { satisfaction: rating, reason: None }, &people.officer, visit, limits)?;
             if visit + Duration::days(1) <= now {
@@ -124,7 +130,13 @@ pub fn history(history: &[Case], people: &People, limits: &Limits, now: Timestam
 
 /// The source's culvert letter, shifted so that today falls between the April visit and
 /// the wells' completion, and petitions at each step of the clock.
-pub async fn live(store: &Store, people: &People, limits: &Limits, grids: &[store::Grid], now: Timestamp) -> anyhow::Result<usize> {
+pub async fn live(
+    store: &Store,
+    people: &People,
+    limits: &Limits,
+    grids: &[store::Grid],
+    now: Timestamp,
+) -> anyhow::Result<usize> {
     let o = &people.officer;
     let grid = |i: usize| grids[(i * 5) % grids.len()].code.clone();
     let mut done: Vec<Petition> = vec![];
@@ -154,14 +166,58 @@ pub async fn live(store: &Store, people: &People, limits: &Limits, grids: &[stor
     let d = |n: i64| t0 + Duration::days(n);
     p = step(&p, Action::Assign { body: "临江街道城建办".into(), officer: o.user_id }, o, d(1), limits)?;
     p = step(&p, Action::Accept, o, d(2), limits)?;
-    p = step(&p, Action::Reply { text: "1月12日首次实地勘察：涵洞内一处管道破损堵塞，责成施工方1月16日前修复。".into() }, o, d(4), limits)?;
-    p = step(&p, Action::Commit { what: "施工方修复破损管道".into(), due_at: d(8), owner: people.grid_worker }, o, d(4), limits)?;
+    p = step(
+        &p,
+        Action::Reply {
+            text: "1月12日首次实地勘察：涵洞内一处管道破损堵塞，责成施工方1月16日前修复。".into()
+        },
+        o,
+        d(4),
+        limits,
+    )?;
+    p = step(
+        &p,
+        Action::Commit { what: "施工方修复破损管道".into(), due_at: d(8), owner: people.grid_worker },
+        o,
+        d(4),
+        limits,
+    )?;
     p = step(&p, Action::KeepCommitment { commitment: 0 }, o, d(8), limits)?;
-    p = step(&p, Action::Commit { what: "新建两处沉淀井（现场复核商定）".into(), due_at: now + Duration::days(88), owner: people.grid_worker }, o, d(9), limits)?;
-    p = step(&p, Action::RecordFollowUp { follow_up: 0, how: "phone".into(), said: "管道修好后积水减少".into() }, o, d(10), limits)?;
-    p = step(&p, Action::RecordFollowUp { follow_up: 1, how: "visit".into(), said: "现场已无积水，盼沉淀井早日建成".into() }, o, d(14), limits)?;
+    p = step(
+        &p,
+        Action::Commit {
+            what: "新建两处沉淀井（现场复核商定）".into(),
+            due_at: now + Duration::days(88),
+            owner: people.grid_worker,
+        },
+        o,
+        d(9),
+        limits,
+    )?;
+    p = step(
+        &p,
+        Action::RecordFollowUp { follow_up: 0, how: "phone".into(), said: "管道修好后积水减少".into() },
+        o,
+        d(10),
+        limits,
+    )?;
+    p = step(
+        &p,
+        Action::RecordFollowUp {
+            follow_up: 1, how: "visit".into(), said: "现场已无积水，盼沉淀井早日建成".into()
+        },
+        o,
+        d(14),
+        limits,
+    )?;
     p = step(&p, Action::ScheduleFollowUp { due_at: d(101) }, o, d(90), limits)?;
-    p = step(&p, Action::RecordFollowUp { follow_up: 3, how: "visit".into(), said: "沉淀井已开挖，村民满意".into() }, o, d(100) - Duration::hours(3), limits)?;
+    p = step(
+        &p,
+        Action::RecordFollowUp { follow_up: 3, how: "visit".into(), said: "沉淀井已开挖，村民满意".into() },
+        o,
+        d(100) - Duration::hours(3),
+        limits,
+    )?;
     done.push(p);
 
     // One at each step.
@@ -203,7 +259,13 @@ pub async fn live(store: &Store, people: &People, limits: &Limits, grids: &[stor
         )?;
         let at = |n: i64| (t + Duration::days(n)).min(now);
         if stage >= 1 {
-            p = step(&p, Action::Assign { body: "临江街道综合信息指挥室".into(), officer: o.user_id }, o, at(1), limits)?;
+            p = step(
+                &p,
+                Action::Assign { body: "临江街道综合信息指挥室".into(), officer: o.user_id },
+                o,
+                at(1),
+                limits,
+            )?;
         }
         match stage {
             2 => p = step(&p, Action::Accept, o, at(2), limits)?,
@@ -213,18 +275,64 @@ pub async fn live(store: &Store, people: &People, limits: &Limits, grids: &[stor
             }
             4 => {
                 p = step(&p, Action::Accept, o, at(2), limits)?;
-                p = step(&p, Action::Extend { days: 30, reason: "需委托第三方评估补偿标准".into(), approved_by: people.leader.user_id }, o, at(55), limits)?;
+                p = step(
+                    &p,
+                    Action::Extend {
+                        days: 30,
+                        reason: "需委托第三方评估补偿标准".into(),
+                        approved_by: people.leader.user_id,
+                    },
+                    o,
+                    at(55),
+                    limits,
+                )?;
                 p = step(&p, Action::TakeOwnership, &people.leader, at(56), limits)?;
             }
             5 => {
-                p = step(&p, Action::Refuse { reason: "摊位费属市场经营自主定价，不属信访受理范围".into(), route: "向区市场监管局价格举报或提起民事诉讼".into() }, o, at(3), limits)?;
+                p = step(
+                    &p,
+                    Action::Refuse {
+                        reason: "摊位费属市场经营自主定价，不属信访受理范围".into(),
+                        route: "向区市场监管局价格举报或提起民事诉讼".into(),
+                    },
+                    o,
+                    at(3),
+                    limits,
+                )?;
             }
             6 => {
                 p = step(&p, Action::Accept, o, at(2), limits)?;
                 p = step(&p, Action::Reply { text: "已安排保洁公司每日巡河打捞".into() }, o, at(10), limits)?;
-                p = step(&p, Action::RecordFollowUp { follow_up: 0, how: "visit".into(), said: "打捞次数不够，仍有漂浮物".into() }, o, at(16), limits)?;
-                p = step(&p, Action::Rate { satisfaction: Satisfaction::Dissatisfied, reason: Some("雨后仍有大量漂浮垃圾".into()) }, o, at(16), limits)?;
-                p = step(&p, Action::RecordFollowUp { follow_up: 1, how: "phone".into(), said: "要求增加打捞频次".into() }, o, at(20), limits)?;
+                p = step(
+                    &p,
+                    Action::RecordFollowUp {
+                        follow_up: 0,
+                        how: "visit".into(),
+                        said: "打捞次数不够，仍有漂浮物".into(),
+                    },
+                    o,
+                    at(16),
+                    limits,
+                )?;
+                p = step(
+                    &p,
+                    Action::Rate {
+                        satisfaction: Satisfaction::Dissatisfied,
+                        reason: Some("雨后仍有大量漂浮垃圾".into()),
+                    },
+                    o,
+                    at(16),
+                    limits,
+                )?;
+                p = step(
+                    &p,
+                    Action::RecordFollowUp {
+                        follow_up: 1, how: "phone".into(), said: "要求增加打捞频次".into()
+                    },
+                    o,
+                    at(20),
+                    limits,
+                )?;
                 p = step(&p, Action::RequestReview, o, at(30), limits)?;
             }
             _ => {}
@@ -266,7 +374,11 @@ mod tests {
         // Every historical petition is consistent: closed ones owe nothing, open ones something.
         for p in &past {
             let obs = petition::obligations(p, &terms(), &limits);
-            assert!(domain::obligation::owes_something(p.status.is_open(), &obs), "petition registered {}", p.registered_at);
+            assert!(
+                domain::obligation::owes_something(p.status.is_open(), &obs),
+                "petition registered {}",
+                p.registered_at
+            );
         }
         assert!(past.iter().filter(|p| p.status == petition::Status::Closed).count() * 10 > past.len() * 9);
     }

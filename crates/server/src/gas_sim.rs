@@ -7,8 +7,8 @@
 use domain::gas::{Device, Vendor};
 use rand::{Rng, SeedableRng};
 use rumqttc::{AsyncClient, MqttOptions, QoS};
-use std::collections::{BinaryHeap, HashMap};
 use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::time::Duration;
 
 /// How the traffic is made.
@@ -52,7 +52,14 @@ pub fn topic(d: &Device) -> String {
 
 /// One message in the device's vendor format: `lel` in %LEL, `level` as the device judges it,
 /// `event` heartbeat / alarm / fault.
-pub fn payload(d: &Device, at: chrono::DateTime<chrono::Utc>, lel: f64, level: u8, fault: bool, battery: u8) -> Vec<u8> {
+pub fn payload(
+    d: &Device,
+    at: chrono::DateTime<chrono::Utc>,
+    lel: f64,
+    level: u8,
+    fault: bool,
+    battery: u8,
+) -> Vec<u8> {
     match d.vendor {
         Vendor::Tuya => serde_json::json!({
             "devId": d.device_id,
@@ -146,7 +153,9 @@ pub async fn publish(
             if !leaks.contains_key(&i) {
                 let fault = faults.contains_key(&i);
                 let lel = rng.gen_range(0.0..2.0);
-                client.publish(topic(d), QoS::AtLeastOnce, false, payload(d, wall, lel, 0, fault, 80 + (i % 20) as u8)).await?;
+                client
+                    .publish(topic(d), QoS::AtLeastOnce, false, payload(d, wall, lel, 0, fault, 80 + (i % 20) as u8))
+                    .await?;
                 sent.heartbeats += 1;
             }
             beats.push(Reverse((due_ms + d.heartbeat_seconds as u64 * 1000, i)));
@@ -200,7 +209,8 @@ mod tests {
     #[test]
     fn a_leak_rises_through_both_levels_and_falls_back() {
         let sp = domain::gas::SetPoints::default();
-        let levels: Vec<u8> = [0.0, 20.0, 60.0, 120.0, 250.0].iter().map(|t| domain::gas::level_of(leak_curve(*t), &sp)).collect();
+        let levels: Vec<u8> =
+            [0.0, 20.0, 60.0, 120.0, 250.0].iter().map(|t| domain::gas::level_of(leak_curve(*t), &sp)).collect();
         assert_eq!(levels, vec![0, 1, 2, 2, 0]);
     }
 

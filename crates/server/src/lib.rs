@@ -25,8 +25,8 @@ pub mod demo_gas;
 mod demo_mediations;
 mod demo_petitions;
 pub mod error;
-pub mod http;
 pub mod gas_sim;
+pub mod http;
 pub mod images;
 pub mod mqtt;
 pub mod open311;
@@ -244,8 +244,15 @@ pub async fn serve(
         // The demo's detectors report live through the broker: heartbeats now, the first
         // leak or fault after ten quiet minutes.
         if opts.demo.is_some() {
-            let devices = state.store.gas_devices(None, None, store::gas::GAS_PAGE_MAX).await?.into_iter().map(|d| d.device).collect();
-            let plan = gas_sim::Plan { quiet_start_seconds: 600.0, seed: std::process::id() as u64, ..Default::default() };
+            let devices = state
+                .store
+                .gas_devices(None, None, store::gas::GAS_PAGE_MAX)
+                .await?
+                .into_iter()
+                .map(|d| d.device)
+                .collect();
+            let plan =
+                gas_sim::Plan { quiet_start_seconds: 600.0, seed: std::process::id() as u64, ..Default::default() };
             workers.add_gas_sim(host, port, devices, plan);
         }
     }
@@ -322,7 +329,11 @@ async fn mqtt_config(opts: &ServeOptions) -> Option<config::MqttConfig> {
         return Some(c.clone());
     }
     opts.demo.as_ref()?;
-    let reachable = tokio::time::timeout(std::time::Duration::from_millis(500), tokio::net::TcpStream::connect(demo::DEMO_MQTT_ADDR)).await;
+    let reachable = tokio::time::timeout(
+        std::time::Duration::from_millis(500),
+        tokio::net::TcpStream::connect(demo::DEMO_MQTT_ADDR),
+    )
+    .await;
     if !matches!(reachable, Ok(Ok(_))) {
         tracing::info!("no MQTT broker at {}: the demo runs without live gas data", demo::DEMO_MQTT_ADDR);
         return None;

@@ -81,7 +81,14 @@ pub async fn run(app: Arc<App>, cfg: MqttConfig, stats: Arc<Stats>, mut stop: to
     for _ in 0..WORKERS {
         let (tx, rx) = tokio::sync::mpsc::channel::<Publish>(QUEUE_PER_WORKER);
         queues.push(tx);
-        workers.push(tokio::spawn(work(app.clone(), cfg.topic.clone(), client.clone(), rx, stats.clone(), stop.clone())));
+        workers.push(tokio::spawn(work(
+            app.clone(),
+            cfg.topic.clone(),
+            client.clone(),
+            rx,
+            stats.clone(),
+            stop.clone(),
+        )));
     }
     let mut backoff = Duration::from_millis(250);
     loop {

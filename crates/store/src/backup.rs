@@ -321,7 +321,14 @@ const TABLES: &[TableSpec] = &[
         name: "gas_unknown",
         key: "vendor, device_id",
         serial: false,
-        columns: &[("vendor", T), ("device_id", T), ("messages", I), ("last_at", I), ("last_reason", T), ("last_payload", T)],
+        columns: &[
+            ("vendor", T),
+            ("device_id", T),
+            ("messages", I),
+            ("last_at", I),
+            ("last_reason", T),
+            ("last_payload", T),
+        ],
     },
     TableSpec {
         name: "obligations",

@@ -2,6 +2,7 @@
 //! the history, `assignments` who was sent, and `obligations` (see [`crate::obligations`])
 //! the five promises' deadlines and each responder's time to answer.
 
+use crate::obligations::{obligation_rows, OBLIGATION_COLUMNS};
 use crate::rows::{insert_rows, Val};
 use crate::{from_millis, opt_from_millis, to_millis, Conn, Result, Store, StoreError};
 use domain::case::{
@@ -10,7 +11,6 @@ use domain::case::{
 };
 use domain::codes::{CategoryCode, GridCode};
 use domain::deadline::{Deadlines, Promise};
-use crate::obligations::{obligation_rows, OBLIGATION_COLUMNS};
 use domain::geo::LatLng;
 use domain::obligation::MatterKind;
 use domain::role::Role;
@@ -262,11 +262,7 @@ pub(crate) async fn next_id(conn: &mut Conn, table: &str) -> Result<i64> {
 }
 
 /// Writes the new state of a stored case if it still has `expected_version`.
-pub(crate) async fn update_case_row(
-    conn: &mut Conn,
-    c: &Case,
-    expected_version: u32,
-) -> Result<()> {
+pub(crate) async fn update_case_row(conn: &mut Conn, c: &Case, expected_version: u32) -> Result<()> {
     let done = sqlx::query(
         "UPDATE cases SET version = $1, priority = $2, status = $3, suspended_from = $4, suspended_at = $5, \
          updated_at = $6, accepted_at = $7, dispatched_at = $8, contacted_at = $9, on_site_at = $10, \

@@ -142,13 +142,15 @@ impl Store {
 
     /// One file of a matter: its type and bytes. A file of another matter is not found.
     pub async fn matter_file_data(&self, kind: MatterKind, matter_id: i64, id: i64) -> Result<(String, Vec<u8>)> {
-        let r = sqlx::query("SELECT content_type, data FROM matter_files WHERE id = $1 AND matter_kind = $2 AND matter_id = $3")
-            .bind(id)
-            .bind(kind.as_str())
-            .bind(matter_id)
-            .fetch_optional(self.pool())
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let r = sqlx::query(
+            "SELECT content_type, data FROM matter_files WHERE id = $1 AND matter_kind = $2 AND matter_id = $3",
+        )
+        .bind(id)
+        .bind(kind.as_str())
+        .bind(matter_id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound)?;
         Ok((r.try_get("content_type")?, r.try_get("data")?))
     }
 }

@@ -15,8 +15,22 @@ use sqlx::Row;
 pub const BUSINESS_PAGE_MAX: i64 = 500;
 
 const COLUMNS: [&str; 16] = [
-    "id", "version", "status", "name", "kind", "risk", "grid", "lat", "lng", "licence_no", "next_due", "last_inspected_at", "face",
-    "open_hazards", "updated_at", "body",
+    "id",
+    "version",
+    "status",
+    "name",
+    "kind",
+    "risk",
+    "grid",
+    "lat",
+    "lng",
+    "licence_no",
+    "next_due",
+    "last_inspected_at",
+    "face",
+    "open_hazards",
+    "updated_at",
+    "body",
 ];
 
 fn row(b: &Business) -> Vec<Val> {
@@ -53,7 +67,8 @@ fn entry(b: &Business, e: &domain::food::Event) -> AuditEntry {
         action: format!("business.{}", e.action),
         entity: "business".into(),
         entity_id: b.id.to_string(),
-        detail: serde_json::json!({ "note": e.note, "duty": e.duty, "level": e.level, "version": b.version }).to_string(),
+        detail: serde_json::json!({ "note": e.note, "duty": e.duty, "level": e.level, "version": b.version })
+            .to_string(),
     }
 }
 
@@ -86,14 +101,17 @@ impl Store {
         let first = crate::cases::next_id(&mut tx, "businesses").await?;
         let mut made = vec![];
         for (i, new) in list.into_iter().enumerate() {
-            made.push(domain::food::register(first + i as i64, new, actor.clone(), at, rules).map_err(|e| StoreError::Invalid(e.to_string()))?);
+            made.push(
+                domain::food::register(first + i as i64, new, actor.clone(), at, rules)
+                    .map_err(|e| StoreError::Invalid(e.to_string()))?,
+            );
         }
-        insert_rows(&mut tx, "businesses", &COLUMNS, &made.iter().map(row).collect::<Vec<_>>())
-            .await
-            .map_err(|e| match e {
+        insert_rows(&mut tx, "businesses", &COLUMNS, &made.iter().map(row).collect::<Vec<_>>()).await.map_err(|e| {
+            match e {
                 StoreError::Database(e) => crate::unique_to_conflict(e, "a business with this licence number"),
                 e => e,
-            })?;
+            }
+        })?;
         let mut duties = vec![];
         for b in &made {
             duties.extend(crate::obligations::obligation_rows(MatterKind::Business, b.id, &obligations(b)));
@@ -106,7 +124,13 @@ impl Store {
     }
 
     /// Writes `after`, computed by the domain from the stored business at `before_version`.
-    pub async fn save_business(&self, before_version: u32, after: &Business, obligations: &[Obligation], messages: &[OutboxMessage]) -> Result<()> {
+    pub async fn save_business(
+        &self,
+        before_version: u32,
+        after: &Business,
+        obligations: &[Obligation],
+        messages: &[OutboxMessage],
+    ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let mut chain = Chain::lock(&mut tx, self.backend(), &self.audit_key).await?;
         let r = row(after);
@@ -139,7 +163,8 @@ impl Store {
             return Err(StoreError::Conflict(format!("business {} was changed by someone else; reload it", after.id)));
         }
         crate::obligations::replace(&mut tx, MatterKind::Business, after.id, obligations).await?;
-        crate::writer::write_matter_outbox(&mut tx, &format!("business{}", after.id), messages, after.updated_at).await?;
+        crate::writer::write_matter_outbox(&mut tx, &format!("business{}", after.id), messages, after.updated_at)
+            .await?;
         for e in after.events.iter().skip(before_version as usize) {
             chain.append(&mut tx, &entry(after, e)).await?;
         }
@@ -171,20 +196,31 @@ impl Store {
 
     /// Every business's id (for the random draw).
     pub async fn business_ids(&self) -> Result<Vec<BusinessId>> {
-        Ok(sqlx::query_scalar("SELECT id FROM businesses WHERE status = 'active' ORDER BY id").fetch_all(self.pool()).await?)
+        Ok(sqlx::query_scalar("SELECT id FROM businesses WHERE status = 'active' ORDER BY id")
+            .fetch_all(self.pool())
+            .await?)
     }
 
     /// Records a random draw with its seed; audited.
-    pub async fn record_draw(&self, seed: &str, pairs: &[(i64, i64)], drawn_by: i64, actor: &str, at: Timestamp) -> Result<i64> {
+    pub async fn record_draw(
+        &self,
+        seed: &str,
+        pairs: &[(i64, i64)],
+        drawn_by: i64,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<i64> {
         let mut tx = self.begin_write().await?;
-        let id: i64 = sqlx::query_scalar("INSERT INTO food_draws (at, seed, n, pairs, drawn_by) VALUES ($1, $2, $3, $4, $5) RETURNING id")
-            .bind(to_millis(at))
-            .bind(seed)
-            .bind(pairs.len() as i64)
-            .bind(serde_json::to_string(pairs).expect("pairs serialise"))
-            .bind(drawn_by)
-            .fetch_one(&mut *tx)
-            .await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO food_draws (at, seed, n, pairs, drawn_by) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(to_millis(at))
+        .bind(seed)
+        .bind(pairs.len() as i64)
+        .bind(serde_json::to_string(pairs).expect("pairs serialise"))
+        .bind(drawn_by)
+        .fetch_one(&mut *tx)
+        .await?;
         let entry = AuditEntry {
             at,
             actor: actor.into(),
@@ -220,7 +256,13 @@ impl Store {
     }
 
     /// Imports historical businesses with their duties (the demo); one audit record.
-    pub async fn import_businesses(&self, list: &[Business], obligations: impl Fn(&Business) -> Vec<Obligation>, actor: &str, at: Timestamp) -> Result<()> {
+    pub async fn import_businesses(
+        &self,
+        list: &[Business],
+        obligations: impl Fn(&Business) -> Vec<Obligation>,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let mut chain = Chain::lock(&mut tx, self.backend(), &self.audit_key).await?;
         let first = crate::cases::next_id(&mut tx, "businesses").await?;

@@ -18,13 +18,42 @@ pub const GAS_PAGE_MAX: i64 = 1000;
 pub const BAD_PAYLOAD_CHARS_MAX: usize = 500;
 
 const DEVICE_COLUMNS: [&str; 20] = [
-    "device_id", "vendor", "model", "kind", "address", "lat", "lng", "grid", "owner_name", "owner_phone", "installed_on",
-    "end_of_life_on", "eol_raised", "valve", "heartbeat_seconds", "registered_at", "messages", "bad_payloads", "silent_after",
+    "device_id",
+    "vendor",
+    "model",
+    "kind",
+    "address",
+    "lat",
+    "lng",
+    "grid",
+    "owner_name",
+    "owner_phone",
+    "installed_on",
+    "end_of_life_on",
+    "eol_raised",
+    "valve",
+    "heartbeat_seconds",
+    "registered_at",
+    "messages",
+    "bad_payloads",
+    "silent_after",
     "last_seen_at",
 ];
 
-const ALARM_COLUMNS: [&str; 12] =
-    ["id", "version", "device_id", "kind", "severity", "state", "status", "level", "started_at", "updated_at", "case_id", "body"];
+const ALARM_COLUMNS: [&str; 12] = [
+    "id",
+    "version",
+    "device_id",
+    "kind",
+    "severity",
+    "state",
+    "status",
+    "level",
+    "started_at",
+    "updated_at",
+    "case_id",
+    "body",
+];
 
 /// A registered device and what it last said.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -273,12 +302,16 @@ impl Store {
 
     /// Messages counted on registered devices (read or not), for benchmarks.
     pub async fn gas_messages_total(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT CAST(COALESCE(SUM(messages), 0) AS BIGINT) FROM gas_devices").fetch_one(self.pool()).await?)
+        Ok(sqlx::query_scalar("SELECT CAST(COALESCE(SUM(messages), 0) AS BIGINT) FROM gas_devices")
+            .fetch_one(self.pool())
+            .await?)
     }
 
     /// (device, case) of every alarm that has its case, for benchmarks.
     pub async fn gas_alarm_cases(&self) -> Result<Vec<(String, i64)>> {
-        let rows = sqlx::query("SELECT device_id, case_id FROM gas_alarms WHERE case_id IS NOT NULL").fetch_all(self.pool()).await?;
+        let rows = sqlx::query("SELECT device_id, case_id FROM gas_alarms WHERE case_id IS NOT NULL")
+            .fetch_all(self.pool())
+            .await?;
         rows.iter().map(|r| Ok((r.try_get("device_id")?, r.try_get("case_id")?))).collect()
     }
 
@@ -341,7 +374,14 @@ impl Store {
 
     /// Counts a message that could not be read: on its device's row when the device is
     /// registered (returns true), else among the unknown devices.
-    pub async fn record_bad_gas_message(&self, vendor: &str, device_id: &str, at: Timestamp, reason: &str, payload: &[u8]) -> Result<bool> {
+    pub async fn record_bad_gas_message(
+        &self,
+        vendor: &str,
+        device_id: &str,
+        at: Timestamp,
+        reason: &str,
+        payload: &[u8],
+    ) -> Result<bool> {
         let kept: String = String::from_utf8_lossy(payload).chars().take(BAD_PAYLOAD_CHARS_MAX).collect();
         let reason: String = reason.chars().take(BAD_PAYLOAD_CHARS_MAX).collect();
         let done = sqlx::query(
@@ -376,10 +416,19 @@ impl Store {
 
     /// Messages from devices nobody registered: (vendor, device, count, last at, why).
     pub async fn gas_unknown(&self, limit: i64) -> Result<Vec<(String, String, i64, Timestamp, String)>> {
-        let rows = sqlx::query("SELECT * FROM gas_unknown ORDER BY last_at DESC LIMIT $1").bind(limit).fetch_all(self.pool()).await?;
+        let rows = sqlx::query("SELECT * FROM gas_unknown ORDER BY last_at DESC LIMIT $1")
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?;
         rows.iter()
             .map(|r| {
-                Ok((r.try_get("vendor")?, r.try_get("device_id")?, r.try_get("messages")?, crate::from_millis(r.try_get("last_at")?)?, r.try_get("last_reason")?))
+                Ok((
+                    r.try_get("vendor")?,
+                    r.try_get("device_id")?,
+                    r.try_get("messages")?,
+                    crate::from_millis(r.try_get("last_at")?)?,
+                    r.try_get("last_reason")?,
+                ))
             })
             .collect()
     }
@@ -432,10 +481,14 @@ impl Store {
                 None => {
                     after.id = next;
                     next += 1;
-                    insert_rows(&mut tx, "gas_alarms", &ALARM_COLUMNS, &[alarm_row(&after)]).await.map_err(|e| match e {
-                        StoreError::Database(e) => crate::unique_to_conflict(e, "a current alarm of this device and kind"),
-                        e => e,
-                    })?;
+                    insert_rows(&mut tx, "gas_alarms", &ALARM_COLUMNS, &[alarm_row(&after)]).await.map_err(
+                        |e| match e {
+                            StoreError::Database(e) => {
+                                crate::unique_to_conflict(e, "a current alarm of this device and kind")
+                            }
+                            e => e,
+                        },
+                    )?;
                 }
                 Some(b) => {
                     let done = sqlx::query(
@@ -455,7 +508,10 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                     if done.rows_affected() != 1 {
-                        return Err(StoreError::Conflict(format!("gas alarm {} was changed by someone else; reload it", after.id)));
+                        return Err(StoreError::Conflict(format!(
+                            "gas alarm {} was changed by someone else; reload it",
+                            after.id
+                        )));
                     }
                 }
             }

@@ -16,8 +16,20 @@ use sqlx::Row;
 pub const MEDIATION_PAGE_MAX: i64 = 200;
 
 const COLUMNS: [&str; 14] = [
-    "id", "version", "status", "kind", "source", "grid", "place", "case_id", "registered_at", "concluded_at", "updated_at",
-    "agreed_fen", "on_the_spot_fen", "body",
+    "id",
+    "version",
+    "status",
+    "kind",
+    "source",
+    "grid",
+    "place",
+    "case_id",
+    "registered_at",
+    "concluded_at",
+    "updated_at",
+    "agreed_fen",
+    "on_the_spot_fen",
+    "body",
 ];
 
 fn row(m: &Mediation) -> Vec<Val> {
@@ -52,10 +64,10 @@ fn entry(m: &Mediation, e: &domain::mediation::Event) -> AuditEntry {
         action: format!("mediation.{}", e.action),
         entity: "mediation".into(),
         entity_id: m.id.to_string(),
-        detail: serde_json::json!({ "status": e.to.as_str(), "duty": e.duty, "level": e.level, "version": m.version }).to_string(),
+        detail: serde_json::json!({ "status": e.to.as_str(), "duty": e.duty, "level": e.level, "version": m.version })
+            .to_string(),
     }
 }
-
 
 /// Which mediations a list shows.
 #[derive(Debug, Clone, Default)]
@@ -78,7 +90,8 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let mut chain = Chain::lock(&mut tx, self.backend(), &self.audit_key).await?;
         let id = crate::cases::next_id(&mut tx, "mediations").await?;
-        let m = domain::mediation::register(id, new, actor.clone(), at, limits).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let m = domain::mediation::register(id, new, actor.clone(), at, limits)
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
         insert_rows(&mut tx, "mediations", &COLUMNS, &[row(&m)]).await?;
         crate::obligations::replace(&mut tx, MatterKind::Mediation, m.id, &obligations(&m)).await?;
         chain.append(&mut tx, &entry(&m, &m.events[0])).await?;
@@ -117,7 +130,8 @@ impl Store {
             return Err(StoreError::Conflict(format!("mediation {} was changed by someone else; reload it", after.id)));
         }
         crate::obligations::replace(&mut tx, MatterKind::Mediation, after.id, obligations).await?;
-        crate::writer::write_matter_outbox(&mut tx, &format!("mediation{}", after.id), messages, after.updated_at).await?;
+        crate::writer::write_matter_outbox(&mut tx, &format!("mediation{}", after.id), messages, after.updated_at)
+            .await?;
         for e in after.events.iter().skip(before_version as usize) {
             chain.append(&mut tx, &entry(after, e)).await?;
         }
@@ -141,7 +155,10 @@ impl Store {
         if let Some(st) = &f.status {
             // Status names are our own fixed words, so inlining them is safe.
             let list: Vec<String> = st.iter().map(|s| format!("'{}'", s.as_str())).collect();
-            sql.push_str(&format!(" AND status IN ({})", if list.is_empty() { "NULL".into() } else { list.join(", ") }));
+            sql.push_str(&format!(
+                " AND status IN ({})",
+                if list.is_empty() { "NULL".into() } else { list.join(", ") }
+            ));
         }
         sql.push_str(" ORDER BY id DESC LIMIT $2");
         let rows = sqlx::query(&sql)
@@ -162,11 +179,12 @@ impl Store {
 
     /// Mediations registered in `[from, to)`.
     pub async fn mediations_registered(&self, from: Timestamp, to: Timestamp) -> Result<Vec<Mediation>> {
-        let rows = sqlx::query("SELECT body FROM mediations WHERE registered_at >= $1 AND registered_at < $2 ORDER BY id")
-            .bind(to_millis(from))
-            .bind(to_millis(to))
-            .fetch_all(self.pool())
-            .await?;
+        let rows =
+            sqlx::query("SELECT body FROM mediations WHERE registered_at >= $1 AND registered_at < $2 ORDER BY id")
+                .bind(to_millis(from))
+                .bind(to_millis(to))
+                .fetch_all(self.pool())
+                .await?;
         rows.iter().map(from_row).collect()
     }
 

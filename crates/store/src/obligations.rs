@@ -190,10 +190,11 @@ impl Store {
     async fn restate_obligations(&self, kind: MatterKind, id: i64, version: u32, obs: &[Obligation]) -> Result<()> {
         let table = matter_table(kind);
         let mut tx = self.begin_write().await?;
-        let current: Option<i64> = sqlx::query_scalar(&format!("SELECT CAST(version AS BIGINT) FROM {table} WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let current: Option<i64> =
+            sqlx::query_scalar(&format!("SELECT CAST(version AS BIGINT) FROM {table} WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
         if current != Some(version as i64) {
             return Ok(());
         }

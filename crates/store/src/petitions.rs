@@ -63,7 +63,6 @@ fn audit_entry(p: &Petition, e: &domain::petition::Event) -> AuditEntry {
     }
 }
 
-
 impl Store {
     /// Registers a petition: the store gives it its id, the domain makes it
     /// (`domain::petition::register`), `obligations` states its duties, and petition,
@@ -164,7 +163,8 @@ impl Store {
             .enumerate()
             .filter_map(|(i, k)| k.case_id.map(|c| vec![Val::from(c), after.id.into(), (i as i64).into()]))
             .collect();
-        insert_new_rows(&mut tx, "petition_case_links", &["case_id", "petition_id", "commitment"], &links, "case_id").await?;
+        insert_new_rows(&mut tx, "petition_case_links", &["case_id", "petition_id", "commitment"], &links, "case_id")
+            .await?;
         crate::writer::write_matter_outbox(&mut tx, &format!("petition{}", after.id), outbox, after.updated_at).await?;
         for e in after.events.iter().skip(before_version as usize) {
             chain.append(&mut tx, &audit_entry(after, e)).await?;
@@ -189,7 +189,10 @@ impl Store {
         if let Some(st) = &f.status {
             // Status names are our own fixed words, so inlining them is safe.
             let list: Vec<String> = st.iter().map(|s| format!("'{}'", s.as_str())).collect();
-            sql.push_str(&format!(" AND status IN ({})", if list.is_empty() { "NULL".into() } else { list.join(", ") }));
+            sql.push_str(&format!(
+                " AND status IN ({})",
+                if list.is_empty() { "NULL".into() } else { list.join(", ") }
+            ));
         }
         if f.handled_by.is_some() {
             sql.push_str(" AND (officer = $3 OR leader = $3)");
@@ -241,7 +244,8 @@ impl Store {
                 let status: String = r.try_get("status")?;
                 out.push(Repeat {
                     id: r.try_get("id")?,
-                    status: Status::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("petition status {status:?}")))?,
+                    status: Status::parse(&status)
+                        .ok_or_else(|| StoreError::Corrupt(format!("petition status {status:?}")))?,
                     reviews: r.try_get::<i64, _>("reviews")?.clamp(0, 2) as u8,
                     same_person,
                 });
@@ -272,11 +276,12 @@ impl Store {
     /// The petitions registered in `[from, to)` (for statistics: a street registers a few
     /// thousand a year).
     pub async fn petitions_registered(&self, from: Timestamp, to: Timestamp) -> Result<Vec<Petition>> {
-        let rows = sqlx::query("SELECT body FROM petitions WHERE registered_at >= $1 AND registered_at < $2 ORDER BY id")
-            .bind(to_millis(from))
-            .bind(to_millis(to))
-            .fetch_all(self.pool())
-            .await?;
+        let rows =
+            sqlx::query("SELECT body FROM petitions WHERE registered_at >= $1 AND registered_at < $2 ORDER BY id")
+                .bind(to_millis(from))
+                .bind(to_millis(to))
+                .fetch_all(self.pool())
+                .await?;
         rows.iter().map(from_row).collect()
     }
 
@@ -305,8 +310,24 @@ impl Store {
         let mut chain = Chain::lock(&mut tx, self.backend(), &self.audit_key).await?;
         let first = crate::cases::next_id(&mut tx, "petitions").await?;
         let columns = [
-            "id", "version", "status", "class", "channel", "topic", "grid", "lat", "lng", "registered_at", "updated_at",
-            "closed_at", "officer", "leader", "reported_by", "reviews", "petitioner_phones", "body",
+            "id",
+            "version",
+            "status",
+            "class",
+            "channel",
+            "topic",
+            "grid",
+            "lat",
+            "lng",
+            "registered_at",
+            "updated_at",
+            "closed_at",
+            "officer",
+            "leader",
+            "reported_by",
+            "reviews",
+            "petitioner_phones",
+            "body",
         ];
         let mut rows = vec![];
         let mut duties = vec![];

@@ -70,9 +70,16 @@ pub(crate) async fn insert_new_rows(
 
 /// Adds `rows` to a table of counts: each row's last column is added to the stored count of
 /// its key (`key_columns`), or inserted. Keys must be distinct within `rows`.
-pub(crate) async fn add_counts(conn: &mut Conn, table: &str, columns: &[&str], key_columns: &[&str], rows: &[Vec<Val>]) -> Result<()> {
+pub(crate) async fn add_counts(
+    conn: &mut Conn,
+    table: &str,
+    columns: &[&str],
+    key_columns: &[&str],
+    rows: &[Vec<Val>],
+) -> Result<()> {
     let count = columns.last().expect("a count column");
-    let suffix = format!(" ON CONFLICT ({}) DO UPDATE SET {count} = {table}.{count} + excluded.{count}", key_columns.join(", "));
+    let suffix =
+        format!(" ON CONFLICT ({}) DO UPDATE SET {count} = {table}.{count} + excluded.{count}", key_columns.join(", "));
     insert_rows_then(conn, table, columns, rows, &suffix).await
 }
 

@@ -78,8 +78,7 @@ impl Store {
             "CAST(COALESCE(SUM(CASE WHEN closed_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS closed".into(),
             "CAST(COALESCE(SUM(CASE WHEN priority = 'urgent' THEN 1 ELSE 0 END), 0) AS BIGINT) AS urgent".into(),
         ];
-        let sql =
-            format!("SELECT {} FROM cases WHERE created_at >= $1 AND created_at < $2", cols.join(", "));
+        let sql = format!("SELECT {} FROM cases WHERE created_at >= $1 AND created_at < $2", cols.join(", "));
         let r = sqlx::query(&sql).bind(to_millis(from)).bind(to_millis(to)).fetch_one(self.pool()).await?;
         let mut s = Summary {
             total: r.try_get("total")?,
@@ -143,7 +142,10 @@ impl Store {
         .await?;
         let mut out = IndicatorCounts::default();
         for r in &rows {
-            out.promises.insert(r.try_get("name")?, DueKept { due: r.try_get("due")?, kept: r.try_get("kept")?, on_time: r.try_get("on_time")? });
+            out.promises.insert(
+                r.try_get("name")?,
+                DueKept { due: r.try_get("due")?, kept: r.try_get("kept")?, on_time: r.try_get("on_time")? },
+            );
         }
         out.suspended = sqlx::query_scalar(
             "SELECT DISTINCT o.matter_id FROM obligations o WHERE o.matter_kind = 'case' AND o.state = 'paused'              AND o.due_at >= $1 AND o.due_at < $2 ORDER BY o.matter_id",
@@ -267,7 +269,9 @@ impl Store {
             // Whole days since the epoch in local time; turned into a date below.
             Dimension::Day => "CAST((created_at + 28800000) / 86400000 AS BIGINT)".into(),
         };
-        let sql = format!("SELECT {key} AS k, COUNT(*) AS n FROM cases WHERE created_at >= $1 AND created_at < $2 GROUP BY {key}");
+        let sql = format!(
+            "SELECT {key} AS k, COUNT(*) AS n FROM cases WHERE created_at >= $1 AND created_at < $2 GROUP BY {key}"
+        );
         let rows = sqlx::query(&sql).bind(f).bind(t).fetch_all(self.pool()).await?;
         rows.iter()
             .map(|r| {
@@ -429,7 +433,9 @@ impl Measure {
             Measure::CloseOnTime => KEPT_CLOSE,
             Measure::CloseMissed => MISSED_CLOSE,
             Measure::OnSiteMissed => MISSED_ON_SITE,
-            Measure::Unsatisfied => "c.satisfaction IS NOT NULL AND c.satisfaction NOT IN ('satisfied', 'basically_satisfied')",
+            Measure::Unsatisfied => {
+                "c.satisfaction IS NOT NULL AND c.satisfaction NOT IN ('satisfied', 'basically_satisfied')"
+            }
             Measure::Reopened => "c.reopened_count > 0",
         }
     }
@@ -439,7 +445,8 @@ const OPEN: &str = "c.status IN ('new','accepted','dispatched','on_site','in_pro
 const KEPT_CLOSE: &str = "oc.kept_at IS NOT NULL AND oc.kept_at <= oc.due_at";
 const MISSED_CLOSE: &str = "(oc.kept_at > oc.due_at OR (oc.kept_at IS NULL AND oc.state = 'open' AND oc.due_at < $3))";
 const KEPT_ON_SITE: &str = "os.kept_at IS NOT NULL AND os.kept_at <= os.due_at";
-const MISSED_ON_SITE: &str = "(os.kept_at > os.due_at OR (os.kept_at IS NULL AND os.state = 'open' AND os.due_at < $3))";
+const MISSED_ON_SITE: &str =
+    "(os.kept_at > os.due_at OR (os.kept_at IS NULL AND os.state = 'open' AND os.due_at < $3))";
 
 /// One group of a breakdown: cases reported in the period, judged as of a time.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -537,7 +544,11 @@ impl Store {
             None => String::new(),
             Some(grids) if grids.iter().all(|g| !g.is_empty() && g.bytes().all(|b| b.is_ascii_alphanumeric())) => {
                 let list: Vec<String> = grids.iter().map(|g| format!("'{g}'")).collect();
-                if list.is_empty() { " AND 1 = 0".into() } else { format!(" AND c.grid IN ({})", list.join(", ")) }
+                if list.is_empty() {
+                    " AND 1 = 0".into()
+                } else {
+                    format!(" AND c.grid IN ({})", list.join(", "))
+                }
             }
             Some(_) => return Err(crate::StoreError::Invalid("grid codes are letters and digits".into())),
         };
@@ -601,14 +612,30 @@ fn local_day(millis: i64) -> i64 {
 }
 
 /// Counts new cases into `case_daily`, in the transaction that stores them.
-pub(crate) async fn count_created<'a>(conn: &mut Conn, cases: impl Iterator<Item = &'a domain::case::Case>) -> Result<()> {
+pub(crate) async fn count_created<'a>(
+    conn: &mut Conn,
+    cases: impl Iterator<Item = &'a domain::case::Case>,
+) -> Result<()> {
     let mut keys: std::collections::BTreeMap<(i64, String, String, String), i64> = Default::default();
     for c in cases {
-        let key = (local_day(to_millis(c.created_at)), c.category.as_str().to_owned(), c.source.as_str().to_owned(), c.priority.as_str().to_owned());
+        let key = (
+            local_day(to_millis(c.created_at)),
+            c.category.as_str().to_owned(),
+            c.source.as_str().to_owned(),
+            c.priority.as_str().to_owned(),
+        );
         *keys.entry(key).or_default() += 1;
     }
-    let rows: Vec<Vec<Val>> = keys.into_iter().map(|((d, c, s, p), n)| vec![d.into(), c.into(), s.into(), p.into(), n.into()]).collect();
-    add_counts(conn, "case_daily", &["day", "category", "source", "priority", "n"], &["day", "category", "source", "priority"], &rows).await
+    let rows: Vec<Vec<Val>> =
+        keys.into_iter().map(|((d, c, s, p), n)| vec![d.into(), c.into(), s.into(), p.into(), n.into()]).collect();
+    add_counts(
+        conn,
+        "case_daily",
+        &["day", "category", "source", "priority", "n"],
+        &["day", "category", "source", "priority"],
+        &rows,
+    )
+    .await
 }
 
 /// Rebuilds `case_daily` from the cases (after a restore).

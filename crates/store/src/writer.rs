@@ -377,7 +377,12 @@ pub(crate) fn matter_outbox_rows(prefix: &str, messages: &[OutboxMessage], at: T
 }
 
 /// Writes the notices of a matter other than a case (each once, by its dedupe key).
-pub(crate) async fn write_matter_outbox(conn: &mut Conn, prefix: &str, messages: &[OutboxMessage], at: Timestamp) -> Result<()> {
+pub(crate) async fn write_matter_outbox(
+    conn: &mut Conn,
+    prefix: &str,
+    messages: &[OutboxMessage],
+    at: Timestamp,
+) -> Result<()> {
     insert_new_rows(conn, "outbox", &OUTBOX_COLUMNS, &matter_outbox_rows(prefix, messages, at), "dedupe_key").await
 }
 

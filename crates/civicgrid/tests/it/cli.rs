@@ -245,7 +245,11 @@ async fn sigterm_stops_the_server_with_a_stream_open() {
         if let Some(s) = server.child.try_wait().unwrap() {
             break s;
         }
-        assert!(asked.elapsed() < std::time::Duration::from_secs(4), "still running {:?} after SIGTERM", asked.elapsed());
+        assert!(
+            asked.elapsed() < std::time::Duration::from_secs(4),
+            "still running {:?} after SIGTERM",
+            asked.elapsed()
+        );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     };
     assert!(status.success(), "{status}");
@@ -282,13 +286,20 @@ async fn device_import_and_a_leak_through_the_local_broker() {
     let mut opts = MqttOptions::new(format!("cli-test-{device}"), "127.0.0.1", 1883);
     opts.set_keep_alive(Duration::from_secs(10));
     let (client, mut events) = AsyncClient::new(opts, 10);
-    let payload = format!(r#"{{"devId":"{device}","t":1764400000,"dps":{{"gas_sensor_status":"alarm","gas_sensor_value":650,"fault":0,"battery_percentage":90}}}}"#);
+    let payload = format!(
+        r#"{{"devId":"{device}","t":1764400000,"dps":{{"gas_sensor_status":"alarm","gas_sensor_value":650,"fault":0,"battery_percentage":90}}}}"#
+    );
     for _ in 0..3 {
-        client.publish(format!("civicgrid/devices/tuya/{device}/up"), QoS::AtLeastOnce, false, payload.clone()).await.unwrap();
+        client
+            .publish(format!("civicgrid/devices/tuya/{device}/up"), QoS::AtLeastOnce, false, payload.clone())
+            .await
+            .unwrap();
     }
     let mut acked = 0;
     while acked < 3 {
-        if let Event::Incoming(Packet::PubAck(_)) = tokio::time::timeout(Duration::from_secs(10), events.poll()).await.unwrap().unwrap() {
+        if let Event::Incoming(Packet::PubAck(_)) =
+            tokio::time::timeout(Duration::from_secs(10), events.poll()).await.unwrap().unwrap()
+        {
             acked += 1;
         }
     }
@@ -321,7 +332,11 @@ async fn device_import_and_a_leak_through_the_local_broker() {
         .json()
         .await
         .unwrap();
-    assert_eq!((case["category"].as_str(), case["priority"].as_str(), case["source"].as_str()), (Some("SJ0401"), Some("urgent"), Some("sensor")), "{case}");
+    assert_eq!(
+        (case["category"].as_str(), case["priority"].as_str(), case["source"].as_str()),
+        (Some("SJ0401"), Some("urgent"), Some("sensor")),
+        "{case}"
+    );
     let _ = client.disconnect().await;
     let _ = std::fs::remove_dir_all(&dir);
     server.kill();

@@ -66,7 +66,11 @@ fn beijing() -> chrono::FixedOffset {
 }
 
 fn midnight(d: NaiveDate) -> DateTime<Utc> {
-    beijing().from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight")).single().expect("fixed offset").with_timezone(&Utc)
+    beijing()
+        .from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
+        .single()
+        .expect("fixed offset")
+        .with_timezone(&Utc)
 }
 
 /// The start and planned end of the named period holding `day`.
@@ -248,7 +252,11 @@ fn pct(now: i64, then: i64) -> Option<f64> {
 
 fn group_out(g: &Group, label: String, earlier: Option<&Group>, compared: bool) -> GroupOut {
     let rates = |g: &Group| {
-        (ratio(g.close.0, g.close.0 + g.close.1), ratio(g.on_site.0, g.on_site.0 + g.on_site.1), ratio(g.satisfied, g.rated))
+        (
+            ratio(g.close.0, g.close.0 + g.close.1),
+            ratio(g.on_site.0, g.on_site.0 + g.on_site.1),
+            ratio(g.satisfied, g.rated),
+        )
     };
     let (c, o, s) = rates(g);
     let none = Group::default();
@@ -300,7 +308,11 @@ pub fn rank(rows: &[GroupOut]) -> Ranking {
     let mut ranked: Vec<&GroupOut> =
         rows.iter().filter(|r| r.close_kept + r.close_missed >= RANK_SAMPLE_MIN && r.close_rate.is_some()).collect();
     ranked.sort_by(|a, b| {
-        b.close_rate.partial_cmp(&a.close_rate).unwrap_or(std::cmp::Ordering::Equal).then(a.close_missed.cmp(&b.close_missed)).then(a.key.cmp(&b.key))
+        b.close_rate
+            .partial_cmp(&a.close_rate)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(a.close_missed.cmp(&b.close_missed))
+            .then(a.key.cmp(&b.key))
     });
     // With few groups, each end takes at most half, so no group is both best and worst.
     let k = RANK_LEN.min((ranked.len() / 2).max(1));
@@ -359,7 +371,10 @@ pub async fn labels(s: &AppState, by: By, en: bool) -> ApiResult<HashMap<String,
             .collect(),
         By::Station => s.stations.iter().map(|st| (st.code.clone(), pick(&st.name_zh, &st.name_en))).collect(),
         By::Category => s.categories.values().map(|c| (c.code.to_string(), pick(&c.name_zh, &c.name_en))).collect(),
-        By::Source => Source::ALL.iter().map(|x| (x.as_str().to_owned(), pick(super::exports::source_zh(*x), source_en(*x)))).collect(),
+        By::Source => Source::ALL
+            .iter()
+            .map(|x| (x.as_str().to_owned(), pick(super::exports::source_zh(*x), source_en(*x))))
+            .collect(),
         By::Priority => Priority::ALL
             .iter()
             .map(|x| (x.as_str().to_owned(), pick(super::exports::priority_zh(*x), x.as_str())))
@@ -428,7 +443,14 @@ pub async fn read(s: &AppState, session: &Session, q: &BreakdownQuery) -> ApiRes
     let compared = other.is_some();
     let rows: Vec<GroupOut> = groups
         .iter()
-        .map(|g| group_out(g, names.get(&g.key).cloned().unwrap_or_else(|| g.key.clone()), then.get(g.key.as_str()).copied(), compared))
+        .map(|g| {
+            group_out(
+                g,
+                names.get(&g.key).cloned().unwrap_or_else(|| g.key.clone()),
+                then.get(g.key.as_str()).copied(),
+                compared,
+            )
+        })
         .collect();
     let ranking = rank(&rows);
     Ok(BreakdownOut {
@@ -448,7 +470,11 @@ pub async fn read(s: &AppState, session: &Session, q: &BreakdownQuery) -> ApiRes
 /// the ranking.
 #[utoipa::path(get, path = "/api/v1/stats/breakdown", params(BreakdownQuery),
     responses((status = 200, body = BreakdownOut), (status = 400, body = crate::error::ErrorBody)), security(("bearer" = [])))]
-pub async fn breakdown(State(s): State<Arc<AppState>>, session: Session, ApiQuery(q): ApiQuery<BreakdownQuery>) -> ApiResult<Json<BreakdownOut>> {
+pub async fn breakdown(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    ApiQuery(q): ApiQuery<BreakdownQuery>,
+) -> ApiResult<Json<BreakdownOut>> {
     Ok(Json(read(&s, &session, &q).await?))
 }
 
@@ -464,7 +490,11 @@ pub struct SliceOut {
 /// `measure` and the period, within the caller's scope.
 #[utoipa::path(get, path = "/api/v1/stats/breakdown/cases", params(BreakdownQuery),
     responses((status = 200, body = SliceOut), (status = 400, body = crate::error::ErrorBody)), security(("bearer" = [])))]
-pub async fn cases(State(s): State<Arc<AppState>>, session: Session, ApiQuery(q): ApiQuery<BreakdownQuery>) -> ApiResult<Json<SliceOut>> {
+pub async fn cases(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    ApiQuery(q): ApiQuery<BreakdownQuery>,
+) -> ApiResult<Json<SliceOut>> {
     session.require(Permission::ViewStatistics)?;
     session.require(Permission::ViewCases)?;
     let by = parse_by(&q)?;
@@ -472,7 +502,10 @@ pub async fn cases(State(s): State<Arc<AppState>>, session: Session, ApiQuery(q)
     let measure = match q.measure.as_deref() {
         None => Measure::All,
         Some(m) => Measure::parse(m).ok_or_else(|| {
-            bad(format!("measure {m:?}: one of {}", Measure::ALL.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ")))
+            bad(format!(
+                "measure {m:?}: one of {}",
+                Measure::ALL.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ")
+            ))
         })?,
     };
     let limit = q.limit.unwrap_or(50);
@@ -484,13 +517,20 @@ pub async fn cases(State(s): State<Arc<AppState>>, session: Session, ApiQuery(q)
     let within: Option<Vec<String>> = match session.role().scope() {
         Scope::All => None,
         Scope::Station => Some(
-            session.user.station.as_ref().and_then(|st| s.station_grids.get(st)).map_or(vec![], |g| g.iter().map(|c| c.to_string()).collect()),
+            session
+                .user
+                .station
+                .as_ref()
+                .and_then(|st| s.station_grids.get(st))
+                .map_or(vec![], |g| g.iter().map(|c| c.to_string()).collect()),
         ),
         Scope::Grid => Some(session.user.grid.iter().cloned().collect()),
         Scope::OwnReports => return Err(ApiError::forbidden("statistics are for staff")),
     };
-    let (list, total) =
-        s.store.breakdown_cases(by, q.key.as_deref(), measure, current.from, current.to, now, limit, within.as_deref()).await?;
+    let (list, total) = s
+        .store
+        .breakdown_cases(by, q.key.as_deref(), measure, current.from, current.to, now, limit, within.as_deref())
+        .await?;
     let mut cases = Vec::with_capacity(list.len());
     for c in &list {
         cases.push(super::cases::out(&s, &session, c).await?);
@@ -532,12 +572,17 @@ pub struct StationsQuery {
 /// duty, open and overdue cases in its grids, and today's rates with their samples.
 #[utoipa::path(get, path = "/api/v1/stats/stations", params(StationsQuery),
     responses((status = 200, body = [StationOut]), (status = 400, body = crate::error::ErrorBody)), security(("bearer" = [])))]
-pub async fn stations(State(s): State<Arc<AppState>>, session: Session, ApiQuery(q): ApiQuery<StationsQuery>) -> ApiResult<Json<Vec<StationOut>>> {
+pub async fn stations(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    ApiQuery(q): ApiQuery<StationsQuery>,
+) -> ApiResult<Json<Vec<StationOut>>> {
     session.require(Permission::ViewStatistics)?;
     let en = english(q.lang.as_deref())?;
     let now = s.clock.now();
     let today = midnight(now.with_timezone(&beijing()).date_naive());
-    let station_of: HashMap<String, String> = s.grids.values().map(|g| (g.code.to_string(), g.station.clone())).collect();
+    let station_of: HashMap<String, String> =
+        s.grids.values().map(|g| (g.code.to_string(), g.station.clone())).collect();
     let responders = s.store.responders().await?;
     let open = s.store.open_by_grid(now).await?;
     let groups = s.store.breakdown(By::Station, today, now, now).await?;
@@ -622,7 +667,10 @@ mod tests {
         assert_eq!(yoy.to, t("2025-11-11T04:00:00Z"));
         let (_, pop) = periods(&q("month", "2026-11-11", "pop"), now).unwrap();
         let pop = pop.unwrap();
-        assert_eq!((pop.from, pop.to, pop.end), (t("2026-09-30T16:00:00Z"), t("2026-10-11T04:00:00Z"), t("2026-10-31T16:00:00Z")));
+        assert_eq!(
+            (pop.from, pop.to, pop.end),
+            (t("2026-09-30T16:00:00Z"), t("2026-10-11T04:00:00Z"), t("2026-10-31T16:00:00Z"))
+        );
         assert!(periods(&q("month", "2027-01-05", "yoy"), now).is_err());
         assert!(periods(&q("decade", "2026-01-05", "yoy"), now).is_err());
     }
@@ -642,7 +690,12 @@ mod tests {
     #[test]
     fn rankings_skip_small_samples() {
         let row = |k: &str, kept, missed| {
-            group_out(&Group { key: k.into(), count: kept + missed, close: (kept, missed), ..Default::default() }, k.into(), None, false)
+            group_out(
+                &Group { key: k.into(), count: kept + missed, close: (kept, missed), ..Default::default() },
+                k.into(),
+                None,
+                false,
+            )
         };
         let rows = vec![row("tiny", 0, 1), row("good", 9, 1), row("bad", 3, 7), row("mid", 5, 5), row("fair", 7, 3)];
         let r = rank(&rows);

@@ -81,8 +81,27 @@ pub(crate) fn source_zh(s: Source) -> &'static str {
 }
 
 const HEADER: [&str; 21] = [
-    "案件编号", "类别代码", "类别", "优先级", "状态", "来源", "网格代码", "网格", "地址", "描述", "上报时间", "受理时间", "派遣联系时间",
-    "到场时间", "首次反馈时间", "办结时间", "超时承诺", "满意度", "上报人", "上报人电话", "全程记录",
+    "案件编号",
+    "类别代码",
+    "类别",
+    "优先级",
+    "状态",
+    "来源",
+    "网格代码",
+    "网格",
+    "地址",
+    "描述",
+    "上报时间",
+    "受理时间",
+    "派遣联系时间",
+    "到场时间",
+    "首次反馈时间",
+    "办结时间",
+    "超时承诺",
+    "满意度",
+    "上报人",
+    "上报人电话",
+    "全程记录",
 ];
 
 /// One case as a row of text cells, the reporter masked.
@@ -92,7 +111,11 @@ async fn row(s: &AppState, c: &Case) -> ApiResult<Vec<String>> {
             let r = s.store.reporter(id).await?;
             (
                 r.name.as_deref().map(domain::codes::mask_name).unwrap_or_default(),
-                r.phone.as_deref().and_then(|p| domain::codes::PhoneNumber::parse(p).ok()).map(|p| p.masked()).unwrap_or_default(),
+                r.phone
+                    .as_deref()
+                    .and_then(|p| domain::codes::PhoneNumber::parse(p).ok())
+                    .map(|p| p.masked())
+                    .unwrap_or_default(),
             )
         }
         None => (String::new(), String::new()),
@@ -162,7 +185,9 @@ async fn cases(s: &AppState, session: &Session, q: ExportQuery) -> ApiResult<Vec
         let page = s.store.list_cases(&f).await?;
         out.extend(page.cases);
         if out.len() > EXPORT_ROWS_MAX {
-            return Err(ApiError::invalid(format!("more than {EXPORT_ROWS_MAX} cases: narrow the period or the filters")));
+            return Err(ApiError::invalid(format!(
+                "more than {EXPORT_ROWS_MAX} cases: narrow the period or the filters"
+            )));
         }
         match page.next_before_id {
             Some(id) => f.before_id = Some(id),
@@ -213,7 +238,11 @@ fn attachment(body: Vec<u8>, content_type: &'static str, name: &str) -> Response
 /// Cases as CSV (UTF-8 with a byte-order mark), one row per case with its timeline.
 #[utoipa::path(get, path = "/api/v1/exports/cases.csv", params(ExportQuery),
     responses((status = 200, content_type = "text/csv"), (status = 422, body = crate::error::ErrorBody)), security(("bearer" = [])))]
-pub async fn cases_csv(State(s): State<Arc<AppState>>, session: Session, ApiQuery(q): ApiQuery<ExportQuery>) -> ApiResult<Response> {
+pub async fn cases_csv(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    ApiQuery(q): ApiQuery<ExportQuery>,
+) -> ApiResult<Response> {
     let list = cases(&s, &session, q).await?;
     let mut text = String::from("\u{feff}");
     text.push_str(&HEADER.join(","));
@@ -231,7 +260,11 @@ pub async fn cases_csv(State(s): State<Arc<AppState>>, session: Session, ApiQuer
 #[utoipa::path(get, path = "/api/v1/exports/cases.xlsx", params(ExportQuery),
     responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 422, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn cases_xlsx(State(s): State<Arc<AppState>>, session: Session, ApiQuery(q): ApiQuery<ExportQuery>) -> ApiResult<Response> {
+pub async fn cases_xlsx(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    ApiQuery(q): ApiQuery<ExportQuery>,
+) -> ApiResult<Response> {
     let list = cases(&s, &session, q).await?;
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
@@ -315,7 +348,10 @@ async fn monthly_data(s: &Arc<AppState>, session: &Session, month: &str) -> ApiR
     let next = first.checked_add_months(chrono::Months::new(1)).ok_or_else(bad)?;
     let beijing = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
     let at = |d: chrono::NaiveDate| {
-        chrono::TimeZone::from_local_datetime(&beijing, &d.and_hms_opt(0, 0, 0).expect("midnight")).single().expect("fixed offset").with_timezone(&chrono::Utc)
+        chrono::TimeZone::from_local_datetime(&beijing, &d.and_hms_opt(0, 0, 0).expect("midnight"))
+            .single()
+            .expect("fixed offset")
+            .with_timezone(&chrono::Utc)
     };
     let (from, to) = (at(first), at(next).min(s.clock.now()));
     if to <= from {
@@ -366,7 +402,18 @@ async fn monthly_data(s: &Arc<AppState>, session: &Session, month: &str) -> ApiR
     let year_ago = |t: domain::Timestamp| t.checked_sub_months(chrono::Months::new(12)).unwrap_or(t);
     let daily = s.store.counts_by(store::stats::Dimension::Day, from, to).await?;
     let daily_last_year = s.store.counts_by(store::stats::Dimension::Day, year_ago(from), year_ago(to)).await?;
-    Ok(Monthly { month: first, last_day, summary, grids, categories, indicators, worst, daily, daily_last_year, grid_en: names_en })
+    Ok(Monthly {
+        month: first,
+        last_day,
+        summary,
+        grids,
+        categories,
+        indicators,
+        worst,
+        daily,
+        daily_last_year,
+        grid_en: names_en,
+    })
 }
 
 fn monthly_html(s: &AppState, m: &Monthly) -> String {
@@ -375,30 +422,93 @@ fn monthly_html(s: &AppState, m: &Monthly) -> String {
     let sum = &m.summary;
     let promises: String = PROMISE_KEYS
         .iter()
-        .filter_map(|(k, zh, _)| sum.promises.get(*k).map(|p| format!("<tr><td>{zh}</td><td>{}</td><td>{}</td><td>{}</td></tr>", p.kept + p.missed, p.kept, pct(p.rate))))
+        .filter_map(|(k, zh, _)| {
+            sum.promises.get(*k).map(|p| {
+                format!(
+                    "<tr><td>{zh}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    p.kept + p.missed,
+                    p.kept,
+                    pct(p.rate)
+                )
+            })
+        })
         .collect();
     let yoy: String = YOY_KEYS
         .iter()
-        .filter_map(|(k, zh, _)| sum.year_on_year.get(*k).map(|c| format!("<tr><td>{zh}</td><td>{}</td><td>{}</td><td>{}</td></tr>", c.current, c.previous, change(c.change_pct))))
+        .filter_map(|(k, zh, _)| {
+            sum.year_on_year.get(*k).map(|c| {
+                format!(
+                    "<tr><td>{zh}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    c.current,
+                    c.previous,
+                    change(c.change_pct)
+                )
+            })
+        })
         .collect();
-    let name_of_grid = |code: &str| domain::codes::GridCode::parse(code).ok().and_then(|g| s.grids.get(&g)).map_or(code.to_owned(), |g| g.name_zh.clone());
-    let name_of_cat = |code: &str| domain::codes::CategoryCode::parse(code).ok().and_then(|c| s.categories.get(&c)).map_or(code.to_owned(), |c| c.name_zh.clone());
-    let grids: String = m.grids.iter().enumerate().map(|(i, (g, n))| format!("<tr><td>{}</td><td>{}</td><td>{n}</td></tr>", i + 1, esc(&name_of_grid(g)))).collect();
-    let cats: String = m.categories.iter().enumerate().map(|(i, (c, n))| format!("<tr><td>{}</td><td>{}</td><td>{n}</td></tr>", i + 1, esc(&name_of_cat(c)))).collect();
+    let name_of_grid = |code: &str| {
+        domain::codes::GridCode::parse(code)
+            .ok()
+            .and_then(|g| s.grids.get(&g))
+            .map_or(code.to_owned(), |g| g.name_zh.clone())
+    };
+    let name_of_cat = |code: &str| {
+        domain::codes::CategoryCode::parse(code)
+            .ok()
+            .and_then(|c| s.categories.get(&c))
+            .map_or(code.to_owned(), |c| c.name_zh.clone())
+    };
+    let grids: String = m
+        .grids
+        .iter()
+        .enumerate()
+        .map(|(i, (g, n))| format!("<tr><td>{}</td><td>{}</td><td>{n}</td></tr>", i + 1, esc(&name_of_grid(g))))
+        .collect();
+    let cats: String = m
+        .categories
+        .iter()
+        .enumerate()
+        .map(|(i, (c, n))| format!("<tr><td>{}</td><td>{}</td><td>{n}</td></tr>", i + 1, esc(&name_of_cat(c))))
+        .collect();
     let indicators: String = m
         .indicators
         .indicators
         .iter()
-        .map(|i| format!("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"muted\">{}</td></tr>", esc(&i.name_zh), i.numerator, i.denominator, pct(i.rate), esc(&i.formula)))
+        .map(|i| {
+            format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"muted\">{}</td></tr>",
+                esc(&i.name_zh),
+                i.numerator,
+                i.denominator,
+                pct(i.rate),
+                esc(&i.formula)
+            )
+        })
         .collect();
     let worst: String = m
         .worst
         .iter()
         .enumerate()
-        .map(|(n, (zh, _, g))| format!("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", n + 1, esc(zh), g.count, g.close_kept + g.close_missed, g.close_missed, pct(g.close_rate)))
+        .map(|(n, (zh, _, g))| {
+            format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                n + 1,
+                esc(zh),
+                g.count,
+                g.close_kept + g.close_missed,
+                g.close_missed,
+                pct(g.close_rate)
+            )
+        })
         .collect();
     let chart = daily_chart(&m.daily, &m.daily_last_year);
-    let sources: String = sum.by_source.iter().map(|(k, n)| format!("<tr><td>{}</td><td>{n}</td></tr>", Source::parse(k).map(source_zh).unwrap_or(k.as_str()))).collect();
+    let sources: String = sum
+        .by_source
+        .iter()
+        .map(|(k, n)| {
+            format!("<tr><td>{}</td><td>{n}</td></tr>", Source::parse(k).map(source_zh).unwrap_or(k.as_str()))
+        })
+        .collect();
     format!(
         r#"<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>临江街道社会治理月报 {y}年{mo}月</title>
 <style>body{{font:15px/1.6 "Noto Sans CJK SC","WenQuanYi Zen Hei",sans-serif;max-width:900px;margin:24px auto;color:#111}}
@@ -443,16 +553,31 @@ fn daily_chart(days: &[(String, i64)], last_year: &[(String, i64)]) -> String {
     let top = days.iter().chain(last_year).map(|d| d.1).max().unwrap_or(0).max(1) as f64;
     let step = (w - left) / n as f64;
     let y = |v: i64| (h - bottom) - (v as f64 / top) * (h - bottom - 10.0);
-    let mut svg = format!(r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img" aria-label="每日案件数"><line x1="{left}" y1="{b}" x2="{w}" y2="{b}" stroke="#999"/><text x="0" y="14" font-size="11">{top}</text><text x="0" y="{b}" font-size="11">0</text>"##, b = h - bottom);
+    let mut svg = format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img" aria-label="每日案件数"><line x1="{left}" y1="{b}" x2="{w}" y2="{b}" stroke="#999"/><text x="0" y="14" font-size="11">{top}</text><text x="0" y="{b}" font-size="11">0</text>"##,
+        b = h - bottom
+    );
     for (i, (day, v)) in days.iter().enumerate() {
         let x = left + i as f64 * step;
         svg.push_str(&format!(r##"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="#1565c0"><title>{day}: {v}</title></rect>"##, x + 1.0, y(*v), (step - 2.0).max(1.0), (h - bottom) - y(*v)));
         if i % 5 == 0 {
-            svg.push_str(&format!(r##"<text x="{:.1}" y="{}" font-size="11">{}</text>"##, x, h - 6.0, day.get(5..).unwrap_or(day)));
+            svg.push_str(&format!(
+                r##"<text x="{:.1}" y="{}" font-size="11">{}</text>"##,
+                x,
+                h - 6.0,
+                day.get(5..).unwrap_or(day)
+            ));
         }
     }
-    let points: Vec<String> = last_year.iter().enumerate().map(|(i, (_, v))| format!("{:.1},{:.1}", left + (i as f64 + 0.5) * step, y(*v))).collect();
-    svg.push_str(&format!(r##"<polyline points="{}" fill="none" stroke="#e65100" stroke-width="2"/>"##, points.join(" ")));
+    let points: Vec<String> = last_year
+        .iter()
+        .enumerate()
+        .map(|(i, (_, v))| format!("{:.1},{:.1}", left + (i as f64 + 0.5) * step, y(*v)))
+        .collect();
+    svg.push_str(&format!(
+        r##"<polyline points="{}" fill="none" stroke="#e65100" stroke-width="2"/>"##,
+        points.join(" ")
+    ));
     svg.push_str("</svg><p class=\"muted\">蓝色柱：本月每日案件数；橙色线：去年同期。</p>");
     svg
 }
@@ -461,8 +586,15 @@ fn daily_chart(days: &[(String, i64)], last_year: &[(String, i64)]) -> String {
 /// Helvetica font (no CJK font is embedded); the printable page is the Chinese original.
 fn monthly_pdf(m: &Monthly) -> Vec<u8> {
     let sum = &m.summary;
-    let mut lines: Vec<(f32, String)> = vec![(18.0, format!("Linjiang Street governance report, {}", m.month.format("%B %Y"))), (10.0, format!("Cases reported {} to {} (Beijing time)", m.month, m.last_day)), (10.0, String::new())];
-    lines.push((12.0, format!("Cases: {}   closed: {}   open: {}   urgent: {}", sum.total, sum.closed, sum.open, sum.urgent)));
+    let mut lines: Vec<(f32, String)> = vec![
+        (18.0, format!("Linjiang Street governance report, {}", m.month.format("%B %Y"))),
+        (10.0, format!("Cases reported {} to {} (Beijing time)", m.month, m.last_day)),
+        (10.0, String::new()),
+    ];
+    lines.push((
+        12.0,
+        format!("Cases: {}   closed: {}   open: {}   urgent: {}", sum.total, sum.closed, sum.open, sum.urgent),
+    ));
     lines.push((10.0, String::new()));
     lines.push((13.0, "The five promises: kept on time / reached / rate".into()));
     for (k, _, en) in PROMISE_KEYS {
@@ -485,7 +617,10 @@ fn monthly_pdf(m: &Monthly) -> Vec<u8> {
     lines.push((10.0, String::new()));
     lines.push((13.0, "Grids with the lowest on-time closure: late / due / rate".into()));
     for (_, en, g) in &m.worst {
-        lines.push((11.0, format!("  {en}: {} / {} / {}", g.close_missed, g.close_kept + g.close_missed, pct(g.close_rate))));
+        lines.push((
+            11.0,
+            format!("  {en}: {} / {} / {}", g.close_missed, g.close_kept + g.close_missed, pct(g.close_rate)),
+        ));
     }
     lines.push((10.0, String::new()));
     lines.push((13.0, "Grids with the most cases".into()));
@@ -533,7 +668,11 @@ fn pdf_of_lines(lines: &[(f32, String)]) -> Vec<u8> {
 #[utoipa::path(get, path = "/api/v1/reports/monthly", params(MonthlyQuery),
     responses((status = 200, content_type = "text/html"), (status = 200, content_type = "application/pdf"), (status = 400, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn monthly(State(s): State<Arc<AppState>>, session: Session, ApiQuery(q): ApiQuery<MonthlyQuery>) -> ApiResult<Response> {
+pub async fn monthly(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    ApiQuery(q): ApiQuery<MonthlyQuery>,
+) -> ApiResult<Response> {
     let m = monthly_data(&s, &session, &q.month).await?;
     match q.format.as_deref() {
         None | Some("html") => {
@@ -583,12 +722,37 @@ fn table_xlsx(sheet_name: &str, header: &[String], rows: &[Vec<String>]) -> ApiR
 /// A breakdown as a table: its header and rows (the total last), in the asked language.
 fn breakdown_table(b: &super::breakdown::BreakdownOut, en: bool) -> (Vec<String>, Vec<Vec<String>>) {
     let zh = [
-        "名称", "代码", "案件数", "在办", "已办结", "紧急", "按期办结", "超期", "按期结案率(%)", "及时到场率(%)", "满意率(%)",
-        "返工", "对比期案件数", "案件数变化(%)", "按期结案率变化(个百分点)",
+        "名称",
+        "代码",
+        "案件数",
+        "在办",
+        "已办结",
+        "紧急",
+        "按期办结",
+        "超期",
+        "按期结案率(%)",
+        "及时到场率(%)",
+        "满意率(%)",
+        "返工",
+        "对比期案件数",
+        "案件数变化(%)",
+        "按期结案率变化(个百分点)",
     ];
     let english = [
-        "Name", "Code", "Cases", "Open", "Closed", "Urgent", "Closed on time", "Late", "On-time close rate (%)",
-        "On-site on time (%)", "Satisfaction (%)", "Reopened", "Cases, compared period", "Change in cases (%)",
+        "Name",
+        "Code",
+        "Cases",
+        "Open",
+        "Closed",
+        "Urgent",
+        "Closed on time",
+        "Late",
+        "On-time close rate (%)",
+        "On-site on time (%)",
+        "Satisfaction (%)",
+        "Reopened",
+        "Cases, compared period",
+        "Change in cases (%)",
         "Change in on-time close rate (pp)",
     ];
     let header = if en { english } else { zh }.iter().map(|h| h.to_string()).collect();
@@ -617,17 +781,32 @@ fn breakdown_table(b: &super::breakdown::BreakdownOut, en: bool) -> (Vec<String>
     (header, rows)
 }
 
-async fn breakdown_export(s: &AppState, session: &Session, q: &super::breakdown::BreakdownQuery, what: &str) -> ApiResult<(Vec<String>, Vec<Vec<String>>)> {
+async fn breakdown_export(
+    s: &AppState,
+    session: &Session,
+    q: &super::breakdown::BreakdownQuery,
+    what: &str,
+) -> ApiResult<(Vec<String>, Vec<Vec<String>>)> {
     let b = super::breakdown::read(s, session, q).await?;
     let table = breakdown_table(&b, q.lang.as_deref() == Some("en"));
-    audit_export(s, session, what, serde_json::json!({ "by": b.by, "from": b.period.from, "to": b.period.to, "rows": b.rows.len() })).await?;
+    audit_export(
+        s,
+        session,
+        what,
+        serde_json::json!({ "by": b.by, "from": b.period.from, "to": b.period.to, "rows": b.rows.len() }),
+    )
+    .await?;
     Ok(table)
 }
 
 /// A breakdown (`/api/v1/stats/breakdown`, same query) as CSV.
 #[utoipa::path(get, path = "/api/v1/exports/breakdown.csv", params(super::breakdown::BreakdownQuery),
     responses((status = 200, content_type = "text/csv"), (status = 400, body = crate::error::ErrorBody)), security(("bearer" = [])))]
-pub async fn breakdown_csv(State(s): State<Arc<AppState>>, session: Session, ApiQuery(q): ApiQuery<super::breakdown::BreakdownQuery>) -> ApiResult<Response> {
+pub async fn breakdown_csv(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    ApiQuery(q): ApiQuery<super::breakdown::BreakdownQuery>,
+) -> ApiResult<Response> {
     let (header, rows) = breakdown_export(&s, &session, &q, "breakdown.csv").await?;
     Ok(attachment(table_csv(&header, &rows), "text/csv; charset=utf-8", &format!("breakdown-{}.csv", q.by)))
 }
@@ -636,12 +815,19 @@ pub async fn breakdown_csv(State(s): State<Arc<AppState>>, session: Session, Api
 #[utoipa::path(get, path = "/api/v1/exports/breakdown.xlsx", params(super::breakdown::BreakdownQuery),
     responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 400, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn breakdown_xlsx(State(s): State<Arc<AppState>>, session: Session, ApiQuery(q): ApiQuery<super::breakdown::BreakdownQuery>) -> ApiResult<Response> {
+pub async fn breakdown_xlsx(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    ApiQuery(q): ApiQuery<super::breakdown::BreakdownQuery>,
+) -> ApiResult<Response> {
     let (header, rows) = breakdown_export(&s, &session, &q, "breakdown.xlsx").await?;
     let sheet = if q.lang.as_deref() == Some("en") { "Breakdown" } else { "分项统计" };
-    Ok(attachment(table_xlsx(sheet, &header, &rows)?, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &format!("breakdown-{}.xlsx", q.by)))
+    Ok(attachment(
+        table_xlsx(sheet, &header, &rows)?,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        &format!("breakdown-{}.xlsx", q.by),
+    ))
 }
-
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -654,7 +840,12 @@ pub struct IndicatorsExportQuery {
     pub lang: Option<String>,
 }
 
-async fn indicators_export(s: &Arc<AppState>, session: &Session, q: IndicatorsExportQuery, what: &str) -> ApiResult<(Vec<String>, Vec<Vec<String>>)> {
+async fn indicators_export(
+    s: &Arc<AppState>,
+    session: &Session,
+    q: IndicatorsExportQuery,
+    what: &str,
+) -> ApiResult<(Vec<String>, Vec<Vec<String>>)> {
     let en = super::breakdown::english(q.lang.as_deref())?;
     let sq = super::stats::SummaryQuery { from: q.from, to: q.to };
     let axum::Json(ind) = super::stats::indicators(State(s.clone()), session.clone(), ApiQuery(sq)).await?;
@@ -689,7 +880,11 @@ async fn indicators_export(s: &Arc<AppState>, session: &Session, q: IndicatorsEx
 /// The standard indicators of a period as CSV.
 #[utoipa::path(get, path = "/api/v1/exports/indicators.csv", params(IndicatorsExportQuery),
     responses((status = 200, content_type = "text/csv"), (status = 400, body = crate::error::ErrorBody)), security(("bearer" = [])))]
-pub async fn indicators_csv(State(s): State<Arc<AppState>>, session: Session, ApiQuery(q): ApiQuery<IndicatorsExportQuery>) -> ApiResult<Response> {
+pub async fn indicators_csv(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    ApiQuery(q): ApiQuery<IndicatorsExportQuery>,
+) -> ApiResult<Response> {
     let (header, rows) = indicators_export(&s, &session, q, "indicators.csv").await?;
     Ok(attachment(table_csv(&header, &rows), "text/csv; charset=utf-8", "indicators.csv"))
 }
@@ -698,10 +893,18 @@ pub async fn indicators_csv(State(s): State<Arc<AppState>>, session: Session, Ap
 #[utoipa::path(get, path = "/api/v1/exports/indicators.xlsx", params(IndicatorsExportQuery),
     responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 400, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn indicators_xlsx(State(s): State<Arc<AppState>>, session: Session, ApiQuery(q): ApiQuery<IndicatorsExportQuery>) -> ApiResult<Response> {
+pub async fn indicators_xlsx(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    ApiQuery(q): ApiQuery<IndicatorsExportQuery>,
+) -> ApiResult<Response> {
     let en = q.lang.as_deref() == Some("en");
     let (header, rows) = indicators_export(&s, &session, q, "indicators.xlsx").await?;
-    Ok(attachment(table_xlsx(if en { "Indicators" } else { "考核指标" }, &header, &rows)?, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "indicators.xlsx"))
+    Ok(attachment(
+        table_xlsx(if en { "Indicators" } else { "考核指标" }, &header, &rows)?,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "indicators.xlsx",
+    ))
 }
 
 #[cfg(test)]

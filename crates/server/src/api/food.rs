@@ -61,7 +61,11 @@ pub struct ChecklistQuery {
 
 /// The inspection table for a kind of business (the restaurant table unless one is configured).
 #[utoipa::path(get, path = "/api/v1/food/checklist", params(ChecklistQuery), responses((status = 200, body = [ItemOut])), security(("bearer" = [])))]
-pub async fn checklist(State(s): State<Arc<AppState>>, session: Session, ApiQuery(q): ApiQuery<ChecklistQuery>) -> ApiResult<Json<Vec<ItemOut>>> {
+pub async fn checklist(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    ApiQuery(q): ApiQuery<ChecklistQuery>,
+) -> ApiResult<Json<Vec<ItemOut>>> {
     if !reader(session.role()) {
         return Err(ApiError::forbidden("food safety staff"));
     }
@@ -69,7 +73,13 @@ pub async fn checklist(State(s): State<Arc<AppState>>, session: Session, ApiQuer
         Some(k) => Kind::parse(k).ok_or_else(|| ApiError::invalid("unknown kind of business"))?,
         None => Kind::Restaurant,
     };
-    Ok(Json(s.food_checklists.for_kind(kind).into_iter().map(|i| ItemOut { code: i.code, text: i.text, key: i.key, law: i.law }).collect()))
+    Ok(Json(
+        s.food_checklists
+            .for_kind(kind)
+            .into_iter()
+            .map(|i| ItemOut { code: i.code, text: i.text, key: i.key, law: i.law })
+            .collect(),
+    ))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -120,7 +130,11 @@ fn out(s: &AppState, session: &Session, b: &Business, full: bool) -> BusinessOut
         grid_name: s.grids.get(&b.grid).map(|g| g.name_zh.clone()),
         person_in_charge: b.person_in_charge.clone(),
         phone: b.phone.as_deref().map(|p| {
-            if inspector(session.role()) { p.to_owned() } else { PhoneNumber::parse(p).map(|x| x.masked()).unwrap_or_default() }
+            if inspector(session.role()) {
+                p.to_owned()
+            } else {
+                PhoneNumber::parse(p).map(|x| x.masked()).unwrap_or_default()
+            }
         }),
         scale: b.scale.clone(),
         next_due: ts(b.next_due),
@@ -130,7 +144,11 @@ fn out(s: &AppState, session: &Session, b: &Business, full: bool) -> BusinessOut
         grade: food::grade(b, now).map(|f| f.as_str().into()),
         open_hazards: open.len(),
         overdue_hazards: open.iter().filter(|h| h.deadline < now).count(),
-        inspections: if full { serde_json::to_value(&b.inspections).unwrap_or_default() } else { serde_json::Value::Null },
+        inspections: if full {
+            serde_json::to_value(&b.inspections).unwrap_or_default()
+        } else {
+            serde_json::Value::Null
+        },
         hazards: if full { serde_json::to_value(&b.hazards).unwrap_or_default() } else { serde_json::Value::Null },
         steps: if full { serde_json::to_value(&b.events).unwrap_or_default() } else { serde_json::Value::Null },
     }
@@ -146,7 +164,11 @@ pub struct ListQuery {
 
 /// The register, the most pressing inspection first.
 #[utoipa::path(get, path = "/api/v1/food/businesses", params(ListQuery), responses((status = 200, body = [BusinessOut])), security(("bearer" = [])))]
-pub async fn list(State(s): State<Arc<AppState>>, session: Session, ApiQuery(q): ApiQuery<ListQuery>) -> ApiResult<Json<Vec<BusinessOut>>> {
+pub async fn list(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<Vec<BusinessOut>>> {
     if !reader(session.role()) {
         return Err(ApiError::forbidden("food safety staff"));
     }
@@ -183,17 +205,26 @@ pub struct BusinessIn {
 
 /// The grid worker of the business's grid supervises it (any grid worker where the grid has none).
 fn supervisor_of(users: &[store::User], grid: &GridCode) -> Option<i64> {
-    users.iter().find(|u| u.role == Role::GridWorker && !u.disabled && u.grid.as_deref() == Some(grid.as_str())).or_else(|| users.iter().find(|u| u.role == Role::GridWorker && !u.disabled)).map(|u| u.id)
+    users
+        .iter()
+        .find(|u| u.role == Role::GridWorker && !u.disabled && u.grid.as_deref() == Some(grid.as_str()))
+        .or_else(|| users.iter().find(|u| u.role == Role::GridWorker && !u.disabled))
+        .map(|u| u.id)
 }
 
 fn parse_business(s: &AppState, users: &[store::User], b: BusinessIn) -> ApiResult<NewBusiness> {
-    let date = |v: &str, f: &str| chrono::NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").map_err(|_| ApiError::invalid(format!("{f} must be a date like 2024-05-06")));
+    let date = |v: &str, f: &str| {
+        chrono::NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
+            .map_err(|_| ApiError::invalid(format!("{f} must be a date like 2024-05-06")))
+    };
     let grid = GridCode::parse(b.grid.trim()).map_err(|e| ApiError::invalid(e.0))?;
     if !s.grids.contains_key(&grid) {
         return Err(ApiError::invalid(format!("unknown grid {grid}")));
     }
     let location = match (b.lat, b.lng) {
-        (Some(lat), Some(lng)) => Some(domain::geo::LatLng::new(lat, lng).map_err(|e| ApiError::invalid(e.to_string()))?),
+        (Some(lat), Some(lng)) => {
+            Some(domain::geo::LatLng::new(lat, lng).map_err(|e| ApiError::invalid(e.to_string()))?)
+        }
         (None, None) => None,
         _ => return Err(ApiError::invalid("give both lat and lng, or neither")),
     };
@@ -207,7 +238,9 @@ fn parse_business(s: &AppState, users: &[store::User], b: BusinessIn) -> ApiResu
         licence_no: b.licence_no,
         licence_valid_until: b.licence_valid_until.as_deref().map(|v| date(v, "licence_valid_until")).transpose()?,
         licensed_on: date(&b.licensed_on, "licensed_on")?,
-        kind: Kind::parse(b.kind.trim()).ok_or_else(|| ApiError::invalid("kind must be restaurant, canteen, shop, stall, central_kitchen or other"))?,
+        kind: Kind::parse(b.kind.trim()).ok_or_else(|| {
+            ApiError::invalid("kind must be restaurant, canteen, shop, stall, central_kitchen or other")
+        })?,
         address: b.address,
         grid,
         location,
@@ -220,7 +253,11 @@ fn parse_business(s: &AppState, users: &[store::User], b: BusinessIn) -> ApiResu
 
 /// Registers one business.
 #[utoipa::path(post, path = "/api/v1/food/businesses", request_body = BusinessIn, responses((status = 201, body = BusinessOut)), security(("bearer" = [])))]
-pub async fn create(State(s): State<Arc<AppState>>, session: Session, ApiJson(b): ApiJson<BusinessIn>) -> ApiResult<(StatusCode, Json<BusinessOut>)> {
+pub async fn create(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    ApiJson(b): ApiJson<BusinessIn>,
+) -> ApiResult<(StatusCode, Json<BusinessOut>)> {
     if !inspector(session.role()) {
         return Err(ApiError::forbidden("food safety staff register businesses"));
     }
@@ -240,7 +277,11 @@ pub struct ImportOut {
 /// named and nothing is registered.
 #[utoipa::path(post, path = "/api/v1/food/businesses/import", request_body(content = String, content_type = "text/csv"),
     responses((status = 201, body = ImportOut), (status = 422, body = crate::error::ErrorBody)), security(("bearer" = [])))]
-pub async fn import(State(s): State<Arc<AppState>>, session: Session, body: String) -> ApiResult<(StatusCode, Json<ImportOut>)> {
+pub async fn import(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    body: String,
+) -> ApiResult<(StatusCode, Json<ImportOut>)> {
     if !inspector(session.role()) {
         return Err(ApiError::forbidden("food safety staff register businesses"));
     }
@@ -259,7 +300,8 @@ pub async fn import(State(s): State<Arc<AppState>>, session: Session, body: Stri
         if c.len() != 10 && c.len() != 12 {
             return Err(ApiError::invalid(format!("line {}: 10 or 12 fields expected, {} found", i + 1, c.len())));
         }
-        let num = |v: &str| v.parse::<f64>().map_err(|_| ApiError::invalid(format!("line {}: {v:?} is not a number", i + 1)));
+        let num =
+            |v: &str| v.parse::<f64>().map_err(|_| ApiError::invalid(format!("line {}: {v:?} is not a number", i + 1)));
         let (lat, lng) = if c.len() == 12 { (Some(num(c[10])?), Some(num(c[11])?)) } else { (None, None) };
         let b = BusinessIn {
             name: c[0].into(),
@@ -276,7 +318,9 @@ pub async fn import(State(s): State<Arc<AppState>>, session: Session, body: Stri
             lat,
             lng,
         };
-        list.push(parse_business(&s, &users, b).map_err(|e| ApiError::invalid(format!("line {}: {}", i + 1, e.message)))?);
+        list.push(
+            parse_business(&s, &users, b).map_err(|e| ApiError::invalid(format!("line {}: {}", i + 1, e.message)))?,
+        );
     }
     if list.is_empty() {
         return Err(ApiError::invalid("the file holds no business"));
@@ -305,7 +349,11 @@ pub struct BusinessFull {
 
 /// One business with its whole story.
 #[utoipa::path(get, path = "/api/v1/food/businesses/{id}", responses((status = 200, body = BusinessFull)), security(("bearer" = [])))]
-pub async fn get(State(s): State<Arc<AppState>>, session: Session, Path(id): Path<String>) -> ApiResult<Json<BusinessFull>> {
+pub async fn get(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    Path(id): Path<String>,
+) -> ApiResult<Json<BusinessFull>> {
     if !reader(session.role()) {
         return Err(ApiError::forbidden("food safety staff"));
     }
@@ -316,12 +364,23 @@ pub async fn get(State(s): State<Arc<AppState>>, session: Session, Path(id): Pat
         timeline.push(TimelineEntry {
             at: ts(x.at),
             kind: "inspection".into(),
-            text: format!("{}{} · {} · {}项不合格", if x.self_check { "自查 · " } else { "" }, x.by_name, app::food::outcome_zh(x.outcome), failed),
+            text: format!(
+                "{}{} · {} · {}项不合格",
+                if x.self_check { "自查 · " } else { "" },
+                x.by_name,
+                app::food::outcome_zh(x.outcome),
+                failed
+            ),
             case_id: None,
         });
         for h in b.hazards.iter().filter(|h| h.inspection == i) {
             if let Some(at) = h.rectified_at {
-                timeline.push(TimelineEntry { at: ts(at), kind: "rectified".into(), text: format!("已整改：{}", h.text), case_id: h.case_id });
+                timeline.push(TimelineEntry {
+                    at: ts(at),
+                    kind: "rectified".into(),
+                    text: format!("已整改：{}", h.text),
+                    case_id: h.case_id,
+                });
             }
         }
     }
@@ -334,9 +393,18 @@ pub async fn get(State(s): State<Arc<AppState>>, session: Session, Path(id): Pat
     }
     // Complaints: food-safety cases reported at the business.
     if let Some(at) = b.location {
-        let f = store::CaseFilter { category: Some(domain::codes::CategoryCode::parse(app::food::FOOD_CATEGORY).expect("valid")), limit: 200, ..Default::default() };
+        let f = store::CaseFilter {
+            category: Some(domain::codes::CategoryCode::parse(app::food::FOOD_CATEGORY).expect("valid")),
+            limit: 200,
+            ..Default::default()
+        };
         for c in s.store.list_cases(&f).await?.cases.iter().filter(|c| c.location.distance_metres(&at) <= 50.0) {
-            timeline.push(TimelineEntry { at: ts(c.created_at), kind: "complaint".into(), text: c.description.clone(), case_id: Some(c.id) });
+            timeline.push(TimelineEntry {
+                at: ts(c.created_at),
+                kind: "complaint".into(),
+                text: c.description.clone(),
+                case_id: Some(c.id),
+            });
         }
     }
     timeline.sort_by(|a, b| b.at.cmp(&a.at));
@@ -369,7 +437,12 @@ pub struct InspectionIn {
 /// An inspection, item by item; the result, face, hazards and deadlines follow the rules.
 #[utoipa::path(post, path = "/api/v1/food/businesses/{id}/inspections", request_body = InspectionIn,
     responses((status = 200, body = BusinessOut), (status = 422, body = crate::error::ErrorBody)), security(("bearer" = [])))]
-pub async fn inspect(State(s): State<Arc<AppState>>, session: Session, Path(id): Path<String>, ApiJson(b): ApiJson<InspectionIn>) -> ApiResult<Json<BusinessOut>> {
+pub async fn inspect(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<InspectionIn>,
+) -> ApiResult<Json<BusinessOut>> {
     if !inspector(session.role()) {
         return Err(ApiError::forbidden("inspectors and grid workers inspect"));
     }
@@ -378,7 +451,11 @@ pub async fn inspect(State(s): State<Arc<AppState>>, session: Session, Path(id):
     if let Some(p) = b.results.iter().flat_map(|r| &r.photos).find(|p| !files.contains(p)) {
         return Err(ApiError::invalid(format!("photo {p} was not uploaded for this business")));
     }
-    let results = b.results.into_iter().map(|r| ItemResult { code: r.code, pass: r.pass, note: r.note, photos: r.photos }).collect();
+    let results = b
+        .results
+        .into_iter()
+        .map(|r| ItemResult { code: r.code, pass: r.pass, note: r.note, photos: r.photos })
+        .collect();
     let after = app::food::inspect(&s.app, id, results, b.self_check, b.draw, &session.actor()).await.map_err(rule)?;
     Ok(Json(out(&s, &session, &after, true)))
 }
@@ -417,7 +494,12 @@ pub async fn rectify(
 /// A photo for an inspection or a rectification (re-encoded).
 #[utoipa::path(post, path = "/api/v1/food/businesses/{id}/files", request_body(content = Vec<u8>, content_type = "image/jpeg"),
     responses((status = 201, body = crate::api::petitions::FileOut)), security(("bearer" = [])))]
-pub async fn upload(State(s): State<Arc<AppState>>, session: Session, Path(id): Path<String>, body: axum::body::Bytes) -> ApiResult<(StatusCode, Json<crate::api::petitions::FileOut>)> {
+pub async fn upload(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<crate::api::petitions::FileOut>)> {
     if !inspector(session.role()) {
         return Err(ApiError::forbidden("inspectors add photos"));
     }
@@ -427,14 +509,36 @@ pub async fn upload(State(s): State<Arc<AppState>>, session: Session, Path(id): 
         return Err(ApiError::invalid(format!("a business holds at most {FILES_MAX} photos")));
     }
     let (kind, clean) = crate::images::clean_upload(body).await?;
-    let fid = s.store.add_matter_file(MatterKind::Business, id, "photo", kind, &clean, session.user.id, &session.label(), s.clock.now()).await?;
-    let f = s.store.matter_files(MatterKind::Business, id).await?.into_iter().find(|f| f.id == fid).ok_or_else(|| ApiError::not_found("file"))?;
+    let fid = s
+        .store
+        .add_matter_file(
+            MatterKind::Business,
+            id,
+            "photo",
+            kind,
+            &clean,
+            session.user.id,
+            &session.label(),
+            s.clock.now(),
+        )
+        .await?;
+    let f = s
+        .store
+        .matter_files(MatterKind::Business, id)
+        .await?
+        .into_iter()
+        .find(|f| f.id == fid)
+        .ok_or_else(|| ApiError::not_found("file"))?;
     Ok((StatusCode::CREATED, Json(crate::api::petitions::file_out("food/businesses", &f))))
 }
 
 /// One photo; each look audited.
 #[utoipa::path(get, path = "/api/v1/food/businesses/{id}/files/{file}", responses((status = 200, content_type = "image/jpeg")), security(("bearer" = [])))]
-pub async fn file(State(s): State<Arc<AppState>>, session: Session, Path((id, file)): Path<(String, String)>) -> ApiResult<axum::response::Response> {
+pub async fn file(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    Path((id, file)): Path<(String, String)>,
+) -> ApiResult<axum::response::Response> {
     if !reader(session.role()) {
         return Err(ApiError::forbidden("food safety staff"));
     }
@@ -485,7 +589,11 @@ async fn draw_out(s: &AppState, d: &store::food::Draw) -> ApiResult<DrawOut> {
 
 /// A random draw (双随机) of businesses and inspectors; the seed is published with it.
 #[utoipa::path(post, path = "/api/v1/food/draws", request_body = DrawIn, responses((status = 201, body = DrawOut)), security(("bearer" = [])))]
-pub async fn draw(State(s): State<Arc<AppState>>, session: Session, ApiJson(b): ApiJson<DrawIn>) -> ApiResult<(StatusCode, Json<DrawOut>)> {
+pub async fn draw(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    ApiJson(b): ApiJson<DrawIn>,
+) -> ApiResult<(StatusCode, Json<DrawOut>)> {
     if !matches!(session.role(), Role::StationOfficer | Role::Leader | Role::Admin) {
         return Err(ApiError::forbidden("station officers and leaders hold the draw"));
     }
@@ -539,7 +647,10 @@ pub struct PublicQuery {
 /// What residents see of a business (as hygiene ratings are shown): its face and the date of
 /// its last inspection. No sign-in.
 #[utoipa::path(get, path = "/api/v1/food/public", params(PublicQuery), responses((status = 200, body = [PublicOut])))]
-pub async fn public(State(s): State<Arc<AppState>>, ApiQuery(q): ApiQuery<PublicQuery>) -> ApiResult<Json<Vec<PublicOut>>> {
+pub async fn public(
+    State(s): State<Arc<AppState>>,
+    ApiQuery(q): ApiQuery<PublicQuery>,
+) -> ApiResult<Json<Vec<PublicOut>>> {
     let now = s.clock.now();
     let list = s.store.businesses(q.q.as_deref().filter(|x| !x.trim().is_empty()), 50).await?;
     Ok(Json(
@@ -551,7 +662,9 @@ pub async fn public(State(s): State<Arc<AppState>>, ApiQuery(q): ApiQuery<Public
                 kind: b.kind.as_str().into(),
                 face: food::grade(b, now).map(|f| f.as_str().into()),
                 last_inspected_on: b.inspections.iter().rev().find(|i| !i.self_check).map(|i| {
-                    i.at.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8")).date_naive().to_string()
+                    i.at.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
+                        .date_naive()
+                        .to_string()
                 }),
             })
             .collect(),
@@ -570,7 +683,13 @@ pub async fn open_data(State(s): State<Arc<AppState>>) -> ApiResult<axum::respon
         let (lat, lng) = b.location.map(|l| (format!("{:.5}", l.lat()), format!("{:.5}", l.lng()))).unwrap_or_default();
         let official: Vec<&food::Inspection> = b.inspections.iter().filter(|i| !i.self_check).collect();
         if official.is_empty() {
-            csv.push_str(&format!("{},{},{},311200,{lat},{lng},{},,,,{grade}\n", b.id, quote(&b.name), quote(&b.address), b.kind.as_str()));
+            csv.push_str(&format!(
+                "{},{},{},311200,{lat},{lng},{},,,,{grade}\n",
+                b.id,
+                quote(&b.name),
+                quote(&b.address),
+                b.kind.as_str()
+            ));
         }
         for i in official {
             let day = i.at.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8")).date_naive();
@@ -585,7 +704,14 @@ pub async fn open_data(State(s): State<Arc<AppState>>) -> ApiResult<axum::respon
             ));
         }
     }
-    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"food-inspections.csv\"")], csv).into_response())
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"food-inspections.csv\""),
+        ],
+        csv,
+    )
+        .into_response())
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -617,5 +743,12 @@ pub async fn stats(State(s): State<Arc<AppState>>, session: Session) -> ApiResul
         }
         year += b.inspections.iter().filter(|i| !i.self_check && i.at > now - chrono::Duration::days(365)).count();
     }
-    Ok(Json(FoodStatsOut { businesses: list.len(), by_grade, inspections_overdue: due, hazards_open: open, hazards_overdue: late, inspections_last_year: year }))
+    Ok(Json(FoodStatsOut {
+        businesses: list.len(),
+        by_grade,
+        inspections_overdue: due,
+        hazards_open: open,
+        hazards_overdue: late,
+        inspections_last_year: year,
+    }))
 }

@@ -17,11 +17,14 @@ use axum::Json;
 use domain::gas::{Alarm, AlarmKind, AlarmState};
 use domain::role::Role;
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 fn reader(role: Role) -> bool {
-    matches!(role, Role::Dispatcher | Role::StationOfficer | Role::GridWorker | Role::PatrolMember | Role::Leader | Role::Admin)
+    matches!(
+        role,
+        Role::Dispatcher | Role::StationOfficer | Role::GridWorker | Role::PatrolMember | Role::Leader | Role::Admin
+    )
 }
 
 fn acknowledger(role: Role) -> bool {
@@ -156,7 +159,13 @@ fn status(d: &store::gas::DeviceRow, current: &[&Alarm]) -> String {
     }
 }
 
-fn device_out(s: &AppState, session: &Session, d: &store::gas::DeviceRow, alarms: Vec<&Alarm>, full: bool) -> DeviceOut {
+fn device_out(
+    s: &AppState,
+    session: &Session,
+    d: &store::gas::DeviceRow,
+    alarms: Vec<&Alarm>,
+    full: bool,
+) -> DeviceOut {
     let phone = if sees_contacts(session.role()) || session.role() == Role::Resident {
         d.device.owner_phone.clone()
     } else {
@@ -201,22 +210,35 @@ pub struct DeviceQuery {
 
 /// The registry with each detector's status.
 #[utoipa::path(get, path = "/api/v1/gas/devices", params(DeviceQuery), responses((status = 200, body = Vec<DeviceOut>)), security(("bearer" = [])))]
-pub async fn devices(State(s): State<Arc<AppState>>, session: Session, ApiQuery(q): ApiQuery<DeviceQuery>) -> ApiResult<Json<Vec<DeviceOut>>> {
+pub async fn devices(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    ApiQuery(q): ApiQuery<DeviceQuery>,
+) -> ApiResult<Json<Vec<DeviceOut>>> {
     if !reader(session.role()) {
         return Err(ApiError::forbidden("command centre, station and grid staff"));
     }
     let list = s.store.gas_devices(q.q.as_deref(), None, q.limit.unwrap_or(store::gas::GAS_PAGE_MAX)).await?;
-    let open = s.store.gas_alarms(&store::gas::AlarmFilter { open: true, limit: store::gas::GAS_PAGE_MAX, ..Default::default() }).await?;
+    let open = s
+        .store
+        .gas_alarms(&store::gas::AlarmFilter { open: true, limit: store::gas::GAS_PAGE_MAX, ..Default::default() })
+        .await?;
     Ok(Json(
         list.iter()
-            .map(|d| device_out(&s, &session, d, open.iter().filter(|a| a.device_id == d.device.device_id).collect(), false))
+            .map(|d| {
+                device_out(&s, &session, d, open.iter().filter(|a| a.device_id == d.device.device_id).collect(), false)
+            })
             .collect(),
     ))
 }
 
 /// One detector: its alarms (newest first) and its last unreadable message.
 #[utoipa::path(get, path = "/api/v1/gas/devices/{id}", responses((status = 200, body = DeviceOut), (status = 404)), security(("bearer" = [])))]
-pub async fn device(State(s): State<Arc<AppState>>, session: Session, Path(id): Path<String>) -> ApiResult<Json<DeviceOut>> {
+pub async fn device(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    Path(id): Path<String>,
+) -> ApiResult<Json<DeviceOut>> {
     if !reader(session.role()) {
         return Err(ApiError::forbidden("command centre, station and grid staff"));
     }
@@ -224,7 +246,8 @@ pub async fn device(State(s): State<Arc<AppState>>, session: Session, Path(id): 
         store::StoreError::NotFound => ApiError::not_found("detector"),
         e => e.into(),
     })?;
-    let alarms = s.store.gas_alarms(&store::gas::AlarmFilter { device_id: Some(id), limit: 50, ..Default::default() }).await?;
+    let alarms =
+        s.store.gas_alarms(&store::gas::AlarmFilter { device_id: Some(id), limit: 50, ..Default::default() }).await?;
     Ok(Json(device_out(&s, &session, &d, alarms.iter().collect(), true)))
 }
 
@@ -238,7 +261,11 @@ pub struct ImportOut {
 /// already have their registry fields updated. All or nothing: a bad line is named.
 #[utoipa::path(post, path = "/api/v1/gas/devices/import", request_body(content = String, content_type = "text/csv"),
     responses((status = 201, body = ImportOut), (status = 422, body = crate::error::ErrorBody)), security(("bearer" = [])))]
-pub async fn import(State(s): State<Arc<AppState>>, session: Session, body: String) -> ApiResult<(StatusCode, Json<ImportOut>)> {
+pub async fn import(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    body: String,
+) -> ApiResult<(StatusCode, Json<ImportOut>)> {
     if !matches!(session.role(), Role::Admin | Role::Dispatcher) {
         return Err(ApiError::forbidden("administrators and dispatchers register detectors"));
     }
@@ -263,7 +290,11 @@ pub struct AlarmQuery {
 
 /// Alarms, the newest first, with where the detector is.
 #[utoipa::path(get, path = "/api/v1/gas/alarms", params(AlarmQuery), responses((status = 200, body = Vec<AlarmOut>)), security(("bearer" = [])))]
-pub async fn alarms(State(s): State<Arc<AppState>>, session: Session, ApiQuery(q): ApiQuery<AlarmQuery>) -> ApiResult<Json<Vec<AlarmOut>>> {
+pub async fn alarms(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    ApiQuery(q): ApiQuery<AlarmQuery>,
+) -> ApiResult<Json<Vec<AlarmOut>>> {
     if !reader(session.role()) {
         return Err(ApiError::forbidden("command centre, station and grid staff"));
     }
@@ -291,7 +322,9 @@ pub struct NoteIn {
 
 fn note(n: Option<String>) -> ApiResult<Option<String>> {
     match n {
-        Some(n) if n.chars().count() > 500 || n.chars().any(|c| c.is_control() && c != '\n') => Err(ApiError::invalid("note: at most 500 characters, no control characters")),
+        Some(n) if n.chars().count() > 500 || n.chars().any(|c| c.is_control() && c != '\n') => {
+            Err(ApiError::invalid("note: at most 500 characters, no control characters"))
+        }
         n => Ok(n.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty())),
     }
 }
@@ -299,11 +332,18 @@ fn note(n: Option<String>) -> ApiResult<Option<String>> {
 /// The command centre has seen the alarm.
 #[utoipa::path(post, path = "/api/v1/gas/alarms/{id}/acknowledge", request_body = NoteIn,
     responses((status = 200, body = AlarmOut), (status = 409, body = crate::error::ErrorBody)), security(("bearer" = [])))]
-pub async fn acknowledge(State(s): State<Arc<AppState>>, session: Session, Path(id): Path<i64>, ApiJson(b): ApiJson<NoteIn>) -> ApiResult<Json<AlarmOut>> {
+pub async fn acknowledge(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<NoteIn>,
+) -> ApiResult<Json<AlarmOut>> {
     if !acknowledger(session.role()) {
         return Err(ApiError::forbidden("the command centre and stations acknowledge alarms"));
     }
-    let a = app::gas::acknowledge(&s, id, &session.actor(), &session.user.display_name, note(b.note)?).await.map_err(rule)?;
+    let a = app::gas::acknowledge(&s, id, &session.actor(), &session.user.display_name, note(b.note)?)
+        .await
+        .map_err(rule)?;
     let d = s.store.gas_device(&a.device_id).await.ok();
     Ok(Json(alarm_out(&a, d.as_ref())))
 }
@@ -312,7 +352,12 @@ pub async fn acknowledge(State(s): State<Arc<AppState>>, session: Session, Path(
 /// detector reads no gas.
 #[utoipa::path(post, path = "/api/v1/gas/alarms/{id}/clear", request_body = NoteIn,
     responses((status = 200, body = AlarmOut), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)), security(("bearer" = [])))]
-pub async fn clear(State(s): State<Arc<AppState>>, session: Session, Path(id): Path<i64>, ApiJson(b): ApiJson<NoteIn>) -> ApiResult<Json<AlarmOut>> {
+pub async fn clear(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<NoteIn>,
+) -> ApiResult<Json<AlarmOut>> {
     if !(acknowledger(session.role()) || session.role() == Role::GridWorker) {
         return Err(ApiError::forbidden("staff who dealt with the alarm clear it"));
     }
@@ -349,7 +394,10 @@ pub async fn summary(State(s): State<Arc<AppState>>, session: Session) -> ApiRes
     }
     let now = s.clock.now();
     let (devices, ever_reported, online) = s.store.gas_device_counts(now - chrono::Duration::minutes(15)).await?;
-    let open = s.store.gas_alarms(&store::gas::AlarmFilter { open: true, limit: store::gas::GAS_PAGE_MAX, ..Default::default() }).await?;
+    let open = s
+        .store
+        .gas_alarms(&store::gas::AlarmFilter { open: true, limit: store::gas::GAS_PAGE_MAX, ..Default::default() })
+        .await?;
     let mut by_kind = std::collections::BTreeMap::new();
     for a in open.iter().filter(|a| a.is_current()) {
         *by_kind.entry(a.kind.as_str().to_owned()).or_insert(0) += 1;
@@ -382,7 +430,14 @@ pub async fn mine(State(s): State<Arc<AppState>>, session: Session) -> ApiResult
     let list = s.store.gas_devices(None, Some(&phone), 50).await?;
     let mut out = vec![];
     for d in &list {
-        let alarms = s.store.gas_alarms(&store::gas::AlarmFilter { device_id: Some(d.device.device_id.clone()), limit: 10, ..Default::default() }).await?;
+        let alarms = s
+            .store
+            .gas_alarms(&store::gas::AlarmFilter {
+                device_id: Some(d.device.device_id.clone()),
+                limit: 10,
+                ..Default::default()
+            })
+            .await?;
         let mut o = device_out(&s, &session, d, alarms.iter().collect(), true);
         // A household sees what its detector said, not the platform's internals.
         o.last_bad_payload = None;

@@ -14,7 +14,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use domain::codes::{GridCode, PhoneNumber};
-use domain::mediation::{self, Action, Claim, FailReason, Instalment, Kind, Mediation, NewMediation, Offer, Party, Payment, Source, Status};
+use domain::mediation::{
+    self, Action, Claim, FailReason, Instalment, Kind, Mediation, NewMediation, Offer, Party, Payment, Source, Status,
+};
 use domain::obligation::State as DutyState;
 use domain::role::Role;
 use serde::{Deserialize, Serialize};
@@ -33,9 +35,11 @@ fn parse_id(s: &str) -> ApiResult<i64> {
 fn rule(e: app::mediations::Error) -> ApiError {
     match e {
         app::mediations::Error::Store(e) => e.into(),
-        app::mediations::Error::Rule(mediation::MediationError::InvalidStep { action, status }) => {
-            ApiError::new(StatusCode::CONFLICT, "invalid_transition", format!("cannot {action} a mediation that is {status}"))
-        }
+        app::mediations::Error::Rule(mediation::MediationError::InvalidStep { action, status }) => ApiError::new(
+            StatusCode::CONFLICT,
+            "invalid_transition",
+            format!("cannot {action} a mediation that is {status}"),
+        ),
         app::mediations::Error::Rule(e) => ApiError::invalid(e.to_string()),
     }
 }
@@ -99,7 +103,14 @@ fn parties(list: Vec<PartyIn>, csv: Option<ClaimantsIn>) -> ApiResult<Vec<Party>
         for c in p.claims {
             claims.push(Claim { item: c.item, amount_fen: fen(c.amount, "a claim")? });
         }
-        out.push(Party { name: p.name, organisation: p.organisation, claimant: p.claimant, representative: p.representative, phone, claims });
+        out.push(Party {
+            name: p.name,
+            organisation: p.organisation,
+            claimant: p.claimant,
+            representative: p.representative,
+            phone,
+            claims,
+        });
     }
     if let Some(c) = csv {
         let mut list = mediation::claimants_from_csv(&c.text, &c.item).map_err(|e| ApiError::invalid(e.to_string()))?;
@@ -257,7 +268,9 @@ pub async fn create(
         return Err(ApiError::forbidden("the mediation studio registers disputes"));
     }
     let source = Source::parse(&b.source).filter(|s| *s != Source::Case).ok_or_else(|| {
-        ApiError::invalid("source must be walk_in, court, police or petition_office (a case uses /mediations/from-case)")
+        ApiError::invalid(
+            "source must be walk_in, court, police or petition_office (a case uses /mediations/from-case)",
+        )
     })?;
     let kind = Kind::parse(&b.kind).ok_or_else(|| ApiError::invalid("unknown kind of dispute"))?;
     let grid = GridCode::parse(&b.grid).map_err(|e| ApiError::invalid(e.0))?;
@@ -324,7 +337,11 @@ pub async fn list(
                 .collect::<ApiResult<Vec<_>>>()?,
         ),
     };
-    let filter = store::mediations::MediationFilter { status, before_id: q.before_id, limit: q.limit.unwrap_or(LIST_MAX).clamp(1, LIST_MAX) };
+    let filter = store::mediations::MediationFilter {
+        status,
+        before_id: q.before_id,
+        limit: q.limit.unwrap_or(LIST_MAX).clamp(1, LIST_MAX),
+    };
     Ok(Json(s.store.mediations(&filter).await?.iter().map(|m| out(&s, &session, m)).collect()))
 }
 
@@ -337,7 +354,11 @@ async fn load(s: &AppState, session: &Session, id: &str) -> ApiResult<Mediation>
 }
 
 #[utoipa::path(get, path = "/api/v1/mediations/{id}", responses((status = 200, body = MediationOut)), security(("bearer" = [])))]
-pub async fn get(State(s): State<Arc<AppState>>, session: Session, Path(id): Path<String>) -> ApiResult<Json<MediationOut>> {
+pub async fn get(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    Path(id): Path<String>,
+) -> ApiResult<Json<MediationOut>> {
     let m = load(&s, &session, &id).await?;
     Ok(Json(out(&s, &session, &m)))
 }
@@ -419,8 +440,10 @@ fn due(v: &str) -> ApiResult<domain::Timestamp> {
     chrono::DateTime::parse_from_rfc3339(v)
         .map(|t| t.with_timezone(&chrono::Utc))
         .or_else(|_| {
-            chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
-                .map(|d| (d.succ_opt().unwrap_or(d).and_hms_opt(0, 0, 0).expect("midnight") - chrono::Duration::hours(8)).and_utc())
+            chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").map(|d| {
+                (d.succ_opt().unwrap_or(d).and_hms_opt(0, 0, 0).expect("midnight") - chrono::Duration::hours(8))
+                    .and_utc()
+            })
         })
         .map_err(|_| ApiError::invalid("a due date is a date (2024-04-30) or an RFC 3339 instant"))
 }
@@ -456,7 +479,13 @@ fn parse_action(id: i64, b: ActionIn) -> ApiResult<Action> {
                         instalments: p
                             .instalments
                             .iter()
-                            .map(|i| Ok(Instalment { due_at: due(&i.due)?, amount_fen: fen(i.amount, "an instalment")?, paid_at: None }))
+                            .map(|i| {
+                                Ok(Instalment {
+                                    due_at: due(&i.due)?,
+                                    amount_fen: fen(i.amount, "an instalment")?,
+                                    paid_at: None,
+                                })
+                            })
                             .collect::<ApiResult<_>>()?,
                     })
                 })
@@ -467,9 +496,17 @@ fn parse_action(id: i64, b: ActionIn) -> ApiResult<Action> {
             let how = need(b.how, "how")?;
             match how.as_str() {
                 // The code the party received, typed back; compared as a hash.
-                "sms_code" => Action::Confirm { party, how, proof: Some(app::mediations::code_hash(id, party, &need(b.code, "code")?)) },
+                "sms_code" => Action::Confirm {
+                    party,
+                    how,
+                    proof: Some(app::mediations::code_hash(id, party, &need(b.code, "code")?)),
+                },
                 "paper" => Action::Confirm { party, how, proof: None },
-                _ => return Err(ApiError::invalid("confirm with how = sms_code (and the code) or paper; a drawn signature goes to /signature")),
+                _ => {
+                    return Err(ApiError::invalid(
+                        "confirm with how = sms_code (and the code) or paper; a drawn signature goes to /signature",
+                    ))
+                }
             }
         }
         "mediator_confirm" => Action::MediatorConfirm,
@@ -479,7 +516,9 @@ fn parse_action(id: i64, b: ActionIn) -> ApiResult<Action> {
                 .ok_or_else(|| ApiError::invalid("reason must be withdrawn, no_agreement, unreachable or referred"))?,
             note: need(b.note, "note")?,
         },
-        "record_follow_up" => Action::RecordFollowUp { follow_up: need(b.follow_up, "follow_up")?, note: need(b.note, "note")? },
+        "record_follow_up" => {
+            Action::RecordFollowUp { follow_up: need(b.follow_up, "follow_up")?, note: need(b.note, "note")? }
+        }
         "apply_judicial" => Action::ApplyJudicial { court: need(b.court, "court")? },
         "judicial_decision" => Action::JudicialDecision { confirmed: need(b.confirmed, "confirmed")? },
         other => return Err(ApiError::invalid(format!("unknown step {other:?}"))),
@@ -503,7 +542,8 @@ pub async fn act(
         return Err(ApiError::new(StatusCode::CONFLICT, "conflict", "the mediation changed meanwhile; reload it"));
     }
     if b.action == "send_code" {
-        let after = app::mediations::send_code(&s.app, m.id, need(b.party, "party")?, &session.actor()).await.map_err(rule)?;
+        let after =
+            app::mediations::send_code(&s.app, m.id, need(b.party, "party")?, &session.actor()).await.map_err(rule)?;
         return Ok(Json(out(&s, &session, &after)));
     }
     // Notes are free text beside a step; for `fail` the note is the reason's words.
@@ -535,19 +575,29 @@ pub async fn agreement(
     ApiQuery(q): ApiQuery<PrintQuery>,
 ) -> ApiResult<axum::response::Html<String>> {
     let m = load(&s, &session, &id).await?;
-    let a = m.agreement.as_ref().ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "invalid_transition", "no agreement yet"))?;
+    let a = m
+        .agreement
+        .as_ref()
+        .ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "invalid_transition", "no agreement yet"))?;
     let en = q.lang.as_deref() == Some("en");
     let l = |zh: &'static str, e: &'static str| if en { e } else { zh };
     let date = |t: domain::Timestamp| {
         let d = t.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8")).date_naive();
-        if en { d.format("%Y-%m-%d").to_string() } else { d.format("%Y年%m月%d日").to_string() }
+        if en {
+            d.format("%Y-%m-%d").to_string()
+        } else {
+            d.format("%Y年%m月%d日").to_string()
+        }
     };
     let party_row = |i: usize, p: &Party| {
         format!(
             "<tr><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td></tr>",
             if p.claimant { l("申请人", "Claimant") } else { l("被申请人", "Respondent") },
             esc(&p.name),
-            p.representative.as_deref().map(|r| format!("（{}：{}）", l("代表", "represented by"), esc(r))).unwrap_or_default(),
+            p.representative
+                .as_deref()
+                .map(|r| format!("（{}：{}）", l("代表", "represented by"), esc(r)))
+                .unwrap_or_default(),
             if p.organisation { l("单位", "Organisation") } else { l("个人", "Person") },
             i + 1
         )
@@ -557,7 +607,11 @@ pub async fn agreement(
         .payments
         .iter()
         .map(|p| {
-            let later: Vec<String> = p.instalments.iter().map(|i| format!("{} ¥{:.2}", date(i.due_at - chrono::Duration::seconds(1)), yuan(i.amount_fen))).collect();
+            let later: Vec<String> = p
+                .instalments
+                .iter()
+                .map(|i| format!("{} ¥{:.2}", date(i.due_at - chrono::Duration::seconds(1)), yuan(i.amount_fen)))
+                .collect();
             format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>¥{:.2}</td><td>¥{:.2}</td><td>{}</td></tr>",
                 esc(&m.parties[p.payer].name),
@@ -577,9 +631,22 @@ pub async fn agreement(
             .enumerate()
             .map(|(i, p)| {
                 let how = signed(i).map(|c| {
-                    format!("{} {}", if c.how == "signature" { l("已签名", "signed") } else { l("短信确认", "confirmed by text code") }, date(c.at))
+                    format!(
+                        "{} {}",
+                        if c.how == "signature" {
+                            l("已签名", "signed")
+                        } else {
+                            l("短信确认", "confirmed by text code")
+                        },
+                        date(c.at)
+                    )
                 });
-                format!("<div class=\"sig\">{}：{}　{}</div>", esc(&p.name), how.unwrap_or_else(|| "＿＿＿＿＿＿".into()), "")
+                format!(
+                    "<div class=\"sig\">{}：{}　{}</div>",
+                    esc(&p.name),
+                    how.unwrap_or_else(|| "＿＿＿＿＿＿".into()),
+                    ""
+                )
             })
             .collect();
         format!(
@@ -662,7 +729,16 @@ pub async fn signature(
     let (kind, clean) = crate::images::clean_upload(body).await?;
     let fid = s
         .store
-        .add_matter_file(domain::obligation::MatterKind::Mediation, m.id, &format!("signature:{}", q.party), kind, &clean, session.user.id, &session.label(), s.clock.now())
+        .add_matter_file(
+            domain::obligation::MatterKind::Mediation,
+            m.id,
+            &format!("signature:{}", q.party),
+            kind,
+            &clean,
+            session.user.id,
+            &session.label(),
+            s.clock.now(),
+        )
         .await?;
     let action = Action::Confirm { party: q.party, how: "signature".into(), proof: Some(format!("file:{fid}")) };
     let after = app::mediations::act(&s.app, m.id, &action, &session.actor(), None).await.map_err(rule)?;
@@ -691,7 +767,11 @@ pub async fn upload(
     if !matches!(session.role(), Role::Mediator | Role::Admin) {
         return Err(ApiError::forbidden("mediators work the mediation"));
     }
-    let ok = q.purpose == "other" || q.purpose.strip_prefix("session:").and_then(|n| n.parse::<usize>().ok()).is_some_and(|n| n < m.sessions.len());
+    let ok = q.purpose == "other"
+        || q.purpose
+            .strip_prefix("session:")
+            .and_then(|n| n.parse::<usize>().ok())
+            .is_some_and(|n| n < m.sessions.len());
     if !ok {
         return Err(ApiError::invalid("purpose must be session:N of a recorded session, or other"));
     }
@@ -700,14 +780,36 @@ pub async fn upload(
         return Err(ApiError::invalid(format!("a mediation holds at most {FILES_MAX} files")));
     }
     let (kind, clean) = crate::images::clean_upload(body).await?;
-    let fid = s.store.add_matter_file(MatterKind::Mediation, m.id, &q.purpose, kind, &clean, session.user.id, &session.label(), s.clock.now()).await?;
-    let f = s.store.matter_files(MatterKind::Mediation, m.id).await?.into_iter().find(|f| f.id == fid).ok_or_else(|| ApiError::not_found("file"))?;
+    let fid = s
+        .store
+        .add_matter_file(
+            MatterKind::Mediation,
+            m.id,
+            &q.purpose,
+            kind,
+            &clean,
+            session.user.id,
+            &session.label(),
+            s.clock.now(),
+        )
+        .await?;
+    let f = s
+        .store
+        .matter_files(MatterKind::Mediation, m.id)
+        .await?
+        .into_iter()
+        .find(|f| f.id == fid)
+        .ok_or_else(|| ApiError::not_found("file"))?;
     Ok((StatusCode::CREATED, Json(crate::api::petitions::file_out("mediations", &f))))
 }
 
 /// The files of a mediation (session photos, signatures).
 #[utoipa::path(get, path = "/api/v1/mediations/{id}/files", responses((status = 200, body = [crate::api::petitions::FileOut])), security(("bearer" = [])))]
-pub async fn files(State(s): State<Arc<AppState>>, session: Session, Path(id): Path<String>) -> ApiResult<Json<Vec<crate::api::petitions::FileOut>>> {
+pub async fn files(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<crate::api::petitions::FileOut>>> {
     let m = load(&s, &session, &id).await?;
     let list = s.store.matter_files(domain::obligation::MatterKind::Mediation, m.id).await?;
     Ok(Json(list.iter().map(|f| crate::api::petitions::file_out("mediations", f)).collect()))
@@ -734,13 +836,22 @@ pub async fn judicial_application(
     ApiQuery(q): ApiQuery<PrintQuery>,
 ) -> ApiResult<axum::response::Html<String>> {
     let m = load(&s, &session, &id).await?;
-    let a = m.agreement.as_ref().ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "invalid_transition", "no agreement yet"))?;
-    let effective = a.effective_at.ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "invalid_transition", "the agreement is not in effect yet"))?;
+    let a = m
+        .agreement
+        .as_ref()
+        .ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "invalid_transition", "no agreement yet"))?;
+    let effective = a.effective_at.ok_or_else(|| {
+        ApiError::new(StatusCode::CONFLICT, "invalid_transition", "the agreement is not in effect yet")
+    })?;
     let en = q.lang.as_deref() == Some("en");
     let l = |zh: &'static str, e: &'static str| if en { e } else { zh };
     let date = |t: domain::Timestamp| {
         let d = t.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8")).date_naive();
-        if en { d.format("%Y-%m-%d").to_string() } else { d.format("%Y年%m月%d日").to_string() }
+        if en {
+            d.format("%Y-%m-%d").to_string()
+        } else {
+            d.format("%Y年%m月%d日").to_string()
+        }
     };
     let court = m.judicial.as_ref().map(|j| j.court.clone()).unwrap_or_else(|| "杭州市钱塘区人民法院".into());
     let rows: String = m
@@ -749,7 +860,11 @@ pub async fn judicial_application(
         .map(|p| {
             format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"sign\"></td></tr>",
-                if p.claimant { l("申请人", "Applicant") } else { l("申请人（被申请方）", "Applicant (respondent)") },
+                if p.claimant {
+                    l("申请人", "Applicant")
+                } else {
+                    l("申请人（被申请方）", "Applicant (respondent)")
+                },
                 esc(&p.name),
                 esc(p.representative.as_deref().unwrap_or("")),
                 esc(p.phone.as_deref().unwrap_or("")),

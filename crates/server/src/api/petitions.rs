@@ -52,9 +52,11 @@ async fn load(s: &AppState, session: &Session, id: &str) -> ApiResult<Petition> 
 fn rule(e: app::petitions::Error) -> ApiError {
     match e {
         app::petitions::Error::Store(e) => e.into(),
-        app::petitions::Error::Rule(domain::petition::PetitionError::InvalidStep { action, status }) => {
-            ApiError::new(StatusCode::CONFLICT, "invalid_transition", format!("cannot {action} a petition that is {status}"))
-        }
+        app::petitions::Error::Rule(domain::petition::PetitionError::InvalidStep { action, status }) => ApiError::new(
+            StatusCode::CONFLICT,
+            "invalid_transition",
+            format!("cannot {action} a petition that is {status}"),
+        ),
         app::petitions::Error::Rule(e) => ApiError::invalid(e.to_string()),
     }
 }
@@ -326,15 +328,19 @@ async fn out_one(s: &AppState, p: &Petition) -> ApiResult<PetitionOut> {
 }
 
 fn parse_new(s: &AppState, b: PetitionIn, session: &Session) -> ApiResult<NewPetition> {
-    let channel = Channel::parse(&b.channel).ok_or_else(|| ApiError::invalid("channel must be letter, visit, phone, online, resident_app or escalated"))?;
-    let class = Class::parse(&b.class).ok_or_else(|| ApiError::invalid("class must be demand, complaint or suggestion"))?;
+    let channel = Channel::parse(&b.channel)
+        .ok_or_else(|| ApiError::invalid("channel must be letter, visit, phone, online, resident_app or escalated"))?;
+    let class =
+        Class::parse(&b.class).ok_or_else(|| ApiError::invalid("class must be demand, complaint or suggestion"))?;
     let location = b
         .location
         .map(|l| domain::geo::LatLng::new(l.lat, l.lng).map_err(|e| ApiError::invalid(e.to_string())))
         .transpose()?;
     let grid = match (&b.grid, location) {
         (Some(g), _) => GridCode::parse(g).map_err(|e| ApiError::invalid(e.0))?,
-        (None, Some(l)) => s.area.locate(&l).cloned().ok_or_else(|| ApiError::invalid("the location is outside the street"))?,
+        (None, Some(l)) => {
+            s.area.locate(&l).cloned().ok_or_else(|| ApiError::invalid("the location is outside the street"))?
+        }
         (None, None) => return Err(ApiError::invalid("a petition needs its grid or a location")),
     };
     if !s.grids.contains_key(&grid) {
@@ -438,7 +444,11 @@ pub async fn list(
 }
 
 #[utoipa::path(get, path = "/api/v1/petitions/{id}", responses((status = 200, body = PetitionOut), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = [])))]
-pub async fn get(State(s): State<Arc<AppState>>, session: Session, Path(id): Path<String>) -> ApiResult<Json<PetitionOut>> {
+pub async fn get(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    Path(id): Path<String>,
+) -> ApiResult<Json<PetitionOut>> {
     let p = load(&s, &session, &id).await?;
     Ok(Json(out_one(&s, &p).await?))
 }
@@ -486,7 +496,8 @@ fn instant(v: Option<String>, field: &str) -> ApiResult<domain::Timestamp> {
         .or_else(|_| {
             // A date alone means the end of that day in the street's time.
             chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d").map(|d| {
-                (d.succ_opt().unwrap_or(d).and_hms_opt(0, 0, 0).expect("midnight") - chrono::Duration::hours(8)).and_utc()
+                (d.succ_opt().unwrap_or(d).and_hms_opt(0, 0, 0).expect("midnight") - chrono::Duration::hours(8))
+                    .and_utc()
             })
         })
         .map_err(|_| ApiError::invalid(format!("{field} must be a date (2024-01-16) or an RFC 3339 instant")))
@@ -508,7 +519,9 @@ fn parse_action(b: ActionIn) -> ApiResult<Action> {
             due_at: instant(b.due_at, "due_at")?,
             owner: need(b.owner, "owner")?,
         },
-        "link_case" => Action::LinkCase { commitment: need(b.commitment, "commitment")?, case_id: need(b.case_id, "case_id")? },
+        "link_case" => {
+            Action::LinkCase { commitment: need(b.commitment, "commitment")?, case_id: need(b.case_id, "case_id")? }
+        }
         "keep_commitment" => Action::KeepCommitment { commitment: need(b.commitment, "commitment")? },
         "schedule_follow_up" => Action::ScheduleFollowUp { due_at: instant(b.due_at, "due_at")? },
         "record_follow_up" => Action::RecordFollowUp {
@@ -519,8 +532,9 @@ fn parse_action(b: ActionIn) -> ApiResult<Action> {
         "request_review" => Action::RequestReview,
         "decide_review" => Action::DecideReview { result: need(b.result, "result")? },
         "rate" => Action::Rate {
-            satisfaction: Satisfaction::parse(&need(b.satisfaction, "satisfaction")?)
-                .ok_or_else(|| ApiError::invalid("satisfaction must be satisfied, basically_satisfied or dissatisfied"))?,
+            satisfaction: Satisfaction::parse(&need(b.satisfaction, "satisfaction")?).ok_or_else(|| {
+                ApiError::invalid("satisfaction must be satisfied, basically_satisfied or dissatisfied")
+            })?,
             reason: b.reason,
         },
         "take_ownership" => Action::TakeOwnership,
@@ -552,10 +566,12 @@ pub async fn act(
         if !(office(session.role()) || p.officer == Some(session.user.id)) {
             return Err(ApiError::forbidden("this step is not yours to take"));
         }
-        let category = domain::codes::CategoryCode::parse(&need(b.category, "category")?).map_err(|e| ApiError::invalid(e.0))?;
-        let (after, _) = app::commitments::spawn_case(&s.app, p.id, need(b.commitment, "commitment")?, &category, &session.actor())
-            .await
-            .map_err(rule)?;
+        let category =
+            domain::codes::CategoryCode::parse(&need(b.category, "category")?).map_err(|e| ApiError::invalid(e.0))?;
+        let (after, _) =
+            app::commitments::spawn_case(&s.app, p.id, need(b.commitment, "commitment")?, &category, &session.actor())
+                .await
+                .map_err(rule)?;
         return Ok(Json(out_one(&s, &after).await?));
     }
     let action = parse_action(b)?;
@@ -621,7 +637,12 @@ pub async fn petitioners(
     Ok(Json(
         p.petitioners
             .into_iter()
-            .map(|x| PetitionerFull { name: x.name, phone: x.phone, address: x.address, representative: x.representative })
+            .map(|x| PetitionerFull {
+                name: x.name,
+                phone: x.phone,
+                address: x.address,
+                representative: x.representative,
+            })
             .collect(),
     ))
 }
@@ -656,7 +677,8 @@ pub struct MyPetitionOut {
 /// refused, extended, replied, reviewed, closed) — no staff notes.
 #[utoipa::path(get, path = "/api/v1/me/petitions", responses((status = 200, body = [MyPetitionOut])), security(("bearer" = [])))]
 pub async fn mine(State(s): State<Arc<AppState>>, session: Session) -> ApiResult<Json<Vec<MyPetitionOut>>> {
-    let filter = store::petitions::PetitionFilter { reported_by: Some(session.user.id), limit: LIST_MAX, ..Default::default() };
+    let filter =
+        store::petitions::PetitionFilter { reported_by: Some(session.user.id), limit: LIST_MAX, ..Default::default() };
     let mut out = vec![];
     for p in s.store.petitions(&filter).await? {
         out.push(petitioner_view(&s, &p).await?);
@@ -713,8 +735,12 @@ async fn by_code(s: &AppState, addr: &crate::http::ClientAddr, code: &str) -> Ap
     let now = s.clock.now();
     if let Some(wait) = s.login_throttle.locked(&[&key], now) {
         let seconds = wait.num_seconds().max(1);
-        return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", format!("too many wrong codes; try again in {seconds} s"))
-            .retry_after(seconds));
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            format!("too many wrong codes; try again in {seconds} s"),
+        )
+        .retry_after(seconds));
     }
     match s.store.petition_by_query_code(&app::petitions::query_code_hash(code)).await {
         Ok(p) => Ok(p),
@@ -767,7 +793,13 @@ pub async fn rate_by_code(
     rate_as(&s, &p, &b.satisfaction, b.reason, &petitioner).await
 }
 
-async fn rate_as(s: &AppState, p: &Petition, satisfaction: &str, reason: Option<String>, who: &domain::case::Actor) -> ApiResult<StatusCode> {
+async fn rate_as(
+    s: &AppState,
+    p: &Petition,
+    satisfaction: &str,
+    reason: Option<String>,
+    who: &domain::case::Actor,
+) -> ApiResult<StatusCode> {
     let satisfaction = Satisfaction::parse(satisfaction)
         .ok_or_else(|| ApiError::invalid("satisfaction must be satisfied, basically_satisfied or dissatisfied"))?;
     if p.satisfaction.is_some() {
@@ -881,7 +913,13 @@ pub async fn send_file(
             detail: serde_json::json!({ "file": fid }).to_string(),
         })
         .await?;
-    Ok(([(axum::http::header::CONTENT_TYPE, content_type), (axum::http::header::CACHE_CONTROL, "private, no-store".into())], data)
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, content_type),
+            (axum::http::header::CACHE_CONTROL, "private, no-store".into()),
+        ],
+        data,
+    )
         .into_response())
 }
 
@@ -897,7 +935,10 @@ pub async fn upload(
 ) -> ApiResult<(StatusCode, Json<FileOut>)> {
     let p = load(&s, &session, &id).await?;
     let valid = q.purpose == "letter"
-        || q.purpose.strip_prefix("follow_up:").and_then(|n| n.parse::<usize>().ok()).is_some_and(|n| n < p.follow_ups.len());
+        || q.purpose
+            .strip_prefix("follow_up:")
+            .and_then(|n| n.parse::<usize>().ok())
+            .is_some_and(|n| n < p.follow_ups.len());
     if !valid {
         return Err(ApiError::invalid("purpose must be letter or follow_up:N of an existing visit"));
     }
@@ -908,15 +949,34 @@ pub async fn upload(
     let (kind, clean) = crate::images::clean_upload(body).await?;
     let fid = s
         .store
-        .add_matter_file(MatterKind::Petition, p.id, &q.purpose, kind, &clean, session.user.id, &session.label(), s.clock.now())
+        .add_matter_file(
+            MatterKind::Petition,
+            p.id,
+            &q.purpose,
+            kind,
+            &clean,
+            session.user.id,
+            &session.label(),
+            s.clock.now(),
+        )
         .await?;
-    let f = s.store.matter_files(MatterKind::Petition, p.id).await?.into_iter().find(|f| f.id == fid).ok_or_else(|| ApiError::not_found("file"))?;
+    let f = s
+        .store
+        .matter_files(MatterKind::Petition, p.id)
+        .await?
+        .into_iter()
+        .find(|f| f.id == fid)
+        .ok_or_else(|| ApiError::not_found("file"))?;
     Ok((StatusCode::CREATED, Json(file_out("petitions", &f))))
 }
 
 /// The files of a petition.
 #[utoipa::path(get, path = "/api/v1/petitions/{id}/files", responses((status = 200, body = [FileOut])), security(("bearer" = [])))]
-pub async fn files(State(s): State<Arc<AppState>>, session: Session, Path(id): Path<String>) -> ApiResult<Json<Vec<FileOut>>> {
+pub async fn files(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<FileOut>>> {
     let p = load(&s, &session, &id).await?;
     let list = s.store.matter_files(domain::obligation::MatterKind::Petition, p.id).await?;
     Ok(Json(list.iter().map(|f| file_out("petitions", f)).collect()))

@@ -471,11 +471,20 @@ pub struct IndicatorsOut {
 /// numerator, denominator and formula: 结案率, 按期结案率, 及时受理/派遣/到场/反馈率 (duties
 /// that fell due in the period), 返工率, 满意率, 回访率 (cases closed in the period).
 #[utoipa::path(get, path = "/api/v1/stats/indicators", params(SummaryQuery), responses((status = 200, body = IndicatorsOut)), security(("bearer" = [])))]
-pub async fn indicators(State(s): State<Arc<AppState>>, session: Session, ApiQuery(q): ApiQuery<SummaryQuery>) -> ApiResult<Json<IndicatorsOut>> {
+pub async fn indicators(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    ApiQuery(q): ApiQuery<SummaryQuery>,
+) -> ApiResult<Json<IndicatorsOut>> {
     session.require(Permission::ViewStatistics)?;
     let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", m);
     let now = s.clock.now();
-    let from = q.from.as_deref().map(|t| wire::parse_time("from", t).map_err(bad)).transpose()?.unwrap_or(now - Duration::days(30));
+    let from = q
+        .from
+        .as_deref()
+        .map(|t| wire::parse_time("from", t).map_err(bad))
+        .transpose()?
+        .unwrap_or(now - Duration::days(30));
     let to = q.to.as_deref().map(|t| wire::parse_time("to", t).map_err(bad)).transpose()?.unwrap_or(now);
     if to <= from {
         return Err(bad("to must be after from".into()));
@@ -498,8 +507,25 @@ pub async fn indicators(State(s): State<Arc<AppState>>, session: Session, ApiQue
     let p = |name: &str| c.promises.get(name).copied().unwrap_or_default();
     let close = p("close");
     let mut list = vec![
-        ind("close_rate", "结案率", "Closure rate", ("结案数 / 应结案数（应结案：办结期限在本期内的案件）", "closed / due to close (cases whose close deadline fell in the period)"), close.kept, close.due),
-        ind("on_time_close_rate", "按期结案率", "On-time closure rate", ("按期结案数 / 应结案数", "closed by the deadline / due to close"), close.on_time, close.due),
+        ind(
+            "close_rate",
+            "结案率",
+            "Closure rate",
+            (
+                "结案数 / 应结案数（应结案：办结期限在本期内的案件）",
+                "closed / due to close (cases whose close deadline fell in the period)",
+            ),
+            close.kept,
+            close.due,
+        ),
+        ind(
+            "on_time_close_rate",
+            "按期结案率",
+            "On-time closure rate",
+            ("按期结案数 / 应结案数", "closed by the deadline / due to close"),
+            close.on_time,
+            close.due,
+        ),
     ];
     for (name, key, zh, en) in [
         ("accept", "timely_accept_rate", "及时受理率", "Timely acceptance"),
@@ -508,11 +534,46 @@ pub async fn indicators(State(s): State<Arc<AppState>>, session: Session, ApiQue
         ("first_feedback", "timely_feedback_rate", "及时反馈率", "Timely first feedback"),
     ] {
         let x = p(name);
-        list.push(ind(key, zh, en, ("按时履约数 / 本期到期数", "kept on time / fell due in the period"), x.on_time, x.due));
+        list.push(ind(
+            key,
+            zh,
+            en,
+            ("按时履约数 / 本期到期数", "kept on time / fell due in the period"),
+            x.on_time,
+            x.due,
+        ));
     }
-    list.push(ind("rework_rate", "返工率", "Rework rate", ("返工（重新打开）数 / 本期结案数", "reopened / closed in the period"), c.reopened, c.closed));
-    list.push(ind("satisfaction_rate", "满意率", "Satisfaction rate", ("（满意 + 基本满意）/ 参评数", "(satisfied + basically satisfied) / rated"), c.satisfied, c.rated));
-    list.push(ind("follow_up_rate", "回访率", "Follow-up rate", ("回访评价数 / 本期结案数", "rated on follow-up / closed in the period"), c.rated, c.closed));
+    list.push(ind(
+        "rework_rate",
+        "返工率",
+        "Rework rate",
+        ("返工（重新打开）数 / 本期结案数", "reopened / closed in the period"),
+        c.reopened,
+        c.closed,
+    ));
+    list.push(ind(
+        "satisfaction_rate",
+        "满意率",
+        "Satisfaction rate",
+        ("（满意 + 基本满意）/ 参评数", "(satisfied + basically satisfied) / rated"),
+        c.satisfied,
+        c.rated,
+    ));
+    list.push(ind(
+        "follow_up_rate",
+        "回访率",
+        "Follow-up rate",
+        ("回访评价数 / 本期结案数", "rated on follow-up / closed in the period"),
+        c.rated,
+        c.closed,
+    ));
     let ts = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    Ok(Json(IndicatorsOut { from: ts(from), to: ts(to), as_of: ts(now), indicators: list, left_out_suspended: c.suspended, extended: c.extended }))
+    Ok(Json(IndicatorsOut {
+        from: ts(from),
+        to: ts(to),
+        as_of: ts(now),
+        indicators: list,
+        left_out_suspended: c.suspended,
+        extended: c.extended,
+    }))
 }

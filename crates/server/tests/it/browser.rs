@@ -182,9 +182,17 @@ async fn dispatcher_field_and_screen_in_a_real_browser() {
     let ly = wall.eval("return document.querySelector('#c-total-ly').textContent").await;
     assert_eq!(ly, json!("今日截至此刻 1 件，去年同日同时段 0 件"));
     // Each joint-duty station: who is on duty, its open cases, today's rates with samples.
-    let stations = wall.wait_for("const t = document.querySelector('#stations').innerText; return t.includes('在岗') ? t : false", Duration::from_secs(5)).await;
+    let stations = wall
+        .wait_for(
+            "const t = document.querySelector('#stations').innerText; return t.includes('在岗') ? t : false",
+            Duration::from_secs(5),
+        )
+        .await;
     let stations = stations.as_str().unwrap();
-    assert!(stations.contains("联勤警务站") && stations.contains("今日及时到场") && stations.contains("n="), "{stations}");
+    assert!(
+        stations.contains("联勤警务站") && stations.contains("今日及时到场") && stations.contains("n="),
+        "{stations}"
+    );
     tokio::time::sleep(Duration::from_millis(800)).await;
     wall.screenshot(&shots("screen.png")).await;
     app.call(Some("dispatcher"), "POST", "/api/v1/cases", Some(case_body())).await;
@@ -276,10 +284,17 @@ async fn a_resident_reports_follows_rates_and_reopens() {
     resident_sign_in(&phone, &app, "13800001111").await;
     phone.screenshot(&shots("app-report.png")).await;
     report_here(&phone, &app, "SJ1004", "楼上漏水，墙面发霉").await;
-    let sent =
-        phone.wait_for("return document.querySelector('#report-ok').textContent", Duration::from_secs(5)).await;
-    assert_eq!(phone.eval("return getComputedStyle(document.querySelector('#report-ok')).color").await, json!("rgb(46, 125, 50)"), "good news in green");
-    assert_eq!(phone.eval("return document.querySelector('#where').textContent").await, json!(""), "the next report starts unlocated");
+    let sent = phone.wait_for("return document.querySelector('#report-ok').textContent", Duration::from_secs(5)).await;
+    assert_eq!(
+        phone.eval("return getComputedStyle(document.querySelector('#report-ok')).color").await,
+        json!("rgb(46, 125, 50)"),
+        "good news in green"
+    );
+    assert_eq!(
+        phone.eval("return document.querySelector('#where').textContent").await,
+        json!(""),
+        "the next report starts unlocated"
+    );
     let id: i64 = sent.as_str().unwrap().chars().filter(char::is_ascii_digit).collect::<String>().parse().unwrap();
     // The dispatcher's side sees it, with the channel recorded and the resident's number masked.
     let (_, c) = app.call(Some("dispatcher"), "GET", &format!("/api/v1/cases/{id}"), None).await;
@@ -546,27 +561,40 @@ async fn the_petition_office_works_a_petition_and_the_petitioner_follows_it() {
     desk.wait_for("return document.querySelector('#pd h2').textContent.includes('涵洞')", Duration::from_secs(5)).await;
     let text = desk.eval("return document.querySelector('#pd').innerText").await;
     let text = text.as_str().unwrap();
-    for words in ["法定时限", "15日内登记交办", "15日内告知是否受理", "陈**", "139****5678", "已登记", "来信", "求决类"] {
+    for words in ["法定时限", "15日内登记交办", "15日内告知是否受理", "陈**", "139****5678", "已登记", "来信", "求决类"]
+    {
         assert!(text.contains(words), "the petition shows {words}: {text}");
     }
     let list = desk.eval("return document.querySelector('#pl-list').innerText").await;
-    assert!(list.as_str().unwrap().contains("送货工人0、送货工人1、送货工人2") || list.as_str().unwrap().contains("送**"), "{list}");
+    assert!(
+        list.as_str().unwrap().contains("送货工人0、送货工人1、送货工人2") || list.as_str().unwrap().contains("送**"),
+        "{list}"
+    );
     assert!(list.as_str().unwrap().contains("剩余"), "countdowns in the list: {list}");
     // Assign it through the page: the status and the clock follow.
     desk.eval(&format!("document.querySelector('form[data-action=assign] select').value = '{officer}'")).await;
     desk.click("form[data-action=assign] button").await;
     desk.wait_for("return document.querySelector('#pd').innerText.includes('已交办')", Duration::from_secs(5)).await;
     desk.click("form[data-action=accept] button").await;
-    desk.wait_for("return document.querySelector('#pd').innerText.includes('60日内书面答复')", Duration::from_secs(5)).await;
+    desk.wait_for("return document.querySelector('#pd').innerText.includes('60日内书面答复')", Duration::from_secs(5))
+        .await;
     desk.screenshot(&shots("petitions-zh.png")).await;
     // Seeing who the petitioner is is a logged step.
     desk.click("#pd-unmask").await;
-    desk.wait_for("return document.querySelector('#pd-people').textContent.includes('13912345678')", Duration::from_secs(5)).await;
+    desk.wait_for(
+        "return document.querySelector('#pd-people').textContent.includes('13912345678')",
+        Duration::from_secs(5),
+    )
+    .await;
     let audit = app.store.audit_for("petition", &id.to_string(), 20).await.unwrap();
     assert!(audit.iter().any(|r| r.entry.action == "petitioners.view"));
     // English.
     desk.click("#cg-lang").await;
-    desk.wait_for("return document.querySelector('#pd').innerText.includes('Statutory time limits')", Duration::from_secs(5)).await;
+    desk.wait_for(
+        "return document.querySelector('#pd').innerText.includes('Statutory time limits')",
+        Duration::from_secs(5),
+    )
+    .await;
     let en = desk.eval("return document.body.innerText").await;
     assert!(en.as_str().unwrap().contains("Written reply within 60 days"), "{en}");
     desk.screenshot(&shots("petitions-en.png")).await;
@@ -578,7 +606,8 @@ async fn the_petition_office_works_a_petition_and_the_petitioner_follows_it() {
     desk.eval("document.querySelector('form[data-visit] select').value = 'phone'").await;
     desk.type_into("form[data-visit] input[name=said]", "积水已经退了").await;
     desk.click("form[data-visit] button").await;
-    desk.wait_for("return document.querySelector('#pd').innerText.includes('积水已经退了')", Duration::from_secs(5)).await;
+    desk.wait_for("return document.querySelector('#pd').innerText.includes('积水已经退了')", Duration::from_secs(5))
+        .await;
     let visit = desk.eval("return document.querySelector('#pd').innerText").await;
     assert!(visit.as_str().unwrap().contains("（电话）"), "{visit}");
     desk.screenshot(&shots("petitions-replied-zh.png")).await;
@@ -595,33 +624,54 @@ async fn the_petition_office_works_a_petition_and_the_petitioner_follows_it() {
         )
         .await;
     let pid = filed.as_i64().unwrap();
-    for step in [json!({"action": "assign", "body": "临江街道城建办", "officer": officer}), json!({"action": "accept"}), json!({"action": "reply", "text": "已安排物业三日内修复扶手"})] {
+    for step in [
+        json!({"action": "assign", "body": "临江街道城建办", "officer": officer}),
+        json!({"action": "accept"}),
+        json!({"action": "reply", "text": "已安排物业三日内修复扶手"}),
+    ] {
         let (s, b) = app.call(Some("petition"), "POST", &format!("/api/v1/petitions/{pid}/actions"), Some(step)).await;
         assert_eq!(s, 200, "{b}");
     }
     phone.click("#tab-petitions").await;
-    phone.wait_for("return document.querySelector('#petitions').innerText.includes('已书面答复')", Duration::from_secs(5)).await;
+    phone
+        .wait_for(
+            "return document.querySelector('#petitions').innerText.includes('已书面答复')",
+            Duration::from_secs(5),
+        )
+        .await;
     let seen = phone.eval("return document.querySelector('#petitions').innerText").await;
     let seen = seen.as_str().unwrap();
-    for words in ["已登记", "已交办", "已受理", "已书面答复", "已安排物业三日内修复扶手", "petition", "请评价办理结果"] {
+    for words in ["已登记", "已交办", "已受理", "已书面答复", "已安排物业三日内修复扶手", "petition", "请评价办理结果"]
+    {
         assert!(seen.contains(words), "the petitioner sees {words}: {seen}");
     }
     phone.screenshot(&shots("app-petitions-zh.png")).await;
     phone.click("[data-prate=satisfied]").await;
     // Rated: the buttons give way to the rating given.
-    phone.wait_for("return !document.querySelector('#petitions').innerText.includes('请评价办理结果')", Duration::from_secs(5)).await;
+    phone
+        .wait_for(
+            "return !document.querySelector('#petitions').innerText.includes('请评价办理结果')",
+            Duration::from_secs(5),
+        )
+        .await;
     let rated = phone.eval("return document.querySelector('#petitions article p').innerText").await;
     assert_eq!(rated, json!("已答复 · 满意"));
     // Without an account: the query code from the reply's text message.
     let sms = app.store.outbox_to_phone("13600004444", 10).await.unwrap();
     let text = sms.iter().find(|m| m.body.contains("查询码")).unwrap().body.clone();
-    let code: String = text.split("查询码 ").nth(1).unwrap().chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+    let code: String =
+        text.split("查询码 ").nth(1).unwrap().chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
     let other = Browser::start(375, 812).await;
     other.goto(&app.url("/app")).await;
     other.wait_for("return document.body.dataset.ready === 'signin'", Duration::from_secs(5)).await;
     other.type_into("#pq-code", &code).await;
     other.click("#pq-go").await;
-    other.wait_for("return document.querySelector('#pq-result').innerText.includes('已书面答复')", Duration::from_secs(5)).await;
+    other
+        .wait_for(
+            "return document.querySelector('#pq-result').innerText.includes('已书面答复')",
+            Duration::from_secs(5),
+        )
+        .await;
     other.screenshot(&shots("app-petition-query-zh.png")).await;
     other.quit().await;
     phone.quit().await;
@@ -668,7 +718,8 @@ async fn the_mediation_studio_reaches_an_agreement_and_prints_it() {
     let due = (chrono::Utc::now() + chrono::Duration::days(30)).format("%Y-%m-%d").to_string();
     desk.eval(&format!("document.querySelector('form[data-action=agree] input[name=due]').value = '{due}'")).await;
     desk.click("form[data-action=agree] button").await;
-    desk.wait_for("return document.querySelector('#md').innerText.includes('已达成协议')", Duration::from_secs(5)).await;
+    desk.wait_for("return document.querySelector('#md').innerText.includes('已达成协议')", Duration::from_secs(5))
+        .await;
     let money = desk.eval("return document.querySelector('#md .facts').innerText").await;
     assert!(money.as_str().unwrap().contains("¥720,000") && money.as_str().unwrap().contains("¥400,000"), "{money}");
     // The company signs on the tablet: a stroke drawn on the pad, then saved.
@@ -681,7 +732,11 @@ async fn the_mediation_studio_reaches_an_agreement_and_prints_it() {
     )
     .await;
     desk.click("#sig-save").await;
-    desk.wait_for("return !document.querySelector('#sig').open && document.querySelector('#md-files img') !== null", Duration::from_secs(5)).await;
+    desk.wait_for(
+        "return !document.querySelector('#sig').open && document.querySelector('#md-files img') !== null",
+        Duration::from_secs(5),
+    )
+    .await;
     // The workers sign the paper copies; the mediator records each.
     for _ in 0..20 {
         desk.click("[data-how=paper]").await;
@@ -690,22 +745,33 @@ async fn the_mediation_studio_reaches_an_agreement_and_prints_it() {
     desk.wait_for("return document.querySelector('[data-confirm]') === null", Duration::from_secs(10)).await;
     desk.click("#md-mconfirm").await;
     desk.wait_for("return document.querySelector('#md').innerText.includes('已生效')", Duration::from_secs(5)).await;
-    assert!(desk.eval("return document.querySelector('#md').innerText").await.as_str().unwrap().contains("申请截止"), "the judicial countdown");
+    assert!(
+        desk.eval("return document.querySelector('#md').innerText").await.as_str().unwrap().contains("申请截止"),
+        "the judicial countdown"
+    );
     desk.eval("document.querySelector('#md').closest('section').scrollTop = 0").await;
     desk.screenshot(&shots("mediation-zh.png")).await;
     desk.click("#cg-lang").await;
-    desk.wait_for("return document.querySelector('#md').innerText.includes('Time limits')", Duration::from_secs(5)).await;
+    desk.wait_for("return document.querySelector('#md').innerText.includes('Time limits')", Duration::from_secs(5))
+        .await;
     let en = desk.eval("return document.querySelector('#md').innerText").await;
-    assert!(en.as_str().unwrap().contains("Payment 1, instalment 1") && en.as_str().unwrap().contains("Agreed"), "{en}");
+    assert!(
+        en.as_str().unwrap().contains("Payment 1, instalment 1") && en.as_str().unwrap().contains("Agreed"),
+        "{en}"
+    );
     desk.screenshot(&shots("mediation-en.png")).await;
     // The printed agreement, as the page opens it.
     desk.eval(&format!(
         "fetch('/api/v1/mediations/{id}/agreement', {{headers: {{Authorization: 'Bearer ' + sessionStorage.getItem('cg_token')}}}}).then((r) => r.text()).then((h) => {{ document.open(); document.write(h); document.close(); }})"
     ))
     .await;
-    desk.wait_for("return document.body && document.body.innerText.includes('人民调解协议书')", Duration::from_secs(5)).await;
+    desk.wait_for("return document.body && document.body.innerText.includes('人民调解协议书')", Duration::from_secs(5))
+        .await;
     let printed = desk.eval("return document.body.innerText").await;
-    assert!(printed.as_str().unwrap().contains("送货工人19") && printed.as_str().unwrap().contains("¥36000.00"), "{printed}");
+    assert!(
+        printed.as_str().unwrap().contains("送货工人19") && printed.as_str().unwrap().contains("¥36000.00"),
+        "{printed}"
+    );
     assert!(printed.as_str().unwrap().contains("某运输公司：已签名"), "{printed}");
     desk.screenshot(&shots("mediation-agreement.png")).await;
     desk.quit().await;
@@ -718,7 +784,9 @@ async fn the_mediation_studio_reaches_an_agreement_and_prints_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn food_inspection_on_a_phone_and_the_register() {
     let app = App::start(false).await;
-    for (name, licence, lat) in [("港湾小吃", "JY23301140012345", Some(30.2662)), ("园区食堂", "JY23301140020001", None)] {
+    for (name, licence, lat) in
+        [("港湾小吃", "JY23301140012345", Some(30.2662)), ("园区食堂", "JY23301140020001", None)]
+    {
         let mut body = json!({"name": name, "licence_no": licence, "licensed_on": "2023-01-10", "kind": "restaurant",
             "address": "传化公路港A区12号", "grid": "330114004001001", "person_in_charge": "陈老板", "phone": "13900001111", "scale": "40座", "risk": "C"});
         if let Some(lat) = lat {
@@ -761,10 +829,15 @@ async fn food_inspection_on_a_phone_and_the_register() {
     desk.click("#fl-draw-box summary").await;
     desk.eval("document.querySelector('#fl-draw-n').value = '2'").await;
     desk.click("#fl-draw").await;
-    desk.wait_for("return document.querySelector('#fl-draws').innerText.includes('随机种子')", Duration::from_secs(5)).await;
+    desk.wait_for("return document.querySelector('#fl-draws').innerText.includes('随机种子')", Duration::from_secs(5))
+        .await;
     desk.screenshot(&shots("food-register-zh.png")).await;
     desk.click("#cg-lang").await;
-    desk.wait_for("return document.querySelector('#fl-counts').textContent.includes('businesses')", Duration::from_secs(5)).await;
+    desk.wait_for(
+        "return document.querySelector('#fl-counts').textContent.includes('businesses')",
+        Duration::from_secs(5),
+    )
+    .await;
     desk.screenshot(&shots("food-register-en.png")).await;
     desk.quit().await;
 
@@ -772,7 +845,9 @@ async fn food_inspection_on_a_phone_and_the_register() {
     resident_sign_in(&resident, &app, "13700005555").await;
     resident.click("#tab-food").await;
     resident.type_into("#food-q", "港湾").await;
-    resident.wait_for("return document.querySelector('#food-list').innerText.includes('较差')", Duration::from_secs(5)).await;
+    resident
+        .wait_for("return document.querySelector('#food-list').innerText.includes('较差')", Duration::from_secs(5))
+        .await;
     assert!(!resident.eval("return document.body.innerText").await.as_str().unwrap().contains("13900001111"));
     resident.screenshot(&shots("app-food-zh.png")).await;
     resident.quit().await;
@@ -784,16 +859,25 @@ async fn food_inspection_on_a_phone_and_the_register() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_role_lands_on_a_page_it_can_use() {
     let app = App::start(false).await;
-    for (user, page) in [("volunteer", "/app"), ("petition", "/petitions"), ("mediator", "/mediation"), ("grid01", "/field")] {
+    for (user, page) in
+        [("volunteer", "/app"), ("petition", "/petitions"), ("mediator", "/mediation"), ("grid01", "/field")]
+    {
         let b = Browser::start(1440, 900).await;
         b.goto(&app.url("/login")).await;
         b.wait_for("return document.querySelector('#login-submit') !== null", Duration::from_secs(5)).await;
         b.type_into("#username", user).await;
         b.type_into("#password", PASSWORD).await;
         b.click("#login-submit").await;
-        b.wait_for(&format!("return location.pathname === '{page}' && document.body.dataset.ready === '1'"), Duration::from_secs(10)).await;
+        b.wait_for(
+            &format!("return location.pathname === '{page}' && document.body.dataset.ready === '1'"),
+            Duration::from_secs(10),
+        )
+        .await;
         let text = b.eval("return document.body.innerText").await;
-        assert!(!text.as_str().unwrap().contains("forbidden") && !text.as_str().unwrap().contains("403"), "{user}: {text}");
+        assert!(
+            !text.as_str().unwrap().contains("forbidden") && !text.as_str().unwrap().contains("403"),
+            "{user}: {text}"
+        );
         b.quit().await;
     }
     app.stop().await;
@@ -818,7 +902,11 @@ async fn the_queue_leads_with_the_most_urgent() {
     let desk = Browser::start(1440, 900).await;
     sign_in(&desk, &app, "dispatcher", "/console").await;
     desk.wait_for("return document.querySelectorAll('#queue .item').length >= 2", Duration::from_secs(5)).await;
-    assert_eq!(desk.eval("return getComputedStyle(document.querySelector('#alert')).display").await, json!("none"), "no alert shown before a new case");
+    assert_eq!(
+        desk.eval("return getComputedStyle(document.querySelector('#alert')).display").await,
+        json!("none"),
+        "no alert shown before a new case"
+    );
     let first = desk.eval("return document.querySelector('#queue .item').innerText").await;
     assert!(first.as_str().unwrap().contains("紧急") && first.as_str().unwrap().contains("燃气"), "{first}");
     // A new case: an alert that stays, and its row flashing, until acknowledged.
@@ -826,16 +914,23 @@ async fn the_queue_leads_with_the_most_urgent() {
     let id = c["id"].as_i64().unwrap();
     desk.wait_for(&format!("return !document.querySelector('#alert').hidden && document.querySelector('#alert').innerText.includes('#{id}')"), Duration::from_secs(5)).await;
     tokio::time::sleep(Duration::from_millis(1200)).await;
-    assert_eq!(desk.eval(&format!("return document.querySelector('[data-case-id=\"{id}\"]').classList.contains('fresh')")).await, json!(true));
+    assert_eq!(
+        desk.eval(&format!("return document.querySelector('[data-case-id=\"{id}\"]').classList.contains('fresh')"))
+            .await,
+        json!(true)
+    );
     assert_eq!(desk.eval("return document.querySelector('#alert').hidden").await, json!(false), "still announced");
     // Opening it acknowledges; a note half-typed survives the case changing under it; the
     // countdown ticks.
     desk.click(&format!("[data-case-id=\"{id}\"]")).await;
     desk.wait_for("return getComputedStyle(document.querySelector('#alert')).display === 'none' && document.querySelector('#action-note') !== null", Duration::from_secs(5)).await;
     desk.type_into("#action-note", "已电话联系王师傅").await;
-    let (s, _) = app.call(Some("dispatcher"), "POST", &format!("/api/v1/cases/{id}/actions"), Some(json!({"action": "accept"}))).await;
+    let (s, _) = app
+        .call(Some("dispatcher"), "POST", &format!("/api/v1/cases/{id}/actions"), Some(json!({"action": "accept"})))
+        .await;
     assert_eq!(s, 200);
-    desk.wait_for("return document.querySelector('#detail-status').textContent === '已受理'", Duration::from_secs(5)).await;
+    desk.wait_for("return document.querySelector('#detail-status').textContent === '已受理'", Duration::from_secs(5))
+        .await;
     assert_eq!(desk.eval("return document.querySelector('#action-note').value").await, json!("已电话联系王师傅"));
     let before = desk.eval("return document.querySelector('[data-promise=dispatch] .left').textContent").await;
     // Over two seconds the once-a-second ticker has surely moved the shown second.
@@ -856,7 +951,14 @@ async fn a_gas_leak_on_the_gas_page_the_screen_and_the_household_app() {
         GH-1,tuya,JT-YQ01 家用可燃气体探测器,household,临江花园3幢2单元501室,30.2662,120.5700,张伟,13700005555,2024-03-01\n\
         GB-1,nbiot,HK-NB20,business,港湾小吃,30.2663,120.5702,港湾小吃,13900001111,2025-05-10\n";
     app::gas::import(&app.store, &app.state.area, csv, "test", app.now()).await.unwrap();
-    app::gas::ingest(&app.state.app, "nbiot", "GB-1", br#"{"imei":"GB-1","lel":1.0,"level":0,"battery":90,"event":"heartbeat"}"#).await.unwrap();
+    app::gas::ingest(
+        &app.state.app,
+        "nbiot",
+        "GB-1",
+        br#"{"imei":"GB-1","lel":1.0,"level":0,"battery":90,"event":"heartbeat"}"#,
+    )
+    .await
+    .unwrap();
     let leak = br#"{"devId":"GH-1","t":1764400000,"dps":{"gas_sensor_status":"alarm","gas_sensor_value":580,"fault":0,"battery_percentage":80}}"#;
     let outcome = app::gas::ingest(&app.state.app, "tuya", "GH-1", leak).await.unwrap();
     let app::gas::Outcome::Recorded(alarms) = outcome else { panic!("{outcome:?}") };
@@ -868,19 +970,37 @@ async fn a_gas_leak_on_the_gas_page_the_screen_and_the_household_app() {
     desk.wait_for("return document.body.dataset.ready === '1'", Duration::from_secs(10)).await;
     let first = desk.eval("return document.querySelector('#gl-alarms .item').innerText").await;
     let first = first.as_str().unwrap();
-    assert!(first.contains("燃气泄漏 · 2级") && first.contains(&format!("案件 #{case}")) && first.contains("未确认"), "{first}");
-    assert_eq!(desk.eval("return document.querySelector('#gl-alarms .item').classList.contains('alarm-leak')").await, json!(true));
+    assert!(
+        first.contains("燃气泄漏 · 2级") && first.contains(&format!("案件 #{case}")) && first.contains("未确认"),
+        "{first}"
+    );
+    assert_eq!(
+        desk.eval("return document.querySelector('#gl-alarms .item').classList.contains('alarm-leak')").await,
+        json!(true)
+    );
     let detail = desk.eval("return document.querySelector('#gd').innerText").await;
     assert!(detail.as_str().unwrap().contains("张伟") && detail.as_str().unwrap().contains("58.0%LEL"), "{detail}");
     desk.screenshot(&shots("gas-leak-zh.png")).await;
     desk.click("#gl-alarms [data-ack]").await;
-    desk.wait_for("return document.querySelector('#gl-alarms .item').innerText.includes('已确认')", Duration::from_secs(5)).await;
+    desk.wait_for(
+        "return document.querySelector('#gl-alarms .item').innerText.includes('已确认')",
+        Duration::from_secs(5),
+    )
+    .await;
     assert!(app.store.gas_alarm(alarms[0].id).await.unwrap().acknowledged_by.as_deref() == Some("dispatcher"));
     desk.click("#cg-lang").await;
-    desk.wait_for("return document.querySelector('#gl-alarms .item').innerText.includes('Gas leak · level 2')", Duration::from_secs(5)).await;
+    desk.wait_for(
+        "return document.querySelector('#gl-alarms .item').innerText.includes('Gas leak · level 2')",
+        Duration::from_secs(5),
+    )
+    .await;
     let steps = desk.eval("return document.querySelector('#gd').innerText").await;
     let steps = steps.as_str().unwrap();
-    assert!(steps.contains("detector · alarm · level 2") && steps.contains(&format!("platform · case opened · Case #{case}")), "{steps}");
+    assert!(
+        steps.contains("detector · alarm · level 2")
+            && steps.contains(&format!("platform · case opened · Case #{case}")),
+        "{steps}"
+    );
     assert!(!steps.contains("级") && !steps.contains("设备"), "English only: {steps}");
     desk.screenshot(&shots("gas-leak-en.png")).await;
     desk.quit().await;
@@ -888,7 +1008,10 @@ async fn a_gas_leak_on_the_gas_page_the_screen_and_the_household_app() {
     let wall = Browser::start(1920, 1080).await;
     sign_in(&wall, &app, "leader", "/screen").await;
     wall.wait_for("return document.querySelector('#g-leaks').textContent === '1'", Duration::from_secs(10)).await;
-    assert_eq!(wall.eval("return document.querySelector('#gas-panel').classList.contains('leaking')").await, json!(true));
+    assert_eq!(
+        wall.eval("return document.querySelector('#gas-panel').classList.contains('leaking')").await,
+        json!(true)
+    );
     assert_eq!(wall.eval("return document.querySelector('#g-online').textContent").await, json!("2/2"));
     wall.screenshot(&shots("screen-gas-leak.png")).await;
     wall.quit().await;
@@ -898,7 +1021,10 @@ async fn a_gas_leak_on_the_gas_page_the_screen_and_the_household_app() {
     home.click("#tab-gas").await;
     home.wait_for("return document.querySelector('#gas').innerText.includes('燃气泄漏')", Duration::from_secs(5)).await;
     let mine = home.eval("return document.querySelector('#gas').innerText").await;
-    assert!(mine.as_str().unwrap().contains("临江花园3幢2单元501室") && !mine.as_str().unwrap().contains("港湾小吃"), "{mine}");
+    assert!(
+        mine.as_str().unwrap().contains("临江花园3幢2单元501室") && !mine.as_str().unwrap().contains("港湾小吃"),
+        "{mine}"
+    );
     home.screenshot(&shots("app-gas-zh.png")).await;
     home.quit().await;
     app.stop().await;
@@ -909,7 +1035,8 @@ async fn a_gas_leak_on_the_gas_page_the_screen_and_the_household_app() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exports_from_the_console_and_the_monthly_report_from_the_screen() {
     let app = App::start(false).await;
-    for (category, text) in [("SJ1002", "十余名工人反映工资被拖欠"), ("BJ0101", "井盖缺失，有行人险些踩空")] {
+    for (category, text) in [("SJ1002", "十余名工人反映工资被拖欠"), ("BJ0101", "井盖缺失，有行人险些踩空")]
+    {
         let mut body = case_body();
         body["category"] = json!(category);
         body["description"] = json!(text);
@@ -946,7 +1073,11 @@ async fn exports_from_the_console_and_the_monthly_report_from_the_screen() {
 async fn a_leader_reads_the_statistics_and_opens_the_cases_behind_a_number() {
     let app = App::start(false).await;
     let mut ids = vec![];
-    for (source, text) in [("hotline", "十余名工人反映工资被拖欠"), ("hotline", "井盖缺失，有行人险些踩空"), ("police_110", "有人在店门口争吵")] {
+    for (source, text) in [
+        ("hotline", "十余名工人反映工资被拖欠"),
+        ("hotline", "井盖缺失，有行人险些踩空"),
+        ("police_110", "有人在店门口争吵"),
+    ] {
         let mut body = case_body();
         body["source"] = json!(source);
         body["description"] = json!(text);
@@ -957,7 +1088,8 @@ async fn a_leader_reads_the_statistics_and_opens_the_cases_behind_a_number() {
     let b = Browser::start(1440, 900).await;
     sign_in(&b, &app, "leader", "/screen").await;
     b.click("#to-stats").await;
-    b.wait_for("return location.pathname === '/stats' && document.body.dataset.ready === '1'", Duration::from_secs(10)).await;
+    b.wait_for("return location.pathname === '/stats' && document.body.dataset.ready === '1'", Duration::from_secs(10))
+        .await;
     let text = b.eval("return document.body.innerText").await;
     let text = text.as_str().unwrap();
     for expected in ["考核指标", "按期结案率", "结案数 / 应结案数", "网格", "合计", "同比"] {
@@ -965,13 +1097,24 @@ async fn a_leader_reads_the_statistics_and_opens_the_cases_behind_a_number() {
     }
     let first_row = b.eval("return document.querySelector('#st-table tbody tr').innerText").await;
     assert!(first_row.as_str().unwrap().contains("网格\t3\t"), "{first_row}");
-    b.eval("const s = document.querySelector('#st-by'); s.value = 'source'; s.dispatchEvent(new Event('change'))").await;
-    b.wait_for("return [...document.querySelectorAll('#st-table tbody th')].some((th) => th.textContent === '热线')", Duration::from_secs(5)).await;
+    b.eval("const s = document.querySelector('#st-by'); s.value = 'source'; s.dispatchEvent(new Event('change'))")
+        .await;
+    b.wait_for(
+        "return [...document.querySelectorAll('#st-table tbody th')].some((th) => th.textContent === '热线')",
+        Duration::from_secs(5),
+    )
+    .await;
     b.eval("[...document.querySelectorAll('#st-table tbody tr')].find((tr) => tr.querySelector('th').textContent === '热线').querySelector('a[data-m=all]').click()").await;
     b.wait_for("return !document.querySelector('#st-drill').hidden && document.querySelectorAll('#st-drill-list .item').length === 2", Duration::from_secs(5)).await;
     let drill = b.eval("return document.querySelector('#st-drill').innerText").await;
     let drill = drill.as_str().unwrap();
-    assert!(drill.contains("热线 · 全部案件") && drill.contains("共2件") && drill.contains(&format!("#{}", ids[1])) && !drill.contains(&format!("#{}", ids[2])), "{drill}");
+    assert!(
+        drill.contains("热线 · 全部案件")
+            && drill.contains("共2件")
+            && drill.contains(&format!("#{}", ids[1]))
+            && !drill.contains(&format!("#{}", ids[2])),
+        "{drill}"
+    );
     b.screenshot(&shots("stats-zh-1440.png")).await;
 
     b.click("#st-drill-x").await;
@@ -979,7 +1122,8 @@ async fn a_leader_reads_the_statistics_and_opens_the_cases_behind_a_number() {
     b.wait_for("return document.querySelector('#st-table thead').innerText.includes('Cases') && [...document.querySelectorAll('#st-table tbody th')].some((th) => th.textContent === 'Hotline')", Duration::from_secs(5)).await;
     let text = b.eval("return document.body.innerText").await;
     let text = text.as_str().unwrap();
-    for expected in ["Indicators", "On-time closure rate", "closed by the deadline / due to close", "Channel", "Total"] {
+    for expected in ["Indicators", "On-time closure rate", "closed by the deadline / due to close", "Channel", "Total"]
+    {
         assert!(text.contains(expected), "{expected} in {text}");
     }
     b.screenshot(&shots("stats-en-1440.png")).await;
@@ -987,7 +1131,12 @@ async fn a_leader_reads_the_statistics_and_opens_the_cases_behind_a_number() {
     b.click("#st-csv").await;
     let csv = b.wait_for("return window.__files.length ? window.__files[0] : false", Duration::from_secs(5)).await;
     let csv = csv.as_str().unwrap();
-    assert!(csv.contains("Name,Code,Cases") && csv.contains("Hotline,hotline,2,") && csv.contains("110 police calls,police_110,1,"), "{csv}");
+    assert!(
+        csv.contains("Name,Code,Cases")
+            && csv.contains("Hotline,hotline,2,")
+            && csv.contains("110 police calls,police_110,1,"),
+        "{csv}"
+    );
     b.quit().await;
     app.stop().await;
 }

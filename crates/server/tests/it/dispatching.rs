@@ -229,7 +229,12 @@ async fn demo_crew_on(postgres: bool) {
     let app = App::start_clocked(&url, &Default::default(), t0).await;
     let (_, case) = app.call(Some("dispatcher"), "POST", "/api/v1/cases", Some(case_body())).await;
     let id = case["id"].as_i64().unwrap();
-    let crew: Vec<store::Responder> = app.store.responders().await.unwrap().into_iter()
+    let crew: Vec<store::Responder> = app
+        .store
+        .responders()
+        .await
+        .unwrap()
+        .into_iter()
         .filter(|r| r.user_id.is_none() && r.force == domain::category::Force::PatrolMember && r.status == "available")
         .collect();
     let r = &crew[0];

@@ -7,7 +7,8 @@ use serde_json::json;
 use std::io::Cursor;
 
 async fn two_cases(app: &App) {
-    for text in ["十余名工人反映工资被拖欠，聚集在公司门口", "井盖缺失，有行人险些踩空"] {
+    for text in ["十余名工人反映工资被拖欠，聚集在公司门口", "井盖缺失，有行人险些踩空"]
+    {
         let mut body = case_body();
         body["description"] = serde_json::json!(text);
         let (s, b) = app.call(Some("dispatcher"), "POST", "/api/v1/cases", Some(body)).await;
@@ -118,7 +119,9 @@ async fn indicators_on_known_cases(postgres: bool) {
     for id in [a, b, e] {
         // A patrol member free now (one case at a time each).
         let (_, recs) = app.call(Some("dispatcher"), "GET", &format!("/api/v1/cases/{id}/recommendations"), None).await;
-        let patrol = recs.as_array().unwrap().iter().find(|r| r["force"] == "patrol_member").unwrap()["responder_id"].as_i64().unwrap();
+        let patrol = recs.as_array().unwrap().iter().find(|r| r["force"] == "patrol_member").unwrap()["responder_id"]
+            .as_i64()
+            .unwrap();
         act(&app, "dispatcher", id, json!({"action": "dispatch", "responders": [patrol]})).await;
         act(&app, "dispatcher", id, json!({"action": "contact_party", "note": "已电话联系"})).await;
         act(&app, "dispatcher", id, json!({"action": "arrive", "responder": patrol})).await;
@@ -129,30 +132,53 @@ async fn indicators_on_known_cases(postgres: bool) {
     }
     act(&app, "dispatcher", e, json!({"action": "reopen", "note": "居民反映问题仍在"})).await;
     let (_, recs) = app.call(Some("dispatcher"), "GET", &format!("/api/v1/cases/{e}/recommendations"), None).await;
-    let patrol = recs.as_array().unwrap().iter().find(|r| r["force"] == "patrol_member").unwrap()["responder_id"].as_i64().unwrap();
-    for step in [json!({"action": "dispatch", "responders": [patrol]}), json!({"action": "contact_party", "note": "再次联系"}), json!({"action": "arrive", "responder": patrol}),
-        json!({"action": "feedback", "note": "返工处置中"}), json!({"action": "close", "note": "再次处置完毕"})] {
+    let patrol = recs.as_array().unwrap().iter().find(|r| r["force"] == "patrol_member").unwrap()["responder_id"]
+        .as_i64()
+        .unwrap();
+    for step in [
+        json!({"action": "dispatch", "responders": [patrol]}),
+        json!({"action": "contact_party", "note": "再次联系"}),
+        json!({"action": "arrive", "responder": patrol}),
+        json!({"action": "feedback", "note": "返工处置中"}),
+        json!({"action": "close", "note": "再次处置完毕"}),
+    ] {
         act(&app, "dispatcher", e, step).await;
     }
     act(&app, "dispatcher", a, json!({"action": "rate", "satisfaction": "satisfied"})).await;
     act(&app, "dispatcher", e, json!({"action": "rate", "satisfaction": "dissatisfied"})).await;
     act(&app, "dispatcher", c, json!({"action": "suspend", "note": "当事人外出，待其返回"})).await;
-    act(&app, "leader", d, json!({"action": "extend", "promise": "close", "by": "48h", "reason": "需协调施工单位"})).await;
+    act(&app, "leader", d, json!({"action": "extend", "promise": "close", "by": "48h", "reason": "需协调施工单位"}))
+        .await;
     // B's feedback and closure come after its close deadline.
     let (_, bb) = app.call(Some("dispatcher"), "GET", &format!("/api/v1/cases/{b}"), None).await;
-    let b_close = chrono::DateTime::parse_from_rfc3339(bb["deadlines"]["close"].as_str().unwrap()).unwrap().with_timezone(&chrono::Utc);
+    let b_close = chrono::DateTime::parse_from_rfc3339(bb["deadlines"]["close"].as_str().unwrap())
+        .unwrap()
+        .with_timezone(&chrono::Utc);
     app.advance(b_close - app.now() + chrono::Duration::minutes(5));
     act(&app, "dispatcher", b, json!({"action": "feedback", "note": "正在处置"})).await;
     act(&app, "dispatcher", b, json!({"action": "close", "note": "已处置完毕"})).await;
 
-    let q = format!("/api/v1/stats/indicators?from={}&to={}", urlencode(t0 - chrono::Duration::hours(1)), urlencode(t0 + chrono::Duration::days(30)));
+    let q = format!(
+        "/api/v1/stats/indicators?from={}&to={}",
+        urlencode(t0 - chrono::Duration::hours(1)),
+        urlencode(t0 + chrono::Duration::days(30))
+    );
     let (s, out) = app.call(Some("leader"), "GET", &q, None).await;
     assert_eq!(s, 200, "{out}");
     let by = |key: &str| {
-        let i = out["indicators"].as_array().unwrap().iter().find(|i| i["key"] == key).unwrap_or_else(|| panic!("{key} in {out}"));
+        let i = out["indicators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["key"] == key)
+            .unwrap_or_else(|| panic!("{key} in {out}"));
         (i["numerator"].as_i64().unwrap(), i["denominator"].as_i64().unwrap())
     };
-    assert_eq!(by("timely_accept_rate"), (5, 5), "all five accepted at once (C's acceptance was kept before it stood still)");
+    assert_eq!(
+        by("timely_accept_rate"),
+        (5, 5),
+        "all five accepted at once (C's acceptance was kept before it stood still)"
+    );
     assert_eq!(by("timely_dispatch_rate"), (3, 4), "A, B, E on time; D never; C left out");
     assert_eq!(by("timely_on_site_rate"), (3, 4));
     assert_eq!(by("timely_feedback_rate"), (2, 4), "B's feedback was late");
@@ -186,9 +212,16 @@ async fn indicators_on_known_cases_postgres() {
 /// Moves a case from accepted to closed through a patrol member, at the current time.
 async fn work_to_close(app: &App, id: i64) {
     let (_, recs) = app.call(Some("dispatcher"), "GET", &format!("/api/v1/cases/{id}/recommendations"), None).await;
-    let patrol = recs.as_array().unwrap().iter().find(|r| r["force"] == "patrol_member").unwrap()["responder_id"].as_i64().unwrap();
-    for step in [json!({"action": "dispatch", "responders": [patrol]}), json!({"action": "contact_party", "note": "已电话联系"}), json!({"action": "arrive", "responder": patrol}),
-        json!({"action": "feedback", "note": "正在处置"}), json!({"action": "close", "note": "已处置完毕"})] {
+    let patrol = recs.as_array().unwrap().iter().find(|r| r["force"] == "patrol_member").unwrap()["responder_id"]
+        .as_i64()
+        .unwrap();
+    for step in [
+        json!({"action": "dispatch", "responders": [patrol]}),
+        json!({"action": "contact_party", "note": "已电话联系"}),
+        json!({"action": "arrive", "responder": patrol}),
+        json!({"action": "feedback", "note": "正在处置"}),
+        json!({"action": "close", "note": "已处置完毕"}),
+    ] {
         act(app, "dispatcher", id, step).await;
     }
 }
@@ -214,14 +247,23 @@ async fn breakdown_on_known_cases(postgres: bool) {
         report(&app, "hotline").await;
     }
     app.advance(local("2026-03-02T09:00:00") - app.now());
-    let (h1, h2, h3, p1) = (report(&app, "hotline").await, report(&app, "hotline").await, report(&app, "hotline").await, report(&app, "police_110").await);
+    let (h1, h2, h3, p1) = (
+        report(&app, "hotline").await,
+        report(&app, "hotline").await,
+        report(&app, "hotline").await,
+        report(&app, "police_110").await,
+    );
     work_to_close(&app, h1).await;
     app.advance(chrono::Duration::hours(5));
     let p2 = report(&app, "police_110").await;
     let mut last_due = app.now();
     for id in [h2, h3, p1, p2] {
         let (_, c) = app.call(Some("dispatcher"), "GET", &format!("/api/v1/cases/{id}"), None).await;
-        last_due = last_due.max(chrono::DateTime::parse_from_rfc3339(c["deadlines"]["close"].as_str().unwrap()).unwrap().with_timezone(&chrono::Utc));
+        last_due = last_due.max(
+            chrono::DateTime::parse_from_rfc3339(c["deadlines"]["close"].as_str().unwrap())
+                .unwrap()
+                .with_timezone(&chrono::Utc),
+        );
     }
     app.advance(last_due - app.now() + chrono::Duration::minutes(5));
     work_to_close(&app, h2).await;
@@ -229,41 +271,97 @@ async fn breakdown_on_known_cases(postgres: bool) {
     let week = "from=2026-03-02T00:00:00%2B08:00&to=2026-03-09T00:00:00%2B08:00";
     let (s, out) = app.call(Some("leader"), "GET", &format!("/api/v1/stats/breakdown?by=source&{week}"), None).await;
     assert_eq!(s, 200, "{out}");
-    let row = |out: &serde_json::Value, key: &str| out["rows"].as_array().unwrap().iter().find(|r| r["key"] == key).unwrap_or_else(|| panic!("{key} in {out}")).clone();
+    let row = |out: &serde_json::Value, key: &str| {
+        out["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["key"] == key)
+            .unwrap_or_else(|| panic!("{key} in {out}"))
+            .clone()
+    };
     let hotline = row(&out, "hotline");
     assert_eq!(hotline["label"], "热线");
-    assert_eq!((hotline["count"].as_i64(), hotline["closed"].as_i64(), hotline["open"].as_i64()), (Some(3), Some(2), Some(1)));
-    assert_eq!((hotline["close_kept"].as_i64(), hotline["close_missed"].as_i64()), (Some(1), Some(2)), "H1 on time; H2 late, H3 open past due");
+    assert_eq!(
+        (hotline["count"].as_i64(), hotline["closed"].as_i64(), hotline["open"].as_i64()),
+        (Some(3), Some(2), Some(1))
+    );
+    assert_eq!(
+        (hotline["close_kept"].as_i64(), hotline["close_missed"].as_i64()),
+        (Some(1), Some(2)),
+        "H1 on time; H2 late, H3 open past due"
+    );
     assert!((hotline["close_rate"].as_f64().unwrap() - 1.0 / 3.0).abs() < 1e-9);
     assert_eq!(hotline["previous"]["count"], 2, "the same stretch a year earlier: {out}");
     assert_eq!(hotline["count_change_pct"], 50.0, "3 against 2");
     assert_eq!(hotline["close_rate_change_pp"], 33.3, "33.3 % against 0 %, in points");
     let calls = row(&out, "police_110");
-    assert_eq!((calls["count"].as_i64(), calls["close_kept"].as_i64(), calls["close_missed"].as_i64()), (Some(2), Some(0), Some(2)));
+    assert_eq!(
+        (calls["count"].as_i64(), calls["close_kept"].as_i64(), calls["close_missed"].as_i64()),
+        (Some(2), Some(0), Some(2))
+    );
     assert_eq!(calls["count_change_pct"], json!(null), "none a year earlier: no percentage");
-    assert_eq!((out["total"]["count"].as_i64(), out["total"]["close_kept"].as_i64(), out["total"]["close_missed"].as_i64()), (Some(5), Some(1), Some(4)));
+    assert_eq!(
+        (out["total"]["count"].as_i64(), out["total"]["close_kept"].as_i64(), out["total"]["close_missed"].as_i64()),
+        (Some(5), Some(1), Some(4))
+    );
     assert_eq!(out["total"]["label"], "合计");
     assert_eq!(out["ranking"]["best"], json!([]), "no group has five decided cases");
     assert_eq!(out["compared_with"]["from"], "2025-03-02T00:00:00.000+08:00");
 
-    let (_, hours) = app.call(Some("leader"), "GET", &format!("/api/v1/stats/breakdown?by=hour&compare=none&{week}&lang=en"), None).await;
-    let counts: Vec<(String, i64, String)> = hours["rows"].as_array().unwrap().iter().map(|r| (r["key"].as_str().unwrap().to_owned(), r["count"].as_i64().unwrap(), r["label"].as_str().unwrap().to_owned())).collect();
+    let (_, hours) = app
+        .call(Some("leader"), "GET", &format!("/api/v1/stats/breakdown?by=hour&compare=none&{week}&lang=en"), None)
+        .await;
+    let counts: Vec<(String, i64, String)> = hours["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["key"].as_str().unwrap().to_owned(),
+                r["count"].as_i64().unwrap(),
+                r["label"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
     assert_eq!(counts, [("9".into(), 4, "09:00–10:00".into()), ("14".into(), 1, "14:00–15:00".into())]);
-    let (_, days) = app.call(Some("leader"), "GET", &format!("/api/v1/stats/breakdown?by=weekday&{week}&lang=en"), None).await;
-    assert_eq!((days["rows"][0]["key"].as_str(), days["rows"][0]["label"].as_str(), days["rows"][0]["count"].as_i64()), (Some("1"), Some("Monday"), Some(5)));
-    let (_, people) = app.call(Some("leader"), "GET", &format!("/api/v1/stats/breakdown?by=responder&{week}"), None).await;
+    let (_, days) =
+        app.call(Some("leader"), "GET", &format!("/api/v1/stats/breakdown?by=weekday&{week}&lang=en"), None).await;
+    assert_eq!(
+        (days["rows"][0]["key"].as_str(), days["rows"][0]["label"].as_str(), days["rows"][0]["count"].as_i64()),
+        (Some("1"), Some("Monday"), Some(5))
+    );
+    let (_, people) =
+        app.call(Some("leader"), "GET", &format!("/api/v1/stats/breakdown?by=responder&{week}"), None).await;
     assert_eq!(people["counts_overlap"], true);
     assert_eq!(people["total"]["count"], 5, "the total counts each case once");
-    assert_eq!(people["rows"].as_array().unwrap().iter().map(|r| r["count"].as_i64().unwrap()).sum::<i64>(), 2, "H1 and H2 were sent someone");
+    assert_eq!(
+        people["rows"].as_array().unwrap().iter().map(|r| r["count"].as_i64().unwrap()).sum::<i64>(),
+        2,
+        "H1 and H2 were sent someone"
+    );
 
     // The cases behind a figure: the hotline's late or overdue ones.
-    let (s, late) = app.call(Some("leader"), "GET", &format!("/api/v1/stats/breakdown/cases?by=source&key=hotline&measure=close_missed&{week}"), None).await;
+    let (s, late) = app
+        .call(
+            Some("leader"),
+            "GET",
+            &format!("/api/v1/stats/breakdown/cases?by=source&key=hotline&measure=close_missed&{week}"),
+            None,
+        )
+        .await;
     assert_eq!(s, 200, "{late}");
     assert_eq!(late["total"], 2);
-    assert_eq!(late["cases"].as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect::<Vec<_>>(), [h3, h2]);
-    let (_, all) = app.call(Some("leader"), "GET", &format!("/api/v1/stats/breakdown/cases?by=source&measure=all&{week}"), None).await;
+    assert_eq!(
+        late["cases"].as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect::<Vec<_>>(),
+        [h3, h2]
+    );
+    let (_, all) = app
+        .call(Some("leader"), "GET", &format!("/api/v1/stats/breakdown/cases?by=source&measure=all&{week}"), None)
+        .await;
     assert_eq!(all["total"], 5);
-    let (_, nine) = app.call(Some("leader"), "GET", &format!("/api/v1/stats/breakdown/cases?by=hour&key=14&{week}"), None).await;
+    let (_, nine) =
+        app.call(Some("leader"), "GET", &format!("/api/v1/stats/breakdown/cases?by=hour&key=14&{week}"), None).await;
     assert_eq!(nine["cases"][0]["id"].as_i64(), Some(p2));
 
     // The same table as CSV (English) and XLSX (Chinese), read back; each export audited.
@@ -295,11 +393,19 @@ async fn breakdown_on_known_cases(postgres: bool) {
     assert_eq!(app.store.count(store::Table::AuditLog).await.unwrap(), audited + 4, "each export audited");
 
     // Clear refusals; residents and field roles never see statistics.
-    for (q, status) in [("by=planet", 400), ("by=grid&period=decade", 400), ("by=grid&compare=ever", 400), ("by=grid&date=2026-13-01", 400), ("by=grid&key=x", 400)] {
+    for (q, status) in [
+        ("by=planet", 400),
+        ("by=grid&period=decade", 400),
+        ("by=grid&compare=ever", 400),
+        ("by=grid&date=2026-13-01", 400),
+        ("by=grid&key=x", 400),
+    ] {
         let (s, b) = app.call(Some("leader"), "GET", &format!("/api/v1/stats/breakdown?{q}"), None).await;
         assert_eq!(s, status, "{q}: {b}");
     }
-    let (s, _) = app.call(Some("leader"), "GET", &format!("/api/v1/stats/breakdown/cases?by=source&measure=most&{week}"), None).await;
+    let (s, _) = app
+        .call(Some("leader"), "GET", &format!("/api/v1/stats/breakdown/cases?by=source&measure=most&{week}"), None)
+        .await;
     assert_eq!(s, 400);
     for user in ["resident", "grid01"] {
         let (s, _) = app.call(Some(user), "GET", &format!("/api/v1/stats/breakdown?by=grid&{week}"), None).await;
@@ -333,15 +439,24 @@ async fn year_on_year_on_the_demo_history(postgres: bool) {
         .collect();
     app.store.import_cases(&history, "demo", now).await.unwrap();
     let year = now - chrono::Duration::days(365);
-    let (s, out) = app.call(Some("leader"), "GET", &format!("/api/v1/stats/year-on-year?from={}", urlencode(year)), None).await;
+    let (s, out) =
+        app.call(Some("leader"), "GET", &format!("/api/v1/stats/year-on-year?from={}", urlencode(year)), None).await;
     assert_eq!(s, 200, "{out}");
     let change = |k: &str| out["year_on_year"][k]["change_pct"].as_f64().unwrap_or_else(|| panic!("{k} in {out}"));
     assert!((change("police_calls") + 25.8).abs() < 1.0, "{out}");
     assert!((change("public_security") + 9.0).abs() < 1.5, "{out}");
     // The same counts straight from the cases, not the daily rollup.
-    let count = |from: domain::Timestamp, to: domain::Timestamp| history.iter().filter(|c| c.source == domain::case::Source::Police110 && c.created_at >= from && c.created_at < to).count() as i64;
+    let count = |from: domain::Timestamp, to: domain::Timestamp| {
+        history
+            .iter()
+            .filter(|c| c.source == domain::case::Source::Police110 && c.created_at >= from && c.created_at < to)
+            .count() as i64
+    };
     assert_eq!(out["year_on_year"]["police_calls"]["current"].as_i64(), Some(count(year, now)));
-    assert_eq!(out["year_on_year"]["police_calls"]["previous"].as_i64(), Some(count(year - chrono::Duration::days(365), year)));
+    assert_eq!(
+        out["year_on_year"]["police_calls"]["previous"].as_i64(),
+        Some(count(year - chrono::Duration::days(365), year))
+    );
     app.stop().await;
 }
 

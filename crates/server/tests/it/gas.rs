@@ -45,13 +45,58 @@ impl Broker {
         let mut conf = format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\nlog_dest none\n", dir.display());
         let tls_port = tls.then(|| {
             let openssl = |args: &[&str]| {
-                let out = std::process::Command::new("openssl").args(args).current_dir(&dir).output().expect("openssl is installed");
+                let out = std::process::Command::new("openssl")
+                    .args(args)
+                    .current_dir(&dir)
+                    .output()
+                    .expect("openssl is installed");
                 assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
             };
-            openssl(&["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=civicgrid test CA"]);
-            openssl(&["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"]);
+            openssl(&[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.crt",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=civicgrid test CA",
+            ]);
+            openssl(&[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+                "-subj",
+                "/CN=localhost",
+            ]);
             std::fs::write(dir.join("ext.cnf"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n").unwrap();
-            openssl(&["x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "ext.cnf"]);
+            openssl(&[
+                "x509",
+                "-req",
+                "-in",
+                "server.csr",
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "server.crt",
+                "-days",
+                "2",
+                "-extfile",
+                "ext.cnf",
+            ]);
             for f in ["server.key", "server.crt", "ca.crt"] {
                 std::fs::set_permissions(dir.join(f), std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
             }
@@ -69,7 +114,11 @@ impl Broker {
     }
 
     fn up(&mut self) {
-        let child = std::process::Command::new("mosquitto").arg("-c").arg(self.dir.join("mosquitto.conf")).spawn().expect("mosquitto is installed");
+        let child = std::process::Command::new("mosquitto")
+            .arg("-c")
+            .arg(self.dir.join("mosquitto.conf"))
+            .spawn()
+            .expect("mosquitto is installed");
         self.child = Some(child);
         let start = Instant::now();
         for port in std::iter::once(self.port).chain(self.tls_port) {
@@ -111,7 +160,9 @@ impl Broker {
         let deadline = Instant::now() + Duration::from_secs(10);
         while acked < messages.len() {
             assert!(Instant::now() < deadline, "the broker did not acknowledge");
-            if let Ok(Event::Incoming(Packet::PubAck(_))) = tokio::time::timeout(Duration::from_secs(10), events.poll()).await.unwrap() {
+            if let Ok(Event::Incoming(Packet::PubAck(_))) =
+                tokio::time::timeout(Duration::from_secs(10), events.poll()).await.unwrap()
+            {
                 acked += 1;
             }
         }
@@ -185,7 +236,10 @@ async fn connected(app: &App) {
 }
 
 async fn alarms(app: &App, device: &str) -> Vec<domain::gas::Alarm> {
-    app.store.gas_alarms(&store::gas::AlarmFilter { device_id: Some(device.into()), limit: 100, ..Default::default() }).await.unwrap()
+    app.store
+        .gas_alarms(&store::gas::AlarmFilter { device_id: Some(device.into()), limit: 100, ..Default::default() })
+        .await
+        .unwrap()
 }
 
 /// Every case there is (the test's database starts with none), each checked to be a gas case.
@@ -208,7 +262,10 @@ async fn a_leak_is_one_dispatched_case(postgres: bool) {
     broker.publish(&[tuya("GD-001", "alarm", 300)]).await;
     until("a level-1 alarm", || async { alarms(&app, "GD-001").await.len() == 1 }).await;
     let a = alarms(&app, "GD-001").await.remove(0);
-    assert_eq!((a.kind, a.level, a.state, a.case_id), (domain::gas::AlarmKind::Gas, 1, domain::gas::AlarmState::Active, None));
+    assert_eq!(
+        (a.kind, a.level, a.state, a.case_id),
+        (domain::gas::AlarmKind::Gas, 1, domain::gas::AlarmState::Active, None)
+    );
     let texts = app.store.outbox_to_phone("13800000001", 10).await.unwrap();
     assert!(texts.iter().any(|m| m.body.contains("张伟") && m.body.contains("开窗通风")), "{texts:?}");
     // Level 2, delivered five times over (a device repeating itself, a redelivery): one
@@ -226,7 +283,13 @@ async fn a_leak_is_one_dispatched_case(postgres: bool) {
     assert_eq!(Some(c.id), a[0].case_id);
     assert_eq!((c.priority, c.source), (domain::case::Priority::Urgent, domain::case::Source::Sensor));
     assert_eq!(c.status, domain::case::Status::Dispatched, "auto-dispatched as the gas category is");
-    assert!(c.description.contains("GD-001") && c.description.contains("62.0%LEL") && c.description.contains("临江花园3幢2单元501"), "{}", c.description);
+    assert!(
+        c.description.contains("GD-001")
+            && c.description.contains("62.0%LEL")
+            && c.description.contains("临江花园3幢2单元501"),
+        "{}",
+        c.description
+    );
     // Back to normal: the alarm clears, the case stays for the people on site to close.
     broker.publish(&[tuya("GD-001", "normal", 5)]).await;
     until("cleared", || async { alarms(&app, "GD-001").await[0].state == domain::gas::AlarmState::Cleared }).await;
@@ -234,9 +297,12 @@ async fn a_leak_is_one_dispatched_case(postgres: bool) {
     // Still owed: its acknowledgement. Past 3 minutes unacknowledged, it is escalated.
     assert!(app.store.open_matters_owing_nothing().await.unwrap().is_empty());
     app.advance(chrono::Duration::minutes(4));
-    until("escalated", || async { alarms(&app, "GD-001").await[0].events.iter().any(|e| e.action == "escalate") }).await;
+    until("escalated", || async { alarms(&app, "GD-001").await[0].events.iter().any(|e| e.action == "escalate") })
+        .await;
     let id = a[0].id;
-    let (s, b) = app.call(Some("dispatcher"), "POST", &format!("/api/v1/gas/alarms/{id}/acknowledge"), Some(serde_json::json!({}))).await;
+    let (s, b) = app
+        .call(Some("dispatcher"), "POST", &format!("/api/v1/gas/alarms/{id}/acknowledge"), Some(serde_json::json!({})))
+        .await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["state"], "cleared");
     assert!(b["acknowledged_by"].is_string());
@@ -311,7 +377,10 @@ async fn bad_messages_and_silence(postgres: bool) {
             tuya("GD-003", "normal", 3),
         ])
         .await;
-    until("the good message after the bad ones", || async { app.store.gas_device("GD-003").await.unwrap().last_seen_at.is_some() }).await;
+    until("the good message after the bad ones", || async {
+        app.store.gas_device("GD-003").await.unwrap().last_seen_at.is_some()
+    })
+    .await;
     let d3 = app.store.gas_device("GD-003").await.unwrap();
     assert_eq!(d3.bad_payloads, 2, "not JSON, and an unknown vendor");
     assert!(d3.last_bad_reason.as_deref().unwrap().contains("vendor"), "{:?}", d3.last_bad_reason);
@@ -332,7 +401,10 @@ async fn bad_messages_and_silence(postgres: bool) {
     let none = alarms(&app, "GD-003").await;
     assert!(none.is_empty(), "{none:?}");
     app.advance(chrono::Duration::seconds(2));
-    until("offline", || async { alarms(&app, "GD-003").await.iter().any(|a| a.kind == domain::gas::AlarmKind::Offline) }).await;
+    until("offline", || async {
+        alarms(&app, "GD-003").await.iter().any(|a| a.kind == domain::gas::AlarmKind::Offline)
+    })
+    .await;
     tokio::time::sleep(Duration::from_millis(600)).await;
     let off = alarms(&app, "GD-003").await;
     assert_eq!(off.len(), 1, "raised once: {off:?}");
@@ -372,11 +444,17 @@ async fn nothing_lost_over_restarts(postgres: bool) {
     broker.restart();
     let mut app = App::start_clocked(&url, &Default::default(), whole_second()).await;
     app.add_mqtt(broker.config(&client_id));
-    until("the leak sent while away", || async { alarms(&app, "GD-001").await.first().is_some_and(|a| a.case_id.is_some()) }).await;
+    until("the leak sent while away", || async {
+        alarms(&app, "GD-001").await.first().is_some_and(|a| a.case_id.is_some())
+    })
+    .await;
     // The broker restarts under a running civicgrid: it reconnects and goes on.
     broker.restart();
     broker.publish(&[nbiot("GD-002", 60.0, 2, "alarm")]).await;
-    until("the leak after the restart", || async { alarms(&app, "GD-002").await.first().is_some_and(|a| a.case_id.is_some()) }).await;
+    until("the leak after the restart", || async {
+        alarms(&app, "GD-002").await.first().is_some_and(|a| a.case_id.is_some())
+    })
+    .await;
     assert_eq!(gas_cases(&app).await.len(), 2);
     assert!(app.state.mqtt.reconnects.load(std::sync::atomic::Ordering::Relaxed) >= 1);
     app.stop().await;
@@ -409,13 +487,17 @@ async fn a_leak_over_tls() {
     app.add_mqtt(trusted);
     connected(&app).await;
     broker.publish(&[tuya("GD-001", "alarm", 700)]).await;
-    until("the leak over TLS", || async { alarms(&app, "GD-001").await.first().is_some_and(|a| a.case_id.is_some()) }).await;
+    until("the leak over TLS", || async { alarms(&app, "GD-001").await.first().is_some_and(|a| a.case_id.is_some()) })
+        .await;
     let url = app.halt().await;
 
     let mut app = App::start_clocked(&url, &Default::default(), whole_second()).await;
     app.add_mqtt(untrusted);
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert!(!app.state.mqtt.connected.load(std::sync::atomic::Ordering::Relaxed), "connected to a broker whose certificate nobody vouched for");
+    assert!(
+        !app.state.mqtt.connected.load(std::sync::atomic::Ordering::Relaxed),
+        "connected to a broker whose certificate nobody vouched for"
+    );
     assert!(app.state.mqtt.reconnects.load(std::sync::atomic::Ordering::Relaxed) >= 1);
     app.stop().await;
 }

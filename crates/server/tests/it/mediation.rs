@@ -21,7 +21,8 @@ async fn step_to(app: &App, to: &str) {
 }
 
 async fn act(app: &App, id: i64, body: Value) -> Value {
-    let (s, m) = app.call(Some("mediator"), "POST", &format!("/api/v1/mediations/{id}/actions"), Some(body.clone())).await;
+    let (s, m) =
+        app.call(Some("mediator"), "POST", &format!("/api/v1/mediations/{id}/actions"), Some(body.clone())).await;
     assert_eq!(s, 200, "{body} → {m}");
     m
 }
@@ -47,9 +48,14 @@ async fn freight(postgres: bool) {
     assert_eq!(s, 422, "one mediation per case");
     // The company and nineteen more workers, pasted as a list with a claim each.
     let list: String = (1..20).map(|i| format!("送货工人{i},{},1390000{:04}\n", 35_000 + i * 100, i)).collect();
-    let m = act(&app, id, json!({"action": "add_parties",
+    let m = act(
+        &app,
+        id,
+        json!({"action": "add_parties",
         "parties": [{"name": "某运输公司", "organisation": true, "representative": "经理 钱某", "claims": []}],
-        "claimants": {"text": format!("姓名,金额\n{list}"), "item": "运费"}})).await;
+        "claimants": {"text": format!("姓名,金额\n{list}"), "item": "运费"}}),
+    )
+    .await;
     assert_eq!(m["parties"].as_array().unwrap().len(), 21);
     // Four sessions over four days, offers and counter-offers.
     for (day, offer) in [(4, 500_000.0), (5, 600_000.0), (6, 680_000.0), (7, 720_000.0)] {
@@ -58,26 +64,59 @@ async fn freight(postgres: bool) {
             "offers": [{"party": 1, "amount": offer, "note": "公司报价"}, {"party": 0, "amount": 760_000.0, "note": "工人要求"}]})).await;
     }
     // The agreement: ¥720,000 — ¥400,000 on the spot, the rest in a month.
-    let payments: Vec<Value> = (0..21).filter(|p| *p != 1).map(|p| json!({"payer": 1, "payee": p, "item": "运费及劳务费",
-        "amount": 36_000.0, "on_the_spot": 20_000.0, "instalments": [{"due": "2024-04-07", "amount": 16_000.0}]})).collect();
-    let m = act(&app, id, json!({"action": "agree", "facts": "运输公司拖欠二十名送货工人运费及劳务费",
-        "responsibility": "公司承担全部支付责任", "terms": "当场支付40万元，余款于4月7日前付清", "payments": payments})).await;
+    let payments: Vec<Value> = (0..21)
+        .filter(|p| *p != 1)
+        .map(|p| {
+            json!({"payer": 1, "payee": p, "item": "运费及劳务费",
+        "amount": 36_000.0, "on_the_spot": 20_000.0, "instalments": [{"due": "2024-04-07", "amount": 16_000.0}]})
+        })
+        .collect();
+    let m = act(
+        &app,
+        id,
+        json!({"action": "agree", "facts": "运输公司拖欠二十名送货工人运费及劳务费",
+        "responsibility": "公司承担全部支付责任", "terms": "当场支付40万元，余款于4月7日前付清", "payments": payments}),
+    )
+    .await;
     assert_eq!(m["status"], "agreed");
     assert_eq!((m["money"]["agreed"].as_f64(), m["money"]["on_the_spot"].as_f64()), (Some(720_000.0), Some(400_000.0)));
     // The company signs on the tablet; each worker types back the code texted to them.
     let mut png = std::io::Cursor::new(Vec::new());
-    image::GrayImage::from_fn(120, 40, |x, y| image::Luma([if (x + 2 * y) % 17 < 2 { 0 } else { 255 }])).write_to(&mut png, image::ImageFormat::Png).unwrap();
+    image::GrayImage::from_fn(120, 40, |x, y| image::Luma([if (x + 2 * y) % 17 < 2 { 0 } else { 255 }]))
+        .write_to(&mut png, image::ImageFormat::Png)
+        .unwrap();
     let token = app.token("mediator").await;
-    let signed = app.http.post(app.url(&format!("/api/v1/mediations/{id}/signature?party=1"))).bearer_auth(&token).body(png.into_inner()).send().await.unwrap();
+    let signed = app
+        .http
+        .post(app.url(&format!("/api/v1/mediations/{id}/signature?party=1")))
+        .bearer_auth(&token)
+        .body(png.into_inner())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(signed.status(), 200);
-    let (s, e) = app.call(Some("mediator"), "POST", &format!("/api/v1/mediations/{id}/actions"), Some(json!({"action": "confirm", "party": 0, "how": "sms_code", "code": "000000"}))).await;
+    let (s, e) = app
+        .call(
+            Some("mediator"),
+            "POST",
+            &format!("/api/v1/mediations/{id}/actions"),
+            Some(json!({"action": "confirm", "party": 0, "how": "sms_code", "code": "000000"})),
+        )
+        .await;
     assert_eq!(s, 422, "no code was sent: {e}");
     for p in (0..21).filter(|p| *p != 1) {
         let m = act(&app, id, json!({"action": "send_code", "party": p})).await;
         let phone = m["parties"][p]["phone"].as_str().unwrap().to_owned();
         let sms = app.store.outbox_to_phone(&phone, 5).await.unwrap();
         let code: String = sms[0].body.chars().filter(char::is_ascii_digit).take(6).collect();
-        let (s, _) = app.call(Some("mediator"), "POST", &format!("/api/v1/mediations/{id}/actions"), Some(json!({"action": "confirm", "party": p, "how": "sms_code", "code": "999999x"}))).await;
+        let (s, _) = app
+            .call(
+                Some("mediator"),
+                "POST",
+                &format!("/api/v1/mediations/{id}/actions"),
+                Some(json!({"action": "confirm", "party": p, "how": "sms_code", "code": "999999x"})),
+            )
+            .await;
         assert_eq!(s, 422, "a wrong code is refused");
         act(&app, id, json!({"action": "confirm", "party": p, "how": "sms_code", "code": code})).await;
     }
@@ -87,12 +126,33 @@ async fn freight(postgres: bool) {
     assert_eq!(m["judicial_until"], "2024-04-06T06:00:00.000Z", "30 days from taking effect");
     // The printable agreement: one copy per party and one for the committee.
     let token = app.token("mediator").await;
-    let html = app.http.get(app.url(&format!("/api/v1/mediations/{id}/agreement"))).bearer_auth(&token).send().await.unwrap().text().await.unwrap();
+    let html = app
+        .http
+        .get(app.url(&format!("/api/v1/mediations/{id}/agreement")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert_eq!(html.matches("人民调解协议书</h1>").count(), 22);
     assert!(html.contains("¥36000.00") && html.contains("2024年04月07日 ¥16000.00"), "the payments and when");
     assert!(html.contains("已签名") && html.contains("短信确认"), "how each party confirmed");
-    let app_form = app.http.get(app.url(&format!("/api/v1/mediations/{id}/judicial-application"))).bearer_auth(&token).send().await.unwrap().text().await.unwrap();
-    assert!(app_form.contains("司法确认申请书") && app_form.contains("某运输公司") && app_form.contains("2024年03月07日"), "pre-filled from the agreement");
+    let app_form = app
+        .http
+        .get(app.url(&format!("/api/v1/mediations/{id}/judicial-application")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        app_form.contains("司法确认申请书") && app_form.contains("某运输公司") && app_form.contains("2024年03月07日"),
+        "pre-filled from the agreement"
+    );
     // The visit; nineteen instalments paid on time, one missed: escalated once, to the mediators.
     step_to(&app, "2024-03-14T10:00:00").await;
     act(&app, id, json!({"action": "record_follow_up", "follow_up": 0, "note": "首笔款项已到账，双方无异议"})).await;
@@ -102,7 +162,13 @@ async fn freight(postgres: bool) {
     }
     step_to(&app, "2024-04-09T10:00:00").await;
     let (_, m) = app.call(Some("mediator"), "GET", &format!("/api/v1/mediations/{id}"), None).await;
-    let escalated: Vec<&str> = m["steps"].as_array().unwrap().iter().filter(|e| e["action"] == "escalate").filter_map(|e| e["duty"].as_str()).collect();
+    let escalated: Vec<&str> = m["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "escalate")
+        .filter_map(|e| e["duty"].as_str())
+        .collect();
     assert_eq!(escalated, ["instalment:19:0", "perform"]);
     assert_eq!(m["money"]["overdue"].as_f64(), Some(16_000.0));
     let mediator = app.store.user_by_name("mediator").await.unwrap().id;
@@ -111,7 +177,14 @@ async fn freight(postgres: bool) {
     assert_eq!(m["status"], "performed");
     assert!(m["duties"].as_array().unwrap().iter().all(|d| d["state"] == "kept"), "{}", m["duties"]);
     // The figures are queries over what happened.
-    let (s, st) = app.call(Some("leader"), "GET", "/api/v1/stats/mediation?from=2024-03-01T00:00:00%2B08:00&to=2024-05-01T00:00:00%2B08:00", None).await;
+    let (s, st) = app
+        .call(
+            Some("leader"),
+            "GET",
+            "/api/v1/stats/mediation?from=2024-03-01T00:00:00%2B08:00&to=2024-05-01T00:00:00%2B08:00",
+            None,
+        )
+        .await;
     assert_eq!(s, 200, "{st}");
     assert_eq!(st["money"]["agreed"], 720_000.0);
     assert_eq!(st["money"]["on_the_spot"], 400_000.0);

@@ -47,11 +47,22 @@ fn letter() -> Value {
 }
 
 fn alerts(p: &Value, action: &str) -> Vec<String> {
-    p["steps"].as_array().unwrap().iter().filter(|e| e["action"] == action).map(|e| e["duty"].as_str().unwrap().to_owned()).collect()
+    p["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == action)
+        .map(|e| e["duty"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 fn duty<'a>(p: &'a Value, name: &str) -> &'a Value {
-    p["duties"].as_array().unwrap().iter().find(|d| d["name"] == name).unwrap_or_else(|| panic!("no duty {name}: {}", p["duties"]))
+    p["duties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == name)
+        .unwrap_or_else(|| panic!("no duty {name}: {}", p["duties"]))
 }
 
 async fn culvert(app: &App) {
@@ -64,7 +75,11 @@ async fn culvert(app: &App) {
     assert_eq!(p["status"], "registered");
     assert_eq!(p["petitioners"][0]["name"], "陈**", "masked");
     assert_eq!(p["petitioners"][0]["phone"], "139****5678");
-    assert_eq!(duty(&p, "assign")["due_at"].as_str().unwrap(), "2024-01-23T16:00:00.000Z", "15 days, to the end of Jan 23");
+    assert_eq!(
+        duty(&p, "assign")["due_at"].as_str().unwrap(),
+        "2024-01-23T16:00:00.000Z",
+        "15 days, to the end of Jan 23"
+    );
     // Jan 9: assigned; the petitioner is told who handles it.
     step_to(app, "2024-01-09T10:00:00").await;
     act(app, "petition", id, json!({"action": "assign", "body": "临江街道城建办", "officer": officer})).await;
@@ -76,10 +91,24 @@ async fn culvert(app: &App) {
     assert_eq!(p["reply_due"], "2024-03-11T16:00:00.000Z");
     // Jan 12: the first survey finds a broken conduit; the reply promises the repair by Jan 16.
     step_to(app, "2024-01-12T15:00:00").await;
-    act(app, "petition", id, json!({"action": "reply", "text": "经1月12日实地勘察，涵洞内管道破损堵塞，责成施工方于1月16日前修复。"})).await;
-    let p = act(app, "petition", id, json!({"action": "commit", "what": "施工方修复破损管道", "due_at": "2024-01-16", "owner": grid_worker})).await;
+    act(
+        app,
+        "petition",
+        id,
+        json!({"action": "reply", "text": "经1月12日实地勘察，涵洞内管道破损堵塞，责成施工方于1月16日前修复。"}),
+    )
+    .await;
+    let p = act(
+        app,
+        "petition",
+        id,
+        json!({"action": "commit", "what": "施工方修复破损管道", "due_at": "2024-01-16", "owner": grid_worker}),
+    )
+    .await;
     assert_eq!(p["status"], "replied");
-    let (s, closed) = app.call(Some("petition"), "POST", &format!("/api/v1/petitions/{id}/actions"), Some(json!({"action": "close"}))).await;
+    let (s, closed) = app
+        .call(Some("petition"), "POST", &format!("/api/v1/petitions/{id}/actions"), Some(json!({"action": "close"})))
+        .await;
     assert_eq!(s, 422, "a commitment is open: {closed}");
     assert!(closed["error"]["message"].as_str().unwrap().contains("施工方修复破损管道"));
     // Jan 16: repaired by the builder (the commitment's owner, the grid worker, marks it).
@@ -87,12 +116,30 @@ async fn culvert(app: &App) {
     act(app, "grid01", id, json!({"action": "keep_commitment", "commitment": 0})).await;
     // Jan 17: the on-site review agrees two sedimentation wells, completion mid-July.
     step_to(app, "2024-01-17T10:00:00").await;
-    act(app, "petition", id, json!({"action": "commit", "what": "新建两处沉淀井", "due_at": "2024-07-15", "owner": grid_worker})).await;
+    act(
+        app,
+        "petition",
+        id,
+        json!({"action": "commit", "what": "新建两处沉淀井", "due_at": "2024-07-15", "owner": grid_worker}),
+    )
+    .await;
     // The follow-ups after the reply and after the repair, made on time.
     step_to(app, "2024-01-19T10:00:00").await;
-    act(app, "petition", id, json!({"action": "record_follow_up", "follow_up": 0, "how": "phone", "said": "积水已明显减少"})).await;
+    act(
+        app,
+        "petition",
+        id,
+        json!({"action": "record_follow_up", "follow_up": 0, "how": "phone", "said": "积水已明显减少"}),
+    )
+    .await;
     step_to(app, "2024-01-23T10:00:00").await;
-    act(app, "petition", id, json!({"action": "record_follow_up", "follow_up": 1, "how": "visit", "said": "管道修好了，谢谢"})).await;
+    act(
+        app,
+        "petition",
+        id,
+        json!({"action": "record_follow_up", "follow_up": 1, "how": "visit", "said": "管道修好了，谢谢"}),
+    )
+    .await;
     // The officer schedules a visit for Apr 18 — and makes it two days late: escalated once.
     let p = act(app, "petition", id, json!({"action": "schedule_follow_up", "due_at": "2024-04-18"})).await;
     let visit = p["follow_ups"].as_array().unwrap().len() - 1;
@@ -102,14 +149,26 @@ async fn culvert(app: &App) {
     assert_eq!(duty(&p, &format!("follow_up:{visit}"))["level"], 1);
     let told = app.store.outbox_for_user(officer, 20).await.unwrap();
     assert!(told.iter().any(|m| m.subject.contains("信访事项") && m.body.contains("回访")), "{told:?}");
-    act(app, "petition", id, json!({"action": "record_follow_up", "follow_up": visit, "how": "visit", "said": "沉淀井正在施工"})).await;
+    act(
+        app,
+        "petition",
+        id,
+        json!({"action": "record_follow_up", "follow_up": visit, "how": "visit", "said": "沉淀井正在施工"}),
+    )
+    .await;
     // Mid-July: the wells are finished on time, the last follow-up made, the loop closed.
     step_to(app, "2024-07-12T16:00:00").await;
     act(app, "grid01", id, json!({"action": "keep_commitment", "commitment": 1})).await;
     step_to(app, "2024-07-22T10:00:00").await;
     let (_, p) = app.call(Some("petition"), "GET", &format!("/api/v1/petitions/{id}"), None).await;
     let last = p["follow_ups"].as_array().unwrap().iter().position(|f| f["done_at"].is_null()).unwrap();
-    act(app, "petition", id, json!({"action": "record_follow_up", "follow_up": last, "how": "visit", "said": "雨季没有再积水"})).await;
+    act(
+        app,
+        "petition",
+        id,
+        json!({"action": "record_follow_up", "follow_up": last, "how": "visit", "said": "雨季没有再积水"}),
+    )
+    .await;
     let p = act(app, "petition", id, json!({"action": "close"})).await;
     assert_eq!(p["status"], "closed");
     // Every duty was reminded at most once and escalated at most once; nothing is owed now.
@@ -121,7 +180,11 @@ async fn culvert(app: &App) {
         assert_eq!(fired.len(), n, "{kind} fired twice for one duty: {:?}", alerts(&p, kind));
     }
     assert!(alerts(&p, "warn").contains(&"commitment:1".to_owned()), "the wells were reminded before mid-July");
-    assert!(p["duties"].as_array().unwrap().iter().all(|d| d["state"] == "kept" || d["state"] == "dropped"), "{}", p["duties"]);
+    assert!(
+        p["duties"].as_array().unwrap().iter().all(|d| d["state"] == "kept" || d["state"] == "dropped"),
+        "{}",
+        p["duties"]
+    );
     assert!(app.store.open_matters_owing_nothing().await.unwrap().is_empty());
     assert!(matches!(app.store.verify_audit().await.unwrap(), store::AuditReport::Intact { .. }));
     let audit = app.store.audit_for("petition", &id.to_string(), 100).await.unwrap();
@@ -363,15 +426,34 @@ async fn statistics_on(postgres: bool) {
     act(&app, "petition", ids[0], json!({"action": "assign", "body": "城建办", "officer": officer})).await;
     act(&app, "petition", ids[0], json!({"action": "accept"})).await;
     step_to(&app, "2024-03-06T09:00:00").await;
-    act(&app, "petition", ids[1], json!({"action": "refuse", "reason": "属劳动仲裁受理范围", "route": "向区劳动人事争议仲裁委员会申请仲裁"})).await;
+    act(
+        &app,
+        "petition",
+        ids[1],
+        json!({"action": "refuse", "reason": "属劳动仲裁受理范围", "route": "向区劳动人事争议仲裁委员会申请仲裁"}),
+    )
+    .await;
     step_to(&app, "2024-03-09T09:00:00").await;
     act(&app, "petition", ids[0], json!({"action": "reply", "text": "已疏通"})).await;
     step_to(&app, "2024-03-15T09:00:00").await;
-    act(&app, "petition", ids[0], json!({"action": "record_follow_up", "follow_up": 0, "how": "phone", "said": "满意"})).await;
+    act(
+        &app,
+        "petition",
+        ids[0],
+        json!({"action": "record_follow_up", "follow_up": 0, "how": "phone", "said": "满意"}),
+    )
+    .await;
     act(&app, "petition", ids[0], json!({"action": "rate", "satisfaction": "satisfied"})).await;
     // Past the 15 days: the third petition was neither assigned nor decided.
     step_to(&app, "2024-03-24T09:00:00").await;
-    let (s, st) = app.call(Some("leader"), "GET", "/api/v1/stats/petitions?from=2024-03-01T00:00:00%2B08:00&to=2024-04-01T00:00:00%2B08:00", None).await;
+    let (s, st) = app
+        .call(
+            Some("leader"),
+            "GET",
+            "/api/v1/stats/petitions?from=2024-03-01T00:00:00%2B08:00&to=2024-04-01T00:00:00%2B08:00",
+            None,
+        )
+        .await;
     assert_eq!(s, 200, "{st}");
     assert_eq!(st["registered"], json!({"demand": 3}));
     assert_eq!((st["open"].as_i64(), st["closed"].as_i64(), st["refused"].as_i64()), (Some(2), Some(0), Some(1)));
@@ -380,7 +462,10 @@ async fn statistics_on(postgres: bool) {
     assert_eq!(d("decide"), (2, 1));
     assert_eq!(d("reply"), (1, 0));
     assert_eq!(d("follow_up"), (1, 0));
-    assert_eq!((st["follow_ups_made"].as_i64(), st["rated"].as_i64(), st["satisfaction_rate"].as_f64()), (Some(1), Some(1), Some(1.0)));
+    assert_eq!(
+        (st["follow_ups_made"].as_i64(), st["rated"].as_i64(), st["satisfaction_rate"].as_f64()),
+        (Some(1), Some(1), Some(1.0))
+    );
     assert_eq!(st["repeats"], 0);
     assert_eq!(st["demand_year_on_year"]["current"], 3);
     let url = app.halt().await;

@@ -604,7 +604,10 @@ async fn upgrade_keeps_deadlines(url: &str) {
         let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
         let t0 = t("2026-11-27T10:00:00+08:00").timestamp_millis();
         let m = |mins: i64| t0 + mins * 60_000;
-        for (id, status, closed, alert) in [(1, "dispatched", "NULL".to_owned(), m(8).to_string()), (2, "closed", m(50).to_string(), "NULL".to_owned())] {
+        for (id, status, closed, alert) in [
+            (1, "dispatched", "NULL".to_owned(), m(8).to_string()),
+            (2, "closed", m(50).to_string(), "NULL".to_owned()),
+        ] {
             conn.execute(format!(
                 "INSERT INTO cases (id, version, category, priority, source, grid, lat, lng, description, status, created_at, \
                  updated_at, deadline_accept, deadline_dispatch, deadline_on_site, deadline_first_feedback, deadline_close, \
