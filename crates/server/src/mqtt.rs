@@ -22,6 +22,8 @@ const BACKOFF_MAX: Duration = Duration::from_secs(30);
 #[derive(Debug, Default)]
 pub struct Stats {
     pub connected: AtomicBool,
+    /// The broker has acknowledged the subscription of this connection.
+    pub subscribed: AtomicBool,
     pub received: AtomicU64,
     pub recorded: AtomicU64,
     pub rejected: AtomicU64,
@@ -105,6 +107,9 @@ pub async fn run(app: Arc<App>, cfg: MqttConfig, stats: Arc<Stats>, mut stop: to
                     tracing::warn!(error = %e, "cannot subscribe");
                 }
             }
+            Ok(Event::Incoming(Packet::SubAck(_))) => {
+                stats.subscribed.store(true, Ordering::Relaxed);
+            }
             Ok(Event::Incoming(Packet::Publish(p))) => {
                 stats.received.fetch_add(1, Ordering::Relaxed);
                 let device = topic_levels(&cfg.topic, &p.topic).map_or("", |(_, d)| d);
@@ -116,6 +121,7 @@ pub async fn run(app: Arc<App>, cfg: MqttConfig, stats: Arc<Stats>, mut stop: to
             }
             Ok(_) => {}
             Err(e) => {
+                stats.subscribed.store(false, Ordering::Relaxed);
                 if stats.connected.swap(false, Ordering::Relaxed) {
                     tracing::warn!(error = %e, "lost the MQTT broker; reconnecting");
                 } else {
@@ -136,6 +142,7 @@ pub async fn run(app: Arc<App>, cfg: MqttConfig, stats: Arc<Stats>, mut stop: to
     }
     let _ = client.disconnect().await;
     stats.connected.store(false, Ordering::Relaxed);
+    stats.subscribed.store(false, Ordering::Relaxed);
 }
 
 /// Handles one worker's messages in order; acknowledges each once it is committed. A store

@@ -226,13 +226,12 @@ where
 
 async fn connected(app: &App) {
     let stats = app.state.mqtt.clone();
-    until("the ingest connected", || {
+    // Connected and the subscription acknowledged by the broker.
+    until("the ingest subscribed", || {
         let s = stats.clone();
-        async move { s.connected.load(std::sync::atomic::Ordering::Relaxed) }
+        async move { s.subscribed.load(std::sync::atomic::Ordering::Relaxed) }
     })
     .await;
-    // Subscribed: the subscription follows the connection at once; give it a moment.
-    tokio::time::sleep(Duration::from_millis(300)).await;
 }
 
 async fn alarms(app: &App, device: &str) -> Vec<domain::gas::Alarm> {
@@ -397,7 +396,8 @@ async fn bad_messages_and_silence(postgres: bool) {
 
     // Silent for 15 minutes (3 × 300 s) is still online; a second more is offline.
     app.advance(chrono::Duration::seconds(900));
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    // The watchdog looks now (as the runner does each round): nothing yet.
+    app::gas::watchdog(&app.state).await.unwrap();
     let none = alarms(&app, "GD-003").await;
     assert!(none.is_empty(), "{none:?}");
     app.advance(chrono::Duration::seconds(2));
@@ -405,7 +405,8 @@ async fn bad_messages_and_silence(postgres: bool) {
         alarms(&app, "GD-003").await.iter().any(|a| a.kind == domain::gas::AlarmKind::Offline)
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    // Another look finds the alarm already raised and raises no second one.
+    app::gas::watchdog(&app.state).await.unwrap();
     let off = alarms(&app, "GD-003").await;
     assert_eq!(off.len(), 1, "raised once: {off:?}");
     let duties = app.store.obligations(domain::obligation::MatterKind::GasAlarm, off[0].id).await.unwrap();
@@ -493,7 +494,13 @@ async fn a_leak_over_tls() {
 
     let mut app = App::start_clocked(&url, &Default::default(), whole_second()).await;
     app.add_mqtt(untrusted);
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Two attempts refused (the handshake fails; the ingest backs off and tries again).
+    let stats = app.state.mqtt.clone();
+    until("two refused attempts", || {
+        let s = stats.clone();
+        async move { s.reconnects.load(std::sync::atomic::Ordering::Relaxed) >= 2 }
+    })
+    .await;
     assert!(
         !app.state.mqtt.connected.load(std::sync::atomic::Ordering::Relaxed),
         "connected to a broker whose certificate nobody vouched for"
