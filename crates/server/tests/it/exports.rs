@@ -407,9 +407,28 @@ async fn breakdown_on_known_cases(postgres: bool) {
         .call(Some("leader"), "GET", &format!("/api/v1/stats/breakdown/cases?by=source&measure=most&{week}"), None)
         .await;
     assert_eq!(s, 400);
-    for user in ["resident", "grid01"] {
-        let (s, _) = app.call(Some(user), "GET", &format!("/api/v1/stats/breakdown?by=grid&{week}"), None).await;
-        assert_eq!(s, 403, "{user}");
+    for user in ["resident", "grid01", "patrol01", "volunteer"] {
+        for path in [
+            format!("/api/v1/stats/breakdown?by=grid&{week}"),
+            format!("/api/v1/stats/breakdown/cases?by=grid&{week}"),
+            "/api/v1/stats/stations".to_owned(),
+            format!("/api/v1/stats/year-on-year?{week}"),
+            format!("/api/v1/exports/breakdown.csv?by=grid&{week}"),
+            format!("/api/v1/exports/indicators.xlsx?{week}"),
+        ] {
+            let (s, _) = app.call(Some(user), "GET", &path, None).await;
+            assert_eq!(s, 403, "{user} {path}");
+        }
+    }
+    // A station officer reads the street's figures but opens only the cases of their own
+    // station's grids.
+    let (_, stations) = app.call(Some("leader"), "GET", &format!("/api/v1/stats/breakdown?by=station&{week}"), None).await;
+    let home = stations["rows"][0]["key"].as_str().unwrap().to_owned();
+    assert!(home == "S1" || home == "S5", "the test's cases lie in {home}");
+    for (officer, station) in [("station1", "S1"), ("station5", "S5")] {
+        let (s, list) = app.call(Some(officer), "GET", &format!("/api/v1/stats/breakdown/cases?by=source&{week}"), None).await;
+        assert_eq!(s, 200, "{list}");
+        assert_eq!(list["total"], if station == home { 5 } else { 0 }, "{officer}: {list}");
     }
     app.stop().await;
 }
