@@ -422,11 +422,13 @@ async fn breakdown_on_known_cases(postgres: bool) {
     }
     // A station officer reads the street's figures but opens only the cases of their own
     // station's grids.
-    let (_, stations) = app.call(Some("leader"), "GET", &format!("/api/v1/stats/breakdown?by=station&{week}"), None).await;
+    let (_, stations) =
+        app.call(Some("leader"), "GET", &format!("/api/v1/stats/breakdown?by=station&{week}"), None).await;
     let home = stations["rows"][0]["key"].as_str().unwrap().to_owned();
     assert!(home == "S1" || home == "S5", "the test's cases lie in {home}");
     for (officer, station) in [("station1", "S1"), ("station5", "S5")] {
-        let (s, list) = app.call(Some(officer), "GET", &format!("/api/v1/stats/breakdown/cases?by=source&{week}"), None).await;
+        let (s, list) =
+            app.call(Some(officer), "GET", &format!("/api/v1/stats/breakdown/cases?by=source&{week}"), None).await;
         assert_eq!(s, 200, "{list}");
         assert_eq!(list["total"], if station == home { 5 } else { 0 }, "{officer}: {list}");
     }
