@@ -19,6 +19,9 @@
 //! - [`role`]: roles, what each may do, and masking of personal data.
 //! - [`text`]: what free text may contain (no control characters).
 //! - [`community`]: places at activities, the waiting list, hiding reported posts.
+//! - [`deliberation`]: grid deliberation days: topics, meetings' dates, resolutions tracked
+//!   to completion (two kinds of matter).
+//! - [`volunteer`]: volunteer hours, star levels, check-in near the place.
 //!
 //! A request flows: the server parses input into these types, calls [`case::apply`] with the
 //! actor and the time it read from its clock, and hands the resulting case and event to the
@@ -48,6 +51,7 @@ pub mod category;
 pub mod codes;
 pub mod community;
 pub mod deadline;
+pub mod deliberation;
 pub mod food;
 pub mod gas;
 pub mod geo;
@@ -56,6 +60,7 @@ pub mod obligation;
 pub mod petition;
 pub mod role;
 pub mod text;
+pub mod volunteer;
 
 pub use chrono;
 

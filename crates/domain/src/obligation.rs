@@ -27,11 +27,20 @@ pub enum MatterKind {
     Mediation,
     Business,
     GasAlarm,
+    Topic,
+    Resolution,
 }
 
 impl MatterKind {
-    pub const ALL: [MatterKind; 5] =
-        [MatterKind::Case, MatterKind::Petition, MatterKind::Mediation, MatterKind::Business, MatterKind::GasAlarm];
+    pub const ALL: [MatterKind; 7] = [
+        MatterKind::Case,
+        MatterKind::Petition,
+        MatterKind::Mediation,
+        MatterKind::Business,
+        MatterKind::GasAlarm,
+        MatterKind::Topic,
+        MatterKind::Resolution,
+    ];
     pub fn as_str(&self) -> &'static str {
         match self {
             MatterKind::Case => "case",
@@ -39,6 +48,8 @@ impl MatterKind {
             MatterKind::Mediation => "mediation",
             MatterKind::Business => "business",
             MatterKind::GasAlarm => "gas_alarm",
+            MatterKind::Topic => "topic",
+            MatterKind::Resolution => "resolution",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
