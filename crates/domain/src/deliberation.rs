@@ -26,6 +26,9 @@ pub type ResolutionId = i64;
 
 /// Days staff have to screen a raised topic (accept it for a meeting, or decline and say why).
 pub const SCREEN_DAYS: i64 = 7;
+/// Days staff have to put an accepted topic on a meeting's agenda: every community meets
+/// monthly, so this spans the next meeting with room to prepare.
+pub const SCHEDULE_DAYS: i64 = 45;
 /// Longest title, in characters.
 pub const TITLE_CHARS_MAX: usize = 100;
 /// Longest free text (a topic's words, an outcome, minutes), in characters.
@@ -365,6 +368,21 @@ pub fn topic_obligations(t: &Topic, terms: &Terms) -> Vec<Obligation> {
         t.screened_at,
         screen_open,
     )];
+    // Accepted (or deferred), it waits for an agenda: from the last accept or defer.
+    let last = |names: &[&str]| t.events.iter().rev().find(|e| names.contains(&e.action.as_str())).map(|e| e.at);
+    if let Some(since) = last(&["accept", "defer"]) {
+        let scheduled = last(&["schedule"]).filter(|at| *at >= since);
+        out.push(duty(
+            &t.events,
+            terms,
+            "schedule".into(),
+            owner.clone(),
+            since,
+            since + chrono::Duration::days(SCHEDULE_DAYS),
+            scheduled,
+            t.status == TopicStatus::Accepted,
+        ));
+    }
     if let (Some(m), Some(at)) = (t.meeting_id, t.meeting_at) {
         let kept = t.discussed_at.filter(|_| t.status == TopicStatus::Discussed);
         out.push(duty(
@@ -694,6 +712,7 @@ pub fn duty_zh(name: &str) -> String {
     let mut parts = name.split(':');
     match (parts.next(), parts.next().and_then(|n| n.parse::<usize>().ok())) {
         (Some("screen"), _) => "议题初审".into(),
+        (Some("schedule"), _) => "议题列入议程".into(),
         (Some("discuss"), _) => "议题上会讨论".into(),
         (Some("step"), Some(i)) => format!("第{}项工作", i + 1),
         (Some("complete"), _) => "决议办结".into(),
@@ -789,12 +808,17 @@ mod tests {
         // A resident cannot accept it; staff can.
         assert!(apply_topic(&t, &TopicAction::Accept, &resident(10), at(3)).is_err());
         let t = apply_topic(&t, &TopicAction::Accept, &staff(), at(3)).unwrap();
+        // Accepted, it owes a place on an agenda.
+        let waiting = topic_obligations(&t, &terms);
+        assert_eq!((waiting[1].name.as_str(), waiting[1].state), ("schedule", DutyState::Open));
+        assert_eq!(waiting[1].due_at, at(3 + 24 * SCHEDULE_DAYS));
         let t = apply_topic(&t, &TopicAction::Schedule { meeting_id: 4, meeting_at: at(24 * 14) }, &staff(), at(4))
             .unwrap();
         let duties = topic_obligations(&t, &terms);
         assert_eq!(duties[0].state, DutyState::Kept);
-        assert_eq!(duties[1].name, "discuss:4");
-        assert_eq!(duties[1].due_at, at(24 * 15));
+        assert_eq!((duties[1].name.as_str(), duties[1].state), ("schedule", DutyState::Kept));
+        assert_eq!(duties[2].name, "discuss:4");
+        assert_eq!(duties[2].due_at, at(24 * 15));
         assert!(apply_topic(&t, &TopicAction::Accept, &staff(), at(5)).is_err());
         let d = TopicAction::Discuss { outcome: "改造为邻里空间".into(), resolution_id: Some(7) };
         let t = apply_topic(&t, &d, &staff(), at(24 * 14 + 2)).unwrap();

@@ -52,6 +52,45 @@ pub struct Activity {
     pub checkin_code: String,
     pub signed: i64,
     pub waitlisted: i64,
+    /// `public` (open to residents), `meeting` (a deliberation day) or `shift` (a volunteer
+    /// team's).
+    pub kind: String,
+    pub community: Option<String>,
+    pub team_id: Option<i64>,
+    pub ends_at: Option<Timestamp>,
+    /// Where check-in is accepted (a shift's place), and how far from it.
+    pub place_at: Option<domain::geo::LatLng>,
+    pub radius_m: Option<i64>,
+}
+
+impl Activity {
+    /// A public activity residents sign up for.
+    pub fn public(
+        title: String,
+        body: String,
+        place: String,
+        starts_at: Timestamp,
+        capacity: i64,
+        checkin_code: String,
+    ) -> Self {
+        Activity {
+            id: 0,
+            title,
+            body,
+            place,
+            starts_at,
+            capacity,
+            checkin_code,
+            signed: 0,
+            waitlisted: 0,
+            kind: "public".into(),
+            community: None,
+            team_id: None,
+            ends_at: None,
+            place_at: None,
+            radius_m: None,
+        }
+    }
 }
 
 /// A person's place for an activity.
@@ -92,12 +131,13 @@ fn post(r: &AnyRow) -> Result<Post> {
     })
 }
 
-const ACTIVITY_SELECT: &str = "SELECT a.id, a.title, a.body, a.place, a.starts_at, a.capacity, a.checkin_code, \
+pub(crate) const ACTIVITY_SELECT: &str = "SELECT a.id, a.title, a.body, a.place, a.starts_at, a.capacity, a.checkin_code, \
+    a.kind, a.community, a.team_id, a.ends_at, a.lat, a.lng, a.radius_m, \
     CAST((SELECT COUNT(*) FROM signups s WHERE s.activity_id = a.id AND s.status = 'signed') AS BIGINT) AS signed, \
     CAST((SELECT COUNT(*) FROM signups s WHERE s.activity_id = a.id AND s.status = 'waitlisted') AS BIGINT) AS waitlisted \
     FROM activities a";
 
-fn activity(r: &AnyRow) -> Result<Activity> {
+pub(crate) fn activity(r: &AnyRow) -> Result<Activity> {
     Ok(Activity {
         id: r.try_get("id")?,
         title: r.try_get("title")?,
@@ -108,6 +148,17 @@ fn activity(r: &AnyRow) -> Result<Activity> {
         checkin_code: r.try_get("checkin_code")?,
         signed: r.try_get("signed")?,
         waitlisted: r.try_get("waitlisted")?,
+        kind: r.try_get("kind")?,
+        community: r.try_get("community")?,
+        team_id: r.try_get("team_id")?,
+        ends_at: opt_from_millis(r.try_get("ends_at")?)?,
+        place_at: match (r.try_get::<Option<f64>, _>("lat")?, r.try_get::<Option<f64>, _>("lng")?) {
+            (Some(lat), Some(lng)) => Some(
+                domain::geo::LatLng::new(lat, lng).map_err(|e| StoreError::Corrupt(format!("activity place: {e}")))?,
+            ),
+            _ => None,
+        },
+        radius_m: r.try_get("radius_m")?,
     })
 }
 
@@ -315,9 +366,24 @@ impl Store {
 
     pub async fn create_activity(&self, a: &Activity, created_by: i64, actor: &str, at: Timestamp) -> Result<i64> {
         let mut tx = self.begin_write().await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO activities (title, body, place, starts_at, capacity, checkin_code, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        let id = self.insert_activity(&mut tx, a, created_by, at).await?;
+        let detail = serde_json::json!({"title": a.title, "capacity": a.capacity, "kind": a.kind, "team": a.team_id});
+        self.audit_in(&mut tx, community_entry(actor, "activity.create", "activity", id, detail, at)).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub(crate) async fn insert_activity(
+        &self,
+        tx: &mut crate::WriteTx,
+        a: &Activity,
+        created_by: i64,
+        at: Timestamp,
+    ) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO activities (title, body, place, starts_at, capacity, checkin_code, created_by, created_at, \
+             kind, community, team_id, ends_at, lat, lng, radius_m) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
         )
         .bind(&a.title)
         .bind(&a.body)
@@ -327,31 +393,25 @@ impl Store {
         .bind(&a.checkin_code)
         .bind(created_by)
         .bind(to_millis(at))
-        .fetch_one(&mut *tx)
-        .await?;
-        let detail = serde_json::json!({"title": a.title, "capacity": a.capacity}).to_string();
-        self.audit_in(
-            &mut tx,
-            AuditEntry {
-                at,
-                actor: actor.into(),
-                action: "activity.create".into(),
-                entity: "activity".into(),
-                entity_id: id.to_string(),
-                detail,
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(id)
+        .bind(&a.kind)
+        .bind(&a.community)
+        .bind(a.team_id)
+        .bind(a.ends_at.map(to_millis))
+        .bind(a.place_at.map(|p| p.lat()))
+        .bind(a.place_at.map(|p| p.lng()))
+        .bind(a.radius_m)
+        .fetch_one(&mut **tx)
+        .await?)
     }
 
     pub async fn activities(&self, since: Timestamp, limit: i64) -> Result<Vec<Activity>> {
-        let rows = sqlx::query(&format!("{ACTIVITY_SELECT} WHERE a.starts_at >= $1 ORDER BY a.starts_at LIMIT $2"))
-            .bind(to_millis(since))
-            .bind(limit)
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query(&format!(
+            "{ACTIVITY_SELECT} WHERE a.kind = 'public' AND a.starts_at >= $1 ORDER BY a.starts_at LIMIT $2"
+        ))
+        .bind(to_millis(since))
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
         rows.iter().map(activity).collect()
     }
 
@@ -381,12 +441,15 @@ impl Store {
     pub async fn sign_up(&self, activity: i64, user: i64, actor: &str, at: Timestamp) -> Result<String> {
         let mut tx = self.begin_write().await?;
         // The activity row is the lock that keeps two sign-ups from taking the last place.
-        let capacity: i64 =
-            sqlx::query_scalar(&format!("SELECT capacity FROM activities WHERE id = $1{}", self.row_lock()))
-                .bind(activity)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(StoreError::NotFound)?;
+        let a = sqlx::query(&format!(
+            "SELECT capacity, kind, title, place, starts_at FROM activities WHERE id = $1{}",
+            self.row_lock()
+        ))
+        .bind(activity)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let capacity: i64 = a.try_get("capacity")?;
         let held = self.place_in(&mut tx, activity, user).await?.map(|(p, _)| p);
         let signed: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM signups WHERE activity_id = $1 AND status = 'signed'")
@@ -407,6 +470,9 @@ impl Store {
                 .bind(to_millis(at))
                 .execute(&mut *tx)
                 .await?;
+            if place == domain::community::Place::Signed {
+                remind(&mut tx, &a, activity, user, at).await?;
+            }
             let detail = serde_json::json!({ "user": user, "place": place.as_str() });
             self.audit_in(&mut tx, community_entry(actor, "activity.signup", "activity", activity, detail, at)).await?;
         }
@@ -418,11 +484,14 @@ impl Store {
     /// Audited.
     pub async fn cancel_signup(&self, activity: i64, user: i64, actor: &str, at: Timestamp) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        sqlx::query_scalar::<_, i64>(&format!("SELECT id FROM activities WHERE id = $1{}", self.row_lock()))
-            .bind(activity)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let a = sqlx::query(&format!(
+            "SELECT capacity, kind, title, place, starts_at FROM activities WHERE id = $1{}",
+            self.row_lock()
+        ))
+        .bind(activity)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
         let Some((was, _)) = self.place_in(&mut tx, activity, user).await? else {
             return Ok(());
         };
@@ -449,7 +518,12 @@ impl Store {
                 .bind(n)
                 .execute(&mut *tx)
                 .await?;
+            remind(&mut tx, &a, activity, n, at).await?;
         }
+        sqlx::query("DELETE FROM outbox WHERE dedupe_key = $1 AND status = 'pending'")
+            .bind(reminder_key(activity, user))
+            .execute(&mut *tx)
+            .await?;
         let detail = serde_json::json!({ "user": user, "moved_up": up });
         self.audit_in(&mut tx, community_entry(actor, "activity.cancel", "activity", activity, detail, at)).await?;
         tx.commit().await?;
@@ -500,6 +574,36 @@ impl Store {
             .ok_or_else(|| StoreError::Corrupt(format!("sign-up status {status:?}")))?;
         Ok(Some((place, r.try_get::<Option<i64>, _>("checked_in_at")?.is_some())))
     }
+}
+
+/// How long before a shift or a deliberation meeting the people signed up are reminded.
+pub const REMINDER_HOURS: i64 = 48;
+
+fn reminder_key(activity: i64, user: i64) -> String {
+    format!("remind:activity{activity}:user{user}")
+}
+
+/// Schedules the reminder of a shift or a meeting for someone who holds a place (sent
+/// [`REMINDER_HOURS`] before it starts, or at once when it is sooner); public activities
+/// send none.
+async fn remind(tx: &mut crate::WriteTx, a: &AnyRow, activity: i64, user: i64, at: Timestamp) -> Result<()> {
+    let kind: String = a.try_get("kind")?;
+    let starts_at = from_millis(a.try_get("starts_at")?)?;
+    if !matches!(kind.as_str(), "shift" | "meeting") || starts_at <= at {
+        return Ok(());
+    }
+    let (title, place): (String, String) = (a.try_get("title")?, a.try_get("place")?);
+    let when = crate::local_time_text(starts_at);
+    let m = crate::writer::OutboxMessage {
+        dedupe_key: String::new(),
+        channel: "web".into(),
+        recipient_user: Some(user),
+        recipient_phone: None,
+        subject: format!("活动提醒：{title}"),
+        body: format!("您报名的“{title}”将于 {when} 在{place}开始，请准时到场扫码签到。如不能参加，请提前取消报名，以便候补人员递补。"),
+    };
+    let send_at = starts_at - chrono::Duration::hours(REMINDER_HOURS);
+    crate::writer::write_scheduled_outbox(&mut **tx, &reminder_key(activity, user), &m, send_at, at).await
 }
 
 /// An audit record of a resident's community step.

@@ -23,6 +23,7 @@ pub mod audit;
 pub mod backup;
 pub mod cases;
 pub mod community;
+pub mod deliberation;
 pub mod directory;
 pub mod files;
 pub mod food;
@@ -35,6 +36,7 @@ pub mod petitions;
 mod rows;
 pub mod stats;
 pub mod testing;
+pub mod volunteers;
 pub mod writer;
 
 use domain::Timestamp;
@@ -303,3 +305,9 @@ pub(crate) fn unique_to_conflict(e: sqlx::Error, what: &str) -> StoreError {
 }
 
 pub(crate) type Conn = AnyConnection;
+
+/// A time as the street reads it (Beijing time), for text the store writes into notices.
+pub fn local_time_text(t: Timestamp) -> String {
+    let beijing = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
+    t.with_timezone(&beijing).format("%Y-%m-%d %H:%M").to_string()
+}

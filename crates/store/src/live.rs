@@ -269,10 +269,12 @@ impl Store {
         rows.iter().map(outbox_from_row).collect()
     }
 
-    /// A user's notifications, newest first.
+    /// A user's notifications, newest first — not those scheduled for later (a reminder
+    /// before a shift) until they are sent.
     pub async fn outbox_for_user(&self, user: i64, limit: i64) -> Result<Vec<OutboxRow>> {
         let rows = sqlx::query(&format!(
-            "SELECT {OUTBOX_SELECT} FROM outbox WHERE recipient_user = $1 ORDER BY id DESC LIMIT $2"
+            "SELECT {OUTBOX_SELECT} FROM outbox WHERE recipient_user = $1 \
+             AND (status <> 'pending' OR attempts > 0 OR next_attempt_at <= created_at) ORDER BY id DESC LIMIT $2"
         ))
         .bind(user)
         .bind(limit)

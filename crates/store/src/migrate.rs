@@ -101,6 +101,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0018_case_daily.sql"),
         postgres: include_str!("../migrations/postgres/0018_case_daily.sql"),
     },
+    Migration {
+        version: 19,
+        sqlite: include_str!("../migrations/sqlite/0019_deliberation_volunteers.sql"),
+        postgres: include_str!("../migrations/postgres/0019_deliberation_volunteers.sql"),
+    },
 ];
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<()> {

@@ -100,6 +100,8 @@ pub(crate) fn matter_table(kind: MatterKind) -> &'static str {
         MatterKind::Mediation => "mediations",
         MatterKind::Business => "businesses",
         MatterKind::GasAlarm => "gas_alarms",
+        MatterKind::Topic => "topics",
+        MatterKind::Resolution => "resolutions",
     }
 }
 
@@ -182,6 +184,17 @@ impl Store {
         self.restate_obligations(MatterKind::Mediation, id, version, obs).await
     }
 
+    /// As [`Store::restate_case_obligations`], for a deliberation topic or resolution.
+    pub async fn restate_matter_obligations(
+        &self,
+        kind: MatterKind,
+        id: i64,
+        version: u32,
+        obs: &[Obligation],
+    ) -> Result<()> {
+        self.restate_obligations(kind, id, version, obs).await
+    }
+
     /// As [`Store::restate_case_obligations`], for a petition.
     pub async fn restate_petition_obligations(&self, id: i64, version: u32, obs: &[Obligation]) -> Result<()> {
         self.restate_obligations(MatterKind::Petition, id, version, obs).await
@@ -237,6 +250,8 @@ impl Store {
             (MatterKind::Mediation, "mediations", "('registered', 'in_session', 'agreed')"),
             (MatterKind::Business, "businesses", "('active')"),
             (MatterKind::GasAlarm, "gas_alarms", "('open')"),
+            (MatterKind::Topic, "topics", crate::deliberation::TOPIC_OPEN_SQL),
+            (MatterKind::Resolution, "resolutions", crate::deliberation::RESOLUTION_OPEN_SQL),
         ] {
             let ids: Vec<i64> = sqlx::query_scalar(&format!(
                 "SELECT id FROM {table} m WHERE status IN {open} AND NOT EXISTS \

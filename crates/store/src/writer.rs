@@ -376,6 +376,20 @@ pub(crate) fn matter_outbox_rows(prefix: &str, messages: &[OutboxMessage], at: T
         .collect()
 }
 
+/// Writes a notice to be sent at `send_at` (a reminder), once by its dedupe key.
+pub(crate) async fn write_scheduled_outbox(
+    conn: &mut Conn,
+    key: &str,
+    message: &OutboxMessage,
+    send_at: Timestamp,
+    at: Timestamp,
+) -> Result<()> {
+    let mut rows = matter_outbox_rows(key, std::slice::from_ref(message), at);
+    rows[0][1] = key.into();
+    rows[0][10] = to_millis(send_at.max(at)).into();
+    insert_new_rows(conn, "outbox", &OUTBOX_COLUMNS, &rows, "dedupe_key").await
+}
+
 /// Writes the notices of a matter other than a case (each once, by its dedupe key).
 pub(crate) async fn write_matter_outbox(
     conn: &mut Conn,
