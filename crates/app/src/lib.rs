@@ -17,6 +17,7 @@ pub mod access;
 pub mod clock;
 pub mod commitments;
 pub mod config;
+pub mod deliberation;
 pub mod demo_crew;
 pub mod dispatching;
 pub mod food;

@@ -84,6 +84,9 @@ async fn fire(state: &App, kind: MatterKind, id: i64, levels: u8) -> Result<(), 
         MatterKind::Mediation => crate::mediations::fire(state, id, &workflow::system_actor()).await,
         MatterKind::Business => crate::food::fire(state, id, &workflow::system_actor()).await,
         MatterKind::GasAlarm => crate::gas::fire(state, id).await,
+        MatterKind::Topic | MatterKind::Resolution => {
+            crate::deliberation::fire(state, kind, id, &workflow::system_actor()).await
+        }
     }
 }
 

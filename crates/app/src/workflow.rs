@@ -53,6 +53,7 @@ pub async fn commit(state: &App, before: &Case, mut after: Case) -> Result<Case,
     state.runner_wake.notify_one();
     if new_closure(before, &after) {
         keep_commitment(state, &after).await;
+        crate::deliberation::case_closed(state, after.id).await;
     }
     Ok(after)
 }

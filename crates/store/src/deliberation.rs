@@ -448,6 +448,11 @@ impl Store {
     }
 
     #[allow(clippy::too_many_arguments)]
+    /// The fixed days by community code.
+    pub async fn days_by_community(&self) -> Result<std::collections::HashMap<String, Day>> {
+        Ok(self.deliberation_days().await?.into_iter().map(|d| (d.community.clone(), d)).collect())
+    }
+
     /// Makes the meeting of a community at `starts_at` (with its activity for registration and
     /// check-in) unless it exists; returns its id either way. Audited when made.
     pub async fn ensure_meeting(

@@ -412,18 +412,15 @@ pub async fn create_activity(
         return Err(ApiError::invalid("capacity must be 1 to 10,000"));
     }
     let starts_at = wire::parse_time("starts_at", &a.starts_at).map_err(ApiError::invalid)?;
-    let activity = Activity {
-        id: 0,
-        title: text("title", &a.title, TITLE_CHARS_MAX, true)?,
-        body: text("body", &a.body, BODY_CHARS_MAX, false)?,
-        place: text("place", &a.place, 200, true)?,
+    let activity = Activity::public(
+        text("title", &a.title, TITLE_CHARS_MAX, true)?,
+        text("body", &a.body, BODY_CHARS_MAX, false)?,
+        text("place", &a.place, 200, true)?,
         starts_at,
-        capacity: a.capacity,
+        a.capacity,
         // The secret the door's QR code carries.
-        checkin_code: new_secret(),
-        signed: 0,
-        waitlisted: 0,
-    };
+        new_secret(),
+    );
     let id = s.store.create_activity(&activity, session.user.id, &session.label(), s.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))))
 }
@@ -459,9 +456,14 @@ pub async fn cancel(
 pub struct CheckIn {
     /// The code from the QR at the door.
     pub code: String,
+    /// The phone's position: a volunteer shift accepts check-in only near its place.
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
 }
 
-/// Checks the viewer in with the code from the door's QR.
+/// Checks the viewer in with the code from the door's QR. At a deliberation meeting or a
+/// volunteer shift a free place is taken at the door; a full one refuses. A shift also
+/// needs the phone within its radius of the place.
 #[utoipa::path(post, path = "/api/v1/community/activities/{id}/checkin", request_body = CheckIn, responses((status = 200, body = ActivityOut)), security(("bearer" = [])))]
 pub async fn checkin(
     State(s): State<Arc<AppState>>,
@@ -473,14 +475,45 @@ pub async fn checkin(
     if c.code != a.checkin_code {
         return Err(ApiError::invalid("this is not the code of this activity's door"));
     }
-    if !s.store.check_in(id, session.user.id, &session.label(), s.clock.now()).await? {
+    if a.kind == "public" {
+        if !s.store.check_in(id, session.user.id, &session.label(), s.clock.now()).await? {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "not_signed_up",
+                "sign up (and have a place) before checking in",
+            ));
+        }
+        return Ok(Json(activity_out(&s, &a, session.user.id).await?));
+    }
+    if let (Some(place), Some(radius)) = (a.place_at, a.radius_m) {
+        let (Some(lat), Some(lng)) = (c.lat, c.lng) else {
+            return Err(ApiError::invalid("share the phone's position to check in at this place"));
+        };
+        let phone = domain::geo::LatLng::new(lat, lng).map_err(|e| ApiError::invalid(e.to_string()))?;
+        if let domain::volunteer::Near::No(d) = domain::volunteer::near(&place, &phone, radius as f64) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "too_far",
+                format!("check in at the place: you are {d:.0} m away, within {radius} m is needed"),
+            ));
+        }
+    }
+    let now = s.clock.now();
+    if a.ends_at.is_some_and(|e| now > e) || now < a.starts_at - chrono::Duration::hours(2) {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
-            "not_signed_up",
-            "sign up (and have a place) before checking in",
+            "not_now",
+            "check-in opens two hours before the start and closes at the end",
         ));
     }
-    Ok(Json(activity_out(&s, &a, session.user.id).await?))
+    match s.store.check_in_at_shift(id, session.user.id, &session.label(), now).await? {
+        store::volunteers::ShiftCheckIn::Full => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "full",
+            "every place is taken; sign up for the waiting list instead",
+        )),
+        _ => Ok(Json(activity_out(&s, &s.store.activity(id).await?, session.user.id).await?)),
+    }
 }
 
 /// The door's QR code (SVG): it opens the resident app and checks the scanner in (staff).

@@ -3,6 +3,7 @@
 pub mod breakdown;
 pub mod cases;
 pub mod community;
+pub mod deliberation;
 pub mod exports;
 pub mod food;
 pub mod gas;
@@ -150,6 +151,19 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/community/activities/{id}/cancel", post(community::cancel))
         .route("/community/activities/{id}/checkin", post(community::checkin))
         .route("/community/activities/{id}/qr.svg", get(community::qr))
+        .route("/deliberation/communities", get(deliberation::list_communities))
+        .route("/deliberation/communities/{code}/day", axum::routing::put(deliberation::set_day))
+        .route("/deliberation/communities/{code}/meetings", post(deliberation::generate))
+        .route("/deliberation/meetings", get(deliberation::meetings))
+        .route("/deliberation/meetings/{id}", get(deliberation::meeting))
+        .route("/deliberation/meetings/{id}/minutes", post(deliberation::minutes))
+        .route("/deliberation/topics", get(deliberation::topics).post(deliberation::raise))
+        .route("/deliberation/topics/{id}", get(deliberation::topic))
+        .route("/deliberation/topics/{id}/actions", post(deliberation::act_topic))
+        .route("/deliberation/resolutions", get(deliberation::resolutions).post(deliberation::add_part))
+        .route("/deliberation/resolutions/{id}", get(deliberation::resolution))
+        .route("/deliberation/resolutions/{id}/actions", post(deliberation::act_resolution))
+        .route("/public/board", get(deliberation::board))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method")

@@ -144,6 +144,15 @@ pub async fn otp_verify(
     {
         return Err(refused());
     }
+    // A volunteer signs in to the same app with their phone and finds their team there.
+    let volunteer = match s.store.user_by_phone(phone.as_str(), Role::Volunteer).await {
+        Ok(u) if !u.disabled => Some(u),
+        Ok(_) | Err(store::StoreError::NotFound) => None,
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(v) = volunteer {
+        return Ok(Json(wire_login(&s, &v).await?));
+    }
     let user = match s.store.user_by_phone(phone.as_str(), Role::Resident).await {
         Ok(u) => u,
         Err(store::StoreError::NotFound) => {
