@@ -41,6 +41,34 @@ pub struct ServiceLine {
     pub reason: Option<String>,
 }
 
+/// One person's place at a shift, for the leader's roster.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RosterLine {
+    pub user_id: i64,
+    pub name: String,
+    pub status: String,
+    pub checked_in_at: Option<Timestamp>,
+    pub checked_out_at: Option<Timestamp>,
+    pub minutes: Option<i64>,
+    pub added_minutes: i64,
+}
+
+const ROSTER_SELECT: &str = "SELECT s.user_id, u.display_name, s.status, s.checked_in_at, s.checked_out_at, s.minutes, \
+    CAST(COALESCE((SELECT SUM(c.minutes) FROM service_credits c WHERE c.activity_id = s.activity_id AND c.user_id = s.user_id), 0) AS BIGINT) AS added \
+    FROM signups s JOIN users u ON u.id = s.user_id";
+
+fn roster_line(r: &AnyRow) -> Result<RosterLine> {
+    Ok(RosterLine {
+        user_id: r.try_get("user_id")?,
+        name: r.try_get("display_name")?,
+        status: r.try_get("status")?,
+        checked_in_at: crate::opt_from_millis(r.try_get("checked_in_at")?)?,
+        checked_out_at: crate::opt_from_millis(r.try_get("checked_out_at")?)?,
+        minutes: r.try_get("minutes")?,
+        added_minutes: r.try_get("added")?,
+    })
+}
+
 /// A volunteer's anti-fraud home visits.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Visit {
@@ -400,6 +428,57 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// Who holds or waits for a place at a shift (signed first, then by sign-up time).
+    pub async fn roster(&self, activity: i64) -> Result<Vec<RosterLine>> {
+        let rows = sqlx::query(&format!(
+            "{ROSTER_SELECT} WHERE s.activity_id = $1 ORDER BY s.status = 'signed' DESC, s.created_at, s.user_id"
+        ))
+        .bind(activity)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(roster_line).collect()
+    }
+
+    pub async fn roster_line(&self, activity: i64, user: i64) -> Result<Option<RosterLine>> {
+        let r = sqlx::query(&format!("{ROSTER_SELECT} WHERE s.activity_id = $1 AND s.user_id = $2"))
+            .bind(activity)
+            .bind(user)
+            .fetch_optional(self.pool())
+            .await?;
+        r.as_ref().map(roster_line).transpose()
+    }
+
+    /// Cases a person reported (a volunteer's reports are credited to them).
+    pub async fn cases_reported_by(&self, user: i64) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE reported_by = $1")
+            .bind(user)
+            .fetch_one(self.pool())
+            .await?)
+    }
+
+    /// Volunteer accounts that are not disabled.
+    pub async fn volunteer_count(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'volunteer' AND disabled = 0")
+            .fetch_one(self.pool())
+            .await?)
+    }
+
+    /// Minutes served, shifts held and households visited since `from`.
+    pub async fn volunteering_since(&self, from: Timestamp) -> Result<(i64, i64, i64)> {
+        let r = sqlx::query(
+            "SELECT CAST(COALESCE((SELECT SUM(s.minutes) FROM signups s JOIN activities a ON a.id = s.activity_id \
+               WHERE a.kind = 'shift' AND a.starts_at >= $1), 0) \
+             + COALESCE((SELECT SUM(c.minutes) FROM service_credits c JOIN activities a ON a.id = c.activity_id \
+               WHERE a.starts_at >= $1), 0) AS BIGINT) AS m, \
+             CAST((SELECT COUNT(*) FROM activities a WHERE a.kind = 'shift' AND a.starts_at >= $1) AS BIGINT) AS n, \
+             CAST(COALESCE((SELECT SUM(households) FROM volunteer_visits WHERE visited_at >= $1), 0) AS BIGINT) AS h",
+        )
+        .bind(to_millis(from))
+        .fetch_one(self.pool())
+        .await?;
+        Ok((r.try_get("m")?, r.try_get("n")?, r.try_get("h")?))
     }
 
     /// Records an anti-fraud home visit. Audited.

@@ -524,8 +524,18 @@ pub async fn qr(
     Path(id): Path<i64>,
     headers: axum::http::HeaderMap,
 ) -> ApiResult<Response> {
-    staff(&session)?;
     let a = s.store.activity(id).await.map_err(|_| ApiError::not_found("activity"))?;
+    // Staff; for a meeting those who run deliberation days; for a shift also its team's leader.
+    let leads = match a.team_id {
+        Some(t) => s.store.team(t).await?.leader_user == Some(session.user.id),
+        None => false,
+    };
+    if staff(&session).is_err()
+        && !(a.kind != "public" && domain::deliberation::runs_meetings(session.role()))
+        && !leads
+    {
+        return Err(ApiError::forbidden("only staff and the team's leader show the door's code"));
+    }
     // A phone scanning the code needs the whole address: the one staff reached us by.
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
     let scheme = headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).unwrap_or("http");

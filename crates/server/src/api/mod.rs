@@ -13,6 +13,7 @@ pub mod reference;
 pub mod residents;
 pub mod stats;
 pub mod users;
+pub mod volunteers;
 
 use crate::auth::{self, Session};
 use crate::error::{ApiError, ApiJson, ApiResult};
@@ -164,6 +165,17 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/deliberation/resolutions/{id}", get(deliberation::resolution))
         .route("/deliberation/resolutions/{id}/actions", post(deliberation::act_resolution))
         .route("/public/board", get(deliberation::board))
+        .route("/volunteers/teams", get(volunteers::teams).post(volunteers::create_team))
+        .route("/volunteers/teams/{id}", get(volunteers::team))
+        .route("/volunteers/teams/{id}/members", post(volunteers::add_member))
+        .route("/volunteers/teams/{id}/shifts", post(volunteers::create_shift))
+        .route("/volunteers/shifts/{id}/minutes", post(volunteers::add_minutes))
+        .route("/volunteers/shifts/{id}/checkout", post(volunteers::checkout))
+        .route("/volunteers/summary", get(volunteers::summary))
+        .route("/volunteers/{user}/certificate", get(volunteers::certificate_of))
+        .route("/me/volunteer", get(volunteers::mine))
+        .route("/me/volunteer/visits", post(volunteers::add_visit))
+        .route("/me/volunteer/certificate", get(volunteers::my_certificate))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method")
