@@ -396,6 +396,7 @@ pub fn topic_obligations(t: &Topic, terms: &Terms) -> Vec<Obligation> {
             t.status == TopicStatus::OnAgenda,
         ));
     }
+    crate::obligation::fill_next_alerts(&mut out, &history(&t.events), terms.warn_fraction);
     out
 }
 
@@ -800,6 +801,9 @@ mod tests {
         assert_eq!(duties.len(), 1);
         assert_eq!(duties[0].due_at, at(24 * SCREEN_DAYS));
         assert_eq!(duties[0].state, DutyState::Open);
+        // The runner looks at it when the warning falls due (80 % of the 7 days).
+        let warn = at(0) + chrono::Duration::seconds((7.0 * 86400.0 * terms.warn_fraction) as i64);
+        assert_eq!(duties[0].next_alert_at, Some(warn));
         // Residents support once; the raiser's own support adds nothing.
         let t = apply_topic(&t, &TopicAction::Support { user: 10 }, &resident(10), at(1)).unwrap();
         let t = apply_topic(&t, &TopicAction::Support { user: 10 }, &resident(10), at(2)).unwrap();

@@ -3,6 +3,7 @@
 mod api;
 mod browser;
 mod deadlines;
+mod deliberation;
 mod dispatching;
 mod exports;
 mod food;
