@@ -157,6 +157,20 @@ pub async fn load(store: &Store, opts: &DemoOptions, now: Timestamp) -> anyhow::
     };
     let sp = domain::gas::SetPoints::default();
     crate::demo_gas::load(store, &sc.grids, &history, |a| domain::gas::obligations(a, &gas_terms, &sp), now).await?;
+    let cs = crate::demo_deliberation::communities(&sc.grids);
+    let id = |u: &str| user_ids.get(u).copied().with_context(|| format!("the demo account {u}"));
+    let people = crate::demo_deliberation::people(
+        store,
+        &cs,
+        id("resident")?,
+        (id("grid01")?, "网格员 王芳"),
+        (id("volunteer")?, "临家阿姨 黄秀英"),
+        now,
+    )
+    .await?;
+    let terms = domain::obligation::Terms { ladder: vec![Role::GridWorker, Role::Leader], ..Default::default() };
+    crate::demo_deliberation::load_deliberation(store, &cs, &people, &terms, id("admin")?, now).await?;
+    crate::demo_deliberation::load_volunteers(store, &cs, &people, opts.history_days, id("admin")?, now).await?;
     store.set_setting(DEMO_SETTING, "linjiang").await?;
     store
         .set_setting(DEMO_ACCOUNTS_SETTING, &accounts.iter().map(|a| a.username).collect::<Vec<_>>().join(","))

@@ -147,6 +147,22 @@ fn meeting(r: &sqlx::any::AnyRow) -> Result<Meeting> {
     })
 }
 
+/// A past meeting to import, with who came.
+#[derive(Debug, Clone)]
+pub struct PastMeeting {
+    pub community: String,
+    pub title: String,
+    pub starts_at: Timestamp,
+    pub place: String,
+    pub capacity: i64,
+    pub checkin_code: String,
+    pub minutes_status: String,
+    pub minutes: String,
+    pub organisations: Vec<String>,
+    /// `(user, signed up at, checked in at)`.
+    pub attendees: Vec<(i64, Timestamp, Option<Timestamp>)>,
+}
+
 /// Counts for the public board.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BoardCounts {
@@ -602,6 +618,77 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Imports meetings with their registrations and check-ins (the demo's two years) in one
+    /// transaction; returns their ids in order. One audit record covers them.
+    pub async fn import_meetings(
+        &self,
+        list: &[PastMeeting],
+        created_by: i64,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<Vec<i64>> {
+        let mut tx = self.begin_write().await?;
+        let mut ids = vec![];
+        let mut signups = vec![];
+        for m in list {
+            let a = crate::community::Activity {
+                kind: "meeting".into(),
+                community: Some(m.community.clone()),
+                ends_at: Some(m.starts_at + chrono::Duration::hours(2)),
+                ..crate::community::Activity::public(
+                    m.title.clone(),
+                    "居民议事：议题讨论、决议通报、意见征集。".into(),
+                    m.place.clone(),
+                    m.starts_at,
+                    m.capacity,
+                    m.checkin_code.clone(),
+                )
+            };
+            let activity_id = self.insert_activity(&mut tx, &a, created_by, at).await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO meetings (community, activity_id, starts_at, place, minutes_status, minutes, organisations, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            )
+            .bind(&m.community)
+            .bind(activity_id)
+            .bind(to_millis(m.starts_at))
+            .bind(&m.place)
+            .bind(&m.minutes_status)
+            .bind(&m.minutes)
+            .bind(serde_json::to_string(&m.organisations).expect("strings serialise"))
+            .bind(to_millis(m.starts_at + chrono::Duration::hours(3)))
+            .fetch_one(&mut *tx)
+            .await?;
+            for (user, signed, checked) in &m.attendees {
+                signups.push(vec![
+                    activity_id.into(),
+                    (*user).into(),
+                    "signed".into(),
+                    to_millis(*signed).into(),
+                    Val::Int(checked.map(to_millis)),
+                ]);
+            }
+            ids.push(id);
+        }
+        insert_rows(&mut tx, "signups", &["activity_id", "user_id", "status", "created_at", "checked_in_at"], &signups)
+            .await?;
+        let detail = serde_json::json!({ "meetings": list.len(), "attendance": signups.len() });
+        self.audit_in(
+            &mut tx,
+            AuditEntry {
+                at,
+                actor: actor.into(),
+                action: "meeting.import".into(),
+                entity: "meeting".into(),
+                entity_id: format!("{}-{}", ids.first().unwrap_or(&0), ids.last().unwrap_or(&0)),
+                detail: detail.to_string(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ids)
     }
 
     /// Imports historical topics and resolutions with their duties (the demo's two years);

@@ -443,6 +443,46 @@ impl Store {
         Ok(id)
     }
 
+    /// Creates many accounts in one transaction (the demo's residents and volunteers); one
+    /// audit record covers them. Returns their ids in order.
+    pub async fn create_users(&self, users: &[NewUser], actor: &str, at: Timestamp) -> Result<Vec<i64>> {
+        let mut tx = self.begin_write().await?;
+        let mut ids = Vec::with_capacity(users.len());
+        for u in users {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO users (username, password_hash, role, display_name, grid, station, phone, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            )
+            .bind(&u.username)
+            .bind(&u.password_hash)
+            .bind(u.role.as_str())
+            .bind(&u.display_name)
+            .bind(&u.grid)
+            .bind(&u.station)
+            .bind(&u.phone)
+            .bind(to_millis(at))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| unique_to_conflict(e, &format!("user {}", u.username)))?;
+            ids.push(id);
+        }
+        let detail = serde_json::json!({ "accounts": users.len() }).to_string();
+        self.audit_in(
+            &mut tx,
+            AuditEntry {
+                at,
+                actor: actor.into(),
+                action: "user.import".into(),
+                entity: "user".into(),
+                entity_id: format!("{}-{}", ids.first().unwrap_or(&0), ids.last().unwrap_or(&0)),
+                detail,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ids)
+    }
+
     pub async fn user_by_name(&self, username: &str) -> Result<User> {
         let row = sqlx::query("SELECT * FROM users WHERE username = $1")
             .bind(username)

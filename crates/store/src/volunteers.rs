@@ -545,12 +545,50 @@ impl Store {
         Ok((r.try_get("n")?, r.try_get("h")?, r.try_get("l")?))
     }
 
+    /// Imports teams with their members (`(user, skills, joined at)`) in one transaction;
+    /// returns the teams' ids in order. One audit record covers them.
+    #[allow(clippy::type_complexity)]
+    pub async fn import_teams(
+        &self,
+        teams: &[(String, String, String, Option<i64>, Vec<(i64, String, Timestamp)>)],
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<Vec<i64>> {
+        let mut tx = self.begin_write().await?;
+        let mut ids = vec![];
+        let mut rows = vec![];
+        for (community, kind, name, leader, members) in teams {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO volunteer_teams (community, kind, name, leader_user, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(community)
+            .bind(kind)
+            .bind(name)
+            .bind(*leader)
+            .bind(to_millis(at))
+            .fetch_one(&mut *tx)
+            .await?;
+            for (user, skills, joined) in members {
+                rows.push(vec![id.into(), (*user).into(), skills.clone().into(), to_millis(*joined).into()]);
+            }
+            ids.push(id);
+        }
+        crate::rows::insert_rows(&mut tx, "volunteer_members", &["team_id", "user_id", "skills", "joined_at"], &rows)
+            .await?;
+        let detail = serde_json::json!({ "teams": teams.len(), "members": rows.len() });
+        self.audit_in(&mut tx, audit(actor, "team.import", "team", "history", detail, at)).await?;
+        tx.commit().await?;
+        Ok(ids)
+    }
+
     /// Imports historical teams, members, shifts with attendance, and visits (the demo's two
-    /// years) in one transaction; one audit record covers it. `shifts` carry their check-ins
-    /// as `(user, checked in, checked out, minutes)`.
+    /// years, and the coming weeks' sign-ups) in one transaction; one audit record covers it.
+    /// `shifts` carry their places as `(user, Some((checked in, checked out, minutes)))`, or
+    /// `(user, None)` for a place not yet served.
+    #[allow(clippy::type_complexity)]
     pub async fn import_volunteering(
         &self,
-        shifts: &[(Activity, Vec<(i64, Timestamp, Timestamp, i64)>)],
+        shifts: &[(Activity, Vec<(i64, Option<(Timestamp, Timestamp, i64)>)>)],
         visits: &[Visit],
         created_by: i64,
         actor: &str,
@@ -560,15 +598,15 @@ impl Store {
         let mut signups = vec![];
         for (a, attended) in shifts {
             let id = self.insert_activity(&mut tx, a, created_by, at).await?;
-            for (user, cin, cout, minutes) in attended {
+            for (user, served) in attended {
                 signups.push(vec![
                     id.into(),
                     (*user).into(),
                     "signed".into(),
                     to_millis(a.starts_at - chrono::Duration::days(3)).into(),
-                    to_millis(*cin).into(),
-                    to_millis(*cout).into(),
-                    (*minutes).into(),
+                    crate::rows::Val::Int(served.map(|s| to_millis(s.0))),
+                    crate::rows::Val::Int(served.map(|s| to_millis(s.1))),
+                    crate::rows::Val::Int(served.map(|s| s.2)),
                 ]);
             }
         }

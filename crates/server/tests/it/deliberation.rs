@@ -576,7 +576,7 @@ async fn volunteer_shift(app: &App) {
                     format!("c{i}"),
                 )
             };
-            (a, vec![(leader, start, start + chrono::Duration::hours(2), 120)])
+            (a, vec![(leader, Some((start, start + chrono::Duration::hours(2), 120)))])
         })
         .collect();
     app.store.import_volunteering(&shifts, &[], leader, "test", app.now()).await.unwrap();
