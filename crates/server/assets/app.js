@@ -26,6 +26,7 @@ const CG = (() => {
     queue: "案件队列", detail: "案件详情", escalations: "督办提醒", timeline: "全程留痕", recommendations: "推荐处置力量",
     dispatch_selected: "派出所选人员", note: "说明", reason_required: "请填写原因或说明", nothing_selected: "请选择案件",
     grid: "网格", location: "位置", reporter: "报告人", created: "上报时间", deadlines: "承诺时限",
+    deliberation: "网格议事", volunteers: "志愿服务",
     my_tasks: "我的任务", patrol_report: "巡查上报", take: "接单", decline: "退单", navigate: "导航", arrive: "到场",
     feedback: "反馈", close: "办结", photos: "照片", share_position: "共享位置", on_duty: "在岗", use_location: "使用当前位置",
     submit: "提交", description: "问题描述", no_tasks: "暂无任务", sent: "已提交", locating: "定位中…",
@@ -103,6 +104,7 @@ const CG = (() => {
     queue: "Case queue", detail: "Case detail", escalations: "Escalations", timeline: "Timeline", recommendations: "Recommended responders",
     dispatch_selected: "Dispatch selected", note: "Note", reason_required: "Please give a reason or note", nothing_selected: "Select a case",
     grid: "Grid", location: "Location", reporter: "Reporter", created: "Reported", deadlines: "Promises",
+    deliberation: "Deliberation", volunteers: "Volunteers",
     my_tasks: "My tasks", patrol_report: "Patrol report", take: "Take", decline: "Decline", navigate: "Navigate", arrive: "Arrived",
     feedback: "Feedback", close: "Close", photos: "Photos", share_position: "Share position", on_duty: "On duty", use_location: "Use my location",
     submit: "Submit", description: "Description", no_tasks: "No tasks", sent: "Sent", locating: "Locating…",
@@ -161,6 +163,8 @@ const CG = (() => {
   let lang = params.get("lang") || localStorage.getItem("cg_lang") || "zh";
   if (!dict[lang]) lang = "zh";
   const t = (k) => (dict[lang][k] ?? zh[k] ?? k);
+  // A page's own words, in both languages.
+  function words(z, e) { Object.assign(zh, z); Object.assign(en, e); }
   function applyI18n(root = document) {
     document.documentElement.lang = lang === "en" ? "en" : "zh-CN";
     root.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
@@ -188,8 +192,9 @@ const CG = (() => {
   const home = (role) => ({ leader: "/screen", grid_worker: "/field", patrol_member: "/field", enterprise_security: "/field", mediator: "/mediation", petition_officer: "/petitions", volunteer: "/app", resident: "/app" }[role] || "/console");
   function nav(current) {
     const u = user();
-    const links = [["/console", "console"], ["/screen", "screen"], ["/field", "field"], ["/petitions", "petitions"], ["/mediation", "mediation"], ["/food", "food"], ["/gas", "gas"], ["/stats", "stats"], ["/admin", "content"]].filter(([href]) => {
+    const links = [["/console", "console"], ["/screen", "screen"], ["/field", "field"], ["/petitions", "petitions"], ["/mediation", "mediation"], ["/food", "food"], ["/gas", "gas"], ["/stats", "stats"], ["/deliberation", "deliberation"], ["/volunteers", "volunteers"], ["/admin", "content"]].filter(([href]) => {
       if (!u) return false;
+      if (href === "/deliberation" || href === "/volunteers") return ["admin", "leader", "dispatcher", "station_officer", "grid_worker"].includes(u.role) || (href === "/volunteers" && u.role === "volunteer");
       if (u.role === "mediator") return href === "/mediation" || href === "/field";
       if (u.role === "grid_worker") return href === "/field" || href === "/food" || href === "/gas";
       if (["patrol_member", "enterprise_security"].includes(u.role)) return href === "/field";
@@ -251,5 +256,5 @@ const CG = (() => {
     for (const kind of ["case", "responder", "reset"]) es.addEventListener(kind, (e) => onEvent(kind, e.data ? JSON.parse(e.data) : {}));
     return es;
   }
-  return { t, applyI18n, setLang, lang: () => lang, token, user, signIn, api, nav, home, requireLogin, esc, fmtTime, countdown, beep, stream, download, openPage };
+  return { t, words, applyI18n, setLang, lang: () => lang, token, user, signIn, api, nav, home, requireLogin, esc, fmtTime, countdown, beep, stream, download, openPage };
 })();

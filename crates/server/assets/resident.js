@@ -184,10 +184,102 @@
       </article>`).join("") || `<p class="muted">${CG.t("gs_my_none")}</p>`;
   }
 
-  const TABS = ["report", "mine", "help", "news", "guides", "events", "petitions", "food", "gas"];
+  // 议事: my community's next deliberation day, the topics there (support one, raise one).
+  CG.words({
+    ra_deliberation: "议事", ra_volunteer: "志愿服务", ra_my_community: "我所在的村社", ra_raise: "提议题", ra_body: "说说情况和建议", ra_topics: "本村社议题",
+    ra_board: "查看议事公示栏（决议办理进度）", ra_next: "下次议事：{t}，{p}", ra_places: "已报名 {n}/{c}", ra_join: "报名参加", ra_leave: "取消报名",
+    ra_support: "我也支持", ra_supported: "已支持", ra_supporters: "{n}人关注", ra_mine: "我提的", ra_outcome: "议事结果", ra_sent: "议题已提交，网格员将在7天内初审，进展会通知您。",
+    ra_s_raised: "已提交，待初审", ra_s_accepted: "已受理，待列入议程", ra_s_on_agenda: "已列入议事日议程", ra_s_discussed: "已上会讨论", ra_s_declined: "未予受理",
+    ra_none: "还没有议题，欢迎提出", ra_no_meeting: "暂无安排", ra_on: "议事时间：{t}",
+    vo_shifts: "近期活动排班", vo_visit: "记录反诈入户", vo_households: "走访户数", vo_leaflets: "发放资料（份）", vo_note: "情况说明", vo_record: "服务记录",
+    vo_hours: "累计服务 {h} 小时", vo_next: "再服务 {h} 小时升至 {n} 星", vo_top: "已达最高星级", vo_teams: "所在服务队：{t}", vo_cert: "打印服务证明", vo_lead: "管理我的服务队",
+    vo_slots: "需 {n} 人 · 已报 {f} 人", vo_signup: "报名", vo_cancel: "取消报名", vo_in: "已签到", vo_out: "签退", vo_done: "已签退",
+    vo_scan: "到达后请扫描现场二维码签到（需在活动地点{r}米内）", vo_signed: "已报名", vo_waitlisted: "候补中", vo_full: "已满员，可报名候补", vo_visit_ok: "已记录，谢谢！",
+    vo_by_leader: "负责人补录", vo_checkin: "签到签退", vo_reports: "上报事件 {n} 件 · 反诈入户 {h} 户", vo_far: "距活动地点约 {d} 米，请在 {r} 米内签到",
+    vo_need_pos: "请允许获取位置后再扫码签到", vo_full_now: "名额已满，无法签到", vo_not_now: "不在签到时间内（开始前2小时至结束）",
+  }, {
+    ra_deliberation: "Deliberation", ra_volunteer: "Volunteering", ra_my_community: "My community", ra_raise: "Raise a topic", ra_body: "What is the matter, what do you suggest", ra_topics: "Topics here",
+    ra_board: "See the public board (how resolutions are going)", ra_next: "Next meeting: {t}, {p}", ra_places: "{n}/{c} registered", ra_join: "Register", ra_leave: "Cancel",
+    ra_support: "Support", ra_supported: "Supported", ra_supporters: "{n} following", ra_mine: "Mine", ra_outcome: "Outcome", ra_sent: "Topic sent: a grid worker screens it within 7 days, and you will be told of every step.",
+    ra_s_raised: "Sent, to be screened", ra_s_accepted: "Accepted, waiting for an agenda", ra_s_on_agenda: "On the meeting's agenda", ra_s_discussed: "Discussed", ra_s_declined: "Not taken up",
+    ra_none: "No topics yet — raise one", ra_no_meeting: "None planned", ra_on: "Meeting: {t}",
+    vo_shifts: "Coming shifts", vo_visit: "Record an anti-fraud visit", vo_households: "Households visited", vo_leaflets: "Leaflets handed out", vo_note: "Notes", vo_record: "Service record",
+    vo_hours: "{h} hours served", vo_next: "{h} more hours to {n} stars", vo_top: "Top star level", vo_teams: "My teams: {t}", vo_cert: "Print my certificate", vo_lead: "Manage my team",
+    vo_slots: "{f} of {n} places taken", vo_signup: "Sign up", vo_cancel: "Cancel", vo_in: "Checked in", vo_out: "Check out", vo_done: "Checked out",
+    vo_scan: "On arrival scan the QR code at the place (within {r} m)", vo_signed: "Signed up", vo_waitlisted: "Waiting list", vo_full: "Full: join the waiting list", vo_visit_ok: "Recorded, thank you!",
+    vo_by_leader: "added by the leader", vo_checkin: "check-in/out", vo_reports: "{n} reports · {h} households visited", vo_far: "About {d} m from the place: check in within {r} m",
+    vo_need_pos: "Allow the location, then scan again", vo_full_now: "Every place is taken", vo_not_now: "Check-in opens 2 hours before the start and closes at the end",
+  });
+  const fmt = (k, o) => Object.entries(o).reduce((s, [a, b]) => s.replaceAll("{" + a + "}", b), w(k));
+  async function loadDeliberation() {
+    const cs = await CG.api("GET", "/api/v1/deliberation/communities");
+    const keep = localStorage.getItem("cg_community") || cs[0].code;
+    $("ra-community").innerHTML = cs.map((c) => `<option value="${c.code}">${CG.esc(CG.lang() === "en" ? c.name_en : c.name)}</option>`).join("");
+    $("ra-community").value = keep;
+    const c = cs.find((x) => x.code === $("ra-community").value) || cs[0];
+    $("ra-board").href = "/board?community=" + c.code;
+    const m = c.next_meeting;
+    $("ra-meeting").innerHTML = `<article class="card task">${m ? `<p><strong>${fmt("ra_next", { t: CG.fmtTime(m.starts_at).slice(0, -3), p: CG.esc(m.place) })}</strong></p>
+      <p>${fmt("ra_places", { n: m.registered, c: m.capacity })}${m.my_status === "signed" ? " · " + w("signed") : m.my_status === "waitlisted" ? " · " + w("waitlisted") : ""}</p>
+      <div class="row">${["signed", "waitlisted"].includes(m.my_status) ? `<button type="button" class="secondary" id="ra-leave">${w("ra_leave")}</button>` : `<button type="button" id="ra-join">${w("ra_join")}</button>`}</div>`
+      : `<p>${w("ra_next").split("：")[0]}：${w("ra_no_meeting")}</p>`}</article>`;
+    if ($("ra-join")) $("ra-join").onclick = () => CG.api("POST", `/api/v1/community/activities/${m.activity_id}/signup`).then(loadDeliberation);
+    if ($("ra-leave")) $("ra-leave").onclick = () => CG.api("POST", `/api/v1/community/activities/${m.activity_id}/cancel`).then(loadDeliberation);
+    const topics = await CG.api("GET", "/api/v1/deliberation/topics?community=" + c.code);
+    $("ra-topics").innerHTML = topics.map((t) => `<article class="card task" data-topic-id="${t.id}"><h3 style="margin:0 0 4px;font-size:16px">${CG.esc(t.title)}</h3>
+      <p><span class="tag">${w("ra_s_" + t.status)}</span> ${t.mine ? `<span class="tag">${w("ra_mine")}</span>` : ""} <span class="muted">${fmt("ra_supporters", { n: t.supporters + 1 })}</span></p>
+      ${t.body ? `<p>${CG.esc(t.body)}</p>` : ""}${t.meeting_at && t.status === "on_agenda" ? `<p>${fmt("ra_on", { t: CG.fmtTime(t.meeting_at).slice(0, -3) })}</p>` : ""}
+      ${t.outcome ? `<p><strong>${w("ra_outcome")}：</strong>${CG.esc(t.outcome)}</p>` : ""}
+      ${!t.mine && ["raised", "accepted", "on_agenda"].includes(t.status) ? `<div class="row"><button type="button" ${t.i_support ? "disabled" : ""} data-support>${w(t.i_support ? "ra_supported" : "ra_support")}</button></div>` : ""}</article>`).join("") || `<p class="muted">${w("ra_none")}</p>`;
+    $("ra-topics").querySelectorAll("[data-support]").forEach((b) => { b.onclick = () => CG.api("POST", `/api/v1/deliberation/topics/${b.closest("article").dataset.topicId}/actions`, { action: "support" }).then(loadDeliberation); });
+  }
+  $("ra-community").onchange = () => { localStorage.setItem("cg_community", $("ra-community").value); loadDeliberation(); };
+  $("ra-topic-form").onsubmit = async (e) => {
+    e.preventDefault(); $("ra-error").textContent = ""; $("ra-ok").textContent = "";
+    try {
+      await CG.api("POST", "/api/v1/deliberation/topics", { community: $("ra-community").value, title: $("ra-title").value, body: $("ra-body").value });
+      $("ra-topic-form").reset(); $("ra-ok").textContent = w("ra_sent"); loadDeliberation();
+    } catch (x) { $("ra-error").textContent = x.message; }
+  };
+
+  // 志愿服务 (volunteers only): my teams, coming shifts, check-out, hours and stars, visits.
+  async function loadVolunteer() {
+    const v = await CG.api("GET", "/api/v1/me/volunteer");
+    const stars = "★".repeat(v.stars) + "☆".repeat(5 - v.stars);
+    const leads = v.teams.some((t) => t.leader_user === CG.user().id);
+    $("vo-me").innerHTML = `<h2 style="font-size:18px;margin:0">${CG.esc(v.name)} <span style="color:#c98a00" aria-label="${v.stars}">${stars}</span></h2>
+      <p><strong>${fmt("vo_hours", { h: v.hours })}</strong> · ${v.hours_to_next_star != null ? fmt("vo_next", { h: v.hours_to_next_star, n: v.stars + 1 }) : w("vo_top")}</p>
+      <p>${fmt("vo_teams", { t: v.teams.map((t) => CG.esc(t.name)).join("、") })}</p><p class="muted">${fmt("vo_reports", { n: v.reports, h: v.households })}</p>
+      <div class="row"><button type="button" class="secondary" id="vo-cert">${w("vo_cert")}</button>${leads ? `<a href="/volunteers" style="flex:1 1 40%;text-align:center;padding-top:10px">${w("vo_lead")}</a>` : ""}</div>`;
+    $("vo-cert").onclick = () => CG.openPage("/api/v1/me/volunteer/certificate");
+    $("vo-shifts").innerHTML = v.shifts.map((s) => {
+      const mine = s.my_status, full = s.filled >= s.slots;
+      const action = s.checked_out ? `<strong>${w("vo_done")}</strong>` : s.checked_in ? `<strong>${w("vo_in")}</strong> <button type="button" data-out>${w("vo_out")}</button>`
+        : ["signed", "waitlisted"].includes(mine) ? `<button type="button" class="secondary" data-cancel>${w("vo_cancel")}</button>` : `<button type="button" data-signup>${w(full ? "vo_full" : "vo_signup")}</button>`;
+      return `<article class="card task" data-shift-id="${s.id}"><h3 style="margin:0 0 4px;font-size:16px">${CG.esc(s.title)}</h3>
+        <p>${CG.fmtTime(s.starts_at).slice(0, -3)}–${CG.fmtTime(s.ends_at).slice(-8, -3)} · ${CG.esc(s.place)}</p>
+        <p>${fmt("vo_slots", { n: s.slots, f: s.filled })}${mine === "signed" ? " · " + w("vo_signed") : mine === "waitlisted" ? " · " + w("vo_waitlisted") : ""}</p>
+        ${mine === "signed" && !s.checked_in ? `<p class="muted">${fmt("vo_scan", { r: s.radius_m })}</p>` : ""}<div class="row">${action}</div></article>`;
+    }).join("") || `<p class="muted">–</p>`;
+    $("vo-shifts").querySelectorAll("article").forEach((card) => {
+      const id = card.dataset.shiftId;
+      const on = (sel, call) => { const b = card.querySelector(sel); if (b) b.onclick = () => call().then(loadVolunteer).catch((e) => { $("vo-error").textContent = e.message; }); };
+      on("[data-signup]", () => CG.api("POST", `/api/v1/community/activities/${id}/signup`));
+      on("[data-cancel]", () => CG.api("POST", `/api/v1/community/activities/${id}/cancel`));
+      on("[data-out]", () => CG.api("POST", `/api/v1/volunteers/shifts/${id}/checkout`));
+    });
+    $("vo-record").innerHTML = v.record.slice(0, 20).map((l) => `<p>${CG.fmtTime(l.starts_at).slice(0, 10)} ${CG.esc(l.title)} · ${l.hours} h <span class="muted">(${w(l.source === "leader" ? "vo_by_leader" : "vo_checkin")}${l.reason ? "：" + CG.esc(l.reason) : ""})</span></p>`).join("") || `<p class="muted">–</p>`;
+  }
+  $("vo-visit").onsubmit = async (e) => {
+    e.preventDefault(); $("vo-error").textContent = ""; $("vo-ok").textContent = "";
+    try { await CG.api("POST", "/api/v1/me/volunteer/visits", { households: Number($("vo-households").value), leaflets: Number($("vo-leaflets").value), note: $("vo-note").value }); $("vo-visit").reset(); $("vo-ok").textContent = w("vo_visit_ok"); loadVolunteer(); }
+    catch (x) { $("vo-error").textContent = x.message; }
+  };
+
+  const TABS = ["report", "mine", "help", "news", "guides", "events", "petitions", "food", "gas", "deliberation", "volunteer"];
   function tab(which) {
     for (const t of TABS) { $("tab-" + t).setAttribute("aria-selected", which === t); $(t).hidden = which !== t; }
-    ({ mine: loadMine, help: loadPosts, news: () => loadArticles("news"), guides: () => loadArticles("guide"), events: loadEvents, petitions: loadPetitions, food: loadFood, gas: loadGas }[which] || (() => {}))();
+    ({ mine: loadMine, help: loadPosts, news: () => loadArticles("news"), guides: () => loadArticles("guide"), events: loadEvents, petitions: loadPetitions, food: loadFood, gas: loadGas, deliberation: loadDeliberation, volunteer: loadVolunteer }[which] || (() => {}))();
   }
   for (const t of TABS) $("tab-" + t).onclick = () => tab(t);
 
@@ -247,16 +339,28 @@
   async function checkInFromQr() {
     const q = new URLSearchParams(location.search);
     if (!q.get("checkin")) return;
-    try { await CG.api("POST", `/api/v1/community/activities/${q.get("checkin")}/checkin`, { code: q.get("code") || "" }); alertBox(w("checkin_ok"), true); }
-    catch (e) { alertBox(e.message, false); }
+    // A shift checks in only near its place: send the phone's position when it can be had.
+    const pos = await new Promise((ok) => {
+      if (!navigator.geolocation) return ok(null);
+      navigator.geolocation.getCurrentPosition((p) => ok({ lat: p.coords.latitude, lng: p.coords.longitude }), () => ok(null), { enableHighAccuracy: true, timeout: 8000 });
+    });
+    const body = { code: q.get("code") || "", ...(pos || {}) };
+    try { await CG.api("POST", `/api/v1/community/activities/${q.get("checkin")}/checkin`, body); alertBox(w("checkin_ok"), true); }
+    catch (e) {
+      const m = /([0-9]+) m away, within ([0-9]+) m/.exec(e.message || "");
+      const say = { too_far: m ? fmt("vo_far", { d: m[1], r: m[2] }) : e.message, full: w("vo_full_now"), not_now: w("vo_not_now") }[e.code]
+        || (/position/.test(e.message || "") ? w("vo_need_pos") : e.message);
+      alertBox(say, false);
+    }
     history.replaceState(null, "", "/app");
-    tab("events");
+    tab(CG.user().role === "volunteer" ? "volunteer" : "events");
   }
   // Good news in green, a refusal in red.
-  function alertBox(text, ok) { $(ok ? "report-ok" : "report-error").textContent = text; document.body.dataset.checkin = text; }
+  function alertBox(text, ok) { $("app-status").className = ok ? "ok" : "error"; $("app-status").textContent = text; document.body.dataset.checkin = text; }
 
   async function start() {
     $("signin").hidden = true; $("pquery").hidden = true; $("main").hidden = false; $("sign-out").hidden = false;
+    $("tab-volunteer").hidden = CG.user().role !== "volunteer";
     categories = await CG.api("GET", "/api/v1/categories");
     fillCategories();
     await checkInFromQr();

@@ -32,7 +32,7 @@ use utoipa::{Modify, OpenApi};
         crate::api::deliberation::meetings, crate::api::deliberation::meeting, crate::api::deliberation::minutes,
         crate::api::deliberation::topics, crate::api::deliberation::raise, crate::api::deliberation::topic,
         crate::api::deliberation::act_topic, crate::api::deliberation::resolutions, crate::api::deliberation::add_part,
-        crate::api::deliberation::resolution, crate::api::deliberation::act_resolution, crate::api::deliberation::board,
+        crate::api::deliberation::resolution, crate::api::deliberation::act_resolution, crate::api::deliberation::board, crate::api::deliberation::staff,
         crate::api::volunteers::teams, crate::api::volunteers::create_team, crate::api::volunteers::team,
         crate::api::volunteers::add_member, crate::api::volunteers::create_shift, crate::api::volunteers::add_minutes,
         crate::api::volunteers::checkout, crate::api::volunteers::summary, crate::api::volunteers::certificate_of,

@@ -25,6 +25,9 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ("food.js", "text/javascript; charset=utf-8", include_bytes!("../assets/food.js")),
     ("gas.js", "text/javascript; charset=utf-8", include_bytes!("../assets/gas.js")),
     ("stats.js", "text/javascript; charset=utf-8", include_bytes!("../assets/stats.js")),
+    ("deliberation.js", "text/javascript; charset=utf-8", include_bytes!("../assets/deliberation.js")),
+    ("board.js", "text/javascript; charset=utf-8", include_bytes!("../assets/board.js")),
+    ("volunteers.js", "text/javascript; charset=utf-8", include_bytes!("../assets/volunteers.js")),
     (
         "vendor/echarts-5.6.0.min.js",
         "text/javascript; charset=utf-8",
@@ -46,6 +49,9 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/food", get(|| async { page(include_str!("../assets/food.html")) }))
         .route("/gas", get(|| async { page(include_str!("../assets/gas.html")) }))
         .route("/stats", get(|| async { page(include_str!("../assets/stats.html")) }))
+        .route("/deliberation", get(|| async { page(include_str!("../assets/deliberation.html")) }))
+        .route("/board", get(|| async { page(include_str!("../assets/board.html")) }))
+        .route("/volunteers", get(|| async { page(include_str!("../assets/volunteers.html")) }))
         .route("/assets/{*path}", get(asset))
 }
 

@@ -948,6 +948,26 @@ pub async fn act_resolution(
     Ok(Json(full_resolution(&s, &after, is_staff(&session)).await?))
 }
 
+/// The staff who can own a resolution or a step (the pickers of the deliberation page).
+#[utoipa::path(get, path = "/api/v1/deliberation/staff", responses((status = 200, body = [crate::api::petitions::StaffOut])), security(("bearer" = [])))]
+pub async fn staff(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+) -> ApiResult<Json<Vec<crate::api::petitions::StaffOut>>> {
+    if !is_staff(&session) {
+        return Err(ApiError::forbidden("the deliberation page's pickers"));
+    }
+    Ok(Json(
+        s.store
+            .users()
+            .await?
+            .into_iter()
+            .filter(|u| !u.disabled && !matches!(u.role, Role::Resident | Role::Volunteer | Role::Admin))
+            .map(|u| crate::api::petitions::StaffOut { id: u.id, name: u.display_name, role: u.role.as_str().into() })
+            .collect(),
+    ))
+}
+
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct BoardItem {
     pub id: i64,

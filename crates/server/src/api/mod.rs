@@ -153,6 +153,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/community/activities/{id}/checkin", post(community::checkin))
         .route("/community/activities/{id}/qr.svg", get(community::qr))
         .route("/deliberation/communities", get(deliberation::list_communities))
+        .route("/deliberation/staff", get(deliberation::staff))
         .route("/deliberation/communities/{code}/day", axum::routing::put(deliberation::set_day))
         .route("/deliberation/communities/{code}/meetings", post(deliberation::generate))
         .route("/deliberation/meetings", get(deliberation::meetings))
