@@ -194,6 +194,7 @@ const CG = (() => {
     const u = user();
     const links = [["/console", "console"], ["/screen", "screen"], ["/field", "field"], ["/petitions", "petitions"], ["/mediation", "mediation"], ["/food", "food"], ["/gas", "gas"], ["/stats", "stats"], ["/deliberation", "deliberation"], ["/volunteers", "volunteers"], ["/admin", "content"]].filter(([href]) => {
       if (!u) return false;
+      if (u.role === "volunteer") return href === "/volunteers";
       if (href === "/deliberation" || href === "/volunteers") return ["admin", "leader", "dispatcher", "station_officer", "grid_worker"].includes(u.role) || (href === "/volunteers" && u.role === "volunteer");
       if (u.role === "mediator") return href === "/mediation" || href === "/field";
       if (u.role === "grid_worker") return href === "/field" || href === "/food" || href === "/gas";

@@ -41,4 +41,5 @@ CG.words({
   document.addEventListener("cg:lang", () => { $("bd-community").innerHTML = ""; load(); });
   $("bd-community").onchange = load;
   await load();
+  document.body.dataset.ready = "1";
 })();

@@ -22,6 +22,7 @@ CG.words({
   dl_a_raise: "提出", dl_a_support: "支持", dl_a_accept: "受理", dl_a_decline: "不予受理", dl_a_schedule: "列入议程", dl_a_discuss: "上会讨论", dl_a_defer: "顺延",
   dl_a_warn: "临期提醒", dl_a_escalate: "超期督办", dl_a_resolve: "形成决议", dl_a_add_step: "添加步骤", dl_a_progress: "更新进度", dl_a_link_case: "派发案件",
   dl_a_case_closed: "案件办结", dl_a_solve: "确认解决", dl_a_drop: "终止",
+  dl_duty_screen: "议题初审", dl_duty_schedule: "列入议程", dl_duty_discuss: "上会讨论", dl_duty_complete: "决议办结",
 }, {
   dl_title: "Grid deliberation", dl_community: "Community", dl_all: "Whole street", dl_set_day: "Set the day", dl_generate: "Make the next 3 months' meetings", dl_board_link: "Public board",
   dl_topics: "Topics", dl_meetings: "Meetings", dl_resolutions: "Resolutions", dl_new_topic: "New topic", dl_pick: "Choose a topic, meeting or resolution on the left",
@@ -41,6 +42,7 @@ CG.words({
   dl_a_raise: "Raised", dl_a_support: "Supported", dl_a_accept: "Accepted", dl_a_decline: "Declined", dl_a_schedule: "Put on the agenda", dl_a_discuss: "Discussed", dl_a_defer: "Deferred",
   dl_a_warn: "Due soon", dl_a_escalate: "Overdue, escalated", dl_a_resolve: "Resolution made", dl_a_add_step: "Step added", dl_a_progress: "Progress", dl_a_link_case: "Sent as a case",
   dl_a_case_closed: "Case closed", dl_a_solve: "Solved", dl_a_drop: "Dropped",
+  dl_duty_screen: "screening", dl_duty_schedule: "scheduling", dl_duty_discuss: "discussion", dl_duty_complete: "completion",
 });
 (async () => {
   if (!CG.requireLogin()) return;
@@ -111,7 +113,8 @@ CG.words({
       el.onclick = open; el.onkeydown = (e) => { if (e.key === "Enter") open(); };
     });
   }
-  const events = (evs) => evs.length ? `<h3>${CG.t("dl_events")}</h3><ol class="steps">${evs.map((e) => `<li>${CG.fmtTime(e.at)} ${CG.t("dl_a_" + e.action)}${e.note ? "：" + CG.esc(e.note) : ""}</li>`).join("")}</ol>` : "";
+  const dutyName = (d) => { const [n, i] = d.split(":"); return n === "step" ? f("dl_step_n", { n: Number(i) + 1 }) : CG.t("dl_duty_" + n); };
+  const events = (evs) => evs.length ? `<h3>${CG.t("dl_events")}</h3><ol class="steps">${evs.map((e) => `<li>${CG.fmtTime(e.at)} ${CG.esc(e.by)} ${CG.t("dl_a_" + e.action)}${e.duty ? "（" + CG.esc(dutyName(e.duty)) + "）" : ""}${e.note ? "：" + CG.esc(e.note) : ""}</li>`).join("")}</ol>` : "";
 
   // A small form in the dialog; resolves with the form's values, or null when cancelled.
   function ask(html, init) {
@@ -269,4 +272,5 @@ CG.words({
   await loadCommunities();
   filters();
   await load();
+  document.body.dataset.ready = "1";
 })();

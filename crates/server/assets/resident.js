@@ -210,6 +210,7 @@
     vo_by_leader: "added by the leader", vo_checkin: "check-in/out", vo_reports: "{n} reports · {h} households visited", vo_far: "About {d} m from the place: check in within {r} m",
     vo_need_pos: "Allow the location, then scan again", vo_full_now: "Every place is taken", vo_not_now: "Check-in opens 2 hours before the start and closes at the end",
   });
+  i18n();
   const fmt = (k, o) => Object.entries(o).reduce((s, [a, b]) => s.replaceAll("{" + a + "}", b), w(k));
   async function loadDeliberation() {
     const cs = await CG.api("GET", "/api/v1/deliberation/communities");

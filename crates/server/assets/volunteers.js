@@ -119,4 +119,5 @@ CG.words({
   document.addEventListener("cg:lang", () => { loadSummary(); renderTeams(); if (detail) renderDetail(); });
   await loadSummary();
   await loadTeams();
+  document.body.dataset.ready = "1";
 })();

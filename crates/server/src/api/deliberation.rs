@@ -293,7 +293,7 @@ async fn meeting_out(
     let agenda = if agenda {
         let mut list = s.store.topics(Some(&m.community), None, Some(m.id), LIST_MAX).await?;
         list.reverse();
-        list.iter().map(|t| topic_out(s, session, t)).collect()
+        topics_out(s, session, &list).await?
     } else {
         vec![]
     };
@@ -450,10 +450,45 @@ pub struct TopicOut {
     pub events: Vec<serde_json::Value>,
 }
 
-fn topic_out(s: &AppState, session: &Session, t: &Topic) -> TopicOut {
+/// Display names of the people who took steps (the runner's steps are the platform's).
+async fn names(s: &AppState, events: &[d::Event], known: &mut std::collections::HashMap<i64, String>) -> ApiResult<()> {
+    for e in events {
+        if let std::collections::hash_map::Entry::Vacant(v) = known.entry(e.actor.user_id) {
+            let name = if e.actor.user_id == 0 {
+                "系统".to_owned()
+            } else {
+                s.store.user(e.actor.user_id).await.map(|u| u.display_name).unwrap_or_else(|_| e.actor.username.clone())
+            };
+            v.insert(name);
+        }
+    }
+    Ok(())
+}
+
+fn events_out(events: &[d::Event], known: &std::collections::HashMap<i64, String>) -> Vec<serde_json::Value> {
+    events
+        .iter()
+        .map(|e| {
+            serde_json::json!({ "at": wire::time(e.at), "action": e.action,
+                "by": known.get(&e.actor.user_id).cloned().unwrap_or_else(|| e.actor.username.clone()),
+                "note": e.note, "duty": e.duty, "level": e.level })
+        })
+        .collect()
+}
+
+async fn topics_out(s: &AppState, session: &Session, list: &[Topic]) -> ApiResult<Vec<TopicOut>> {
+    let mut known = std::collections::HashMap::new();
+    if is_staff(session) {
+        for t in list {
+            names(s, &t.events, &mut known).await?;
+        }
+    }
+    Ok(list.iter().map(|t| topic_out(session, t, &known)).collect())
+}
+
+fn topic_out(session: &Session, t: &Topic, known: &std::collections::HashMap<i64, String>) -> TopicOut {
     let me = session.user.id;
     let staff = is_staff(session) || matches!(session.role(), Role::Leader | Role::Admin);
-    let _ = s;
     TopicOut {
         id: t.id,
         community: t.community.clone(),
@@ -479,17 +514,7 @@ fn topic_out(s: &AppState, session: &Session, t: &Topic) -> TopicOut {
         outcome: t.outcome.clone(),
         resolution_id: t.resolution_id,
         raised_at: wire::time(t.raised_at),
-        events: if staff {
-            t.events
-                .iter()
-                .map(|e| {
-                    serde_json::json!({ "at": wire::time(e.at), "action": e.action, "by": e.actor.username, "note": e.note,
-                                        "duty": e.duty, "level": e.level })
-                })
-                .collect()
-        } else {
-            vec![]
-        },
+        events: if staff { events_out(&t.events, known) } else { vec![] },
     }
 }
 
@@ -523,7 +548,7 @@ pub async fn topics(
         None => None,
     };
     let list = s.store.topics(q.community.as_deref(), status.as_deref(), None, LIST_MAX).await?;
-    Ok(Json(list.iter().map(|t| topic_out(&s, &session, t)).collect()))
+    Ok(Json(topics_out(&s, &session, &list).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -578,7 +603,7 @@ pub async fn raise(
         raised_by_name: session.user.display_name.clone(),
     };
     let t = app::deliberation::raise(&s, new, &session.actor()).await.map_err(rule)?;
-    Ok((StatusCode::CREATED, Json(topic_out(&s, &session, &t))))
+    Ok((StatusCode::CREATED, Json(topics_out(&s, &session, std::slice::from_ref(&t)).await?.remove(0))))
 }
 
 fn topic_id(id: &str) -> ApiResult<i64> {
@@ -593,7 +618,7 @@ pub async fn topic(
 ) -> ApiResult<Json<TopicOut>> {
     signed_in_reader(&session)?;
     let t = s.store.topic(topic_id(&id)?).await.map_err(|_| ApiError::not_found("topic"))?;
-    Ok(Json(topic_out(&s, &session, &t)))
+    Ok(Json(topics_out(&s, &session, std::slice::from_ref(&t)).await?.remove(0)))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -688,7 +713,7 @@ pub async fn act_topic(
         a => return Err(ApiError::invalid(format!("unknown action {a}"))),
     };
     let t = app::deliberation::act_topic(&s, t.id, &action, &session.actor()).await.map_err(rule)?;
-    Ok(Json(topic_out(&s, &session, &t)))
+    Ok(Json(topics_out(&s, &session, std::slice::from_ref(&t)).await?.remove(0)))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -726,7 +751,13 @@ pub struct ResolutionOut {
     pub events: Vec<serde_json::Value>,
 }
 
-fn resolution_out(s: &AppState, r: &Resolution, parts: Vec<ResolutionOut>, staff: bool) -> ResolutionOut {
+fn resolution_out(
+    s: &AppState,
+    r: &Resolution,
+    parts: Vec<ResolutionOut>,
+    staff: bool,
+    known: &std::collections::HashMap<i64, String>,
+) -> ResolutionOut {
     let now = s.clock.now();
     let open = r.status == d::ResolutionStatus::Open;
     ResolutionOut {
@@ -760,23 +791,17 @@ fn resolution_out(s: &AppState, r: &Resolution, parts: Vec<ResolutionOut>, staff
         created_at: wire::time(r.created_at),
         solved_at: r.solved_at.map(wire::time),
         overdue: open && r.due_at < now,
-        events: if staff {
-            r.events
-                .iter()
-                .map(|e| {
-                    serde_json::json!({ "at": wire::time(e.at), "action": e.action, "by": e.actor.username, "note": e.note,
-                                        "duty": e.duty, "level": e.level })
-                })
-                .collect()
-        } else {
-            vec![]
-        },
+        events: if staff { events_out(&r.events, known) } else { vec![] },
     }
 }
 
 async fn full_resolution(s: &AppState, r: &Resolution, staff: bool) -> ApiResult<ResolutionOut> {
     let parts = s.store.resolution_parts(r.id).await?;
-    Ok(resolution_out(s, r, parts.iter().map(|p| resolution_out(s, p, vec![], staff)).collect(), staff))
+    let mut known = std::collections::HashMap::new();
+    if staff {
+        names(s, &r.events, &mut known).await?;
+    }
+    Ok(resolution_out(s, r, parts.iter().map(|p| resolution_out(s, p, vec![], staff, &known)).collect(), staff, &known))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

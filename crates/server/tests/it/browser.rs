@@ -1140,3 +1140,210 @@ async fn a_leader_reads_the_statistics_and_opens_the_cases_behind_a_number() {
     b.quit().await;
     app.stop().await;
 }
+
+/// Grid deliberation as its people use it: a resident raises a topic on the phone; the grid
+/// worker screens it and puts it on the agenda at the desk; the resident sees where it
+/// stands; the public board shows the resolutions; a volunteer team leader sees her team
+/// and a volunteer signs up for a shift in the app.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_topic_goes_from_the_app_to_the_agenda_and_volunteers_see_their_shifts() {
+    let app = App::start(false).await;
+    let community = "330114004001";
+    let (s, _) = app
+        .call(
+            Some("admin"),
+            "PUT",
+            &format!("/api/v1/deliberation/communities/{community}/day"),
+            Some(json!({"day_of_month": 15, "time": "19:00", "place": "临江社区居民议事厅", "capacity": 40})),
+        )
+        .await;
+    assert_eq!(s, 204);
+    let (s, meetings) = app
+        .call(
+            Some("admin"),
+            "POST",
+            &format!("/api/v1/deliberation/communities/{community}/meetings"),
+            Some(json!({"months": 2})),
+        )
+        .await;
+    assert_eq!(s, 200, "{meetings}");
+
+    // On the phone: the 议事 tab, the next meeting, a topic raised.
+    let phone = Browser::start(375, 812).await;
+    resident_sign_in(&phone, &app, "13700004444").await;
+    phone.click("#tab-deliberation").await;
+    phone
+        .wait_for(
+            "return document.querySelector('#ra-meeting').textContent.includes('临江社区居民议事厅')",
+            Duration::from_secs(5),
+        )
+        .await;
+    phone.type_into("#ra-title", "小区快递柜太少").await;
+    phone.type_into("#ra-body", "包裹经常堆在门口").await;
+    phone.click("#ra-topic-form button[type=submit]").await;
+    phone
+        .wait_for(
+            "return document.querySelector('#ra-ok').textContent.includes('网格员将在7天内初审')",
+            Duration::from_secs(5),
+        )
+        .await;
+    phone
+        .wait_for(
+            "return document.querySelector('#ra-topics').textContent.includes('已提交，待初审')",
+            Duration::from_secs(5),
+        )
+        .await;
+    let text = phone.eval("return document.querySelector('#ra-topics').innerText").await;
+    assert!(text.as_str().unwrap().contains("小区快递柜太少") && text.as_str().unwrap().contains("我提的"), "{text}");
+    phone.screenshot(&shots("app-deliberation.png")).await;
+
+    // At the desk: the grid worker accepts it and puts it on the meeting's agenda.
+    let desk = Browser::start(1440, 900).await;
+    sign_in(&desk, &app, "grid01", "/field").await;
+    desk.goto(&app.url("/deliberation")).await;
+    desk.wait_for("return document.body.dataset.ready === '1'", Duration::from_secs(10)).await;
+    let bar = desk.eval("return document.querySelector('#dl-day').textContent").await;
+    assert_eq!(bar, json!("每月15日 19:00，临江社区居民议事厅"));
+    desk.wait_for(
+        "return document.querySelector('#dl-list').textContent.includes('小区快递柜太少')",
+        Duration::from_secs(5),
+    )
+    .await;
+    desk.click("#dl-list .item").await;
+    desk.wait_for(
+        "return document.querySelector('#dl-detail h2')?.textContent === '小区快递柜太少'",
+        Duration::from_secs(5),
+    )
+    .await;
+    desk.click("#dl-detail [data-act=accept]").await;
+    desk.wait_for(
+        "return document.querySelector('#dl-detail').textContent.includes('待列入议程')",
+        Duration::from_secs(5),
+    )
+    .await;
+    desk.click("#dl-detail [data-act=schedule]").await;
+    desk.wait_for(
+        "return document.querySelector('#dl-dialog[open] select[name=meeting]') !== null",
+        Duration::from_secs(5),
+    )
+    .await;
+    desk.click("#dl-dialog-ok").await;
+    desk.wait_for(
+        "return document.querySelector('#dl-detail').textContent.includes('已列入议程')",
+        Duration::from_secs(5),
+    )
+    .await;
+    desk.screenshot(&shots("deliberation.png")).await;
+    // The meetings tab shows it on the agenda; in English too.
+    desk.click("#tab-meetings").await;
+    desk.wait_for("return document.querySelector('#dl-list').textContent.includes('议程 1')", Duration::from_secs(5))
+        .await;
+    desk.click("#cg-lang").await;
+    desk.wait_for("return document.querySelector('#tab-topics').textContent === 'Topics'", Duration::from_secs(5))
+        .await;
+    desk.wait_for("return document.querySelector('#dl-list').textContent.includes('Agenda 1')", Duration::from_secs(5))
+        .await;
+    desk.screenshot(&shots("deliberation-en.png")).await;
+    desk.click("#cg-lang").await;
+
+    // The resident sees the step, and was told.
+    phone.click("#tab-report").await;
+    phone.click("#tab-deliberation").await;
+    phone
+        .wait_for(
+            "return document.querySelector('#ra-topics').textContent.includes('已列入议事日议程')",
+            Duration::from_secs(5),
+        )
+        .await;
+    let resident = app.store.user_by_phone("13700004444", domain::role::Role::Resident).await.unwrap().id;
+    let told = app.store.outbox_for_user(resident, 10).await.unwrap();
+    assert!(told.iter().any(|m| m.body.contains("已列入议事日议程")), "{told:?}");
+    phone.quit().await;
+
+    // The public board, without signing in: a resolution made of the topic shows there.
+    let topic = app.store.topics(Some(community), None, None, 10).await.unwrap()[0].id;
+    let grid01 = app.store.user_by_name("grid01").await.unwrap().id;
+    let (s, t) = app
+        .call(Some("grid01"), "POST", &format!("/api/v1/deliberation/topics/{topic}/actions"), Some(json!({
+            "action": "discuss", "outcome": "同意增设快递柜",
+            "resolution": {"title": "临江社区增设智能快递柜", "owner": grid01, "due_at": (chrono::Utc::now() + chrono::Duration::days(40)).to_rfc3339()}
+        })))
+        .await;
+    assert_eq!(s, 200, "{t}");
+    let board = Browser::start(1440, 900).await;
+    board.goto(&app.url(&format!("/board?community={community}"))).await;
+    board.wait_for("return document.body.dataset.ready === '1'", Duration::from_secs(10)).await;
+    board.click("#bd-tabs [data-p=open]").await;
+    board
+        .wait_for(
+            "return document.querySelector('#bd-list').textContent.includes('临江社区增设智能快递柜')",
+            Duration::from_secs(5),
+        )
+        .await;
+    let counts = board.eval("return document.querySelector('#bd-counts').innerText").await;
+    assert!(counts.as_str().unwrap().contains("待开始"), "{counts}");
+    board.screenshot(&shots("board.png")).await;
+    board.quit().await;
+
+    // A team with a shift: the leader's page, and a volunteer signing up in the app.
+    let leader = app.store.user_by_name("volunteer").await.unwrap().id;
+    let (_, team) = app
+        .call(Some("admin"), "POST", "/api/v1/volunteers/teams", Some(json!({"community": community, "kind": "aunties", "name": "临江社区临家阿姨服务队", "leader_user": leader})))
+        .await;
+    let team = team["id"].as_i64().unwrap();
+    app.call(
+        Some("admin"),
+        "POST",
+        &format!("/api/v1/volunteers/teams/{team}/members"),
+        Some(json!({"user_id": leader, "skills": "调解"})),
+    )
+    .await;
+    app.call(
+        Some("volunteer"),
+        "POST",
+        &format!("/api/v1/volunteers/teams/{team}/members"),
+        Some(json!({"phone": "13700005555", "name": "沈月娥", "skills": "走访"})),
+    )
+    .await;
+    let start = chrono::Utc::now() + chrono::Duration::days(2);
+    let (s, shift) = app
+        .call(Some("volunteer"), "POST", &format!("/api/v1/volunteers/teams/{team}/shifts"), Some(json!({
+            "title": "临家茶摊·邻里说事", "place": "临江社区党群服务中心门口", "lat": 30.2662, "lng": 120.5700, "radius_m": 200,
+            "starts_at": start.to_rfc3339(), "ends_at": (start + chrono::Duration::hours(3)).to_rfc3339(), "slots": 4
+        })))
+        .await;
+    assert_eq!(s, 201, "{shift}");
+    let vol = Browser::start(375, 812).await;
+    resident_sign_in(&vol, &app, "13700005555").await;
+    vol.wait_for("return !document.querySelector('#tab-volunteer').hidden", Duration::from_secs(5)).await;
+    vol.click("#tab-volunteer").await;
+    vol.wait_for("return document.querySelector('#vo-me').textContent.includes('沈月娥')", Duration::from_secs(5))
+        .await;
+    vol.click("#vo-shifts [data-signup]").await;
+    vol.wait_for(
+        "return document.querySelector('#vo-shifts').textContent.includes('已报 1 人')",
+        Duration::from_secs(5),
+    )
+    .await;
+    let me = vol.eval("return document.querySelector('#vo-me').innerText").await;
+    assert!(
+        me.as_str().unwrap().contains("累计服务 0 小时") && me.as_str().unwrap().contains("再服务 100 小时升至 1 星"),
+        "{me}"
+    );
+    vol.screenshot(&shots("app-volunteer.png")).await;
+    vol.quit().await;
+    let lead = Browser::start(1440, 900).await;
+    sign_in(&lead, &app, "volunteer", "/app").await;
+    lead.goto(&app.url("/volunteers")).await;
+    lead.wait_for("return document.body.dataset.ready === '1'", Duration::from_secs(10)).await;
+    lead.wait_for(
+        "return document.querySelector('#vt-detail').textContent.includes('需 4 人，已报 1 人')",
+        Duration::from_secs(5),
+    )
+    .await;
+    let roster = lead.eval("return document.querySelector('#vt-detail').innerText").await;
+    assert!(roster.as_str().unwrap().contains("沈月娥") && roster.as_str().unwrap().contains("还缺 3 人"), "{roster}");
+    lead.screenshot(&shots("volunteers.png")).await;
+    lead.quit().await;
+    app.stop().await;
+}
