@@ -522,6 +522,32 @@ pub fn phase(r: &Resolution) -> &'static str {
     }
 }
 
+/// How far a step carried out as a case has come, read from the case's status: accepted
+/// 10, someone sent 30, on site 50, being handled 70, closed 100.
+pub fn case_progress(status: crate::case::Status) -> u8 {
+    use crate::case::Status as S;
+    match status {
+        S::New | S::Accepted | S::Suspended => 10,
+        S::Dispatched => 30,
+        S::OnSite => 50,
+        S::InProgress => 70,
+        S::Closed | S::Rated | S::Archived => 100,
+        S::Rejected | S::Voided => 0,
+    }
+}
+
+/// The resolution with each open step that a case carries out at its case's progress (the
+/// step itself completes when the case closes).
+pub fn following_cases(r: &Resolution, status_of: impl Fn(i64) -> Option<crate::case::Status>) -> Resolution {
+    let mut out = r.clone();
+    for s in out.steps.iter_mut().filter(|s| s.done_at.is_none()) {
+        if let Some(st) = s.case_id.and_then(&status_of) {
+            s.progress = s.progress.max(case_progress(st).min(99));
+        }
+    }
+    out
+}
+
 /// Progress of the whole, 0–100: the mean of its steps (0 with no steps; 100 once solved).
 pub fn progress(r: &Resolution) -> u8 {
     if r.status == ResolutionStatus::Solved {
@@ -868,6 +894,9 @@ mod tests {
         let r = apply_resolution(&r, &ResolutionAction::Progress { step: 0, progress: 100 }, &owner, at(4)).unwrap();
         assert_eq!(progress(&r), 55);
         assert!(apply_resolution(&r, &ResolutionAction::Solve { open_children: 0 }, &staff(), at(5)).is_err());
+        // Until it closes, the step follows its case's status.
+        let seen = following_cases(&r, |c| (c == 55).then_some(crate::case::Status::OnSite));
+        assert_eq!((seen.steps[1].progress, progress(&seen)), (50, 75));
         let r = apply_resolution(&r, &ResolutionAction::CaseClosed { step: 1 }, &staff(), at(6)).unwrap();
         assert!(apply_resolution(&r, &ResolutionAction::Solve { open_children: 1 }, &staff(), at(7)).is_err());
         let r = apply_resolution(&r, &ResolutionAction::Solve { open_children: 0 }, &staff(), at(7)).unwrap();

@@ -34,7 +34,7 @@ CG.words({
       <span class="tag phase-${i.phase}">${CG.t("bd_" + i.phase)}</span> <span class="muted">${CG.esc(i.community_name)}</span>
       <div class="bar" role="progressbar" aria-valuenow="${i.progress}" aria-valuemin="0" aria-valuemax="100"><i style="width:${i.progress}%"></i></div>
       <div class="muted">${CG.t("bd_progress")} ${i.progress}% · ${i.solved_at ? CG.t("bd_done") + " " + day(i.solved_at) : CG.t("bd_due") + " " + day(i.due_at)}</div>
-      <ol>${i.steps.map((s) => `<li>${CG.esc(s)}</li>`).join("")}</ol></article>`).join("") || `<p class="muted">${CG.t("bd_none")}</p>`;
+      <ol>${i.steps.map((s) => `<li>${s.done ? "✓ " : ""}${CG.esc(s.title)}</li>`).join("")}</ol></article>`).join("") || `<p class="muted">${CG.t("bd_none")}</p>`;
   }
   CG.applyI18n();
   $("lang-switch").onclick = () => CG.setLang(en() ? "zh" : "en");

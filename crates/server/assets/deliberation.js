@@ -114,7 +114,9 @@ CG.words({
     });
   }
   const dutyName = (d) => { const [n, i] = d.split(":"); return n === "step" ? f("dl_step_n", { n: Number(i) + 1 }) : CG.t("dl_duty_" + n); };
-  const events = (evs) => evs.length ? `<h3>${CG.t("dl_events")}</h3><ol class="steps">${evs.map((e) => `<li>${CG.fmtTime(e.at)} ${CG.esc(e.by)} ${CG.t("dl_a_" + e.action)}${e.duty ? "（" + CG.esc(dutyName(e.duty)) + "）" : ""}${e.note ? "：" + CG.esc(e.note) : ""}</li>`).join("")}</ol>` : "";
+  // A progress step's note is "step:percent".
+  const noteOf = (e) => { const m = e.action === "progress" && /^(\d+):(\d+)$/.exec(e.note); return m ? `${f("dl_step_n", { n: m[1] })} ${m[2]}%` : e.note; };
+  const events = (evs) => evs.length ? `<h3>${CG.t("dl_events")}</h3><ol class="steps">${evs.map((e) => `<li>${CG.fmtTime(e.at)} ${CG.esc(e.by)} ${CG.t("dl_a_" + e.action)}${e.duty ? "（" + CG.esc(dutyName(e.duty)) + "）" : ""}${e.note ? "：" + CG.esc(noteOf(e)) : ""}</li>`).join("")}</ol>` : "";
 
   // A small form in the dialog; resolves with the form's values, or null when cancelled.
   function ask(html, init) {
@@ -170,6 +172,7 @@ CG.words({
   async function renderMeeting(m) {
     $("dl-detail").innerHTML = `<h2>${CG.esc(m.community_name)} ${CG.fmtTime(m.starts_at).slice(0, -3)}</h2>
       <p>${CG.esc(m.place)} · ${f("dl_registered", { n: m.registered, c: m.capacity })} · ${f("dl_attended", { n: m.attended })}</p>
+      ${m.attendees.length ? `<p class="kv">${CG.esc(m.attendees.join("、"))}</p>` : ""}
       <h3>${CG.t("dl_agenda")}</h3>${m.agenda.length ? `<ol>${m.agenda.map((t) => `<li>${CG.esc(t.title)} <span class="tag">${CG.t("dl_s_" + t.status)}</span>${t.outcome ? `<div class="kv">${CG.esc(t.outcome)}</div>` : ""}</li>`).join("")}</ol>` : `<p class="muted">${CG.t("dl_no_agenda")}</p>`}
       <h3>${CG.t("dl_minutes")} <span class="tag">${CG.t("dl_m_" + m.minutes_status)}</span></h3>
       <textarea id="mm-text" rows="7" ${m.minutes_status === "final" ? "readonly" : ""}>${CG.esc(m.minutes || "")}</textarea>

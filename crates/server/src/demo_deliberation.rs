@@ -198,6 +198,14 @@ const ANSWERED: &[(&str, &str)] = &[
     ("医保缴费怎么办理", "现场讲解线上缴费流程，网格员可上门协助老人办理。"),
     ("小区物业费上涨是否合理", "物业公司现场公示收支明细，业委会将组织听证。"),
     ("垃圾分类积分兑换规则", "现场说明积分规则，兑换点每周六开放。"),
+    ("广场舞音量扰民", "与舞蹈队约定晚上8点半前结束、音量调低，网格员跟踪一个月。"),
+    ("流浪犬伤人隐患", "联系街道执法中队和动物收容机构处置，提醒居民文明养犬。"),
+    ("独居老人安全", "临家阿姨服务队结对走访，每周上门一次，安装紧急呼叫器。"),
+    ("租户垃圾乱扔", "房东会议通报，出租房纳入“以房管人”责任书。"),
+    ("雨天小区门口积水", "已报城管部门疏通雨水井，纳入汛期巡查点位。"),
+    ("电信诈骗防范", "反诈妈妈团下月入户宣传，派出所民警到会讲解常见骗局。"),
+    ("小区绿化带被占种菜", "劝导居民恢复绿化，物业公司补种。"),
+    ("农贸市场停车难", "市场管理方错时开放后场停车区。"),
 ];
 
 /// Topics declined at screening, with the reason given.
@@ -417,6 +425,13 @@ pub fn build(cs: &[Community], p: &People, now: Timestamp) -> anyhow::Result<Bui
     for (k, _) in DECLINED.iter().enumerate() {
         let (ci, mi) = pick(&past, k * 11 + 5, DECLINED.len() * 13);
         plan.push((ci, mi, "declined"));
+    }
+    // Most meetings hear a topic or two besides: explained on the spot, no resolution needed.
+    let planned: std::collections::HashSet<usize> = plan.iter().map(|(_, mi, _)| *mi).collect();
+    for &(ci, mi) in &past {
+        if !planned.contains(&mi) && rng.gen_bool(0.7) {
+            plan.push((ci, mi, "answered"));
+        }
     }
     plan.sort_by_key(|(_, mi, _)| meetings[*mi].starts_at);
     let mut minutes: Vec<Vec<String>> = vec![vec![]; meetings.len()];

@@ -465,17 +465,18 @@ impl Store {
             .await?)
     }
 
-    /// Minutes served, shifts held and households visited since `from`.
-    pub async fn volunteering_since(&self, from: Timestamp) -> Result<(i64, i64, i64)> {
+    /// Minutes served, shifts held and households visited in `[from, to)`.
+    pub async fn volunteering_between(&self, from: Timestamp, to: Timestamp) -> Result<(i64, i64, i64)> {
         let r = sqlx::query(
             "SELECT CAST(COALESCE((SELECT SUM(s.minutes) FROM signups s JOIN activities a ON a.id = s.activity_id \
-               WHERE a.kind = 'shift' AND a.starts_at >= $1), 0) \
+               WHERE a.kind = 'shift' AND a.starts_at >= $1 AND a.starts_at < $2), 0) \
              + COALESCE((SELECT SUM(c.minutes) FROM service_credits c JOIN activities a ON a.id = c.activity_id \
-               WHERE a.starts_at >= $1), 0) AS BIGINT) AS m, \
-             CAST((SELECT COUNT(*) FROM activities a WHERE a.kind = 'shift' AND a.starts_at >= $1) AS BIGINT) AS n, \
-             CAST(COALESCE((SELECT SUM(households) FROM volunteer_visits WHERE visited_at >= $1), 0) AS BIGINT) AS h",
+               WHERE a.starts_at >= $1 AND a.starts_at < $2), 0) AS BIGINT) AS m, \
+             CAST((SELECT COUNT(*) FROM activities a WHERE a.kind = 'shift' AND a.starts_at >= $1 AND a.starts_at < $2) AS BIGINT) AS n, \
+             CAST(COALESCE((SELECT SUM(households) FROM volunteer_visits WHERE visited_at >= $1 AND visited_at < $2), 0) AS BIGINT) AS h",
         )
         .bind(to_millis(from))
+        .bind(to_millis(to))
         .fetch_one(self.pool())
         .await?;
         Ok((r.try_get("m")?, r.try_get("n")?, r.try_get("h")?))

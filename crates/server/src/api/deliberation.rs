@@ -280,6 +280,8 @@ pub struct MeetingOut {
     pub my_status: String,
     pub checked_in: bool,
     pub agenda: Vec<TopicOut>,
+    /// Who checked in (staff only, in a meeting's own view).
+    pub attendees: Vec<String>,
 }
 
 async fn meeting_out(
@@ -288,6 +290,7 @@ async fn meeting_out(
     m: &store::deliberation::Meeting,
     agenda: bool,
 ) -> ApiResult<MeetingOut> {
+    let agenda_view = agenda;
     let a = s.store.activity(m.activity_id).await?;
     let mine = s.store.signup_of(m.activity_id, session.user.id).await?;
     let agenda = if agenda {
@@ -298,6 +301,11 @@ async fn meeting_out(
         vec![]
     };
     let show = m.minutes_status == "final" || is_staff(session);
+    let attendees = if agenda_view && is_staff(session) {
+        s.store.roster(m.activity_id).await?.into_iter().filter(|l| l.checked_in_at.is_some()).map(|l| l.name).collect()
+    } else {
+        vec![]
+    };
     Ok(MeetingOut {
         id: m.id,
         community: m.community.clone(),
@@ -314,6 +322,7 @@ async fn meeting_out(
         my_status: mine.as_ref().map_or("none".into(), |x| x.status.clone()),
         checked_in: mine.is_some_and(|x| x.checked_in_at.is_some()),
         agenda,
+        attendees,
     })
 }
 
@@ -501,7 +510,9 @@ fn topic_out(session: &Session, t: &Topic, known: &std::collections::HashMap<i64
         status_zh: app::deliberation::topic_status_zh(t.status).into(),
         raised_by: if t.raised_by == me {
             "我".into()
-        } else if staff || t.source == TopicSource::GridWorker {
+        } else if staff {
+            known.get(&t.raised_by).cloned().unwrap_or_else(|| t.raised_by_name.clone())
+        } else if t.source == TopicSource::GridWorker {
             t.raised_by_name.clone()
         } else {
             "居民".into()
@@ -795,7 +806,19 @@ fn resolution_out(
     }
 }
 
+/// The resolution with its open steps at their cases' progress.
+async fn with_cases(s: &AppState, r: &Resolution) -> ApiResult<Resolution> {
+    let mut statuses = std::collections::HashMap::new();
+    for c in r.steps.iter().filter(|x| x.done_at.is_none()).filter_map(|x| x.case_id) {
+        if let Ok(case) = s.store.get_case(c).await {
+            statuses.insert(c, case.status);
+        }
+    }
+    Ok(d::following_cases(r, |c| statuses.get(&c).copied()))
+}
+
 async fn full_resolution(s: &AppState, r: &Resolution, staff: bool) -> ApiResult<ResolutionOut> {
+    let r = &with_cases(s, r).await?;
     let parts = s.store.resolution_parts(r.id).await?;
     let mut known = std::collections::HashMap::new();
     if staff {
@@ -1002,7 +1025,13 @@ pub struct BoardItem {
     pub progress: u8,
     pub due_at: String,
     pub solved_at: Option<String>,
-    pub steps: Vec<String>,
+    pub steps: Vec<BoardStep>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BoardStep {
+    pub title: String,
+    pub done: bool,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -1043,7 +1072,7 @@ pub async fn board(State(s): State<Arc<AppState>>, ApiQuery(q): ApiQuery<BoardQu
             progress: d::progress(r),
             due_at: wire::time(r.due_at),
             solved_at: r.solved_at.map(wire::time),
-            steps: r.steps.iter().map(|x| x.title.clone()).collect(),
+            steps: r.steps.iter().map(|x| BoardStep { title: x.title.clone(), done: x.done_at.is_some() }).collect(),
         })
         .collect();
     Ok(Json(BoardOut {

@@ -734,7 +734,7 @@ pub async fn summary(State(s): State<Arc<AppState>>, session: Session) -> ApiRes
         chrono::NaiveDate::from_ymd_opt(chrono::Datelike::year(&local.date_naive()), 1, 1).expect("1 January exists"),
         0,
     );
-    let y = s.store.volunteering_since(year_start).await?;
+    let y = s.store.volunteering_between(year_start, now).await?;
     let mut covered: Vec<&str> = teams.iter().map(|t| t.community.as_str()).collect();
     covered.sort();
     covered.dedup();

@@ -327,8 +327,14 @@ async fn topic_to_solved_resolution(app: &App) {
         json!({"action": "close", "note": "维修完成"}),
     ] {
         let (s, b) =
-            app.call(Some("dispatcher"), "POST", &format!("/api/v1/cases/{case_id}/actions"), Some(step)).await;
+            app.call(Some("dispatcher"), "POST", &format!("/api/v1/cases/{case_id}/actions"), Some(step.clone())).await;
         assert_eq!(s, 200, "{b}");
+        if step["action"] == "arrive" {
+            // The step's progress follows its case: someone on site is half way.
+            let (_, r) =
+                app.call(Some("grid01"), "GET", &format!("/api/v1/deliberation/resolutions/{rid}"), None).await;
+            assert_eq!((r["steps"][0]["progress"].as_i64(), r["progress"].as_i64()), (Some(50), Some(75)), "{r}");
+        }
     }
     let (_, r) = app.call(Some("grid01"), "GET", &format!("/api/v1/deliberation/resolutions/{rid}"), None).await;
     assert_eq!(r["steps"][0]["progress"], 100, "{r}");
