@@ -24,6 +24,8 @@ CG.words({
     }
     render();
   }
+  // A community's name in the page's language (the board lists every community's).
+  const cname = (i) => { const c = data.communities.find((x) => x.name === i.community_name); return c && en() ? c.name_en : i.community_name; };
   function render() {
     const phases = ["solved", "in_progress", "open"];
     $("bd-counts").innerHTML = phases.map((p) => `<div class="card ${p}"><b>${data[p]}</b>${CG.t("bd_" + p)}</div>`).join("");
@@ -31,7 +33,7 @@ CG.words({
     $("bd-tabs").querySelectorAll("button").forEach((b) => { b.onclick = () => { phase = b.dataset.p; render(); }; });
     const items = data.items.filter((i) => i.phase === phase);
     $("bd-list").innerHTML = items.map((i) => `<article class="card"><h3>${CG.esc(i.title)}</h3>
-      <span class="tag phase-${i.phase}">${CG.t("bd_" + i.phase)}</span> <span class="muted">${CG.esc(i.community_name)}</span>
+      <span class="tag phase-${i.phase}">${CG.t("bd_" + i.phase)}</span> <span class="muted">${CG.esc(cname(i))}</span>
       <div class="bar" role="progressbar" aria-valuenow="${i.progress}" aria-valuemin="0" aria-valuemax="100"><i style="width:${i.progress}%"></i></div>
       <div class="muted">${CG.t("bd_progress")} ${i.progress}% · ${i.solved_at ? CG.t("bd_done") + " " + day(i.solved_at) : CG.t("bd_due") + " " + day(i.due_at)}</div>
       <ol>${i.steps.map((s) => `<li>${s.done ? "✓ " : ""}${CG.esc(s.title)}</li>`).join("")}</ol></article>`).join("") || `<p class="muted">${CG.t("bd_none")}</p>`;

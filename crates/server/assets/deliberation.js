@@ -26,7 +26,7 @@ CG.words({
 }, {
   dl_title: "Grid deliberation", dl_community: "Community", dl_all: "Whole street", dl_set_day: "Set the day", dl_generate: "Make the next 3 months' meetings", dl_board_link: "Public board",
   dl_topics: "Topics", dl_meetings: "Meetings", dl_resolutions: "Resolutions", dl_new_topic: "New topic", dl_pick: "Choose a topic, meeting or resolution on the left",
-  dl_day: "{d} of every month, {t}, {p}", dl_no_day: "No deliberation day yet", dl_open: "Not started", dl_in_progress: "In progress", dl_solved: "Solved", dl_dropped: "Dropped",
+  dl_day: "Day {d} of every month, {t}, {p}", dl_no_day: "No deliberation day yet", dl_open: "Not started", dl_in_progress: "In progress", dl_solved: "Solved", dl_dropped: "Dropped",
   dl_s_raised: "To screen", dl_s_accepted: "To schedule", dl_s_on_agenda: "On the agenda", dl_s_discussed: "Discussed", dl_s_declined: "Declined",
   dl_f_open: "Topics to handle", dl_f_all: "All topics", dl_upcoming: "Coming", dl_past: "Held", dl_all_res: "All resolutions",
   dl_supporters: "{n} support", dl_raised_by: "Raised by", dl_source: "Source", dl_src_app: "Resident app", dl_src_grid_worker: "Grid worker", dl_src_case: "Case", dl_src_petition: "Petition",
@@ -59,6 +59,7 @@ CG.words({
   const due = (d) => d + "T18:00:00+08:00";
   const staffOptions = (sel) => staff.map((s) => `<option value="${s.id}" ${s.id === sel ? "selected" : ""}>${CG.esc(s.name)}</option>`).join("");
   const bar = (p) => `<div class="bar" role="progressbar" aria-valuenow="${p}" aria-valuemin="0" aria-valuemax="100"><i style="width:${p}%"></i></div>`;
+  const colon = () => (en() ? ": " : "：");
   const phaseTag = (p) => `<span class="tag phase-${p}">${CG.t("dl_" + p)}</span>`;
 
   async function loadCommunities() {
@@ -102,8 +103,8 @@ CG.words({
     const html = list.map((x) => {
       if (tab === "topics") return item(x, `<strong>${CG.esc(x.title)}</strong><div><span class="tag ${x.status === "raised" ? "warn" : ""}">${CG.t("dl_s_" + x.status)}</span>
         <span class="kv">${CG.esc(cname(x.community))} · ${f("dl_supporters", { n: x.supporters + 1 })} · ${day(x.raised_at)}${x.meeting_at ? " · " + CG.t("dl_meeting") + " " + day(x.meeting_at) : ""}</span></div>`);
-      if (tab === "meetings") return item(x, `<strong>${CG.fmtTime(x.starts_at).slice(0, -3)}</strong> ${CG.esc(x.community_name)}
-        <div class="kv">${CG.esc(x.place)} · ${f("dl_registered", { n: x.registered, c: x.capacity })}${x.attended ? " · " + f("dl_attended", { n: x.attended }) : ""} · ${CG.t("dl_minutes")}：${CG.t("dl_m_" + x.minutes_status)} · ${CG.t("dl_agenda")} ${x.agenda.length}</div>`);
+      if (tab === "meetings") return item(x, `<strong>${CG.fmtTime(x.starts_at).slice(0, -3)}</strong> ${CG.esc(cname(x.community))}
+        <div class="kv">${CG.esc(x.place)} · ${f("dl_registered", { n: x.registered, c: x.capacity })}${x.attended ? " · " + f("dl_attended", { n: x.attended }) : ""} · ${CG.t("dl_minutes")}${colon()}${CG.t("dl_m_" + x.minutes_status)} · ${CG.t("dl_agenda")} ${x.agenda.length}</div>`);
       return item(x, `<strong>${CG.esc(x.title)}</strong> ${phaseTag(x.phase)} ${x.overdue ? `<span class="tag overdue">${CG.t("dl_overdue")}</span>` : ""}
         ${bar(x.progress)}<div class="kv">${CG.esc(x.owner_name)} · ${CG.t("dl_due")} ${day(x.due_at)} · ${x.progress}%</div>`);
     }).join("");
@@ -116,7 +117,7 @@ CG.words({
   const dutyName = (d) => { const [n, i] = d.split(":"); return n === "step" ? f("dl_step_n", { n: Number(i) + 1 }) : CG.t("dl_duty_" + n); };
   // A progress step's note is "step:percent".
   const noteOf = (e) => { const m = e.action === "progress" && /^(\d+):(\d+)$/.exec(e.note); return m ? `${f("dl_step_n", { n: m[1] })} ${m[2]}%` : e.note; };
-  const events = (evs) => evs.length ? `<h3>${CG.t("dl_events")}</h3><ol class="steps">${evs.map((e) => `<li>${CG.fmtTime(e.at)} ${CG.esc(e.by)} ${CG.t("dl_a_" + e.action)}${e.duty ? "（" + CG.esc(dutyName(e.duty)) + "）" : ""}${e.note ? "：" + CG.esc(noteOf(e)) : ""}</li>`).join("")}</ol>` : "";
+  const events = (evs) => evs.length ? `<h3>${CG.t("dl_events")}</h3><ol class="steps">${evs.map((e) => `<li>${CG.fmtTime(e.at)} ${CG.esc(e.by)} ${CG.t("dl_a_" + e.action)}${e.duty ? "（" + CG.esc(dutyName(e.duty)) + "）" : ""}${e.note ? colon() + CG.esc(noteOf(e)) : ""}</li>`).join("")}</ol>` : "";
 
   // A small form in the dialog; resolves with the form's values, or null when cancelled.
   function ask(html, init) {
@@ -160,9 +161,9 @@ CG.words({
     $("dl-detail").innerHTML = `<h2>${CG.esc(t.title)}</h2>
       <p><span class="tag">${CG.t("dl_s_" + t.status)}</span> ${CG.esc(cname(t.community))} · ${f("dl_supporters", { n: t.supporters + 1 })}</p>
       <p>${CG.esc(t.body)}</p>
-      <p class="kv">${CG.t("dl_raised_by")}：${CG.esc(t.raised_by)} · ${CG.t("dl_source")}：${CG.t("dl_src_" + t.source)}${t.case_id ? " · " + f("dl_case", { id: t.case_id }) : ""} · ${CG.fmtTime(t.raised_at)}</p>
-      ${t.meeting_at ? `<p>${CG.t("dl_meeting")}：${CG.fmtTime(t.meeting_at).slice(0, -3)}</p>` : ""}
-      ${t.outcome ? `<p><strong>${CG.t(t.status === "declined" ? "dl_reason" : "dl_outcome")}：</strong>${CG.esc(t.outcome)}</p>` : ""}
+      <p class="kv">${CG.t("dl_raised_by")}${colon()}${CG.esc(t.raised_by)} · ${CG.t("dl_source")}${colon()}${CG.t("dl_src_" + t.source)}${t.case_id ? " · " + f("dl_case", { id: t.case_id }) : ""} · ${CG.fmtTime(t.raised_at)}</p>
+      ${t.meeting_at ? `<p>${CG.t("dl_meeting")}${colon()}${CG.fmtTime(t.meeting_at).slice(0, -3)}</p>` : ""}
+      ${t.outcome ? `<p><strong>${CG.t(t.status === "declined" ? "dl_reason" : "dl_outcome")}${colon()}</strong>${CG.esc(t.outcome)}</p>` : ""}
       ${t.resolution_id ? `<p><a href="#" id="to-res">${CG.t("dl_resolutions")} #${t.resolution_id}</a></p>` : ""}
       <div class="row">${buttons.map((b) => `<button type="button" data-act="${b}" ${b === "decline" ? 'class="secondary"' : ""}>${CG.t("dl_" + b)}</button>`).join(" ")}</div>
       ${events(t.events)}`;
@@ -170,7 +171,7 @@ CG.words({
     if ($("to-res")) $("to-res").onclick = async (e) => { e.preventDefault(); renderResolution(await CG.api("GET", "/api/v1/deliberation/resolutions/" + t.resolution_id)); };
   }
   async function renderMeeting(m) {
-    $("dl-detail").innerHTML = `<h2>${CG.esc(m.community_name)} ${CG.fmtTime(m.starts_at).slice(0, -3)}</h2>
+    $("dl-detail").innerHTML = `<h2>${CG.esc(cname(m.community))} ${CG.fmtTime(m.starts_at).slice(0, -3)}</h2>
       <p>${CG.esc(m.place)} · ${f("dl_registered", { n: m.registered, c: m.capacity })} · ${f("dl_attended", { n: m.attended })}</p>
       ${m.attendees.length ? `<p class="kv">${CG.esc(m.attendees.join("、"))}</p>` : ""}
       <h3>${CG.t("dl_agenda")}</h3>${m.agenda.length ? `<ol>${m.agenda.map((t) => `<li>${CG.esc(t.title)} <span class="tag">${CG.t("dl_s_" + t.status)}</span>${t.outcome ? `<div class="kv">${CG.esc(t.outcome)}</div>` : ""}</li>`).join("")}</ol>` : `<p class="muted">${CG.t("dl_no_agenda")}</p>`}
@@ -225,8 +226,8 @@ CG.words({
     const part = (p) => `<div class="part"><strong>${CG.esc(p.title)}</strong> ${phaseTag(p.phase)} ${bar(p.progress)}<span class="kv">${CG.esc(p.owner_name)} · ${CG.t("dl_due")} ${day(p.due_at)}</span></div>`;
     const buttons = open ? ["add_step", "progress", "spawn_case", "add_part", "solve", "drop"] : [];
     $("dl-detail").innerHTML = `<h2>${CG.esc(r.title)}</h2>
-      <p>${phaseTag(r.phase)} ${r.overdue ? `<span class="tag overdue">${CG.t("dl_overdue")}</span>` : ""} ${CG.esc(r.community_name)}${r.topic_id ? " · " + f("dl_topic_of", { id: r.topic_id }) : ""}</p>
-      <p>${CG.t("dl_owner")}：${CG.esc(r.owner_name)} · ${CG.t("dl_due")}：${day(r.due_at)}${r.solved_at ? " · " + f("dl_done", { t: day(r.solved_at) }) : ""}</p>
+      <p>${phaseTag(r.phase)} ${r.overdue ? `<span class="tag overdue">${CG.t("dl_overdue")}</span>` : ""} ${CG.esc(cname(r.community))}${r.topic_id ? " · " + f("dl_topic_of", { id: r.topic_id }) : ""}</p>
+      <p>${CG.t("dl_owner")}${colon()}${CG.esc(r.owner_name)} · ${CG.t("dl_due")}${colon()}${day(r.due_at)}${r.solved_at ? " · " + f("dl_done", { t: day(r.solved_at) }) : ""}</p>
       <p>${CG.t("dl_progress")} ${r.progress}%</p>${bar(r.progress)}
       <h3>${CG.t("dl_steps")}</h3>${r.steps.map(step).join("") || `<p class="muted">—</p>`}
       ${r.parts.length ? `<h3>${CG.t("dl_parts")}</h3>${r.parts.map(part).join("")}` : ""}
@@ -271,7 +272,10 @@ CG.words({
     if (v.petition_id) body.petition_id = Number(v.petition_id);
     await act(() => CG.api("POST", "/api/v1/deliberation/topics", body));
   };
-  document.addEventListener("cg:lang", async () => { await loadCommunities(); filters(); renderList(); if (selected) renderDetail(list.find((x) => x.id === selected.id)); });
+  document.addEventListener("cg:lang", async () => {
+    await loadCommunities(); filters(); renderList();
+    if (selected) renderDetail(list.find((x) => x.id === selected.id)); else $("dl-detail").innerHTML = `<p class="muted">${CG.t("dl_pick")}</p>`;
+  });
   await loadCommunities();
   filters();
   await load();

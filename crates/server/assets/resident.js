@@ -226,7 +226,11 @@
       : `<p>${w("ra_next").split("：")[0]}：${w("ra_no_meeting")}</p>`}</article>`;
     if ($("ra-join")) $("ra-join").onclick = () => CG.api("POST", `/api/v1/community/activities/${m.activity_id}/signup`).then(loadDeliberation);
     if ($("ra-leave")) $("ra-leave").onclick = () => CG.api("POST", `/api/v1/community/activities/${m.activity_id}/cancel`).then(loadDeliberation);
-    const topics = await CG.api("GET", "/api/v1/deliberation/topics?community=" + c.code);
+    const [topics, notes] = await Promise.all([CG.api("GET", "/api/v1/deliberation/topics?community=" + c.code), CG.api("GET", "/api/v1/notifications")]);
+    // What I was told about topics I raised or support, newest first.
+    const mineNotes = notes.filter((n) => /^(议题进展|决议进展|活动提醒)/.test(n.subject)).slice(0, 4);
+    $("ra-notes").innerHTML = mineNotes.map((n) => `<p style="margin:2px 0">• ${CG.esc(n.body)}</p>`).join("");
+    $("ra-notes").hidden = !mineNotes.length;
     $("ra-topics").innerHTML = topics.map((t) => `<article class="card task" data-topic-id="${t.id}"><h3 style="margin:0 0 4px;font-size:16px">${CG.esc(t.title)}</h3>
       <p><span class="tag">${w("ra_s_" + t.status)}</span> ${t.mine ? `<span class="tag">${w("ra_mine")}</span>` : ""} <span class="muted">${fmt("ra_supporters", { n: t.supporters + 1 })}</span></p>
       ${t.body ? `<p>${CG.esc(t.body)}</p>` : ""}${t.meeting_at && t.status === "on_agenda" ? `<p>${fmt("ra_on", { t: CG.fmtTime(t.meeting_at).slice(0, -3) })}</p>` : ""}

@@ -20,6 +20,7 @@ CG.words({
   vt_start: "Starts", vt_end: "Ends", vt_slots_f: "People needed", vt_phone: "Mobile (new members sign in to the app with it)", vt_visits: "Anti-fraud visits: {n}, {h} households, {l} leaflets",
   vt_team_hours: "{h} hours served by the team", vt_qr: "Check-in code", vt_none: "None", vt_signed: "Signed up", vt_waitlisted: "Waiting", vt_cancelled: "Cancelled", vt_body: "Notes",
   vt_minutes_n: "Minutes",
+  vt_k_aunties: "Linjia aunties", vt_k_anti_fraud: "Anti-fraud mothers", vt_k_patrol: "Patrol", vt_k_publicity: "Publicity", vt_k_mediation: "Mediation", vt_k_help: "Neighbour help",
 });
 (async () => {
   if (!CG.requireLogin()) return;
@@ -47,8 +48,8 @@ CG.words({
   function renderTeams() {
     const c = $("vt-community").value;
     $("vt-teams").innerHTML = teams.filter((t) => !c || t.community === c).map((t) => `<div class="item" role="option" tabindex="0" data-id="${t.id}" aria-selected="${t.id === selected}">
-      <strong>${CG.esc(t.name)}</strong> <span class="tag">${CG.esc(CG.lang() === "en" ? t.kind : t.kind_zh)}</span>
-      <div class="muted">${CG.t("vt_leader")}：${CG.esc(t.leader_name || "")} · ${t.members} ${CG.t("vt_members")}</div></div>`).join("");
+      <strong>${CG.esc(t.name)}</strong> <span class="tag">${CG.esc(CG.lang() === "en" ? CG.t("vt_k_" + t.kind) : t.kind_zh)}</span>
+      <div class="muted">${CG.t("vt_leader")}${CG.lang() === "en" ? ": " : "："}${CG.esc(t.leader_name || "")} · ${t.members} ${CG.t("vt_members")}</div></div>`).join("");
     $("vt-teams").querySelectorAll(".item").forEach((el) => { el.onclick = () => open(Number(el.dataset.id)); el.onkeydown = (e) => { if (e.key === "Enter") open(Number(el.dataset.id)); }; });
   }
   async function open(id) { selected = id; renderTeams(); detail = await CG.api("GET", "/api/v1/volunteers/teams/" + id); renderDetail(); }
@@ -66,7 +67,7 @@ CG.words({
   function renderDetail() {
     const d = detail;
     $("vt-detail").innerHTML = `<h2>${CG.esc(d.team.name)}</h2>
-      <p>${CG.esc(d.team.community_name)} · ${CG.t("vt_leader")}：${CG.esc(d.team.leader_name || "")} · ${f("vt_team_hours", { h: d.hours })}</p>
+      <p>${CG.esc(d.team.community_name)} · ${CG.t("vt_leader")}${CG.lang() === "en" ? ": " : "："}${CG.esc(d.team.leader_name || "")} · ${f("vt_team_hours", { h: d.hours })}</p>
       <p>${f("vt_visits", { n: d.visits, h: d.households, l: d.leaflets })}</p>
       <div class="row"><button type="button" id="vt-new-shift">${CG.t("vt_new_shift")}</button> <button type="button" class="secondary" id="vt-add-member">${CG.t("vt_add_member")}</button></div>
       <h3>${CG.t("vt_members")}</h3>

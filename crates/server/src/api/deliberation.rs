@@ -755,6 +755,8 @@ pub struct ResolutionOut {
     pub phase: String,
     pub progress: u8,
     pub steps: Vec<StepOut>,
+    /// The parts (child resolutions), each as this, without parts of their own.
+    #[schema(no_recursion)]
     pub parts: Vec<ResolutionOut>,
     pub created_at: String,
     pub solved_at: Option<String>,

@@ -294,7 +294,18 @@ both_backends! {
         let (s, spec) = app.call(None, "GET", "/openapi.json", None).await;
         assert_eq!(s, 200);
         assert!(spec["openapi"].as_str().unwrap().starts_with("3."));
-        for path in ["/api/v1/cases", "/api/v1/cases/{id}/actions", "/api/v1/auth/login", "/api/v1/stats/summary", "/health"] {
+        for path in [
+            "/api/v1/cases",
+            "/api/v1/cases/{id}/actions",
+            "/api/v1/auth/login",
+            "/api/v1/stats/summary",
+            "/health",
+            "/api/v1/deliberation/topics/{id}/actions",
+            "/api/v1/deliberation/resolutions/{id}",
+            "/api/v1/public/board",
+            "/api/v1/me/volunteer",
+            "/api/v1/volunteers/teams/{id}/shifts",
+        ] {
             assert!(spec["paths"][path].is_object(), "{path} missing from openapi.json");
         }
         assert!(spec["components"]["schemas"]["CreateCaseRequest"].is_object());
