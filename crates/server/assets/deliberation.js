@@ -110,7 +110,11 @@ CG.words({
     }).join("");
     $("dl-list").innerHTML = html || `<p class="muted">${CG.t("dl_none")}</p>`;
     $("dl-list").querySelectorAll(".item").forEach((el) => {
-      const open = () => { selected = { tab, id: Number(el.dataset.id) }; renderList(); renderDetail(list.find((x) => x.id === selected.id)); };
+      const open = async () => {
+        selected = { tab, id: Number(el.dataset.id) }; renderList();
+        // A meeting's own view names who checked in; the list does not carry that.
+        renderDetail(tab === "meetings" ? await CG.api("GET", "/api/v1/deliberation/meetings/" + selected.id) : list.find((x) => x.id === selected.id));
+      };
       el.onclick = open; el.onkeydown = (e) => { if (e.key === "Enter") open(); };
     });
   }

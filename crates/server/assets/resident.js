@@ -234,7 +234,7 @@
     $("ra-topics").innerHTML = topics.map((t) => `<article class="card task" data-topic-id="${t.id}"><h3 style="margin:0 0 4px;font-size:16px">${CG.esc(t.title)}</h3>
       <p><span class="tag">${w("ra_s_" + t.status)}</span> ${t.mine ? `<span class="tag">${w("ra_mine")}</span>` : ""} <span class="muted">${fmt("ra_supporters", { n: t.supporters + 1 })}</span></p>
       ${t.body ? `<p>${CG.esc(t.body)}</p>` : ""}${t.meeting_at && t.status === "on_agenda" ? `<p>${fmt("ra_on", { t: CG.fmtTime(t.meeting_at).slice(0, -3) })}</p>` : ""}
-      ${t.outcome ? `<p><strong>${w("ra_outcome")}：</strong>${CG.esc(t.outcome)}</p>` : ""}
+      ${t.outcome ? `<p><strong>${w("ra_outcome")}${CG.lang() === "en" ? ": " : "："}</strong>${CG.esc(t.outcome)}</p>` : ""}
       ${!t.mine && ["raised", "accepted", "on_agenda"].includes(t.status) ? `<div class="row"><button type="button" ${t.i_support ? "disabled" : ""} data-support>${w(t.i_support ? "ra_supported" : "ra_support")}</button></div>` : ""}</article>`).join("") || `<p class="muted">${w("ra_none")}</p>`;
     $("ra-topics").querySelectorAll("[data-support]").forEach((b) => { b.onclick = () => CG.api("POST", `/api/v1/deliberation/topics/${b.closest("article").dataset.topicId}/actions`, { action: "support" }).then(loadDeliberation); });
   }

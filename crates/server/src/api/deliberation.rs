@@ -144,7 +144,7 @@ pub async fn list_communities(State(s): State<Arc<AppState>>, session: Session) 
         out.push(CommunityOut {
             day: days.get(&c.code).map(day_out),
             next_meeting: match next {
-                Some(m) => Some(meeting_out(&s, &session, m, false).await?),
+                Some(m) => Some(meeting_out(&s, &session, m, View::Card).await?),
                 None => None,
             },
             open: counts.open,
@@ -248,7 +248,7 @@ pub async fn generate(
                 now,
             )
             .await?;
-        out.push(meeting_out(&s, &session, &s.store.meeting(id).await?, false).await?);
+        out.push(meeting_out(&s, &session, &s.store.meeting(id).await?, View::Card).await?);
     }
     Ok(Json(out))
 }
@@ -284,16 +284,24 @@ pub struct MeetingOut {
     pub attendees: Vec<String>,
 }
 
+/// How much of a meeting to show: a card (no agenda), a line of a list (with its agenda), or
+/// the meeting itself (with who checked in, for staff).
+#[derive(Clone, Copy, PartialEq)]
+enum View {
+    Card,
+    List,
+    Full,
+}
+
 async fn meeting_out(
     s: &AppState,
     session: &Session,
     m: &store::deliberation::Meeting,
-    agenda: bool,
+    view: View,
 ) -> ApiResult<MeetingOut> {
-    let agenda_view = agenda;
     let a = s.store.activity(m.activity_id).await?;
     let mine = s.store.signup_of(m.activity_id, session.user.id).await?;
-    let agenda = if agenda {
+    let agenda = if view != View::Card {
         let mut list = s.store.topics(Some(&m.community), None, Some(m.id), LIST_MAX).await?;
         list.reverse();
         topics_out(s, session, &list).await?
@@ -301,7 +309,7 @@ async fn meeting_out(
         vec![]
     };
     let show = m.minutes_status == "final" || is_staff(session);
-    let attendees = if agenda_view && is_staff(session) {
+    let attendees = if view == View::Full && is_staff(session) {
         s.store.roster(m.activity_id).await?.into_iter().filter(|l| l.checked_in_at.is_some()).map(|l| l.name).collect()
     } else {
         vec![]
@@ -367,7 +375,7 @@ pub async fn meetings(
     };
     let mut out = vec![];
     for m in &list {
-        out.push(meeting_out(&s, &session, m, true).await?);
+        out.push(meeting_out(&s, &session, m, View::List).await?);
     }
     Ok(Json(out))
 }
@@ -385,7 +393,7 @@ pub async fn meeting(
 ) -> ApiResult<Json<MeetingOut>> {
     signed_in_reader(&session)?;
     let m = s.store.meeting(meeting_id(&id)?).await.map_err(|_| ApiError::not_found("meeting"))?;
-    Ok(Json(meeting_out(&s, &session, &m, true).await?))
+    Ok(Json(meeting_out(&s, &session, &m, View::Full).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -430,7 +438,7 @@ pub async fn minutes(
     }
     let orgs: Vec<String> = req.organisations.iter().map(|o| o.trim().to_owned()).collect();
     s.store.save_minutes(m.id, req.minutes.trim(), &orgs, req.r#final, &session.label(), s.clock.now()).await?;
-    Ok(Json(meeting_out(&s, &session, &s.store.meeting(m.id).await?, true).await?))
+    Ok(Json(meeting_out(&s, &session, &s.store.meeting(m.id).await?, View::Full).await?))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
