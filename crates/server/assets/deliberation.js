@@ -184,7 +184,7 @@ CG.words({
       <label for="mm-orgs">${CG.t("dl_orgs")}</label><input id="mm-orgs" value="${CG.esc(m.organisations.join("、"))}" ${m.minutes_status === "final" ? "readonly" : ""}>
       <p class="error" id="mm-error" role="alert"></p><p class="ok" id="mm-ok" role="status"></p>
       ${m.minutes_status === "final" ? "" : `<div class="row"><button type="button" id="mm-draft" class="secondary">${CG.t("dl_save_draft")}</button> <button type="button" id="mm-final">${CG.t("dl_finalise")}</button></div>`}
-      <h3>${CG.t("dl_qr")}</h3><div id="dl-qr"></div>`;
+      ${new Date(m.starts_at) > Date.now() - 3 * 3600000 ? `<h3>${CG.t("dl_qr")}</h3><div id="dl-qr"></div>` : ""}`;
     const save = async (final) => {
       $("mm-error").textContent = ""; $("mm-ok").textContent = "";
       const orgs = $("mm-orgs").value.split(/[、,，]/).map((s) => s.trim()).filter(Boolean);
@@ -192,7 +192,7 @@ CG.words({
       catch (e) { $("mm-error").textContent = e.message; }
     };
     if ($("mm-draft")) { $("mm-draft").onclick = () => save(false); $("mm-final").onclick = () => save(true); }
-    if (new Date(m.starts_at) > Date.now() - 3 * 3600000) {
+    if ($("dl-qr")) {
       const r = await fetch(`/api/v1/community/activities/${m.activity_id}/qr.svg`, { headers: { Authorization: "Bearer " + CG.token() } });
       if (r.ok) $("dl-qr").innerHTML = await r.text();
     }
