@@ -50,7 +50,24 @@
   $("sign-out").onclick = async () => { try { await CG.api("POST", "/api/v1/auth/logout"); } catch (_) {} sessionStorage.clear(); location.reload(); };
 
   const catName = (code) => { const c = categories.find((x) => x.code === code); return c ? (CG.lang() === "en" ? c.name_en : c.name) : code; };
-  function fillCategories() { $("category").innerHTML = categories.map((c) => `<option value="${c.code}">${CG.esc(catName(c.code))}</option>`).join(""); }
+  // Residents choose from their own short list in plain words, each mapped to a category of
+  // the catalogue; a scenario with other codes falls back to the catalogue's names.
+  const PLAIN = [
+    ["SJ0401", "闻到燃气味（紧急）", "Smell of gas (urgent)"], ["SJ0402", "火灾隐患：乱拉电线、堵消防通道", "Fire risk: loose wiring, blocked exits"],
+    ["SJ0102", "垃圾没人清、乱扔垃圾", "Rubbish not cleared"], ["BJ0203", "道路坑洼破损", "Broken road, potholes"], ["BJ0101", "井盖破损或丢失", "Broken or missing manhole cover"],
+    ["BJ0105", "下水道堵、路面积水", "Blocked drain, standing water"], ["BJ0201", "路灯不亮", "Street light out"], ["BJ0401", "树木倒伏", "Fallen tree"],
+    ["SJ0502", "乱停车、堵路", "Bad parking, road blocked"], ["SJ0501", "占道摆摊", "Stalls on the road"], ["SJ0301", "施工噪音扰民", "Building-site noise"],
+    ["SJ0101", "私搭乱建", "Illegal building"], ["SJ0601", "食品安全问题", "Food safety"], ["SJ1004", "邻里矛盾", "Trouble with neighbours"],
+    ["SJ1002", "被拖欠工资", "Unpaid wages"], ["SJ1005", "消费纠纷：退款、质量", "Shopping dispute: refund, quality"], ["SJ1007", "被偷、被骗", "Theft or fraud"],
+    ["SJ1001", "治安问题", "Public order"], ["SJ1101", "交通事故", "Traffic accident"], ["SJ1008", "其他问题、意见建议", "Anything else, suggestions"],
+  ];
+  function fillCategories() {
+    const known = new Set(categories.map((c) => c.code));
+    const plain = PLAIN.filter(([code]) => known.has(code));
+    $("category").innerHTML = plain.length
+      ? plain.map(([code, zh, en]) => `<option value="${code}">${CG.esc(CG.lang() === "en" ? en : zh)}</option>`).join("")
+      : categories.map((c) => `<option value="${c.code}">${CG.esc(catName(c.code))}</option>`).join("");
+  }
   function showWhere() { $("where").textContent = here ? `${here.lat.toFixed(5)}, ${here.lng.toFixed(5)}` : ""; }
   $("locate").onclick = () => navigator.geolocation.getCurrentPosition(
     (p) => { here = { lat: p.coords.latitude, lng: p.coords.longitude }; showWhere(); },
@@ -290,27 +307,57 @@
 
   // 邻里互助: asks and offers, matched by topic.
   const TOPICS = ["pickup", "repair", "care", "shopping", "tutoring", "other"];
+  CG.words({
+    mh_body: "具体情况", mh_place: "地点（如：临江花园3幢）", mh_when: "时间（可不填）", mh_respond: "我来帮忙", mh_respond_ask: "我也需要", mh_note: "留言（什么时候方便、怎么联系您）",
+    mh_send: "发送", mh_sent: "已告知发帖邻居", mh_answers: "查看回应（{n}）", mh_none_yet: "还没有邻居回应", mh_at: "时间：{t}", mh_where: "地点：{p}", mh_n: "{n}位邻居已回应",
+  }, {
+    mh_body: "Details", mh_place: "Place (e.g. Linjiang Garden block 3)", mh_when: "When (optional)", mh_respond: "I can help", mh_respond_ask: "I need this too", mh_note: "Message (when suits you, how to reach you)",
+    mh_send: "Send", mh_sent: "The neighbour has been told", mh_answers: "Answers ({n})", mh_none_yet: "No answers yet", mh_at: "When: {t}", mh_where: "Where: {p}", mh_n: "{n} neighbours answered",
+  });
+  i18n();
   async function loadPosts() {
     $("post-topic").innerHTML = TOPICS.map((t) => `<option value="${t}">${w("t_" + t)}</option>`).join("");
+    const fm = (k, o) => Object.entries(o).reduce((s, [a, b]) => s.replaceAll("{" + a + "}", b), w(k));
     const posts = await CG.api("GET", "/api/v1/community/posts");
     $("posts").innerHTML = posts.map((p) => `<article class="card task" data-post-id="${p.id}">
-      <p><span class="tag">${w(p.kind)}</span> <span class="tag">${w("t_" + p.topic)}</span></p><h3 style="margin:4px 0">${CG.esc(p.title)}</h3>
-      <div class="row"><button type="button" class="secondary" data-matches>${w("matches")}</button>
-      ${p.mine ? `<button type="button" data-done>${w("mark_done")}</button>` : `<button type="button" class="secondary" data-report>${w("report_abuse")}</button>`}</div>
+      <p><span class="tag">${w(p.kind)}</span> <span class="tag">${w("t_" + p.topic)}</span> <span class="muted">${CG.fmtTime(p.created_at).slice(0, -3)}</span></p><h3 style="margin:4px 0">${CG.esc(p.title)}</h3>
+      ${p.body ? `<p>${CG.esc(p.body)}</p>` : ""}${p.place ? `<p class="muted">${fm("mh_where", { p: CG.esc(p.place) })}</p>` : ""}${p.needed_at ? `<p class="muted">${fm("mh_at", { t: CG.fmtTime(p.needed_at).slice(0, -3) })}</p>` : ""}
+      ${p.responses ? `<p class="muted">${fm("mh_n", { n: p.responses })}</p>` : ""}
+      <div class="row">${p.mine ? `<button type="button" class="secondary" data-answers>${fm("mh_answers", { n: p.responses })}</button><button type="button" data-done>${w("mark_done")}</button>`
+        : `<button type="button" data-respond>${w(p.kind === "ask" ? "mh_respond" : "mh_respond_ask")}</button><button type="button" class="secondary" data-matches>${w("matches")}</button><button type="button" class="secondary" data-report>${w("report_abuse")}</button>`}</div>
       <div class="found"></div></article>`).join("");
     $("posts").querySelectorAll("article").forEach((card) => {
-      const id = card.dataset.postId;
-      card.querySelector("[data-matches]").onclick = async () => {
-        const m = await CG.api("GET", `/api/v1/community/posts/${id}/matches`);
-        card.querySelector(".found").innerHTML = m.map((x) => `<p>→ ${CG.esc(x.title)}</p>`).join("") || `<p class="muted">–</p>`;
+      const id = card.dataset.postId, found = card.querySelector(".found");
+      const m = card.querySelector("[data-matches]");
+      if (m) m.onclick = async () => {
+        const list = await CG.api("GET", `/api/v1/community/posts/${id}/matches`);
+        found.innerHTML = list.map((x) => `<p>→ ${CG.esc(x.title)}</p>`).join("") || `<p class="muted">–</p>`;
+      };
+      const a = card.querySelector("[data-answers]");
+      if (a) a.onclick = async () => {
+        const list = await CG.api("GET", `/api/v1/community/posts/${id}/responses`);
+        found.innerHTML = list.map((x) => `<p><strong>${CG.esc(x.name)}</strong>：${CG.esc(x.note)} <span class="muted">${CG.fmtTime(x.at).slice(0, -3)}</span></p>`).join("") || `<p class="muted">${w("mh_none_yet")}</p>`;
+      };
+      const r = card.querySelector("[data-respond]");
+      if (r) r.onclick = () => {
+        found.innerHTML = `<label>${w("mh_note")}<textarea rows="2" maxlength="500"></textarea></label><div class="row"><button type="button" data-send>${w("mh_send")}</button></div><p class="error" role="alert"></p>`;
+        found.querySelector("[data-send]").onclick = async () => {
+          try { await CG.api("POST", `/api/v1/community/posts/${id}/respond`, { note: found.querySelector("textarea").value }); found.innerHTML = `<p class="ok">${w("mh_sent")}</p>`; }
+          catch (e) { found.querySelector(".error").textContent = e.message; }
+        };
       };
       const d = card.querySelector("[data-done]"); if (d) d.onclick = () => CG.api("POST", `/api/v1/community/posts/${id}/done`).then(loadPosts);
-      const r = card.querySelector("[data-report]"); if (r) r.onclick = () => CG.api("POST", `/api/v1/community/posts/${id}/report`, { reason: "举报" }).then(() => { r.textContent = w("reported"); r.disabled = true; });
+      const rep = card.querySelector("[data-report]"); if (rep) rep.onclick = () => CG.api("POST", `/api/v1/community/posts/${id}/report`, { reason: "举报" }).then(() => { rep.textContent = w("reported"); rep.disabled = true; });
     });
   }
   $("post-form").onsubmit = async (e) => {
     e.preventDefault();
-    try { await CG.api("POST", "/api/v1/community/posts", { kind: $("post-kind").value, topic: $("post-topic").value, title: $("post-title").value, body: "" }); $("post-form").reset(); loadPosts(); }
+    try {
+      const when = $("post-when").value;
+      await CG.api("POST", "/api/v1/community/posts", { kind: $("post-kind").value, topic: $("post-topic").value, title: $("post-title").value, body: $("post-body").value,
+        place: $("post-place").value, needed_at: when ? when + ":00+08:00" : null });
+      $("post-form").reset(); loadPosts();
+    }
     catch (x) { $("post-error").textContent = x.message; }
   };
 
@@ -332,7 +379,7 @@
   async function loadEvents() {
     const list = await CG.api("GET", "/api/v1/community/activities");
     $("events").innerHTML = list.map((a) => `<article class="card task" data-activity-id="${a.id}"><h3 style="margin:0 0 6px">${CG.esc(a.title)}</h3>
-      <p>${CG.fmtTime(a.starts_at)} · ${CG.esc(a.place)}</p><p>${w("places")}: ${a.signed}/${a.capacity}${a.waitlisted ? " · " + w("waitlisted") + " " + a.waitlisted : ""}</p>
+      <p>${CG.fmtTime(a.starts_at).slice(0, -3)} · ${CG.esc(a.place)}</p>${a.body ? `<p>${CG.esc(a.body)}</p>` : ""}<p>${w("places")}: ${a.signed}/${a.capacity}${a.waitlisted ? " · " + w("waitlisted") + " " + a.waitlisted : ""}</p>
       <p class="my-status"><strong>${a.checked_in ? w("checked_in") : a.my_status === "signed" ? w("signed") : a.my_status === "waitlisted" ? w("waitlisted") : ""}</strong></p>
       <div class="row">${["signed", "waitlisted"].includes(a.my_status) ? `<button type="button" class="secondary" data-cancel>${w("cancel")}</button>` : `<button type="button" data-signup>${w("sign_up")}</button>`}</div></article>`).join("") || `<p class="muted">–</p>`;
     $("events").querySelectorAll("article").forEach((card) => {

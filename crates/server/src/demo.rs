@@ -171,6 +171,7 @@ pub async fn load(store: &Store, opts: &DemoOptions, now: Timestamp) -> anyhow::
     let terms = domain::obligation::Terms { ladder: vec![Role::GridWorker, Role::Leader], ..Default::default() };
     crate::demo_deliberation::load_deliberation(store, &cs, &people, &terms, id("admin")?, now).await?;
     crate::demo_deliberation::load_volunteers(store, &cs, &people, opts.history_days, id("admin")?, now).await?;
+    crate::demo_community::load(store, &people.residents.concat(), id("admin")?, now).await?;
     store.set_setting(DEMO_SETTING, "linjiang").await?;
     store
         .set_setting(DEMO_ACCOUNTS_SETTING, &accounts.iter().map(|a| a.username).collect::<Vec<_>>().join(","))

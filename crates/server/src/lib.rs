@@ -20,6 +20,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod demo;
+mod demo_community;
 mod demo_deliberation;
 mod demo_food;
 pub mod demo_gas;

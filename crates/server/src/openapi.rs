@@ -24,6 +24,8 @@ use utoipa::{Modify, OpenApi};
         crate::api::community::moderation, crate::api::community::moderate, crate::api::community::activities,
         crate::api::community::create_activity, crate::api::community::signup, crate::api::community::cancel,
         crate::api::community::checkin, crate::api::community::qr,
+        crate::api::community::set_published, crate::api::community::respond, crate::api::community::responses,
+        crate::api::community::roster,
         crate::api::community::upload_image, crate::api::community::image,
         crate::api::petitions::create, crate::api::petitions::list, crate::api::petitions::get, crate::api::petitions::act,
         crate::api::petitions::petitioners, crate::api::petitions::mine, crate::api::petitions::rate, crate::api::petitions::staff,

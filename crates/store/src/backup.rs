@@ -487,6 +487,7 @@ const TABLES: &[TableSpec] = &[
             ("created_at", I),
             ("updated_at", I),
             ("image_id", I),
+            ("published", I),
         ],
     },
     TableSpec {
@@ -504,7 +505,15 @@ const TABLES: &[TableSpec] = &[
             ("reports", I),
             ("created_at", I),
             ("updated_at", I),
+            ("place", T),
+            ("needed_at", I),
         ],
+    },
+    TableSpec {
+        name: "post_responses",
+        key: "post_id, user_id",
+        serial: false,
+        columns: &[("post_id", I), ("user_id", I), ("note", T), ("created_at", I)],
     },
     TableSpec {
         name: "post_reports",

@@ -24,6 +24,8 @@ pub struct Article {
     pub updated_at: Timestamp,
     /// A picture from `images`.
     pub image_id: Option<i64>,
+    /// Shown to residents (staff can take an article down and put it back).
+    pub published: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +40,20 @@ pub struct Post {
     /// `open`, `done`, `hidden` (by reports, awaiting moderation) or `removed`.
     pub status: String,
     pub reports: i64,
+    pub created_at: Timestamp,
+    /// Where the help is needed or offered, and when (if it is for a time).
+    pub place: String,
+    pub needed_at: Option<Timestamp>,
+    /// Neighbours who answered.
+    pub responses: i64,
+}
+
+/// A neighbour's answer to a post.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response {
+    pub user_id: i64,
+    pub display_name: String,
+    pub note: String,
     pub created_at: Timestamp,
 }
 
@@ -114,6 +130,7 @@ fn article(r: &AnyRow) -> Result<Article> {
         created_at: from_millis(r.try_get("created_at")?)?,
         updated_at: from_millis(r.try_get("updated_at")?)?,
         image_id: r.try_get("image_id")?,
+        published: r.try_get::<i64, _>("published")? != 0,
     })
 }
 
@@ -128,8 +145,13 @@ fn post(r: &AnyRow) -> Result<Post> {
         status: r.try_get("status")?,
         reports: r.try_get("reports")?,
         created_at: from_millis(r.try_get("created_at")?)?,
+        place: r.try_get("place")?,
+        needed_at: opt_from_millis(r.try_get("needed_at")?)?,
+        responses: r.try_get("responses")?,
     })
 }
+
+const POST_SELECT: &str = "SELECT p.*, CAST((SELECT COUNT(*) FROM post_responses x WHERE x.post_id = p.id) AS BIGINT) AS responses FROM posts p";
 
 pub(crate) const ACTIVITY_SELECT: &str = "SELECT a.id, a.title, a.body, a.place, a.starts_at, a.capacity, a.checkin_code, \
     a.kind, a.community, a.team_id, a.ends_at, a.lat, a.lng, a.radius_m, \
@@ -224,12 +246,16 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn articles(&self, kind: &str, limit: i64) -> Result<Vec<Article>> {
-        let rows = sqlx::query("SELECT * FROM articles WHERE kind = $1 ORDER BY updated_at DESC LIMIT $2")
-            .bind(kind)
-            .bind(limit)
-            .fetch_all(self.pool())
-            .await?;
+    /// Articles of a kind, newest first: the published ones, or all (for staff).
+    pub async fn articles(&self, kind: &str, all: bool, limit: i64) -> Result<Vec<Article>> {
+        let rows = sqlx::query(
+            "SELECT * FROM articles WHERE kind = $1 AND (published = 1 OR $2 = 1) ORDER BY updated_at DESC LIMIT $3",
+        )
+        .bind(kind)
+        .bind(all as i64)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
         rows.iter().map(article).collect()
     }
 
@@ -239,12 +265,14 @@ impl Store {
         topic: &str,
         title: &str,
         body: &str,
+        place: &str,
+        needed_at: Option<Timestamp>,
         author: i64,
         at: Timestamp,
     ) -> Result<i64> {
         Ok(sqlx::query_scalar(
-            "INSERT INTO posts (kind, topic, title, body, author, status, reports, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, 'open', 0, $6, $7) RETURNING id",
+            "INSERT INTO posts (kind, topic, title, body, author, status, reports, created_at, updated_at, place, needed_at) \
+             VALUES ($1, $2, $3, $4, $5, 'open', 0, $6, $7, $8, $9) RETURNING id",
         )
         .bind(kind)
         .bind(topic)
@@ -253,12 +281,93 @@ impl Store {
         .bind(author)
         .bind(to_millis(at))
         .bind(to_millis(at))
+        .bind(place)
+        .bind(needed_at.map(to_millis))
         .fetch_one(self.pool())
         .await?)
     }
 
+    /// A neighbour answers a post (once; answering again replaces the note), and its author is
+    /// told in the app in the same transaction. Audited. Returns the number of answers.
+    pub async fn respond_to_post(
+        &self,
+        id: i64,
+        user: i64,
+        note: &str,
+        notice: &crate::writer::OutboxMessage,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<i64> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM post_responses WHERE post_id = $1 AND user_id = $2")
+            .bind(id)
+            .bind(user)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO post_responses (post_id, user_id, note, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(id)
+            .bind(user)
+            .bind(note)
+            .bind(to_millis(at))
+            .execute(&mut *tx)
+            .await?;
+        crate::writer::write_matter_outbox(
+            &mut tx,
+            &format!("post{id}:user{user}:{}", to_millis(at)),
+            std::slice::from_ref(notice),
+            at,
+        )
+        .await?;
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM post_responses WHERE post_id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let detail = serde_json::json!({ "user": user, "responses": n });
+        self.audit_in(&mut tx, community_entry(actor, "post.respond", "post", id, detail, at)).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// The answers to a post, oldest first, with the neighbours' names.
+    pub async fn post_responses(&self, id: i64) -> Result<Vec<Response>> {
+        let rows = sqlx::query(
+            "SELECT x.user_id, u.display_name, x.note, x.created_at FROM post_responses x JOIN users u ON u.id = x.user_id \
+             WHERE x.post_id = $1 ORDER BY x.created_at, x.user_id",
+        )
+        .bind(id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Response {
+                    user_id: r.try_get("user_id")?,
+                    display_name: r.try_get("display_name")?,
+                    note: r.try_get("note")?,
+                    created_at: from_millis(r.try_get("created_at")?)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Takes an article down or puts it back. Audited.
+    pub async fn set_article_published(&self, id: i64, published: bool, actor: &str, at: Timestamp) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query("UPDATE articles SET published = $1 WHERE id = $2")
+            .bind(published as i64)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let detail = serde_json::json!({ "published": published });
+        self.audit_in(&mut tx, community_entry(actor, "article.publish", "article", id, detail, at)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn post(&self, id: i64) -> Result<Post> {
-        let r = sqlx::query("SELECT * FROM posts WHERE id = $1")
+        let r = sqlx::query(&format!("{POST_SELECT} WHERE p.id = $1"))
             .bind(id)
             .fetch_optional(self.pool())
             .await?
@@ -270,7 +379,7 @@ impl Store {
     pub async fn posts(&self, statuses: &[&str], limit: i64) -> Result<Vec<Post>> {
         let marks: Vec<String> = (1..=statuses.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
-            "SELECT * FROM posts WHERE status IN ({}) ORDER BY id DESC LIMIT ${}",
+            "{POST_SELECT} WHERE p.status IN ({}) ORDER BY p.id DESC LIMIT ${}",
             marks.join(", "),
             statuses.len() + 1
         );
@@ -284,9 +393,9 @@ impl Store {
 
     /// Posts reported at least once that still await a decision, most reported first.
     pub async fn moderation_queue(&self, limit: i64) -> Result<Vec<Post>> {
-        let rows = sqlx::query(
-            "SELECT * FROM posts WHERE reports > 0 AND status IN ('open', 'hidden') ORDER BY reports DESC, id LIMIT $1",
-        )
+        let rows = sqlx::query(&format!(
+            "{POST_SELECT} WHERE p.reports > 0 AND p.status IN ('open', 'hidden') ORDER BY p.reports DESC, p.id LIMIT $1"
+        ))
         .bind(limit)
         .fetch_all(self.pool())
         .await?;

@@ -106,6 +106,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0019_deliberation_volunteers.sql"),
         postgres: include_str!("../migrations/postgres/0019_deliberation_volunteers.sql"),
     },
+    Migration {
+        version: 20,
+        sqlite: include_str!("../migrations/sqlite/0020_community_more.sql"),
+        postgres: include_str!("../migrations/postgres/0020_community_more.sql"),
+    },
 ];
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<()> {

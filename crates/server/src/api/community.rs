@@ -72,6 +72,7 @@ pub struct ArticleOut {
     pub phone: String,
     pub image_url: Option<String>,
     pub updated_at: String,
+    pub published: bool,
 }
 
 fn article_out(a: &Article) -> ArticleOut {
@@ -85,6 +86,7 @@ fn article_out(a: &Article) -> ArticleOut {
         phone: a.phone.clone(),
         image_url: a.image_id.map(|i| format!("/api/v1/community/images/{i}")),
         updated_at: wire::time(a.updated_at),
+        published: a.published,
     }
 }
 
@@ -92,6 +94,8 @@ fn article_out(a: &Article) -> ArticleOut {
 pub struct KindQuery {
     /// `news` or `guide`.
     pub kind: String,
+    /// Staff: `1` lists the articles taken down too.
+    pub all: Option<u8>,
 }
 
 fn article_in(session: &Session, a: &ArticleIn, now: domain::Timestamp) -> ApiResult<Article> {
@@ -113,6 +117,7 @@ fn article_in(session: &Session, a: &ArticleIn, now: domain::Timestamp) -> ApiRe
         created_at: now,
         updated_at: now,
         image_id: a.image_id,
+        published: true,
     })
 }
 
@@ -147,13 +152,39 @@ pub async fn image(State(s): State<Arc<AppState>>, _session: Session, Path(id): 
 #[utoipa::path(get, path = "/api/v1/community/articles", params(KindQuery), responses((status = 200, body = [ArticleOut])), security(("bearer" = [])))]
 pub async fn articles(
     State(s): State<Arc<AppState>>,
-    _session: Session,
+    session: Session,
     ApiQuery(q): ApiQuery<KindQuery>,
 ) -> ApiResult<Json<Vec<ArticleOut>>> {
     if !matches!(q.kind.as_str(), "news" | "guide") {
         return Err(ApiError::invalid("kind must be news or guide"));
     }
-    Ok(Json(s.store.articles(&q.kind, LIST_MAX).await?.iter().map(article_out).collect()))
+    let all = q.all == Some(1);
+    if all {
+        staff(&session)?;
+    }
+    Ok(Json(s.store.articles(&q.kind, all, LIST_MAX).await?.iter().map(article_out).collect()))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublishedIn {
+    pub published: bool,
+}
+
+/// Takes an article down, or puts it back (staff).
+#[utoipa::path(post, path = "/api/v1/community/articles/{id}/published", request_body = PublishedIn, responses((status = 204)), security(("bearer" = [])))]
+pub async fn set_published(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    Path(id): Path<i64>,
+    ApiJson(p): ApiJson<PublishedIn>,
+) -> ApiResult<StatusCode> {
+    staff(&session)?;
+    s.store.set_article_published(id, p.published, &session.label(), s.clock.now()).await.map_err(|e| match e {
+        store::StoreError::NotFound => ApiError::not_found("article"),
+        e => e.into(),
+    })?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Publishes an article (staff).
@@ -197,6 +228,11 @@ pub struct PostIn {
     pub topic: String,
     pub title: String,
     pub body: String,
+    /// Where (a building, a street); optional.
+    #[serde(default)]
+    pub place: String,
+    /// When the help is needed (RFC 3339); optional.
+    pub needed_at: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -210,6 +246,10 @@ pub struct PostOut {
     pub reports: i64,
     pub mine: bool,
     pub created_at: String,
+    pub place: String,
+    pub needed_at: Option<String>,
+    /// Neighbours who answered.
+    pub responses: i64,
 }
 
 fn post_out(p: &store::community::Post, me: i64) -> PostOut {
@@ -223,6 +263,9 @@ fn post_out(p: &store::community::Post, me: i64) -> PostOut {
         reports: p.reports,
         mine: p.author == me,
         created_at: wire::time(p.created_at),
+        place: p.place.clone(),
+        needed_at: p.needed_at.map(wire::time),
+        responses: p.responses,
     }
 }
 
@@ -247,7 +290,19 @@ pub async fn create_post(
     }
     let title = text("title", &p.title, TITLE_CHARS_MAX, true)?;
     let body = text("body", &p.body, BODY_CHARS_MAX, false)?;
-    let id = s.store.create_post(&p.kind, &p.topic, &title, &body, session.user.id, s.clock.now()).await?;
+    let place = text("place", &p.place, 200, false)?;
+    let now = s.clock.now();
+    let needed_at = match p.needed_at.as_deref().filter(|t| !t.is_empty()) {
+        Some(t) => {
+            let at = wire::parse_time("needed_at", t).map_err(ApiError::invalid)?;
+            if at < now - chrono::Duration::hours(1) || at > now + chrono::Duration::days(90) {
+                return Err(ApiError::invalid("needed_at is within the next 90 days"));
+            }
+            Some(at)
+        }
+        None => None,
+    };
+    let id = s.store.create_post(&p.kind, &p.topic, &title, &body, &place, needed_at, session.user.id, now).await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))))
 }
 
@@ -276,6 +331,67 @@ pub async fn matches(
             .iter()
             .filter(|q| q.kind == other && q.topic == p.topic && q.author != p.author)
             .map(|q| post_out(q, session.user.id))
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RespondIn {
+    /// What the neighbour says: when they can come, how to reach them.
+    pub note: String,
+}
+
+/// A neighbour answers an open post; its author is told in the app.
+#[utoipa::path(post, path = "/api/v1/community/posts/{id}/respond", request_body = RespondIn, responses((status = 200, body = PostOut)), security(("bearer" = [])))]
+pub async fn respond(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    Path(id): Path<i64>,
+    ApiJson(r): ApiJson<RespondIn>,
+) -> ApiResult<Json<PostOut>> {
+    let p = s.store.post(id).await.ok().filter(|p| p.status == "open").ok_or_else(|| ApiError::not_found("post"))?;
+    if p.author == session.user.id {
+        return Err(ApiError::invalid("this is your own post"));
+    }
+    let note = text("note", &r.note, 500, true)?;
+    let who = &session.user.display_name;
+    let notice = store::writer::OutboxMessage {
+        dedupe_key: "respond".into(),
+        channel: "web".into(),
+        recipient_user: Some(p.author),
+        recipient_phone: None,
+        subject: format!("邻里互助：{who} 回应了您的“{}”", p.title),
+        body: format!("{who}：{note}"),
+    };
+    s.store.respond_to_post(id, session.user.id, &note, &notice, &session.label(), s.clock.now()).await?;
+    Ok(Json(post_out(&s.store.post(id).await?, session.user.id)))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ResponseOut {
+    pub name: String,
+    pub note: String,
+    pub at: String,
+}
+
+/// The answers to a post: its author (and staff) read who answered and what they said.
+#[utoipa::path(get, path = "/api/v1/community/posts/{id}/responses", responses((status = 200, body = [ResponseOut])), security(("bearer" = [])))]
+pub async fn responses(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<ResponseOut>>> {
+    let p = s.store.post(id).await.map_err(|_| ApiError::not_found("post"))?;
+    if p.author != session.user.id && staff(&session).is_err() {
+        return Err(ApiError::forbidden("only the post's author reads the answers"));
+    }
+    Ok(Json(
+        s.store
+            .post_responses(id)
+            .await?
+            .into_iter()
+            .map(|r| ResponseOut { name: r.display_name, note: r.note, at: wire::time(r.created_at) })
             .collect(),
     ))
 }
@@ -514,6 +630,33 @@ pub async fn checkin(
         )),
         _ => Ok(Json(activity_out(&s, &s.store.activity(id).await?, session.user.id).await?)),
     }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RosterOut {
+    pub name: String,
+    /// signed, waitlisted or cancelled.
+    pub status: String,
+    pub checked_in_at: Option<String>,
+}
+
+/// Who signed up for an activity and who came (staff).
+#[utoipa::path(get, path = "/api/v1/community/activities/{id}/roster", responses((status = 200, body = [RosterOut])), security(("bearer" = [])))]
+pub async fn roster(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<RosterOut>>> {
+    staff(&session)?;
+    s.store.activity(id).await.map_err(|_| ApiError::not_found("activity"))?;
+    Ok(Json(
+        s.store
+            .roster(id)
+            .await?
+            .into_iter()
+            .map(|l| RosterOut { name: l.name, status: l.status, checked_in_at: l.checked_in_at.map(wire::time) })
+            .collect(),
+    ))
 }
 
 /// The door's QR code (SVG): it opens the resident app and checks the scanner in (staff).

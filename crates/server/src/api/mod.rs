@@ -136,6 +136,10 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/map", get(map_settings))
         .route("/community/articles", get(community::articles).post(community::publish))
         .route("/community/articles/{id}", axum::routing::put(community::edit))
+        .route("/community/articles/{id}/published", post(community::set_published))
+        .route("/community/posts/{id}/respond", post(community::respond))
+        .route("/community/posts/{id}/responses", get(community::responses))
+        .route("/community/activities/{id}/roster", get(community::roster))
         .route(
             "/community/images",
             post(community::upload_image).layer(axum::extract::DefaultBodyLimit::max(cases::ATTACHMENT_BYTES_MAX)),

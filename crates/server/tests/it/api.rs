@@ -693,3 +693,74 @@ both_backends! {
         assert_eq!((s, c["status"].as_str()), (200, Some("on_site")));
     }
 }
+
+both_backends! {
+    neighbours_answer_posts_and_staff_take_articles_down(app) {
+        // A post says where and when; a neighbour answers; the author (only) reads who and what,
+        // and was told in the app.
+        let when = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+        let (s, p) = app.call(Some("resident"), "POST", "/api/v1/community/posts", Some(json!({
+            "kind": "ask", "topic": "pickup", "title": "周三下午帮忙接孩子", "body": "四点放学", "place": "临江花园3幢", "needed_at": when
+        }))).await;
+        assert_eq!(s, 201, "{p}");
+        let id = p["id"].as_i64().unwrap();
+        let (s, b) = app.call(Some("resident"), "POST", "/api/v1/community/posts", Some(json!({
+            "kind": "ask", "topic": "pickup", "title": "x", "body": "", "needed_at": "2020-01-01T00:00:00Z"
+        }))).await;
+        assert_error(s, &b, 422, "invalid_input");
+        let (s, b) = app.call(Some("resident"), "POST", &format!("/api/v1/community/posts/{id}/respond"), Some(json!({"note": "我来"}))).await;
+        assert_error(s, &b, 422, "invalid_input");
+        let (s, r) = app.call(Some("resident2"), "POST", &format!("/api/v1/community/posts/{id}/respond"), Some(json!({"note": "我下午在家，可以去接"}))).await;
+        assert_eq!((s, r["responses"].as_i64(), r["place"].as_str()), (200, Some(1), Some("临江花园3幢")), "{r}");
+        let (s, b) = app.call(Some("resident2"), "POST", &format!("/api/v1/community/posts/{id}/respond"), Some(json!({"note": ""}))).await;
+        assert_error(s, &b, 422, "invalid_input");
+        let (s, _) = app.call(Some("resident2"), "GET", &format!("/api/v1/community/posts/{id}/responses"), None).await;
+        assert_eq!(s, 403);
+        let (_, answers) = app.call(Some("resident"), "GET", &format!("/api/v1/community/posts/{id}/responses"), None).await;
+        assert_eq!(answers[0]["note"], "我下午在家，可以去接");
+        let (_, listed) = app.call(Some("resident"), "GET", "/api/v1/community/posts", None).await;
+        let mine = listed.as_array().unwrap().iter().find(|x| x["id"] == json!(id)).unwrap().clone();
+        assert_eq!((mine["responses"].as_i64(), mine["needed_at"].is_string()), (Some(1), true));
+        let author = app.store.user_by_name("resident").await.unwrap().id;
+        let start = std::time::Instant::now();
+        loop {
+            let told = app.store.outbox_for_user(author, 10).await.unwrap();
+            if told.iter().any(|m| m.subject.contains("回应了您的“周三下午帮忙接孩子”")) {
+                break;
+            }
+            assert!(start.elapsed() < std::time::Duration::from_secs(5), "{told:?}");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+
+        // An article taken down is gone for residents, listed for staff, and can be put back.
+        let (_, a) = app.call(Some("dispatcher"), "POST", "/api/v1/community/articles", Some(json!({"kind": "news", "title": "公益集市", "body": "每月最后一个周六"}))).await;
+        let aid = a["id"].as_i64().unwrap();
+        let (s, _) = app.call(Some("resident"), "POST", &format!("/api/v1/community/articles/{aid}/published"), Some(json!({"published": false}))).await;
+        assert_eq!(s, 403);
+        let (s, _) = app.call(Some("dispatcher"), "POST", &format!("/api/v1/community/articles/{aid}/published"), Some(json!({"published": false}))).await;
+        assert_eq!(s, 204);
+        let (_, news) = app.call(Some("resident"), "GET", "/api/v1/community/articles?kind=news", None).await;
+        assert!(news.as_array().unwrap().iter().all(|x| x["id"] != json!(aid)));
+        let (s, _) = app.call(Some("resident"), "GET", "/api/v1/community/articles?kind=news&all=1", None).await;
+        assert_eq!(s, 403);
+        let (_, all) = app.call(Some("dispatcher"), "GET", "/api/v1/community/articles?kind=news&all=1", None).await;
+        assert_eq!(all[0]["published"], false);
+        app.call(Some("dispatcher"), "POST", &format!("/api/v1/community/articles/{aid}/published"), Some(json!({"published": true}))).await;
+        let (_, news) = app.call(Some("resident"), "GET", "/api/v1/community/articles?kind=news", None).await;
+        assert_eq!(news[0]["id"], json!(aid));
+        let audit = app.store.audit_for("article", &aid.to_string(), 10).await.unwrap();
+        assert_eq!(audit.iter().filter(|r| r.entry.action == "article.publish").count(), 2);
+
+        // The roster of an activity, for staff.
+        let starts = (chrono::Utc::now() + chrono::Duration::days(2)).to_rfc3339();
+        let (_, e) = app.call(Some("dispatcher"), "POST", "/api/v1/community/activities", Some(json!({"title": "义诊进社区", "body": "量血压、测血糖", "place": "新围村文化礼堂", "starts_at": starts, "capacity": 1}))).await;
+        let eid = e["id"].as_i64().unwrap();
+        app.call(Some("resident"), "POST", &format!("/api/v1/community/activities/{eid}/signup"), None).await;
+        app.call(Some("resident2"), "POST", &format!("/api/v1/community/activities/{eid}/signup"), None).await;
+        let (s, _) = app.call(Some("resident"), "GET", &format!("/api/v1/community/activities/{eid}/roster"), None).await;
+        assert_eq!(s, 403);
+        let (_, roster) = app.call(Some("dispatcher"), "GET", &format!("/api/v1/community/activities/{eid}/roster"), None).await;
+        let statuses: Vec<(&str, &str)> = roster.as_array().unwrap().iter().map(|r| (r["name"].as_str().unwrap(), r["status"].as_str().unwrap())).collect();
+        assert_eq!(statuses, [("resident", "signed"), ("resident2", "waitlisted")]);
+    }
+}
