@@ -74,15 +74,28 @@
     (e) => { $("report-error").textContent = e.message; }, { enableHighAccuracy: true, timeout: 10000 });
   $("pin").onclick = async () => {
     // The map library loads only when a resident wants it (phones, data plans).
-    if (!window.echarts) await new Promise((ok) => { const s = document.createElement("script"); s.src = "/assets/vendor/echarts-5.6.0.min.js"; s.onload = ok; document.head.append(s); });
+    const script = (src) => new Promise((ok) => { const s = document.createElement("script"); s.src = src; s.onload = ok; document.head.append(s); });
+    if (!window.echarts) await script("/assets/vendor/echarts-5.6.0.min.js");
+    if (!CG.basemap) await script("/assets/basemap.js");
     $("pick-map").hidden = false;
-    const grids = await CG.api("GET", "/api/v1/grids");
-    echarts.registerMap("linjiang", grids);
-    const chart = echarts.init($("pick-map"));
-    const draw = () => chart.setOption({ geo: { map: "linjiang", roam: true, itemStyle: { areaColor: "#e8f0fb", borderColor: "#7aa7e0" } },
-      series: [{ type: "scatter", coordinateSystem: "geo", symbolSize: 16, itemStyle: { color: "#d32f2f" }, data: here ? [[here.lng, here.lat]] : [] }] });
+    const base = await CG.basemap.load();
+    const chart = echarts.getInstanceByDom($("pick-map")) || echarts.init($("pick-map"));
+    const draw = () => chart.setOption({
+      geo: CG.basemap.geos(base, { dark: false, inset: 0.32 }),
+      graphic: CG.basemap.caption(base, { dark: false }),
+      series: [...CG.basemap.roads(base, { dark: false }),
+        ...CG.basemap.split(base, [{ name: "pin", type: "scatter", coordinateSystem: "geo", symbol: "pin", symbolSize: 30, z: 9, itemStyle: { color: "#d32f2f" }, data: here ? [[here.lng, here.lat]] : [] }])],
+    }, { replaceMerge: ["series", "geo"] });
     draw();
-    chart.getZr().on("click", (e) => { const p = chart.convertFromPixel("geo", [e.offsetX, e.offsetY]); if (p) { here = { lat: p[1], lng: p[0] }; showWhere(); draw(); } });
+    // A tap (or click) on either map sets the pin there.
+    chart.getZr().off("click");
+    chart.getZr().on("click", (e) => {
+      const px = [e.offsetX, e.offsetY];
+      const gi = [1, 0].find((i) => chart.containPixel({ geoIndex: i }, px));
+      if (gi === undefined) return;
+      const p = chart.convertFromPixel({ geoIndex: gi }, px);
+      if (p) { here = { lat: p[1], lng: p[0] }; showWhere(); draw(); }
+    });
   };
 
   $("report-form").onsubmit = async (e) => {

@@ -25,7 +25,7 @@
   const [grids, stations, categories, mapSettings] = await Promise.all([
     CG.api("GET", "/api/v1/grids"), CG.api("GET", "/api/v1/stations"), CG.api("GET", "/api/v1/categories"), CG.api("GET", "/api/v1/map")]);
   const tiles = mapSettings.tile_url ? mapSettings : null;
-  echarts.registerMap("linjiang", grids);
+  const base = await CG.basemap.load();
   state.stations = stations;
   categories.forEach((c) => { state.categories[c.code] = c; });
   grids.features.forEach((f) => { state.grids[f.properties.code] = f.properties; });
@@ -36,36 +36,39 @@
 
   function drawMap() {
     // Over a tile layer the grids are see-through.
-    const regions = grids.features.map((f) => ({ name: f.properties.name, itemStyle: { areaColor: (stationColour[f.properties.station] || "#112233") + (tiles ? "66" : "") } }));
+    const regions = (p) => ({ itemStyle: { areaColor: (stationColour[p.station] || "#112233") + (tiles ? "66" : "") } });
     const cases = [...state.cases.values()];
     const point = (c) => [c.location ? c.location.lng : c.lng, c.location ? c.location.lat : c.lat, c.id];
     const responders = [...state.responders.values()].filter((r) => r.status !== "off_duty" && r.location);
     const rColour = { available: "#36d399", en_route: "#4aa3ff", on_site: "#c084fc", busy: "#c084fc" };
+    const shortName = (s) => s.name.replace("联勤警务站", "站").replace("社会治理综合指挥中心", "指挥中心").replace("临江街道", "");
+    const points = CG.basemap.split(base, [
+      { name: CG.t("centre"), type: "effectScatter", coordinateSystem: "geo", symbolSize: 16, itemStyle: { color: "#ffd54f" }, z: 5,
+        label: { show: true, formatter: "{b}", position: "right", color: "#ffe9a3", fontSize: 13, textBorderColor: "#061a33", textBorderWidth: 3 },
+        labelLayout: { hideOverlap: true, moveOverlap: "shiftY" },
+        data: state.stations.map((s) => ({ name: CG.lang() === "en" ? s.code : shortName(s), value: [s.lng, s.lat] })) },
+      { name: CG.t("responders"), type: "scatter", coordinateSystem: "geo", symbolSize: 7, z: 4,
+        data: responders.map((r) => ({ name: r.name + " · " + CG.t(r.force), value: [r.location.lng, r.location.lat], itemStyle: { color: rColour[r.status] || "#9fb" } })) },
+      { name: CG.t("open"), type: "scatter", coordinateSystem: "geo", symbolSize: (v, p) => (p.data.soon ? 14 : 11), symbol: "diamond", z: 6,
+        data: cases.filter((c) => !overdue(c)).map((c) => {
+          // Amber when most of the next promise's time is used; otherwise by priority.
+          const soon = c.next_deadline && (new Date(c.next_deadline.due_at) - Date.now()) < 0.2 * (new Date(c.next_deadline.due_at) - new Date(c.created_at));
+          const colour = soon ? "#ffb020" : { urgent: "#ff7a45", high: "#ffd166", normal: "#4fc3f7", low: "#90a4ae" }[c.priority];
+          return { name: "#" + c.id + " " + catName(c.category), value: point(c), soon, itemStyle: { color: colour } };
+        }) },
+      { name: CG.t("overdue"), type: "effectScatter", coordinateSystem: "geo", symbolSize: 14, rippleEffect: { scale: 4 }, itemStyle: { color: "#ff3b3b" }, z: 7,
+        data: cases.filter(overdue).map((c) => ({ name: "#" + c.id + " " + catName(c.category), value: point(c) })) },
+      { name: CG.t("scr_gas_leaks"), type: "effectScatter", coordinateSystem: "geo", symbolSize: 24, rippleEffect: { scale: 6, period: 2 }, itemStyle: { color: "#ff1744" }, z: 8,
+        label: { show: true, formatter: "{b}", position: "right", color: "#ffb3b3", fontSize: 14 },
+        data: (state.leaks || []).map((l) => ({ name: `${CG.t("scr_gas_leaks")} · ${l.address || l.device_id}`, value: [l.lng, l.lat] })) },
+    ]);
     charts.map.setOption({
       ...clear,
-      geo: { map: "linjiang", roam: true, nameProperty: "name", layoutCenter: ["50%", "50%"], layoutSize: "100%", label: { show: false }, itemStyle: { borderColor: "#3d7dd8", borderWidth: 0.6 },
-        emphasis: { label: { show: true, color: "#fff" }, itemStyle: { areaColor: "#2459a8" } }, regions },
+      geo: CG.basemap.geos(base, { dark: true, regions }),
       tooltip: { trigger: "item" },
-      series: [
-        { name: CG.t("centre"), type: "effectScatter", coordinateSystem: "geo", symbolSize: 18, itemStyle: { color: "#ffd54f" },
-          label: { show: true, formatter: "{b}", position: "right", color: "#ffe9a3", fontSize: 13 },
-          data: state.stations.map((s) => ({ name: s.name.replace("联勤警务站", "站"), value: [s.lng, s.lat] })) },
-        { name: CG.t("responders"), type: "scatter", coordinateSystem: "geo", symbolSize: 7,
-          data: responders.map((r) => ({ name: r.name + " · " + CG.t(r.force), value: [r.location.lng, r.location.lat], itemStyle: { color: rColour[r.status] || "#9fb" } })) },
-        { name: CG.t("open"), type: "scatter", coordinateSystem: "geo", symbolSize: (v, p) => (p.data.soon ? 14 : 11), symbol: "diamond",
-          data: cases.filter((c) => !overdue(c)).map((c) => {
-            // Amber when most of the next promise's time is used; otherwise by priority.
-            const soon = c.next_deadline && (new Date(c.next_deadline.due_at) - Date.now()) < 0.2 * (new Date(c.next_deadline.due_at) - new Date(c.created_at));
-            const colour = soon ? "#ffb020" : { urgent: "#ff7a45", high: "#ffd166", normal: "#4fc3f7", low: "#90a4ae" }[c.priority];
-            return { name: "#" + c.id + " " + catName(c.category), value: point(c), soon, itemStyle: { color: colour } };
-          }) },
-        { name: CG.t("overdue"), type: "effectScatter", coordinateSystem: "geo", symbolSize: 14, rippleEffect: { scale: 4 }, itemStyle: { color: "#ff3b3b" },
-          data: cases.filter(overdue).map((c) => ({ name: "#" + c.id + " " + catName(c.category), value: point(c) })) },
-        { name: CG.t("scr_gas_leaks"), type: "effectScatter", coordinateSystem: "geo", symbolSize: 24, rippleEffect: { scale: 6, period: 2 }, itemStyle: { color: "#ff1744" },
-          label: { show: true, formatter: "{b}", position: "right", color: "#ffb3b3", fontSize: 14 },
-          data: (state.leaks || []).map((l) => ({ name: `${CG.t("scr_gas_leaks")} · ${l.address || l.device_id}`, value: [l.lng, l.lat] })) },
-      ],
-    }, { replaceMerge: ["series"] });
+      series: [...CG.basemap.roads(base, { dark: true }), ...points],
+      graphic: CG.basemap.caption(base, { dark: true }),
+    }, { replaceMerge: ["series", "geo", "graphic"] });
     drawTiles();
   }
 
@@ -93,7 +96,7 @@
       images.push({ type: "image", silent: true, z: -100, style: { image: url, x: a[0], y: a[1], width: b[0] - a[0], height: b[1] - a[1], opacity: 0.85 } });
     }
     if (tiles.attribution) images.push({ type: "text", right: 10, bottom: 4, z: 100, style: { text: tiles.attribution, fill: "#9fc4ff", font: "12px sans-serif" } });
-    charts.map.setOption({ graphic: images }, { replaceMerge: ["graphic"] });
+    charts.map.setOption({ graphic: [...images, ...CG.basemap.caption(base, { dark: true })] }, { replaceMerge: ["graphic"] });
     document.body.dataset.tiles = String(images.length);
   }
 
@@ -176,12 +179,12 @@
     document.getElementById("c-urgent").textContent = sum.urgent;
     document.getElementById("c-overdue").textContent = [...state.cases.values()].filter(overdue).length;
     const src = Object.entries(sum.by_source).sort((a, b) => b[1] - a[1]);
-    charts.source.setOption({ ...clear, grid: { left: 90, right: 30, top: 10, bottom: 20 }, xAxis: { type: "value", splitLine: { show: false } },
-      yAxis: { type: "category", inverse: true, data: src.map((s) => CG.t(s[0])) },
+    charts.source.setOption({ ...clear, grid: { left: 90, right: 30, top: 10, bottom: 20 }, xAxis: { type: "value", minInterval: 1, splitLine: { show: false } },
+      yAxis: { type: "category", inverse: true, data: src.map((s) => CG.t(s[0])), axisLabel: { interval: 0 } },
       series: [{ type: "bar", data: src.map((s) => s[1]), itemStyle: { color: "#2b8cff" }, label: { show: true, position: "right" } }] });
     const cats = Object.entries(sum.by_category).sort((a, b) => b[1] - a[1]).slice(0, 8);
-    charts.cats.setOption({ ...clear, grid: { left: 110, right: 30, top: 10, bottom: 20 }, xAxis: { type: "value", splitLine: { show: false } },
-      yAxis: { type: "category", inverse: true, data: cats.map((c) => catName(c[0])) },
+    charts.cats.setOption({ ...clear, grid: { left: 110, right: 30, top: 10, bottom: 20 }, xAxis: { type: "value", minInterval: 1, splitLine: { show: false } },
+      yAxis: { type: "category", inverse: true, data: cats.map((c) => catName(c[0])), axisLabel: { width: 110, overflow: "truncate" } },
       series: [{ type: "bar", data: cats.map((c) => c[1]), itemStyle: { color: "#19c37d" }, label: { show: true, position: "right" } }] });
   }
 

@@ -75,6 +75,8 @@ pub struct AppState {
     pub senders: notify::Senders,
     /// What the MQTT ingest has seen since start.
     pub mqtt: Arc<mqtt::Stats>,
+    /// The roads drawn under every map (the base map), when the road graph came from GeoJSON.
+    pub basemap: Arc<Vec<api::reference::BaseLine>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -118,6 +120,7 @@ impl AppState {
             hashing: tokio::sync::Semaphore::new(HASHING_CONCURRENT_MAX),
             senders: notify::default_senders(),
             mqtt: Arc::default(),
+            basemap: Arc::default(),
         }
         .with_roads(config.dispatch.roads.as_deref())
     }
@@ -133,6 +136,9 @@ impl AppState {
             let g = dispatch::road::RoadGraph::load(path, dispatch::TravelModel::default())?;
             tracing::info!(nodes = g.stats().nodes, edges = g.stats().edges, file = %path.display(), "road graph loaded");
             self.app_mut().travel = Arc::new(g);
+            if path.extension().is_some_and(|e| e == "geojson" || e == "json") {
+                self.basemap = Arc::new(api::reference::base_lines(path)?);
+            }
         }
         Ok(self)
     }

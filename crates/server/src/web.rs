@@ -27,6 +27,7 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ("stats.js", "text/javascript; charset=utf-8", include_bytes!("../assets/stats.js")),
     ("deliberation.js", "text/javascript; charset=utf-8", include_bytes!("../assets/deliberation.js")),
     ("board.js", "text/javascript; charset=utf-8", include_bytes!("../assets/board.js")),
+    ("basemap.js", "text/javascript; charset=utf-8", include_bytes!("../assets/basemap.js")),
     ("volunteers.js", "text/javascript; charset=utf-8", include_bytes!("../assets/volunteers.js")),
     (
         "vendor/echarts-5.6.0.min.js",

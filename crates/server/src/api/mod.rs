@@ -108,6 +108,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/categories", get(reference::categories))
         .route("/stations", get(reference::stations))
         .route("/grids", get(reference::grids))
+        .route("/basemap", get(reference::basemap))
         .route("/responders", get(reference::responders))
         .route("/dispatch/moveups", get(reference::moveups))
         .route("/responders/{id}/position", post(reference::position))

@@ -198,3 +198,55 @@ pub async fn status(
     s.store.set_responder_status(id, &req.status, &session.label(), s.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// One road of the base map.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct BaseLine {
+    /// OpenStreetMap's `highway` class: trunk, primary, secondary, tertiary, residential, …
+    pub class: String,
+    pub name: Option<String>,
+    /// `[lng, lat]` pairs, to 5 decimals (about a metre).
+    pub coords: Vec<[f64; 2]>,
+}
+
+/// The roads of a GeoJSON road file as base-map lines.
+pub fn base_lines(path: &std::path::Path) -> anyhow::Result<Vec<BaseLine>> {
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path)?)?;
+    let round = |x: f64| (x * 1e5).round() / 1e5;
+    let mut out = vec![];
+    for f in v["features"].as_array().map(Vec::as_slice).unwrap_or_default() {
+        let lines: Vec<&serde_json::Value> = match f["geometry"]["type"].as_str() {
+            Some("LineString") => vec![&f["geometry"]["coordinates"]],
+            Some("MultiLineString") => {
+                f["geometry"]["coordinates"].as_array().map(|l| l.iter().collect()).unwrap_or_default()
+            }
+            _ => continue,
+        };
+        for line in lines {
+            let coords: Vec<[f64; 2]> = line
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|p| Some([round(p[0].as_f64()?), round(p[1].as_f64()?)]))
+                .collect();
+            if coords.len() >= 2 {
+                out.push(BaseLine {
+                    class: f["properties"]["highway"].as_str().unwrap_or("road").to_owned(),
+                    name: f["properties"]["name"].as_str().map(str::to_owned),
+                    coords,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The roads drawn under every map (empty when the travel times come from another source).
+#[utoipa::path(get, path = "/api/v1/basemap", responses((status = 200, body = [BaseLine])), security(("bearer" = [])))]
+pub async fn basemap(State(s): State<Arc<AppState>>, _session: Session) -> impl axum::response::IntoResponse {
+    (
+        [(axum::http::header::CACHE_CONTROL, "private, max-age=3600")],
+        Json(serde_json::to_value(&*s.basemap).unwrap_or_default()),
+    )
+}

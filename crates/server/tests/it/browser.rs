@@ -1347,3 +1347,78 @@ async fn a_topic_goes_from_the_app_to_the_agenda_and_volunteers_see_their_shifts
     lead.quit().await;
     app.stop().await;
 }
+
+/// The base map under the big screen and the resident's location picker: the main area fills
+/// the view with its roads, the enclave sits in an inset, and a tap on a phone sets the pin
+/// inside the street.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_base_map_draws_roads_and_the_enclave_inset_and_a_tap_sets_the_pin() {
+    let roads = scenario_dir().join("roads.geojson");
+    let config =
+        server::config::Config::parse(&format!("[dispatch]\nroads = {:?}\n", roads.display().to_string())).unwrap();
+    let app = App::start_with(&store::testing::fresh_sqlite_url(), &config).await;
+    let (s, lines) = app.call(Some("resident"), "GET", "/api/v1/basemap", None).await;
+    assert_eq!(s, 200);
+    assert!(lines.as_array().unwrap().len() > 300, "the scenario's roads");
+    assert!(lines.as_array().unwrap().iter().any(|l| l["name"] == "江东大道" && l["class"] == "primary"));
+
+    let wall = Browser::start(1920, 1080).await;
+    sign_in(&wall, &app, "leader", "/screen").await;
+    let drawn = wall
+        .wait_for(
+            "const o = echarts.getInstanceByDom(document.querySelector('#map'))?.getOption(); \
+             return o && o.geo.length === 2 && o.series.filter((s) => s.type === 'lines').reduce((n, s) => n + s.data.length, 0)",
+            Duration::from_secs(10),
+        )
+        .await;
+    assert!(drawn.as_i64().unwrap() > 300, "roads drawn: {drawn}");
+    // The main area takes most of the panel; the enclave's inset is small, top right.
+    let sizes = wall
+        .eval(
+            "const c = echarts.getInstanceByDom(document.querySelector('#map')); const m = c.getModel(); \
+             const r = (i) => m.getComponent('geo', i).coordinateSystem.getViewRect(); \
+             return [r(0).width * r(0).height, r(1).width * r(1).height, r(1).x > r(0).x + r(0).width - 5, \
+                     document.querySelector('#map').clientWidth * document.querySelector('#map').clientHeight]",
+        )
+        .await;
+    let (main, inset, right, panel) = (
+        sizes[0].as_f64().unwrap(),
+        sizes[1].as_f64().unwrap(),
+        sizes[2].as_bool().unwrap(),
+        sizes[3].as_f64().unwrap(),
+    );
+    assert!(main > 0.45 * panel && inset < 0.2 * panel && right, "{sizes}");
+    wall.screenshot(&shots("screen-basemap.png")).await;
+    wall.quit().await;
+
+    // On a phone: 在地图上选点, a tap on the main area sets the pin there, inside a grid.
+    let phone = Browser::start(375, 812).await;
+    resident_sign_in(&phone, &app, "13700006666").await;
+    phone.click("#pin").await;
+    phone
+        .wait_for(
+            "const c = echarts.getInstanceByDom(document.querySelector('#pick-map')); return c && c.getOption().geo.length === 2",
+            Duration::from_secs(10),
+        )
+        .await;
+    let at = phone
+        .eval(
+            "const el = document.querySelector('#pick-map'); el.scrollIntoView(); const r = el.getBoundingClientRect(); \
+             return [Math.round(r.left + r.width * 0.35), Math.round(r.top + r.height * 0.5)]",
+        )
+        .await;
+    let (x, y) = (at[0].as_f64().unwrap(), at[1].as_f64().unwrap());
+    phone.cdp("Input.dispatchTouchEvent", json!({"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})).await;
+    phone.cdp("Input.dispatchTouchEvent", json!({"type": "touchEnd", "touchPoints": []})).await;
+    let shown = phone.wait_for("return document.querySelector('#where').textContent", Duration::from_secs(5)).await;
+    let (lat, lng): (f64, f64) = {
+        let t = shown.as_str().unwrap();
+        let mut it = t.split(", ").map(|v| v.parse::<f64>().unwrap());
+        (it.next().unwrap(), it.next().unwrap())
+    };
+    let p = domain::geo::LatLng::new(lat, lng).unwrap();
+    assert!(app.state.area.locate(&p).is_some(), "the pin {shown} lies in a grid of the street");
+    phone.screenshot(&shots("app-pick-map.png")).await;
+    phone.quit().await;
+    app.stop().await;
+}
