@@ -2,6 +2,17 @@
 // decline, navigate, arrive by the phone's location, feedback and close with photos,
 // position sharing, and patrol reports that become cases.
 "use strict";
+CG.words({
+  fd_my_reports: "我的上报", fd_address: "地址", fd_distance: "距您约 {d}", fd_call: "联系报事人", fd_history: "办理经过与照片", fd_sent_feedback: "反馈已发送，指挥中心和报事人可以看到。",
+  fd_my_due_on_site: "到场时限", fd_my_due_feedback: "首次反馈时限", fd_my_due_close: "办结时限", fd_no_reports: "还没有上报过", fd_calling: "正在调取号码…",
+  fd_a_create: "上报", fd_a_accept: "受理", fd_a_dispatch: "派单", fd_a_contact_party: "联系当事人", fd_a_take: "接单", fd_a_arrive: "到场", fd_a_feedback: "反馈",
+  fd_a_close: "办结", fd_a_decline: "退单", fd_a_reopen: "返工", fd_a_rate: "评价", fd_a_warn: "临期提醒", fd_a_escalate: "超时督办", fd_a_handover: "转派", fd_a_reassign: "改派",
+}, {
+  fd_my_reports: "My reports", fd_address: "Address", fd_distance: "About {d} from you", fd_call: "Call the reporter", fd_history: "What happened so far, photos", fd_sent_feedback: "Feedback sent: the centre and the reporter can see it.",
+  fd_my_due_on_site: "On site by", fd_my_due_feedback: "First feedback by", fd_my_due_close: "Close by", fd_no_reports: "No reports yet", fd_calling: "Getting the number…",
+  fd_a_create: "Reported", fd_a_accept: "Accepted", fd_a_dispatch: "Dispatched", fd_a_contact_party: "Party contacted", fd_a_take: "Taken", fd_a_arrive: "On site", fd_a_feedback: "Feedback",
+  fd_a_close: "Closed", fd_a_decline: "Declined", fd_a_reopen: "Reopened", fd_a_rate: "Rated", fd_a_warn: "Due soon", fd_a_escalate: "Overdue, escalated", fd_a_handover: "Handed over", fd_a_reassign: "Reassigned",
+});
 (async () => {
   if (!CG.requireLogin()) return;
   CG.nav("/field");
@@ -82,20 +93,57 @@
       : `<button type="button" class="secondary" data-do="feedback">${CG.t("feedback")}</button><button type="button" data-do="close">${CG.t("close")}</button>`;
     const answer = mine && !taken && mine.answer_by ? ` · ${CG.t("take_within")} <span class="cd" data-due="${mine.answer_by}">${CG.countdown(mine.answer_by).txt}</span>` : "";
     const statusWords = c.status === "dispatched" && taken ? CG.t("taken_en_route") : CG.t(c.status);
+    // The worker's own next time limit: on site while on the way, then the first feedback, then closing.
+    const own = !c.milestones.on_site_at ? ["fd_my_due_on_site", c.deadlines.on_site]
+      : !c.milestones.first_feedback_at ? ["fd_my_due_feedback", c.deadlines.first_feedback] : ["fd_my_due_close", c.deadlines.close];
     return `<article class="card task" data-case-id="${c.id}" data-version="${c.version}">
       <h2 style="font-size:17px;margin:0">#${c.id} ${CG.esc(catName(c.category))} <span class="tag ${c.priority}">${CG.t(c.priority)}</span></h2>
       <p>${CG.esc(c.description)}</p>
       <p class="muted">${CG.esc(c.grid_name || "")} · <span class="status">${statusWords}</span>${answer}
-        ${c.next_deadline ? ` · ${CG.t("p_" + c.next_deadline.promise)} <span class="cd" data-due="${c.next_deadline.due_at}">${CG.countdown(c.next_deadline.due_at).txt}</span>` : ""}</p>
-      <a href="${nav}" target="_blank" rel="noopener">${CG.t("navigate")}</a>
+        ${own ? ` · ${CG.t(own[0])} <span class="cd" data-due="${own[1]}">${CG.countdown(own[1]).txt}</span>` : ""}</p>
+      ${c.address ? `<p>${CG.t("fd_address")}：${CG.esc(c.address)}</p>` : ""}
+      <p class="muted dist" data-lat="${c.location.lat}" data-lng="${c.location.lng}">${distance(c.location)}</p>
+      <div class="row"><a href="${nav}" target="_blank" rel="noopener" class="button-link">${CG.t("navigate")}</a>
+        ${c.has_reporter && me.role === "grid_worker" ? `<button type="button" class="secondary" data-call>${CG.t("fd_call")}</button>` : ""}</div>
+      <details data-history><summary>${CG.t("fd_history")}</summary><div class="history"></div></details>
       <label for="note-${c.id}">${CG.t("note")}</label><textarea id="note-${c.id}" rows="2" maxlength="2000"></textarea>
       <label for="photo-${c.id}">${CG.t("photos")}</label><input id="photo-${c.id}" type="file" accept="image/jpeg,image/png,image/webp" multiple>
       <div class="row">${buttons}</div><p class="error" role="alert"></p></article>`;
   }
 
+  // Straight-line distance from the phone's last position, rounded as people say it.
+  function distance(loc) {
+    if (!here) return "";
+    const r = 6371000, rad = Math.PI / 180;
+    const dLat = (loc.lat - here.lat) * rad, dLng = (loc.lng - here.lng) * rad;
+    const a = Math.sin(dLat / 2) ** 2 + Math.cos(here.lat * rad) * Math.cos(loc.lat * rad) * Math.sin(dLng / 2) ** 2;
+    const m = 2 * r * Math.asin(Math.sqrt(a));
+    return CG.t("fd_distance").replace("{d}", m < 1000 ? `${Math.round(m / 10) * 10} m` : `${(m / 1000).toFixed(1)} km`);
+  }
+  // The steps so far with their notes, and the photos, opened on demand.
+  async function history(id, box) {
+    const [c, files] = await Promise.all([CG.api("GET", `/api/v1/cases/${id}`), CG.api("GET", `/api/v1/cases/${id}/attachments`).catch(() => [])]);
+    box.innerHTML = `<ol class="steps">${c.events.filter((e) => !["warn"].includes(e.action)).map((e) =>
+      `<li>${CG.fmtTime(e.at).slice(5, -3)} ${CG.t("fd_a_" + e.action) === "fd_a_" + e.action ? CG.esc(e.action) : CG.t("fd_a_" + e.action)}${e.note ? "：" + CG.esc(e.note) : ""}</li>`).join("")}</ol>` +
+      files.map((f) => `<img alt="" data-src="/api/v1/attachments/${f.id}" style="max-width:48%;margin:2px;border-radius:4px">`).join("");
+    box.querySelectorAll("img[data-src]").forEach(async (img) => {
+      const r = await fetch(img.dataset.src, { headers: { Authorization: "Bearer " + CG.token() } });
+      if (r.ok) img.src = URL.createObjectURL(await r.blob());
+    });
+  }
+
   function wire(card) {
     const id = Number(card.dataset.caseId);
     const err = card.querySelector(".error");
+    const h = card.querySelector("[data-history]");
+    if (h) h.ontoggle = () => { if (h.open) history(id, h.querySelector(".history")).catch((e) => { err.textContent = e.message; }); };
+    const call = card.querySelector("[data-call]");
+    if (call) call.onclick = async () => {
+      // Seeing the number is audited; the phone dials it.
+      call.textContent = CG.t("fd_calling");
+      try { const r = await CG.api("GET", `/api/v1/cases/${id}/reporter`); if (r.phone) location.href = "tel:" + r.phone; call.textContent = (r.name || "") + " " + (r.phone || ""); }
+      catch (e) { err.textContent = e.message; call.textContent = CG.t("fd_call"); }
+    };
     card.querySelectorAll("[data-do]").forEach((b) => { b.onclick = () => run(id, b.dataset.do, card).catch((e) => { err.textContent = e.message || e.code || String(e); }); });
   }
 
@@ -133,6 +181,7 @@
       await uploadPhotos(id, photos);
       await CG.api("POST", `/api/v1/cases/${id}/actions`, { action: what, note });
       card.querySelector("textarea").value = ""; photos.value = "";
+      if (what === "feedback") $("field-ok").textContent = CG.t("fd_sent_feedback");
       if (what === "close" && me.responder_id) await CG.api("POST", `/api/v1/responders/${me.responder_id}/status`, { status: "available" });
     }
     await loadTasks();
@@ -155,15 +204,30 @@
       $("report-form").reset();
     } catch (x) { $("r-error").textContent = x.message || String(x); }
   };
+  // 我的上报: what I reported, wherever it lies, and how far it has got.
+  async function loadMine() {
+    const page = await CG.api("GET", "/api/v1/cases?mine=true&limit=50");
+    $("mine").innerHTML = page.cases.map((c) => `<article class="card task" data-case-id="${c.id}">
+      <h2 style="font-size:16px;margin:0">#${c.id} ${CG.esc(catName(c.category))} <span class="tag">${CG.t(c.status)}</span></h2>
+      <p>${CG.esc(c.description)}</p><p class="muted">${CG.fmtTime(c.created_at).slice(0, -3)} · ${CG.esc(c.grid_name || "")}</p>
+      <details data-history><summary>${CG.t("fd_history")}</summary><div class="history"></div></details><p class="error" role="alert"></p></article>`).join("")
+      || `<p class="muted">${CG.t("fd_no_reports")}</p>`;
+    $("mine").querySelectorAll("article").forEach(wire);
+  }
+  const TABS = ["tasks", "report", "mine"];
   const tab = (which) => {
-    $("tab-tasks").setAttribute("aria-selected", which === "tasks"); $("tab-report").setAttribute("aria-selected", which === "report");
-    $("tasks").hidden = which !== "tasks"; $("report").hidden = which !== "report";
+    for (const t of TABS) { $("tab-" + t).setAttribute("aria-selected", which === t); $(t).hidden = which !== t; }
+    if (which === "mine") loadMine();
   };
-  $("tab-tasks").onclick = () => tab("tasks"); $("tab-report").onclick = () => tab("report");
+  for (const t of TABS) $("tab-" + t).onclick = () => tab(t);
   await loadTasks();
   document.body.dataset.ready = "1";
   document.body.dataset.readyMs = String(Math.round(performance.now()));
   CG.stream((kind) => { if (kind === "case" || kind === "reset") loadTasks(); });
   setInterval(() => document.querySelectorAll(".cd").forEach((el) => { el.textContent = CG.countdown(el.dataset.due).txt; }), 1000);
+  // Distances follow the phone: once at start, then with every position shared.
+  const showDistances = () => document.querySelectorAll(".dist").forEach((el) => { el.textContent = distance({ lat: Number(el.dataset.lat), lng: Number(el.dataset.lng) }); });
+  locate().then(showDistances).catch(() => {});
+  setInterval(showDistances, 30000);
   document.addEventListener("cg:lang", () => { $("tasks").innerHTML = ""; loadTasks(); });
 })();

@@ -363,6 +363,8 @@ pub struct ListQuery {
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
+    /// `true`: only the cases the caller reported (or follows), wherever they are.
+    pub mine: Option<bool>,
 }
 
 /// Cases newest first, filtered and paged, within the caller's scope.
@@ -420,6 +422,11 @@ pub(crate) fn filter(s: &AppState, session: &Session, q: &ListQuery) -> ApiResul
             grids = Some(grids.map_or(own.clone(), |g| g.into_iter().filter(|c| own.contains(c)).collect()));
         }
         Scope::OwnReports => f.reported_by = Some(session.user.id),
+    }
+    // One's own reports are one's own to follow, in whatever grid they lie.
+    if q.mine == Some(true) {
+        f.reported_by = Some(session.user.id);
+        grids = None;
     }
     f.grids = grids;
     f.category = q.category.as_deref().map(|c| CategoryCode::parse(c).map_err(|e| bad(e.0))).transpose()?;

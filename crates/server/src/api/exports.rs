@@ -178,6 +178,7 @@ async fn cases(s: &AppState, session: &Session, q: ExportQuery) -> ApiResult<Vec
         responder: None,
         limit: Some(store::cases::CASE_PAGE_MAX),
         cursor: None,
+        mine: None,
     };
     let mut f = super::cases::filter(s, session, &list)?;
     let mut out = vec![];

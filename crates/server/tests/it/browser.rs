@@ -107,6 +107,7 @@ async fn dispatcher_field_and_screen_in_a_real_browser() {
     phone.screenshot(&shots("field-task.png")).await;
     let card = phone.eval(&format!("return document.querySelector('article[data-case-id=\"{id}\"]').innerText")).await;
     assert!(card.as_str().unwrap().contains("接单剩余"), "the time to take it shows: {card}");
+    assert!(card.as_str().unwrap().contains("到场时限"), "the worker's own time limit shows, not the centre's: {card}");
     phone.click(&format!("article[data-case-id=\"{id}\"] [data-do=take]")).await;
     // Taken: the card says so, and only 到场 is left on it.
     phone
@@ -144,6 +145,27 @@ async fn dispatcher_field_and_screen_in_a_real_browser() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(app.store.attachments(id).await.unwrap().len(), 1, "the photo was stored");
+    phone
+        .wait_for(
+            "return document.querySelector('#field-ok').textContent.includes('反馈已发送')",
+            Duration::from_secs(5),
+        )
+        .await;
+    // The steps so far and the photo, on the card.
+    phone
+        .wait_for(
+            &format!("return document.querySelector('article[data-case-id=\"{id}\"] details') !== null"),
+            Duration::from_secs(5),
+        )
+        .await;
+    phone.eval(&format!("const d = document.querySelector('article[data-case-id=\"{id}\"] details'); d.open = true; d.dispatchEvent(new Event('toggle'));")).await;
+    phone
+        .wait_for(
+            &format!("const h = document.querySelector('article[data-case-id=\"{id}\"] .history'); return h.textContent.includes('反馈：已到场，正在组织四方调解') && h.querySelector('img') !== null"),
+            Duration::from_secs(5),
+        )
+        .await;
+    phone.screenshot(&shots("field-history.png")).await;
     phone.wait_for(&format!("return document.querySelector('#note-{id}') !== null"), Duration::from_secs(5)).await;
     phone.type_into(&format!("#note-{id}"), "工资当天支付到位").await;
     phone.click(&format!("article[data-case-id=\"{id}\"] [data-do=close]")).await;
