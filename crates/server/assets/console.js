@@ -1,6 +1,15 @@
 // The dispatcher console: the queue with an alert for new cases, one-click accept, the
 // recommendations for (joint) dispatch, the full timeline and every other step.
 "use strict";
+CG.words({
+  cs_new_call: "登记来电", cs_caller: "来电人", cs_address: "地址或地标", cs_map: "案件与力量分布", cs_default_priority: "按类别默认",
+  cs_show_phone: "查看完整号码", cs_call: "拨打", cs_more_force: "增派其他力量", cs_add: "查看人选", cs_notices: "通知记录", cs_no_notices: "暂无通知",
+  cs_told: "{t} {to}（{ch}）：{s}", cs_ch_web: "站内", cs_ch_sms: "短信", cs_ch_wechat: "微信", cs_pending: "待发送", cs_made: "已登记为案件 #{id}",
+}, {
+  cs_new_call: "New call", cs_caller: "Caller", cs_address: "Address or landmark", cs_map: "Cases and people", cs_default_priority: "Category's default",
+  cs_show_phone: "Show the full number", cs_call: "Call", cs_more_force: "Add another force", cs_add: "See who", cs_notices: "Who was told", cs_no_notices: "Nobody yet",
+  cs_told: "{t} {to} ({ch}): {s}", cs_ch_web: "in-app", cs_ch_sms: "SMS", cs_ch_wechat: "WeChat", cs_pending: "to send", cs_made: "Recorded as case #{id}",
+});
 (async () => {
   if (!CG.requireLogin()) return;
   CG.nav("/console");
@@ -86,6 +95,7 @@
   }, 1000);
 
   function renderQueue(fresh) {
+    setTimeout(() => { try { drawMap(); } catch (_) { /* the map is not set up yet */ } }, 0);
     // The most urgent first, then the nearest deadline (overdue ones lead), then the newest.
     const rank = { urgent: 0, high: 1, normal: 2, low: 3 };
     const due = (c) => c.next_deadline ? new Date(c.next_deadline.due_at).getTime() : Infinity;
@@ -146,15 +156,32 @@
       <h3>#${c.id} ${CG.esc(catName(c.category))} <span class="tag ${c.priority}">${CG.t(c.priority)}</span> <span class="tag" id="detail-status">${CG.t(c.status)}</span></h3>
       <p>${CG.esc(c.description)}</p>
       <p class="muted">${CG.t("grid")}: ${CG.esc(c.grid_name || c.grid)} · ${CG.t("source")}: ${CG.t(c.source)} · ${CG.t("created")}: ${CG.fmtTime(c.created_at)}
-        ${c.reporter ? ` · ${CG.t("reporter")}: ${CG.esc(c.reporter.name || "")} ${CG.esc(c.reporter.phone || "")}` : ""}</p>
+        ${c.reporter ? ` · ${CG.t("reporter")}: <span id="reporter-line">${CG.esc(c.reporter.name || "")} ${CG.esc(c.reporter.phone || "")}</span> <button type="button" class="secondary" id="show-phone">${CG.t("cs_show_phone")}</button>` : ""}</p>
       <div class="deadlines" aria-label="${CG.t("deadlines")}">${dl}</div>
       <div id="mediation-link"></div><div id="gas-readings"></div>
       <label for="action-note" data-i18n="note">${CG.t("note")}</label><textarea id="action-note" rows="2" maxlength="2000">${CG.esc(keep)}</textarea>
       <div class="actions">${buttons}</div>
       <p class="error" id="action-error" role="alert"></p>
       <div id="recs"></div>
+      ${["accepted", "dispatched", "on_site"].includes(c.status) ? `<div class="row"><label for="more-force" style="margin:0">${CG.t("cs_more_force")}</label>
+        <select id="more-force" style="width:auto">${[...new Set(roster.map((r) => r.force))].map((f) => `<option value="${f}">${CG.t(f)}</option>`).join("")}</select>
+        <button type="button" class="secondary" id="more-force-go">${CG.t("cs_add")}</button></div>` : ""}
       <div class="photos" id="photos"></div>
-      <h3>${CG.t("timeline")}</h3><ul class="timeline" id="timeline">${events}</ul>`;
+      <h3>${CG.t("timeline")}</h3><ul class="timeline" id="timeline">${events}</ul>
+      <h3>${CG.t("cs_notices")}</h3><ul class="muted" id="notices"></ul>`;
+    if ($("show-phone")) $("show-phone").onclick = async () => {
+      // Seeing the full number is audited; the link dials it from a softphone or a phone.
+      try { const r = await CG.api("GET", `/api/v1/cases/${c.id}/reporter`);
+        $("reporter-line").innerHTML = `${CG.esc(r.name || "")} <a href="tel:${CG.esc(r.phone || "")}">${CG.esc(r.phone || "")}</a> <a class="tag" href="tel:${CG.esc(r.phone || "")}">${CG.t("cs_call")}</a>`;
+        $("show-phone").remove(); }
+      catch (e) { $("action-error").textContent = e.message; }
+    };
+    if ($("more-force-go")) $("more-force-go").onclick = () => showRecommendations(c, "dispatch", $("more-force").value);
+    CG.api("GET", `/api/v1/cases/${c.id}/notices`).then((list) => {
+      if (!$("notices") || selected !== c.id) return;
+      $("notices").innerHTML = list.map((n) => `<li>${CG.t("cs_told").replace("{t}", n.at ? CG.fmtTime(n.at).slice(5, -3) : CG.t("cs_pending")).replace("{to}", CG.esc(n.to))
+        .replace("{ch}", CG.t("cs_ch_" + n.channel)).replace("{s}", CG.esc(n.subject))}</li>`).join("") || `<li>${CG.t("cs_no_notices")}</li>`;
+    }).catch(() => {});
     $("detail").querySelectorAll("[data-action]").forEach((b) => { b.onclick = () => act(c, b.dataset.action); });
     CG.api("GET", `/api/v1/cases/${c.id}/attachments`).then((list) => {
       Promise.all(list.map(async (a) => {
@@ -195,8 +222,8 @@
     };
   }
 
-  async function showRecommendations(c, action) {
-    const recs = await CG.api("GET", `/api/v1/cases/${c.id}/recommendations`);
+  async function showRecommendations(c, action, force) {
+    const recs = await CG.api("GET", `/api/v1/cases/${c.id}/recommendations` + (force ? `?force=${force}` : ""));
     const best = new Set(); const seen = new Set();
     for (const r of recs) if (!seen.has(r.force)) { seen.add(r.force); best.add(r.responder_id); }
     $("recs").innerHTML = `<h3>${CG.t("recommendations")}</h3><div class="recs">` + recs.map((r) => `
@@ -251,6 +278,54 @@
   }
   loadMoveups();
   setInterval(loadMoveups, 60 * 1000);
+
+  // The map of the queue's cases and the people on duty, on the shared base map.
+  const base = await CG.basemap.load().catch(() => null);
+  const cmap = base ? echarts.init($("cmap")) : null;
+  function drawMap() {
+    if (!cmap) return;
+    const colour = { urgent: "#d32f2f", high: "#f57c00", normal: "#1976d2", low: "#78909c" };
+    const people = roster.filter((r) => r.status !== "off_duty" && r.location);
+    cmap.setOption({
+      geo: CG.basemap.geos(base, { dark: false, inset: 0.3 }),
+      graphic: CG.basemap.caption(base, { dark: false }),
+      tooltip: { trigger: "item" },
+      series: [...CG.basemap.roads(base, { dark: false }), ...CG.basemap.split(base, [
+        { name: CG.t("responders"), type: "scatter", coordinateSystem: "geo", symbolSize: 6, z: 4, itemStyle: { color: "#2e7d32" },
+          data: people.map((r) => ({ name: `${r.name}（${CG.t(r.force)}）`, value: [r.location.lng, r.location.lat] })) },
+        { name: CG.t("queue"), type: "scatter", coordinateSystem: "geo", symbol: "pin", symbolSize: 24, z: 6,
+          data: cases.filter((c) => c.location).map((c) => ({ name: `#${c.id} ${catName(c.category)}`, value: [c.location.lng, c.location.lat, c.id], itemStyle: { color: colour[c.priority] } })) },
+      ])],
+    }, { replaceMerge: ["series", "geo"] });
+  }
+  if (cmap) cmap.on("click", (p) => { if (p.value && p.value[2]) select(p.value[2]); });
+  setInterval(async () => { try { roster.splice(0, roster.length, ...(await CG.api("GET", "/api/v1/responders"))); drawMap(); } catch (_) {} }, 30000);
+
+  // A call taken at the desk (hotline, 110 transfer, a visitor) becomes a case.
+  function fillCallForm() {
+    const opt = (v, label) => `<option value="${CG.esc(v)}">${CG.esc(label)}</option>`;
+    $("call-source").innerHTML = ["hotline", "police_110", "walk_in"].map((s) => opt(s, CG.t(s))).join("");
+    $("call-category").innerHTML = categories.map((c) => opt(c.code, catName(c.code))).join("");
+    $("call-priority").innerHTML = opt("", CG.t("cs_default_priority")) + ["urgent", "high", "normal", "low"].map((p) => opt(p, CG.t(p))).join("");
+    $("call-grid").innerHTML = grids.features.map((f) => opt(f.properties.code, CG.lang() === "en" ? f.properties.name_en : f.properties.name)).join("");
+  }
+  $("new-call").onclick = () => { fillCallForm(); $("call-error").textContent = ""; $("call-dialog").showModal(); $("call-description").focus(); };
+  $("call-cancel").onclick = () => $("call-dialog").close();
+  $("call-form").onsubmit = async (e) => {
+    e.preventDefault();
+    const g = grids.features.find((f) => f.properties.code === $("call-grid").value);
+    const ring = g.geometry.coordinates[0];
+    const [lng, lat] = ring.slice(0, -1).reduce((a, p, _, all) => [a[0] + p[0] / all.length, a[1] + p[1] / all.length], [0, 0]);
+    const body = { category: $("call-category").value, description: $("call-description").value, source: $("call-source").value, location: { lat, lng },
+      address: $("call-address").value || undefined, priority: $("call-priority").value || undefined, anonymous: $("call-anonymous").checked,
+      reporter: $("call-name").value || $("call-phone").value ? { name: $("call-name").value || undefined, phone: $("call-phone").value || undefined } : undefined };
+    try {
+      const c = await CG.api("POST", "/api/v1/cases", body);
+      $("call-dialog").close(); $("call-form").reset();
+      if (!cases.some((x) => x.id === c.id)) cases.unshift(c);
+      renderQueue(); select(c.id);
+    } catch (x) { $("call-error").textContent = x.message || String(x.code); }
+  };
 
   fillFilters();
   $("filters").onsubmit = (e) => { e.preventDefault(); loadQueue(); };

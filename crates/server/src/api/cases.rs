@@ -619,24 +619,76 @@ pub async fn reporter(
     Ok(Json(ReporterOut { name: r.name, phone: r.phone }))
 }
 
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RecommendationQuery {
+    /// One force (police, grid_worker, patrol_member, …) instead of the category's.
+    pub force: Option<String>,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct NoticeOut {
+    pub at: Option<String>,
+    /// Who was told: an account's name, or a phone number masked.
+    pub to: String,
+    pub channel: String,
+    pub subject: String,
+    /// pending, sent or failed.
+    pub status: String,
+}
+
+/// Who was told of a case and when (escalations, hand-overs, the reporter's progress notes).
+#[utoipa::path(get, path = "/api/v1/cases/{id}/notices", responses((status = 200, body = [NoticeOut])), security(("bearer" = [])))]
+pub async fn notices(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<NoticeOut>>> {
+    session.require(Permission::ViewResponders)?;
+    let id = parse_id(&id)?;
+    load_visible(&s, &session, id).await?;
+    let mut out = vec![];
+    for n in s.store.outbox_for_case(id).await? {
+        let to = match (n.recipient_user, &n.recipient_phone) {
+            (Some(u), _) => s.store.user(u).await.map(|u| u.display_name).unwrap_or_else(|_| format!("#{u}")),
+            (None, Some(p)) => {
+                domain::codes::PhoneNumber::parse(p).map(|p| p.masked()).unwrap_or_else(|_| "***".into())
+            }
+            (None, None) => String::new(),
+        };
+        out.push(NoticeOut {
+            at: n.sent_at.map(wire::time),
+            to,
+            channel: n.channel,
+            subject: n.subject,
+            status: n.status,
+        });
+    }
+    Ok(Json(out))
+}
+
 /// Who can be on site soonest, for each force the case's category needs.
-#[utoipa::path(get, path = "/api/v1/cases/{id}/recommendations", responses((status = 200, body = [Recommendation])), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/cases/{id}/recommendations", params(RecommendationQuery), responses((status = 200, body = [Recommendation])), security(("bearer" = [])))]
 pub async fn recommendations(
     State(s): State<Arc<AppState>>,
     session: Session,
     Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<RecommendationQuery>,
 ) -> ApiResult<Json<Vec<Recommendation>>> {
     session.require(Permission::ViewResponders)?;
     let id = parse_id(&id)?;
     let case = load_visible(&s, &session, id).await?;
-    let (ranked, roster) = crate::dispatching::rank_case(
-        &s,
-        &case,
-        &crate::dispatching::needs(&s, &case),
-        RECOMMENDATIONS_PER_FORCE,
-        &Default::default(),
-    )
-    .await?;
+    // A force the category does not list can be added by the dispatcher.
+    let needs = match q.force.as_deref() {
+        Some(f) => {
+            let force =
+                domain::category::Force::parse(f).ok_or_else(|| ApiError::invalid(format!("unknown force {f}")))?;
+            vec![dispatch::Need { force, skills: vec![] }]
+        }
+        None => crate::dispatching::needs(&s, &case),
+    };
+    let (ranked, roster) =
+        crate::dispatching::rank_case(&s, &case, &needs, RECOMMENDATIONS_PER_FORCE, &Default::default()).await?;
     Ok(Json(
         ranked
             .iter()

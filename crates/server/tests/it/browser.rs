@@ -1444,3 +1444,66 @@ async fn the_base_map_draws_roads_and_the_enclave_inset_and_a_tap_sets_the_pin()
     phone.quit().await;
     app.stop().await;
 }
+
+/// A call taken at the desk: the dispatcher enters it, sees it on the map and in the queue,
+/// reveals the caller's number (audited) to call back, and adds a force the category does
+/// not list; the case's notices say who was told.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dispatcher_enters_a_call_and_adds_a_force() {
+    let roads = scenario_dir().join("roads.geojson");
+    let config =
+        server::config::Config::parse(&format!("[dispatch]\nroads = {:?}\n", roads.display().to_string())).unwrap();
+    let app = App::start_with(&store::testing::fresh_sqlite_url(), &config).await;
+    let desk = Browser::start(1440, 900).await;
+    sign_in(&desk, &app, "dispatcher", "/console").await;
+    desk.click("#new-call").await;
+    desk.wait_for("return document.querySelector('#call-dialog').open", Duration::from_secs(5)).await;
+    desk.eval("document.querySelector('#call-source').value = 'hotline'; document.querySelector('#call-category').value = 'SJ0102'; document.querySelector('#call-grid').value = '330114004001001';").await;
+    desk.type_into("#call-name", "李阿姨").await;
+    desk.type_into("#call-phone", "13912340000").await;
+    desk.type_into("#call-address", "临江花园北门").await;
+    desk.type_into("#call-description", "北门垃圾桶满了三天没人清").await;
+    desk.click("#call-submit").await;
+    desk.wait_for(
+        "return document.querySelector('#detail h3')?.textContent.includes('暴露垃圾')",
+        Duration::from_secs(5),
+    )
+    .await;
+    let detail = desk.eval("return document.querySelector('#detail').innerText").await;
+    let text = detail.as_str().unwrap();
+    assert!(text.contains("12345热线") && text.contains("李**") && text.contains("139****0000"), "{text}");
+    let id: i64 = desk.eval("return Number(document.querySelector('#detail').dataset.caseId)").await.as_i64().unwrap();
+    let case = app.store.get_case(id).await.unwrap();
+    assert_eq!((case.source.as_str(), case.address.as_deref()), ("hotline", Some("临江花园北门")));
+    // On the map: the case's pin.
+    desk.wait_for(
+        &format!("const o = echarts.getInstanceByDom(document.querySelector('#cmap'))?.getOption(); return !!o && o.series.some((s) => (s.data || []).some((d) => d.value && d.value[2] === {id}))"),
+        Duration::from_secs(5),
+    )
+    .await;
+    // The full number, to call back; the look is audited.
+    desk.click("#show-phone").await;
+    desk.wait_for(
+        "return document.querySelector('#reporter-line a[href=\"tel:13912340000\"]') !== null",
+        Duration::from_secs(5),
+    )
+    .await;
+    let audit = app.store.audit_for("case", &id.to_string(), 20).await.unwrap();
+    assert!(audit.iter().any(|r| r.entry.action.contains("reporter")), "{audit:?}");
+    // Accept, then add the police although the category sends city management.
+    desk.click("[data-action=accept]").await;
+    desk.wait_for("return document.querySelector('#more-force') !== null", Duration::from_secs(5)).await;
+    desk.eval("document.querySelector('#more-force').value = 'police'").await;
+    desk.click("#more-force-go").await;
+    desk.wait_for("return document.querySelectorAll('#recs input[name=responder]').length > 0", Duration::from_secs(5))
+        .await;
+    let recs = desk.eval("return document.querySelector('#recs').innerText").await;
+    assert!(recs.as_str().unwrap().contains("民警"), "{recs}");
+    desk.click("#send-dispatch").await;
+    desk.wait_for("return document.querySelector('#detail-status').textContent === '已派单'", Duration::from_secs(5))
+        .await;
+    desk.wait_for("return document.querySelector('#notices') !== null", Duration::from_secs(5)).await;
+    desk.screenshot(&shots("console-call.png")).await;
+    desk.quit().await;
+    app.stop().await;
+}
