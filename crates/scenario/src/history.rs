@@ -8,7 +8,7 @@
 
 use crate::{Scenario, StreamCategories};
 use chrono::{Duration, TimeZone, Timelike};
-use domain::case::{Case, CaseEvent, Milestones, Priority, Satisfaction, Source, Status};
+use domain::case::{ActionKind, Case, CaseEvent, Milestones, Priority, Satisfaction, Source, Status};
 use domain::codes::CategoryCode;
 use domain::geo::{LatLng, Polygon};
 use domain::Timestamp;
@@ -216,19 +216,71 @@ fn finished_case(
         Status::Closed => closed,
         _ => rated.min(end),
     };
-    let event = CaseEvent {
-        seq: 1,
-        at: updated,
-        actor: domain::case::Actor { user_id: 0, username: "import".into(), role: domain::role::Role::Admin },
-        action: domain::case::ActionKind::Create,
-        from: None,
-        to: status,
-        note: Some("历史数据导入 (imported history)".into()),
-        responders: vec![],
-        promise: None,
-        due_at: None,
-        level: None,
+    // The case's real steps at their times: who reported, accepted, sent whom, contacted,
+    // arrived, fed back, closed (and, for a reworked case, reopened and closed again), rated,
+    // archived. The person sent is one of the category's force from the grid's station.
+    let force = spec.forces.first();
+    let crew: Vec<i64> = s
+        .responders
+        .iter()
+        .filter(|r| {
+            Some(&r.force) == force && (r.station == grid.station || r.grid.as_deref() == Some(grid.code.as_str()))
+        })
+        .map(|r| r.id)
+        .collect();
+    let sent: Vec<i64> = if crew.is_empty() { vec![] } else { vec![crew[rng.gen_range(0..crew.len())]] };
+    let history = domain::case::Actor { user_id: 0, username: "history".into(), role: domain::role::Role::Dispatcher };
+    let mut events: Vec<CaseEvent> = vec![];
+    let mut step = |at: Timestamp,
+                    action: ActionKind,
+                    from: Option<Status>,
+                    to: Status,
+                    note: Option<&str>,
+                    responders: &[i64]| {
+        events.push(CaseEvent {
+            seq: events.len() as u32 + 1,
+            at,
+            actor: history.clone(),
+            action,
+            from,
+            to,
+            note: note.map(str::to_owned),
+            responders: responders.to_vec(),
+            promise: None,
+            due_at: None,
+            level: None,
+        });
     };
+    step(created, ActionKind::Create, None, Status::New, None, &[]);
+    step(accepted, ActionKind::Accept, Some(Status::New), Status::Accepted, None, &[]);
+    step(dispatched, ActionKind::Dispatch, Some(Status::Accepted), Status::Dispatched, None, &sent);
+    step(contacted, ActionKind::ContactParty, Some(Status::Dispatched), Status::Dispatched, Some("已联系当事人"), &[]);
+    step(on_site, ActionKind::Arrive, Some(Status::Dispatched), Status::OnSite, None, &sent);
+    step(feedback, ActionKind::Feedback, Some(Status::OnSite), Status::InProgress, Some("已到场核实，正在处置"), &[]);
+    if reopened > 0 {
+        let first = feedback + (closed - feedback) / 3;
+        let again = feedback + (closed - feedback) / 2;
+        step(first, ActionKind::Close, Some(Status::InProgress), Status::Closed, Some("已处置完毕"), &[]);
+        step(again, ActionKind::Reopen, Some(Status::Closed), Status::Accepted, Some("报事人反映问题仍未解决"), &[]);
+        step(
+            again + Duration::minutes(2),
+            ActionKind::Dispatch,
+            Some(Status::Accepted),
+            Status::Dispatched,
+            Some("返工"),
+            &sent,
+        );
+        step(again + Duration::minutes(20), ActionKind::Arrive, Some(Status::Dispatched), Status::OnSite, None, &sent);
+        step(closed, ActionKind::Close, Some(Status::OnSite), Status::Closed, Some("返工完成"), &[]);
+    } else {
+        step(closed, ActionKind::Close, Some(Status::InProgress), Status::Closed, Some("已处置完毕"), &[]);
+    }
+    if status != Status::Closed {
+        step(rated.min(end), ActionKind::Rate, Some(Status::Closed), Status::Rated, None, &[]);
+    }
+    if status == Status::Archived {
+        step(rated + Duration::days(3), ActionKind::Archive, Some(Status::Rated), Status::Archived, None, &[]);
+    }
     let hour = created.with_timezone(&chrono::FixedOffset::east_opt(LOCAL_OFFSET_SECONDS).expect("offset")).hour();
     Some(Case {
         id: 0,
@@ -258,8 +310,8 @@ fn finished_case(
         satisfaction: (status != Status::Closed).then_some(satisfaction),
         reopened_count: reopened,
         assignments: vec![],
-        events: vec![event],
-        version: 1,
+        version: events.len() as u32,
+        events,
     })
 }
 

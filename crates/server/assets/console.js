@@ -4,11 +4,11 @@
 CG.words({
   cs_new_call: "登记来电", cs_caller: "来电人", cs_address: "地址或地标", cs_map: "案件与力量分布", cs_default_priority: "按类别默认",
   cs_show_phone: "查看完整号码", cs_call: "拨打", cs_more_force: "增派其他力量", cs_add: "查看人选", cs_notices: "通知记录", cs_no_notices: "暂无通知",
-  cs_told: "{t} {to}（{ch}）：{s}", cs_ch_web: "站内", cs_ch_sms: "短信", cs_ch_wechat: "微信", cs_pending: "待发送", cs_made: "已登记为案件 #{id}",
+  cs_told: "{t} {to}（{ch}）：{s}", cs_ch_web: "站内", cs_ch_sms: "短信", cs_ch_wechat: "微信", cs_pending: "待发送", cs_made: "已登记为案件 #{id}", cs_actor_history: "历史记录",
 }, {
   cs_new_call: "New call", cs_caller: "Caller", cs_address: "Address or landmark", cs_map: "Cases and people", cs_default_priority: "Category's default",
   cs_show_phone: "Show the full number", cs_call: "Call", cs_more_force: "Add another force", cs_add: "See who", cs_notices: "Who was told", cs_no_notices: "Nobody yet",
-  cs_told: "{t} {to} ({ch}): {s}", cs_ch_web: "in-app", cs_ch_sms: "SMS", cs_ch_wechat: "WeChat", cs_pending: "to send", cs_made: "Recorded as case #{id}",
+  cs_told: "{t} {to} ({ch}): {s}", cs_ch_web: "in-app", cs_ch_sms: "SMS", cs_ch_wechat: "WeChat", cs_pending: "to send", cs_made: "Recorded as case #{id}", cs_actor_history: "history",
 });
 (async () => {
   if (!CG.requireLogin()) return;
@@ -150,7 +150,7 @@ CG.words({
     const buttons = (ACTIONS[c.status] || []).map((a) => `<button type="button" data-action="${a}" class="${["void", "reject"].includes(a) ? "danger" : a === "accept" || a === "dispatch" ? "" : "secondary"}">${CG.t("a_" + a)}</button>`).join("");
     const events = c.events.slice().reverse().map((e) => `
       <li class="${e.action}"><strong>${CG.t("a_" + e.action)}</strong> ${e.promise ? "· " + CG.t("p_" + e.promise) : ""} ${e.level ? "· " + CG.t("pt_lvl").replace("{n}", e.level) : ""}
-      <span class="muted">${CG.fmtTime(e.at)} · ${CG.esc(({ "deadline-runner": CG.t("actor_runner"), "auto-dispatch": CG.t("actor_auto") })[e.actor.username] || e.actor.username || CG.t(e.actor.role === "resident" || e.actor.role === "volunteer" ? (e.actor.id ? "actor_resident" : "actor_anonymous") : "actor_anonymous"))}</span>
+      <span class="muted">${CG.fmtTime(e.at)} · ${CG.esc(({ "deadline-runner": CG.t("actor_runner"), "auto-dispatch": CG.t("actor_auto"), history: CG.t("cs_actor_history") })[e.actor.username] || e.actor.username || CG.t(e.actor.role === "resident" || e.actor.role === "volunteer" ? (e.actor.id ? "actor_resident" : "actor_anonymous") : "actor_anonymous"))}</span>
       ${e.note && !["warn", "escalate"].includes(e.action) ? `<div>${CG.esc(e.note)}</div>` : ""}${e.responders.length ? `<div class="muted">→ ${e.responders.map((r) => CG.esc(who(r))).join("、")}</div>` : ""}</li>`).join("");
     $("detail").innerHTML = `
       <h3>#${c.id} ${CG.esc(catName(c.category))} <span class="tag ${c.priority}">${CG.t(c.priority)}</span> <span class="tag" id="detail-status">${CG.t(c.status)}</span></h3>

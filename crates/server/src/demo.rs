@@ -121,10 +121,18 @@ pub async fn load(store: &Store, opts: &DemoOptions, now: Timestamp) -> anyhow::
         r.status = if on_duty { "available" } else { "off_duty" }.into();
         r.position_at = Some(now);
     }
+    // A field account is one person: the roster names them as the account does (综管队员 李杰
+    // is 李杰 on the roster, not whoever the roster file had there).
+    let person = |username: &str| {
+        accounts.iter().find(|a| a.username == username).and_then(|a| a.name.rsplit(' ').next()).map(str::to_owned)
+    };
     let mut link = |username: &str, pick: &dyn Fn(&store::Responder) -> bool| {
         if let Some(r) = data.responders.iter_mut().find(|r| pick(r) && r.user_id.is_none()) {
             r.user_id = user_ids.get(username).copied();
             r.status = "available".into();
+            if let Some(name) = person(username) {
+                r.name = name;
+            }
         }
     };
     link("grid01", &|r| r.force == Force::GridWorker && r.grid.as_deref() == Some(first_grid.as_str()));
