@@ -5,10 +5,12 @@ CG.words({
   cs_new_call: "登记来电", cs_caller: "来电人", cs_address: "地址或地标", cs_map: "案件与力量分布", cs_default_priority: "按类别默认",
   cs_show_phone: "查看完整号码", cs_call: "拨打", cs_more_force: "增派其他力量", cs_add: "查看人选", cs_notices: "通知记录", cs_no_notices: "暂无通知",
   cs_told: "{t} {to}（{ch}）：{s}", cs_ch_web: "站内", cs_ch_sms: "短信", cs_ch_wechat: "微信", cs_pending: "待发送", cs_made: "已登记为案件 #{id}", cs_actor_history: "历史记录",
+  cs_merge_label: "重复于案件", cs_merge: "合并重复", cs_shown: "已显示 {n} 件", cs_all_shown: "（全部）", cs_none: "没有符合条件的案件。可调整上方的状态、站点或日期再查询。", cs_more: "加载更多",
 }, {
   cs_new_call: "New call", cs_caller: "Caller", cs_address: "Address or landmark", cs_map: "Cases and people", cs_default_priority: "Category's default",
   cs_show_phone: "Show the full number", cs_call: "Call", cs_more_force: "Add another force", cs_add: "See who", cs_notices: "Who was told", cs_no_notices: "Nobody yet",
   cs_told: "{t} {to} ({ch}): {s}", cs_ch_web: "in-app", cs_ch_sms: "SMS", cs_ch_wechat: "WeChat", cs_pending: "to send", cs_made: "Recorded as case #{id}", cs_actor_history: "history",
+  cs_merge_label: "Duplicate of case", cs_merge: "Merge", cs_shown: "{n} shown", cs_all_shown: " (all)", cs_none: "No cases match. Change the status, station or date above and search again.", cs_more: "Load more",
 });
 (async () => {
   if (!CG.requireLogin()) return;
@@ -48,10 +50,16 @@ CG.words({
   $("export-csv").onclick = () => download("csv");
   $("export-xlsx").onclick = () => download("xlsx");
 
-  async function loadQueue() {
+  // The queue a page at a time: 加载更多 fetches the next page of the same search.
+  let cursor = null;
+  async function loadQueue(more) {
     const id = $("f-id").value.trim();
-    if (id) { try { cases = [await CG.api("GET", `/api/v1/cases/${encodeURIComponent(id)}`)]; } catch (_) { cases = []; } }
-    else cases = (await CG.api("GET", `/api/v1/cases?${query()}`)).cases;
+    if (id) { cursor = null; try { cases = [await CG.api("GET", `/api/v1/cases/${encodeURIComponent(id)}`)]; } catch (_) { cases = []; } }
+    else {
+      const page = await CG.api("GET", `/api/v1/cases?${query()}` + (more && cursor ? `&cursor=${cursor}` : ""));
+      cases = more ? [...cases, ...page.cases.filter((c) => !cases.some((x) => x.id === c.id))] : page.cases;
+      cursor = page.next_cursor || null;
+    }
     renderQueue();
   }
 
@@ -107,7 +115,9 @@ CG.words({
         <div>${CG.esc(catName(c.category))} · ${CG.esc(c.grid_name || c.grid)}</div>
         <div class="muted">${CG.esc(c.description).slice(0, 60)}</div>
         <div>${nextDue(c)}</div>
-      </div>`).join("");
+      </div>`).join("") + (cases.length ? `<p class="muted">${CG.t("cs_shown").replace("{n}", cases.length)}${cursor ? "" : CG.t("cs_all_shown")}</p>` : `<p class="muted">${CG.t("cs_none")}</p>`)
+      + (cursor ? `<button type="button" class="secondary" id="more-cases">${CG.t("cs_more")}</button>` : "");
+    if ($("more-cases")) $("more-cases").onclick = () => loadQueue(true);
     $("queue").querySelectorAll(".item").forEach((el) => {
       const open = () => select(Number(el.dataset.caseId));
       el.onclick = open; el.onkeydown = (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); open(); } };
@@ -167,6 +177,8 @@ CG.words({
         <select id="more-force" style="width:auto">${[...new Set(roster.map((r) => r.force))].map((f) => `<option value="${f}">${CG.t(f)}</option>`).join("")}</select>
         <button type="button" class="secondary" id="more-force-go">${CG.t("cs_add")}</button></div>` : ""}
       <div class="photos" id="photos"></div>
+      ${["new", "accepted", "dispatched", "on_site", "in_progress", "suspended"].includes(c.status) ? `<div class="row"><label for="merge-into" style="margin:0">${CG.t("cs_merge_label")}</label>
+        <input id="merge-into" inputmode="numeric" style="width:8em" placeholder="#"><button type="button" class="secondary" id="merge-go">${CG.t("cs_merge")}</button></div>` : ""}
       <h3>${CG.t("timeline")}</h3><ul class="timeline" id="timeline">${events}</ul>
       <h3>${CG.t("cs_notices")}</h3><ul class="muted" id="notices"></ul>`;
     if ($("show-phone")) $("show-phone").onclick = async () => {
@@ -174,6 +186,12 @@ CG.words({
       try { const r = await CG.api("GET", `/api/v1/cases/${c.id}/reporter`);
         $("reporter-line").innerHTML = `${CG.esc(r.name || "")} <a href="tel:${CG.esc(r.phone || "")}">${CG.esc(r.phone || "")}</a> <a class="tag" href="tel:${CG.esc(r.phone || "")}">${CG.t("cs_call")}</a>`;
         $("show-phone").remove(); }
+      catch (e) { $("action-error").textContent = e.message; }
+    };
+    if ($("merge-go")) $("merge-go").onclick = async () => {
+      const into = Number($("merge-into").value.replace("#", ""));
+      if (!into) return;
+      try { const next = await CG.api("POST", `/api/v1/cases/${c.id}/merge`, { into }); const i = cases.findIndex((x) => x.id === c.id); if (i >= 0) cases[i] = next; renderQueue(); renderDetail(next); }
       catch (e) { $("action-error").textContent = e.message; }
     };
     if ($("more-force-go")) $("more-force-go").onclick = () => showRecommendations(c, "dispatch", $("more-force").value);
@@ -328,7 +346,7 @@ CG.words({
   };
 
   fillFilters();
-  $("filters").onsubmit = (e) => { e.preventDefault(); loadQueue(); };
+  $("filters").onsubmit = (e) => { e.preventDefault(); loadQueue(false); };
   await Promise.all([loadQueue(), loadEscalations()]);
   // Linked from elsewhere (a gas alarm's case): /console#case-12.
   const linked = /^#case-(\d+)$/.exec(location.hash);

@@ -146,6 +146,15 @@
     $("mine").insertAdjacentHTML("afterbegin", noticeBox);
     $("mine").querySelectorAll("article").forEach((card) => {
       const id = card.dataset.caseId, err = card.querySelector(".error");
+      // The photos: one's own, and on one's own report those the staff took of the work done.
+      CG.api("GET", `/api/v1/cases/${id}/attachments`).then(async (list) => {
+        if (!list.length) return;
+        const imgs = await Promise.all(list.map(async (a) => {
+          const r = await fetch(a.url, { headers: { Authorization: "Bearer " + CG.token() } });
+          return r.ok ? `<img alt="" src="${URL.createObjectURL(await r.blob())}" style="max-width:48%;margin:2px;border-radius:4px">` : "";
+        }));
+        card.querySelector(".steps").insertAdjacentHTML("afterend", `<div class="case-photos"><p class="muted">${w("photos")}</p>${imgs.join("")}</div>`);
+      }).catch(() => {});
       card.querySelectorAll("[data-rate]").forEach((b) => { b.onclick = () => CG.api("POST", `/api/v1/cases/${id}/actions`, { action: "rate", satisfaction: b.dataset.rate }).then(loadMine, (e) => { err.textContent = e.message; }); });
       const r = card.querySelector("[data-reopen]");
       if (r) r.onclick = () => CG.api("POST", `/api/v1/cases/${id}/actions`, { action: "reopen", reason: card.querySelector("textarea").value.trim() || "问题仍未解决" }).then(loadMine, (e) => { err.textContent = e.message; });
@@ -311,10 +320,37 @@
     catch (x) { $("vo-error").textContent = x.message; }
   };
 
-  const TABS = ["report", "mine", "help", "news", "guides", "events", "petitions", "food", "gas", "deliberation", "volunteer"];
+  // 首页: the app's scenes as tiles, and what is new — my reports under way, the latest news,
+  // the next activities, my community's next deliberation day.
+  CG.words({
+    ho_home: "首页", ho_open: "我的报事：{n} 件在办", ho_latest: "最新资讯", ho_next: "近期活动", ho_meeting: "下次议事",
+  }, {
+    ho_home: "Home", ho_open: "My reports: {n} under way", ho_latest: "Latest news", ho_next: "Coming activities", ho_meeting: "Next deliberation day",
+  });
+  i18n();
+  // Each scene with a one-character mark (fonts every phone has; no emoji).
+  const SCENES = [["report", "报", "report_problem"], ["mine", "查", "my_reports"], ["help", "邻", "mutual_help"], ["news", "闻", "news"], ["guides", "办", "toolbox"],
+    ["events", "活", "events"], ["deliberation", "议", "ra_deliberation"], ["food", "食", "my_food"], ["gas", "气", "gs_my_gas"], ["petitions", "信", "my_petitions"], ["volunteer", "志", "ra_volunteer"]];
+  async function loadHome() {
+    const volunteer = CG.user().role === "volunteer";
+    $("tiles").innerHTML = SCENES.filter(([t]) => t !== "volunteer" || volunteer).map(([t, icon, key]) => `<button type="button" data-scene="${t}"><b aria-hidden="true">${icon}</b>${CG.esc(w(key))}</button>`).join("");
+    $("tiles").querySelectorAll("[data-scene]").forEach((b) => { b.onclick = () => tab(b.dataset.scene); });
+    const [mine, news, events, cs] = await Promise.all([CG.api("GET", "/api/v1/cases?limit=50").catch(() => ({ cases: [] })), CG.api("GET", "/api/v1/community/articles?kind=news").catch(() => []),
+      CG.api("GET", "/api/v1/community/activities").catch(() => []), CG.api("GET", "/api/v1/deliberation/communities").catch(() => [])]);
+    const open = mine.cases.filter((c) => c.reported_by_me && !["closed", "rated", "archived", "rejected", "voided"].includes(c.status)).length;
+    const c = cs.find((x) => x.code === localStorage.getItem("cg_community")) || cs[0];
+    const fmt2 = (k, o) => Object.entries(o).reduce((s, [a, b]) => s.replaceAll("{" + a + "}", b), w(k));
+    $("home-feed").innerHTML = `<article class="card task" data-scene="mine"><p><strong>${fmt2("ho_open", { n: open })}</strong></p></article>
+      ${news.length ? `<article class="card task" data-scene="news"><h3 style="margin:0 0 6px;font-size:16px">${w("ho_latest")}</h3>${news.slice(0, 3).map((a) => `<p>· ${CG.esc(a.title)}</p>`).join("")}</article>` : ""}
+      ${events.length ? `<article class="card task" data-scene="events"><h3 style="margin:0 0 6px;font-size:16px">${w("ho_next")}</h3>${events.slice(0, 3).map((a) => `<p>· ${CG.fmtTime(a.starts_at).slice(5, -3)} ${CG.esc(a.title)}</p>`).join("")}</article>` : ""}
+      ${c && c.next_meeting ? `<article class="card task" data-scene="deliberation"><h3 style="margin:0 0 6px;font-size:16px">${w("ho_meeting")}</h3><p>${CG.esc(CG.lang() === "en" ? c.name_en : c.name)} · ${CG.fmtTime(c.next_meeting.starts_at).slice(5, -3)} · ${CG.esc(c.next_meeting.place)}</p></article>` : ""}`;
+    $("home-feed").querySelectorAll("article[data-scene]").forEach((a) => { a.style.cursor = "pointer"; a.onclick = () => tab(a.dataset.scene); });
+  }
+
+  const TABS = ["home", "report", "mine", "help", "news", "guides", "events", "petitions", "food", "gas", "deliberation", "volunteer"];
   function tab(which) {
     for (const t of TABS) { $("tab-" + t).setAttribute("aria-selected", which === t); $(t).hidden = which !== t; }
-    ({ mine: loadMine, help: loadPosts, news: () => loadArticles("news"), guides: () => loadArticles("guide"), events: loadEvents, petitions: loadPetitions, food: loadFood, gas: loadGas, deliberation: loadDeliberation, volunteer: loadVolunteer }[which] || (() => {}))();
+    ({ mine: loadMine, help: loadPosts, news: () => loadArticles("news"), guides: () => loadArticles("guide"), events: loadEvents, petitions: loadPetitions, food: loadFood, gas: loadGas, deliberation: loadDeliberation, volunteer: loadVolunteer, home: loadHome }[which] || (() => {}))();
   }
   for (const t of TABS) $("tab-" + t).onclick = () => tab(t);
 
@@ -428,6 +464,7 @@
     $("tab-volunteer").hidden = CG.user().role !== "volunteer";
     categories = await CG.api("GET", "/api/v1/categories");
     fillCategories();
+    await loadHome();
     await checkInFromQr();
     document.body.dataset.ready = "1";
     CG.stream((kind) => { if (kind === "case" && !$("mine").hidden) loadMine(); });

@@ -13,7 +13,7 @@ use utoipa::{Modify, OpenApi};
         crate::api::users::list, crate::api::users::set_password, crate::api::users::disable, crate::api::users::enable,
         crate::api::users::revoke, crate::api::users::change_own,
         crate::api::cases::create, crate::api::cases::get, crate::api::cases::list, crate::api::cases::act,
-        crate::api::cases::reporter, crate::api::cases::recommendations, crate::api::cases::notices,
+        crate::api::cases::reporter, crate::api::cases::recommendations, crate::api::cases::notices, crate::api::cases::merge,
         crate::api::reference::categories, crate::api::reference::stations, crate::api::reference::grids,
         crate::api::reference::responders, crate::api::reference::basemap, crate::api::reference::moveups, crate::api::reference::position, crate::api::reference::status,
         crate::api::stats::summary, crate::stream::stream, crate::api::notifications, crate::api::stats::daily,

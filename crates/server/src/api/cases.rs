@@ -593,6 +593,61 @@ pub async fn act(
     Ok(Json(out(&s, &session, &after).await?))
 }
 
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeRequest {
+    /// The case this one duplicates (it stays; this one is voided into it).
+    pub into: i64,
+}
+
+/// Merges a duplicate into the case it repeats: the duplicate is voided saying which case
+/// carries on, and whoever reported or followed it now follows that case (and hears its
+/// progress). Dispatchers and station officers.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/merge", request_body = MergeRequest, responses((status = 200, body = CaseOut)), security(("bearer" = [])))]
+pub async fn merge(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<MergeRequest>,
+) -> ApiResult<Json<CaseOut>> {
+    if !matches!(session.role(), Role::Dispatcher | Role::StationOfficer | Role::Admin) {
+        return Err(ApiError::forbidden("dispatchers and station officers merge duplicates"));
+    }
+    let id = parse_id(&id)?;
+    if req.into == id {
+        return Err(ApiError::invalid("a case cannot be merged into itself"));
+    }
+    let dup = load_visible(&s, &session, id).await?;
+    let keep = load_visible(&s, &session, req.into)
+        .await
+        .map_err(|_| ApiError::invalid(format!("no case {} to merge into", req.into)))?;
+    if !keep.status.is_open() {
+        return Err(ApiError::invalid(format!(
+            "case {} is {}: merge into an open case",
+            keep.id,
+            keep.status.as_str()
+        )));
+    }
+    if dup.category != keep.category && dup.location.distance_metres(&keep.location) > MERGE_RADIUS_M {
+        return Err(ApiError::invalid(format!(
+            "case {} is another category more than {MERGE_RADIUS_M:.0} m away: not a duplicate",
+            keep.id
+        )));
+    }
+    let now = s.clock.now().max(dup.updated_at);
+    let note = format!("重复案件，已并入 #{}", keep.id);
+    let after = domain::case::apply(&dup, &Action::Void, &session.actor(), Some(&note), now)?;
+    let after = crate::workflow::commit(&s, &dup, after).await?;
+    // Whoever reported the duplicate hears the case that carries on.
+    if let Some(user) = dup.reported_by {
+        s.store.follow(keep.id, user, now).await?;
+    }
+    Ok(Json(out(&s, &session, &after).await?))
+}
+
+/// How far apart two reports of different categories may be and still be one matter.
+const MERGE_RADIUS_M: f64 = 300.0;
+
 /// The reporter's personal data, unmasked. Every viewing is recorded in the audit log.
 #[utoipa::path(get, path = "/api/v1/cases/{id}/reporter", responses((status = 200, body = ReporterOut), (status = 404, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
@@ -774,18 +829,27 @@ pub async fn attachments(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<AttachmentOut>>> {
     let id = parse_id(&id)?;
-    load_visible(&s, &session, id).await?;
-    // Residents see the photos they took, not other people's.
-    let resident = is_resident(&session);
-    Ok(Json(
-        s.store
-            .attachments(id)
-            .await?
-            .iter()
-            .filter(|a| !resident || a.uploaded_by == session.user.id)
-            .map(attachment_out)
-            .collect(),
-    ))
+    let case = load_visible(&s, &session, id).await?;
+    let mut out = vec![];
+    for a in s.store.attachments(id).await? {
+        if resident_sees(&s, &session, &case, &a).await? {
+            out.push(attachment_out(&a));
+        }
+    }
+    Ok(Json(out))
+}
+
+/// Residents see the photos they took, and — on a case they reported — the photos the staff
+/// took while handling it (the repair done); never other residents' photos.
+async fn resident_sees(s: &AppState, session: &Session, case: &Case, a: &store::live::Attachment) -> ApiResult<bool> {
+    if !is_resident(session) || a.uploaded_by == session.user.id {
+        return Ok(true);
+    }
+    if case.reported_by != Some(session.user.id) {
+        return Ok(false);
+    }
+    let by = s.store.user(a.uploaded_by).await.map(|u| u.role).unwrap_or(domain::role::Role::Resident);
+    Ok(!matches!(by, domain::role::Role::Resident | domain::role::Role::Volunteer))
 }
 
 /// One photo's bytes.
@@ -801,11 +865,13 @@ pub async fn attachment(
         StoreError::NotFound => ApiError::not_found("attachment"),
         e => e.into(),
     })?;
-    load_visible(&s, &session, case_id).await.map_err(|_| ApiError::not_found("attachment"))?;
-    if is_resident(&session)
-        && !s.store.attachments(case_id).await?.iter().any(|a| a.id == id && a.uploaded_by == session.user.id)
-    {
-        return Err(ApiError::not_found("attachment"));
+    let case = load_visible(&s, &session, case_id).await.map_err(|_| ApiError::not_found("attachment"))?;
+    if is_resident(&session) {
+        let list = s.store.attachments(case_id).await?;
+        let a = list.iter().find(|a| a.id == id).ok_or_else(|| ApiError::not_found("attachment"))?;
+        if !resident_sees(&s, &session, &case, a).await? {
+            return Err(ApiError::not_found("attachment"));
+        }
     }
     Ok((
         [

@@ -46,6 +46,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/cases/{id}/reporter", get(cases::reporter))
         .route("/cases/{id}/recommendations", get(cases::recommendations))
         .route("/cases/{id}/notices", get(cases::notices))
+        .route("/cases/{id}/merge", post(cases::merge))
         .route("/petitions", post(petitions::create).get(petitions::list))
         .route("/exports/cases.csv", get(exports::cases_csv))
         .route("/exports/cases.xlsx", get(exports::cases_xlsx))

@@ -587,6 +587,18 @@ both_backends! {
         assert_eq!(s, 404);
         let (_, list) = app.call_with_token(Some(&a), "GET", &format!("/api/v1/cases/{id}/attachments"), None).await;
         assert_eq!(list.as_array().unwrap().len(), 1);
+        // The staff's photo of the work: the reporter sees it, the follower does not.
+        let r = upload(app.token("dispatcher").await).await.unwrap();
+        assert_eq!(r.status(), 201);
+        let staff_photo: serde_json::Value = r.json().await.unwrap();
+        let (_, list) = app.call_with_token(Some(&a), "GET", &format!("/api/v1/cases/{id}/attachments"), None).await;
+        assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
+        let (s, _) = app.call_with_token(Some(&a), "GET", staff_photo["url"].as_str().unwrap(), None).await;
+        assert_eq!(s, 200);
+        let (_, list) = app.call_with_token(Some(&b), "GET", &format!("/api/v1/cases/{id}/attachments"), None).await;
+        assert_eq!(list, json!([]));
+        let (s, _) = app.call_with_token(Some(&b), "GET", staff_photo["url"].as_str().unwrap(), None).await;
+        assert_eq!(s, 404);
 
         // A station officer who once followed a case outside their station hears nothing of it.
         let outsider = app.store.user_by_name("station5").await.unwrap().id;
@@ -762,5 +774,27 @@ both_backends! {
         let (_, roster) = app.call(Some("dispatcher"), "GET", &format!("/api/v1/community/activities/{eid}/roster"), None).await;
         let statuses: Vec<(&str, &str)> = roster.as_array().unwrap().iter().map(|r| (r["name"].as_str().unwrap(), r["status"].as_str().unwrap())).collect();
         assert_eq!(statuses, [("resident", "signed"), ("resident2", "waitlisted")]);
+    }
+}
+
+both_backends! {
+    a_duplicate_is_merged_into_the_case_it_repeats(app) {
+        let body = json!({"category": "SJ0102", "description": "北门垃圾满了", "location": {"lat": 30.2662, "lng": 120.5700}, "source": "resident_app"});
+        let (_, keep) = app.call(Some("resident"), "POST", "/api/v1/cases", Some(body.clone())).await;
+        let (_, dup) = app.call(Some("resident2"), "POST", "/api/v1/cases", Some(body)).await;
+        let (keep, dup) = (keep["id"].as_i64().unwrap(), dup["id"].as_i64().unwrap());
+        let merge = format!("/api/v1/cases/{dup}/merge");
+        let (s, _) = app.call(Some("grid01"), "POST", &merge, Some(json!({"into": keep}))).await;
+        assert_eq!(s, 403);
+        let (s, b) = app.call(Some("dispatcher"), "POST", &merge, Some(json!({"into": dup}))).await;
+        assert_error(s, &b, 422, "invalid_input");
+        let (s, c) = app.call(Some("dispatcher"), "POST", &merge, Some(json!({"into": keep}))).await;
+        assert_eq!((s, c["status"].as_str()), (200, Some("voided")), "{c}");
+        assert_eq!(c["events"].as_array().unwrap().last().unwrap()["note"], json!(format!("重复案件，已并入 #{keep}")));
+        // Its reporter now follows the case that carries on.
+        let reporter2 = app.store.user_by_name("resident2").await.unwrap().id;
+        assert!(app.store.follows(keep, reporter2).await.unwrap());
+        let (s, _) = app.call(Some("dispatcher"), "POST", &merge, Some(json!({"into": keep}))).await;
+        assert_eq!(s, 409, "a voided case is not merged again");
     }
 }

@@ -292,6 +292,9 @@ async fn report_here(b: &Browser, app: &App, category: &str, text: &str) {
     b.cdp("Browser.grantPermissions", json!({"origin": app.url(""), "permissions": ["geolocation"]})).await;
     b.cdp("Emulation.setGeolocationOverride", json!({"latitude": 30.2662, "longitude": 120.5700, "accuracy": 10}))
         .await;
+    // From the home page's tile to the report form.
+    b.click("#tiles [data-scene=report]").await;
+    b.wait_for("return !document.querySelector('#report').hidden", Duration::from_secs(5)).await;
     b.eval(&format!("document.querySelector('#category').value = '{category}'")).await;
     b.type_into("#description", text).await;
     b.click("#locate").await;
@@ -1416,6 +1419,7 @@ async fn the_base_map_draws_roads_and_the_enclave_inset_and_a_tap_sets_the_pin()
     // On a phone: 在地图上选点, a tap on the main area sets the pin there, inside a grid.
     let phone = Browser::start(375, 812).await;
     resident_sign_in(&phone, &app, "13700006666").await;
+    phone.click("#tab-report").await;
     phone.click("#pin").await;
     phone
         .wait_for(
