@@ -440,13 +440,23 @@
   async function checkInFromQr() {
     const q = new URLSearchParams(location.search);
     if (!q.get("checkin")) return;
-    // A shift checks in only near its place: send the phone's position when it can be had.
-    const pos = await new Promise((ok) => {
+    // A shift checks in only near its place: the phone's position is asked for when the
+    // place needs it (a public activity or a meeting does not).
+    const position = () => new Promise((ok) => {
       if (!navigator.geolocation) return ok(null);
       navigator.geolocation.getCurrentPosition((p) => ok({ lat: p.coords.latitude, lng: p.coords.longitude }), () => ok(null), { enableHighAccuracy: true, timeout: 8000 });
     });
-    const body = { code: q.get("code") || "", ...(pos || {}) };
-    try { await CG.api("POST", `/api/v1/community/activities/${q.get("checkin")}/checkin`, body); alertBox(w("checkin_ok"), true); }
+    const path = `/api/v1/community/activities/${q.get("checkin")}/checkin`;
+    const code = q.get("code") || "";
+    try {
+      try { await CG.api("POST", path, { code }); }
+      catch (e) {
+        if (!/position/.test(e.message || "")) throw e;
+        const pos = await position();
+        await CG.api("POST", path, { code, ...(pos || {}) });
+      }
+      alertBox(w("checkin_ok"), true);
+    }
     catch (e) {
       const m = /([0-9]+) m away, within ([0-9]+) m/.exec(e.message || "");
       const say = { too_far: m ? fmt("vo_far", { d: m[1], r: m[2] }) : e.message, full: w("vo_full_now"), not_now: w("vo_not_now") }[e.code]

@@ -1498,11 +1498,13 @@ async fn a_dispatcher_enters_a_call_and_adds_a_force() {
     desk.click("[data-action=accept]").await;
     desk.wait_for("return document.querySelector('#more-force') !== null", Duration::from_secs(5)).await;
     desk.eval("document.querySelector('#more-force').value = 'police'").await;
-    desk.click("#more-force-go").await;
+    // The category's own candidates come first; then the police asked for, and only them.
     desk.wait_for("return document.querySelectorAll('#recs input[name=responder]').length > 0", Duration::from_secs(5))
         .await;
+    desk.click("#more-force-go").await;
+    desk.wait_for("return document.querySelector('#recs').innerText.includes('民警')", Duration::from_secs(5)).await;
     let recs = desk.eval("return document.querySelector('#recs').innerText").await;
-    assert!(recs.as_str().unwrap().contains("民警"), "{recs}");
+    assert!(!recs.as_str().unwrap().contains("网格员"), "only the force asked for: {recs}");
     desk.click("#send-dispatch").await;
     desk.wait_for("return document.querySelector('#detail-status').textContent === '已派单'", Duration::from_secs(5))
         .await;
