@@ -4,10 +4,12 @@ CG.words({
   ad_content: "已发布内容", ad_events: "近期活动", ad_details: "活动介绍", ad_edit: "编辑", ad_unpublish: "下架", ad_republish: "重新上架",
   ad_off: "已下架", ad_qr: "签到二维码", ad_roster: "报名名单", ad_signed: "已报名", ad_waitlisted: "候补", ad_cancelled: "已取消", ad_in: "已签到",
   ad_editing: "正在编辑：{t}（提交即保存修改）", ad_places: "报名 {n}/{c}", ad_none: "暂无",
+  ad_roster_h: "值班排班", ad_shift_day: "白班 8:00–20:00", ad_shift_night: "夜班 20:00–8:00", ad_shift_all: "全天", ad_all_stations: "全部站点", ad_saved: "已保存",
 }, {
   ad_content: "Published content", ad_events: "Coming activities", ad_details: "About the activity", ad_edit: "Edit", ad_unpublish: "Take down", ad_republish: "Put back",
   ad_off: "Taken down", ad_qr: "Check-in QR", ad_roster: "Sign-ups", ad_signed: "Signed up", ad_waitlisted: "Waiting", ad_cancelled: "Cancelled", ad_in: "Checked in",
   ad_editing: "Editing: {t} (submit saves the changes)", ad_places: "{n}/{c} signed up", ad_none: "None",
+  ad_roster_h: "Duty roster", ad_shift_day: "Day 8:00–20:00", ad_shift_night: "Night 20:00–8:00", ad_shift_all: "All day", ad_all_stations: "All stations", ad_saved: "Saved",
 });
 (async () => {
   if (!CG.requireLogin()) return;
@@ -120,6 +122,27 @@ CG.words({
   if (CG.user()?.role === "admin") {
     $("accounts-card").hidden = false;
     await loadAccounts();
+  }
+  // The duty roster: who is on the day shift, the night shift or all day, by station.
+  async function loadRoster() {
+    const list = await CG.api("GET", "/api/v1/responders");
+    const st = $("roster-station").value;
+    $("roster").innerHTML = `<table><thead><tr><th>${CG.t("name")}</th><th>${CG.t("role")}</th><th>${CG.t("station")}</th><th>${CG.t("ad_roster_h")}</th><th>${CG.t("state")}</th></tr></thead><tbody>` +
+      list.filter((r) => !st || r.station === st).map((r) => `<tr data-responder-id="${r.id}"><td>${CG.esc(r.name)}</td><td>${CG.t(r.force)}</td><td>${CG.esc(r.station)}</td>
+        <td><select aria-label="shift">${["day", "night", "all"].map((x) => `<option value="${x}" ${x === r.shift ? "selected" : ""}>${CG.t("ad_shift_" + x)}</option>`).join("")}</select> <span class="ok" role="status"></span></td>
+        <td>${CG.t(r.status)}</td></tr>`).join("") + "</tbody></table>";
+    $("roster").querySelectorAll("tr[data-responder-id] select").forEach((sel) => { sel.onchange = async () => {
+      const out = sel.parentElement.querySelector(".ok");
+      try { await CG.api("POST", `/api/v1/responders/${sel.closest("tr").dataset.responderId}/shift`, { shift: sel.value }); out.textContent = CG.t("ad_saved"); }
+      catch (x) { out.className = "error"; out.textContent = x.message; }
+    }; });
+  }
+  if (["admin", "dispatcher", "station_officer"].includes(CG.user()?.role)) {
+    $("roster-card").hidden = false;
+    const stations = await CG.api("GET", "/api/v1/stations");
+    $("roster-station").innerHTML = `<option value="">${CG.t("ad_all_stations")}</option>` + stations.filter((x) => x.kind === "station").map((x) => `<option value="${x.code}">${CG.esc(CG.lang() === "en" ? x.name_en : x.name)}</option>`).join("");
+    $("roster-station").onchange = loadRoster;
+    await loadRoster();
   }
   document.body.dataset.ready = "1";
 })();

@@ -5,12 +5,12 @@ CG.words({
   cs_new_call: "登记来电", cs_caller: "来电人", cs_address: "地址或地标", cs_map: "案件与力量分布", cs_default_priority: "按类别默认",
   cs_show_phone: "查看完整号码", cs_call: "拨打", cs_more_force: "增派其他力量", cs_add: "查看人选", cs_notices: "通知记录", cs_no_notices: "暂无通知",
   cs_told: "{t} {to}（{ch}）：{s}", cs_ch_web: "站内", cs_ch_sms: "短信", cs_ch_wechat: "微信", cs_pending: "待发送", cs_made: "已登记为案件 #{id}", cs_actor_history: "历史记录",
-  cs_merge_label: "重复于案件", cs_merge: "合并重复", cs_shown: "已显示 {n} 件", cs_all_shown: "（全部）", cs_none: "没有符合条件的案件。可调整上方的状态、站点或日期再查询。", cs_more: "加载更多",
+  cs_move: "通知前往", cs_moved: "已通知", cs_merge_label: "重复于案件", cs_merge: "合并重复", cs_shown: "已显示 {n} 件", cs_all_shown: "（全部）", cs_none: "没有符合条件的案件。可调整上方的状态、站点或日期再查询。", cs_more: "加载更多",
 }, {
   cs_new_call: "New call", cs_caller: "Caller", cs_address: "Address or landmark", cs_map: "Cases and people", cs_default_priority: "Category's default",
   cs_show_phone: "Show the full number", cs_call: "Call", cs_more_force: "Add another force", cs_add: "See who", cs_notices: "Who was told", cs_no_notices: "Nobody yet",
   cs_told: "{t} {to} ({ch}): {s}", cs_ch_web: "in-app", cs_ch_sms: "SMS", cs_ch_wechat: "WeChat", cs_pending: "to send", cs_made: "Recorded as case #{id}", cs_actor_history: "history",
-  cs_merge_label: "Duplicate of case", cs_merge: "Merge", cs_shown: "{n} shown", cs_all_shown: " (all)", cs_none: "No cases match. Change the status, station or date above and search again.", cs_more: "Load more",
+  cs_move: "Tell them", cs_moved: "Told", cs_merge_label: "Duplicate of case", cs_merge: "Merge", cs_shown: "{n} shown", cs_all_shown: " (all)", cs_none: "No cases match. Change the status, station or date above and search again.", cs_more: "Load more",
 });
 (async () => {
   if (!CG.requireLogin()) return;
@@ -290,8 +290,14 @@ CG.words({
     try {
       const moves = await CG.api("GET", "/api/v1/dispatch/moveups");
       $("moveups").innerHTML = moves.length
-        ? moves.map((m) => `<li>${CG.esc(m.name)}（${CG.t(m.force)}）→ ${CG.esc(m.grid_name)} · ${Math.ceil(m.eta_seconds / 60)} ${CG.t("minutes")} · +${m.grids_gained} ${CG.t("grids_covered")}</li>`).join("")
+        ? moves.map((m, i) => `<li>${CG.esc(m.name)}（${CG.t(m.force)}）→ ${CG.esc(m.grid_name)} · ${Math.ceil(m.eta_seconds / 60)} ${CG.t("minutes")} · +${m.grids_gained} ${CG.t("grids_covered")}
+            <button type="button" class="secondary" data-move="${i}">${CG.t("cs_move")}</button></li>`).join("")
         : `<li>${CG.t("all_covered")}</li>`;
+      $("moveups").querySelectorAll("[data-move]").forEach((b) => { b.onclick = async () => {
+        const m = moves[Number(b.dataset.move)];
+        try { await CG.api("POST", "/api/v1/dispatch/moveups/apply", { responder_id: m.responder_id, grid_name: m.grid_name, lat: m.lat, lng: m.lng }); b.replaceWith(CG.t("cs_moved")); }
+        catch (e) { b.textContent = e.message; }
+      }; });
     } catch (_) { /* not allowed or offline: the panel stays as it was */ }
   }
   loadMoveups();

@@ -6,11 +6,15 @@ CG.words({
   fd_my_reports: "我的上报", fd_address: "地址", fd_distance: "距您约 {d}", fd_call: "联系报事人", fd_history: "办理经过与照片", fd_sent_feedback: "反馈已发送，指挥中心和报事人可以看到。",
   fd_my_due_on_site: "到场时限", fd_my_due_feedback: "首次反馈时限", fd_my_due_close: "办结时限", fd_no_reports: "还没有上报过", fd_calling: "正在调取号码…",
   fd_a_create: "上报", fd_a_accept: "受理", fd_a_dispatch: "派单", fd_a_contact_party: "联系当事人", fd_a_take: "接单", fd_a_arrive: "到场", fd_a_feedback: "反馈",
+  fd_contact_first: "办结前须已联系当事人（拨打上方“联系报事人”），否则请提交反馈，由指挥中心联系后办结。",
+  fd_party_not_contacted: "尚未联系当事人：请先联系，或提交反馈，由指挥中心联系当事人后办结。", fd_told: "指挥中心通知",
   fd_a_close: "办结", fd_a_decline: "退单", fd_a_reopen: "返工", fd_a_rate: "评价", fd_a_warn: "临期提醒", fd_a_escalate: "超时督办", fd_a_handover: "转派", fd_a_reassign: "改派",
 }, {
   fd_my_reports: "My reports", fd_address: "Address", fd_distance: "About {d} from you", fd_call: "Call the reporter", fd_history: "What happened so far, photos", fd_sent_feedback: "Feedback sent: the centre and the reporter can see it.",
   fd_my_due_on_site: "On site by", fd_my_due_feedback: "First feedback by", fd_my_due_close: "Close by", fd_no_reports: "No reports yet", fd_calling: "Getting the number…",
   fd_a_create: "Reported", fd_a_accept: "Accepted", fd_a_dispatch: "Dispatched", fd_a_contact_party: "Party contacted", fd_a_take: "Taken", fd_a_arrive: "On site", fd_a_feedback: "Feedback",
+  fd_contact_first: "Closing needs the party contacted (call them above); otherwise send feedback and the centre contacts them and closes it.",
+  fd_party_not_contacted: "The party has not been contacted: call them, or send feedback and the centre closes it after contacting them.", fd_told: "From the centre",
   fd_a_close: "Closed", fd_a_decline: "Declined", fd_a_reopen: "Reopened", fd_a_rate: "Rated", fd_a_warn: "Due soon", fd_a_escalate: "Overdue, escalated", fd_a_handover: "Handed over", fd_a_reassign: "Reassigned",
 });
 (async () => {
@@ -104,7 +108,8 @@ CG.words({
       ${c.address ? `<p>${CG.t("fd_address")}：${CG.esc(c.address)}</p>` : ""}
       <p class="muted dist" data-lat="${c.location.lat}" data-lng="${c.location.lng}">${distance(c.location)}</p>
       <div class="row"><a href="${nav}" target="_blank" rel="noopener" class="button-link">${CG.t("navigate")}</a>
-        ${c.has_reporter && me.role === "grid_worker" ? `<button type="button" class="secondary" data-call>${CG.t("fd_call")}</button>` : ""}</div>
+        ${c.has_reporter ? `<button type="button" class="secondary" data-call>${CG.t("fd_call")}</button>` : ""}</div>
+      ${c.has_reporter && !c.milestones.contacted_at ? `<p class="muted">${CG.t("fd_contact_first")}</p>` : ""}
       <details data-history><summary>${CG.t("fd_history")}</summary><div class="history"></div></details>
       <label for="note-${c.id}">${CG.t("note")}</label><textarea id="note-${c.id}" rows="2" maxlength="2000"></textarea>
       <label for="photo-${c.id}">${CG.t("photos")}</label><input id="photo-${c.id}" type="file" accept="image/jpeg,image/png,image/webp" multiple>
@@ -144,7 +149,8 @@ CG.words({
       try { const r = await CG.api("GET", `/api/v1/cases/${id}/reporter`); if (r.phone) location.href = "tel:" + r.phone; call.textContent = (r.name || "") + " " + (r.phone || ""); }
       catch (e) { err.textContent = e.message; call.textContent = CG.t("fd_call"); }
     };
-    card.querySelectorAll("[data-do]").forEach((b) => { b.onclick = () => run(id, b.dataset.do, card).catch((e) => { err.textContent = e.message || e.code || String(e); }); });
+    card.querySelectorAll("[data-do]").forEach((b) => { b.onclick = () => run(id, b.dataset.do, card).catch((e) => {
+      err.textContent = e.code === "party_not_contacted" ? CG.t("fd_party_not_contacted") : e.message || e.code || String(e); }); });
   }
 
   async function run(id, what, card) {
@@ -220,6 +226,15 @@ CG.words({
     if (which === "mine") loadMine();
   };
   for (const t of TABS) $("tab-" + t).onclick = () => tab(t);
+  // What the centre told me lately (where to wait, hand-overs).
+  async function loadNotices() {
+    const list = await CG.api("GET", "/api/v1/notifications").catch(() => []);
+    const recent = list.filter((n) => Date.now() - new Date(n.created_at || n.sent_at || 0) < 12 * 3600e3).slice(0, 3);
+    $("centre-notes").innerHTML = recent.map((n) => `<p style="margin:2px 0">• ${CG.esc(n.subject)}</p>`).join("");
+    $("centre-notes").hidden = !recent.length;
+  }
+  loadNotices();
+  setInterval(loadNotices, 60000);
   await loadTasks();
   document.body.dataset.ready = "1";
   document.body.dataset.readyMs = String(Math.round(performance.now()));

@@ -412,6 +412,68 @@ impl Store {
         Ok(())
     }
 
+    /// Puts a responder on another shift (`day`, `night` or `all`). Audited.
+    pub async fn set_responder_shift(&self, id: i64, shift: &str, actor: &str, at: Timestamp) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query("UPDATE responders SET shift = $1 WHERE id = $2")
+            .bind(shift)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.log_responder_change(&mut tx, id, at, serde_json::json!({"id": id, "shift": shift})).await?;
+        self.audit_in(
+            &mut tx,
+            AuditEntry {
+                at,
+                actor: actor.into(),
+                action: "responder.shift".into(),
+                entity: "responder".into(),
+                entity_id: id.to_string(),
+                detail: serde_json::json!({ "shift": shift }).to_string(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Tells a responder's account where to wait (a move-up, 前置备勤) in the app, audited,
+    /// in one transaction.
+    pub async fn send_move_up(
+        &self,
+        responder: i64,
+        notice: &crate::writer::OutboxMessage,
+        detail: serde_json::Value,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        crate::writer::write_matter_outbox(
+            &mut tx,
+            &format!("moveup{responder}:{}", to_millis(at)),
+            std::slice::from_ref(notice),
+            at,
+        )
+        .await?;
+        self.audit_in(
+            &mut tx,
+            AuditEntry {
+                at,
+                actor: actor.into(),
+                action: "responder.move_up".into(),
+                entity: "responder".into(),
+                entity_id: responder.to_string(),
+                detail: detail.to_string(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Creates an account and records it in the audit log.
     pub async fn create_user(&self, u: &NewUser, actor: &str, at: Timestamp) -> Result<i64> {
         let mut tx = self.begin_write().await?;

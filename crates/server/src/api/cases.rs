@@ -567,6 +567,20 @@ pub async fn act(
             }
         }
     }
+    // Closing from the field needs the party contacted (the 3-minute promise): otherwise the
+    // centre contacts them and closes it after review.
+    if let Action::Close = &action {
+        if matches!(session.role(), Role::PatrolMember | Role::GridWorker | Role::EnterpriseSecurity | Role::Mediator)
+            && before.reporter_id.is_some()
+            && before.milestones.contacted_at.is_none()
+        {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "party_not_contacted",
+                "the party has not been contacted: send your feedback, and the centre contacts them and closes the case",
+            ));
+        }
+    }
     // Residents rate and reopen their own reports, not the ones they follow.
     if is_resident(&session) && before.reported_by != Some(session.user.id) {
         return Err(ApiError::forbidden("only the resident who reported a case may rate or reopen it"));
@@ -656,9 +670,16 @@ pub async fn reporter(
     session: Session,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ReporterOut>> {
-    session.require(Permission::ViewReporter)?;
     let id = parse_id(&id)?;
     let case = load_visible(&s, &session, id).await?;
+    // Besides the roles that may, a responder sent to the case may call its reporter.
+    if !session.role().may(Permission::ViewReporter) {
+        let mine: Vec<i64> =
+            s.store.responders().await?.iter().filter(|r| r.user_id == Some(session.user.id)).map(|r| r.id).collect();
+        if !case.assignments.iter().any(|a| a.is_current() && mine.contains(&a.responder_id)) {
+            session.require(Permission::ViewReporter)?;
+        }
+    }
     let rid = case.reporter_id.ok_or_else(|| ApiError::not_found("reporter (the case was reported anonymously)"))?;
     let r = s.store.reporter(rid).await?;
     s.store

@@ -113,6 +113,8 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/basemap", get(reference::basemap))
         .route("/responders", get(reference::responders))
         .route("/dispatch/moveups", get(reference::moveups))
+        .route("/dispatch/moveups/apply", post(reference::apply_moveup))
+        .route("/responders/{id}/shift", post(reference::set_shift))
         .route("/responders/{id}/position", post(reference::position))
         .route("/responders/{id}/status", post(reference::status))
         .route("/stats/indicators", get(stats::indicators))

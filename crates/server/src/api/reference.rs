@@ -139,6 +139,87 @@ pub async fn moveups(State(s): State<Arc<AppState>>, session: Session) -> ApiRes
     ))
 }
 
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveUpIn {
+    pub responder_id: i64,
+    /// Where to wait: the grid's name and its point.
+    pub grid_name: String,
+    pub lat: f64,
+    pub lng: f64,
+}
+
+/// Sends a suggested move-up: the responder is told in the app where to wait (audited).
+#[utoipa::path(post, path = "/api/v1/dispatch/moveups/apply", request_body = MoveUpIn, responses((status = 204)), security(("bearer" = [])))]
+pub async fn apply_moveup(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    ApiJson(m): ApiJson<MoveUpIn>,
+) -> ApiResult<StatusCode> {
+    if !matches!(session.role(), Role::Dispatcher | Role::StationOfficer | Role::Admin) {
+        return Err(ApiError::forbidden("the centre and station heads move people up"));
+    }
+    let who = s.store.responder(m.responder_id).await.map_err(|_| ApiError::not_found("responder"))?;
+    if !crate::auth::sees_responder(&s, &session.user, &who) {
+        return Err(ApiError::forbidden("a station head moves their own station's people"));
+    }
+    let at = LatLng::new(m.lat, m.lng).map_err(|e| ApiError::invalid(e.to_string()))?;
+    if s.area.locate(&at).is_none() {
+        return Err(ApiError::invalid("the point is outside the street"));
+    }
+    let Some(user) = who.user_id else {
+        return Err(ApiError::invalid(format!("{} has no account to tell: call them", who.name)));
+    };
+    let grid = m.grid_name.trim();
+    if grid.is_empty() || grid.chars().count() > 60 {
+        return Err(ApiError::invalid("grid_name needs 1 to 60 characters"));
+    }
+    let notice = store::writer::OutboxMessage {
+        dedupe_key: "move_up".into(),
+        channel: "web".into(),
+        recipient_user: Some(user),
+        recipient_phone: None,
+        subject: format!("前置备勤：请前往{grid}待命"),
+        body: format!(
+            "指挥中心安排：请前往{grid}附近待命，以便10分钟内到达更多网格。导航坐标 {:.5},{:.5}。",
+            m.lat, m.lng
+        ),
+    };
+    let detail = serde_json::json!({ "grid": grid, "lat": m.lat, "lng": m.lng });
+    s.store.send_move_up(who.id, &notice, detail, &session.label(), s.clock.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShiftIn {
+    /// `day` (08:00–20:00), `night` or `all`.
+    pub shift: String,
+}
+
+/// Puts a responder on another shift (the duty roster): administrators, and a station head
+/// for their own station's people.
+#[utoipa::path(post, path = "/api/v1/responders/{id}/shift", request_body = ShiftIn, responses((status = 204)), security(("bearer" = [])))]
+pub async fn set_shift(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<ShiftIn>,
+) -> ApiResult<StatusCode> {
+    if !matches!(session.role(), Role::Admin | Role::StationOfficer | Role::Dispatcher) {
+        return Err(ApiError::forbidden("administrators and station heads keep the duty roster"));
+    }
+    if !matches!(b.shift.as_str(), "day" | "night" | "all") {
+        return Err(ApiError::invalid("shift must be day, night or all"));
+    }
+    let who = s.store.responder(id).await.map_err(|_| ApiError::not_found("responder"))?;
+    if !crate::auth::sees_responder(&s, &session.user, &who) {
+        return Err(ApiError::forbidden("a station head keeps their own station's roster"));
+    }
+    s.store.set_responder_shift(id, &b.shift, &session.label(), s.clock.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// A responder may update their own position and status; the centre and station heads may
 /// update anyone's.
 async fn may_update(s: &AppState, session: &Session, id: i64) -> ApiResult<store::Responder> {

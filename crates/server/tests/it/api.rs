@@ -798,3 +798,60 @@ both_backends! {
         assert_eq!(s, 409, "a voided case is not merged again");
     }
 }
+
+both_backends! {
+    the_centre_moves_people_up_keeps_the_roster_and_reviews_field_closures(app) {
+        let patrol01 = app.store.user_by_name("patrol01").await.unwrap().id;
+        let me = app.store.responders().await.unwrap().into_iter().find(|r| r.user_id == Some(patrol01)).unwrap();
+        // A move-up: the responder is told where to wait; audited; residents and grid workers may not.
+        let body = json!({"responder_id": me.id, "grid_name": "临江社区第2网格", "lat": 30.2662, "lng": 120.5700});
+        let (s, _) = app.call(Some("grid01"), "POST", "/api/v1/dispatch/moveups/apply", Some(body.clone())).await;
+        assert_eq!(s, 403);
+        let (s, b) = app.call(Some("dispatcher"), "POST", "/api/v1/dispatch/moveups/apply", Some(json!({"responder_id": me.id, "grid_name": "x", "lat": 10.0, "lng": 10.0}))).await;
+        assert_error(s, &b, 422, "invalid_input");
+        let (s, _) = app.call(Some("dispatcher"), "POST", "/api/v1/dispatch/moveups/apply", Some(body)).await;
+        assert_eq!(s, 204);
+        let start = std::time::Instant::now();
+        loop {
+            let (_, notes) = app.call(Some("patrol01"), "GET", "/api/v1/notifications", None).await;
+            if notes.as_array().unwrap().iter().any(|n| n["subject"] == "前置备勤：请前往临江社区第2网格待命") {
+                break;
+            }
+            assert!(start.elapsed() < std::time::Duration::from_secs(5), "{notes}");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        // The roster: a station head moves their own people to the night shift, not others'.
+        let (s, _) = app.call(Some("station1"), "POST", &format!("/api/v1/responders/{}/shift", me.id), Some(json!({"shift": "night"}))).await;
+        assert_eq!(s, 204);
+        assert_eq!(app.store.responder(me.id).await.unwrap().shift, "night");
+        let other = app.store.responders().await.unwrap().into_iter().find(|r| r.station == "S5").unwrap();
+        let (s, _) = app.call(Some("station1"), "POST", &format!("/api/v1/responders/{}/shift", other.id), Some(json!({"shift": "night"}))).await;
+        assert_eq!(s, 403);
+        let (s, b) = app.call(Some("admin"), "POST", &format!("/api/v1/responders/{}/shift", other.id), Some(json!({"shift": "weekends"}))).await;
+        assert_error(s, &b, 422, "invalid_input");
+        app.call(Some("station1"), "POST", &format!("/api/v1/responders/{}/shift", me.id), Some(json!({"shift": "all"}))).await;
+
+        // A patrol member sent to a case may see its caller's number (audited), but closes it
+        // only once the party was contacted.
+        let (_, c) = app.call(Some("dispatcher"), "POST", "/api/v1/cases", Some(case_body())).await;
+        let id = c["id"].as_i64().unwrap();
+        let (s, _) = app.call(Some("patrol01"), "GET", &format!("/api/v1/cases/{id}/reporter"), None).await;
+        assert_eq!(s, 403, "not sent yet");
+        for step in [json!({"action": "accept"}), json!({"action": "dispatch", "responders": [me.id]})] {
+            let (s, b) = app.call(Some("dispatcher"), "POST", &format!("/api/v1/cases/{id}/actions"), Some(step)).await;
+            assert_eq!(s, 200, "{b}");
+        }
+        let (s, r) = app.call(Some("patrol01"), "GET", &format!("/api/v1/cases/{id}/reporter"), None).await;
+        assert_eq!((s, r["phone"].as_str()), (200, Some("13800138000")), "{r}");
+        for step in [json!({"action": "arrive", "responder": me.id}), json!({"action": "feedback", "note": "已到场"})] {
+            let (s, b) = app.call(Some("dispatcher"), "POST", &format!("/api/v1/cases/{id}/actions"), Some(step)).await;
+            assert_eq!(s, 200, "{b}");
+        }
+        let (s, b) = app.call(Some("patrol01"), "POST", &format!("/api/v1/cases/{id}/actions"), Some(json!({"action": "close", "note": "已处理"}))).await;
+        assert_error(s, &b, 409, "party_not_contacted");
+        let (s, _) = app.call(Some("patrol01"), "POST", &format!("/api/v1/cases/{id}/actions"), Some(json!({"action": "contact_party", "note": "已电话联系王师傅"}))).await;
+        assert_eq!(s, 200);
+        let (s, c) = app.call(Some("patrol01"), "POST", &format!("/api/v1/cases/{id}/actions"), Some(json!({"action": "close", "note": "已处理"}))).await;
+        assert_eq!((s, c["status"].as_str()), (200, Some("closed")), "{c}");
+    }
+}
