@@ -6,6 +6,7 @@ CG.words({
   fd_my_reports: "我的上报", fd_address: "地址", fd_distance: "距您约 {d}", fd_call: "联系报事人", fd_history: "办理经过与照片", fd_sent_feedback: "反馈已发送，指挥中心和报事人可以看到。",
   fd_my_due_on_site: "到场时限", fd_my_due_feedback: "首次反馈时限", fd_my_due_close: "办结时限", fd_no_reports: "还没有上报过", fd_calling: "正在调取号码…",
   fd_a_create: "上报", fd_a_accept: "受理", fd_a_dispatch: "派单", fd_a_contact_party: "联系当事人", fd_a_take: "接单", fd_a_arrive: "到场", fd_a_feedback: "反馈",
+  fd_map: "地图", fd_map_note: "红色为我的任务，蓝点为我的位置。点任务可导航。", fd_me: "我的位置",
   fd_contact_first: "办结前须已联系当事人（拨打上方“联系报事人”），否则请提交反馈，由指挥中心联系后办结。",
   fd_party_not_contacted: "尚未联系当事人：请先联系，或提交反馈，由指挥中心联系当事人后办结。", fd_told: "指挥中心通知",
   fd_a_close: "办结", fd_a_decline: "退单", fd_a_reopen: "返工", fd_a_rate: "评价", fd_a_warn: "临期提醒", fd_a_escalate: "超时督办", fd_a_handover: "转派", fd_a_reassign: "改派",
@@ -13,6 +14,7 @@ CG.words({
   fd_my_reports: "My reports", fd_address: "Address", fd_distance: "About {d} from you", fd_call: "Call the reporter", fd_history: "What happened so far, photos", fd_sent_feedback: "Feedback sent: the centre and the reporter can see it.",
   fd_my_due_on_site: "On site by", fd_my_due_feedback: "First feedback by", fd_my_due_close: "Close by", fd_no_reports: "No reports yet", fd_calling: "Getting the number…",
   fd_a_create: "Reported", fd_a_accept: "Accepted", fd_a_dispatch: "Dispatched", fd_a_contact_party: "Party contacted", fd_a_take: "Taken", fd_a_arrive: "On site", fd_a_feedback: "Feedback",
+  fd_map: "Map", fd_map_note: "Red: my tasks; blue: where I am. Tap a task to navigate.", fd_me: "Me",
   fd_contact_first: "Closing needs the party contacted (call them above); otherwise send feedback and the centre contacts them and closes it.",
   fd_party_not_contacted: "The party has not been contacted: call them, or send feedback and the centre closes it after contacting them.", fd_told: "From the centre",
   fd_a_close: "Closed", fd_a_decline: "Declined", fd_a_reopen: "Reopened", fd_a_rate: "Rated", fd_a_warn: "Due soon", fd_a_escalate: "Overdue, escalated", fd_a_handover: "Handed over", fd_a_reassign: "Reassigned",
@@ -26,6 +28,7 @@ CG.words({
   const catName = (code) => { const c = categories.find((x) => x.code === code); return c ? (CG.lang() === "en" ? c.name_en : c.name) : code; };
   $("me").textContent = me.display_name;
   let here = null; // last known position of this phone
+  let tasksShown = []; // the tasks on the cards, for the map
 
   function locate() {
     return new Promise((resolve, reject) => {
@@ -57,6 +60,7 @@ CG.words({
     const q = me.responder_id ? `responder=${me.responder_id}` : `status=dispatched,on_site,in_progress`;
     const page = await CG.api("GET", `/api/v1/cases?${q}&limit=50`);
     const tasks = page.cases.filter((c) => ["dispatched", "on_site", "in_progress"].includes(c.status));
+    tasksShown = tasks;
     // Cards that did not change are kept as they are, so a worker's half-written note and
     // chosen photos survive live updates.
     const host = $("tasks");
@@ -220,10 +224,46 @@ CG.words({
       || `<p class="muted">${CG.t("fd_no_reports")}</p>`;
     $("mine").querySelectorAll("article").forEach(wire);
   }
-  const TABS = ["tasks", "report", "mine"];
+  // 地图: my tasks and me on the street's base map.
+  async function showMap() {
+    const base = await CG.basemap.load();
+    $("map-note").textContent = CG.t("fd_map_note");
+    try { await locate(); } catch (_) {}
+    const chart = echarts.getInstanceByDom($("fmap")) || echarts.init($("fmap"));
+    chart.setOption({
+      geo: CG.basemap.geos(base, { dark: false, inset: 0.3 }), graphic: CG.basemap.caption(base, { dark: false }), tooltip: { trigger: "item" },
+      series: [...CG.basemap.roads(base, { dark: false }), ...CG.basemap.split(base, [
+        { name: CG.t("my_tasks"), type: "scatter", coordinateSystem: "geo", symbol: "pin", symbolSize: 28, z: 6, itemStyle: { color: "#d32f2f" },
+          data: tasksShown.map((c) => ({ name: `#${c.id} ${catName(c.category)}`, value: [c.location.lng, c.location.lat, c.id] })) },
+        { name: CG.t("fd_me"), type: "effectScatter", coordinateSystem: "geo", symbolSize: 12, z: 7, itemStyle: { color: "#1976d2" }, data: here ? [{ name: CG.t("fd_me"), value: [here.lng, here.lat] }] : [] },
+      ])],
+    }, { replaceMerge: ["series", "geo"] });
+    chart.off("click");
+    chart.on("click", (p) => { const c = tasksShown.find((x) => p.value && x.id === p.value[2]); if (c) window.open(`https://uri.amap.com/marker?position=${c.location.lng},${c.location.lat}&coordinate=wgs84`, "_blank"); });
+  }
+  // 巡查上报: a place picked on the map when the phone's position is not where the problem is.
+  $("r-pin").onclick = async () => {
+    const base = await CG.basemap.load();
+    $("r-map").hidden = false;
+    const chart = echarts.getInstanceByDom($("r-map")) || echarts.init($("r-map"));
+    const draw = () => chart.setOption({ geo: CG.basemap.geos(base, { dark: false, inset: 0.32 }), graphic: CG.basemap.caption(base, { dark: false }),
+      series: [...CG.basemap.roads(base, { dark: false }), ...CG.basemap.split(base, [{ name: "pin", type: "scatter", coordinateSystem: "geo", symbol: "pin", symbolSize: 28, z: 9, itemStyle: { color: "#d32f2f" }, data: here ? [[here.lng, here.lat]] : [] }])],
+    }, { replaceMerge: ["series", "geo"] });
+    draw();
+    chart.getZr().off("click");
+    chart.getZr().on("click", (e) => {
+      const px = [e.offsetX, e.offsetY];
+      const gi = [1, 0].find((i) => chart.containPixel({ geoIndex: i }, px));
+      if (gi === undefined) return;
+      const p = chart.convertFromPixel({ geoIndex: gi }, px);
+      if (p) { here = { lat: p[1], lng: p[0] }; $("r-location").textContent = `${here.lat.toFixed(5)}, ${here.lng.toFixed(5)}`; draw(); }
+    });
+  };
+  const TABS = ["tasks", "report", "mine", "map"];
   const tab = (which) => {
     for (const t of TABS) { $("tab-" + t).setAttribute("aria-selected", which === t); $(t).hidden = which !== t; }
     if (which === "mine") loadMine();
+    if (which === "map") showMap();
   };
   for (const t of TABS) $("tab-" + t).onclick = () => tab(t);
   // What the centre told me lately (where to wait, hand-overs).

@@ -489,28 +489,35 @@ impl Store {
         created_by: i64,
         at: Timestamp,
     ) -> Result<i64> {
-        Ok(sqlx::query_scalar(
+        // Without a place the coordinates are written as NULL literals: a prepared statement
+        // that first saw a NULL float takes later floats in the wrong format on PostgreSQL.
+        let sql = if a.place_at.is_some() {
             "INSERT INTO activities (title, body, place, starts_at, capacity, checkin_code, created_by, created_at, \
              kind, community, team_id, ends_at, lat, lng, radius_m) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
-        )
-        .bind(&a.title)
-        .bind(&a.body)
-        .bind(&a.place)
-        .bind(to_millis(a.starts_at))
-        .bind(a.capacity)
-        .bind(&a.checkin_code)
-        .bind(created_by)
-        .bind(to_millis(at))
-        .bind(&a.kind)
-        .bind(&a.community)
-        .bind(a.team_id)
-        .bind(a.ends_at.map(to_millis))
-        .bind(a.place_at.map(|p| p.lat()))
-        .bind(a.place_at.map(|p| p.lng()))
-        .bind(a.radius_m)
-        .fetch_one(&mut **tx)
-        .await?)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id"
+        } else {
+            "INSERT INTO activities (title, body, place, starts_at, capacity, checkin_code, created_by, created_at, \
+             kind, community, team_id, ends_at, lat, lng, radius_m) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL, NULL, NULL) RETURNING id"
+        };
+        let q = sqlx::query_scalar(sql)
+            .bind(&a.title)
+            .bind(&a.body)
+            .bind(&a.place)
+            .bind(to_millis(a.starts_at))
+            .bind(a.capacity)
+            .bind(&a.checkin_code)
+            .bind(created_by)
+            .bind(to_millis(at))
+            .bind(&a.kind)
+            .bind(&a.community)
+            .bind(a.team_id)
+            .bind(a.ends_at.map(to_millis));
+        let q = match a.place_at {
+            Some(p) => q.bind(p.lat()).bind(p.lng()).bind(a.radius_m),
+            None => q,
+        };
+        Ok(q.fetch_one(&mut **tx).await?)
     }
 
     pub async fn activities(&self, since: Timestamp, limit: i64) -> Result<Vec<Activity>> {

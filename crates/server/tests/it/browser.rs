@@ -120,6 +120,16 @@ async fn dispatcher_field_and_screen_in_a_real_browser() {
     phone
         .cdp("Emulation.setGeolocationOverride", json!({"latitude": 30.2665, "longitude": 120.5702, "accuracy": 10}))
         .await;
+    // The map: my task and me on the base map.
+    phone.click("#tab-map").await;
+    phone
+        .wait_for(
+            &format!("const o = echarts.getInstanceByDom(document.querySelector('#fmap'))?.getOption(); return !!o && o.series.some((s) => (s.data || []).some((d) => d.value && d.value[2] === {id})) && o.series.some((s) => s.type === 'effectScatter' && s.data.length > 0)"),
+            Duration::from_secs(10),
+        )
+        .await;
+    phone.screenshot(&shots("field-map.png")).await;
+    phone.click("#tab-tasks").await;
     phone.click(&format!("article[data-case-id=\"{id}\"] [data-do=arrive]")).await;
     phone
         .wait_for(
