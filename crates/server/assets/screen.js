@@ -18,6 +18,7 @@
     cats: echarts.init(document.getElementById("chart-cats"), "dark"),
     map: echarts.init(document.getElementById("map"), "dark"),
   };
+  CG.words({ scr_more_overdue: "另有 {n} 件超时，见指挥调度台" }, { scr_more_overdue: "{n} more overdue: see the console" });
   const clear = { backgroundColor: "transparent" };
   const todayStart = () => { const d = new Date(Date.now() + 8 * 3600e3); d.setUTCHours(0, 0, 0, 0); return new Date(d - 8 * 3600e3); };
   const iso = (d) => d.toISOString();
@@ -108,6 +109,17 @@
       const due = c.deadlines[missed];
       return `<li data-case-id="${c.id}"><span>#${c.id}</span><span>${CG.esc(catName(c.category))} · ${CG.esc(c.grid_name || "")}<br><small>${CG.t("p_" + missed)}</small></span><span class="late">${CG.countdown(due).txt}</span></li>`;
     }).join("");
+    // Whole rows only: what does not fit is counted on the last line instead of cut in half.
+    const ul = document.getElementById("alarms"), panel = ul.parentElement;
+    const total = [...state.cases.values()].filter(overdue).length;
+    const bottom = () => panel.getBoundingClientRect().bottom - 6;
+    let shown = ul.children.length;
+    const more = () => `<li class="more"><span></span><span>${CG.t("scr_more_overdue").replace("{n}", total - shown)}</span><span></span></li>`;
+    while (shown > 0 && ul.lastElementChild && ul.lastElementChild.getBoundingClientRect().bottom > bottom()) { ul.lastElementChild.remove(); shown -= 1; }
+    if (total > shown) {
+      ul.insertAdjacentHTML("beforeend", more());
+      while (shown > 0 && ul.lastElementChild.getBoundingClientRect().bottom > bottom()) { ul.lastElementChild.previousElementSibling.remove(); shown -= 1; ul.lastElementChild.outerHTML = more(); }
+    }
   }
 
   // The year-on-year figures the street's leaders quote: this year so far against the same
