@@ -82,7 +82,7 @@ const CG = (() => {
   };
   const en = {
     brand: "Linjiang Street Command Platform", login: "Sign in", username: "Username", password: "Password", signin: "Sign in",
-    logout: "Sign out", screen: "Big screen", console: "Dispatch console", field: "Field", lang: "中文",
+    logout: "Sign out", screen: "Screen", console: "Console", field: "Field", lang: "中文",
     login_failed: "Wrong username or password", resident_app_soon: "Residents use the 临灵通 app.", actor_resident: "Resident", actor_anonymous: "Anonymous", actor_runner: "Deadline supervision", actor_auto: "Automatic dispatch",
     my_password: "Change my password", current_password: "Current password", new_password: "New password", password_hint: "At least 10 characters (12 for administrators, dispatchers and leaders). Use a few unrelated words; no birthdays, phone numbers or common patterns.",
     password_changed: "Password changed; other devices were signed out.", weak_password: "That password is too easy to guess: use at least 10 characters (12 for administrators, dispatchers and leaders) made of unrelated words.", wrong_password: "The current password is wrong.", conflict: "You cannot disable your own account.",

@@ -82,4 +82,4 @@ CG.basemap = (() => {
   }
   return { load, geos, roads, caption, split, geoIndexOf };
 })();
-CG.words({ bm_enclave: "飞地（另图）" }, { bm_enclave: "Enclave (inset)" });
+CG.words({ bm_enclave: "飞地（另图）" }, { bm_enclave: "Enclave" });

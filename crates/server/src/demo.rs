@@ -339,7 +339,22 @@ async fn live_cases(store: &Store, sc: &scenario::Scenario, now: Timestamp) -> a
                 .collect();
             let hour = crate::dispatching::local_hour(t0);
             let needs = dispatch::Need::of(&cat.forces, &cat.skills);
-            sent = dispatch::rank(&location, &needs, &candidates, &model, hour, 1).iter().map(|r| r.id).collect();
+            // The demo's own field accounts are sent where their force is needed at their
+            // station, so their phones have work to show.
+            sent = dispatch::rank(&location, &needs, &candidates, &model, hour, 1)
+                .iter()
+                .map(|r| {
+                    roster
+                        .iter()
+                        .find(|x| {
+                            x.user_id.is_some()
+                                && x.force == r.force
+                                && x.station == *station
+                                && x.status == "available"
+                        })
+                        .map_or(r.id, |x| x.id)
+                })
+                .collect();
             if sent.is_empty() {
                 continue;
             }
