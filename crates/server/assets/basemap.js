@@ -66,8 +66,10 @@ CG.basemap = (() => {
     return out;
   }
   /** The enclave inset's caption. */
-  function caption(m, { dark = true } = {}) {
-    return m.enclaveBox ? [{ type: "text", right: "1.5%", top: "1%", z: 10, style: { text: CG.t("bm_enclave"), fill: dark ? "#9fc4ff" : "#334e68", font: "12px sans-serif" } }] : [];
+  function caption(m, { dark = true, inset = 0.3 } = {}) {
+    // Over the inset's left edge (the inset spans from 107 − inset % to 99 % of the width).
+    const left = `${107 - Math.round(inset * 100)}%`;
+    return m.enclaveBox ? [{ type: "text", left, top: 2, z: 10, style: { text: CG.t("bm_enclave"), fill: dark ? "#9fc4ff" : "#334e68", font: "12px sans-serif" } }] : [];
   }
   /** Splits points by area: each series given becomes one per geo. */
   function split(m, series) {

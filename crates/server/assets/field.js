@@ -109,7 +109,7 @@ CG.words({
       <p>${CG.esc(c.description)}</p>
       <p class="muted">${CG.esc(c.grid_name || "")} · <span class="status">${statusWords}</span>${answer}
         ${own ? ` · ${CG.t(own[0])} <span class="cd" data-due="${own[1]}">${CG.countdown(own[1]).txt}</span>` : ""}</p>
-      ${c.address ? `<p>${CG.t("fd_address")}：${CG.esc(c.address)}</p>` : ""}
+      ${c.address ? `<p>${CG.t("fd_address")}${CG.lang() === "en" ? ": " : "："}${CG.esc(c.address)}</p>` : ""}
       <p class="muted dist" data-lat="${c.location.lat}" data-lng="${c.location.lng}">${distance(c.location)}</p>
       <div class="row"><a href="${nav}" target="_blank" rel="noopener" class="button-link">${CG.t("navigate")}</a>
         ${c.has_reporter ? `<button type="button" class="secondary" data-call>${CG.t("fd_call")}</button>` : ""}</div>
