@@ -195,8 +195,8 @@
       yAxis: { type: "category", inverse: true, data: src.map((s) => CG.t(s[0])), axisLabel: { interval: 0 } },
       series: [{ type: "bar", data: src.map((s) => s[1]), itemStyle: { color: "#2b8cff" }, label: { show: true, position: "right" } }] });
     const cats = Object.entries(sum.by_category).sort((a, b) => b[1] - a[1]).slice(0, 8);
-    charts.cats.setOption({ ...clear, grid: { left: 110, right: 30, top: 10, bottom: 20 }, xAxis: { type: "value", minInterval: 1, splitLine: { show: false } },
-      yAxis: { type: "category", inverse: true, data: cats.map((c) => catName(c[0])), axisLabel: { width: 110, overflow: "truncate" } },
+    charts.cats.setOption({ ...clear, grid: { left: CG.lang() === "en" ? 140 : 110, right: 30, top: 10, bottom: 20 }, xAxis: { type: "value", minInterval: 1, splitLine: { show: false } },
+      yAxis: { type: "category", inverse: true, data: cats.map((c) => catName(c[0])), axisLabel: { width: CG.lang() === "en" ? 130 : 100, overflow: "break", lineHeight: 12, fontSize: CG.lang() === "en" ? 11 : 12, interval: 0 } },
       series: [{ type: "bar", data: cats.map((c) => c[1]), itemStyle: { color: "#19c37d" }, label: { show: true, position: "right" } }] });
   }
 
