@@ -15,7 +15,7 @@
 //! and any multipliers give a valid upper bound; subgradient steps tighten it to the linear
 //! programming bound. A greedy schedule read off each step shows how close the bound is.
 
-use crate::{hour_of, on_duty, Call, Unit, DISPATCH_DELAY_SECONDS, ON_SITE_SECONDS};
+use crate::{hour_of, on_duty, Call, Unit, DISPATCH_DELAY_SECONDS};
 use dispatch::{Travel, TravelModel};
 use std::collections::BTreeMap;
 
@@ -54,11 +54,12 @@ struct Machine {
 
 fn pairs(calls: &[Call], units: &[Unit], travel: &dyn Travel) -> (Vec<Pair>, Vec<f64>) {
     let setoff = TravelModel::default().setoff_seconds;
-    let travel_max = ON_SITE_SECONDS - DISPATCH_DELAY_SECONDS;
     let mut out = vec![];
     let mut response = vec![f64::NAN; calls.len()];
     for (c, call) in calls.iter().enumerate() {
-        let (first, last) = (call.at + DISPATCH_DELAY_SECONDS, call.at + ON_SITE_SECONDS);
+        // Each call's own on-site promise.
+        let travel_max = call.on_site_seconds - DISPATCH_DELAY_SECONDS;
+        let (first, last) = (call.at + DISPATCH_DELAY_SECONDS, call.at + call.on_site_seconds);
         for (u, unit) in units.iter().enumerate() {
             if !call.needs.iter().any(|n| n.force == unit.force && n.skills.iter().all(|s| unit.skills.contains(s))) {
                 continue;
@@ -298,6 +299,7 @@ mod tests {
             priority: Priority::Normal,
             needs: vec![Need { force: Force::Police, skills: vec![] }],
             service_seconds: 1200.0,
+            on_site_seconds: crate::ON_SITE_SECONDS,
         }
     }
 
