@@ -48,11 +48,12 @@ pub struct CategorySpec {
     pub weight: f64,
 }
 
-/// `demand.toml`.
+/// `demand.toml`. Every key is read by something: an unknown one is a mistake and fails
+/// loudly (the share of urgent calls follows from the categories' priorities, not a setting).
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Demand {
     pub cases_per_day: f64,
-    pub urgent_share: f64,
     pub hourly_profile: Vec<f64>,
     pub sources: BTreeMap<String, f64>,
     pub weights: BTreeMap<String, f64>,
@@ -60,6 +61,7 @@ pub struct Demand {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct HistorySpec {
     pub days: u32,
     pub seed: u64,
@@ -68,6 +70,7 @@ pub struct HistorySpec {
 
 /// A stream of cases with its own channel, categories and rates in the two years.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Stream {
     /// A channel name, or `mixed` for the general channel mix.
     pub source: String,
@@ -166,7 +169,8 @@ pub fn parse(dir: &Path, f: &Files) -> Result<Scenario, ScenarioError> {
     let grids = load_grids(&dir.join(GRIDS), &f.grids, &stations)?;
     let (categories, policy) = load_categories(&dir.join(CATEGORIES), &f.categories)?;
     let responders = load_responders(&dir.join(RESPONDERS), &f.responders, &stations, &grids)?;
-    let demand = load_demand(&dir.join(DEMAND), &f.demand, &categories)?;
+    let demand = load_demand(&dir.join(DEMAND), &f.demand, &categories, &stations, &grids)?;
+    check_served(&dir.join(CATEGORIES), &categories, &responders)?;
     Ok(Scenario { dir: dir.to_owned(), stations, parks, grids, categories, responders, demand, policy })
 }
 
@@ -438,8 +442,54 @@ fn load_responders(
     Ok(out)
 }
 
-fn load_demand(path: &Path, text: &str, categories: &[CategorySpec]) -> Result<Demand, ScenarioError> {
+/// Every category's calls can be served: each force it names has someone on the roster, with
+/// the skills it asks of that force.
+fn check_served(path: &Path, categories: &[CategorySpec], responders: &[Responder]) -> Result<(), ScenarioError> {
+    for c in categories {
+        for force in &c.category.forces {
+            let skills: Vec<&String> = c.category.skills.iter().filter(|(f, _)| f == force).map(|(_, s)| s).collect();
+            let able = responders.iter().any(|r| r.force == *force && skills.iter().all(|s| r.skills.contains(s)));
+            if !able {
+                return Err(err(
+                    path,
+                    format!(
+                        "category {}: nobody on the roster serves it: no responder of force {}{}",
+                        c.category.code,
+                        force.as_str(),
+                        if skills.is_empty() { String::new() } else { format!(" with {:?}", skills) }
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn load_demand(
+    path: &Path,
+    text: &str,
+    categories: &[CategorySpec],
+    stations: &[Station],
+    grids: &[Grid],
+) -> Result<Demand, ScenarioError> {
     let d: Demand = toml::from_str(text).map_err(|e| err(path, e.to_string()))?;
+    // Weights name a station, an area or disputes at a station that exist.
+    for (k, w) in &d.weights {
+        let known = match k.split_once('_') {
+            Some(("station", code)) => stations.iter().any(|s| s.code == code),
+            Some(("area", area)) => grids.iter().any(|g| g.area == area),
+            _ => k.strip_prefix("dispute_at_").is_some_and(|code| stations.iter().any(|s| s.code == code)),
+        };
+        if !known {
+            return Err(err(
+                path,
+                format!("[weights]: unknown key {k:?}: use station_<code>, area_<area> or dispute_at_<code> of this scenario"),
+            ));
+        }
+        if !(w.is_finite() && *w >= 0.0) {
+            return Err(err(path, format!("[weights]: {k} must be a number, not negative")));
+        }
+    }
     if d.hourly_profile.len() != 24 || d.hourly_profile.iter().any(|v| !(v.is_finite() && *v >= 0.0)) {
         return Err(err(path, "hourly_profile needs 24 values, none negative"));
     }
@@ -543,6 +593,21 @@ mod tests {
             ("grids.geojson", "\"station\": \"S2\"", "\"station\": \"S7\"", "unknown station S7"),
             ("stations.json", "\"kind\": \"centre\"", "\"kind\": \"castle\"", "kind must be centre or station"),
             ("demand.toml", "cases_per_day = 400", "cases_per_day = \"many\"", "demand.toml"),
+            (
+                "demand.toml",
+                "cases_per_day = 400",
+                "cases_per_day = 400\nurgent_share = 0.1",
+                "unknown field `urgent_share`",
+            ),
+            ("demand.toml", "station_S1 = 2.5", "station_S9 = 2.5", "[weights]: unknown key \"station_S9\""),
+            ("demand.toml", "area_enclave = 0.25", "area_moon = 0.25", "unknown key \"area_moon\""),
+            ("demand.toml", "station_S1 = 2.5", "station_S1 = -1", "station_S1 must be a number, not negative"),
+            (
+                "categories.toml",
+                "skills = { mediator = [\"labour_law\"] }",
+                "skills = { mediator = [\"maritime_law\"] }",
+                "category SJ1002: nobody on the roster serves it: no responder of force mediator with",
+            ),
             ("stations.json", "{", "[", "line 2, column 7"),
         ];
         for (file, from, to, expect) in cases {
