@@ -165,6 +165,22 @@ const CG = (() => {
   const t = (k) => (dict[lang][k] ?? zh[k] ?? k);
   // A page's own words, in both languages.
   function words(z, e) { Object.assign(zh, z); Object.assign(en, e); }
+  // What an API refusal says to a person, in the page's language: the known codes in words,
+  // anything else with the server's detail.
+  const SAID = {
+    zh: { forbidden: "没有权限进行此操作", not_found: "未找到，可能已被删除", conflict: "已被他人修改或状态已变，请刷新后重试",
+      invalid_transition: "当前状态下不能进行此操作", too_many_requests: "操作太频繁，请稍后再试", full: "名额已满",
+      party_not_contacted: "尚未联系当事人", invalid_input: "填写有误：" },
+    en: { forbidden: "You may not do this", not_found: "Not found; it may have been removed", conflict: "Someone changed it meanwhile; reload and try again",
+      invalid_transition: "This step is not possible now", too_many_requests: "Too many tries; wait a moment", full: "Every place is taken",
+      party_not_contacted: "The party has not been contacted", invalid_input: "Please check: " },
+  };
+  function said(e) {
+    if (!e) return "";
+    const w = SAID[lang] || SAID.zh;
+    if (e.code === "invalid_input") return w.invalid_input + (e.message || "");
+    return w[e.code] || e.message || String(e.status || e);
+  }
   function applyI18n(root = document) {
     document.documentElement.lang = lang === "en" ? "en" : "zh-CN";
     root.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
@@ -257,5 +273,5 @@ const CG = (() => {
     for (const kind of ["case", "responder", "reset"]) es.addEventListener(kind, (e) => onEvent(kind, e.data ? JSON.parse(e.data) : {}));
     return es;
   }
-  return { t, words, applyI18n, setLang, lang: () => lang, token, user, signIn, api, nav, home, requireLogin, esc, fmtTime, countdown, beep, stream, download, openPage };
+  return { t, words, said, applyI18n, setLang, lang: () => lang, token, user, signIn, api, nav, home, requireLogin, esc, fmtTime, countdown, beep, stream, download, openPage };
 })();

@@ -192,7 +192,7 @@ CG.words({
       const into = Number($("merge-into").value.replace("#", ""));
       if (!into) return;
       try { const next = await CG.api("POST", `/api/v1/cases/${c.id}/merge`, { into }); const i = cases.findIndex((x) => x.id === c.id); if (i >= 0) cases[i] = next; renderQueue(); renderDetail(next); }
-      catch (e) { $("action-error").textContent = e.message; }
+      catch (e) { $("action-error").textContent = CG.said(e); }
     };
     if ($("more-force-go")) $("more-force-go").onclick = () => showRecommendations(c, "dispatch", $("more-force").value);
     CG.api("GET", `/api/v1/cases/${c.id}/notices`).then((list) => {
@@ -273,7 +273,7 @@ CG.words({
       const i = cases.findIndex((x) => x.id === c.id); if (i >= 0) cases[i] = next;
       $("action-note").value = "";
       renderQueue(); renderDetail(next);
-    } catch (e) { $("action-error").textContent = e.message || String(e.code); }
+    } catch (e) { $("action-error").textContent = CG.said(e); }
   }
 
   async function loadEscalations() {
@@ -348,7 +348,7 @@ CG.words({
       $("call-dialog").close(); $("call-form").reset();
       if (!cases.some((x) => x.id === c.id)) cases.unshift(c);
       renderQueue(); select(c.id);
-    } catch (x) { $("call-error").textContent = x.message || String(x.code); }
+    } catch (x) { $("call-error").textContent = CG.said(x); }
   };
 
   fillFilters();

@@ -136,7 +136,7 @@ CG.words({
   // Runs a call from the dialog: closes it on success, shows the server's words on failure.
   async function act(call) {
     try { const r = await call(); $("dl-dialog").close(); await loadCommunities(); await load(); return r; }
-    catch (e) { if ($("dl-dialog").open) $("dl-dialog-error").textContent = e.message || e.status; else alert(e.message || e.status); return null; }
+    catch (e) { if ($("dl-dialog").open) $("dl-dialog-error").textContent = CG.said(e); else alert(CG.said(e)); return null; }
   }
   const field = (k, inner) => `<label>${CG.t(k)}${inner}</label>`;
 
@@ -189,7 +189,7 @@ CG.words({
       $("mm-error").textContent = ""; $("mm-ok").textContent = "";
       const orgs = $("mm-orgs").value.split(/[、,，]/).map((s) => s.trim()).filter(Boolean);
       try { const r = await CG.api("POST", `/api/v1/deliberation/meetings/${m.id}/minutes`, { minutes: $("mm-text").value, organisations: orgs, final }); $("mm-ok").textContent = CG.t("dl_saved"); if (final) renderMeeting(r); load(); }
-      catch (e) { $("mm-error").textContent = e.message; }
+      catch (e) { $("mm-error").textContent = CG.said(e); }
     };
     if ($("mm-draft")) { $("mm-draft").onclick = () => save(false); $("mm-final").onclick = () => save(true); }
     if ($("dl-qr")) {

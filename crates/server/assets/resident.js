@@ -283,7 +283,7 @@
     try {
       await CG.api("POST", "/api/v1/deliberation/topics", { community: $("ra-community").value, title: $("ra-title").value, body: $("ra-body").value });
       $("ra-topic-form").reset(); $("ra-ok").textContent = w("ra_sent"); loadDeliberation();
-    } catch (x) { $("ra-error").textContent = x.message; }
+    } catch (x) { $("ra-error").textContent = CG.said(x); }
   };
 
   // 志愿服务 (volunteers only): my teams, coming shifts, check-out, hours and stars, visits.
@@ -317,7 +317,7 @@
   $("vo-visit").onsubmit = async (e) => {
     e.preventDefault(); $("vo-error").textContent = ""; $("vo-ok").textContent = "";
     try { await CG.api("POST", "/api/v1/me/volunteer/visits", { households: Number($("vo-households").value), leaflets: Number($("vo-leaflets").value), note: $("vo-note").value }); $("vo-visit").reset(); $("vo-ok").textContent = w("vo_visit_ok"); loadVolunteer(); }
-    catch (x) { $("vo-error").textContent = x.message; }
+    catch (x) { $("vo-error").textContent = CG.said(x); }
   };
 
   // 首页: the app's scenes as tiles, and what is new — my reports under way, the latest news,
@@ -392,7 +392,7 @@
         found.innerHTML = `<label>${w("mh_note")}<textarea rows="2" maxlength="500"></textarea></label><div class="row"><button type="button" data-send>${w("mh_send")}</button></div><p class="error" role="alert"></p>`;
         found.querySelector("[data-send]").onclick = async () => {
           try { await CG.api("POST", `/api/v1/community/posts/${id}/respond`, { note: found.querySelector("textarea").value }); found.innerHTML = `<p class="ok">${w("mh_sent")}</p>`; }
-          catch (e) { found.querySelector(".error").textContent = e.message; }
+          catch (e) { found.querySelector(".error").textContent = CG.said(e); }
         };
       };
       const d = card.querySelector("[data-done]"); if (d) d.onclick = () => CG.api("POST", `/api/v1/community/posts/${id}/done`).then(loadPosts);

@@ -93,7 +93,7 @@ CG.words({
     });
   }
   async function send(call) {
-    try { await call(); $("vt-dialog").close(); await open(selected); loadTeams(); } catch (e) { $("vt-dialog-error").textContent = e.message || e.status; }
+    try { await call(); $("vt-dialog").close(); await open(selected); loadTeams(); } catch (e) { $("vt-dialog-error").textContent = CG.said(e); }
   }
   const field = (k, inner) => `<label>${CG.t(k)}${inner}</label>`;
   async function newShift() {
