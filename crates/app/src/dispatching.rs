@@ -7,9 +7,10 @@ use crate::{workflow, App};
 use chrono::Timelike;
 use dispatch::{Candidate, Need, Ranked, TravelMode};
 use domain::case::{Action, Case, Status};
+use domain::codes::GridCode;
 use domain::geo::{LatLng, Polygon};
 use domain::Timestamp;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use store::{Responder, StoreError};
 
 /// Seconds a responder may need to be on site for the 10-minute promise, after a minute for
@@ -87,6 +88,35 @@ pub async fn rank_case(
     let candidates = candidates(state, &roster, &busy, now);
     let ranked = dispatch::rank(&case.location, needs, &candidates, state.travel.as_ref(), local_hour(now), per_force);
     Ok((ranked, roster))
+}
+
+/// Seconds of travel that keep the on-site promise after the decision minute: the coverage
+/// standard (a grid is covered when someone free reaches its centre this fast).
+pub const COVER_SECONDS: f64 = 540.0;
+
+/// For each of `ids` (free responders), the grids nobody else free of the same force would
+/// reach within [`COVER_SECONDS`] if that responder left now (`dispatch::coverage`).
+pub async fn uncovered_if_sent(state: &App, ids: &[i64]) -> Result<HashMap<i64, Vec<GridCode>>, StoreError> {
+    let roster = state.store.responders().await?;
+    let busy = state.store.busy_responders().await?;
+    let now = state.clock.now();
+    let free: Vec<Candidate> = candidates(state, &roster, &busy, now).into_iter().filter(|c| c.available).collect();
+    let grids: Vec<(&GridCode, LatLng)> =
+        state.grids.iter().filter_map(|(code, g)| Some((code, Polygon::new(g.ring.clone())?.centroid()))).collect();
+    let points: Vec<LatLng> = grids.iter().map(|g| g.1).collect();
+    let mut out = HashMap::new();
+    for id in ids {
+        let Some(me) = free.iter().find(|c| c.id == *id) else { continue };
+        let same: Vec<Candidate> = free.iter().filter(|c| c.force == me.force).cloned().collect();
+        let table =
+            dispatch::coverage::reach_table(&same, &points, state.travel.as_ref(), local_hour(now), COVER_SECONDS);
+        let leaving = same.iter().position(|c| c.id == *id).expect("among the free");
+        let all: Vec<usize> = (0..same.len()).collect();
+        let reaches = |i: usize, p: usize| table[i][p];
+        let sole = dispatch::coverage::sole_cover(leaving, &reaches, &all, points.len());
+        out.insert(*id, sole.into_iter().map(|p| grids[p].0.clone()).collect());
+    }
+    Ok(out)
 }
 
 /// Plain words on why a candidate is proposed, as the street reads them: "综管队员 李杰：驾车

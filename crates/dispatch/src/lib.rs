@@ -11,6 +11,7 @@
 //!
 //! Pure apart from reading a road file: positions, times and the hour of day are passed in.
 
+pub mod coverage;
 pub mod osm;
 pub mod pbf_write;
 pub mod road;

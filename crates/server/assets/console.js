@@ -5,11 +5,13 @@ CG.words({
   cs_new_call: "登记来电", cs_caller: "来电人", cs_address: "地址或地标", cs_map: "案件与力量分布", cs_default_priority: "按类别默认",
   cs_show_phone: "查看完整号码", cs_call: "拨打", cs_more_force: "增派其他力量", cs_add: "查看人选", cs_notices: "通知记录", cs_no_notices: "暂无通知",
   cs_told: "{t} {to}（{ch}）：{s}", cs_ch_web: "站内", cs_ch_sms: "短信", cs_ch_wechat: "微信", cs_pending: "待发送", cs_made: "已登记为案件 #{id}", cs_actor_history: "历史记录",
+  cs_cover_kept: "派出后其他网格仍有人10分钟内可达", cs_cover_lost: "派出后无人10分钟内可达：{g}", cs_cover_more: " 等{n}个网格",
   cs_move: "通知前往", cs_moved: "已通知", cs_merge_label: "重复于案件", cs_merge: "合并重复", cs_shown: "已显示 {n} 件", cs_all_shown: "（全部）", cs_none: "没有符合条件的案件。可调整上方的状态、站点或日期再查询。", cs_more: "加载更多",
 }, {
   cs_new_call: "New call", cs_caller: "Caller", cs_address: "Address or landmark", cs_map: "Cases and people", cs_default_priority: "Category's default",
   cs_show_phone: "Show the full number", cs_call: "Call", cs_more_force: "Add another force", cs_add: "See who", cs_notices: "Who was told", cs_no_notices: "Nobody yet",
   cs_told: "{t} {to} ({ch}): {s}", cs_ch_web: "in-app", cs_ch_sms: "SMS", cs_ch_wechat: "WeChat", cs_pending: "to send", cs_made: "Recorded as case #{id}", cs_actor_history: "history",
+  cs_cover_kept: "every other grid stays within 10 minutes of someone", cs_cover_lost: "leaves out of 10-minute reach: {g}", cs_cover_more: " ({n} grids)",
   cs_move: "Tell them", cs_moved: "Told", cs_merge_label: "Duplicate of case", cs_merge: "Merge", cs_shown: "{n} shown", cs_all_shown: " (all)", cs_none: "No cases match. Change the status, station or date above and search again.", cs_more: "Load more",
 });
 (async () => {
@@ -240,13 +242,21 @@ CG.words({
     };
   }
 
+  // What sending this one costs the rest of the street.
+  function coverWords(r) {
+    const list = CG.lang() === "en" ? r.leaves_uncovered_en : r.leaves_uncovered;
+    if (!list.length) return CG.t("cs_cover_kept");
+    const shown = list.slice(0, 3).join(CG.lang() === "en" ? ", " : "、") + (list.length > 3 ? CG.t("cs_cover_more").replace("{n}", list.length) : "");
+    return CG.t("cs_cover_lost").replace("{g}", shown);
+  }
   async function showRecommendations(c, action, force) {
     const recs = await CG.api("GET", `/api/v1/cases/${c.id}/recommendations` + (force ? `?force=${force}` : ""));
     const best = new Set(); const seen = new Set();
     for (const r of recs) if (!seen.has(r.force)) { seen.add(r.force); best.add(r.responder_id); }
     $("recs").innerHTML = `<h3>${CG.t("recommendations")}</h3><div class="recs">` + recs.map((r) => `
       <label><input type="checkbox" name="responder" value="${r.responder_id}" ${best.has(r.responder_id) ? "checked" : ""}>
-      <span class="tag">${CG.t(r.force)}</span> ${CG.esc(r.name)} · ${CG.t("eta")} ${Math.ceil(r.eta_seconds / 60)} ${CG.t("minutes")} · ${(r.distance_metres / 1000).toFixed(1)} km</label>`).join("") +
+      <span class="tag">${CG.t(r.force)}</span> ${CG.esc(r.name)} · ${CG.t("eta")} ${Math.ceil(r.eta_seconds / 60)} ${CG.t("minutes")} · ${(r.distance_metres / 1000).toFixed(1)} km
+      <span class="${r.leaves_uncovered.length ? "warn-text" : "muted"}">· ${coverWords(r)}</span></label>`).join("") +
       `</div><button type="button" id="send-dispatch">${CG.t("dispatch_selected")}</button>`;
     $("send-dispatch").onclick = async () => {
       const ids = [...$("recs").querySelectorAll("input[name=responder]:checked")].map((i) => Number(i.value));

@@ -419,4 +419,8 @@ pub struct Recommendation {
     pub eta_seconds: i64,
     pub distance_metres: i64,
     pub reason: String,
+    /// Grids nobody else free of this force would reach within nine minutes if this one went
+    /// (names in the page's language order: Chinese, then English).
+    pub leaves_uncovered: Vec<String>,
+    pub leaves_uncovered_en: Vec<String>,
 }

@@ -398,28 +398,19 @@ impl World<'_> {
         (free as f64) < share * duty as f64
     }
 
-    /// DMEXCLP: the expected coverage lost if unit `u` leaves now.
+    /// DMEXCLP: the expected coverage lost if unit `u` leaves now (`dispatch::coverage`).
     fn coverage_loss(&self, u: usize, now: f64) -> f64 {
         let hour = hour_of(now);
         let force = self.units[u].force;
-        let mine = self.reach.of(u, hour);
-        let mut loss = 0.0;
-        for (p, (_, w)) in self.points.iter().enumerate() {
-            if !mine[p] {
-                continue;
-            }
-            let k = self
-                .units
-                .iter()
-                .enumerate()
-                .filter(|(i, x)| {
-                    x.force == force && x.free_at <= now && on_duty(&x.shift, now) && self.reach.of(*i, hour)[p]
-                })
-                .count()
-                .max(1);
-            loss += w * (1.0 - BUSY_SHARE) * BUSY_SHARE.powi(k as i32 - 1);
-        }
-        loss
+        let free: Vec<usize> = (0..self.units.len())
+            .filter(|i| {
+                let x = &self.units[*i];
+                x.force == force && x.free_at <= now && on_duty(&x.shift, now)
+            })
+            .collect();
+        let weights: Vec<f64> = self.points.iter().map(|(_, w)| *w).collect();
+        let reaches = |i: usize, p: usize| self.reach.of(i, hour)[p];
+        dispatch::coverage::coverage_loss(u, &reaches, &free, &weights, BUSY_SHARE)
     }
 
     /// Sends unit `u` to call `c` at `now`; it is busy until back at base.

@@ -765,11 +765,22 @@ pub async fn recommendations(
     };
     let (ranked, roster) =
         crate::dispatching::rank_case(&s, &case, &needs, RECOMMENDATIONS_PER_FORCE, &Default::default()).await?;
+    // What each one's leaving would cost the rest of the street: the grids left out of reach.
+    let ids: Vec<i64> = ranked.iter().map(|r| r.id).collect();
+    let uncovered = crate::dispatching::uncovered_if_sent(&s, &ids).await?;
+    let names = |codes: &[GridCode], en: bool| -> Vec<String> {
+        codes
+            .iter()
+            .filter_map(|g| s.grids.get(g))
+            .map(|g| if en { g.name_en.clone() } else { g.name_zh.clone() })
+            .collect()
+    };
     Ok(Json(
         ranked
             .iter()
             .map(|r| {
                 let who = roster.iter().find(|x| x.id == r.id).expect("ranked from the roster");
+                let lost = uncovered.get(&r.id).map(Vec::as_slice).unwrap_or_default();
                 Recommendation {
                     responder_id: r.id,
                     name: who.name.clone(),
@@ -777,6 +788,8 @@ pub async fn recommendations(
                     eta_seconds: r.eta_seconds.round() as i64,
                     distance_metres: r.distance_metres.round() as i64,
                     reason: crate::dispatching::reason(&s, r, who),
+                    leaves_uncovered: names(lost, false),
+                    leaves_uncovered_en: names(lost, true),
                 }
             })
             .collect(),

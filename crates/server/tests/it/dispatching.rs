@@ -271,3 +271,53 @@ async fn the_demo_crew_answers_like_people_sqlite() {
 async fn the_demo_crew_answers_like_people_postgres() {
     demo_crew_on(true).await;
 }
+
+/// Each recommendation says what sending that person costs the rest of the street: the last
+/// free police officer of the enclave leaves its grids out of ten-minute reach; one of many
+/// in the main area leaves nothing uncovered.
+async fn coverage_cost_on(postgres: bool) {
+    let app = start(postgres).await;
+    let roster = app.store.responders().await.unwrap();
+    let enclave_police: Vec<_> =
+        roster.iter().filter(|r| r.station == "S5" && r.force == domain::category::Force::Police).collect();
+    assert!(enclave_police.len() >= 2, "the scenario has several enclave officers");
+    for r in &enclave_police[1..] {
+        app.store.set_responder_status(r.id, "off_duty", "test", app.now()).await.unwrap();
+    }
+    let last = enclave_police[0];
+    let enclave = app.state.grids.values().find(|g| g.area == "enclave").unwrap();
+    let centre = domain::geo::Polygon::new(enclave.ring.clone()).unwrap().centroid();
+    let body = json!({"category": "SJ1006", "description": "农场工人打架", "location": {"lat": centre.lat(), "lng": centre.lng()}, "source": "police_110"});
+    let (s, c) = app.call(Some("dispatcher"), "POST", "/api/v1/cases", Some(body)).await;
+    assert_eq!(s, 201, "{c}");
+    let (_, recs) =
+        app.call(Some("dispatcher"), "GET", &format!("/api/v1/cases/{}/recommendations", c["id"]), None).await;
+    let mine = recs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["responder_id"] == json!(last.id))
+        .unwrap_or_else(|| panic!("{recs}"));
+    let lost: Vec<&str> = mine["leaves_uncovered"].as_array().unwrap().iter().map(|g| g.as_str().unwrap()).collect();
+    let enclave_names: Vec<&str> =
+        app.state.grids.values().filter(|g| g.area == "enclave").map(|g| g.name_zh.as_str()).collect();
+    assert!(!lost.is_empty() && lost.iter().all(|g| enclave_names.contains(g)), "{lost:?}");
+    assert_eq!(mine["leaves_uncovered_en"].as_array().unwrap().len(), lost.len());
+    // In the main area, where many are free, sending one costs nothing.
+    let (_, c2) = app.call(Some("dispatcher"), "POST", "/api/v1/cases", Some(case_body())).await;
+    let (_, recs) =
+        app.call(Some("dispatcher"), "GET", &format!("/api/v1/cases/{}/recommendations", c2["id"]), None).await;
+    assert!(recs.as_array().unwrap().iter().any(|r| r["leaves_uncovered"] == json!([])), "{recs}");
+    let url = app.halt().await;
+    store::testing::discard(&url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recommendations_say_what_sending_costs_the_street_sqlite() {
+    coverage_cost_on(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recommendations_say_what_sending_costs_the_street_postgres() {
+    coverage_cost_on(true).await;
+}
