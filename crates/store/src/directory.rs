@@ -386,53 +386,50 @@ impl Store {
     }
 
     pub async fn set_responder_status(&self, id: i64, status: &str, actor: &str, at: Timestamp) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        let done = sqlx::query("UPDATE responders SET status = $1 WHERE id = $2")
-            .bind(status)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        self.log_responder_change(&mut tx, id, at, serde_json::json!({"id": id, "status": status})).await?;
-        self.audit_in(
-            &mut tx,
-            AuditEntry {
-                at,
-                actor: actor.into(),
-                action: "responder.status".into(),
-                entity: "responder".into(),
-                entity_id: id.to_string(),
-                detail: serde_json::json!({ "status": status }).to_string(),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        self.set_responder_word(id, "status", status, actor, at).await
     }
 
     /// Puts a responder on another shift (`day`, `night` or `all`). Audited.
     pub async fn set_responder_shift(&self, id: i64, shift: &str, actor: &str, at: Timestamp) -> Result<()> {
+        self.set_responder_word(id, "shift", shift, actor, at).await
+    }
+
+    /// Sets one of a responder's word columns (`status` or `shift`), tells the live streams and
+    /// records it in the audit log (`responder.<column>`), in one transaction.
+    async fn set_responder_word(
+        &self,
+        id: i64,
+        column: &'static str,
+        value: &str,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<()> {
+        debug_assert!(matches!(column, "status" | "shift"), "a word column of responders");
         let mut tx = self.begin_write().await?;
-        let done = sqlx::query("UPDATE responders SET shift = $1 WHERE id = $2")
-            .bind(shift)
+        let done = sqlx::query(&format!("UPDATE responders SET {column} = $1 WHERE id = $2"))
+            .bind(value)
             .bind(id)
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        self.log_responder_change(&mut tx, id, at, serde_json::json!({"id": id, "shift": shift})).await?;
+        let mut change = serde_json::json!({ "id": id });
+        change[column] = value.into();
+        self.log_responder_change(&mut tx, id, at, change).await?;
         self.audit_in(
             &mut tx,
             AuditEntry {
                 at,
                 actor: actor.into(),
-                action: "responder.shift".into(),
+                action: format!("responder.{column}"),
                 entity: "responder".into(),
                 entity_id: id.to_string(),
-                detail: serde_json::json!({ "shift": shift }).to_string(),
+                detail: {
+                    let mut d = serde_json::json!({});
+                    d[column] = value.into();
+                    d.to_string()
+                },
             },
         )
         .await?;
