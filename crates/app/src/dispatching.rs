@@ -96,11 +96,15 @@ pub const COVER_SECONDS: f64 = 540.0;
 
 /// For each of `ids` (free responders), the grids nobody else free of the same force would
 /// reach within [`COVER_SECONDS`] if that responder left now (`dispatch::coverage`).
-pub async fn uncovered_if_sent(state: &App, ids: &[i64]) -> Result<HashMap<i64, Vec<GridCode>>, StoreError> {
-    let roster = state.store.responders().await?;
+/// `roster` is the one the recommendations were ranked from.
+pub async fn uncovered_if_sent(
+    state: &App,
+    roster: &[Responder],
+    ids: &[i64],
+) -> Result<HashMap<i64, Vec<GridCode>>, StoreError> {
     let busy = state.store.busy_responders().await?;
     let now = state.clock.now();
-    let free: Vec<Candidate> = candidates(state, &roster, &busy, now).into_iter().filter(|c| c.available).collect();
+    let free: Vec<Candidate> = candidates(state, roster, &busy, now).into_iter().filter(|c| c.available).collect();
     let grids: Vec<(&GridCode, LatLng)> =
         state.grids.iter().filter_map(|(code, g)| Some((code, Polygon::new(g.ring.clone())?.centroid()))).collect();
     let points: Vec<LatLng> = grids.iter().map(|g| g.1).collect();

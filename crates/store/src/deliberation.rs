@@ -171,7 +171,122 @@ pub struct BoardCounts {
     pub solved: i64,
 }
 
+/// A matter kept as one JSON document with columns beside it (topics and resolutions): how
+/// the one writer below creates and saves it.
+trait Document: serde::Serialize {
+    const KIND: MatterKind;
+    const TABLE: &'static str;
+    /// The audit log's name of the entity.
+    const ENTITY: &'static str;
+    const COLUMNS: &'static [&'static str];
+    /// The row in `COLUMNS` order (`id` first, `version` second).
+    fn row(&self) -> Vec<Val>;
+    fn id(&self) -> i64;
+    fn version(&self) -> u32;
+    fn events(&self) -> &[Event];
+}
+
+impl Document for Topic {
+    const KIND: MatterKind = MatterKind::Topic;
+    const TABLE: &'static str = "topics";
+    const ENTITY: &'static str = "topic";
+    const COLUMNS: &'static [&'static str] = &TOPIC_COLUMNS;
+    fn row(&self) -> Vec<Val> {
+        topic_row(self)
+    }
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn version(&self) -> u32 {
+        self.version
+    }
+    fn events(&self) -> &[Event] {
+        &self.events
+    }
+}
+
+impl Document for Resolution {
+    const KIND: MatterKind = MatterKind::Resolution;
+    const TABLE: &'static str = "resolutions";
+    const ENTITY: &'static str = "resolution";
+    const COLUMNS: &'static [&'static str] = &RESOLUTION_COLUMNS;
+    fn row(&self) -> Vec<Val> {
+        resolution_row(self)
+    }
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn version(&self) -> u32 {
+        self.version
+    }
+    fn events(&self) -> &[Event] {
+        &self.events
+    }
+}
+
 impl Store {
+    /// Creates a document matter: the store gives it its id, `make` (the domain) makes it;
+    /// row, duties and audit record in one transaction.
+    async fn create_document<D: Document>(
+        &self,
+        make: impl FnOnce(i64) -> std::result::Result<D, domain::deliberation::DeliberationError>,
+        obligations: impl Fn(&D) -> Vec<Obligation>,
+    ) -> Result<D> {
+        let mut tx = self.begin_write().await?;
+        let mut chain = Chain::lock(&mut tx, self.backend(), &self.audit_key).await?;
+        let id = crate::cases::next_id(&mut tx, D::TABLE).await?;
+        let d = make(id).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        insert_rows(&mut tx, D::TABLE, D::COLUMNS, &[d.row()]).await?;
+        crate::obligations::replace(&mut tx, D::KIND, d.id(), &obligations(&d)).await?;
+        chain.append(&mut tx, &entry(D::ENTITY, d.id(), d.version(), &d.events()[0])).await?;
+        chain.store(&mut tx).await?;
+        tx.commit().await?;
+        Ok(d)
+    }
+
+    /// Writes `after`, computed by the domain from the stored document at `before_version`
+    /// (a stale one is refused): its row, `extra` (links written with it), its duties, the
+    /// notices its steps cause and one audit record per new step, in one transaction.
+    async fn save_document<D: Document>(
+        &self,
+        before_version: u32,
+        after: &D,
+        obligations: &[Obligation],
+        messages: &[OutboxMessage],
+        at: Timestamp,
+        extra: &[(&str, &[&str], Vec<Vec<Val>>)],
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let mut chain = Chain::lock(&mut tx, self.backend(), &self.audit_key).await?;
+        // Every column but the id, from the same row the insert writes.
+        let sets: Vec<String> = D::COLUMNS[1..].iter().enumerate().map(|(i, c)| format!("{c} = ${}", i + 1)).collect();
+        let n = D::COLUMNS.len();
+        let sql = format!("UPDATE {} SET {} WHERE id = ${} AND version = ${}", D::TABLE, sets.join(", "), n, n + 1);
+        let mut q = sqlx::query(&sql);
+        for v in after.row().into_iter().skip(1) {
+            q = crate::rows::bind(q, v);
+        }
+        let done = q.bind(after.id()).bind(before_version as i64).execute(&mut *tx).await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Conflict(format!(
+                "{} {} was changed by someone else; reload it",
+                D::ENTITY,
+                after.id()
+            )));
+        }
+        for (table, columns, rows) in extra {
+            crate::rows::insert_new_rows(&mut tx, table, columns, rows, columns[0]).await?;
+        }
+        crate::obligations::replace(&mut tx, D::KIND, after.id(), obligations).await?;
+        crate::writer::write_matter_outbox(&mut tx, &format!("{}{}", D::ENTITY, after.id()), messages, at).await?;
+        for e in after.events().iter().skip(before_version as usize) {
+            chain.append(&mut tx, &entry(D::ENTITY, after.id(), after.version(), e)).await?;
+        }
+        chain.store(&mut tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Raises a topic: the store gives it its id, the domain makes it.
     pub async fn create_topic(
         &self,
@@ -180,16 +295,7 @@ impl Store {
         at: Timestamp,
         obligations: impl Fn(&Topic) -> Vec<Obligation>,
     ) -> Result<Topic> {
-        let mut tx = self.begin_write().await?;
-        let mut chain = Chain::lock(&mut tx, self.backend(), &self.audit_key).await?;
-        let id = crate::cases::next_id(&mut tx, "topics").await?;
-        let t = domain::deliberation::raise(id, new, actor, at).map_err(|e| StoreError::Invalid(e.to_string()))?;
-        insert_rows(&mut tx, "topics", &TOPIC_COLUMNS, &[topic_row(&t)]).await?;
-        crate::obligations::replace(&mut tx, MatterKind::Topic, t.id, &obligations(&t)).await?;
-        chain.append(&mut tx, &entry("topic", t.id, t.version, &t.events[0])).await?;
-        chain.store(&mut tx).await?;
-        tx.commit().await?;
-        Ok(t)
+        self.create_document(|id| domain::deliberation::raise(id, new, actor, at), obligations).await
     }
 
     /// Writes `after`, computed by the domain from the stored topic at `before_version`.
@@ -200,32 +306,7 @@ impl Store {
         obligations: &[Obligation],
         messages: &[OutboxMessage],
     ) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        let mut chain = Chain::lock(&mut tx, self.backend(), &self.audit_key).await?;
-        let done = sqlx::query(
-            "UPDATE topics SET version = $1, status = $2, meeting_id = $3, updated_at = $4, body = $5 \
-             WHERE id = $6 AND version = $7",
-        )
-        .bind(after.version as i64)
-        .bind(after.status.as_str())
-        .bind(after.meeting_id)
-        .bind(to_millis(after.updated_at))
-        .bind(serde_json::to_string(after).expect("a topic serialises"))
-        .bind(after.id)
-        .bind(before_version as i64)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            return Err(StoreError::Conflict(format!("topic {} was changed by someone else; reload it", after.id)));
-        }
-        crate::obligations::replace(&mut tx, MatterKind::Topic, after.id, obligations).await?;
-        crate::writer::write_matter_outbox(&mut tx, &format!("topic{}", after.id), messages, after.updated_at).await?;
-        for e in after.events.iter().skip(before_version as usize) {
-            chain.append(&mut tx, &entry("topic", after.id, after.version, e)).await?;
-        }
-        chain.store(&mut tx).await?;
-        tx.commit().await?;
-        Ok(())
+        self.save_document(before_version, after, obligations, messages, after.updated_at, &[]).await
     }
 
     pub async fn topic(&self, id: TopicId) -> Result<Topic> {
@@ -273,16 +354,7 @@ impl Store {
         at: Timestamp,
         obligations: impl Fn(&Resolution) -> Vec<Obligation>,
     ) -> Result<Resolution> {
-        let mut tx = self.begin_write().await?;
-        let mut chain = Chain::lock(&mut tx, self.backend(), &self.audit_key).await?;
-        let id = crate::cases::next_id(&mut tx, "resolutions").await?;
-        let r = domain::deliberation::resolve(id, new, actor, at).map_err(|e| StoreError::Invalid(e.to_string()))?;
-        insert_rows(&mut tx, "resolutions", &RESOLUTION_COLUMNS, &[resolution_row(&r)]).await?;
-        crate::obligations::replace(&mut tx, MatterKind::Resolution, r.id, &obligations(&r)).await?;
-        chain.append(&mut tx, &entry("resolution", r.id, r.version, &r.events[0])).await?;
-        chain.store(&mut tx).await?;
-        tx.commit().await?;
-        Ok(r)
+        self.create_document(|id| domain::deliberation::resolve(id, new, actor, at), obligations).await
     }
 
     /// Writes `after`, computed by the domain from the stored resolution at `before_version`;
@@ -294,50 +366,14 @@ impl Store {
         obligations: &[Obligation],
         messages: &[OutboxMessage],
     ) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        let mut chain = Chain::lock(&mut tx, self.backend(), &self.audit_key).await?;
-        let done = sqlx::query(
-            "UPDATE resolutions SET version = $1, status = $2, phase = $3, solved_at = $4, updated_at = $5, body = $6 \
-             WHERE id = $7 AND version = $8",
-        )
-        .bind(after.version as i64)
-        .bind(after.status.as_str())
-        .bind(domain::deliberation::phase(after))
-        .bind(after.solved_at.map(to_millis))
-        .bind(to_millis(after.updated_at))
-        .bind(serde_json::to_string(after).expect("a resolution serialises"))
-        .bind(after.id)
-        .bind(before_version as i64)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            return Err(StoreError::Conflict(format!(
-                "resolution {} was changed by someone else; reload it",
-                after.id
-            )));
-        }
-        for (i, s) in after.steps.iter().enumerate() {
-            if let Some(case_id) = s.case_id {
-                sqlx::query(
-                    "INSERT INTO resolution_case_links (case_id, resolution_id, step) VALUES ($1, $2, $3) \
-                     ON CONFLICT (case_id) DO NOTHING",
-                )
-                .bind(case_id)
-                .bind(after.id)
-                .bind(i as i64)
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
-        crate::obligations::replace(&mut tx, MatterKind::Resolution, after.id, obligations).await?;
-        crate::writer::write_matter_outbox(&mut tx, &format!("resolution{}", after.id), messages, after.updated_at)
-            .await?;
-        for e in after.events.iter().skip(before_version as usize) {
-            chain.append(&mut tx, &entry("resolution", after.id, after.version, e)).await?;
-        }
-        chain.store(&mut tx).await?;
-        tx.commit().await?;
-        Ok(())
+        let links: Vec<Vec<Val>> = after
+            .steps
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.case_id.map(|c| vec![c.into(), after.id.into(), (i as i64).into()]))
+            .collect();
+        let extra = [("resolution_case_links", &["case_id", "resolution_id", "step"][..], links)];
+        self.save_document(before_version, after, obligations, messages, after.updated_at, &extra).await
     }
 
     pub async fn resolution(&self, id: ResolutionId) -> Result<Resolution> {

@@ -269,14 +269,15 @@ impl Store {
         rows.iter().map(outbox_from_row).collect()
     }
 
-    /// A user's notifications, newest first — not those scheduled for later (a reminder
-    /// before a shift) until they are sent.
-    pub async fn outbox_for_user(&self, user: i64, limit: i64) -> Result<Vec<OutboxRow>> {
+    /// A user's notifications as they stand at `now`, newest first — not those scheduled for
+    /// later (a reminder before a shift) until their time has come.
+    pub async fn outbox_for_user(&self, user: i64, now: Timestamp, limit: i64) -> Result<Vec<OutboxRow>> {
         let rows = sqlx::query(&format!(
             "SELECT {OUTBOX_SELECT} FROM outbox WHERE recipient_user = $1 \
-             AND (status <> 'pending' OR attempts > 0 OR next_attempt_at <= created_at) ORDER BY id DESC LIMIT $2"
+             AND (status <> 'pending' OR attempts > 0 OR next_attempt_at <= $2) ORDER BY id DESC LIMIT $3"
         ))
         .bind(user)
+        .bind(to_millis(now))
         .bind(limit)
         .fetch_all(self.pool())
         .await?;

@@ -119,15 +119,23 @@ async fn insert_rows_then(
         for row in chunk {
             debug_assert_eq!(row.len(), n, "row of {table} has the wrong number of values");
             for v in row {
-                q = match v {
-                    Val::Int(x) => q.bind(*x),
-                    Val::Real(x) => q.bind(*x),
-                    Val::Text(x) => q.bind(x.clone()),
-                    Val::Blob(x) => q.bind(x.clone()),
-                };
+                q = bind(q, v.clone());
             }
         }
         q.execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// Binds one value to a query.
+pub(crate) fn bind<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    v: Val,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    match v {
+        Val::Int(x) => q.bind(x),
+        Val::Real(x) => q.bind(x),
+        Val::Text(x) => q.bind(x),
+        Val::Blob(x) => q.bind(x),
+    }
 }

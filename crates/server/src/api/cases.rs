@@ -767,7 +767,7 @@ pub async fn recommendations(
         crate::dispatching::rank_case(&s, &case, &needs, RECOMMENDATIONS_PER_FORCE, &Default::default()).await?;
     // What each one's leaving would cost the rest of the street: the grids left out of reach.
     let ids: Vec<i64> = ranked.iter().map(|r| r.id).collect();
-    let uncovered = crate::dispatching::uncovered_if_sent(&s, &ids).await?;
+    let uncovered = crate::dispatching::uncovered_if_sent(&s, &roster, &ids).await?;
     let names = |codes: &[GridCode], en: bool| -> Vec<String> {
         codes
             .iter()

@@ -307,7 +307,7 @@ pub struct NotificationOut {
 pub async fn notifications(State(s): State<Arc<AppState>>, session: Session) -> ApiResult<Json<Vec<NotificationOut>>> {
     /// Notifications listed at most.
     const NOTIFICATIONS_MAX: i64 = 100;
-    let rows = s.store.outbox_for_user(session.user.id, NOTIFICATIONS_MAX).await?;
+    let rows = s.store.outbox_for_user(session.user.id, s.clock.now(), NOTIFICATIONS_MAX).await?;
     Ok(Json(
         rows.into_iter()
             .map(|r| NotificationOut {

@@ -410,7 +410,7 @@ async fn a_resident_reports_follows_rates_and_reopens() {
     // Progress notices were written for the resident at each step.
     let resident = app.store.user_by_phone("13800001111", domain::role::Role::Resident).await.unwrap().id;
     let bodies: Vec<String> =
-        app.store.outbox_for_user(resident, 20).await.unwrap().into_iter().map(|n| n.body).collect();
+        app.store.outbox_for_user(resident, app.now(), 20).await.unwrap().into_iter().map(|n| n.body).collect();
     for words in [
         "您的报告已受理。",
         "已派出工作人员处理您的报告。",
@@ -1291,7 +1291,7 @@ async fn a_topic_goes_from_the_app_to_the_agenda_and_volunteers_see_their_shifts
         )
         .await;
     let resident = app.store.user_by_phone("13700004444", domain::role::Role::Resident).await.unwrap().id;
-    let told = app.store.outbox_for_user(resident, 10).await.unwrap();
+    let told = app.store.outbox_for_user(resident, app.now(), 10).await.unwrap();
     assert!(told.iter().any(|m| m.body.contains("已列入议事日议程")), "{told:?}");
     phone.quit().await;
 

@@ -31,24 +31,17 @@ async fn ok(app: &App, who: &str, method: &str, path: &str, body: Value) -> Valu
     b
 }
 
-/// What a person was told (in-app), waiting (bounded) for the sender to deliver it.
-async fn told(app: &App, who: &str, needle: &str) -> Vec<String> {
+/// What a person was told in the app as things stand on the test's clock (notices are written
+/// with the step that causes them; a reminder shows once its time has come).
+async fn told(app: &App, who: &str) -> Vec<String> {
     let id = id_of(app, who).await;
-    let start = Instant::now();
-    loop {
-        let msgs: Vec<String> = app
-            .store
-            .outbox_for_user(id, 100)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|m| format!("{} {}", m.subject, m.body))
-            .collect();
-        if msgs.iter().any(|m| m.contains(needle)) || start.elapsed() > Duration::from_secs(5) {
-            return msgs;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    app.store
+        .outbox_for_user(id, app.now(), 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| format!("{} {}", m.subject, m.body))
+        .collect()
 }
 
 const COMMUNITY: &str = "330114004001";
@@ -147,7 +140,7 @@ async fn topic_to_solved_resolution(app: &App) {
     ok(app, "grid01", "POST", &format!("/api/v1/deliberation/topics/{topic}/actions"), json!({"action": "accept"}))
         .await;
     for who in ["resident", "resident2"] {
-        let msgs = told(app, who, "已受理").await;
+        let msgs = told(app, who).await;
         assert!(msgs.iter().any(|m| m.contains("议题进展") && m.contains("已受理，待列入议程")), "{who}: {msgs:?}");
     }
     let t = ok(
@@ -159,7 +152,7 @@ async fn topic_to_solved_resolution(app: &App) {
     )
     .await;
     assert_eq!(t["status"], "on_agenda");
-    let msgs = told(app, "resident2", "2026-03-15 19:00").await;
+    let msgs = told(app, "resident2").await;
     assert!(msgs.iter().any(|m| m.contains("已列入议事日议程") && m.contains("2026-03-15 19:00")), "{msgs:?}");
 
     // Registration: two places, the third waits; the reminder comes 48 h before, not now.
@@ -167,17 +160,11 @@ async fn topic_to_solved_resolution(app: &App) {
         let r = ok(app, who, "POST", &format!("/api/v1/community/activities/{activity}/signup"), json!({})).await;
         assert_eq!(r["my_status"], place, "{who}");
     }
-    assert!(
-        !told(app, "resident", "活动提醒").await.iter().any(|m| m.contains("活动提醒")),
-        "no reminder two weeks ahead"
-    );
+    assert!(!told(app, "resident").await.iter().any(|m| m.contains("活动提醒")), "no reminder two weeks ahead");
     step_to(app, "2026-03-13T20:00:00").await;
-    let msgs = told(app, "resident", "活动提醒").await;
+    let msgs = told(app, "resident").await;
     assert!(msgs.iter().any(|m| m.contains("活动提醒") && m.contains("临江社区议事厅")), "{msgs:?}");
-    assert!(
-        !told(app, "volunteer", "活动提醒").await.iter().any(|m| m.contains("活动提醒")),
-        "the waiting list is not reminded"
-    );
+    assert!(!told(app, "volunteer").await.iter().any(|m| m.contains("活动提醒")), "the waiting list is not reminded");
 
     // The meeting: residents check in at the door; the count comes from the check-ins.
     step_to(app, "2026-03-15T18:50:00").await;
@@ -238,7 +225,7 @@ async fn topic_to_solved_resolution(app: &App) {
     .await;
     assert_eq!(t["status"], "discussed");
     let rid = t["resolution_id"].as_i64().unwrap();
-    let msgs = told(app, "resident2", "同意改造").await;
+    let msgs = told(app, "resident2").await;
     assert!(msgs.iter().any(|m| m.contains("已上会讨论") && m.contains("同意改造为邻里空间")), "{msgs:?}");
     ok(
         app,
@@ -283,7 +270,7 @@ async fn topic_to_solved_resolution(app: &App) {
     .await;
     let case_id = r["steps"][0]["case_id"].as_i64().unwrap();
     assert_eq!(r["phase"], "in_progress");
-    assert!(told(app, "resident", "已开始实施").await.iter().any(|m| m.contains("已开始实施")));
+    assert!(told(app, "resident").await.iter().any(|m| m.contains("已开始实施")));
     let (s, _) = app
         .call(
             Some("resident"),
@@ -349,7 +336,7 @@ async fn topic_to_solved_resolution(app: &App) {
     .await;
     assert_eq!((r["phase"].as_str(), r["progress"].as_i64()), (Some("solved"), Some(100)));
     for who in ["resident", "resident2"] {
-        let msgs = told(app, who, "已办结").await;
+        let msgs = told(app, who).await;
         assert!(msgs.iter().any(|m| m.contains("决议进展") && m.contains("已办结")), "{who}: {msgs:?}");
     }
     // The board, for anyone: one solved in the community and the street; nobody named.
@@ -374,7 +361,7 @@ async fn topic_to_solved_resolution(app: &App) {
     let (_, t) = app.call(Some("grid01"), "GET", &format!("/api/v1/deliberation/topics/{late}"), None).await;
     let actions: Vec<&str> = t["events"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["raise", "warn", "escalate"], "{t}");
-    assert!(told(app, "grid01", "议题初审").await.iter().any(|m| m.contains("【督办】议题") && m.contains("议题初审")));
+    assert!(told(app, "grid01").await.iter().any(|m| m.contains("【督办】议题") && m.contains("议题初审")));
     let (_, t) = app.call(Some("resident2"), "GET", &format!("/api/v1/deliberation/topics/{late}"), None).await;
     assert!(t["events"].as_array().unwrap().is_empty(), "residents do not see the staff's steps");
 
@@ -613,5 +600,152 @@ async fn volunteers_check_in_at_the_place_and_earn_hours_sqlite() {
 async fn volunteers_check_in_at_the_place_and_earn_hours_postgres() {
     let app = clocked(true, "2026-06-01T09:00:00").await;
     volunteer_shift(&app).await;
+    done(app).await;
+}
+
+/// Who may read and change what on the new routes: residents read topics and the board but
+/// not resolutions, the staff's pickers or the minutes; a grid worker works only their own
+/// community; a volunteer manages only the team they lead; the base map needs a sign-in.
+async fn who_may(app: &App) {
+    ok(
+        app,
+        "admin",
+        "PUT",
+        &format!("/api/v1/deliberation/communities/{COMMUNITY}/day"),
+        json!({"day_of_month": 15, "time": "19:00", "place": "议事厅", "capacity": 30}),
+    )
+    .await;
+    let meetings = ok(
+        app,
+        "admin",
+        "POST",
+        &format!("/api/v1/deliberation/communities/{COMMUNITY}/meetings"),
+        json!({"months": 1}),
+    )
+    .await;
+    let meeting = meetings[0]["id"].as_i64().unwrap();
+    let grid01 = id_of(app, "grid01").await;
+    let t = ok(
+        app,
+        "resident",
+        "POST",
+        "/api/v1/deliberation/topics",
+        json!({"community": COMMUNITY, "title": "路灯不亮"}),
+    )
+    .await;
+    let topic = t["id"].as_i64().unwrap();
+    ok(
+        app,
+        "grid01",
+        "POST",
+        &format!("/api/v1/deliberation/topics/{topic}/actions"),
+        json!({"action": "schedule", "meeting_id": meeting}),
+    )
+    .await;
+    let t = ok(
+        app,
+        "grid01",
+        "POST",
+        &format!("/api/v1/deliberation/topics/{topic}/actions"),
+        json!({
+        "action": "discuss", "outcome": "更换路灯",
+        "resolution": {"title": "更换路灯", "owner": grid01, "due_at": "2026-08-01T10:00:00Z"}}),
+    )
+    .await;
+    let rid = t["resolution_id"].as_i64().unwrap();
+    let refused = [
+        ("resident", "GET", "/api/v1/deliberation/resolutions".to_owned(), None),
+        ("resident", "GET", format!("/api/v1/deliberation/resolutions/{rid}"), None),
+        ("resident", "GET", "/api/v1/deliberation/staff".to_owned(), None),
+        ("resident", "POST", format!("/api/v1/deliberation/meetings/{meeting}/minutes"), Some(json!({"minutes": "x"}))),
+        (
+            "resident",
+            "POST",
+            format!("/api/v1/deliberation/communities/{COMMUNITY}/meetings"),
+            Some(json!({"months": 1})),
+        ),
+        (
+            "resident",
+            "POST",
+            "/api/v1/deliberation/resolutions".to_owned(),
+            Some(json!({"parent_id": rid, "title": "x", "owner": grid01, "due_at": "2026-07-01T10:00:00Z"})),
+        ),
+        (
+            "resident",
+            "POST",
+            format!("/api/v1/deliberation/resolutions/{rid}/actions"),
+            Some(json!({"action": "solve"})),
+        ),
+        ("volunteer", "GET", "/api/v1/volunteers/summary".to_owned(), None),
+        ("resident", "GET", "/api/v1/volunteers/teams/1".to_owned(), None),
+    ];
+    let team = ok(
+        app,
+        "admin",
+        "POST",
+        "/api/v1/volunteers/teams",
+        json!({"community": COMMUNITY, "kind": "patrol", "name": "平安巡防队"}),
+    )
+    .await;
+    assert_eq!(team["id"], 1);
+    for (who, method, path, body) in refused {
+        let (s, b) = app.call(Some(who), method, &path, body).await;
+        assert_eq!(s, 403, "{who} {method} {path}: {b}");
+    }
+    // A volunteer who does not lead the team neither reads it nor plans its shifts.
+    let (s, _) = app.call(Some("volunteer"), "GET", "/api/v1/volunteers/teams/1", None).await;
+    assert_eq!(s, 403);
+    let (s, _) = app
+        .call(
+            Some("volunteer"),
+            "POST",
+            "/api/v1/volunteers/teams/1/shifts",
+            Some(json!({
+        "title": "x", "place": "x", "lat": 30.2662, "lng": 120.57, "radius_m": 200,
+        "starts_at": "2026-07-01T01:00:00Z", "ends_at": "2026-07-01T03:00:00Z", "slots": 2})),
+        )
+        .await;
+    assert_eq!(s, 403);
+    // The community's own grid worker splits off a part.
+    let (s, _) = app
+        .call(
+            Some("grid01"),
+            "POST",
+            "/api/v1/deliberation/resolutions",
+            Some(json!({"parent_id": rid, "title": "清理灯杆", "owner": grid01, "due_at": "2026-07-01T10:00:00Z"})),
+        )
+        .await;
+    assert_eq!(s, 201, "their own community");
+    // Residents read their community's topics and the board; the base map needs a sign-in.
+    let (s, _) =
+        app.call(Some("resident2"), "GET", &format!("/api/v1/deliberation/topics?community={COMMUNITY}"), None).await;
+    assert_eq!(s, 200);
+    let (s, _) = app.call(None, "GET", "/api/v1/basemap", None).await;
+    assert_eq!(s, 401);
+    let (s, _) = app.call(Some("resident"), "GET", "/api/v1/basemap", None).await;
+    assert_eq!(s, 200);
+    // A case's notices and another force's candidates are for the centre.
+    let (_, c) = app.call(Some("dispatcher"), "POST", "/api/v1/cases", Some(case_body())).await;
+    let (s, _) = app.call(Some("resident"), "GET", &format!("/api/v1/cases/{}/notices", c["id"]), None).await;
+    assert_eq!(s, 403);
+    let (s, _) = app.call(Some("dispatcher"), "GET", &format!("/api/v1/cases/{}/notices", c["id"]), None).await;
+    assert_eq!(s, 200);
+    let (s, _) = app
+        .call(Some("dispatcher"), "GET", &format!("/api/v1/cases/{}/recommendations?force=army", c["id"]), None)
+        .await;
+    assert_eq!(s, 422);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn who_may_read_and_change_deliberation_and_volunteering_sqlite() {
+    let app = clocked(false, "2026-06-01T09:00:00").await;
+    who_may(&app).await;
+    done(app).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn who_may_read_and_change_deliberation_and_volunteering_postgres() {
+    let app = clocked(true, "2026-06-01T09:00:00").await;
+    who_may(&app).await;
     done(app).await;
 }

@@ -153,7 +153,13 @@ async fn food_on(postgres: bool) {
     assert!(escalated.contains(&"inspect") && !escalated.contains(&"hazard:0"));
     assert_eq!(escalated.iter().filter(|d| d.starts_with("hazard:")).count(), 8);
     let grid01 = app.store.user_by_name("grid01").await.unwrap().id;
-    assert!(app.store.outbox_for_user(grid01, 20).await.unwrap().iter().any(|n| n.body.contains("逾期未整改")));
+    assert!(app
+        .store
+        .outbox_for_user(grid01, app.now(), 20)
+        .await
+        .unwrap()
+        .iter()
+        .any(|n| n.body.contains("逾期未整改")));
     assert_eq!(full["overdue_hazards"], 8);
     // The re-inspection finds everything in order: 符合 today, but the year's grade stays poor.
     let fixes: Vec<i64> = {

@@ -172,7 +172,13 @@ async fn freight(postgres: bool) {
     assert_eq!(escalated, ["instalment:19:0", "perform"]);
     assert_eq!(m["money"]["overdue"].as_f64(), Some(16_000.0));
     let mediator = app.store.user_by_name("mediator").await.unwrap().id;
-    assert!(app.store.outbox_for_user(mediator, 10).await.unwrap().iter().any(|n| n.subject.contains("调解")));
+    assert!(app
+        .store
+        .outbox_for_user(mediator, app.now(), 10)
+        .await
+        .unwrap()
+        .iter()
+        .any(|n| n.subject.contains("调解")));
     let m = act(&app, id, json!({"action": "pay", "payment": 19, "instalment": 0})).await;
     assert_eq!(m["status"], "performed");
     assert!(m["duties"].as_array().unwrap().iter().all(|d| d["state"] == "kept"), "{}", m["duties"]);

@@ -147,7 +147,7 @@ async fn culvert(app: &App) {
     let (_, p) = app.call(Some("petition"), "GET", &format!("/api/v1/petitions/{id}"), None).await;
     assert_eq!(alerts(&p, "escalate"), [format!("follow_up:{visit}")]);
     assert_eq!(duty(&p, &format!("follow_up:{visit}"))["level"], 1);
-    let told = app.store.outbox_for_user(officer, 20).await.unwrap();
+    let told = app.store.outbox_for_user(officer, app.now(), 20).await.unwrap();
     assert!(told.iter().any(|m| m.subject.contains("信访事项") && m.body.contains("回访")), "{told:?}");
     act(
         app,
