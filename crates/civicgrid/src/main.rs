@@ -112,6 +112,9 @@ enum Command {
         days: u32,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Runs this many seeds from `--seed` on and reports every call of them pooled.
+        #[arg(long, default_value_t = 1)]
+        seeds: u64,
         /// Multiplies the scenario's demand (3 = a busy day).
         #[arg(long, default_value_t = 1.0)]
         demand_scale: f64,
@@ -428,7 +431,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             println!("restored {rows} rows from {}", from.display());
             Ok(0)
         }
-        Command::Sim { scenario, policy, days, seed, demand_scale, json: _ } => {
+        Command::Sim { scenario, policy, days, seed, seeds, demand_scale, json: _ } => {
             let parsed = sim::Policy::parse(&policy).with_context(|| {
                 format!("unknown policy {policy:?}: closest-idle, coverage, triage, default or offline")
             })?;
@@ -438,7 +441,10 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             let sc = scenario::load(&scenario)?;
             let travel = sim::travel_for(&sc).map_err(anyhow::Error::msg)?;
             let options = sim::Options { policy: parsed, days, seed, demand_scale };
-            let (mut metrics, bound) = sim::run_with_bound(&sc, &options, travel.as_ref());
+            if !(1..=100).contains(&seeds) {
+                anyhow::bail!("--seeds must be in 1..=100");
+            }
+            let (mut metrics, bound) = sim::run_seeds(&sc, &options, seeds, travel.as_ref());
             // The policy as asked for: `default` stays `default`.
             metrics.policy = policy.clone();
             if let Some(b) = bound {

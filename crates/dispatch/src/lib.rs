@@ -63,7 +63,7 @@ impl TravelMode {
 }
 
 /// Straight line × circuity at a mode's speed, plus a fixed time to set off.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TravelModel {
     /// Road distance over straight-line distance; about 1.3–1.4 in Chinese suburban grids.
     pub circuity: f64,
@@ -72,8 +72,13 @@ pub struct TravelModel {
     pub car_metres_per_second: f64,
     /// Time to get going (leave the desk, start the car).
     pub setoff_seconds: f64,
-    /// Speed factor for cars in the morning (7–9) and evening (17–19) rush.
+    /// Speed factor for cars in the rush hours.
     pub rush_hour_car_factor: f64,
+    /// The local hours (0–23) of the rush: by default the morning (7–9) and evening (17–19).
+    pub rush_hours: [bool; 24],
+    /// Speed off the road, between a point and the nearest junction, by car (parking, lanes,
+    /// gates); people on foot or e-bike keep their own speed.
+    pub off_road_car_metres_per_second: f64,
 }
 
 impl Default for TravelModel {
@@ -85,14 +90,16 @@ impl Default for TravelModel {
             car_metres_per_second: 9.0,
             setoff_seconds: 60.0,
             rush_hour_car_factor: 0.7,
+            rush_hours: std::array::from_fn(|h| matches!(h, 7..=8 | 17..=18)),
+            off_road_car_metres_per_second: 5.0,
         }
     }
 }
 
 impl TravelModel {
-    /// The morning (7–9) and evening (17–19) rush.
-    pub fn is_rush_hour(hour: u32) -> bool {
-        matches!(hour, 7..=8 | 17..=18)
+    /// Whether local hour `hour` is in the rush.
+    pub fn is_rush_hour(&self, hour: u32) -> bool {
+        self.rush_hours[(hour % 24) as usize]
     }
 }
 
@@ -102,7 +109,7 @@ impl Travel for TravelModel {
         let speed = match mode {
             TravelMode::Foot => self.foot_metres_per_second,
             TravelMode::Ebike => self.ebike_metres_per_second,
-            TravelMode::Car if Self::is_rush_hour(hour) => self.car_metres_per_second * self.rush_hour_car_factor,
+            TravelMode::Car if self.is_rush_hour(hour) => self.car_metres_per_second * self.rush_hour_car_factor,
             TravelMode::Car => self.car_metres_per_second,
         };
         Route { eta_seconds: self.setoff_seconds + metres / speed, metres }

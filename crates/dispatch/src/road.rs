@@ -396,7 +396,7 @@ impl RoadGraph {
     }
 
     fn rush_factor(&self, mode: TravelMode, hour: u32) -> f64 {
-        if mode == TravelMode::Car && TravelModel::is_rush_hour(hour) {
+        if mode == TravelMode::Car && self.model.is_rush_hour(hour) {
             1.0 / self.model.rush_hour_car_factor
         } else {
             1.0
@@ -407,7 +407,7 @@ impl RoadGraph {
     pub fn road_route(&self, a: &LatLng, b: &LatLng, mode: TravelMode, hour: u32) -> Option<Route> {
         let (from, to) = (self.snap(a), self.snap(b));
         let access_speed = match mode {
-            TravelMode::Car => CAR_ACCESS_METRES_PER_SECOND,
+            TravelMode::Car => self.model.off_road_car_metres_per_second,
             _ => self.slow_speed(mode),
         };
         // Access weights in the graph's unit: decimetres walking, deciseconds driving.
@@ -443,7 +443,11 @@ impl Travel for RoadGraph {
 
     fn lower_bound_seconds(&self, a: &LatLng, b: &LatLng, mode: TravelMode, hour: u32) -> f64 {
         let top = match mode {
-            TravelMode::Car => self.file.car_max_metres_per_second.max(self.model.car_metres_per_second),
+            TravelMode::Car => self
+                .file
+                .car_max_metres_per_second
+                .max(self.model.car_metres_per_second)
+                .max(self.model.off_road_car_metres_per_second),
             _ => self.slow_speed(mode),
         };
         // The fallback's straight line × circuity is never below this either.

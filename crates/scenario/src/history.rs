@@ -45,17 +45,8 @@ pub fn generate(s: &Scenario, end: Timestamp, days: u32, seed: u64) -> Vec<Case>
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let d = &s.demand;
     let hours = Table::new((0..24u32).map(|h| (h, d.hourly_profile[h as usize])).collect());
-    let grids_all: Vec<(usize, f64)> = s
-        .grids
-        .iter()
-        .enumerate()
-        .map(|(i, g)| {
-            let mut w = 1.0;
-            w *= d.weights.get(&format!("station_{}", g.station)).copied().unwrap_or(1.0);
-            w *= d.weights.get(&format!("area_{}", g.area)).copied().unwrap_or(1.0);
-            (i, w)
-        })
-        .collect();
+    // Each grid's weight: its own property times its station's and area's.
+    let grids_all: Vec<(usize, f64)> = s.grid_weights.iter().copied().enumerate().collect();
     let grid_table = Table::new(grids_all.clone());
     let dispute_grid_table = Table::new(
         grids_all

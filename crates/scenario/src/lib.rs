@@ -40,12 +40,155 @@ pub struct Park {
     pub lng: f64,
 }
 
-/// One entry of `categories.toml`: the category and its share of demand.
+/// One entry of `categories.toml`: the category, its share of demand and what its calls take.
 #[derive(Debug, Clone)]
 pub struct CategorySpec {
     pub category: Category,
     /// Relative share of general demand.
     pub weight: f64,
+    /// Time on scene.
+    pub on_scene: OnScene,
+    /// A leg after the scene (to a hospital or the station), for some of the calls.
+    pub transport: Option<Transport>,
+}
+
+/// How long a unit stays on scene, in seconds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OnScene {
+    Fixed(f64),
+    Uniform {
+        min: f64,
+        max: f64,
+    },
+    Exponential {
+        mean: f64,
+    },
+    /// Log-normal with this mean and standard deviation (of the time, not of its logarithm).
+    LogNormal {
+        mean: f64,
+        sd: f64,
+    },
+}
+
+impl OnScene {
+    pub fn mean(&self) -> f64 {
+        match *self {
+            Self::Fixed(m) | Self::Exponential { mean: m } | Self::LogNormal { mean: m, .. } => m,
+            Self::Uniform { min, max } => (min + max) / 2.0,
+        }
+    }
+
+    /// What a category without `on_scene` takes: 25 minutes ± half (45 for disputes).
+    fn default_for(tags: &[String]) -> Self {
+        let base = if tags.iter().any(|t| t == "dispute") { 2700.0 } else { 1500.0 };
+        Self::Uniform { min: base * 0.5, max: base * 1.5 }
+    }
+
+    fn parse(t: &OnSceneRow) -> Result<Self, String> {
+        let d = |v: &Option<String>, k: &str| -> Result<f64, String> {
+            let v = v.as_deref().ok_or_else(|| format!("on_scene: {:?} needs {k}", t.distribution))?;
+            let d = parse_duration(v).map_err(|e| format!("on_scene.{k}: {}", e.0))?;
+            Ok(d.num_milliseconds() as f64 / 1000.0)
+        };
+        let unused = |keys: &[(&str, bool)]| match keys.iter().find(|(_, set)| *set) {
+            Some((k, _)) => Err(format!("on_scene: {k} is not read by {:?}", t.distribution)),
+            None => Ok(()),
+        };
+        let o = match t.distribution.as_str() {
+            "fixed" => {
+                unused(&[("min", t.min.is_some()), ("max", t.max.is_some()), ("sd", t.sd.is_some())])?;
+                Self::Fixed(d(&t.mean, "mean")?)
+            }
+            "uniform" => {
+                unused(&[("mean", t.mean.is_some()), ("sd", t.sd.is_some())])?;
+                Self::Uniform { min: d(&t.min, "min")?, max: d(&t.max, "max")? }
+            }
+            "exponential" => {
+                unused(&[("min", t.min.is_some()), ("max", t.max.is_some()), ("sd", t.sd.is_some())])?;
+                Self::Exponential { mean: d(&t.mean, "mean")? }
+            }
+            "lognormal" => {
+                unused(&[("min", t.min.is_some()), ("max", t.max.is_some())])?;
+                Self::LogNormal { mean: d(&t.mean, "mean")?, sd: d(&t.sd, "sd")? }
+            }
+            x => {
+                return Err(format!(
+                    "on_scene: distribution must be fixed, uniform, exponential or lognormal, got {x:?}"
+                ))
+            }
+        };
+        let ok = match o {
+            Self::Fixed(m) | Self::Exponential { mean: m } => m > 0.0,
+            Self::Uniform { min, max } => min > 0.0 && max >= min,
+            Self::LogNormal { mean, sd } => mean > 0.0 && sd > 0.0,
+        };
+        if !ok {
+            return Err("on_scene: times must be positive (and max at least min)".into());
+        }
+        Ok(o)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OnSceneRow {
+    distribution: String,
+    mean: Option<String>,
+    sd: Option<String>,
+    min: Option<String>,
+    max: Option<String>,
+}
+
+/// After the scene, a share of calls take the unit on to a place (the patient to a hospital,
+/// the detained to the station), where it hands over before it is free again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transport {
+    /// Share of the category's calls, 0–1.
+    pub share: f64,
+    /// Where to: the nearest of these places.
+    pub to: Vec<LatLng>,
+    /// Seconds at the place before the unit is free.
+    pub handover_seconds: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TransportRow {
+    share: f64,
+    /// `"station"` (the nearest station), or a list of `[lat, lng]` places.
+    to: TransportTo,
+    handover: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum TransportTo {
+    Places(Vec<[f64; 2]>),
+    Named(String),
+}
+
+/// `settings.toml` (optional): how the simulator and dispatch model time. Every key is read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Seconds from a report to the decision who goes (a dispatcher's minute).
+    pub decision_seconds: f64,
+    /// The same for categories sent without a dispatcher (`auto_dispatch`).
+    pub auto_decision_seconds: f64,
+    /// A unit may be sent again as soon as it is clear, from wherever it is on its way home
+    /// (`[dispatch] send_on_the_way_home`, true by default); false: only once back at base.
+    pub en_route: bool,
+    pub travel: dispatch::TravelModel,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            decision_seconds: 60.0,
+            auto_decision_seconds: 60.0,
+            en_route: true,
+            travel: dispatch::TravelModel::default(),
+        }
+    }
 }
 
 /// `demand.toml`. Every key is read by something: an unknown one is a mistake and fails
@@ -103,6 +246,10 @@ pub struct Scenario {
     pub responders: Vec<Responder>,
     pub demand: Demand,
     pub policy: DeadlinePolicy,
+    /// Each grid's share of general demand (relative): its `weight` property times the
+    /// `[weights]` of its station and area.
+    pub grid_weights: Vec<f64>,
+    pub settings: Settings,
 }
 
 impl Scenario {
@@ -157,21 +304,131 @@ const CATEGORIES: &str = "categories.toml";
 const RESPONDERS: &str = "responders.csv";
 const DEMAND: &str = "demand.toml";
 
+const SETTINGS: &str = "settings.toml";
+
 /// Reads a scenario folder.
 pub fn load(dir: &Path) -> Result<Scenario, ScenarioError> {
-    parse(dir, &Files::read(dir)?)
+    let mut sc = parse(dir, &Files::read(dir)?)?;
+    let path = dir.join(SETTINGS);
+    if path.is_file() {
+        sc.settings = parse_settings(&path, &read(&path)?)?;
+    }
+    Ok(sc)
+}
+
+/// Reads `settings.toml`: `[dispatch]` decision times, `[travel]` speeds, set-off, the rush.
+pub fn parse_settings(path: &Path, text: &str) -> Result<Settings, ScenarioError> {
+    #[derive(Deserialize, Default)]
+    #[serde(deny_unknown_fields)]
+    struct File {
+        #[serde(default)]
+        dispatch: DispatchRow,
+        #[serde(default)]
+        travel: TravelRow,
+    }
+    #[derive(Deserialize, Default)]
+    #[serde(deny_unknown_fields)]
+    struct DispatchRow {
+        decision: Option<String>,
+        auto_decision: Option<String>,
+        send_on_the_way_home: Option<bool>,
+    }
+    #[derive(Deserialize, Default)]
+    #[serde(deny_unknown_fields)]
+    struct TravelRow {
+        setoff: Option<String>,
+        circuity: Option<f64>,
+        foot_kmh: Option<f64>,
+        ebike_kmh: Option<f64>,
+        car_kmh: Option<f64>,
+        off_road_car_kmh: Option<f64>,
+        rush_hours: Option<Vec<u32>>,
+        rush_hour_car_factor: Option<f64>,
+    }
+    let f: File = toml::from_str(text).map_err(|e| err(path, e.to_string()))?;
+    let mut s = Settings::default();
+    let secs = |v: &Option<String>, k: &str, into: &mut f64| -> Result<(), ScenarioError> {
+        if let Some(v) = v {
+            let d = parse_duration(v).map_err(|e| err(path, format!("{k}: {}", e.0)))?;
+            *into = d.num_milliseconds() as f64 / 1000.0;
+        }
+        Ok(())
+    };
+    secs(&f.dispatch.decision, "[dispatch] decision", &mut s.decision_seconds)?;
+    s.auto_decision_seconds = s.decision_seconds;
+    secs(&f.dispatch.auto_decision, "[dispatch] auto_decision", &mut s.auto_decision_seconds)?;
+    s.en_route = f.dispatch.send_on_the_way_home.unwrap_or(true);
+    let t = &mut s.travel;
+    secs(&f.travel.setoff, "[travel] setoff", &mut t.setoff_seconds)?;
+    let speed = |v: Option<f64>, k: &str, into: &mut f64| -> Result<(), ScenarioError> {
+        if let Some(v) = v {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(err(path, format!("[travel] {k} must be positive")));
+            }
+            *into = v / 3.6;
+        }
+        Ok(())
+    };
+    speed(f.travel.foot_kmh, "foot_kmh", &mut t.foot_metres_per_second)?;
+    speed(f.travel.ebike_kmh, "ebike_kmh", &mut t.ebike_metres_per_second)?;
+    speed(f.travel.car_kmh, "car_kmh", &mut t.car_metres_per_second)?;
+    speed(f.travel.off_road_car_kmh, "off_road_car_kmh", &mut t.off_road_car_metres_per_second)?;
+    if let Some(c) = f.travel.circuity {
+        if !(1.0..=3.0).contains(&c) {
+            return Err(err(path, "[travel] circuity must be between 1 and 3"));
+        }
+        t.circuity = c;
+    }
+    if let Some(r) = f.travel.rush_hour_car_factor {
+        if !(r > 0.0 && r <= 1.0) {
+            return Err(err(path, "[travel] rush_hour_car_factor must be above 0 and at most 1"));
+        }
+        t.rush_hour_car_factor = r;
+    }
+    if let Some(hours) = &f.travel.rush_hours {
+        t.rush_hours = [false; 24];
+        for h in hours {
+            *t.rush_hours
+                .get_mut(*h as usize)
+                .ok_or_else(|| err(path, format!("[travel] rush_hours: no hour {h}")))? = true;
+        }
+    }
+    Ok(s)
 }
 
 /// Checks a scenario's files as read (`dir` names them in messages). The fuzz target
 /// `scenario_files` drives this.
 pub fn parse(dir: &Path, f: &Files) -> Result<Scenario, ScenarioError> {
     let (stations, parks) = load_stations(&dir.join(STATIONS), &f.stations)?;
-    let grids = load_grids(&dir.join(GRIDS), &f.grids, &stations)?;
-    let (categories, policy) = load_categories(&dir.join(CATEGORIES), &f.categories)?;
+    let (grids, own_weights) = load_grids(&dir.join(GRIDS), &f.grids, &stations)?;
+    let (mut categories, policy) = load_categories(&dir.join(CATEGORIES), &f.categories)?;
     let responders = load_responders(&dir.join(RESPONDERS), &f.responders, &stations, &grids)?;
     let demand = load_demand(&dir.join(DEMAND), &f.demand, &categories, &stations, &grids)?;
     check_served(&dir.join(CATEGORIES), &categories, &responders)?;
-    Ok(Scenario { dir: dir.to_owned(), stations, parks, grids, categories, responders, demand, policy })
+    fill_transport(&mut categories, &stations);
+    let grid_weights = grids
+        .iter()
+        .zip(own_weights)
+        .map(|(g, w)| {
+            w * demand.weights.get(&format!("station_{}", g.station)).copied().unwrap_or(1.0)
+                * demand.weights.get(&format!("area_{}", g.area)).copied().unwrap_or(1.0)
+        })
+        .collect::<Vec<f64>>();
+    if !(grid_weights.iter().sum::<f64>() > 0.0) {
+        return Err(err(&dir.join(DEMAND), "every grid weighs nothing: no demand anywhere"));
+    }
+    Ok(Scenario {
+        dir: dir.to_owned(),
+        stations,
+        parks,
+        grids,
+        categories,
+        responders,
+        demand,
+        policy,
+        grid_weights,
+        settings: Settings::default(),
+    })
 }
 
 fn read(path: &Path) -> Result<String, ScenarioError> {
@@ -224,11 +481,13 @@ fn load_stations(path: &Path, text: &str) -> Result<(Vec<Station>, Vec<Park>), S
     Ok((out, f.parks))
 }
 
-fn load_grids(path: &Path, text: &str, stations: &[Station]) -> Result<Vec<Grid>, ScenarioError> {
+/// The grids, and each one's own demand weight (its `weight` property, 1 without one).
+fn load_grids(path: &Path, text: &str, stations: &[Station]) -> Result<(Vec<Grid>, Vec<f64>), ScenarioError> {
     let v: serde_json::Value =
         serde_json::from_str(text).map_err(|e| err(path, format!("line {}, column {}: {e}", e.line(), e.column())))?;
     let features = v["features"].as_array().ok_or_else(|| err(path, "not a GeoJSON FeatureCollection"))?;
     let mut grids: Vec<Grid> = vec![];
+    let mut weights = vec![];
     for (i, f) in features.iter().enumerate() {
         let at = |m: String| err(path, format!("feature {i}: {m}"));
         let p = &f["properties"];
@@ -250,6 +509,14 @@ fn load_grids(path: &Path, text: &str, stations: &[Station]) -> Result<Vec<Grid>
         if grids.iter().any(|g| g.code == code) {
             return Err(at(format!("grid code {code} appears twice")));
         }
+        let weight = match &p["weight"] {
+            serde_json::Value::Null => 1.0,
+            v => v
+                .as_f64()
+                .filter(|w| w.is_finite() && *w >= 0.0)
+                .ok_or_else(|| at(format!("property \"weight\" must be a number, not negative, got {v}")))?,
+        };
+        weights.push(weight);
         grids.push(Grid {
             community: text("community")?,
             name_zh: text("name")?,
@@ -263,7 +530,7 @@ fn load_grids(path: &Path, text: &str, stations: &[Station]) -> Result<Vec<Grid>
     if grids.is_empty() {
         return Err(err(path, "no grids"));
     }
-    Ok(grids)
+    Ok((grids, weights))
 }
 
 fn load_categories(path: &Path, text: &str) -> Result<(Vec<CategorySpec>, DeadlinePolicy), ScenarioError> {
@@ -291,6 +558,10 @@ fn load_categories(path: &Path, text: &str) -> Result<(Vec<CategorySpec>, Deadli
         /// `exact` or `approximate`: listed on Open311 without a key.
         #[serde(default)]
         public: String,
+        /// Time on scene (the simulator's).
+        on_scene: Option<OnSceneRow>,
+        /// A leg after the scene (the simulator's).
+        transport: Option<TransportRow>,
     }
     #[derive(Deserialize)]
     struct File {
@@ -342,7 +613,36 @@ fn load_categories(path: &Path, text: &str) -> Result<(Vec<CategorySpec>, Deadli
         if out.iter().any(|c| c.category.code == code) {
             return Err(at("appears twice".into()));
         }
+        let on_scene = match &r.on_scene {
+            Some(o) => OnScene::parse(o).map_err(at)?,
+            None => OnScene::default_for(&r.tags),
+        };
+        let transport = match &r.transport {
+            None => None,
+            Some(t) => {
+                if !(0.0..=1.0).contains(&t.share) {
+                    return Err(at("transport: share must be between 0 and 1".into()));
+                }
+                let handover = parse_duration(&t.handover).map_err(|e| at(format!("transport.handover: {}", e.0)))?;
+                let to = match &t.to {
+                    TransportTo::Places(list) if !list.is_empty() => list
+                        .iter()
+                        .map(|p| LatLng::new(p[0], p[1]).map_err(|e| at(format!("transport.to: {e}"))))
+                        .collect::<Result<Vec<_>, _>>()?,
+                    // Filled with the stations once they are known (`fill_transport`).
+                    TransportTo::Named(n) if n == "station" => vec![],
+                    other => {
+                        return Err(at(format!(
+                            "transport.to must be \"station\" or a list of [lat, lng] places, got {other:?}"
+                        )))
+                    }
+                };
+                Some(Transport { share: t.share, to, handover_seconds: handover.num_milliseconds() as f64 / 1000.0 })
+            }
+        };
         out.push(CategorySpec {
+            on_scene,
+            transport,
             category: Category {
                 code,
                 name_zh: r.name_zh,
@@ -440,6 +740,19 @@ fn load_responders(
         });
     }
     Ok(out)
+}
+
+/// A transport leg `to = "station"` goes to the nearest station.
+fn fill_transport(categories: &mut [CategorySpec], stations: &[Station]) {
+    for c in categories.iter_mut() {
+        if let Some(t) = c.transport.as_mut().filter(|t| t.to.is_empty()) {
+            t.to = stations
+                .iter()
+                .filter(|s| s.kind == "station")
+                .filter_map(|s| LatLng::new(s.lat, s.lng).ok())
+                .collect();
+        }
+    }
 }
 
 /// Every category's calls can be served: each force it names has someone on the roster, with
@@ -563,7 +876,11 @@ mod tests {
     fn broken_copy(file: &str, from: &str, to: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("civicgrid-scenario-{}-{file}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        for f in ["stations.json", "grids.geojson", "categories.toml", "responders.csv", "demand.toml"] {
+        for f in ["stations.json", "grids.geojson", "categories.toml", "responders.csv", "demand.toml", "settings.toml"]
+        {
+            if !linjiang().join(f).exists() {
+                continue;
+            }
             let text = std::fs::read_to_string(linjiang().join(f)).unwrap();
             let text = if f == file { text.replacen(from, to, 1) } else { text };
             std::fs::write(dir.join(f), text).unwrap();
@@ -609,6 +926,48 @@ mod tests {
                 "category SJ1002: nobody on the roster serves it: no responder of force mediator with",
             ),
             ("stations.json", "{", "[", "line 2, column 7"),
+            (
+                "grids.geojson",
+                "\"area\": \"main\"",
+                "\"area\": \"main\", \"weight\": -2",
+                "property \"weight\" must be",
+            ),
+            (
+                "categories.toml",
+                "deadlines = { close = \"72h\" }",
+                "on_scene = { distribution = \"gamma\", mean = \"20m\" }",
+                "category SJ0101: on_scene: distribution must be",
+            ),
+            (
+                "categories.toml",
+                "deadlines = { close = \"72h\" }",
+                "on_scene = { distribution = \"uniform\", min = \"10m\", max = \"20m\", sd = \"1m\" }",
+                "on_scene: sd is not read by \"uniform\"",
+            ),
+            (
+                "categories.toml",
+                "deadlines = { close = \"72h\" }",
+                "on_scene = { distribution = \"lognormal\", mean = \"20m\" }",
+                "on_scene: \"lognormal\" needs sd",
+            ),
+            (
+                "categories.toml",
+                "deadlines = { close = \"72h\" }",
+                "transport = { share = 0.5, to = \"hospital\", handover = \"10m\" }",
+                "transport.to must be \"station\" or a list",
+            ),
+            (
+                "categories.toml",
+                "deadlines = { close = \"72h\" }",
+                "transport = { share = 1.5, to = \"station\", handover = \"10m\" }",
+                "transport: share must be between 0 and 1",
+            ),
+            (
+                "categories.toml",
+                "deadlines = { close = \"72h\" }",
+                "on_scene_minutes = 20",
+                "unknown field `on_scene_minutes`",
+            ),
         ];
         for (file, from, to, expect) in cases {
             let dir = broken_copy(file, from, to);
@@ -616,5 +975,50 @@ mod tests {
             assert!(e.contains(file) && e.contains(expect), "{e}");
             std::fs::remove_dir_all(dir).unwrap();
         }
+    }
+
+    /// A city brought in with its own settings, grid weights, times on scene and a transport
+    /// leg: each one read as written.
+    #[test]
+    fn settings_grid_weights_on_scene_and_transport_are_read() {
+        let dir = broken_copy(
+            "categories.toml",
+            "deadlines = { close = \"72h\" }",
+            "deadlines = { close = \"72h\" }\non_scene = { distribution = \"lognormal\", mean = \"40m\", sd = \"15m\" }\ntransport = { share = 0.3, to = \"station\", handover = \"10m\" }",
+        );
+        let grids = std::fs::read_to_string(dir.join("grids.geojson")).unwrap();
+        std::fs::write(
+            dir.join("grids.geojson"),
+            grids.replacen("\"area\": \"main\"", "\"area\": \"main\", \"weight\": 4", 1),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("settings.toml"),
+            "[dispatch]\ndecision = \"2m\"\nauto_decision = \"5s\"\nsend_on_the_way_home = false\n\n[travel]\nsetoff = \"30s\"\ncar_kmh = 36\noff_road_car_kmh = 9\nrush_hours = [6, 7]\nrush_hour_car_factor = 0.5\n",
+        )
+        .unwrap();
+        let s = load(&dir).unwrap();
+        let c = s.categories.iter().find(|c| c.category.code.as_str() == "SJ0101").unwrap();
+        assert_eq!(c.on_scene, OnScene::LogNormal { mean: 2400.0, sd: 900.0 });
+        let t = c.transport.as_ref().unwrap();
+        assert_eq!((t.share, t.handover_seconds, t.to.len()), (0.3, 600.0, 5));
+        // Without on_scene: 25 minutes ± half.
+        let other = s.categories.iter().find(|c| c.category.code.as_str() == "SJ0102").unwrap();
+        assert_eq!(other.on_scene, OnScene::Uniform { min: 750.0, max: 2250.0 });
+        // The first grid (station S1, weight 2.5 there) weighs 4 × 2.5.
+        assert_eq!(s.grid_weights[0], 10.0);
+        let st = &s.settings;
+        assert_eq!((st.decision_seconds, st.auto_decision_seconds, st.en_route), (120.0, 5.0, false));
+        assert_eq!(st.travel.setoff_seconds, 30.0);
+        assert!((st.travel.car_metres_per_second - 10.0).abs() < 1e-9);
+        assert!((st.travel.off_road_car_metres_per_second - 2.5).abs() < 1e-9);
+        assert!(st.travel.is_rush_hour(6) && st.travel.is_rush_hour(7) && !st.travel.is_rush_hour(8));
+        // A key nobody reads fails loudly.
+        std::fs::write(dir.join("settings.toml"), "[travel]\nbus_kmh = 20\n").unwrap();
+        let e = load(&dir).unwrap_err().to_string();
+        assert!(e.contains("settings.toml") && e.contains("unknown field `bus_kmh`"), "{e}");
+        std::fs::write(dir.join("settings.toml"), "[travel]\nrush_hours = [25]\n").unwrap();
+        assert!(load(&dir).unwrap_err().to_string().contains("no hour 25"));
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

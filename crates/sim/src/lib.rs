@@ -5,10 +5,14 @@
 //!
 //! # The model
 //! A call needs one unit of each force its category names (with the skills named for that
-//! force). A decision takes [`DISPATCH_DELAY_SECONDS`]; a unit sent travels from its base,
-//! serves, and travels back, and is free again once home. "On time" is someone on site within
-//! [`ON_SITE_SECONDS`] of the report. Because units leave only from their bases, the offline
-//! bound ([`offline`]) is a true bound for every policy.
+//! force). A decision takes the scenario's decision time (`settings.toml`, a minute by
+//! default); a unit sent travels from where it is, stays on scene for a time drawn from its
+//! category's distribution, for some categories carries on to a hospital or the station and
+//! hands over, and is then *clear*: free to be sent again from wherever it is on its way
+//! home (its position moves along the straight line home as the trip's time passes), or
+//! back at base. "On time" is someone on site within the call's own on-site promise (its
+//! category and priority). The offline bound ([`offline`]) allows for units sent on their
+//! way home, so it stays a bound for every policy.
 //!
 //! # Layout
 //! - [`run`]: the event loop (arrivals, dispatch, units coming home, the waiting served).
@@ -31,10 +35,11 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::Arc;
 
-/// Seconds from a report to a dispatch decision: accepting and deciding (the 1- and 3-minute
-/// promises leave room for this; the street usually needs about a minute).
+/// Seconds from a report to a dispatch decision when the scenario says nothing: accepting and
+/// deciding (the 1- and 3-minute promises leave room for this; the street usually needs
+/// about a minute).
 pub const DISPATCH_DELAY_SECONDS: f64 = 60.0;
-/// The on-site promise.
+/// The street's on-site promise, for the literal "within 10 minutes" figure.
 pub const ON_SITE_SECONDS: f64 = 600.0;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,6 +143,10 @@ pub struct Call {
     pub service_seconds: f64,
     /// The call's own on-site promise (its category and priority), seconds after the report.
     pub on_site_seconds: f64,
+    /// Seconds from the report to the decision who goes.
+    pub decision_seconds: f64,
+    /// After the scene, the unit carries on to this place and hands over for these seconds.
+    pub transport: Option<(LatLng, f64)>,
 }
 
 /// One responder.
@@ -149,9 +158,44 @@ pub struct Unit {
     pub home: LatLng,
     pub shift: String,
     pub skills: Vec<String>,
-    /// When the unit is back at base and free.
+    /// When the unit is clear of its last call (free to be sent again from where it is).
+    pub clear_at: f64,
+    /// Where it was when it cleared.
+    pub clear_from: LatLng,
+    /// When the unit is back at base.
     pub free_at: f64,
     pub busy_seconds: f64,
+}
+
+impl Unit {
+    /// A unit at home and free.
+    pub fn at_home(id: i64, force: Force, mode: TravelMode, home: LatLng, shift: &str, skills: Vec<String>) -> Self {
+        Self {
+            id,
+            force,
+            mode,
+            home,
+            shift: shift.to_owned(),
+            skills,
+            clear_at: 0.0,
+            clear_from: home,
+            free_at: 0.0,
+            busy_seconds: 0.0,
+        }
+    }
+
+    /// Where the unit is at `t`: at base once home, on the straight line from where it
+    /// cleared to its base while on its way (in proportion to the trip's time), else where it
+    /// cleared.
+    pub fn position(&self, t: f64) -> LatLng {
+        if t >= self.free_at {
+            return self.home;
+        }
+        let span = self.free_at - self.clear_at;
+        let f = if span > 0.0 { ((t - self.clear_at) / span).clamp(0.0, 1.0) } else { 1.0 };
+        let (a, b) = (self.clear_from, self.home);
+        LatLng::new(a.lat() + (b.lat() - a.lat()) * f, a.lng() + (b.lng() - a.lng()) * f).unwrap_or(self.home)
+    }
 }
 
 /// Whether a shift is on duty at second `t` of the simulation (day 08:00–20:00 local).
@@ -187,14 +231,7 @@ fn demand(sc: &Scenario, o: &Options, rng: &mut ChaCha8Rng) -> Vec<Call> {
         }
     }
     let mix_total: f64 = mix.iter().map(|m| m.1).sum();
-    let grid_weights: Vec<f64> = sc
-        .grids
-        .iter()
-        .map(|g| {
-            d.weights.get(&format!("station_{}", g.station)).copied().unwrap_or(1.0)
-                * d.weights.get(&format!("area_{}", g.area)).copied().unwrap_or(1.0)
-        })
-        .collect();
+    let grid_weights = &sc.grid_weights;
     let grid_total: f64 = grid_weights.iter().sum();
     let polygons: Vec<Polygon> = sc.grids.iter().map(|g| Polygon::new(g.ring.clone()).expect("validated")).collect();
     let per_second = d.cases_per_day * o.demand_scale / 86_400.0;
@@ -228,7 +265,8 @@ fn demand(sc: &Scenario, o: &Options, rng: &mut ChaCha8Rng) -> Vec<Call> {
             break;
         }
         let code = &mix[pick(rng, &mut mix.iter().map(|m| m.1), mix_total)].0;
-        let Some(cat) = sc.categories.iter().find(|c| c.category.code.as_str() == code) else { continue };
+        let Some(spec) = sc.categories.iter().find(|c| c.category.code.as_str() == code) else { continue };
+        let cat = &spec.category;
         let gi = pick(rng, &mut grid_weights.iter().copied(), grid_total);
         let poly = &polygons[gi];
         let ring = poly.ring();
@@ -240,19 +278,42 @@ fn demand(sc: &Scenario, o: &Options, rng: &mut ChaCha8Rng) -> Vec<Call> {
                 break p;
             }
         };
-        let base = if cat.category.tags.iter().any(|t| t == "dispute") { 2700.0 } else { 1500.0 };
-        let service_seconds = base * rng.gen_range(0.5..1.5);
-        let priority = cat.category.default_priority;
+        let service_seconds = on_scene(&spec.on_scene, rng);
+        let transport = spec.transport.as_ref().filter(|tr| rng.gen_bool(tr.share)).and_then(|tr| {
+            let nearest =
+                tr.to.iter().min_by(|a, b| a.distance_metres(&location).total_cmp(&b.distance_metres(&location)));
+            nearest.map(|p| (*p, tr.handover_seconds))
+        });
+        let priority = cat.default_priority;
+        let s = &sc.settings;
         calls.push(Call {
             at: t,
             location,
             priority,
-            needs: Need::of(&cat.category.forces, &cat.category.skills),
+            needs: Need::of(&cat.forces, &cat.skills),
             service_seconds,
-            on_site_seconds: on_site_promise(sc, &cat.category.code, priority),
+            on_site_seconds: on_site_promise(sc, &cat.code, priority),
+            decision_seconds: if cat.auto_dispatch { s.auto_decision_seconds } else { s.decision_seconds },
+            transport,
         });
     }
     calls
+}
+
+/// A time on scene drawn from a category's distribution, seconds.
+pub fn on_scene(o: &scenario::OnScene, rng: &mut ChaCha8Rng) -> f64 {
+    use rand_distr::Distribution;
+    match *o {
+        scenario::OnScene::Fixed(m) => m,
+        scenario::OnScene::Uniform { min, max } if max > min => rng.gen_range(min..max),
+        scenario::OnScene::Uniform { min, .. } => min,
+        scenario::OnScene::Exponential { mean } => rand_distr::Exp::new(1.0 / mean).map_or(mean, |e| e.sample(rng)),
+        scenario::OnScene::LogNormal { mean, sd } => {
+            // The log's parameters from the time's mean and spread.
+            let s2 = (1.0 + (sd / mean).powi(2)).ln();
+            rand_distr::LogNormal::new(mean.ln() - s2 / 2.0, s2.sqrt()).map_or(mean, |d| d.sample(rng))
+        }
+    }
 }
 
 /// The on-site promise of a category at a priority, in seconds (the policy's chain; the
@@ -265,8 +326,8 @@ pub fn on_site_promise(sc: &Scenario, code: &domain::codes::CategoryCode, priori
 /// Travel for a scenario: its road graph when it has one, else the straight-line model.
 pub fn travel_for(sc: &Scenario) -> Result<Arc<dyn Travel>, String> {
     match scenario::roads_file(&sc.dir) {
-        Some(path) => Ok(Arc::new(RoadGraph::load(&path, TravelModel::default()).map_err(|e| e.to_string())?)),
-        None => Ok(Arc::new(TravelModel::default())),
+        Some(path) => Ok(Arc::new(RoadGraph::load(&path, sc.settings.travel).map_err(|e| e.to_string())?)),
+        None => Ok(Arc::new(sc.settings.travel)),
     }
 }
 
@@ -276,60 +337,107 @@ fn units(sc: &Scenario) -> Vec<Unit> {
         .iter()
         .filter_map(|r| {
             let home = LatLng::new(r.lat?, r.lng?).ok()?;
-            Some(Unit {
-                id: r.id,
-                force: r.force,
-                mode: TravelMode::parse(&r.travel_mode)?,
-                home,
-                shift: r.shift.clone(),
-                skills: r.skills.clone(),
-                free_at: 0.0,
-                busy_seconds: 0.0,
-            })
+            Some(Unit::at_home(r.id, r.force, TravelMode::parse(&r.travel_mode)?, home, &r.shift, r.skills.clone()))
         })
         .collect()
 }
 
-/// Demand points for coverage: grid centres weighted by their share of demand.
+/// Demand points for coverage: grid centres with their share of demand (summing to 1).
 fn demand_points(sc: &Scenario) -> Vec<(LatLng, f64)> {
-    let d = &sc.demand;
+    let total: f64 = sc.grid_weights.iter().sum();
     sc.grids
         .iter()
-        .map(|g| {
-            let w = d.weights.get(&format!("station_{}", g.station)).copied().unwrap_or(1.0)
-                * d.weights.get(&format!("area_{}", g.area)).copied().unwrap_or(1.0);
-            (Polygon::new(g.ring.clone()).expect("validated").centroid(), w)
-        })
+        .zip(&sc.grid_weights)
+        .map(|(g, w)| (Polygon::new(g.ring.clone()).expect("validated").centroid(), w / total.max(f64::MIN_POSITIVE)))
         .collect()
+}
+
+/// The scenario's timing as a run needs it.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    /// The set-off time every route includes (a unit coming home does not need it).
+    pub setoff_seconds: f64,
+    /// Seconds of travel that keep the street's on-site promise after the decision.
+    pub travel_max_seconds: f64,
+    /// The rush hours of the travel model.
+    pub rush_hours: [bool; 24],
+    /// Calls a second in each local hour, at the run's demand.
+    pub calls_per_second: [f64; 24],
+    /// Units may be sent on their way home (else only once back at base).
+    pub en_route: bool,
+}
+
+impl Timing {
+    pub fn of(sc: &Scenario, demand_scale: f64) -> Self {
+        let d = &sc.demand;
+        let mean = d.hourly_profile.iter().sum::<f64>() / 24.0;
+        // The promise most calls are judged by: the shortest on-site promise of a category at
+        // its default priority, after the decision.
+        let promise = sc
+            .categories
+            .iter()
+            .map(|c| on_site_promise(sc, &c.category.code, c.category.default_priority))
+            .fold(f64::INFINITY, f64::min);
+        Self {
+            setoff_seconds: sc.settings.travel.setoff_seconds,
+            travel_max_seconds: promise.min(1e9) - sc.settings.decision_seconds,
+            rush_hours: sc.settings.travel.rush_hours,
+            en_route: sc.settings.en_route,
+            calls_per_second: std::array::from_fn(|h| {
+                d.cases_per_day * demand_scale / 86_400.0 * d.hourly_profile[h] / mean.max(f64::MIN_POSITIVE)
+            }),
+        }
+    }
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        let m = TravelModel::default();
+        Self {
+            setoff_seconds: m.setoff_seconds,
+            travel_max_seconds: ON_SITE_SECONDS - DISPATCH_DELAY_SECONDS,
+            rush_hours: m.rush_hours,
+            calls_per_second: [400.0 / 86_400.0; 24],
+            en_route: true,
+        }
+    }
 }
 
 /// Which demand points each unit covers from home (on site within the promise after the
-/// decision minute), at ordinary hours and in rush hours.
+/// decision), at ordinary hours and in rush hours.
 struct Reach {
     normal: Vec<Vec<bool>>,
     rush: Vec<Vec<bool>>,
+    rush_hours: [bool; 24],
 }
 
 impl Reach {
-    fn new(units: &[Unit], points: &[(LatLng, f64)], travel: &dyn Travel) -> Self {
+    fn new(units: &[Unit], points: &[(LatLng, f64)], travel: &dyn Travel, timing: &Timing) -> Self {
         let table = |hour| {
-            units
+            let c: Vec<Candidate> = units
                 .iter()
-                .map(|u| {
-                    points
-                        .iter()
-                        .map(|(p, _)| {
-                            travel.lower_bound_seconds(&u.home, p, u.mode, hour) <= TRAVEL_SECONDS_MAX
-                                && travel.route(&u.home, p, u.mode, hour).eta_seconds <= TRAVEL_SECONDS_MAX
-                        })
-                        .collect()
+                .map(|u| Candidate {
+                    id: u.id,
+                    force: u.force,
+                    mode: u.mode,
+                    position: u.home,
+                    available: true,
+                    skills: vec![],
                 })
-                .collect()
+                .collect();
+            let p: Vec<LatLng> = points.iter().map(|x| x.0).collect();
+            dispatch::coverage::reach_table(&c, &p, travel, hour, timing.travel_max_seconds)
         };
-        Self { normal: table(11), rush: table(8) }
+        let hour_where = |rush: bool| (0..24u32).find(|h| timing.rush_hours[*h as usize] == rush);
+        let normal = table(hour_where(false).unwrap_or(11));
+        let rush = match hour_where(true) {
+            Some(h) => table(h),
+            None => normal.clone(),
+        };
+        Self { normal, rush, rush_hours: timing.rush_hours }
     }
     fn of(&self, u: usize, hour: u32) -> &[bool] {
-        if TravelModel::is_rush_hour(hour) {
+        if self.rush_hours[(hour % 24) as usize] {
             &self.rush[u]
         } else {
             &self.normal[u]
@@ -337,8 +445,6 @@ impl Reach {
     }
 }
 
-/// Seconds of travel that still keep the on-site promise after the decision minute.
-const TRAVEL_SECONDS_MAX: f64 = ON_SITE_SECONDS - DISPATCH_DELAY_SECONDS;
 /// Assumed share of time a unit is busy, for the expected-coverage weights (DMEXCLP's q).
 const BUSY_SHARE: f64 = 0.3;
 /// A force is stretched when fewer than this share of its units on duty are free: then a call
@@ -346,10 +452,12 @@ const BUSY_SHARE: f64 = 0.3;
 const STRETCHED_FREE_SHARE: f64 = 0.5;
 /// A unit sent in support, once someone else keeps the promise, may take up to this long.
 const SUPPORT_SECONDS_MAX: f64 = 1200.0;
-/// `triage`: the most expected coverage (in grid weights: one grid of ordinary demand covered
-/// by this unit alone costs 0.7) a trip that cannot keep a promise may cost while its force is
-/// busy.
-const SPARE_LOSS_MAX: f64 = 1.0;
+/// `triage`: the most on-time calls a trip that cannot keep a promise may be expected to cost
+/// while its force is busy: the share of demand only it covers (DMEXCLP's expected coverage)
+/// × the calls a second at this hour × the seconds until it is clear again. A count of calls,
+/// so its meaning does not depend on how finely the area is cut into grids or how busy the
+/// street is.
+const SPARE_CALLS_MAX: f64 = 0.25;
 /// `triage`: a force is busy while fewer than this share of it is free.
 const BUSY_FREE_SHARE: f64 = 0.8;
 /// `triage`: a need waits at most this long for a unit the area can spare.
@@ -362,12 +470,13 @@ struct World<'a> {
     travel: &'a dyn Travel,
     points: Vec<(LatLng, f64)>,
     reach: Reach,
+    timing: Timing,
     policy: Policy,
     /// First arrival on site per call, seconds after the report.
     response: Vec<f64>,
     /// Needs waiting for a free unit: (call, index of the need).
     waiting: Vec<(usize, usize)>,
-    /// When units come home free: (milliseconds, unit).
+    /// When units are clear again: (milliseconds, unit).
     frees: BinaryHeap<Reverse<(u64, usize)>>,
     /// Per unit sent to a call someone else already keeps on time, seconds since the report.
     joint_waits: Vec<f64>,
@@ -376,6 +485,31 @@ struct World<'a> {
 }
 
 impl World<'_> {
+    /// When unit `u` can be sent again: once clear, or once home when units are not sent on
+    /// their way.
+    fn ready_at(&self, u: usize) -> f64 {
+        let x = &self.units[u];
+        if self.timing.en_route {
+            x.clear_at
+        } else {
+            x.free_at
+        }
+    }
+
+    /// Where unit `u` sets off from at `now`.
+    fn origin(&self, u: usize, now: f64) -> LatLng {
+        let x = &self.units[u];
+        if self.timing.en_route {
+            x.position(now)
+        } else {
+            x.home
+        }
+    }
+
+    fn available(&self, u: usize, now: f64) -> bool {
+        self.ready_at(u) <= now && on_duty(&self.units[u].shift, now)
+    }
+
     fn candidates(&self, need: &Need, now: f64, free: bool) -> Vec<Candidate> {
         self.units
             .iter()
@@ -385,8 +519,8 @@ impl World<'_> {
                 id: i as i64,
                 force: u.force,
                 mode: u.mode,
-                position: u.home,
-                available: !free || u.free_at <= now,
+                position: self.origin(i, now),
+                available: !free || self.ready_at(i) <= now,
                 skills: u.skills.clone(),
             })
             .collect()
@@ -398,44 +532,65 @@ impl World<'_> {
         (free as f64) < share * duty as f64
     }
 
-    /// DMEXCLP: the expected coverage lost if unit `u` leaves now (`dispatch::coverage`).
+    /// DMEXCLP: the share of demand's expected coverage lost if unit `u` leaves now
+    /// (`dispatch::coverage`).
     fn coverage_loss(&self, u: usize, now: f64) -> f64 {
         let hour = hour_of(now);
         let force = self.units[u].force;
-        let free: Vec<usize> = (0..self.units.len())
-            .filter(|i| {
-                let x = &self.units[*i];
-                x.force == force && x.free_at <= now && on_duty(&x.shift, now)
-            })
-            .collect();
+        let free: Vec<usize> =
+            (0..self.units.len()).filter(|i| self.units[*i].force == force && self.available(*i, now)).collect();
         let weights: Vec<f64> = self.points.iter().map(|(_, w)| *w).collect();
         let reaches = |i: usize, p: usize| self.reach.of(i, hour)[p];
         dispatch::coverage::coverage_loss(u, &reaches, &free, &weights, BUSY_SHARE)
     }
 
-    /// Sends unit `u` to call `c` at `now`; it is busy until back at base.
+    /// Seconds unit `u` sent to call `c` at `now` is away until clear again.
+    fn trip_seconds(&self, u: usize, c: usize, now: f64) -> f64 {
+        let (unit, call) = (&self.units[u], &self.calls[c]);
+        let there = self.travel.route(&self.origin(u, now), &call.location, unit.mode, hour_of(now)).eta_seconds;
+        there + call.service_seconds + call.transport.map_or(0.0, |t| t.1)
+    }
+
+    /// The on-time calls the area can expect to lose while unit `u` is away on call `c`.
+    fn calls_lost(&self, u: usize, c: usize, now: f64) -> f64 {
+        self.coverage_loss(u, now) * self.timing.calls_per_second[hour_of(now) as usize] * self.trip_seconds(u, c, now)
+    }
+
+    /// Sends unit `u` from where it is to call `c` at `now`; it is clear again after the scene
+    /// (and the transport leg), and home after the trip back.
     fn send(&mut self, u: usize, c: usize, now: f64) {
         let call = &self.calls[c];
         if self.on_time_already(c) {
             self.joint_waits.push(now - call.at);
         }
         self.served += 1;
+        let from = self.origin(u, now);
         let unit = &self.units[u];
-        let hour = hour_of(now);
-        let there = self.travel.route(&unit.home, &call.location, unit.mode, hour).eta_seconds;
-        let back =
-            self.travel.route(&call.location, &unit.home, unit.mode, hour_of(now + there + call.service_seconds));
+        let there = self.travel.route(&from, &call.location, unit.mode, hour_of(now)).eta_seconds;
         let arrive = now + there;
         let r = arrive - call.at;
         if self.response[c].is_nan() || r < self.response[c] {
             self.response[c] = r;
         }
+        let setoff = self.timing.setoff_seconds;
+        let left_scene = arrive + call.service_seconds;
+        let (clear_from, clear_at) = match call.transport {
+            Some((place, handover)) => {
+                let leg = self.travel.route(&call.location, &place, unit.mode, hour_of(left_scene)).eta_seconds;
+                (place, left_scene + (leg - setoff).max(0.0) + handover)
+            }
+            None => (call.location, left_scene),
+        };
         // Coming home does not need the set-off minute.
-        let home = arrive + call.service_seconds + (back.eta_seconds - TravelModel::default().setoff_seconds).max(0.0);
+        let back = self.travel.route(&clear_from, &unit.home, unit.mode, hour_of(clear_at)).eta_seconds;
+        let home = clear_at + (back - setoff).max(0.0);
         let unit = &mut self.units[u];
-        unit.busy_seconds += home - now;
+        // A unit sent on its way home never finishes that trip.
+        unit.busy_seconds += home - now - (unit.free_at - now).max(0.0);
+        unit.clear_at = clear_at;
+        unit.clear_from = clear_from;
         unit.free_at = home;
-        self.frees.push(Reverse((millis(home), u)));
+        self.frees.push(Reverse((millis(self.ready_at(u)), u)));
     }
 
     fn on_time_already(&self, c: usize) -> bool {
@@ -472,8 +627,8 @@ impl World<'_> {
             return self.least_loss(&ranked, left, now).map(|x| x.0);
         }
         // Nobody free keeps the promise. While the force is stretched the call waits for a unit
-        // coming back, so the few free stay free for calls they can still keep (units coming
-        // back take the waiting in order); otherwise the nearest goes now.
+        // coming clear, so the few free stay free for calls they can still keep (units coming
+        // clear take the waiting in order); otherwise the nearest goes now.
         if self.free_below(ranked.len(), need.force, now, STRETCHED_FREE_SHARE) {
             return None;
         }
@@ -496,21 +651,22 @@ impl World<'_> {
 
     /// For a need whose promise nobody can keep any more (support for a call someone already
     /// keeps, or a call nobody free reaches in time): the free unit within 20 minutes the area
-    /// misses least. Under `triage`, while its force is busy, only if the area misses it
-    /// little, or once the need has waited its longest.
+    /// misses least. Under `triage`, while its force is busy, only if the area can expect to
+    /// lose few on-time calls for it ([`SPARE_CALLS_MAX`]), or once the need has waited its
+    /// longest.
     fn spare(&self, c: usize, ranked: &[Ranked], now: f64) -> Option<usize> {
         let nearest = ranked.first()?;
-        let (u, loss) = self.least_loss(ranked, SUPPORT_SECONDS_MAX.max(nearest.eta_seconds), now)?;
+        let (u, _) = self.least_loss(ranked, SUPPORT_SECONDS_MAX.max(nearest.eta_seconds), now)?;
         let busy = self.free_below(ranked.len(), self.units[u].force, now, BUSY_FREE_SHARE);
-        if self.policy != Policy::Triage || !busy || loss <= SPARE_LOSS_MAX {
+        if self.policy != Policy::Triage || !busy || self.calls_lost(u, c, now) <= SPARE_CALLS_MAX {
             return Some(u);
         }
         (now - self.calls[c].at >= WAIT_MAX_SECONDS).then_some(nearest.id as usize)
     }
 
-    /// Waiting calls whose force has nobody out (so nobody will come back to take them, as after
-    /// a shift change) get the nearest free unit; under `triage`, every waiting need whose force
-    /// has someone free is offered to the policy again ([`World::choose`]).
+    /// Waiting calls whose force has nobody out (so nobody will come clear to take them, as
+    /// after a shift change) get the nearest free unit; under `triage`, every waiting need
+    /// whose force has someone free is offered to the policy again ([`World::choose`]).
     fn sweep(&mut self, now: f64) {
         let mut i = 0;
         while i < self.waiting.len() {
@@ -525,7 +681,7 @@ impl World<'_> {
                     continue;
                 }
             }
-            // Nobody free, or someone on duty is out and will come back to take it.
+            // Nobody free, or someone on duty is out and will come clear to take it.
             if !on_duty.iter().all(|x| x.available) || on_duty.is_empty() {
                 i += 1;
                 continue;
@@ -543,9 +699,11 @@ impl World<'_> {
         }
     }
 
-    /// A unit came home at `t`: it takes a need it can still keep on time (urgent first, then
-    /// the earliest promise), else the oldest; closest-idle takes the oldest.
+    /// A unit came clear at `t`: it takes a need it can still keep on time (urgent first, then
+    /// the earliest promise), else the most urgent, then oldest; closest-idle takes the most
+    /// urgent, then oldest.
     fn serve_waiting(&mut self, u: usize, t: f64) {
+        let here = self.origin(u, t);
         let unit = &self.units[u];
         let fits: Vec<usize> = (0..self.waiting.len())
             .filter(|i| {
@@ -567,7 +725,7 @@ impl World<'_> {
                 let (c, _) = self.waiting[*i];
                 let call = &self.calls[c];
                 !self.on_time_already(c)
-                    && t + self.travel.route(&unit.home, &call.location, unit.mode, hour_of(t)).eta_seconds
+                    && t + self.travel.route(&here, &call.location, unit.mode, hour_of(t)).eta_seconds
                         <= call.at + call.on_site_seconds
             };
             fits.iter()
@@ -585,7 +743,7 @@ impl World<'_> {
         }
     }
 
-    /// Lets units that came home by `t` serve the waiting.
+    /// Lets units that came clear by `t` serve the waiting.
     fn release_until(&mut self, t: f64) {
         while let Some(Reverse((ms, u))) = self.frees.peek().copied() {
             let at = ms as f64 / 1000.0;
@@ -594,9 +752,9 @@ impl World<'_> {
             }
             self.frees.pop();
             // Stale when the unit was sent again since: compared in the heap's own whole
-            // milliseconds (its exact `free_at` lies a fraction of a millisecond later than
-            // the event, which once made every homecoming look stale).
-            if millis(self.units[u].free_at) > ms || !on_duty(&self.units[u].shift, at) {
+            // milliseconds (its exact `clear_at` lies a fraction of a millisecond later than
+            // the event, which once made every such event look stale).
+            if millis(self.ready_at(u)) > ms || !on_duty(&self.units[u].shift, at) {
                 continue;
             }
             self.serve_waiting(u, at);
@@ -604,7 +762,7 @@ impl World<'_> {
     }
 
     /// After the last call: everything still waiting is served by the first unit of its
-    /// force back at base.
+    /// force to come clear.
     fn flush(&mut self) {
         self.release_until(f64::INFINITY);
         let rank = |p: Priority| Priority::ALL.iter().position(|x| *x == p).unwrap_or(usize::MAX);
@@ -616,15 +774,15 @@ impl World<'_> {
         while !self.waiting.is_empty() {
             let (c, n) = self.waiting.remove(0);
             let need = &self.calls[c].needs[n];
-            let first = self
-                .units
-                .iter()
-                .enumerate()
-                .filter(|(_, u)| need.force == u.force && need.skills.iter().all(|s| u.skills.contains(s)))
-                .min_by(|a, b| a.1.free_at.total_cmp(&b.1.free_at).then(a.0.cmp(&b.0)))
-                .map(|(i, u)| (i, u.free_at));
-            if let Some((u, free_at)) = first {
-                let at = free_at.max(self.calls[c].at + DISPATCH_DELAY_SECONDS);
+            let first = (0..self.units.len())
+                .filter(|i| {
+                    let u = &self.units[*i];
+                    need.force == u.force && need.skills.iter().all(|s| u.skills.contains(s))
+                })
+                .map(|i| (i, self.ready_at(i)))
+                .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+            if let Some((u, ready)) = first {
+                let at = ready.max(self.calls[c].at + self.calls[c].decision_seconds);
                 self.send(u, c, at);
             }
         }
@@ -645,16 +803,44 @@ pub fn run_with(sc: &Scenario, o: &Options, travel: &dyn Travel) -> Metrics {
 /// Runs the simulation; for `offline`, also the bound itself (with how close a schedule found
 /// comes to it).
 pub fn run_with_bound(sc: &Scenario, o: &Options, travel: &dyn Travel) -> (Metrics, Option<offline::Bound>) {
-    let mut rng = ChaCha8Rng::seed_from_u64(o.seed);
-    let calls = demand(sc, o, &mut rng);
-    let units = units(sc);
-    let points = demand_points(sc);
-    if o.policy == Policy::Offline {
-        let bound = offline::bound(&calls, &units, travel);
-        return (metrics(o, &calls, &bound.response, &[], &units, Some(&bound)), Some(bound));
+    run_seeds(sc, o, 1, travel)
+}
+
+/// Runs seeds `o.seed`, `o.seed + 1`, … (`seeds` of them) and pools every call of every run
+/// into one set of metrics (the bound summed over the runs).
+pub fn run_seeds(sc: &Scenario, o: &Options, seeds: u64, travel: &dyn Travel) -> (Metrics, Option<offline::Bound>) {
+    let timing = Timing::of(sc, o.demand_scale);
+    let (mut calls, mut response, mut joint, mut units_all) = (vec![], vec![], vec![], vec![]);
+    let mut pooled: Option<offline::Bound> = None;
+    for seed in o.seed..o.seed + seeds.max(1) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let run_calls = demand(sc, o, &mut rng);
+        let units = units(sc);
+        if o.policy == Policy::Offline {
+            let b = offline::bound(&run_calls, &units, travel, &timing);
+            response.extend_from_slice(&b.response);
+            pooled = Some(match pooled {
+                None => b,
+                Some(mut p) => {
+                    p.late += b.late;
+                    p.late_found += b.late_found;
+                    for (k, v) in b.late_by_priority {
+                        *p.late_by_priority.entry(k).or_default() += v;
+                    }
+                    p.response.extend(b.response);
+                    p
+                }
+            });
+            units_all.extend(units);
+        } else {
+            let w = simulate(&run_calls, units, demand_points(sc), timing, o, travel);
+            response.extend_from_slice(&w.response);
+            joint.extend_from_slice(&w.joint_waits);
+            units_all.extend(w.units);
+        }
+        calls.extend(run_calls);
     }
-    let w = simulate(&calls, units, points, o, travel);
-    (metrics(o, &calls, &w.response, &w.joint_waits, &w.units, None), None)
+    (metrics(o, &calls, &response, &joint, &units_all, pooled.as_ref()), pooled)
 }
 
 /// An instant as the event heap keeps it: whole milliseconds.
@@ -667,10 +853,11 @@ fn simulate<'a>(
     calls: &'a [Call],
     units: Vec<Unit>,
     points: Vec<(LatLng, f64)>,
+    timing: Timing,
     o: &Options,
     travel: &'a dyn Travel,
 ) -> World<'a> {
-    let reach = Reach::new(&units, &points, travel);
+    let reach = Reach::new(&units, &points, travel, &timing);
     // A shift coming on duty takes what waits for its force.
     let mut frees = BinaryHeap::new();
     for (i, u) in units.iter().enumerate() {
@@ -689,6 +876,7 @@ fn simulate<'a>(
         travel,
         points,
         reach,
+        timing,
         policy: o.policy,
         response: vec![f64::NAN; calls.len()],
         waiting: vec![],
@@ -696,8 +884,15 @@ fn simulate<'a>(
         joint_waits: vec![],
         served: 0,
     };
-    for (c, call) in calls.iter().enumerate() {
-        let now = call.at + DISPATCH_DELAY_SECONDS;
+    // Calls in the order they are decided (a category sent without a dispatcher may be
+    // decided sooner than a call reported just before it).
+    let mut order: Vec<usize> = (0..calls.len()).collect();
+    order.sort_by(|a, b| {
+        (calls[*a].at + calls[*a].decision_seconds).total_cmp(&(calls[*b].at + calls[*b].decision_seconds))
+    });
+    for c in order {
+        let call = &calls[c];
+        let now = call.at + call.decision_seconds;
         w.release_until(now);
         if w.policy != Policy::ClosestIdle {
             w.sweep(now);
@@ -835,16 +1030,7 @@ mod tests {
     fn a_unit_coming_home_takes_the_call_that_waited() {
         let base = LatLng::new(30.26, 120.57).unwrap();
         let there = LatLng::new(30.2637, 120.5731).unwrap();
-        let unit = Unit {
-            id: 1,
-            force: Force::Police,
-            mode: TravelMode::Car,
-            home: base,
-            shift: "all".into(),
-            skills: vec![],
-            free_at: 0.0,
-            busy_seconds: 0.0,
-        };
+        let unit = Unit::at_home(1, Force::Police, TravelMode::Car, base, "all", vec![]);
         let call = |at: f64| Call {
             at,
             location: there,
@@ -852,11 +1038,13 @@ mod tests {
             needs: vec![dispatch::Need { force: Force::Police, skills: vec![] }],
             service_seconds: 600.4,
             on_site_seconds: ON_SITE_SECONDS,
+            decision_seconds: crate::DISPATCH_DELAY_SECONDS,
+            transport: None,
         };
         let travel = TravelModel::default();
         let calls = vec![call(0.0), call(30.0), call(5_000.0)];
         let o = Options { policy: Policy::ClosestIdle, days: 1, seed: 1, demand_scale: 1.0 };
-        let w = simulate(&calls, vec![unit], vec![(there, 1.0)], &o, &travel);
+        let w = simulate(&calls, vec![unit], vec![(there, 1.0)], Timing::default(), &o, &travel);
         // The first trip ends at a fractional instant.
         let first = &w.calls[0];
         let out = travel.route(&base, &there, TravelMode::Car, hour_of(DISPATCH_DELAY_SECONDS)).eta_seconds;
@@ -866,19 +1054,118 @@ mod tests {
         assert!(w.response[2] < 600.0, "the later call found the unit at home: {} s", w.response[2]);
     }
 
+    /// A call far from base, then one next to it just as the unit clears the first: sent on
+    /// its way home, the unit is there in a minute and a half; made to go home first, it is
+    /// late. The bound sees the same (one late with units sent on their way, two without).
+    #[test]
+    fn a_unit_on_its_way_home_is_sent_from_where_it_is() {
+        let home = LatLng::new(30.26, 120.57).unwrap();
+        let far = LatLng::new(30.30, 120.57).unwrap();
+        let beyond = LatLng::new(30.302, 120.57).unwrap();
+        let unit = || Unit::at_home(1, Force::Police, TravelMode::Car, home, "all", vec![]);
+        let call = |at: f64, location| Call {
+            at,
+            location,
+            priority: Priority::Normal,
+            needs: vec![dispatch::Need { force: Force::Police, skills: vec![] }],
+            service_seconds: 600.0,
+            on_site_seconds: ON_SITE_SECONDS,
+            decision_seconds: DISPATCH_DELAY_SECONDS,
+            transport: None,
+        };
+        let travel = TravelModel::default();
+        let eta = |a: &LatLng, b: &LatLng| travel.route(a, b, TravelMode::Car, 0).eta_seconds;
+        // By hand: 4.45 km × 1.35 at 9 m/s + the set-off minute ≈ 727 s out; clear at
+        // 60 + 727 + 600 ≈ 1,387 s. The second call is decided at 1,390 s.
+        let clear = DISPATCH_DELAY_SECONDS + eta(&home, &far) + 600.0;
+        assert!((clear - 1387.0).abs() < 2.0, "{clear}");
+        let calls = vec![call(0.0, far), call(1330.0, beyond)];
+        let o = Options { policy: Policy::ClosestIdle, days: 1, seed: 1, demand_scale: 1.0 };
+        let w = simulate(&calls, vec![unit()], vec![(far, 1.0)], Timing::default(), &o, &travel);
+        // From where it is: a few seconds on its way home from the scene, 222 m (about 93 s)
+        // from the second call plus those few seconds' way.
+        let from_there = w.response[1] - DISPATCH_DELAY_SECONDS;
+        let gone = 1330.0 + DISPATCH_DELAY_SECONDS - clear;
+        assert!(from_there > eta(&far, &beyond) && from_there < eta(&far, &beyond) + gone, "{from_there}");
+        assert!(w.response[1] < 160.0, "{}", w.response[1]);
+        let base = Timing { en_route: false, ..Timing::default() };
+        let w = simulate(&calls, vec![unit()], vec![(far, 1.0)], base, &o, &travel);
+        // Home at clear + the way back (no set-off), then out again.
+        let expected = clear + eta(&far, &home) - 60.0 + eta(&home, &beyond) - 1330.0;
+        assert!((w.response[1] - expected).abs() < 1.0, "{} vs {expected}", w.response[1]);
+        assert!(w.response[1] > ON_SITE_SECONDS);
+        let late = |t: Timing| offline::bound(&calls, &[unit()], &travel, &t).late;
+        assert_eq!(late(Timing::default()), 1);
+        assert_eq!(late(base), 2);
+    }
+
+    /// A transport leg: on scene, on to the place, handover, and only then clear; home from
+    /// the place.
+    #[test]
+    fn a_transport_leg_keeps_the_unit_until_the_handover() {
+        let (unit, base, there) = one_police_unit();
+        let place = LatLng::new(30.28, 120.57).unwrap();
+        let calls = vec![Call {
+            at: 0.0,
+            location: there,
+            priority: Priority::Normal,
+            needs: vec![dispatch::Need { force: Force::Police, skills: vec![] }],
+            service_seconds: 600.0,
+            on_site_seconds: ON_SITE_SECONDS,
+            decision_seconds: DISPATCH_DELAY_SECONDS,
+            transport: Some((place, 300.0)),
+        }];
+        let o = Options { policy: Policy::ClosestIdle, days: 1, seed: 1, demand_scale: 1.0 };
+        let travel = TravelModel::default();
+        let w = simulate(&calls, vec![unit], vec![(there, 1.0)], Timing::default(), &o, &travel);
+        let eta = |a: &LatLng, b: &LatLng| travel.route(a, b, TravelMode::Car, 0).eta_seconds;
+        let clear = 60.0 + eta(&base, &there) + 600.0 + (eta(&there, &place) - 60.0) + 300.0;
+        let u = &w.units[0];
+        assert!((u.clear_at - clear).abs() < 1e-6, "{} vs {clear}", u.clear_at);
+        assert!((u.free_at - (clear + eta(&place, &base) - 60.0)).abs() < 1e-6);
+        assert_eq!(u.clear_from, place);
+    }
+
+    /// Times on scene follow the category's distribution: the sample mean of each is its mean.
+    #[test]
+    fn times_on_scene_follow_their_distribution() {
+        use scenario::OnScene;
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        for (d, mean) in [
+            (OnScene::Fixed(900.0), 900.0),
+            (OnScene::Uniform { min: 600.0, max: 1800.0 }, 1200.0),
+            (OnScene::Exponential { mean: 1500.0 }, 1500.0),
+            (OnScene::LogNormal { mean: 1500.0, sd: 900.0 }, 1500.0),
+        ] {
+            let v: Vec<f64> = (0..40_000).map(|_| on_scene(&d, &mut rng)).collect();
+            let m = v.iter().sum::<f64>() / v.len() as f64;
+            assert!((m / mean - 1.0).abs() < 0.02, "{d:?}: {m}");
+            assert!(v.iter().all(|x| *x > 0.0));
+            if let OnScene::LogNormal { sd, .. } = d {
+                let var = v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / v.len() as f64;
+                assert!((var.sqrt() / sd - 1.0).abs() < 0.05, "sd {}", var.sqrt());
+            }
+        }
+    }
+
+    /// A grid's own weight draws the demand: every weight zero but one puts every call there.
+    #[test]
+    fn grid_weights_place_the_demand() {
+        let mut sc = linjiang();
+        sc.grid_weights = vec![0.0; sc.grids.len()];
+        sc.grid_weights[7] = 2.0;
+        let o = Options { policy: Policy::ClosestIdle, days: 1, seed: 5, demand_scale: 1.0 };
+        let calls = demand(&sc, &o, &mut ChaCha8Rng::seed_from_u64(5));
+        let poly = Polygon::new(sc.grids[7].ring.clone()).unwrap();
+        assert!(calls.len() > 300 && calls.iter().all(|c| poly.contains(&c.location)));
+        let points = demand_points(&sc);
+        assert_eq!(points[7].1, 1.0);
+    }
+
     fn one_police_unit() -> (Unit, LatLng, LatLng) {
         let base = LatLng::new(30.26, 120.57).unwrap();
         let there = LatLng::new(30.2637, 120.5731).unwrap();
-        let unit = Unit {
-            id: 1,
-            force: Force::Police,
-            mode: TravelMode::Car,
-            home: base,
-            shift: "all".into(),
-            skills: vec![],
-            free_at: 0.0,
-            busy_seconds: 0.0,
-        };
+        let unit = Unit::at_home(1, Force::Police, TravelMode::Car, base, "all", vec![]);
         (unit, base, there)
     }
 
@@ -894,12 +1181,14 @@ mod tests {
             needs: vec![dispatch::Need { force: Force::Police, skills: vec![] }],
             service_seconds: 1800.0,
             on_site_seconds: ON_SITE_SECONDS,
+            decision_seconds: crate::DISPATCH_DELAY_SECONDS,
+            transport: None,
         };
         // The unit is out on the first call; a low-priority call and then an urgent one wait.
         let calls = vec![call(0.0, Priority::Normal), call(100.0, Priority::Low), call(200.0, Priority::Urgent)];
         let o = Options { policy: Policy::ClosestIdle, days: 1, seed: 1, demand_scale: 1.0 };
         let travel = TravelModel::default();
-        let w = simulate(&calls, vec![unit], vec![(there, 1.0)], &o, &travel);
+        let w = simulate(&calls, vec![unit], vec![(there, 1.0)], Timing::default(), &o, &travel);
         assert!(w.response[2] < w.response[1] + 100.0, "urgent {} s, low {} s", w.response[2], w.response[1]);
         // Served one after the other: the urgent one a full trip before the low one.
         assert!(w.response[1] - w.response[2] > 1800.0 - 200.0, "{:?}", w.response);
@@ -917,6 +1206,8 @@ mod tests {
             needs: vec![],
             service_seconds: 60.0,
             on_site_seconds,
+            decision_seconds: crate::DISPATCH_DELAY_SECONDS,
+            transport: None,
         };
         let calls = vec![call(1800.0), call(600.0)];
         let g = group(&[0, 1], &[900.0, 900.0], &calls);
@@ -976,7 +1267,8 @@ mod tests {
         for policy in [Policy::ClosestIdle, Policy::Coverage, Policy::Triage] {
             let o = Options { policy, days: 1, seed: 3, demand_scale: 3.0 };
             let calls = demand(&sc, &o, &mut ChaCha8Rng::seed_from_u64(o.seed));
-            let w = simulate(&calls, units(&sc), demand_points(&sc), &o, travel.as_ref());
+            let w =
+                simulate(&calls, units(&sc), demand_points(&sc), Timing::of(&sc, o.demand_scale), &o, travel.as_ref());
             let needs: usize = calls.iter().map(|c| c.needs.len()).sum();
             assert_eq!(w.served, needs, "{policy:?}");
             assert!(w.waiting.is_empty(), "{policy:?}");

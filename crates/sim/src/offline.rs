@@ -1,22 +1,31 @@
 //! The hindsight bound: the fewest late arrivals any dispatch policy could have on a run's
 //! calls, knowing every call in advance.
 //!
-//! In the simulation a unit leaves from its base, so a call `j` can be on time only through a
-//! unit `u` of one of its forces whose trip from base takes `τ ≤ 540 s` (after the decision
-//! minute). Whenever `u` is sent, it is busy at least over the *core* interval
-//! `[t_j + 600 − τ, t_j + 60 + τ + service_j + return]` — whatever the moment it is sent — so
-//! two calls kept on time by one unit need disjoint cores. Counting the most calls that can be
-//! kept on time that way (and ignoring the work of late calls and of second forces, which can
-//! only help) bounds the on-time count from above, so `calls − that` bounds late arrivals from
-//! below for every policy, online or offline.
+//! In the simulation a unit sets off from its base or, sent on its way home, from a point on
+//! the straight line between its base and where it cleared an earlier call. So a call `j` can
+//! be on time only through a unit `u` of one of its forces for which `τ`, the least travel
+//! from any place `u` could be (its base, or the nearest point of any such line of an earlier
+//! call it could have served; a lower bound), keeps `j`'s promise `P_j` after the decision
+//! `δ_j`. Whenever `u` is sent, it is busy at least over the *core* interval
+//! `[t_j + P_j − τ, t_j + δ_j + τ + service_j + leg_j]` (`leg_j`: the least the transport leg
+//! and handover take) — whatever the moment and place it sets off from — so two calls kept on
+//! time by one unit need disjoint cores. Counting the most calls that can be kept on time that
+//! way bounds the on-time count from above, so `calls − that` bounds late arrivals from below
+//! for every policy, online or offline.
+//!
+//! What it leaves out, and which way that errs: the work of late calls (every call is served
+//! in the simulation, the bound serves late calls with no unit at all) and of second forces.
+//! Both only make the bound lower — still a bound, but looser the busier the day: under
+//! overload a policy's late count may sit well above it without any policy doing better.
 //!
 //! That maximum is a job-interval selection problem. Its Lagrangian relaxation of "at most one
 //! unit per call" splits into one weighted interval scheduling per unit (a dynamic program),
 //! and any multipliers give a valid upper bound; subgradient steps tighten it to the linear
 //! programming bound. A greedy schedule read off each step shows how close the bound is.
 
-use crate::{hour_of, on_duty, Call, Unit, DISPATCH_DELAY_SECONDS};
-use dispatch::{Travel, TravelModel};
+use crate::{hour_of, on_duty, Call, Timing, Unit};
+use dispatch::Travel;
+use domain::geo::LatLng;
 use std::collections::BTreeMap;
 
 /// Subgradient steps at most.
@@ -36,74 +45,159 @@ pub struct Bound {
     pub late_found: usize,
 }
 
-/// One way a call can be kept on time: unit, call, core interval.
+/// One way a call can be kept on time: unit, call, core interval, and what the chain of the
+/// unit's on-time calls needs to know of it.
 #[derive(Debug, Clone, Copy)]
 struct Pair {
     unit: usize,
     call: usize,
+    /// The latest the unit can set off from the nearest place it could be.
     start: f64,
+    /// The earliest it can be clear again (the core's end).
     end: f64,
+    /// The promise: the latest arrival on site.
+    latest: f64,
+    /// The least travel from its base.
+    from_home: f64,
+    /// The least travel from anywhere it could be.
+    from_anywhere: f64,
+    /// Where it clears (the scene, or the transport's place).
+    clear_from: LatLng,
 }
 
-/// The pairs of each unit sorted by end, with for each the number of earlier pairs that end
-/// before it starts.
+/// The pairs of one unit sorted by the end of their cores, and for each which earlier pairs
+/// may come right before it in the unit's chain of on-time calls: every pair before
+/// `before[i]`, and the pairs listed in `links[i]`.
 struct Machine {
     pairs: Vec<Pair>,
     before: Vec<usize>,
+    links: Vec<Vec<usize>>,
 }
 
-fn pairs(calls: &[Call], units: &[Unit], travel: &dyn Travel) -> (Vec<Pair>, Vec<f64>) {
-    let setoff = TravelModel::default().setoff_seconds;
+/// Planar metres around the street (east, north), for nearest points on short segments.
+fn planar(p: &LatLng, lat0: f64) -> (f64, f64) {
+    (p.lng() * lat0.to_radians().cos() * 111_320.0, p.lat() * 110_540.0)
+}
+
+/// The point of segment `a`–`b` nearest `p`.
+fn nearest_on_segment(a: &LatLng, b: &LatLng, p: &LatLng) -> LatLng {
+    let lat0 = p.lat();
+    let ((ax, ay), (bx, by), (px, py)) = (planar(a, lat0), planar(b, lat0), planar(p, lat0));
+    let (dx, dy) = (bx - ax, by - ay);
+    let len2 = dx * dx + dy * dy;
+    let f = if len2 > 0.0 { (((px - ax) * dx + (py - ay) * dy) / len2).clamp(0.0, 1.0) } else { 0.0 };
+    LatLng::new(a.lat() + (b.lat() - a.lat()) * f, a.lng() + (b.lng() - a.lng()) * f).unwrap_or(*a)
+}
+
+fn serves(unit: &Unit, call: &Call) -> bool {
+    call.needs.iter().any(|n| n.force == unit.force && n.skills.iter().all(|s| unit.skills.contains(s)))
+}
+
+/// The least travel from a point on the way home from `from` to `to` (a lower bound: a
+/// second of slack for the planar nearest point).
+fn from_the_way_home(from: &LatLng, unit: &Unit, to: &LatLng, travel: &dyn Travel, hours: [u32; 2]) -> f64 {
+    let q = nearest_on_segment(from, &unit.home, to);
+    hours.iter().map(|h| travel.lower_bound_seconds(&q, to, unit.mode, *h)).fold(f64::INFINITY, f64::min) - 1.0
+}
+
+/// The earliest a call can be cleared by anyone: decided, set off, on scene, the least of the
+/// transport leg.
+fn earliest_clear(call: &Call, timing: &Timing) -> f64 {
+    call.at + call.decision_seconds + timing.setoff_seconds + call.service_seconds + call.transport.map_or(0.0, |t| t.1)
+}
+
+/// The soonest unit `u` could reach call `c` from anywhere it may be while the call can still
+/// be kept: its base, or on its way home from where it cleared an earlier call it could have
+/// served (on the straight line between, as the simulation moves it). A lower bound.
+fn from_anywhere(c: usize, calls: &[Call], unit: &Unit, travel: &dyn Travel, timing: &Timing, hours: [u32; 2]) -> f64 {
+    let call = &calls[c];
+    let latest = call.at + call.on_site_seconds;
+    let lat0 = call.location.lat();
+    let (px, py) = planar(&call.location, lat0);
+    let mut best: Option<(f64, LatLng)> = None;
+    for (k, other) in calls.iter().enumerate().take_while(|(_, k)| k.at < latest) {
+        if k == c || earliest_clear(other, timing) >= latest || !serves(unit, other) {
+            continue;
+        }
+        let from = other.transport.map_or(other.location, |t| t.0);
+        let (qx, qy) = planar(&nearest_on_segment(&from, &unit.home, &call.location), lat0);
+        let d = (qx - px).hypot(qy - py);
+        if best.is_none_or(|b| d < b.0) {
+            best = Some((d, from));
+        }
+    }
+    best.map_or(f64::INFINITY, |(_, from)| from_the_way_home(&from, unit, &call.location, travel, hours))
+}
+
+fn pairs(calls: &[Call], units: &[Unit], travel: &dyn Travel, timing: &Timing) -> (Vec<Pair>, Vec<f64>) {
+    let setoff = timing.setoff_seconds;
     let mut out = vec![];
     let mut response = vec![f64::NAN; calls.len()];
     for (c, call) in calls.iter().enumerate() {
         // Each call's own on-site promise.
-        let travel_max = call.on_site_seconds - DISPATCH_DELAY_SECONDS;
-        let (first, last) = (call.at + DISPATCH_DELAY_SECONDS, call.at + call.on_site_seconds);
+        let decision = call.decision_seconds;
+        let travel_max = call.on_site_seconds - decision;
+        let (first, last) = (call.at + decision, call.at + call.on_site_seconds);
         for (u, unit) in units.iter().enumerate() {
-            if !call.needs.iter().any(|n| n.force == unit.force && n.skills.iter().all(|s| unit.skills.contains(s))) {
+            if !serves(unit, call) || !(on_duty(&unit.shift, first) || on_duty(&unit.shift, last)) {
                 continue;
             }
             // The trip may start in either hour the window touches: take the quicker.
             let hours = [hour_of(first), hour_of(last)];
-            let bound = hours
-                .iter()
-                .map(|h| travel.lower_bound_seconds(&unit.home, &call.location, unit.mode, *h))
-                .fold(f64::INFINITY, f64::min);
-            if bound > travel_max && response[c].is_finite() && DISPATCH_DELAY_SECONDS + bound >= response[c] {
-                continue;
-            }
-            let tau = hours
+            let from_home = hours
                 .iter()
                 .map(|h| travel.route(&unit.home, &call.location, unit.mode, *h).eta_seconds)
                 .fold(f64::INFINITY, f64::min);
-            if on_duty(&unit.shift, first) || on_duty(&unit.shift, last) {
-                let r = DISPATCH_DELAY_SECONDS + tau;
-                if !(response[c] <= r) {
-                    response[c] = r;
-                }
+            let tau = if timing.en_route {
+                from_home.min(from_anywhere(c, calls, unit, travel, timing, hours)).max(0.0)
+            } else {
+                from_home
+            };
+            let r = decision + tau;
+            if !(response[c] <= r) {
+                response[c] = r;
             }
-            if tau > travel_max || !(on_duty(&unit.shift, first) || on_duty(&unit.shift, last - tau)) {
+            if tau > travel_max {
                 continue;
             }
-            let back_from = [first + tau + call.service_seconds, last + call.service_seconds];
-            let back = back_from
-                .iter()
-                .map(|t| travel.route(&call.location, &unit.home, unit.mode, hour_of(*t)).eta_seconds)
-                .fold(f64::INFINITY, f64::min);
+            // The least the transport leg can take after the scene.
+            let (leg, clear_from) = call.transport.map_or((0.0, call.location), |(place, handover)| {
+                let lb = travel.lower_bound_seconds(&call.location, &place, unit.mode, hour_of(first));
+                ((lb - setoff).max(0.0) + handover, place)
+            });
+            // Sent on from where it clears, the way home is not counted; otherwise it is.
+            let home = if timing.en_route {
+                0.0
+            } else {
+                let back_from = [first + tau + call.service_seconds + leg, last + call.service_seconds + leg];
+                let back = back_from
+                    .iter()
+                    .map(|t| travel.route(&clear_from, &unit.home, unit.mode, hour_of(*t)).eta_seconds)
+                    .fold(f64::INFINITY, f64::min);
+                (back - setoff).max(0.0)
+            };
             out.push(Pair {
                 unit: u,
                 call: c,
                 start: last - tau,
-                end: first + tau + call.service_seconds + (back - setoff).max(0.0),
+                end: first + tau + call.service_seconds + leg + home,
+                latest: last,
+                from_home,
+                from_anywhere: tau,
+                clear_from,
             });
         }
     }
     (out, response)
 }
 
-fn machines(pairs: &[Pair], units: usize) -> Vec<Machine> {
-    let mut by_unit: Vec<Vec<Pair>> = vec![vec![]; units];
+/// Each unit's pairs with the links of its chains. Pair `j` may come right before pair `i`
+/// on one unit when the cores are apart and the unit, clear of `j` at the earliest, still
+/// reaches `i` in time: from the way home from `j` (its base included), or — after a gap long
+/// enough to serve some other call first — from anywhere it could be.
+fn machines(pairs: &[Pair], units: &[Unit], calls: &[Call], travel: &dyn Travel, timing: &Timing) -> Vec<Machine> {
+    let min_service = calls.iter().map(|c| c.service_seconds).fold(f64::INFINITY, f64::min);
+    let mut by_unit: Vec<Vec<Pair>> = vec![vec![]; units.len()];
     for p in pairs {
         by_unit[p.unit].push(*p);
     }
@@ -113,35 +207,67 @@ fn machines(pairs: &[Pair], units: usize) -> Vec<Machine> {
         .map(|mut v| {
             v.sort_by(|a, b| a.end.total_cmp(&b.end).then(a.call.cmp(&b.call)));
             let ends: Vec<f64> = v.iter().map(|p| p.end).collect();
-            let before = v.iter().map(|p| ends.partition_point(|e| *e <= p.start)).collect();
-            Machine { pairs: v, before }
+            let unit = &units[v[0].unit];
+            let mut before = vec![];
+            let mut links = vec![];
+            for (i, p) in v.iter().enumerate() {
+                // Every pair ending by this time comes before `p` whatever it is (from base,
+                // every pair whose core ends before `p`'s starts).
+                let any = if timing.en_route {
+                    (p.latest - p.from_home).max(p.latest - timing.setoff_seconds - min_service - p.from_anywhere)
+                } else {
+                    p.start
+                };
+                let b = ends.partition_point(|e| *e <= any.min(p.start)).min(i);
+                let call = &calls[p.call];
+                let hours = [hour_of(call.at + call.decision_seconds), hour_of(p.latest)];
+                let l: Vec<usize> = (b..i)
+                    .filter(|j| {
+                        let q = &v[*j];
+                        q.end <= p.start
+                            && q.end + from_the_way_home(&q.clear_from, unit, &call.location, travel, hours) <= p.latest
+                    })
+                    .collect();
+                before.push(b);
+                links.push(l);
+            }
+            Machine { pairs: v, before, links }
         })
         .collect()
 }
 
-/// Weighted interval scheduling on one unit: the best total weight and the calls chosen.
+/// The best chain of on-time calls on one unit (a dynamic program over its pairs): the total
+/// weight and the calls chosen.
 fn best_schedule(m: &Machine, weight: &[f64], chosen: &mut Vec<usize>) -> f64 {
     let n = m.pairs.len();
-    let mut dp = vec![0.0; n + 1];
+    // Best chain ending with pair i; best chain among the first i pairs (and where it ends).
+    let mut end_at = vec![f64::NEG_INFINITY; n];
+    let mut pred = vec![usize::MAX; n];
+    let mut prefix = vec![(0.0, usize::MAX); n + 1];
     for i in 0..n {
         let w = weight[m.pairs[i].call];
-        let take = if w > 0.0 { w + dp[m.before[i]] } else { f64::NEG_INFINITY };
-        dp[i + 1] = dp[i].max(take);
-    }
-    let mut i = n;
-    while i > 0 {
-        if dp[i] == dp[i - 1] {
-            i -= 1;
-        } else {
-            chosen.push(m.pairs[i - 1].call);
-            i = m.before[i - 1];
+        if w > 0.0 {
+            let (mut best, mut from) = prefix[m.before[i]];
+            for j in &m.links[i] {
+                if end_at[*j] > best {
+                    (best, from) = (end_at[*j], *j);
+                }
+            }
+            end_at[i] = w + best;
+            pred[i] = from;
         }
+        prefix[i + 1] = if end_at[i] > prefix[i].0 { (end_at[i], i) } else { prefix[i] };
     }
-    dp[n]
+    let mut i = prefix[n].1;
+    while i != usize::MAX {
+        chosen.push(m.pairs[i].call);
+        i = pred[i];
+    }
+    prefix[n].0
 }
 
 /// The most calls of `subset` that can be kept on time (an upper bound), and the most found
-/// by a schedule.
+/// by a schedule of the relaxation.
 fn max_on_time(machines: &[Machine], calls: usize, subset: &[bool]) -> (usize, usize) {
     let mut lambda = vec![0.0_f64; calls];
     let mut best_upper = f64::INFINITY;
@@ -159,7 +285,7 @@ fn max_on_time(machines: &[Machine], calls: usize, subset: &[bool]) -> (usize, u
                 count[c] += 1;
             }
         }
-        // Keeping one unit per chosen call gives a schedule: cores on each unit stay apart.
+        // Keeping one unit per chosen call gives a schedule of the relaxation.
         let found = count.iter().filter(|k| **k > 0).count();
         best_found = best_found.max(found);
         if upper < best_upper - 1e-9 {
@@ -188,37 +314,46 @@ fn max_on_time(machines: &[Machine], calls: usize, subset: &[bool]) -> (usize, u
     ((best_upper + 1e-6).floor() as usize, best_found)
 }
 
-/// A schedule keeping cores apart, greedily: calls by the end of their shortest core, each to
-/// the unit free soonest before it (best fit). Its on-time count shows how tight the bound is.
-fn greedy(pairs: &[Pair], calls: usize, units: usize) -> usize {
-    let mut by_call: Vec<Vec<&Pair>> = vec![vec![]; calls];
-    for p in pairs {
-        by_call[p.call].push(p);
+/// A schedule of the relaxation, greedily: pairs by the end of their cores, each call kept by
+/// the first unit whose chain it can follow. Its on-time count
+/// shows how tight the bound is.
+fn greedy(machines: &[Machine], calls: usize) -> usize {
+    let mut order: Vec<(f64, usize, usize)> = vec![];
+    for (mi, m) in machines.iter().enumerate() {
+        order.extend(m.pairs.iter().enumerate().map(|(i, p)| (p.end, mi, i)));
     }
-    let mut order: Vec<usize> = (0..calls).filter(|c| !by_call[*c].is_empty()).collect();
-    let key = |c: &usize| by_call[*c].iter().map(|p| p.end).fold(f64::INFINITY, f64::min);
-    order.sort_by(|a, b| key(a).total_cmp(&key(b)).then(a.cmp(b)));
-    let mut busy_until = vec![f64::NEG_INFINITY; units];
-    let mut kept = 0;
-    for c in order {
-        let best = by_call[c]
-            .iter()
-            .filter(|p| busy_until[p.unit] <= p.start)
-            .max_by(|a, b| busy_until[a.unit].total_cmp(&busy_until[b.unit]).then(b.end.total_cmp(&a.end)));
-        if let Some(p) = best {
-            busy_until[p.unit] = p.end;
-            kept += 1;
+    order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    let mut last: Vec<Option<usize>> = vec![None; machines.len()];
+    let mut kept = vec![false; calls];
+    for (_, mi, i) in order {
+        let m = &machines[mi];
+        let c = m.pairs[i].call;
+        let fits = match last[mi] {
+            None => true,
+            Some(j) => j < m.before[i] || m.links[i].contains(&j),
+        };
+        if !kept[c] && fits {
+            kept[c] = true;
+            last[mi] = Some(i);
         }
     }
-    kept
+    kept.iter().filter(|k| **k).count()
 }
 
-/// [`max_on_time`] per independent part: calls join a part when some unit could keep both
-/// and their cores on it overlap. An integral count per part is at most the floor of that
-/// part's bound, which tightens the sum.
-fn max_on_time_by_part(pairs: &[Pair], calls: usize, units: usize, subset: &[bool]) -> (usize, usize) {
+/// [`max_on_time`] per part: calls join a part when some unit could keep both and their
+/// cores on it overlap. Any split is valid (a unit's chain kept to one part stays a chain:
+/// the calls left out only make the gap longer), and an integral count per part is at most
+/// the floor of that part's bound, which tightens the sum.
+fn max_on_time_by_part(
+    pairs: &[Pair],
+    units: &[Unit],
+    calls: &[Call],
+    travel: &dyn Travel,
+    timing: &Timing,
+    subset: &[bool],
+) -> (usize, usize) {
     let pairs: Vec<Pair> = pairs.iter().filter(|p| subset[p.call]).copied().collect();
-    let mut parent: Vec<usize> = (0..calls).collect();
+    let mut parent: Vec<usize> = (0..calls.len()).collect();
     fn find(p: &mut [usize], mut x: usize) -> usize {
         while p[x] != x {
             p[x] = p[p[x]];
@@ -226,7 +361,7 @@ fn max_on_time_by_part(pairs: &[Pair], calls: usize, units: usize, subset: &[boo
         }
         x
     }
-    let mut by_unit: Vec<Vec<&Pair>> = vec![vec![]; units];
+    let mut by_unit: Vec<Vec<&Pair>> = vec![vec![]; units.len()];
     for p in &pairs {
         by_unit[p.unit].push(p);
     }
@@ -250,30 +385,35 @@ fn max_on_time_by_part(pairs: &[Pair], calls: usize, units: usize, subset: &[boo
     }
     let (mut upper, mut found) = (0, 0);
     for part in parts.values() {
-        // Calls of the part numbered from zero.
+        // Calls of the part numbered from zero (after the links are made from the calls).
         let mut local: BTreeMap<usize, usize> = BTreeMap::new();
         for p in part {
             let n = local.len();
             local.entry(p.call).or_insert(n);
         }
-        let renumbered: Vec<Pair> = part.iter().map(|p| Pair { call: local[&p.call], ..*p }).collect();
-        let (u, f) = max_on_time(&machines(&renumbered, units), local.len(), &vec![true; local.len()]);
+        let mut ms = machines(part, units, calls, travel, timing);
+        for m in &mut ms {
+            for p in &mut m.pairs {
+                p.call = local[&p.call];
+            }
+        }
+        let (u, f) = max_on_time(&ms, local.len(), &vec![true; local.len()]);
         upper += u.min(local.len());
-        found += f.max(greedy(&renumbered, local.len(), units));
+        found += f.max(greedy(&ms, local.len()));
     }
     (upper, found)
 }
 
 /// The hindsight bound on late arrivals for `calls` served by `units`.
-pub fn bound(calls: &[Call], units: &[Unit], travel: &dyn Travel) -> Bound {
-    let (pairs, response) = pairs(calls, units, travel);
+pub fn bound(calls: &[Call], units: &[Unit], travel: &dyn Travel, timing: &Timing) -> Bound {
+    let (pairs, response) = pairs(calls, units, travel, timing);
     let all = vec![true; calls.len()];
-    let (upper, found) = max_on_time_by_part(&pairs, calls.len(), units.len(), &all);
+    let (upper, found) = max_on_time_by_part(&pairs, units, calls, travel, timing, &all);
     let mut late_by_priority = BTreeMap::new();
     for p in domain::case::Priority::ALL {
         let subset: Vec<bool> = calls.iter().map(|c| c.priority == p).collect();
         let n = subset.iter().filter(|x| **x).count();
-        let (up, _) = max_on_time_by_part(&pairs, calls.len(), units.len(), &subset);
+        let (up, _) = max_on_time_by_part(&pairs, units, calls, travel, timing, &subset);
         late_by_priority.insert(p.as_str(), n - up.min(n));
     }
     Bound {
@@ -300,34 +440,28 @@ mod tests {
             needs: vec![Need { force: Force::Police, skills: vec![] }],
             service_seconds: 1200.0,
             on_site_seconds: crate::ON_SITE_SECONDS,
+            decision_seconds: crate::DISPATCH_DELAY_SECONDS,
+            transport: None,
         }
     }
 
     fn unit(id: i64, lat: f64) -> Unit {
-        Unit {
-            id,
-            force: Force::Police,
-            mode: TravelMode::Car,
-            home: LatLng::new(lat, 120.6).unwrap(),
-            shift: "all".into(),
-            skills: vec![],
-            free_at: 0.0,
-            busy_seconds: 0.0,
-        }
+        Unit::at_home(id, Force::Police, TravelMode::Car, LatLng::new(lat, 120.6).unwrap(), "all", vec![])
     }
 
     #[test]
     fn one_unit_cannot_keep_two_calls_at_once_but_two_units_can() {
-        let m = TravelModel::default();
+        let m = dispatch::TravelModel::default();
+        let t = Timing::default();
         // Two calls a minute apart next to one police base; a third far away.
         let calls = vec![call(0.0, 30.29), call(60.0, 30.291), call(100.0, 30.6)];
-        let one = bound(&calls, &[unit(1, 30.29)], &m);
+        let one = bound(&calls, &[unit(1, 30.29)], &m, &t);
         assert_eq!((one.late, one.late_found), (2, 2));
-        let two = bound(&calls, &[unit(1, 30.29), unit(2, 30.292)], &m);
+        let two = bound(&calls, &[unit(1, 30.29), unit(2, 30.292)], &m, &t);
         assert_eq!((two.late, two.late_found), (1, 1));
         // The same calls an hour apart: one unit keeps both.
         let spread = vec![call(0.0, 30.29), call(3600.0, 30.291)];
-        assert_eq!(bound(&spread, &[unit(1, 30.29)], &m).late, 0);
+        assert_eq!(bound(&spread, &[unit(1, 30.29)], &m, &t).late, 0);
         assert!(one.response[0] >= 60.0 && one.response[2] > 600.0);
     }
 }
