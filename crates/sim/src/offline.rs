@@ -352,7 +352,15 @@ fn max_on_time_by_part(
     timing: &Timing,
     subset: &[bool],
 ) -> (usize, usize) {
-    let pairs: Vec<Pair> = pairs.iter().filter(|p| subset[p.call]).copied().collect();
+    // A call with a long promise may have a pair whose core is empty (the latest set-off
+    // comes after the earliest clear): nothing orders it among the unit's other calls, so it
+    // is counted as kept, whatever else its units do (looser, never wrong).
+    let mut free = vec![false; calls.len()];
+    for p in pairs.iter().filter(|p| subset[p.call] && p.end <= p.start) {
+        free[p.call] = true;
+    }
+    let free_count = free.iter().filter(|f| **f).count();
+    let pairs: Vec<Pair> = pairs.iter().filter(|p| subset[p.call] && !free[p.call]).copied().collect();
     let mut parent: Vec<usize> = (0..calls.len()).collect();
     fn find(p: &mut [usize], mut x: usize) -> usize {
         while p[x] != x {
@@ -383,7 +391,7 @@ fn max_on_time_by_part(
     for p in &pairs {
         parts.entry(find(&mut parent, p.call)).or_default().push(*p);
     }
-    let (mut upper, mut found) = (0, 0);
+    let (mut upper, mut found) = (free_count, free_count);
     for part in parts.values() {
         // Calls of the part numbered from zero (after the links are made from the calls).
         let mut local: BTreeMap<usize, usize> = BTreeMap::new();
@@ -463,5 +471,16 @@ mod tests {
         let spread = vec![call(0.0, 30.29), call(3600.0, 30.291)];
         assert_eq!(bound(&spread, &[unit(1, 30.29)], &m, &t).late, 0);
         assert!(one.response[0] >= 60.0 && one.response[2] > 600.0);
+    }
+
+    /// Two-hour promises and short work: one unit keeps both calls whatever their order (the
+    /// second, reported later, may even be served first), and the bound never says otherwise.
+    #[test]
+    fn long_promises_never_make_the_bound_count_too_many_late() {
+        let m = dispatch::TravelModel::default();
+        let t = Timing::default();
+        let long = |at: f64, lat: f64| Call { on_site_seconds: 7200.0, service_seconds: 600.0, ..call(at, lat) };
+        let calls = vec![long(0.0, 30.30), long(300.0, 30.29)];
+        assert_eq!(bound(&calls, &[unit(1, 30.29)], &m, &t).late, 0);
     }
 }
