@@ -94,14 +94,22 @@ pub async fn rank_case(
 /// standard (a grid is covered when someone free reaches its centre this fast).
 pub const COVER_SECONDS: f64 = 540.0;
 
-/// For each of `ids` (free responders), the grids nobody else free of the same force would
-/// reach within [`COVER_SECONDS`] if that responder left now (`dispatch::coverage`).
-/// `roster` is the one the recommendations were ranked from.
-pub async fn uncovered_if_sent(
-    state: &App,
-    roster: &[Responder],
-    ids: &[i64],
-) -> Result<HashMap<i64, Vec<GridCode>>, StoreError> {
+/// What one free responder's leaving would cost the street.
+#[derive(Debug, Clone, Default)]
+pub struct Cost {
+    /// Grids nobody else free of the same force would reach within [`COVER_SECONDS`].
+    pub uncovered: Vec<GridCode>,
+    /// The share of the grids' expected coverage lost (DMEXCLP, every grid weighing the same).
+    pub loss: f64,
+}
+
+/// Assumed share of time a responder is busy, for the expected coverage (DMEXCLP's q; the
+/// simulator's too).
+const BUSY_SHARE: f64 = 0.3;
+
+/// For each of `ids` (free responders), what their leaving now would cost
+/// (`dispatch::coverage`). `roster` is the one the recommendations were ranked from.
+pub async fn cost_if_sent(state: &App, roster: &[Responder], ids: &[i64]) -> Result<HashMap<i64, Cost>, StoreError> {
     let busy = state.store.busy_responders().await?;
     let now = state.clock.now();
     let free: Vec<Candidate> = candidates(state, roster, &busy, now).into_iter().filter(|c| c.available).collect();
@@ -118,9 +126,20 @@ pub async fn uncovered_if_sent(
         let all: Vec<usize> = (0..same.len()).collect();
         let reaches = |i: usize, p: usize| table[i][p];
         let sole = dispatch::coverage::sole_cover(leaving, &reaches, &all, points.len());
-        out.insert(*id, sole.into_iter().map(|p| grids[p].0.clone()).collect());
+        let weights = vec![1.0 / points.len().max(1) as f64; points.len()];
+        let loss = dispatch::coverage::coverage_loss(leaving, &reaches, &all, &weights, BUSY_SHARE);
+        out.insert(*id, Cost { uncovered: sole.into_iter().map(|p| grids[p].0.clone()).collect(), loss });
     }
     Ok(out)
+}
+
+/// Whether `force` is busy now: fewer than [`dispatch::policy::BUSY_FREE_SHARE`] of those of
+/// it on duty are free.
+pub async fn force_busy(state: &App, roster: &[Responder], force: domain::category::Force) -> Result<bool, StoreError> {
+    let busy = state.store.busy_responders().await?;
+    let duty: Vec<&Responder> = roster.iter().filter(|r| r.force == force && r.status != "off_duty").collect();
+    let free = duty.iter().filter(|r| r.status == "available" && !busy.contains(&r.id)).count();
+    Ok((free as f64) < dispatch::policy::BUSY_FREE_SHARE * duty.len() as f64)
 }
 
 /// Plain words on why a candidate is proposed, as the street reads them: "综管队员 李杰：驾车

@@ -14,6 +14,7 @@
 pub mod coverage;
 pub mod osm;
 pub mod pbf_write;
+pub mod policy;
 pub mod road;
 
 use domain::category::Force;

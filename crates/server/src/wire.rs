@@ -419,6 +419,11 @@ pub struct Recommendation {
     pub eta_seconds: i64,
     pub distance_metres: i64,
     pub reason: String,
+    /// On site before the on-site promise runs out.
+    pub on_time: bool,
+    /// Why the default policy puts this one here (Chinese, English).
+    pub why: String,
+    pub why_en: String,
     /// Grids nobody else free of this force would reach within nine minutes if this one went
     /// (names in the page's language order: Chinese, then English).
     pub leaves_uncovered: Vec<String>,

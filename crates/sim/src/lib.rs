@@ -476,8 +476,9 @@ const SUPPORT_SECONDS_MAX: f64 = 1200.0;
 /// so its meaning does not depend on how finely the area is cut into grids or how busy the
 /// street is.
 const SPARE_CALLS_MAX: f64 = 1.0;
-/// `triage`: a force is busy while fewer than this share of it is free.
-const BUSY_FREE_SHARE: f64 = 0.8;
+/// `triage`: a force is busy while fewer than this share of it is free (the console's
+/// measure too).
+use dispatch::policy::BUSY_FREE_SHARE;
 /// `triage`: a need is held for a unit coming clear only if that unit would be on site at
 /// most this much later than the free one sent now.
 const HOLD_EXTRA_SECONDS: f64 = 600.0;
@@ -663,12 +664,11 @@ impl World<'_> {
     /// Among the free units `ranked` on site within `within`, the one whose leaving costs the
     /// area least expected coverage, with that cost.
     fn least_loss(&self, ranked: &[Ranked], within: f64, now: f64) -> Option<(usize, f64)> {
-        ranked
+        let loss: Vec<f64> = ranked
             .iter()
-            .filter(|r| r.eta_seconds <= within)
-            .map(|r| (r.id as usize, self.coverage_loss(r.id as usize, now), r.eta_seconds))
-            .min_by(|a, b| a.1.total_cmp(&b.1).then(a.2.total_cmp(&b.2)))
-            .map(|x| (x.0, x.1))
+            .map(|r| if r.eta_seconds <= within { self.coverage_loss(r.id as usize, now) } else { f64::INFINITY })
+            .collect();
+        dispatch::policy::least_loss(ranked, &loss, within).map(|i| (ranked[i].id as usize, loss[i]))
     }
 
     /// For a need whose promise nobody can keep any more (support for a call someone already

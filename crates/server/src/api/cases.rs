@@ -743,7 +743,8 @@ pub async fn notices(
     Ok(Json(out))
 }
 
-/// Who can be on site soonest, for each force the case's category needs.
+/// Who to send, for each force the case's category needs: the soonest on site, in the order
+/// the default policy would choose them (`dispatch::policy`), each with why.
 #[utoipa::path(get, path = "/api/v1/cases/{id}/recommendations", params(RecommendationQuery), responses((status = 200, body = [Recommendation])), security(("bearer" = [])))]
 pub async fn recommendations(
     State(s): State<Arc<AppState>>,
@@ -765,9 +766,9 @@ pub async fn recommendations(
     };
     let (ranked, roster) =
         crate::dispatching::rank_case(&s, &case, &needs, RECOMMENDATIONS_PER_FORCE, &Default::default()).await?;
-    // What each one's leaving would cost the rest of the street: the grids left out of reach.
+    // What each one's leaving would cost the rest of the street.
     let ids: Vec<i64> = ranked.iter().map(|r| r.id).collect();
-    let uncovered = crate::dispatching::uncovered_if_sent(&s, &roster, &ids).await?;
+    let costs = crate::dispatching::cost_if_sent(&s, &roster, &ids).await?;
     let names = |codes: &[GridCode], en: bool| -> Vec<String> {
         codes
             .iter()
@@ -775,25 +776,49 @@ pub async fn recommendations(
             .map(|g| if en { g.name_en.clone() } else { g.name_zh.clone() })
             .collect()
     };
-    Ok(Json(
-        ranked
-            .iter()
-            .map(|r| {
-                let who = roster.iter().find(|x| x.id == r.id).expect("ranked from the roster");
-                let lost = uncovered.get(&r.id).map(Vec::as_slice).unwrap_or_default();
-                Recommendation {
-                    responder_id: r.id,
-                    name: who.name.clone(),
-                    force: r.force.as_str().into(),
-                    eta_seconds: r.eta_seconds.round() as i64,
-                    distance_metres: r.distance_metres.round() as i64,
-                    reason: crate::dispatching::reason(&s, r, who),
-                    leaves_uncovered: names(lost, false),
-                    leaves_uncovered_en: names(lost, true),
-                }
-            })
-            .collect(),
-    ))
+    // Someone already on site on time: whoever goes now is support.
+    let now = s.clock.now();
+    let kept_already = case.assignments.iter().any(|a| a.arrived_at.is_some_and(|t| t <= case.deadlines.on_site));
+    let left = (case.deadlines.on_site - now).num_milliseconds() as f64 / 1000.0;
+    let mut out = vec![];
+    // Force by force, in the order the needs come, each in the default policy's order.
+    let mut forces: Vec<domain::category::Force> = vec![];
+    for r in &ranked {
+        if !forces.contains(&r.force) {
+            forces.push(r.force);
+        }
+    }
+    for force in forces {
+        let mine: Vec<dispatch::Ranked> = ranked.iter().filter(|r| r.force == force).cloned().collect();
+        let loss: Vec<f64> = mine.iter().map(|r| costs.get(&r.id).map_or(0.0, |c| c.loss)).collect();
+        let situation = dispatch::policy::Situation {
+            left_seconds: left,
+            urgent: case.priority == domain::case::Priority::Urgent,
+            kept_already,
+            force_busy: crate::dispatching::force_busy(&s, &roster, force).await?,
+        };
+        let gap: Vec<bool> = mine.iter().map(|r| costs.get(&r.id).is_some_and(|c| !c.uncovered.is_empty())).collect();
+        for (i, why) in dispatch::policy::order(&mine, &loss, &gap, &situation) {
+            let r = &mine[i];
+            let who = roster.iter().find(|x| x.id == r.id).expect("ranked from the roster");
+            let lost = costs.get(&r.id).map(|c| c.uncovered.as_slice()).unwrap_or_default();
+            let (why_zh, why_en) = why.words();
+            out.push(Recommendation {
+                responder_id: r.id,
+                name: who.name.clone(),
+                force: r.force.as_str().into(),
+                eta_seconds: r.eta_seconds.round() as i64,
+                distance_metres: r.distance_metres.round() as i64,
+                reason: crate::dispatching::reason(&s, r, who),
+                on_time: r.eta_seconds <= left,
+                why: why_zh.into(),
+                why_en: why_en.into(),
+                leaves_uncovered: names(lost, false),
+                leaves_uncovered_en: names(lost, true),
+            });
+        }
+    }
+    Ok(Json(out))
 }
 
 /// Largest photo accepted: a phone photo at full resolution fits; anything larger is not a

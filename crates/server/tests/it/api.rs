@@ -131,8 +131,7 @@ both_backends! {
         assert_eq!(s, 200);
         let recs = recs.as_array().unwrap().clone();
         assert!(!recs.is_empty());
-        let etas: Vec<i64> = recs.iter().map(|r| r["eta_seconds"].as_i64().unwrap()).collect();
-        assert!(etas.windows(2).all(|w| w[0] <= w[1]), "{etas:?}");
+        crate::assert_policy_order(&recs);
         // A wage dispute needs a patrol member and a mediator: both forces are offered.
         let forces: std::collections::BTreeSet<&str> = recs.iter().map(|r| r["force"].as_str().unwrap()).collect();
         assert_eq!(forces, ["mediator", "patrol_member"].into_iter().collect());

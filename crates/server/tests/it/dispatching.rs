@@ -53,8 +53,7 @@ async fn recommendations_decline_and_no_answer(postgres: bool) {
     let (s, recs) = app.call(Some("dispatcher"), "GET", &format!("/api/v1/cases/{id}/recommendations"), None).await;
     assert_eq!(s, 200, "{recs}");
     let recs = recs.as_array().unwrap().clone();
-    let etas: Vec<i64> = recs.iter().map(|r| r["eta_seconds"].as_i64().unwrap()).collect();
-    assert!(etas.windows(2).all(|w| w[0] <= w[1]), "{etas:?}");
+    crate::assert_policy_order(&recs);
     assert!(recs.iter().all(|r| r["reason"].as_str().unwrap().contains("沿道路")), "{recs:?}");
     // A wage dispute's mediator must know labour law: only those are proposed.
     let (_, roster) = app.call(Some("dispatcher"), "GET", "/api/v1/responders", None).await;
@@ -141,10 +140,11 @@ async fn recommendations_decline_and_no_answer(postgres: bool) {
     assert_eq!(current(&c), vec![third], "{}", c["assignments"]);
     let taken = c["assignments"].as_array().unwrap().iter().find(|a| a["responder_id"] == third).unwrap();
     assert!(taken["answered_at"].is_string());
-    // A patrol member may not take or decline someone else's assignment.
+    // A field worker may not take or decline someone else's assignment (a grid worker here:
+    // the policy's order decides which patrol member holds it).
     let (s, _) = app
         .call(
-            Some("patrol01"),
+            Some("grid01"),
             "POST",
             &format!("/api/v1/cases/{id}/actions"),
             Some(json!({"action": "take", "responder": third})),
@@ -303,6 +303,24 @@ async fn coverage_cost_on(postgres: bool) {
         app.state.grids.values().filter(|g| g.area == "enclave").map(|g| g.name_zh.as_str()).collect();
     assert!(!lost.is_empty() && lost.iter().all(|g| enclave_names.contains(g)), "{lost:?}");
     assert_eq!(mine["leaves_uncovered_en"].as_array().unwrap().len(), lost.len());
+    // A fight is urgent: the soonest on site goes first, whatever it leaves uncovered.
+    let police: Vec<&serde_json::Value> = recs.as_array().unwrap().iter().filter(|r| r["force"] == "police").collect();
+    assert_eq!(police[0]["responder_id"], json!(last.id), "{recs}");
+    assert_eq!(police[0]["why"], "紧急事件，派最快到场者");
+    assert_eq!(police[0]["why_en"], "urgent: the soonest on site");
+    crate::assert_policy_order(recs.as_array().unwrap());
+    // With the enclave's other officers back on duty, whoever goes leaves it covered: said so.
+    for r in &enclave_police[1..] {
+        app.store.set_responder_status(r.id, "available", "test", app.now()).await.unwrap();
+    }
+    let (_, recs) =
+        app.call(Some("dispatcher"), "GET", &format!("/api/v1/cases/{}/recommendations", c["id"]), None).await;
+    crate::assert_policy_order(recs.as_array().unwrap());
+    let second = recs.as_array().unwrap().iter().filter(|r| r["force"] == "police").nth(1).unwrap().clone();
+    if second["on_time"] == true {
+        assert_eq!(second["why"], "能按时到场，离开后片区仍有人覆盖", "{second}");
+        assert_eq!(second["leaves_uncovered"], json!([]));
+    }
     // In the main area, where many are free, sending one costs nothing.
     let (_, c2) = app.call(Some("dispatcher"), "POST", "/api/v1/cases", Some(case_body())).await;
     let (_, recs) =

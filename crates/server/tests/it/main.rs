@@ -209,6 +209,30 @@ impl App {
 }
 
 /// A case body inside the first grid of the Linjiang demo.
+/// Recommendations come force by force in the default policy's order: those on time first
+/// (each saying why), then the late ones soonest first.
+pub fn assert_policy_order(recs: &[serde_json::Value]) {
+    let mut forces: Vec<&str> = vec![];
+    for r in recs {
+        let f = r["force"].as_str().unwrap();
+        if forces.last() != Some(&f) {
+            assert!(!forces.contains(&f), "a force's candidates come together: {recs:?}");
+            forces.push(f);
+        }
+    }
+    for f in forces {
+        let mine: Vec<&serde_json::Value> = recs.iter().filter(|r| r["force"] == f).collect();
+        let on_time: Vec<bool> = mine.iter().map(|r| r["on_time"].as_bool().unwrap()).collect();
+        assert!(on_time.windows(2).all(|w| w[0] >= w[1]), "{f}: on time first: {on_time:?}");
+        let late: Vec<i64> =
+            mine.iter().filter(|r| r["on_time"] == false).map(|r| r["eta_seconds"].as_i64().unwrap()).collect();
+        assert!(late.windows(2).all(|w| w[0] <= w[1]), "{f}: the late soonest first: {late:?}");
+        for r in &mine {
+            assert!(!r["why"].as_str().unwrap().is_empty() && !r["why_en"].as_str().unwrap().is_empty(), "{r}");
+        }
+    }
+}
+
 pub fn case_body() -> serde_json::Value {
     serde_json::json!({
         "category": "SJ1002",
