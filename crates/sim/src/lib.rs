@@ -1448,7 +1448,8 @@ mod tests {
             transport: None,
         }];
         let o = Options { policy: Policy::Triage, days: 1, seed: 1, demand_scale: 1.0 };
-        let w = simulate(&calls, vec![unit], vec![(there, 1.0)], Timing::default(), &o, &TravelModel::default());
+        let travel = TravelModel::default();
+        let w = simulate(&calls, vec![unit], vec![(there, 1.0)], Timing::default(), &o, &travel);
         assert!(w.response[0] > 10.0 * 3600.0, "{}", w.response[0]);
     }
 
