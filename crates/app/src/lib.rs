@@ -27,6 +27,7 @@ pub mod mediations;
 pub mod notify;
 pub mod petitions;
 pub mod runner;
+pub mod whatif;
 pub mod workflow;
 
 use domain::category::Category;

@@ -79,7 +79,7 @@ impl OnScene {
     }
 
     /// What a category without `on_scene` takes: 25 minutes ± half (45 for disputes).
-    fn default_for(tags: &[String]) -> Self {
+    pub fn default_for(tags: &[String]) -> Self {
         let base = if tags.iter().any(|t| t == "dispute") { 2700.0 } else { 1500.0 };
         Self::Uniform { min: base * 0.5, max: base * 1.5 }
     }

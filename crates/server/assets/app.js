@@ -71,7 +71,7 @@ const CG = (() => {
     fd_key: "重点项", fd_after_photo: "上传整改后照片并确认", fd_inspect: "现场检查", ft_inspection: "检查", ft_rectified: "整改", ft_complaint: "投诉", ft_escalate: "督办", ft_register: "登记", ft_warn: "提醒",
     fo_compliant: "符合", fo_basically_compliant: "基本符合", fo_non_compliant: "不符合", fd_failed_items: "项不合格", fd_key_failed: "含重点项", fd_pass: "合格", fd_fail: "不合格", fd_note: "问题说明", fd_photo: "拍照",
     fd_self_check: "企业自查（不计入评级）", fd_submit: "提交检查结果", fd_seed: "随机种子", fd_hazards_late: "隐患逾期", my_food: "食安查询", fd_public_hint: "输入店名查询量化分级和最近检查日期", md_clock: "办理时限", md_paper: "纸质签字", md_code_prompt: "请输入{name}收到的短信确认码", md_judicial_form: "打印司法确认申请书", md_files: "照片与签名", md_add_photo: "上传本次调解照片/材料", md_sign_title: "当事人签名", md_sign_save: "确认签名", md_sign_clear: "重写", md_sign_first: "请先签名",
-    stats: "统计分析", st_period: "统计周期", st_day: "日", st_week: "周", st_month: "月", st_quarter: "季度", st_year: "年", st_custom: "自定义", st_date: "日期", st_from: "起", st_to: "止", st_compare: "对比", st_yoy: "同比（去年同期）", st_pop: "环比（上一周期）", st_none: "不对比", st_by: "分项", st_measure: "图表指标", st_indicators: "考核指标", st_ranking: "按期结案率排名", st_close: "关闭",
+    stats: "统计分析", whatif: "调度推演", st_period: "统计周期", st_day: "日", st_week: "周", st_month: "月", st_quarter: "季度", st_year: "年", st_custom: "自定义", st_date: "日期", st_from: "起", st_to: "止", st_compare: "对比", st_yoy: "同比（去年同期）", st_pop: "环比（上一周期）", st_none: "不对比", st_by: "分项", st_measure: "图表指标", st_indicators: "考核指标", st_ranking: "按期结案率排名", st_close: "关闭",
     st_by_grid: "网格", st_by_community: "村社", st_by_station: "站点", st_by_category: "类别", st_by_source: "来源渠道", st_by_priority: "紧急程度", st_by_force: "处置力量", st_by_responder: "处置人员", st_by_hour: "时段", st_by_weekday: "星期",
     st_m_count: "案件数", st_m_close_rate: "按期结案率", st_m_on_site_rate: "及时到场率", st_m_satisfaction_rate: "满意率", st_m_urgent: "紧急案件", st_m_reopened: "返工",
     st_col_name: "名称", st_col_count: "案件数", st_col_change: "变化", st_col_open: "在办", st_col_closed: "已办结", st_col_close_rate: "按期结案率", st_col_missed: "超期", st_col_on_site: "及时到场率", st_col_sat: "满意率", st_col_reopened: "返工", st_total: "合计",
@@ -149,7 +149,7 @@ const CG = (() => {
     fd_key: "Key item", fd_after_photo: "Photo after rectification, and confirm", fd_inspect: "Inspection", ft_inspection: "Inspection", ft_rectified: "Rectified", ft_complaint: "Complaint", ft_escalate: "Escalated", ft_register: "Registered", ft_warn: "Reminder",
     fo_compliant: "Compliant", fo_basically_compliant: "Basically compliant", fo_non_compliant: "Non-compliant", fd_failed_items: "items failed", fd_key_failed: "a key item among them", fd_pass: "Pass", fd_fail: "Fail", fd_note: "What is wrong", fd_photo: "Photo",
     fd_self_check: "The business's own check (not graded)", fd_submit: "Submit the inspection", fd_seed: "seed", fd_hazards_late: "Hazards overdue", my_food: "Food ratings", fd_public_hint: "Type a shop's name to see its rating and last inspection", md_clock: "Time limits", md_paper: "Signed on paper", md_code_prompt: "Type the code {name} received by text message", md_judicial_form: "Print the judicial-confirmation application", md_files: "Photos and signatures", md_add_photo: "Add a photo or paper of this session", md_sign_title: "Signature", md_sign_save: "Confirm signature", md_sign_clear: "Clear", md_sign_first: "Please sign first",
-    stats: "Statistics", st_period: "Period", st_day: "Day", st_week: "Week", st_month: "Month", st_quarter: "Quarter", st_year: "Year", st_custom: "Custom", st_date: "Date", st_from: "From", st_to: "To", st_compare: "Compare with", st_yoy: "Same period last year", st_pop: "Previous period", st_none: "Nothing", st_by: "Break down by", st_measure: "Chart", st_indicators: "Indicators", st_ranking: "Ranked by on-time closure", st_close: "Close",
+    stats: "Statistics", whatif: "What-if", st_period: "Period", st_day: "Day", st_week: "Week", st_month: "Month", st_quarter: "Quarter", st_year: "Year", st_custom: "Custom", st_date: "Date", st_from: "From", st_to: "To", st_compare: "Compare with", st_yoy: "Same period last year", st_pop: "Previous period", st_none: "Nothing", st_by: "Break down by", st_measure: "Chart", st_indicators: "Indicators", st_ranking: "Ranked by on-time closure", st_close: "Close",
     st_by_grid: "Grid", st_by_community: "Community", st_by_station: "Station", st_by_category: "Category", st_by_source: "Channel", st_by_priority: "Priority", st_by_force: "Force", st_by_responder: "Responder", st_by_hour: "Hour of day", st_by_weekday: "Weekday",
     st_m_count: "Cases", st_m_close_rate: "On-time closure", st_m_on_site_rate: "On site in time", st_m_satisfaction_rate: "Satisfaction", st_m_urgent: "Urgent cases", st_m_reopened: "Reopened",
     st_col_name: "Name", st_col_count: "Cases", st_col_change: "Change", st_col_open: "Open", st_col_closed: "Closed", st_col_close_rate: "On-time closure", st_col_missed: "Late", st_col_on_site: "On site in time", st_col_sat: "Satisfaction", st_col_reopened: "Reopened", st_total: "Total",
@@ -208,15 +208,15 @@ const CG = (() => {
   const home = (role) => ({ leader: "/screen", grid_worker: "/field", patrol_member: "/field", enterprise_security: "/field", mediator: "/mediation", petition_officer: "/petitions", volunteer: "/app", resident: "/app" }[role] || "/console");
   function nav(current) {
     const u = user();
-    const links = [["/console", "console"], ["/screen", "screen"], ["/field", "field"], ["/petitions", "petitions"], ["/mediation", "mediation"], ["/food", "food"], ["/gas", "gas"], ["/stats", "stats"], ["/deliberation", "deliberation"], ["/volunteers", "volunteers"], ["/admin", "content"]].filter(([href]) => {
+    const links = [["/console", "console"], ["/screen", "screen"], ["/field", "field"], ["/petitions", "petitions"], ["/mediation", "mediation"], ["/food", "food"], ["/gas", "gas"], ["/stats", "stats"], ["/whatif", "whatif"], ["/deliberation", "deliberation"], ["/volunteers", "volunteers"], ["/admin", "content"]].filter(([href]) => {
       if (!u) return false;
       if (u.role === "volunteer") return href === "/volunteers";
       if (href === "/deliberation" || href === "/volunteers") return ["admin", "leader", "dispatcher", "station_officer", "grid_worker"].includes(u.role) || (href === "/volunteers" && u.role === "volunteer");
       if (u.role === "mediator") return href === "/mediation" || href === "/field";
       if (u.role === "grid_worker") return href === "/field" || href === "/food" || href === "/gas";
       if (["patrol_member", "enterprise_security"].includes(u.role)) return href === "/field";
-      if (u.role === "leader") return ["/screen", "/stats", "/petitions", "/mediation", "/food", "/gas", "/admin"].includes(href);
-      if (u.role === "station_officer" && (href === "/food" || href === "/gas" || href === "/stats")) return true;
+      if (u.role === "leader") return ["/screen", "/stats", "/whatif", "/petitions", "/mediation", "/food", "/gas", "/admin"].includes(href);
+      if (u.role === "station_officer" && (href === "/food" || href === "/gas" || href === "/stats" || href === "/whatif")) return true;
       if (href === "/mediation") return u.role === "admin";
       if (u.role === "petition_officer") return href === "/petitions" || href === "/admin";
       if (href === "/petitions") return u.role === "admin";

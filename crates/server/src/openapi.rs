@@ -16,7 +16,7 @@ use utoipa::{Modify, OpenApi};
         crate::api::cases::reporter, crate::api::cases::recommendations, crate::api::cases::notices, crate::api::cases::merge,
         crate::api::reference::categories, crate::api::reference::stations, crate::api::reference::grids,
         crate::api::reference::responders, crate::api::reference::basemap, crate::api::reference::apply_moveup, crate::api::reference::set_shift, crate::api::reference::moveups, crate::api::reference::position, crate::api::reference::status,
-        crate::api::stats::summary, crate::stream::stream, crate::api::notifications, crate::api::stats::daily,
+        crate::api::stats::summary, crate::api::whatif::whatif, crate::stream::stream, crate::api::notifications, crate::api::stats::daily,
         crate::api::cases::upload, crate::api::cases::attachments, crate::api::cases::attachment, crate::api::map_settings,
         crate::api::residents::otp_request, crate::api::residents::otp_verify, crate::api::residents::nearby, crate::api::residents::follow,
         crate::api::community::articles, crate::api::community::publish, crate::api::community::edit, crate::api::community::posts,

@@ -29,6 +29,7 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ("board.js", "text/javascript; charset=utf-8", include_bytes!("../assets/board.js")),
     ("basemap.js", "text/javascript; charset=utf-8", include_bytes!("../assets/basemap.js")),
     ("volunteers.js", "text/javascript; charset=utf-8", include_bytes!("../assets/volunteers.js")),
+    ("whatif.js", "text/javascript; charset=utf-8", include_bytes!("../assets/whatif.js")),
     (
         "vendor/echarts-5.6.0.min.js",
         "text/javascript; charset=utf-8",
@@ -53,6 +54,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/deliberation", get(|| async { page(include_str!("../assets/deliberation.html")) }))
         .route("/board", get(|| async { page(include_str!("../assets/board.html")) }))
         .route("/volunteers", get(|| async { page(include_str!("../assets/volunteers.html")) }))
+        .route("/whatif", get(|| async { page(include_str!("../assets/whatif.html")) }))
         .route("/assets/{*path}", get(asset))
 }
 

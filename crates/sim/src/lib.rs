@@ -20,6 +20,7 @@
 //!   hindsight bound).
 //! - [`Metrics`]: the JSON object of CONTRACT.md.
 
+pub mod fit;
 pub mod offline;
 
 use dispatch::road::RoadGraph;

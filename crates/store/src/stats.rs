@@ -655,3 +655,42 @@ pub(crate) async fn rebuild_daily(conn: &mut Conn) -> Result<()> {
 fn day_text(days: i64) -> String {
     (chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + chrono::Duration::days(days)).to_string()
 }
+
+/// What happened to one case, as the simulator fits its demand from: where and when it came,
+/// its category, and when someone arrived and when they sent the first feedback.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryCase {
+    pub category: String,
+    pub grid: String,
+    pub created_at: Timestamp,
+    pub on_site_at: Option<Timestamp>,
+    pub first_feedback_at: Option<Timestamp>,
+}
+
+impl Store {
+    /// The cases reported in `[from, to)`, oldest first.
+    pub async fn case_history(&self, from: Timestamp, to: Timestamp) -> Result<Vec<HistoryCase>> {
+        let rows = sqlx::query(
+            "SELECT category, grid, created_at, on_site_at, first_feedback_at FROM cases \
+             WHERE created_at >= $1 AND created_at < $2 ORDER BY created_at, id",
+        )
+        .bind(to_millis(from))
+        .bind(to_millis(to))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let at = |k: &str| -> Result<Option<Timestamp>> {
+                    r.try_get::<Option<i64>, _>(k)?.map(crate::from_millis).transpose()
+                };
+                Ok(HistoryCase {
+                    category: r.try_get("category")?,
+                    grid: r.try_get("grid")?,
+                    created_at: crate::from_millis(r.try_get("created_at")?)?,
+                    on_site_at: at("on_site_at")?,
+                    first_feedback_at: at("first_feedback_at")?,
+                })
+            })
+            .collect()
+    }
+}

@@ -14,6 +14,7 @@ pub mod residents;
 pub mod stats;
 pub mod users;
 pub mod volunteers;
+pub mod whatif;
 
 use crate::auth::{self, Session};
 use crate::error::{ApiError, ApiJson, ApiResult};
@@ -128,6 +129,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/exports/breakdown.xlsx", get(exports::breakdown_xlsx))
         .route("/stats/summary", get(stats::summary))
         .route("/stats/daily", get(stats::daily))
+        .route("/whatif", post(whatif::whatif))
         .route("/stats/petitions", get(stats::petitions))
         .route(
             "/cases/{id}/attachments",

@@ -13,6 +13,7 @@ mod mediation;
 mod open311;
 mod petitions;
 mod webdriver;
+mod whatif;
 
 use domain::role::Role;
 use std::net::SocketAddr;
