@@ -17,7 +17,7 @@ CG.words({
   wi_change: "Try", wi_add_units: "More people at a station", wi_move_station: "Move a station", wi_demand: "Demand changes", wi_station: "Station",
   wi_force: "Force", wi_mode: "Travel", wi_count: "How many", wi_scale: "Factor", wi_runs: "Days simulated", wi_run: "Run",
   wi_move_hint: "Click the right-hand map where the station would go", wi_compare: "Compared", wi_before: "Now: first responders within 10 minutes", wi_after: "With the change",
-  wi_running: "Running (the same simulated calls, twice)…", wi_fitted: "Demand fitted from {n} cases of the last 90 days: {d} a day; {k} days simulated, {c} calls each run.",
+  wi_running: "Running (the same simulated calls, twice)…", wi_fitted: "Demand fitted from {n} cases of the last 90 days ({d} a day); simulated days: {k}, about {c} calls each.",
   wi_metric: "Measure", wi_now: "Now", wi_then: "Changed", wi_diff: "Δ", wi_late: "Late on site (calls)", wi_within: "On site within 10 minutes",
   wi_p50: "Response, median", wi_p90: "Response, 90th percentile", wi_util: "Responders busy", wi_uncovered: "Grids nobody reaches in 10 minutes",
   wi_min: "min", wi_pick: "Click the map where the station would go first", wi_moved: "New place: {lat}, {lng}",
@@ -126,4 +126,5 @@ CG.words({
   };
   document.addEventListener("cg:lang", render);
   render();
+  document.body.dataset.ready = "1";
 })();

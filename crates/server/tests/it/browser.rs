@@ -1523,3 +1523,59 @@ async fn a_dispatcher_enters_a_call_and_adds_a_force() {
     desk.quit().await;
     app.stop().await;
 }
+
+/// A leader at 1440×900 tries three more officers at the enclave's station, then a station
+/// moved by a click on the map, then (in English) twice the demand: the comparison and the
+/// two maps as they would read them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_tries_changes_on_the_what_if_page() {
+    let app = App::start(false).await;
+    let now = app.now();
+    let sc = scenario::load(&scenario_dir()).unwrap();
+    let history = scenario::history::generate(&sc, now, 90, sc.demand.history.seed);
+    app.store.import_cases(&history, "demo", now).await.unwrap();
+    let desk = Browser::start(1440, 900).await;
+    sign_in(&desk, &app, "leader", "/screen").await;
+    desk.goto(&app.url("/whatif")).await;
+    desk.wait_for("return document.body.dataset.ready === '1'", Duration::from_secs(10)).await;
+    assert_eq!(desk.eval("return document.querySelector('#wi-run').textContent").await, json!("开始推演"));
+    desk.eval("document.querySelector('#wi-station').value = 'S5'; document.querySelector('#wi-count').value = '3'; document.querySelector('#wi-seeds').value = '1';").await;
+    desk.click("#wi-run").await;
+    desk.wait_for("return document.querySelector('#wi-table tr:nth-child(2)') !== null", Duration::from_secs(30)).await;
+    let status = desk.eval("return document.querySelector('#wi-status').textContent").await;
+    assert!(status.as_str().unwrap().starts_with("按近90天"), "{status}");
+    let row = desk
+        .eval("return [...document.querySelectorAll('#wi-table tr:nth-child(2) td')].map((t) => t.textContent)")
+        .await;
+    assert_eq!(row[0], json!("未按时到场（起）"), "{row}");
+    assert!(row[1].as_str().unwrap().parse::<u32>().is_ok(), "{row}");
+    // Move the enclave's station: the page asks for a place, a click on the right-hand map gives it.
+    desk.eval("const k = document.querySelector('#wi-kind'); k.value = 'move_station'; k.onchange();").await;
+    desk.click("#wi-run").await;
+    assert_eq!(
+        desk.eval("return document.querySelector('#wi-status').textContent").await,
+        json!("请先在地图上点选新站址")
+    );
+    desk.click("#wi-map1").await;
+    desk.wait_for(
+        "return document.querySelector('#wi-status').textContent.startsWith('新站址')",
+        Duration::from_secs(5),
+    )
+    .await;
+    desk.screenshot(&shots("whatif.png")).await;
+    // In English, twice the demand: more calls late than now, marked as worse.
+    desk.goto(&app.url("/whatif?lang=en")).await;
+    desk.wait_for("return document.body.dataset.ready === '1'", Duration::from_secs(10)).await;
+    desk.eval("const k = document.querySelector('#wi-kind'); k.value = 'demand'; k.onchange(); document.querySelector('#wi-scale').value = '2'; document.querySelector('#wi-seeds').value = '1';").await;
+    desk.click("#wi-run").await;
+    desk.wait_for("return document.querySelector('#wi-table tr:nth-child(2)') !== null", Duration::from_secs(30)).await;
+    let row = desk.eval("return [...document.querySelectorAll('#wi-table tr:nth-child(2) td')].map((t) => [t.textContent, t.className])").await;
+    assert_eq!(row[0][0], json!("Late on site (calls)"), "{row}");
+    let (now_late, then_late): (u32, u32) =
+        (row[1][0].as_str().unwrap().parse().unwrap(), row[2][0].as_str().unwrap().parse().unwrap());
+    assert!(then_late > now_late, "{row}");
+    assert_eq!(row[3][1], json!("worse"), "{row}");
+    desk.screenshot(&shots("whatif-en.png")).await;
+    desk.quit().await;
+    app.stop().await;
+}
