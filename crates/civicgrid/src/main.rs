@@ -115,6 +115,13 @@ enum Command {
         /// Runs this many seeds from `--seed` on and reports every call of them pooled.
         #[arg(long, default_value_t = 1)]
         seeds: u64,
+        /// Fits the demand from this database's cases (grids, hours, categories, times on
+        /// scene) instead of the scenario's.
+        #[arg(long)]
+        history_db: Option<String>,
+        /// Days of history, back from now, for `--history-db`.
+        #[arg(long, default_value_t = 90)]
+        history_days: i64,
         /// Multiplies the scenario's demand (3 = a busy day).
         #[arg(long, default_value_t = 1.0)]
         demand_scale: f64,
@@ -431,14 +438,41 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             println!("restored {rows} rows from {}", from.display());
             Ok(0)
         }
-        Command::Sim { scenario, policy, days, seed, seeds, demand_scale, json: _ } => {
+        Command::Sim { scenario, policy, days, seed, seeds, history_db, history_days, demand_scale, json: _ } => {
             let parsed = sim::Policy::parse(&policy).with_context(|| {
                 format!("unknown policy {policy:?}: closest-idle, coverage, triage, default or offline")
             })?;
             if !(demand_scale > 0.0 && demand_scale <= 100.0) || days == 0 || days > 366 {
                 anyhow::bail!("--demand-scale must be in (0, 100] and --days in 1..=366");
             }
-            let sc = scenario::load(&scenario)?;
+            let mut sc = scenario::load(&scenario)?;
+            if let Some(db) = history_db {
+                if !(1..=3650).contains(&history_days) {
+                    anyhow::bail!("--history-days must be in 1..=3650");
+                }
+                let store = open(&db).await?;
+                let now = chrono::Utc::now();
+                let history = store.case_history(now - chrono::Duration::days(history_days), now).await?;
+                store.close().await;
+                let seen: Vec<sim::fit::Seen> = history
+                    .iter()
+                    .map(|h| sim::fit::Seen {
+                        category: h.category.clone(),
+                        grid: h.grid.clone(),
+                        at: h.created_at,
+                        on_scene_seconds: h
+                            .on_site_at
+                            .zip(h.first_feedback_at)
+                            .map(|(a, b)| (b - a).num_milliseconds() as f64 / 1000.0),
+                    })
+                    .collect();
+                let (fitted, what) = sim::fit::fit(&sc, &seen, history_days as f64).map_err(anyhow::Error::msg)?;
+                eprintln!(
+                    "demand fitted from {} cases of the last {history_days} days: {:.1} a day; times on scene fitted for {} categories",
+                    what.cases, what.cases_per_day, what.on_scene_fitted
+                );
+                sc = fitted;
+            }
             let travel = sim::travel_for(&sc).map_err(anyhow::Error::msg)?;
             let options = sim::Options { policy: parsed, days, seed, demand_scale };
             if !(1..=100).contains(&seeds) {

@@ -341,3 +341,41 @@ async fn device_import_and_a_leak_through_the_local_broker() {
     let _ = std::fs::remove_dir_all(&dir);
     server.kill();
 }
+
+/// `sim`: one JSON object of metrics; a policy it does not know is refused in one line; with
+/// `--history-db` the demand is that database's cases of the last 90 days (an empty database
+/// has too little to fit).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim_prints_metrics_and_fits_demand_from_a_database() {
+    let scenario = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/linjiang");
+    let dir = scenario.to_str().unwrap();
+    let (code, out, err) =
+        run(&["sim", "--scenario", dir, "--policy", "default", "--days", "1", "--seed", "3", "--seeds", "2"]);
+    assert_eq!(code, 0, "{err}");
+    let m: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(m["policy"], "default");
+    assert!(m["cases"].as_u64().unwrap() > 600, "two days' calls pooled: {m}");
+    let (code, _, err) = run(&["sim", "--scenario", dir, "--policy", "fastest"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("unknown policy") && err.lines().count() <= 2, "{err}");
+    // An empty database: nothing to fit.
+    let db = store::testing::fresh_sqlite_url();
+    let s = store::Store::open(&db).await.unwrap();
+    let (code, _, err) = run(&["sim", "--scenario", dir, "--history-db", &db, "--days", "1"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("too little history"), "{err}");
+    // Ninety days of the scenario's history: about the same calls a day come out.
+    let sc = scenario::load(&scenario).unwrap();
+    let now = chrono::Utc::now();
+    let history = scenario::history::generate(&sc, now, 90, 5);
+    s.import_cases(&history, "test", now).await.unwrap();
+    s.close().await;
+    let (code, out, err) = run(&["sim", "--scenario", dir, "--history-db", &db, "--days", "1", "--seeds", "3"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("demand fitted from") && err.contains("cases of the last 90 days"), "{err}");
+    let m: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let per_day = history.len() as f64 / 90.0;
+    let got = m["cases"].as_f64().unwrap() / 3.0;
+    assert!((got / per_day - 1.0).abs() < 0.15, "{got} a day from a history of {per_day} a day");
+    store::testing::discard(&db).await;
+}
