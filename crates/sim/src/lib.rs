@@ -798,7 +798,8 @@ impl World<'_> {
 
     /// `triage`: whether unit `u`, free at `t`, should stay free rather than take call `c`
     /// whose promise nobody can keep any more: its force is busy, the trip would cost the area
-    /// more than [`SPARE_CALLS_MAX`] on-time calls, and the call has not waited its longest.
+    /// more than [`SPARE_CALLS_MAX`] on-time calls, the call has not waited its longest, and
+    /// another unit coming clear would get there within [`HOLD_EXTRA_SECONDS`] of this one.
     fn hold_hopeless(&self, u: usize, c: usize, t: f64) -> bool {
         let call = &self.calls[c];
         let unit = &self.units[u];
@@ -810,6 +811,7 @@ impl World<'_> {
             && self.free_below(free, unit.force, t, BUSY_FREE_SHARE)
             && self.calls_lost(u, c, t) > SPARE_CALLS_MAX
             && t - call.at < WAIT_MAX_SECONDS
+            && self.next_clear_arrival(c, unit.force, t) <= t + eta + HOLD_EXTRA_SECONDS
     }
 
     /// Lets units that came clear by `t` serve the waiting.
