@@ -30,13 +30,11 @@ impl Why {
     /// In the street's words, Chinese and English.
     pub fn words(&self) -> (&'static str, &'static str) {
         match self {
-            Why::Urgent => ("紧急事件，派最快到场者", "urgent: the soonest on site"),
-            Why::KeepsCover => ("能按时到场，离开后片区仍有人覆盖", "on time, and the area stays covered"),
-            Why::LeavesGap => {
-                ("能按时到场，但离开后部分网格无人覆盖", "on time, but leaves part of the area uncovered")
-            }
-            Why::Late => ("无人能按时到场，此人最快", "nobody can make it in time; the soonest"),
-            Why::CanWait => ("该力量紧张，可待有人空出再派", "force busy: can wait for someone coming clear"),
+            Why::Urgent => ("紧急，最快到场", "urgent: the soonest"),
+            Why::KeepsCover => ("按时可达，片区仍有覆盖", "on time, area still covered"),
+            Why::LeavesGap => ("按时可达，但会留下空白", "on time, but leaves a gap"),
+            Why::Late => ("赶不上时限，此人最快", "too far for the promise; the soonest"),
+            Why::CanWait => ("赶不上时限，力量紧张可稍后派", "too far; force busy, can wait"),
         }
     }
 }

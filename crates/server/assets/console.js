@@ -256,8 +256,8 @@ CG.words({
     $("recs").innerHTML = `<h3>${CG.t("recommendations")}</h3><div class="recs">` + recs.map((r) => `
       <label><input type="checkbox" name="responder" value="${r.responder_id}" ${best.has(r.responder_id) ? "checked" : ""}>
       <span class="tag">${CG.t(r.force)}</span> ${CG.esc(r.name)} · <span class="${r.on_time ? "" : "warn-text"}">${CG.t("eta")} ${Math.ceil(r.eta_seconds / 60)} ${CG.t("minutes")}</span> · ${(r.distance_metres / 1000).toFixed(1)} km
-      <span class="why">· ${CG.esc(CG.lang() === "en" ? r.why_en : r.why)}</span>
-      <span class="${r.leaves_uncovered.length ? "warn-text" : "muted"}">· ${coverWords(r)}</span></label>`).join("") +
+      <span class="${r.on_time ? "muted" : "warn-text"}">· ${CG.esc(CG.lang() === "en" ? r.why_en : r.why)}</span>
+      ${r.leaves_uncovered.length ? `<span class="warn-text">· ${coverWords(r)}</span>` : ""}</label>`).join("") +
       `</div><button type="button" id="send-dispatch">${CG.t("dispatch_selected")}</button>`;
     $("send-dispatch").onclick = async () => {
       const ids = [...$("recs").querySelectorAll("input[name=responder]:checked")].map((i) => Number(i.value));

@@ -306,8 +306,8 @@ async fn coverage_cost_on(postgres: bool) {
     // A fight is urgent: the soonest on site goes first, whatever it leaves uncovered.
     let police: Vec<&serde_json::Value> = recs.as_array().unwrap().iter().filter(|r| r["force"] == "police").collect();
     assert_eq!(police[0]["responder_id"], json!(last.id), "{recs}");
-    assert_eq!(police[0]["why"], "紧急事件，派最快到场者");
-    assert_eq!(police[0]["why_en"], "urgent: the soonest on site");
+    assert_eq!(police[0]["why"], "紧急，最快到场");
+    assert_eq!(police[0]["why_en"], "urgent: the soonest");
     crate::assert_policy_order(recs.as_array().unwrap());
     // With the enclave's other officers back on duty, whoever goes leaves it covered: said so.
     for r in &enclave_police[1..] {
@@ -318,7 +318,7 @@ async fn coverage_cost_on(postgres: bool) {
     crate::assert_policy_order(recs.as_array().unwrap());
     let second = recs.as_array().unwrap().iter().filter(|r| r["force"] == "police").nth(1).unwrap().clone();
     if second["on_time"] == true {
-        assert_eq!(second["why"], "能按时到场，离开后片区仍有人覆盖", "{second}");
+        assert_eq!(second["why"], "按时可达，片区仍有覆盖", "{second}");
         assert_eq!(second["leaves_uncovered"], json!([]));
     }
     // In the main area, where many are free, sending one costs nothing.
