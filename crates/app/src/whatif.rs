@@ -55,22 +55,27 @@ pub enum WhatIfError {
     Store(#[from] store::StoreError),
 }
 
-/// The live street as a scenario: demand fitted from the history.
-pub async fn live_scenario(app: &App) -> Result<(Scenario, sim::fit::Fitted), WhatIfError> {
-    let now = app.clock.now();
-    let history = app.store.case_history(now - chrono::Duration::days(HISTORY_DAYS), now).await?;
-    let seen: Vec<sim::fit::Seen> = history
+/// A case history as the fit reads it: on scene from arrival to the first feedback.
+pub fn seen(history: &[store::stats::HistoryCase]) -> Vec<sim::fit::Seen> {
+    history
         .iter()
         .map(|h| sim::fit::Seen {
             category: h.category.clone(),
             grid: h.grid.clone(),
             at: h.created_at,
-            on_scene_seconds: match (h.on_site_at, h.first_feedback_at) {
-                (Some(a), Some(b)) => Some((b - a).num_milliseconds() as f64 / 1000.0),
-                _ => None,
-            },
+            on_scene_seconds: h
+                .on_site_at
+                .zip(h.first_feedback_at)
+                .map(|(a, b)| (b - a).num_milliseconds() as f64 / 1000.0),
         })
-        .collect();
+        .collect()
+}
+
+/// The live street as a scenario: demand fitted from the history.
+pub async fn live_scenario(app: &App) -> Result<(Scenario, sim::fit::Fitted), WhatIfError> {
+    let now = app.clock.now();
+    let history = app.store.case_history(now - chrono::Duration::days(HISTORY_DAYS), now).await?;
+    let seen = seen(&history);
     let mut responders = app.store.responders().await?;
     for r in &mut responders {
         // Everyone starts from their base, not where they happen to be now.

@@ -454,18 +454,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                 let now = chrono::Utc::now();
                 let history = store.case_history(now - chrono::Duration::days(history_days), now).await?;
                 store.close().await;
-                let seen: Vec<sim::fit::Seen> = history
-                    .iter()
-                    .map(|h| sim::fit::Seen {
-                        category: h.category.clone(),
-                        grid: h.grid.clone(),
-                        at: h.created_at,
-                        on_scene_seconds: h
-                            .on_site_at
-                            .zip(h.first_feedback_at)
-                            .map(|(a, b)| (b - a).num_milliseconds() as f64 / 1000.0),
-                    })
-                    .collect();
+                let seen = app::whatif::seen(&history);
                 let (fitted, what) = sim::fit::fit(&sc, &seen, history_days as f64).map_err(anyhow::Error::msg)?;
                 eprintln!(
                     "demand fitted from {} cases of the last {history_days} days: {:.1} a day; times on scene fitted for {} categories",

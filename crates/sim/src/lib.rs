@@ -1090,6 +1090,20 @@ fn metrics(
 mod tests {
     use super::*;
 
+    /// A call one police unit answers, judged by the street's 10 minutes.
+    fn police_call(at: f64, location: LatLng, priority: Priority, service_seconds: f64) -> Call {
+        Call {
+            at,
+            location,
+            priority,
+            needs: vec![dispatch::Need { force: Force::Police, skills: vec![] }],
+            service_seconds,
+            on_site_seconds: ON_SITE_SECONDS,
+            decision_seconds: DISPATCH_DELAY_SECONDS,
+            transport: None,
+        }
+    }
+
     fn linjiang() -> Scenario {
         scenario::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/linjiang")).unwrap()
     }
@@ -1377,16 +1391,7 @@ mod tests {
     #[test]
     fn the_calls_a_trip_costs_by_hand() {
         let (unit, base, there) = one_police_unit();
-        let calls = vec![Call {
-            at: 0.0,
-            location: there,
-            priority: Priority::Normal,
-            needs: vec![dispatch::Need { force: Force::Police, skills: vec![] }],
-            service_seconds: 1800.0,
-            on_site_seconds: ON_SITE_SECONDS,
-            decision_seconds: DISPATCH_DELAY_SECONDS,
-            transport: None,
-        }];
+        let calls = vec![police_call(0.0, there, Priority::Normal, 1800.0)];
         let travel = TravelModel::default();
         let timing = Timing::default();
         let points = vec![(base, 1.0)];
@@ -1440,16 +1445,7 @@ mod tests {
         assert_eq!(next_on_duty("all", 9.0 * 3600.0), 9.0 * 3600.0);
         let (mut unit, _, there) = one_police_unit();
         unit.shift = "day".into();
-        let calls = vec![Call {
-            at: 22.0 * 3600.0,
-            location: there,
-            priority: Priority::Normal,
-            needs: vec![dispatch::Need { force: Force::Police, skills: vec![] }],
-            service_seconds: 600.0,
-            on_site_seconds: ON_SITE_SECONDS,
-            decision_seconds: DISPATCH_DELAY_SECONDS,
-            transport: None,
-        }];
+        let calls = vec![police_call(22.0 * 3600.0, there, Priority::Normal, 600.0)];
         let o = Options { policy: Policy::Triage, days: 1, seed: 1, demand_scale: 1.0 };
         let travel = TravelModel::default();
         let w = simulate(&calls, vec![unit], vec![(there, 1.0)], Timing::default(), &o, &travel);
