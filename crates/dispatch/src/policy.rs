@@ -15,6 +15,8 @@ use crate::Ranked;
 pub enum Why {
     /// Urgent: the soonest on site, whatever the coverage.
     Urgent,
+    /// The pick: on time, and the least expected coverage lost of those on time.
+    Best,
     /// On time, and the area stays covered (nobody's only cover).
     KeepsCover,
     /// On time, but the only cover of some of the area for now.
@@ -31,6 +33,7 @@ impl Why {
     pub fn words(&self) -> (&'static str, &'static str) {
         match self {
             Why::Urgent => ("紧急，最快到场", "urgent: the soonest"),
+            Why::Best => ("首选：按时可达，对片区覆盖影响最小", "first choice: on time, costs the area's cover least"),
             Why::KeepsCover => ("按时可达，片区仍有覆盖", "on time, area still covered"),
             Why::LeavesGap => ("按时可达，但会留下空白", "on time, but leaves a gap"),
             Why::Late => ("赶不上时限，此人最快", "too far for the promise; the soonest"),
@@ -87,9 +90,12 @@ pub fn order(ranked: &[Ranked], loss: &[f64], gap: &[bool], s: &Situation) -> Ve
             .then(a.cmp(b))
     });
     idx.into_iter()
-        .map(|i| {
+        .enumerate()
+        .map(|(k, i)| {
             let why = if on_time(i) {
-                if gap[i] {
+                if k == 0 && !gap[i] {
+                    Why::Best
+                } else if gap[i] {
                     Why::LeavesGap
                 } else {
                     Why::KeepsCover
@@ -130,7 +136,7 @@ mod tests {
         let s = Situation { left_seconds: 480.0, urgent: false, kept_already: false, force_busy: false };
         let gap = [true, false, false];
         let o = order(&ranked, &loss, &gap, &s);
-        assert_eq!(o, vec![(1, Why::KeepsCover), (0, Why::LeavesGap), (2, Why::Late)]);
+        assert_eq!(o, vec![(1, Why::Best), (0, Why::LeavesGap), (2, Why::Late)]);
         assert_eq!(least_loss(&ranked, &loss, 480.0), Some(1));
         // Urgent: the nearest, whatever it costs.
         let o = order(&ranked, &loss, &gap, &Situation { urgent: true, ..s });

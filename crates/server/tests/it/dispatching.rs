@@ -326,6 +326,15 @@ async fn coverage_cost_on(postgres: bool) {
     let (_, recs) =
         app.call(Some("dispatcher"), "GET", &format!("/api/v1/cases/{}/recommendations", c2["id"]), None).await;
     assert!(recs.as_array().unwrap().iter().any(|r| r["leaves_uncovered"] == json!([])), "{recs}");
+    // Not urgent: each force's first choice is on time and costs the area's cover least.
+    crate::assert_policy_order(recs.as_array().unwrap());
+    for force in ["patrol_member", "mediator"] {
+        let first = recs.as_array().unwrap().iter().find(|r| r["force"] == force).unwrap();
+        if first["on_time"] == true && first["leaves_uncovered"] == json!([]) {
+            assert_eq!(first["why"], "首选：按时可达，对片区覆盖影响最小", "{first}");
+            assert_eq!(first["why_en"], "first choice: on time, costs the area's cover least");
+        }
+    }
     let url = app.halt().await;
     store::testing::discard(&url).await;
 }
