@@ -33,7 +33,7 @@ impl Why {
     pub fn words(&self) -> (&'static str, &'static str) {
         match self {
             Why::Urgent => ("紧急，最快到场", "urgent: the soonest"),
-            Why::Best => ("首选：按时可达，对片区覆盖影响最小", "first choice: on time, costs the area's cover least"),
+            Why::Best => ("首选：按时可达，对覆盖影响最小", "first choice: on time, least cover lost"),
             Why::KeepsCover => ("按时可达，片区仍有覆盖", "on time, area still covered"),
             Why::LeavesGap => ("按时可达，但会留下空白", "on time, but leaves a gap"),
             Why::Late => ("赶不上时限，此人最快", "too far for the promise; the soonest"),

@@ -255,7 +255,7 @@ CG.words({
     for (const r of recs) if (!seen.has(r.force)) { seen.add(r.force); best.add(r.responder_id); }
     $("recs").innerHTML = `<h3>${CG.t("recommendations")}</h3><div class="recs">` + recs.map((r) => `
       <label><input type="checkbox" name="responder" value="${r.responder_id}" ${best.has(r.responder_id) ? "checked" : ""}>
-      <span class="tag">${CG.t(r.force)}</span> ${CG.esc(r.name)} · <span class="${r.on_time ? "" : "warn-text"}">${CG.t("eta")} ${Math.ceil(r.eta_seconds / 60)} ${CG.t("minutes")}</span> · ${(r.distance_metres / 1000).toFixed(1)} km
+      <span class="tag">${CG.t(r.force)}</span> <span>${CG.esc(r.name)}</span> <span class="${r.on_time ? "" : "warn-text"}">· ${CG.t("eta")} ${Math.ceil(r.eta_seconds / 60)} ${CG.t("minutes")}</span> <span>· ${(r.distance_metres / 1000).toFixed(1)} km</span>
       <span class="${r.on_time ? "muted" : "warn-text"}">· ${CG.esc(CG.lang() === "en" ? r.why_en : r.why)}</span>
       ${r.leaves_uncovered.length ? `<span class="warn-text">· ${coverWords(r)}</span>` : ""}</label>`).join("") +
       `</div><button type="button" id="send-dispatch">${CG.t("dispatch_selected")}</button>`;

@@ -331,8 +331,8 @@ async fn coverage_cost_on(postgres: bool) {
     for force in ["patrol_member", "mediator"] {
         let first = recs.as_array().unwrap().iter().find(|r| r["force"] == force).unwrap();
         if first["on_time"] == true && first["leaves_uncovered"] == json!([]) {
-            assert_eq!(first["why"], "首选：按时可达，对片区覆盖影响最小", "{first}");
-            assert_eq!(first["why_en"], "first choice: on time, costs the area's cover least");
+            assert_eq!(first["why"], "首选：按时可达，对覆盖影响最小", "{first}");
+            assert_eq!(first["why_en"], "first choice: on time, least cover lost");
         }
     }
     let url = app.halt().await;
