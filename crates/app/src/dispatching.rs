@@ -99,13 +99,40 @@ pub const COVER_SECONDS: f64 = 540.0;
 pub struct Cost {
     /// Grids nobody else free of the same force would reach within [`COVER_SECONDS`].
     pub uncovered: Vec<GridCode>,
-    /// The share of the grids' expected coverage lost (DMEXCLP, every grid weighing the same).
+    /// The share of demand's expected coverage lost (DMEXCLP, grids weighed by their cases of
+    /// the last 90 days, [`grid_shares`]).
     pub loss: f64,
 }
 
 /// Assumed share of time a responder is busy, for the expected coverage (DMEXCLP's q; the
 /// simulator's too).
 const BUSY_SHARE: f64 = 0.3;
+
+/// Days of cases the grids' shares of demand are counted over.
+const SHARE_DAYS: i64 = 90;
+
+/// Each grid's share of demand: its cases of the last 90 days (a tenth of a case for a grid
+/// with none), summing to one; counted at most once an hour.
+pub async fn grid_shares(state: &App) -> Result<HashMap<GridCode, f64>, StoreError> {
+    let now = state.clock.now();
+    if let Some((at, shares)) = state.demand_shares.lock().expect("not poisoned").as_ref() {
+        if *at <= now && now - *at < chrono::Duration::hours(1) {
+            return Ok(shares.clone());
+        }
+    }
+    let counts: HashMap<String, i64> = state
+        .store
+        .counts_by(store::stats::Dimension::Grid, now - chrono::Duration::days(SHARE_DAYS), now)
+        .await?
+        .into_iter()
+        .collect();
+    let raw: Vec<(GridCode, f64)> =
+        state.grids.keys().map(|g| (g.clone(), 0.1 + counts.get(g.as_str()).copied().unwrap_or(0) as f64)).collect();
+    let total: f64 = raw.iter().map(|x| x.1).sum();
+    let shares: HashMap<GridCode, f64> = raw.into_iter().map(|(g, w)| (g, w / total.max(f64::MIN_POSITIVE))).collect();
+    *state.demand_shares.lock().expect("not poisoned") = Some((now, shares.clone()));
+    Ok(shares)
+}
 
 /// For each of `ids` (free responders), what their leaving now would cost
 /// (`dispatch::coverage`). `roster` is the one the recommendations were ranked from.
@@ -116,6 +143,8 @@ pub async fn cost_if_sent(state: &App, roster: &[Responder], ids: &[i64]) -> Res
     let grids: Vec<(&GridCode, LatLng)> =
         state.grids.iter().filter_map(|(code, g)| Some((code, Polygon::new(g.ring.clone())?.centroid()))).collect();
     let points: Vec<LatLng> = grids.iter().map(|g| g.1).collect();
+    let shares = grid_shares(state).await?;
+    let weights: Vec<f64> = grids.iter().map(|g| shares.get(g.0).copied().unwrap_or(0.0)).collect();
     let mut out = HashMap::new();
     for id in ids {
         let Some(me) = free.iter().find(|c| c.id == *id) else { continue };
@@ -126,7 +155,6 @@ pub async fn cost_if_sent(state: &App, roster: &[Responder], ids: &[i64]) -> Res
         let all: Vec<usize> = (0..same.len()).collect();
         let reaches = |i: usize, p: usize| table[i][p];
         let sole = dispatch::coverage::sole_cover(leaving, &reaches, &all, points.len());
-        let weights = vec![1.0 / points.len().max(1) as f64; points.len()];
         let loss = dispatch::coverage::coverage_loss(leaving, &reaches, &all, &weights, BUSY_SHARE);
         out.insert(*id, Cost { uncovered: sole.into_iter().map(|p| grids[p].0.clone()).collect(), loss });
     }

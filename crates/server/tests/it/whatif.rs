@@ -32,6 +32,17 @@ async fn whatif_on(postgres: bool) {
     app.store.import_cases(&history, "demo", now).await.unwrap();
     let (s, out) = app.call(Some("leader"), "POST", "/api/v1/whatif", Some(body)).await;
     assert_eq!(s, 200, "{out}");
+    // The recommendations' coverage cost weighs grids by the same history: the port's grids
+    // (2.5 × the demand) weigh more than the enclave's farmland (a quarter).
+    app.state.demand_shares.lock().unwrap().take();
+    let shares = app::dispatching::grid_shares(&app.state).await.unwrap();
+    assert!((shares.values().sum::<f64>() - 1.0).abs() < 1e-9);
+    let mean = |f: &dyn Fn(&store::Grid) -> bool| {
+        let v: Vec<f64> = app.state.grids.iter().filter(|(_, g)| f(g)).map(|(c, _)| shares[c]).collect();
+        v.iter().sum::<f64>() / v.len() as f64
+    };
+    let (port, enclave) = (mean(&|g| g.station == "S1" && g.area == "main"), mean(&|g| g.area == "enclave"));
+    assert!(port > 5.0 * enclave, "port {port}, enclave {enclave}");
     let per_day = out["cases_per_day"].as_f64().unwrap();
     let in_window = history.iter().filter(|c| c.created_at >= now - chrono::Duration::days(90)).count();
     assert!((per_day - in_window as f64 / 90.0).abs() < 0.1, "{per_day} vs {in_window} in 90 days");
