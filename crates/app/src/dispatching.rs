@@ -146,11 +146,16 @@ pub async fn cost_if_sent(state: &App, roster: &[Responder], ids: &[i64]) -> Res
     let shares = grid_shares(state).await?;
     let weights: Vec<f64> = grids.iter().map(|g| shares.get(g.0).copied().unwrap_or(0.0)).collect();
     let mut out = HashMap::new();
+    // One reach table per force, shared by everyone of it.
+    let mut tables: HashMap<domain::category::Force, (Vec<Candidate>, Vec<Vec<bool>>)> = HashMap::new();
     for id in ids {
         let Some(me) = free.iter().find(|c| c.id == *id) else { continue };
-        let same: Vec<Candidate> = free.iter().filter(|c| c.force == me.force).cloned().collect();
-        let table =
-            dispatch::coverage::reach_table(&same, &points, state.travel.as_ref(), local_hour(now), COVER_SECONDS);
+        let (same, table) = tables.entry(me.force).or_insert_with(|| {
+            let same: Vec<Candidate> = free.iter().filter(|c| c.force == me.force).cloned().collect();
+            let table =
+                dispatch::coverage::reach_table(&same, &points, state.travel.as_ref(), local_hour(now), COVER_SECONDS);
+            (same, table)
+        });
         let leaving = same.iter().position(|c| c.id == *id).expect("among the free");
         let all: Vec<usize> = (0..same.len()).collect();
         let reaches = |i: usize, p: usize| table[i][p];
