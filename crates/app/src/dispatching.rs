@@ -136,8 +136,13 @@ pub async fn grid_shares(state: &App) -> Result<HashMap<GridCode, f64>, StoreErr
 
 /// For each of `ids` (free responders), what their leaving now would cost
 /// (`dispatch::coverage`). `roster` is the one the recommendations were ranked from.
-pub async fn cost_if_sent(state: &App, roster: &[Responder], ids: &[i64]) -> Result<HashMap<i64, Cost>, StoreError> {
-    let busy = state.store.busy_responders().await?;
+/// `busy` are those holding a current assignment.
+pub async fn cost_if_sent(
+    state: &App,
+    roster: &[Responder],
+    busy: &HashSet<i64>,
+    ids: &[i64],
+) -> Result<HashMap<i64, Cost>, StoreError> {
     let now = state.clock.now();
     let free: Vec<Candidate> = candidates(state, roster, &busy, now).into_iter().filter(|c| c.available).collect();
     let grids: Vec<(&GridCode, LatLng)> =
@@ -168,11 +173,11 @@ pub async fn cost_if_sent(state: &App, roster: &[Responder], ids: &[i64]) -> Res
 
 /// Whether `force` is busy now: fewer than [`dispatch::policy::BUSY_FREE_SHARE`] of those of
 /// it on duty are free.
-pub async fn force_busy(state: &App, roster: &[Responder], force: domain::category::Force) -> Result<bool, StoreError> {
-    let busy = state.store.busy_responders().await?;
+/// `busy` are those holding a current assignment.
+pub fn force_busy(roster: &[Responder], busy: &HashSet<i64>, force: domain::category::Force) -> bool {
     let duty: Vec<&Responder> = roster.iter().filter(|r| r.force == force && r.status != "off_duty").collect();
     let free = duty.iter().filter(|r| r.status == "available" && !busy.contains(&r.id)).count();
-    Ok((free as f64) < dispatch::policy::BUSY_FREE_SHARE * duty.len() as f64)
+    (free as f64) < dispatch::policy::BUSY_FREE_SHARE * duty.len() as f64
 }
 
 /// Plain words on why a candidate is proposed, as the street reads them: "综管队员 李杰：驾车

@@ -139,7 +139,7 @@ pub fn apply(sc: &Scenario, change: &Change) -> Result<(Scenario, f64), WhatIfEr
                     station: code.clone(),
                     grid: None,
                     travel_mode: mode.as_str().into(),
-                    // The skills that force's people have most often.
+                    // The skills of the first of that force on the roster.
                     skills: sc
                         .responders
                         .iter()

@@ -768,7 +768,8 @@ pub async fn recommendations(
         crate::dispatching::rank_case(&s, &case, &needs, RECOMMENDATIONS_PER_FORCE, &Default::default()).await?;
     // What each one's leaving would cost the rest of the street.
     let ids: Vec<i64> = ranked.iter().map(|r| r.id).collect();
-    let costs = crate::dispatching::cost_if_sent(&s, &roster, &ids).await?;
+    let busy = s.store.busy_responders().await?;
+    let costs = crate::dispatching::cost_if_sent(&s, &roster, &busy, &ids).await?;
     let names = |codes: &[GridCode], en: bool| -> Vec<String> {
         codes
             .iter()
@@ -795,7 +796,7 @@ pub async fn recommendations(
             left_seconds: left,
             urgent: case.priority == domain::case::Priority::Urgent,
             kept_already,
-            force_busy: crate::dispatching::force_busy(&s, &roster, force).await?,
+            force_busy: crate::dispatching::force_busy(&roster, &busy, force),
         };
         let gap: Vec<bool> = mine.iter().map(|r| costs.get(&r.id).is_some_and(|c| !c.uncovered.is_empty())).collect();
         for (i, why) in dispatch::policy::order(&mine, &loss, &gap, &situation) {
