@@ -17,6 +17,9 @@
 //! in the simulation, the bound serves late calls with no unit at all) and of second forces.
 //! Both only make the bound lower — still a bound, but looser the busier the day: under
 //! overload a policy's late count may sit well above it without any policy doing better.
+//! (A count of late arrivals cannot charge for late work: a policy may put a late call off
+//! for ever without one more late arrival. [`crate::backlog`] bounds the total lateness
+//! instead, which can, and counts every call's work.)
 //!
 //! That maximum is a job-interval selection problem. Its Lagrangian relaxation of "at most one
 //! unit per call" splits into one weighted interval scheduling per unit (a dynamic program),
@@ -43,6 +46,9 @@ pub struct Bound {
     /// Late arrivals of the best schedule found that keeps the cores apart (the bound is
     /// exact when this equals `late`).
     pub late_found: usize,
+    /// The least total lateness (seconds past the promises, summed), every call's work
+    /// counted ([`crate::backlog`]).
+    pub lateness_seconds: f64,
 }
 
 /// One way a call can be kept on time: unit, call, core interval, and what the chain of the
@@ -429,6 +435,7 @@ pub fn bound(calls: &[Call], units: &[Unit], travel: &dyn Travel, timing: &Timin
         late_by_priority,
         response,
         late_found: calls.len() - found.min(calls.len()),
+        lateness_seconds: crate::backlog::lateness(calls, units, travel, timing),
     }
 }
 
