@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Makes two synthetic scenarios the dispatch policies are checked on besides Linjiang:
 
-- dense-one-force: a dense 8 x 8 km city served by one force (an ambulance-like service: 16
+- dense-one-force: a dense 8 x 8 km city served by one force (an ambulance service, declared
+  with the city's own grid and category codes in settings.toml [scheme]: 16
   units at 8 stations, 280 calls a day, an 8-minute on-site promise, 20 minutes on scene, 60 %
   of calls carried on to the nearest of three hospitals with a 10-minute handover), demand
   peaking in the centre (each grid's `weight`).
@@ -27,7 +28,7 @@ def write(folder, name, text):
         f.write(text)
 
 
-def grids(prefix, lat0, lng0, rows, cols, cell_km, station_of, weight_of):
+def grids(prefix, lat0, lng0, rows, cols, cell_km, station_of, weight_of, local=False):
     dlat = cell_km / 110.54
     dlng = cell_km / (111.32 * math.cos(math.radians(lat0)))
     feats = []
@@ -35,8 +36,10 @@ def grids(prefix, lat0, lng0, rows, cols, cell_km, station_of, weight_of):
         for c in range(cols):
             n = r * cols + c
             community = f"{prefix}{(n // 4) + 1:03d}"
+            # A city's own codes (census tracts), or the 15-digit national scheme.
+            code = f"tract-{r + 1}-{c + 1}" if local else f"{community}{(n % 4) + 1:03d}"
             props = {
-                "code": f"{community}{(n % 4) + 1:03d}",
+                "code": code,
                 "name": f"第{n + 1}网格",
                 "name_en": f"Grid {n + 1}",
                 "community": community,
@@ -73,7 +76,7 @@ def dense():
     def weight_of(r, c):
         d2 = (r - 3.5) ** 2 + (c - 3.5) ** 2
         return 0.4 + 2.6 * math.exp(-d2 / 8.0)
-    gj, dlat, dlng = grids("330100001", lat0, lng0, 8, 8, 1.0, station_of, weight_of)
+    gj, dlat, dlng = grids("district-", lat0, lng0, 8, 8, 1.0, station_of, weight_of, local=True)
     write(folder, "grids.geojson", json.dumps(gj, ensure_ascii=False) + "\n")
     st = [("CC", "centre", "调度中心", "Dispatch centre", lat0 + 4 * dlat, lng0 + 4 * dlng)]
     for i in range(8):
@@ -83,18 +86,18 @@ def dense():
     write(folder, "stations.json", stations_json(st))
     rows = ["name,force,station,grid,travel_mode,skills,shift"]
     for i in range(16):
-        rows.append(f"Unit {i + 1:02d},police,S{i % 8 + 1},,car,first_aid,all")
+        rows.append(f"Unit {i + 1:02d},ambulance,S{i % 8 + 1},,car,first_aid,all")
     write(folder, "responders.csv", "\n".join(rows) + "\n")
     hospitals = [[round(lat0 + 2.5 * dlat, 5), round(lng0 + 2.5 * dlng, 5)],
                  [round(lat0 + 5.5 * dlat, 5), round(lng0 + 5.0 * dlng, 5)],
                  [round(lat0 + 1.0 * dlat, 5), round(lng0 + 7.0 * dlng, 5)]]
     cats = f"""# One force, two kinds of call: life-threatening (urgent) and the rest.
 [[category]]
-code = "SJ2001"
+code = "EMS-A"
 name_zh = "危急呼救"
 name_en = "Life-threatening emergency"
 kind = "event"
-forces = ["police"]
+forces = ["ambulance"]
 priority = "urgent"
 weight = 35
 deadlines = {{ on_site = "8m" }}
@@ -102,11 +105,11 @@ on_scene = {{ distribution = "lognormal", mean = "20m", sd = "8m" }}
 transport = {{ share = 0.8, to = {hospitals}, handover = "10m" }}
 
 [[category]]
-code = "SJ2002"
+code = "EMS-B"
 name_zh = "一般呼救"
 name_en = "Other emergency"
 kind = "event"
-forces = ["police"]
+forces = ["ambulance"]
 priority = "high"
 weight = 65
 deadlines = {{ on_site = "8m" }}
@@ -133,7 +136,12 @@ categories = "weighted"
 current_per_day = 280.0
 previous_per_day = 270.0
 """)
-    write(folder, "settings.toml", """[dispatch]
+    write(folder, "settings.toml", """# The city's own grid and category codes, and its own force.
+[scheme]
+codes = "local"
+forces = ["ambulance"]
+
+[dispatch]
 decision = "90s"
 
 [travel]

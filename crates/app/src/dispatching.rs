@@ -220,6 +220,8 @@ pub fn force_zh(f: domain::category::Force) -> &'static str {
         F::GasCompany => "燃气公司",
         F::MarketRegulator => "市场监管",
         F::Mediator => "调解员",
+        // Only a scenario brought into the simulator declares one.
+        F::Local(name) => name,
     }
 }
 

@@ -13,9 +13,10 @@ pub enum CategoryKind {
     Component,
 }
 
-/// The forces (队伍) that can be sent to a case; a category names the ones it needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// The forces (队伍) that can be sent to a case; a category names the ones it needs. The nine
+/// of the street, or — for a city brought into the simulator — one its scenario declares
+/// ([`Force::local`]); the server knows only the nine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Force {
     Police,
     GridWorker,
@@ -26,6 +27,22 @@ pub enum Force {
     GasCompany,
     MarketRegulator,
     Mediator,
+    /// A force a scenario declares (`[scheme] forces` of its `settings.toml`), by its name.
+    Local(&'static str),
+}
+
+impl Serialize for Force {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// Reads the nine only: a declared force never comes in from outside a scenario.
+impl<'de> Deserialize<'de> for Force {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Force::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("unknown force {s:?}")))
+    }
 }
 
 impl Force {
@@ -51,10 +68,26 @@ impl Force {
             Force::GasCompany => "gas_company",
             Force::MarketRegulator => "market_regulator",
             Force::Mediator => "mediator",
+            Force::Local(name) => name,
         }
     }
+    /// One of the nine, by name.
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+    /// A force a scenario declares: a lower-case name (letters, digits, `_`, up to 32) that is
+    /// not one of the nine. The name lives as long as the process (a scenario declares few).
+    pub fn local(name: &str) -> Result<Self, String> {
+        let ok = (1..=32).contains(&name.len())
+            && name.starts_with(|c: char| c.is_ascii_lowercase())
+            && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !ok {
+            return Err(format!("a force's name is lower-case letters, digits and _ (up to 32), got {name:?}"));
+        }
+        if Self::parse(name).is_some() {
+            return Err(format!("{name:?} is one of the street's forces already; declare only others"));
+        }
+        Ok(Force::Local(Box::leak(name.to_owned().into_boxed_str())))
     }
 }
 
@@ -129,4 +162,23 @@ pub fn parse_skills(text: &str) -> Option<Vec<(Force, String)>> {
             Some((Force::parse(f)?, s.to_owned()))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A declared force reads and writes as its name; from outside a scenario only the nine
+    /// come in.
+    #[test]
+    fn a_declared_force_is_its_name_and_never_read_from_outside() {
+        let a = Force::local("ambulance").unwrap();
+        assert_eq!(a.as_str(), "ambulance");
+        assert_eq!(serde_json::to_string(&a).unwrap(), "\"ambulance\"");
+        assert_eq!(serde_json::to_string(&Force::GridWorker).unwrap(), "\"grid_worker\"");
+        assert_eq!(serde_json::from_str::<Force>("\"grid_worker\"").unwrap(), Force::GridWorker);
+        assert!(serde_json::from_str::<Force>("\"ambulance\"").is_err());
+        assert_eq!(Force::parse("ambulance"), None);
+        assert!(Force::local("police").is_err() && Force::local("").is_err() && Force::local("9lives").is_err());
+    }
 }

@@ -22,12 +22,17 @@ impl GridCode {
             Err(CodeError(format!("grid code must be 15 digits, got {s:?}")))
         }
     }
+    /// A city's own grid code, for a scenario with `[scheme] codes = "local"`: see
+    /// [`local_code`]. The server reads only the national scheme.
+    pub fn local(s: &str) -> Result<Self, CodeError> {
+        local_code(s, "grid").map(Self)
+    }
     pub fn as_str(&self) -> &str {
         &self.0
     }
-    /// The first 12 digits: division + street + community.
+    /// The first 12 digits: division + street + community (a local code whole).
     pub fn community(&self) -> &str {
-        &self.0[..12]
+        self.0.get(..12).unwrap_or(&self.0)
     }
 }
 
@@ -47,12 +52,27 @@ impl CategoryCode {
             Err(CodeError(format!("category code must look like SJ0101 or BJ0103, got {s:?}")))
         }
     }
+    /// A city's own category code, for a scenario with `[scheme] codes = "local"`: see
+    /// [`local_code`]. The server reads only the national scheme.
+    pub fn local(s: &str) -> Result<Self, CodeError> {
+        local_code(s, "category").map(Self)
+    }
     pub fn as_str(&self) -> &str {
         &self.0
     }
-    /// The major class, e.g. `SJ10` for social governance.
+    /// The major class, e.g. `SJ10` for social governance (a local code whole).
     pub fn major(&self) -> &str {
-        &self.0[..4]
+        self.0.get(..4).unwrap_or(&self.0)
+    }
+}
+
+/// A code in a city's own scheme: 1 to 32 ASCII letters, digits, `-`, `_` or `.`.
+fn local_code(s: &str, what: &str) -> Result<String, CodeError> {
+    let ok = (1..=32).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(CodeError(format!("a local {what} code is 1 to 32 letters, digits, -, _ or ., got {s:?}")))
     }
 }
 

@@ -76,7 +76,11 @@ pub fn generate(s: &Scenario, end: Timestamp, days: u32, seed: u64) -> Vec<Case>
         let _ = name;
         let cats = match &stream.categories {
             StreamCategories::List(l) => {
-                Table::new(l.iter().map(|c| (CategoryCode::parse(c).expect("validated"), 1.0)).collect())
+                let code = |c: &String| {
+                    let spec = s.categories.iter().find(|k| k.category.code.as_str() == c);
+                    spec.expect("validated").category.code.clone()
+                };
+                Table::new(l.iter().map(|c| (code(c), 1.0)).collect())
             }
             StreamCategories::Weighted(_) => {
                 Table::new(weighted.items.iter().cloned().zip(weighted_weights(s)).collect())

@@ -178,6 +178,7 @@ pub struct Settings {
     /// (`[dispatch] send_on_the_way_home`, true by default); false: only once back at base.
     pub en_route: bool,
     pub travel: dispatch::TravelModel,
+    pub scheme: Scheme,
 }
 
 impl Default for Settings {
@@ -187,7 +188,51 @@ impl Default for Settings {
             auto_decision_seconds: 60.0,
             en_route: true,
             travel: dispatch::TravelModel::default(),
+            scheme: Scheme::default(),
         }
+    }
+}
+
+/// `[scheme]` of `settings.toml`: whose codes and forces a scenario uses. By default the
+/// national schemes (15-digit grids, `SJ`/`BJ` categories) and the street's nine forces; a
+/// city brought into the simulator may use its own codes (`codes = "local"`) and declare its
+/// own forces (`forces = ["ambulance"]`). The server runs national scenarios only.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Scheme {
+    pub local_codes: bool,
+    /// Forces beyond the nine.
+    pub forces: Vec<Force>,
+}
+
+impl Scheme {
+    pub fn is_national(&self) -> bool {
+        !self.local_codes && self.forces.is_empty()
+    }
+    /// One of the nine, or a declared force.
+    pub fn force(&self, name: &str) -> Option<Force> {
+        Force::parse(name).or_else(|| self.forces.iter().copied().find(|f| f.as_str() == name))
+    }
+    fn grid_code(&self, s: &str) -> Result<GridCode, domain::codes::CodeError> {
+        if self.local_codes {
+            GridCode::local(s)
+        } else {
+            GridCode::parse(s)
+        }
+    }
+    fn category_code(&self, s: &str) -> Result<CategoryCode, domain::codes::CodeError> {
+        if self.local_codes {
+            CategoryCode::local(s)
+        } else {
+            CategoryCode::parse(s)
+        }
+    }
+    fn unknown_force(&self, name: &str) -> String {
+        let mut known: Vec<&str> = Force::ALL.iter().map(|f| f.as_str()).collect();
+        known.extend(self.forces.iter().map(|f| f.as_str()));
+        format!(
+            "unknown force {name:?}: use one of {} or declare it in settings.toml [scheme] forces",
+            known.join(", ")
+        )
     }
 }
 
@@ -308,12 +353,9 @@ const SETTINGS: &str = "settings.toml";
 
 /// Reads a scenario folder.
 pub fn load(dir: &Path) -> Result<Scenario, ScenarioError> {
-    let mut sc = parse(dir, &Files::read(dir)?)?;
     let path = dir.join(SETTINGS);
-    if path.is_file() {
-        sc.settings = parse_settings(&path, &read(&path)?)?;
-    }
-    Ok(sc)
+    let settings = if path.is_file() { parse_settings(&path, &read(&path)?)? } else { Settings::default() };
+    parse_with(dir, &Files::read(dir)?, settings)
 }
 
 /// Reads `settings.toml`: `[dispatch]` decision times, `[travel]` speeds, set-off, the rush.
@@ -325,6 +367,15 @@ pub fn parse_settings(path: &Path, text: &str) -> Result<Settings, ScenarioError
         dispatch: DispatchRow,
         #[serde(default)]
         travel: TravelRow,
+        #[serde(default)]
+        scheme: SchemeRow,
+    }
+    #[derive(Deserialize, Default)]
+    #[serde(deny_unknown_fields)]
+    struct SchemeRow {
+        codes: Option<String>,
+        #[serde(default)]
+        forces: Vec<String>,
     }
     #[derive(Deserialize, Default)]
     #[serde(deny_unknown_fields)]
@@ -358,6 +409,18 @@ pub fn parse_settings(path: &Path, text: &str) -> Result<Settings, ScenarioError
     s.auto_decision_seconds = s.decision_seconds;
     secs(&f.dispatch.auto_decision, "[dispatch] auto_decision", &mut s.auto_decision_seconds)?;
     s.en_route = f.dispatch.send_on_the_way_home.unwrap_or(true);
+    s.scheme.local_codes = match f.scheme.codes.as_deref() {
+        None | Some("national") => false,
+        Some("local") => true,
+        Some(x) => return Err(err(path, format!("[scheme] codes must be \"national\" or \"local\", got {x:?}"))),
+    };
+    for name in &f.scheme.forces {
+        let force = Force::local(name).map_err(|e| err(path, format!("[scheme] forces: {e}")))?;
+        if s.scheme.forces.contains(&force) {
+            return Err(err(path, format!("[scheme] forces: {name:?} appears twice")));
+        }
+        s.scheme.forces.push(force);
+    }
     let t = &mut s.travel;
     secs(&f.travel.setoff, "[travel] setoff", &mut t.setoff_seconds)?;
     let speed = |v: Option<f64>, k: &str, into: &mut f64| -> Result<(), ScenarioError> {
@@ -396,13 +459,19 @@ pub fn parse_settings(path: &Path, text: &str) -> Result<Settings, ScenarioError
     Ok(s)
 }
 
-/// Checks a scenario's files as read (`dir` names them in messages). The fuzz target
-/// `scenario_files` drives this.
+/// Checks a scenario's files as read (`dir` names them in messages), with the default
+/// settings. The fuzz target `scenario_files` drives this.
 pub fn parse(dir: &Path, f: &Files) -> Result<Scenario, ScenarioError> {
+    parse_with(dir, f, Settings::default())
+}
+
+/// [`parse`] with the scenario's settings (its scheme decides how codes and forces read).
+pub fn parse_with(dir: &Path, f: &Files, settings: Settings) -> Result<Scenario, ScenarioError> {
+    let scheme = &settings.scheme;
     let (stations, parks) = load_stations(&dir.join(STATIONS), &f.stations)?;
-    let (grids, own_weights) = load_grids(&dir.join(GRIDS), &f.grids, &stations)?;
-    let (mut categories, policy) = load_categories(&dir.join(CATEGORIES), &f.categories)?;
-    let responders = load_responders(&dir.join(RESPONDERS), &f.responders, &stations, &grids)?;
+    let (grids, own_weights) = load_grids(&dir.join(GRIDS), &f.grids, &stations, scheme)?;
+    let (mut categories, policy) = load_categories(&dir.join(CATEGORIES), &f.categories, scheme)?;
+    let responders = load_responders(&dir.join(RESPONDERS), &f.responders, &stations, &grids, scheme)?;
     let demand = load_demand(&dir.join(DEMAND), &f.demand, &categories, &stations, &grids)?;
     check_served(&dir.join(CATEGORIES), &categories, &responders)?;
     fill_transport(&mut categories, &stations);
@@ -427,7 +496,7 @@ pub fn parse(dir: &Path, f: &Files) -> Result<Scenario, ScenarioError> {
         demand,
         policy,
         grid_weights,
-        settings: Settings::default(),
+        settings,
     })
 }
 
@@ -482,7 +551,12 @@ fn load_stations(path: &Path, text: &str) -> Result<(Vec<Station>, Vec<Park>), S
 }
 
 /// The grids, and each one's own demand weight (its `weight` property, 1 without one).
-fn load_grids(path: &Path, text: &str, stations: &[Station]) -> Result<(Vec<Grid>, Vec<f64>), ScenarioError> {
+fn load_grids(
+    path: &Path,
+    text: &str,
+    stations: &[Station],
+    scheme: &Scheme,
+) -> Result<(Vec<Grid>, Vec<f64>), ScenarioError> {
     let v: serde_json::Value =
         serde_json::from_str(text).map_err(|e| err(path, format!("line {}, column {}: {e}", e.line(), e.column())))?;
     let features = v["features"].as_array().ok_or_else(|| err(path, "not a GeoJSON FeatureCollection"))?;
@@ -492,7 +566,7 @@ fn load_grids(path: &Path, text: &str, stations: &[Station]) -> Result<(Vec<Grid
         let at = |m: String| err(path, format!("feature {i}: {m}"));
         let p = &f["properties"];
         let text = |k: &str| p[k].as_str().map(str::to_owned).ok_or_else(|| at(format!("property {k:?} missing")));
-        let code = GridCode::parse(&text("code")?).map_err(|e| at(e.0))?;
+        let code = scheme.grid_code(&text("code")?).map_err(|e| at(e.0))?;
         let station = text("station")?;
         if !stations.iter().any(|s| s.code == station) {
             return Err(at(format!("unknown station {station}")));
@@ -533,7 +607,11 @@ fn load_grids(path: &Path, text: &str, stations: &[Station]) -> Result<(Vec<Grid
     Ok((grids, weights))
 }
 
-fn load_categories(path: &Path, text: &str) -> Result<(Vec<CategorySpec>, DeadlinePolicy), ScenarioError> {
+fn load_categories(
+    path: &Path,
+    text: &str,
+    scheme: &Scheme,
+) -> Result<(Vec<CategorySpec>, DeadlinePolicy), ScenarioError> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Row {
@@ -572,18 +650,18 @@ fn load_categories(path: &Path, text: &str) -> Result<(Vec<CategorySpec>, Deadli
     let mut out: Vec<CategorySpec> = vec![];
     for r in f.category {
         let at = |m: String| err(path, format!("category {}: {m}", r.code));
-        let code = CategoryCode::parse(&r.code).map_err(|e| at(e.0))?;
+        let code = scheme.category_code(&r.code).map_err(|e| at(e.0))?;
         let forces = r
             .forces
             .iter()
-            .map(|s| Force::parse(s).ok_or_else(|| at(format!("unknown force {s:?}"))))
+            .map(|s| scheme.force(s).ok_or_else(|| at(scheme.unknown_force(s))))
             .collect::<Result<Vec<_>, _>>()?;
         if forces.is_empty() {
             return Err(at("needs at least one force".into()));
         }
         let mut skills = vec![];
         for (f, list) in &r.skills {
-            let force = Force::parse(f).ok_or_else(|| at(format!("skills: unknown force {f:?}")))?;
+            let force = scheme.force(f).ok_or_else(|| at(format!("skills: {}", scheme.unknown_force(f))))?;
             if !forces.contains(&force) {
                 return Err(at(format!("skills: {f} is not among the category's forces")));
             }
@@ -684,6 +762,7 @@ fn load_responders(
     text: &str,
     stations: &[Station],
     grids: &[Grid],
+    scheme: &Scheme,
 ) -> Result<Vec<Responder>, ScenarioError> {
     let mut lines = text.lines().enumerate();
     let header = lines.next().map(|(_, l)| l).unwrap_or_default();
@@ -701,7 +780,7 @@ fn load_responders(
         if f.len() != 7 {
             return Err(at(format!("expected 7 fields, found {}", f.len())));
         }
-        let force = Force::parse(f[1]).ok_or_else(|| at(format!("unknown force {:?}", f[1])))?;
+        let force = scheme.force(f[1]).ok_or_else(|| at(scheme.unknown_force(f[1])))?;
         if !stations.iter().any(|s| s.code == f[2]) {
             return Err(at(format!("unknown station {:?}", f[2])));
         }
@@ -1020,5 +1099,58 @@ mod tests {
         std::fs::write(dir.join("settings.toml"), "[travel]\nrush_hours = [25]\n").unwrap();
         assert!(load(&dir).unwrap_err().to_string().contains("no hour 25"));
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// A city with its own codes and force: the dense scenario (census tracts, `EMS-A`, an
+    /// ambulance service) loads as written; each mistake of the scheme fails loudly.
+    #[test]
+    fn a_city_brings_its_own_codes_and_forces() {
+        let dense = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/dense-one-force");
+        let s = load(&dense).unwrap();
+        let ambulance = Force::local("ambulance").unwrap();
+        assert_eq!(s.settings.scheme, Scheme { local_codes: true, forces: vec![ambulance] });
+        assert!(!s.settings.scheme.is_national());
+        assert_eq!(s.grids[0].code.as_str(), "tract-1-1");
+        assert_eq!(s.categories[0].category.code.as_str(), "EMS-A");
+        assert_eq!(s.categories[0].category.forces, vec![ambulance]);
+        assert!(s.responders.iter().all(|r| r.force == ambulance) && s.responders.len() == 16);
+        assert!(load(&linjiang()).unwrap().settings.scheme.is_national());
+
+        let copy = |settings: &str| {
+            let dir = std::env::temp_dir().join(format!("cg-scheme-{}", rand_suffix()));
+            std::fs::create_dir_all(&dir).unwrap();
+            for f in [STATIONS, GRIDS, CATEGORIES, RESPONDERS, DEMAND] {
+                std::fs::copy(dense.join(f), dir.join(f)).unwrap();
+            }
+            std::fs::write(dir.join(SETTINGS), settings).unwrap();
+            let e = load(&dir).map(|_| ()).unwrap_err().to_string();
+            std::fs::remove_dir_all(dir).unwrap();
+            e
+        };
+        // Without the scheme the city's codes and force are mistakes, named where they are.
+        let e = copy("");
+        assert!(e.contains("grids.geojson") && e.contains("grid code must be 15 digits, got \"tract-1-1\""), "{e}");
+        let e = copy("[scheme]\ncodes = \"local\"\n");
+        assert!(e.contains("categories.toml") && e.contains("unknown force \"ambulance\""), "{e}");
+        assert!(e.contains("declare it in settings.toml [scheme] forces"), "{e}");
+        let e = copy("[scheme]\nforces = [\"ambulance\"]\n");
+        assert!(e.contains("grid code must be 15 digits"), "{e}");
+        let e = copy("[scheme]\ncodes = \"own\"\n");
+        assert!(e.contains("[scheme] codes must be \"national\" or \"local\""), "{e}");
+        let e = copy("[scheme]\ncodes = \"local\"\nforces = [\"police\"]\n");
+        assert!(e.contains("one of the street's forces already"), "{e}");
+        let e = copy("[scheme]\ncodes = \"local\"\nforces = [\"Ambulance Service\"]\n");
+        assert!(e.contains("lower-case letters"), "{e}");
+        let e = copy("[scheme]\ncodes = \"local\"\nforces = [\"ambulance\", \"ambulance\"]\n");
+        assert!(e.contains("appears twice"), "{e}");
+        let e = copy("[scheme]\ncodes = \"local\"\nforces = [\"ambulance\"]\nnames = 1\n");
+        assert!(e.contains("unknown field `names`"), "{e}");
+        assert!(GridCode::local("tract 1").is_err() && CategoryCode::local(&"x".repeat(33)).is_err());
+    }
+
+    fn rand_suffix() -> String {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static N: AtomicU32 = AtomicU32::new(0);
+        format!("{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
     }
 }

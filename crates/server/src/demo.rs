@@ -76,6 +76,12 @@ fn accounts(first_grid: &str) -> Vec<Account> {
 /// Enables the demo accounts if the database holds the demo; called by `serve --demo`.
 pub async fn load(store: &Store, opts: &DemoOptions, now: Timestamp) -> anyhow::Result<DemoReport> {
     let sc = scenario::load(&opts.scenario_dir)?;
+    if !sc.settings.scheme.is_national() {
+        anyhow::bail!(
+            "{}: settings.toml [scheme] uses local codes or forces; `civicgrid sim` reads such a scenario, the server runs the national schemes and the street's nine forces only",
+            opts.scenario_dir.display()
+        );
+    }
     let first_grid = sc.grids.first().context("the scenario has no grids")?.code.as_str().to_owned();
     let accounts = accounts(&first_grid);
     let listed = || accounts.iter().map(|a| (a.username.to_owned(), a.role, a.name.to_owned())).collect();

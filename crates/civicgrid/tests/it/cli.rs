@@ -355,6 +355,7 @@ async fn sim_prints_metrics_and_fits_demand_from_a_database() {
     let m: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(m["policy"], "default");
     assert!(m["cases"].as_u64().unwrap() > 600, "two days' calls pooled: {m}");
+    assert!(m["lateness_hours"].as_f64().unwrap() > 0.0, "{m}");
     let (code, _, err) = run(&["sim", "--scenario", dir, "--policy", "fastest"]);
     assert_ne!(code, 0);
     assert!(err.contains("unknown policy") && err.lines().count() <= 2, "{err}");
@@ -377,5 +378,25 @@ async fn sim_prints_metrics_and_fits_demand_from_a_database() {
     let per_day = history.len() as f64 / 90.0;
     let got = m["cases"].as_f64().unwrap() / 3.0;
     assert!((got / per_day - 1.0).abs() < 0.15, "{got} a day from a history of {per_day} a day");
+    store::testing::discard(&db).await;
+}
+
+/// A city with its own codes and force (the dense scenario: census tracts, an ambulance
+/// service) runs in the simulator, bound included; the server refuses it with the reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_city_with_its_own_scheme_simulates_but_is_not_served() {
+    let scenario = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/dense-one-force");
+    let dir = scenario.to_str().unwrap();
+    let (code, out, err) = run(&["sim", "--scenario", dir, "--policy", "offline", "--days", "1", "--seed", "2"]);
+    assert_eq!(code, 0, "{err}");
+    let m: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(m["cases"].as_u64().unwrap() > 200 && m["lateness_hours"].as_f64().is_some(), "{m}");
+    let db = store::testing::fresh_sqlite_url();
+    let (code, _, err) = run(&["serve", "--db", &db, "--bind", "127.0.0.1:0", "--demo", "--scenario", dir]);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("[scheme] uses local codes or forces") && err.contains("the server runs the national schemes"),
+        "{err}"
+    );
     store::testing::discard(&db).await;
 }

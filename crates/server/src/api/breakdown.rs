@@ -350,6 +350,8 @@ fn force_en(f: domain::category::Force) -> &'static str {
         F::GasCompany => "Gas company",
         F::MarketRegulator => "Market regulator",
         F::Mediator => "Mediators",
+        // Only a scenario brought into the simulator declares one.
+        F::Local(name) => name,
     }
 }
 
