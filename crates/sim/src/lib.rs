@@ -65,9 +65,13 @@ pub enum Policy {
     /// [`SPARE_CALLS_MAX`] on-time calls while it is away (its share of the expected coverage ×
     /// the calls a second at that hour × the trip), or if no unit coming clear would get there
     /// within [`HOLD_EXTRA_SECONDS`] of it. A unit coming clear likewise stays free rather than
-    /// take such a need. Every held need is offered again whenever its force has someone free
-    /// and goes after [`WAIT_MAX_SECONDS`] at the latest. Fewer late arrivals, at the price of
-    /// calls already late waiting longer on a busy day.
+    /// take such a need. A held need is offered again whenever its force has someone free, and
+    /// every [`HOLD_EXTRA_SECONDS`]; a call with nobody on site goes once it has waited
+    /// [`HOLD_EXTRA_SECONDS`] for each on-time call the area can expect to lose by sending now
+    /// (an hour at most), support after [`WAIT_MAX_SECONDS`] from the report. Unlike
+    /// `coverage`, a call is never held only because its force is stretched: every hold is
+    /// paid for in calls the area keeps. Fewer late arrivals and less lateness than
+    /// closest-idle on a busy day.
     Triage,
     /// Not a policy but a bound: the fewest late arrivals any policy could have, with every
     /// call known in advance ([`offline::bound`]).
@@ -485,11 +489,14 @@ const SPARE_CALLS_MAX: f64 = 1.0;
 /// measure too).
 use dispatch::policy::BUSY_FREE_SHARE;
 /// `triage`: a need is held for a unit coming clear only if that unit would be on site at
-/// most this much later than the free one sent now.
+/// most this much later than the free one sent now; and a call with nobody on site waits, in
+/// all, at most this long for each on-time call the area can expect to lose by sending now.
 const HOLD_EXTRA_SECONDS: f64 = 600.0;
-/// `triage`: a need nobody can keep any more waits at most this long for a unit the area can
-/// spare — the street's promise of a first feedback within the hour.
+/// `triage`: support for a call someone already keeps on time waits at most this long for a
+/// unit the area can spare — the street's promise of a first feedback within the hour.
 const WAIT_MAX_SECONDS: f64 = 3600.0;
+/// `triage`: a call with nobody on site that nobody free can reach in time waits at most this
+/// long for a unit coming clear while one is free: then the nearest free unit goes.
 
 /// The state of a run.
 struct World<'a> {
@@ -504,6 +511,11 @@ struct World<'a> {
     response: Vec<f64>,
     /// Needs waiting for a free unit: (call, index of the need).
     waiting: Vec<(usize, usize)>,
+    /// When each call first waited (NaN: never), for [`World::waited_longest`].
+    held_at: Vec<f64>,
+    /// `triage`: when a held call is offered again (every [`HOLD_EXTRA_SECONDS`] while
+    /// nobody is there): (milliseconds, call).
+    rechecks: BinaryHeap<Reverse<(u64, usize)>>,
     /// When units are clear again: (milliseconds, unit).
     frees: BinaryHeap<Reverse<(u64, usize)>>,
     /// Per unit sent to a call someone else already keeps on time, seconds since the report.
@@ -654,14 +666,15 @@ impl World<'_> {
         if nearest.eta_seconds <= left {
             return self.least_loss(&ranked, left, now).map(|x| x.0);
         }
-        // Nobody free keeps the promise. While the force is stretched the call waits for a unit
-        // coming clear, so the few free stay free for calls they can still keep (units coming
-        // clear take the waiting in order); otherwise the nearest goes now.
-        if self.free_below(ranked.len(), need.force, now, STRETCHED_FREE_SHARE) {
-            return None;
-        }
+        // Nobody free keeps the promise. Under `triage` the area must be able to spare the
+        // unit; under `coverage`, while the force is stretched the call waits for a unit coming
+        // clear, so the few free stay free for calls they can still keep (units coming clear
+        // take the waiting in order); otherwise the nearest goes now.
         if self.policy == Policy::Triage {
             return self.spare(c, &ranked, now);
+        }
+        if self.free_below(ranked.len(), need.force, now, STRETCHED_FREE_SHARE) {
+            return None;
         }
         Some(nearest.id as usize)
     }
@@ -685,7 +698,11 @@ impl World<'_> {
         let nearest = ranked.first()?;
         let (u, _) = self.least_loss(ranked, SUPPORT_SECONDS_MAX.max(nearest.eta_seconds), now)?;
         let busy = self.free_below(ranked.len(), self.units[u].force, now, BUSY_FREE_SHARE);
-        if self.policy != Policy::Triage || !busy || self.calls_lost(u, c, now) <= SPARE_CALLS_MAX {
+        if self.policy != Policy::Triage || !busy {
+            return Some(u);
+        }
+        let lost = self.calls_lost(u, c, now);
+        if lost <= SPARE_CALLS_MAX {
             return Some(u);
         }
         // Held only for a unit coming clear that gets there about as soon as this one would:
@@ -693,7 +710,50 @@ impl World<'_> {
         let eta = ranked.iter().find(|r| r.id as usize == u).map_or(nearest.eta_seconds, |r| r.eta_seconds);
         let next = self.next_clear_arrival(c, self.units[u].force, now);
         let worth = next <= now + eta + HOLD_EXTRA_SECONDS;
-        (!worth || now - self.calls[c].at >= WAIT_MAX_SECONDS).then_some(u)
+        (!worth || self.waited_longest(c, now, lost)).then_some(u)
+    }
+
+    /// `triage`: whether call `c` has waited as long as sparing a unit can justify: with
+    /// nobody on site, [`HOLD_EXTRA_SECONDS`] since it first waited for each on-time call the
+    /// area can expect to lose by sending now (`lost`), an hour at most; support for a call
+    /// someone is at, [`WAIT_MAX_SECONDS`] since the report.
+    fn waited_longest(&self, c: usize, now: f64, lost: f64) -> bool {
+        if self.response[c].is_nan() {
+            now - self.held_at[c] >= (HOLD_EXTRA_SECONDS * lost).min(WAIT_MAX_SECONDS)
+        } else {
+            now - self.calls[c].at >= WAIT_MAX_SECONDS
+        }
+    }
+
+    /// Need `n` of call `c` waits; under `triage` it is offered again once it has waited its
+    /// longest.
+    fn hold(&mut self, c: usize, n: usize, now: f64) {
+        self.waiting.push((c, n));
+        if self.held_at[c].is_nan() {
+            self.held_at[c] = now;
+            if self.policy == Policy::Triage {
+                self.rechecks.push(Reverse((millis(now + HOLD_EXTRA_SECONDS) + 1, c)));
+            }
+        }
+    }
+
+    /// Offers call `c`'s waiting needs to the policy again at `now` (and again later while
+    /// nobody is there).
+    fn recheck(&mut self, c: usize, now: f64) {
+        if self.response[c].is_nan() && now - self.held_at[c] < WAIT_MAX_SECONDS {
+            self.rechecks.push(Reverse((millis(now + HOLD_EXTRA_SECONDS) + 1, c)));
+        }
+        let mut i = 0;
+        while i < self.waiting.len() {
+            let (wc, n) = self.waiting[i];
+            match (wc == c).then(|| self.choose(c, n, now)).flatten() {
+                Some(u) => {
+                    self.waiting.remove(i);
+                    self.send(u, c, now);
+                }
+                None => i += 1,
+            }
+        }
     }
 
     /// The soonest a unit of the call's force now busy could be on site, once clear.
@@ -811,16 +871,30 @@ impl World<'_> {
         let hopeless = self.on_time_already(c) || t + eta > call.at + call.on_site_seconds;
         let free =
             (0..self.units.len()).filter(|i| self.units[*i].force == unit.force && self.available(*i, t)).count();
+        let lost = self.calls_lost(u, c, t);
         hopeless
             && self.free_below(free, unit.force, t, BUSY_FREE_SHARE)
-            && self.calls_lost(u, c, t) > SPARE_CALLS_MAX
-            && t - call.at < WAIT_MAX_SECONDS
+            && lost > SPARE_CALLS_MAX
+            && !self.waited_longest(c, t, lost)
             && self.next_clear_arrival(c, unit.force, t) <= t + eta + HOLD_EXTRA_SECONDS
     }
 
-    /// Lets units that came clear by `t` serve the waiting.
+    /// Lets units that came clear by `t` serve the waiting, and offers held calls again when
+    /// they have waited their longest, in the order these happen.
     fn release_until(&mut self, t: f64) {
-        while let Some(Reverse((ms, u))) = self.frees.peek().copied() {
+        loop {
+            let free = self.frees.peek().map(|Reverse(x)| *x);
+            let due = self.rechecks.peek().map(|Reverse(x)| *x);
+            if let Some((ms, c)) = due.filter(|d| free.is_none_or(|f| d.0 < f.0)) {
+                let at = ms as f64 / 1000.0;
+                if at > t {
+                    break;
+                }
+                self.rechecks.pop();
+                self.recheck(c, at);
+                continue;
+            }
+            let Some((ms, u)) = free else { break };
             let at = ms as f64 / 1000.0;
             if at > t {
                 break;
@@ -956,6 +1030,8 @@ fn simulate<'a>(
         policy: o.policy,
         response: vec![f64::NAN; calls.len()],
         waiting: vec![],
+        held_at: vec![f64::NAN; calls.len()],
+        rechecks: BinaryHeap::new(),
         frees,
         joint_waits: vec![],
         served: 0,
@@ -994,7 +1070,7 @@ fn simulate<'a>(
         for (_, n) in order {
             match w.choose(c, n, now) {
                 Some(u) => w.send(u, c, now),
-                None => w.waiting.push((c, n)),
+                None => w.hold(c, n, now),
             }
         }
     }
@@ -1400,6 +1476,19 @@ mod tests {
         );
         // At normal demand support goes at once.
         assert_eq!(triage.joint_wait_seconds.p50, DISPATCH_DELAY_SECONDS);
+        // One force stretched at normal demand (the dense city): holds stay paid for, so the
+        // slowest responses stay near closest-idle's (once they were twice as slow).
+        let dense = synthetic("dense-one-force");
+        let travel = travel_for(&dense).unwrap();
+        let pooled = |policy| run_seeds(&dense, &o(policy, 1.0), 2, travel.as_ref()).0;
+        let (closest, triage) = (pooled(Policy::ClosestIdle), pooled(Policy::Triage));
+        assert!(late(&triage) <= late(&closest), "dense: {} vs {}", late(&triage), late(&closest));
+        let p99 = |m: &Metrics| m.response_seconds.p99;
+        assert!(p99(&triage) <= 1.25 * p99(&closest), "dense p99: {} vs {}", p99(&triage), p99(&closest));
+    }
+
+    fn synthetic(name: &str) -> Scenario {
+        scenario::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios").join(name)).unwrap()
     }
 
     /// The on-time calls a trip is expected to cost, by hand: one unit alone covering the one
@@ -1422,6 +1511,8 @@ mod tests {
             policy: Policy::Triage,
             response: vec![f64::NAN],
             waiting: vec![],
+            held_at: vec![f64::NAN],
+            rechecks: BinaryHeap::new(),
             frees: BinaryHeap::new(),
             joint_waits: vec![],
             served: 0,
@@ -1431,6 +1522,15 @@ mod tests {
         assert!((w.calls_lost(0, 0, 60.0) - expected).abs() < 1e-9, "{} vs {expected}", w.calls_lost(0, 0, 60.0));
         // About 6.1 calls: far above what a trip that keeps no promise may cost.
         assert!(expected > SPARE_CALLS_MAX && (expected - 6.1).abs() < 0.2);
+        // Held at 100 s with nobody there: ten minutes per call the area would lose, an hour
+        // at most; once someone is there, support waits an hour from the report.
+        let mut w = w;
+        w.held_at[0] = 100.0;
+        assert!(!w.waited_longest(0, 100.0 + 1199.0, 2.0) && w.waited_longest(0, 100.0 + 1200.0, 2.0));
+        assert!(w.waited_longest(0, 100.0 + 300.0, 0.5));
+        assert!(!w.waited_longest(0, 100.0 + 3599.0, 6.1) && w.waited_longest(0, 100.0 + 3600.0, 6.1));
+        w.response[0] = 900.0;
+        assert!(!w.waited_longest(0, 3599.0, 0.5) && w.waited_longest(0, 3600.0, 0.5));
     }
 
     /// On the scenarios made for the purpose (long promises, a transport leg, shifts, one
