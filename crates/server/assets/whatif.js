@@ -8,7 +8,7 @@ CG.words({
   wi_force: "力量", wi_mode: "出行方式", wi_count: "人数", wi_scale: "倍数", wi_runs: "模拟天数", wi_run: "开始推演",
   wi_move_hint: "在右侧地图上点选新站址", wi_compare: "推演结果对比", wi_before: "现状：10分钟内可达的先期处置力量", wi_after: "调整后",
   wi_running: "正在推演（同一批模拟警情跑两遍）…", wi_fitted: "按近90天 {n} 起案件拟合：日均 {d} 起；模拟 {k} 天，每次 {c} 起警情。",
-  wi_metric: "指标", wi_now: "现状", wi_then: "调整后", wi_diff: "变化", wi_late: "未按时到场（起）", wi_within: "10分钟内到场率",
+  wi_metric: "指标", wi_now: "现状", wi_then: "调整后", wi_diff: "变化", wi_late: "未按时到场（起）", wi_lateness: "超时累计（小时）", wi_within: "10分钟内到场率",
   wi_p50: "到场时间中位数", wi_p90: "到场时间90分位", wi_util: "力量忙碌率", wi_uncovered: "10分钟不可达网格（个）",
   wi_min: "分钟", wi_pick: "请先在地图上点选新站址", wi_moved: "新站址：{lat}, {lng}",
   wi_leg0: "无人可达", wi_leg1: "1人可达", wi_leg2: "2人及以上", wi_legend: "地图：民警和综管队员从驻点出发10分钟内可达的人数",
@@ -18,7 +18,7 @@ CG.words({
   wi_force: "Force", wi_mode: "Travel", wi_count: "How many", wi_scale: "Factor", wi_runs: "Days simulated", wi_run: "Run",
   wi_move_hint: "Click the right-hand map where the station would go", wi_compare: "Compared", wi_before: "Now: first responders within 10 minutes", wi_after: "With the change",
   wi_running: "Running (the same simulated calls, twice)…", wi_fitted: "Demand fitted from {n} cases of the last 90 days ({d} a day); simulated days: {k}, about {c} calls each.",
-  wi_metric: "Measure", wi_now: "Now", wi_then: "Changed", wi_diff: "Δ", wi_late: "Late on site (calls)", wi_within: "On site within 10 minutes",
+  wi_metric: "Measure", wi_now: "Now", wi_then: "Changed", wi_diff: "Δ", wi_late: "Late on site (calls)", wi_lateness: "Hours past the promise (summed)", wi_within: "On site within 10 minutes",
   wi_p50: "Response, median", wi_p90: "Response, 90th percentile", wi_util: "Responders busy", wi_uncovered: "Grids nobody reaches in 10 minutes",
   wi_min: "min", wi_pick: "Click the map where the station would go first", wi_moved: "New place: {lat}, {lng}",
   wi_leg0: "nobody", wi_leg1: "one", wi_leg2: "two or more", wi_legend: "Maps: police and patrol members who reach a grid within 10 minutes from their base",
@@ -82,6 +82,7 @@ CG.words({
     const { before: b, after: a } = result;
     const rows = [
       ["wi_late", b.late, a.late, (x) => x, true],
+      ["wi_lateness", b.lateness_hours, a.lateness_hours, (x) => x.toFixed(1), true],
       ["wi_within", b.on_site_within_10min_pct, a.on_site_within_10min_pct, (x) => x.toFixed(1) + "%", false],
       ["wi_p50", b.response_p50_seconds, a.response_p50_seconds, mins, true],
       ["wi_p90", b.response_p90_seconds, a.response_p90_seconds, mins, true],
@@ -92,9 +93,10 @@ CG.words({
       rows.map(([k, x, y, f, lowerIsBetter]) => {
         // The change as the row shows it (minutes for times); what rounds to nothing is no change.
         const d = y - x;
-        const v = k === "wi_p50" || k === "wi_p90" ? Math.round(d / 6) / 10 : k === "wi_within" || k === "wi_util" ? Math.round(d * 10) / 10 : d;
+        const tenths = k === "wi_within" || k === "wi_util" || k === "wi_lateness";
+        const v = k === "wi_p50" || k === "wi_p90" ? Math.round(d / 6) / 10 : tenths ? Math.round(d * 10) / 10 : d;
         const cls = lowerIsBetter == null || v === 0 ? "" : (v < 0) === lowerIsBetter ? "better" : "worse";
-        const shown = v === 0 ? "—" : `${v > 0 ? "+" : ""}${Number.isInteger(v) && !(k === "wi_p50" || k === "wi_p90" || k === "wi_within" || k === "wi_util") ? v : v.toFixed(1)}`;
+        const shown = v === 0 ? "—" : `${v > 0 ? "+" : ""}${Number.isInteger(v) && !(k === "wi_p50" || k === "wi_p90" || tenths) ? v : v.toFixed(1)}`;
         return `<tr><td>${CG.t(k)}</td><td>${f(x)}</td><td>${f(y)}</td><td class="${cls}">${shown}</td></tr>`;
       }).join("");
   }

@@ -38,6 +38,9 @@ pub struct WhatIfRequest {
 pub struct WhatIfSide {
     pub cases: usize,
     pub late: usize,
+    /// Hours by which arrivals missed their promises, summed: late calls that wait longer
+    /// count for more.
+    pub lateness_hours: f64,
     pub on_site_within_10min_pct: f64,
     pub response_p50_seconds: f64,
     pub response_p90_seconds: f64,
@@ -61,6 +64,7 @@ fn side(s: Side) -> WhatIfSide {
     WhatIfSide {
         cases: s.metrics.cases,
         late: s.late,
+        lateness_hours: s.metrics.lateness_hours,
         on_site_within_10min_pct: s.metrics.on_site_within_10min_pct,
         response_p50_seconds: s.metrics.response_seconds.p50,
         response_p90_seconds: s.metrics.response_seconds.p90,

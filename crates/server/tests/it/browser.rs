@@ -1575,6 +1575,12 @@ async fn a_leader_tries_changes_on_the_what_if_page() {
         (row[1][0].as_str().unwrap().parse().unwrap(), row[2][0].as_str().unwrap().parse().unwrap());
     assert!(then_late > now_late, "{row}");
     assert_eq!(row[3][1], json!("worse"), "{row}");
+    // The hours past the promise, summed, in tenths, also worse.
+    let row = desk.eval("return [...document.querySelectorAll('#wi-table tr:nth-child(3) td')].map((t) => [t.textContent, t.className])").await;
+    assert_eq!(row[0][0], json!("Hours past the promise (summed)"), "{row}");
+    let hours = |i: usize| row[i][0].as_str().unwrap().parse::<f64>().unwrap();
+    assert!(hours(2) > hours(1) && row[1][0].as_str().unwrap().contains('.'), "{row}");
+    assert_eq!(row[3][1], json!("worse"), "{row}");
     desk.screenshot(&shots("whatif-en.png")).await;
     desk.quit().await;
     app.stop().await;

@@ -51,6 +51,7 @@ async fn whatif_on(postgres: bool) {
     let calls = |s: &serde_json::Value| s["cases"].as_f64().unwrap();
     assert!((calls(after) / calls(before) - 2.0).abs() < 0.25, "{out}");
     assert!(after["late"].as_u64() >= before["late"].as_u64());
+    assert!(after["lateness_hours"].as_f64().unwrap() > before["lateness_hours"].as_f64().unwrap(), "{out}");
     assert!(after["utilisation_pct"].as_f64() > before["utilisation_pct"].as_f64());
     assert_eq!(after["cover"], before["cover"]);
     // Three more officers at the enclave's station: the same calls, nobody less covered, and
