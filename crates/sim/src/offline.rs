@@ -61,12 +61,15 @@ struct Pair {
     start: f64,
     /// The earliest it can be clear again (the core's end).
     end: f64,
+    /// The decision: the earliest anyone sets off.
+    first: f64,
     /// The promise: the latest arrival on site.
     latest: f64,
     /// The least travel from its base.
     from_home: f64,
-    /// The least travel from anywhere it could be.
-    from_anywhere: f64,
+    /// The least time from being free somewhere to being on site by way of serving another
+    /// call first (set-off, its scene and handover, and on from its way home).
+    via_another: f64,
     /// Where it clears (the scene, or the transport's place).
     clear_from: LatLng,
 }
@@ -135,10 +138,50 @@ fn from_anywhere(c: usize, calls: &[Call], unit: &Unit, travel: &dyn Travel, tim
     best.map_or(f64::INFINITY, |(_, from)| from_the_way_home(&from, unit, &call.location, travel, hours))
 }
 
+/// The least time from being free (anywhere) to being on site at call `c` by way of serving
+/// another call `l` first: set off, `l`'s scene and handover, then from the nearest point of
+/// `l`'s way home (so a unit free at `e` reaches `c` that way no sooner than `e +` this). At
+/// least `setoff + the shortest scene + tau` (the old, looser gap), found exactly by taking
+/// the calls by their work, shortest first, until no later one can do better.
+fn via_another(
+    c: usize,
+    calls: &[Call],
+    by_work: &[usize],
+    unit: &Unit,
+    travel: &dyn Travel,
+    timing: &Timing,
+    hours: [u32; 2],
+    tau: f64,
+) -> f64 {
+    let call = &calls[c];
+    let latest = call.at + call.on_site_seconds;
+    let work = |l: &Call| timing.setoff_seconds + l.service_seconds + l.transport.map_or(0.0, |t| t.1);
+    let mut best = f64::INFINITY;
+    for &l in by_work {
+        let other = &calls[l];
+        if work(other) + tau >= best {
+            break;
+        }
+        if l == c || other.at >= latest || earliest_clear(other, timing) >= latest || !serves(unit, other) {
+            continue;
+        }
+        let from = other.transport.map_or(other.location, |t| t.0);
+        let way = from_the_way_home(&from, unit, &call.location, travel, hours).max(tau);
+        // Sent on no sooner than the decision: from farther than the promise allows, never.
+        if way <= call.on_site_seconds - call.decision_seconds {
+            best = best.min(work(other) + way);
+        }
+    }
+    best
+}
+
 fn pairs(calls: &[Call], units: &[Unit], travel: &dyn Travel, timing: &Timing) -> (Vec<Pair>, Vec<f64>) {
     let setoff = timing.setoff_seconds;
     let mut out = vec![];
     let mut response = vec![f64::NAN; calls.len()];
+    let mut by_work: Vec<usize> = (0..calls.len()).collect();
+    let work = |c: &Call| c.service_seconds + c.transport.map_or(0.0, |t| t.1);
+    by_work.sort_by(|a, b| work(&calls[*a]).total_cmp(&work(&calls[*b])).then(a.cmp(b)));
     for (c, call) in calls.iter().enumerate() {
         // Each call's own on-site promise.
         let decision = call.decision_seconds;
@@ -187,9 +230,14 @@ fn pairs(calls: &[Call], units: &[Unit], travel: &dyn Travel, timing: &Timing) -
                 call: c,
                 start: last - tau,
                 end: first + tau + call.service_seconds + leg + home,
+                first,
                 latest: last,
                 from_home,
-                from_anywhere: tau,
+                via_another: if timing.en_route {
+                    via_another(c, calls, &by_work, unit, travel, timing, hours, tau)
+                } else {
+                    f64::INFINITY
+                },
                 clear_from,
             });
         }
@@ -200,9 +248,9 @@ fn pairs(calls: &[Call], units: &[Unit], travel: &dyn Travel, timing: &Timing) -
 /// Each unit's pairs with the links of its chains. Pair `j` may come right before pair `i`
 /// on one unit when the cores are apart and the unit, clear of `j` at the earliest, still
 /// reaches `i` in time: from the way home from `j` (its base included), or — after a gap long
-/// enough to serve some other call first — from anywhere it could be.
+/// enough to serve some other call first and go on from its way home ([`via_another`]) — from
+/// anywhere it could be.
 fn machines(pairs: &[Pair], units: &[Unit], calls: &[Call], travel: &dyn Travel, timing: &Timing) -> Vec<Machine> {
-    let min_service = calls.iter().map(|c| c.service_seconds).fold(f64::INFINITY, f64::min);
     let mut by_unit: Vec<Vec<Pair>> = vec![vec![]; units.len()];
     for p in pairs {
         by_unit[p.unit].push(*p);
@@ -218,20 +266,22 @@ fn machines(pairs: &[Pair], units: &[Unit], calls: &[Call], travel: &dyn Travel,
             let mut links = vec![];
             for (i, p) in v.iter().enumerate() {
                 // Every pair ending by this time comes before `p` whatever it is (from base,
-                // every pair whose core ends before `p`'s starts).
-                let any = if timing.en_route {
-                    (p.latest - p.from_home).max(p.latest - timing.setoff_seconds - min_service - p.from_anywhere)
-                } else {
-                    p.start
-                };
+                // every pair whose core ends before `p`'s starts). Sent on its way home, the
+                // unit may go home first only if its base is near enough once `p` is decided.
+                let via_home =
+                    if p.first + p.from_home <= p.latest { p.latest - p.from_home } else { f64::NEG_INFINITY };
+                let any = if timing.en_route { via_home.max(p.latest - p.via_another) } else { p.start };
                 let b = ends.partition_point(|e| *e <= any.min(p.start)).min(i);
                 let call = &calls[p.call];
                 let hours = [hour_of(call.at + call.decision_seconds), hour_of(p.latest)];
                 let l: Vec<usize> = (b..i)
                     .filter(|j| {
                         let q = &v[*j];
+                        // Clear of `q`, it sets off for `p` once both are done: `p` decided too.
                         q.end <= p.start
-                            && q.end + from_the_way_home(&q.clear_from, unit, &call.location, travel, hours) <= p.latest
+                            && q.end.max(p.first)
+                                + from_the_way_home(&q.clear_from, unit, &call.location, travel, hours)
+                                <= p.latest
                     })
                     .collect();
                 before.push(b);
@@ -478,6 +528,32 @@ mod tests {
         let spread = vec![call(0.0, 30.29), call(3600.0, 30.291)];
         assert_eq!(bound(&spread, &[unit(1, 30.29)], &m, &t).late, 0);
         assert!(one.response[0] >= 60.0 && one.response[2] > 600.0);
+    }
+
+    /// A unit at base keeps S (ten minutes' work next to it). L, 4 km away, is late for
+    /// anyone and takes half an hour; P, reported at 25 minutes 100 m from L, is due at 35.
+    /// By hand: once P is decided the unit needs 11¼ minutes from base, and going by L means
+    /// L's half hour first — so the unit cannot keep P after S. The chain S → P was once
+    /// allowed (the unit set off for P before anyone knew of it, or went home to a base too
+    /// far away). S and P can still each be kept, by a unit that did not keep the other.
+    #[test]
+    fn a_call_is_reached_from_where_a_unit_could_be_once_it_is_decided() {
+        let m = dispatch::TravelModel::default();
+        let t = Timing::default();
+        let north = |metres: f64| 30.29 + metres / 110_540.0;
+        let s = Call { service_seconds: 600.0, ..call(0.0, north(0.0)) };
+        let l = Call { service_seconds: 1800.0, ..call(0.0, north(4000.0)) };
+        let p = call(1500.0, north(4100.0));
+        let calls = [s, l, p];
+        let units = [unit(1, 30.29)];
+        let (pairs, _) = pairs(&calls, &units, &m, &t);
+        let kept: Vec<usize> = pairs.iter().map(|p| p.call).collect();
+        assert_eq!(kept, vec![0, 2], "L can be kept by nobody");
+        let ms = machines(&pairs, &units, &calls, &m, &t);
+        let (i, j) = (ms[0].pairs.iter().position(|p| p.call == 2).unwrap(), 0);
+        assert_eq!(ms[0].pairs[j].call, 0);
+        assert!(ms[0].before[i] <= j && !ms[0].links[i].contains(&j), "S may not come right before P");
+        assert_eq!(bound(&calls, &units, &m, &t).late, 1);
     }
 
     /// Two-hour promises and short work: one unit keeps both calls whatever their order (the
