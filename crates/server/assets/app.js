@@ -97,7 +97,7 @@ const CG = (() => {
     available: "Available", en_route: "En route", busy: "Busy", off_duty: "Off duty",
     a_create: "Reported", a_accept: "Accept", a_dispatch: "Dispatch", a_contact_party: "Contact party", a_arrive: "Arrive", a_feedback: "Feedback", a_close: "Close",
     a_reject: "Return", a_reassign: "Reassign", a_suspend: "Suspend", a_resume: "Resume", a_void: "Void", a_reopen: "Reopen", a_rate: "Rate", a_archive: "Archive",
-    a_warn: "Warning", a_escalate: "Escalated", a_extend: "Extended", a_take: "Taken", a_decline: "Declined / no answer",
+    a_warn: "Warning", a_escalate: "Escalated", a_extend: "Extend", a_take: "Taken", a_decline: "Declined / no answer",
     overdue: "Overdue", left: "left", kept: "Done", all: "All", search: "Search", case_no: "Case no.",
     status: "Status", station: "Station", category: "Category", source: "Source", since: "Since", priority: "Priority",
     moveups: "Move-ups", grids_covered: "more grids within 10 min", all_covered: "Every grid is within 10 minutes of someone",

@@ -22,6 +22,8 @@ CG.words({
   const [categories, stations, grids, roster] = await Promise.all([CG.api("GET", "/api/v1/categories"), CG.api("GET", "/api/v1/stations"), CG.api("GET", "/api/v1/grids"), CG.api("GET", "/api/v1/responders")]);
   const who = (id) => { const r = roster.find((x) => x.id === id); return r ? `${r.name}（${CG.t(r.force)}）` : "#" + id; };
   const catName = (code) => { const c = categories.find((x) => x.code === code); return c ? (CG.lang() === "en" ? c.name_en : c.name) : code; };
+  // A case's grid in the page's language (the server names it in Chinese).
+  const gridName = (c) => { const f = grids.features.find((x) => x.properties.code === c.grid); return f ? (CG.lang() === "en" ? f.properties.name_en : f.properties.name) : c.grid_name || c.grid; };
   let selected = null;
   let cases = [];
 
@@ -114,7 +116,7 @@ CG.words({
       <div class="item ${fresh === c.id || unacknowledged.has(c.id) ? "fresh" : ""}" role="option" tabindex="0" data-case-id="${c.id}" aria-selected="${selected === c.id}">
         <strong>#${c.id}</strong> <span class="tag ${c.priority}">${CG.t(c.priority)}</span> <span class="tag">${CG.t(c.status)}</span>
         ${c.overdue.length ? `<span class="tag overdue">${CG.t("overdue")}</span>` : ""}
-        <div>${CG.esc(catName(c.category))} · ${CG.esc(c.grid_name || c.grid)}</div>
+        <div>${CG.esc(catName(c.category))} · ${CG.esc(gridName(c))}</div>
         <div class="muted">${CG.esc(c.description).slice(0, 60)}</div>
         <div>${nextDue(c)}</div>
       </div>`).join("") + (cases.length ? `<p class="muted">${CG.t("cs_shown").replace("{n}", cases.length)}${cursor ? "" : CG.t("cs_all_shown")}</p>` : `<p class="muted">${CG.t("cs_none")}</p>`)
@@ -162,12 +164,12 @@ CG.words({
     const buttons = (ACTIONS[c.status] || []).map((a) => `<button type="button" data-action="${a}" class="${["void", "reject"].includes(a) ? "danger" : a === "accept" || a === "dispatch" ? "" : "secondary"}">${CG.t("a_" + a)}</button>`).join("");
     const events = c.events.slice().reverse().map((e) => `
       <li class="${e.action}"><strong>${CG.t("a_" + e.action)}</strong> ${e.promise ? "· " + CG.t("p_" + e.promise) : ""} ${e.level ? "· " + CG.t("pt_lvl").replace("{n}", e.level) : ""}
-      <span class="muted">${CG.fmtTime(e.at)} · ${CG.esc(({ "deadline-runner": CG.t("actor_runner"), "auto-dispatch": CG.t("actor_auto"), history: CG.t("cs_actor_history") })[e.actor.username] || e.actor.username || CG.t(e.actor.role === "resident" || e.actor.role === "volunteer" ? (e.actor.id ? "actor_resident" : "actor_anonymous") : "actor_anonymous"))}</span>
+      <span class="muted">${CG.fmtTime(e.at)} · ${CG.esc(e.actor.name || ({ "deadline-runner": CG.t("actor_runner"), "auto-dispatch": CG.t("actor_auto"), history: CG.t("cs_actor_history") })[e.actor.username] || e.actor.username || CG.t(e.actor.role === "resident" || e.actor.role === "volunteer" ? (e.actor.id ? "actor_resident" : "actor_anonymous") : "actor_anonymous"))}</span>
       ${e.note && !["warn", "escalate"].includes(e.action) ? `<div>${CG.esc(e.note)}</div>` : ""}${e.responders.length ? `<div class="muted">→ ${e.responders.map((r) => CG.esc(who(r))).join("、")}</div>` : ""}</li>`).join("");
     $("detail").innerHTML = `
       <h3>#${c.id} ${CG.esc(catName(c.category))} <span class="tag ${c.priority}">${CG.t(c.priority)}</span> <span class="tag" id="detail-status">${CG.t(c.status)}</span></h3>
       <p>${CG.esc(c.description)}</p>
-      <p class="muted">${CG.t("grid")}: ${CG.esc(c.grid_name || c.grid)} · ${CG.t("source")}: ${CG.t(c.source)} · ${CG.t("created")}: ${CG.fmtTime(c.created_at)}
+      <p class="muted">${CG.t("grid")}: ${CG.esc(gridName(c))} · ${CG.t("source")}: ${CG.t(c.source)} · ${CG.t("created")}: ${CG.fmtTime(c.created_at)}
         ${c.reporter ? ` · ${CG.t("reporter")}: <span id="reporter-line">${CG.esc(c.reporter.name || "")} ${CG.esc(c.reporter.phone || "")}</span> <button type="button" class="secondary" id="show-phone">${CG.t("cs_show_phone")}</button>` : ""}</p>
       <div class="deadlines" aria-label="${CG.t("deadlines")}">${dl}</div>
       <div id="mediation-link"></div><div id="gas-readings"></div>

@@ -283,7 +283,13 @@ async fn live_cases(store: &Store, sc: &scenario::Scenario, now: Timestamp) -> a
         ("SJ0601", 35, Stage::OnSite, "S3", "餐饮店后厨卫生状况差"),
         ("SJ0502", 3, Stage::New, "S1", "货车长时间占用消防通道"),
     ];
-    let duty = Actor { user_id: 0, username: "dispatcher".into(), role: Role::Dispatcher };
+    // The dispatcher on duty takes the steps, by their own account (its name reads on the
+    // timeline).
+    let duty = Actor {
+        user_id: store.user_by_name("dispatcher").await?.id,
+        username: "dispatcher".into(),
+        role: Role::Dispatcher,
+    };
     let model = dispatch::TravelModel::default();
     let mut roster = store.responders().await?;
     for (i, (code, minutes_ago, stage, station, text)) in plan.iter().enumerate() {

@@ -117,6 +117,8 @@ pub struct ActorOut {
     pub id: i64,
     pub username: String,
     pub role: String,
+    /// The person's name, for staff accounts (None for residents and the platform itself).
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -210,7 +212,12 @@ fn event(e: &CaseEvent) -> EventOut {
     EventOut {
         seq: e.seq,
         at: time(e.at),
-        actor: ActorOut { id: e.actor.user_id, username: e.actor.username.clone(), role: e.actor.role.as_str().into() },
+        actor: ActorOut {
+            id: e.actor.user_id,
+            username: e.actor.username.clone(),
+            role: e.actor.role.as_str().into(),
+            name: None,
+        },
         action: e.action.as_str().into(),
         from: e.from.map(|s| s.as_str().into()),
         to: e.to.as_str().into(),

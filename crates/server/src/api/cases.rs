@@ -12,6 +12,7 @@ use domain::codes::{mask_name, CategoryCode, GridCode, PhoneNumber};
 use domain::geo::LatLng;
 use domain::role::{Permission, Role, Scope};
 use serde::Deserialize;
+use std::collections::HashMap;
 use std::sync::Arc;
 use store::writer::{CreateCase, ReporterInput};
 use store::{CaseFilter, StoreError};
@@ -65,8 +66,25 @@ pub(crate) async fn out(s: &AppState, session: &Session, c: &Case) -> ApiResult<
     let mut o = out_for(s, c, reporter, Some(session.user.id));
     if is_resident(session) {
         resident_view(&mut o, session.user.id);
+    } else {
+        name_staff(s, &mut o).await;
     }
     Ok(o)
+}
+
+/// Staff read each step with the name of the person who took it, not the account's.
+async fn name_staff(s: &AppState, out: &mut CaseOut) {
+    let mut names: HashMap<i64, Option<String>> = HashMap::new();
+    for e in &mut out.events {
+        if e.actor.id <= 0 || matches!(e.actor.role.as_str(), "resident" | "volunteer") {
+            continue;
+        }
+        if !names.contains_key(&e.actor.id) {
+            let name = s.store.user(e.actor.id).await.ok().map(|u| u.display_name);
+            names.insert(e.actor.id, name);
+        }
+        e.actor.name = names[&e.actor.id].clone();
+    }
 }
 
 /// A case as a resident sees it — their own report or one they follow: the steps in plain

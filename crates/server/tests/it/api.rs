@@ -61,6 +61,9 @@ both_backends! {
         let (s, got) = app.call(Some("dispatcher"), "GET", &format!("/api/v1/cases/{id}"), None).await;
         assert_eq!(s, 200);
         assert_eq!(got["deadlines"], case["deadlines"]);
+        // Staff read the step with the person's name.
+        let name = app.store.user_by_name("dispatcher").await.unwrap().display_name;
+        assert_eq!(got["events"][0]["actor"]["name"], json!(name));
         let (s, b) = app.call(Some("dispatcher"), "GET", "/api/v1/cases/999999", None).await;
         assert_error(s, &b, 404, "not_found");
         let (s, b) = app.call(Some("dispatcher"), "GET", "/api/v1/cases/abc", None).await;
@@ -565,7 +568,7 @@ both_backends! {
         assert_eq!(s, 200);
         assert_eq!(seen["status"], "dispatched");
         assert_eq!(seen["assignments"], json!([]));
-        assert!(seen["events"].as_array().unwrap().iter().all(|e| e["note"].is_null() && e["actor"]["username"] == "" && e["responders"] == json!([])), "{seen}");
+        assert!(seen["events"].as_array().unwrap().iter().all(|e| e["note"].is_null() && e["actor"]["username"] == "" && e["actor"]["name"].is_null() && e["responders"] == json!([])), "{seen}");
         assert!(!seen.to_string().contains("内部"), "{seen}");
         // The reporter's own view leaves out staff notes too.
         let (_, mine) = app.call_with_token(Some(&a), "GET", &format!("/api/v1/cases/{id}"), None).await;
@@ -628,7 +631,7 @@ both_backends! {
         anon["anonymous"] = json!(true);
         let (_, c) = app.call_with_token(Some(&a), "POST", "/api/v1/cases", Some(anon)).await;
         let (_, staff) = app.call(Some("dispatcher"), "GET", &format!("/api/v1/cases/{}", c["id"]), None).await;
-        assert_eq!(staff["events"][0]["actor"], json!({"id": 0, "username": "", "role": "resident"}));
+        assert_eq!(staff["events"][0]["actor"], json!({"id": 0, "username": "", "role": "resident", "name": null}));
         assert!(staff["reporter"].is_null());
     }
 

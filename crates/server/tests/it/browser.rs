@@ -1520,6 +1520,24 @@ async fn a_dispatcher_enters_a_call_and_adds_a_force() {
         .await;
     desk.wait_for("return document.querySelector('#notices') !== null", Duration::from_secs(5)).await;
     desk.screenshot(&shots("console-call.png")).await;
+    // In English the grid reads in English, in the queue and the detail, and the button to
+    // extend says so.
+    let grid = app.store.grids().await.unwrap().into_iter().find(|g| g.code.as_str() == "330114004001001").unwrap();
+    desk.goto(&app.url(&format!("/console?lang=en#case-{id}"))).await;
+    desk.wait_for(
+        &format!("return document.querySelector('#detail')?.dataset.caseId === '{id}'"),
+        Duration::from_secs(10),
+    )
+    .await;
+    let detail = desk.eval("return document.querySelector('#detail').innerText").await;
+    assert!(detail.as_str().unwrap().contains(&format!("Grid: {}", grid.name_en)), "{detail}");
+    let queue = desk.eval("return document.querySelector('#queue').innerText").await;
+    assert!(
+        queue.as_str().unwrap().contains(&grid.name_en) && !queue.as_str().unwrap().contains(&grid.name_zh),
+        "{queue}"
+    );
+    let extend = desk.eval("return document.querySelector('[data-action=extend]').textContent").await;
+    assert_eq!(extend, json!("Extend"));
     desk.quit().await;
     app.stop().await;
 }
