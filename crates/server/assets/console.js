@@ -22,8 +22,6 @@ CG.words({
   const [categories, stations, grids, roster] = await Promise.all([CG.api("GET", "/api/v1/categories"), CG.api("GET", "/api/v1/stations"), CG.api("GET", "/api/v1/grids"), CG.api("GET", "/api/v1/responders")]);
   const who = (id) => { const r = roster.find((x) => x.id === id); return r ? `${r.name}（${CG.t(r.force)}）` : "#" + id; };
   const catName = (code) => { const c = categories.find((x) => x.code === code); return c ? (CG.lang() === "en" ? c.name_en : c.name) : code; };
-  // A case's grid in the page's language (the server names it in Chinese).
-  const gridName = (c) => { const f = grids.features.find((x) => x.properties.code === c.grid); return f ? (CG.lang() === "en" ? f.properties.name_en : f.properties.name) : c.grid_name || c.grid; };
   let selected = null;
   let cases = [];
 
@@ -116,7 +114,7 @@ CG.words({
       <div class="item ${fresh === c.id || unacknowledged.has(c.id) ? "fresh" : ""}" role="option" tabindex="0" data-case-id="${c.id}" aria-selected="${selected === c.id}">
         <strong>#${c.id}</strong> <span class="tag ${c.priority}">${CG.t(c.priority)}</span> <span class="tag">${CG.t(c.status)}</span>
         ${c.overdue.length ? `<span class="tag overdue">${CG.t("overdue")}</span>` : ""}
-        <div>${CG.esc(catName(c.category))} · ${CG.esc(gridName(c))}</div>
+        <div>${CG.esc(catName(c.category))} · ${CG.esc(CG.gridName(c))}</div>
         <div class="muted">${CG.esc(c.description).slice(0, 60)}</div>
         <div>${nextDue(c)}</div>
       </div>`).join("") + (cases.length ? `<p class="muted">${CG.t("cs_shown").replace("{n}", cases.length)}${cursor ? "" : CG.t("cs_all_shown")}</p>` : `<p class="muted">${CG.t("cs_none")}</p>`)
@@ -169,7 +167,7 @@ CG.words({
     $("detail").innerHTML = `
       <h3>#${c.id} ${CG.esc(catName(c.category))} <span class="tag ${c.priority}">${CG.t(c.priority)}</span> <span class="tag" id="detail-status">${CG.t(c.status)}</span></h3>
       <p>${CG.esc(c.description)}</p>
-      <p class="muted">${CG.t("grid")}: ${CG.esc(gridName(c))} · ${CG.t("source")}: ${CG.t(c.source)} · ${CG.t("created")}: ${CG.fmtTime(c.created_at)}
+      <p class="muted">${CG.t("grid")}: ${CG.esc(CG.gridName(c))} · ${CG.t("source")}: ${CG.t(c.source)} · ${CG.t("created")}: ${CG.fmtTime(c.created_at)}
         ${c.reporter ? ` · ${CG.t("reporter")}: <span id="reporter-line">${CG.esc(c.reporter.name || "")} ${CG.esc(c.reporter.phone || "")}</span> <button type="button" class="secondary" id="show-phone">${CG.t("cs_show_phone")}</button>` : ""}</p>
       <div class="deadlines" aria-label="${CG.t("deadlines")}">${dl}</div>
       <div id="mediation-link"></div><div id="gas-readings"></div>

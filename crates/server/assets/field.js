@@ -107,7 +107,7 @@ CG.words({
     return `<article class="card task" data-case-id="${c.id}" data-version="${c.version}">
       <h2 style="font-size:17px;margin:0">#${c.id} ${CG.esc(catName(c.category))} <span class="tag ${c.priority}">${CG.t(c.priority)}</span></h2>
       <p>${CG.esc(c.description)}</p>
-      <p class="muted">${CG.esc(c.grid_name || "")} · <span class="status">${statusWords}</span>${answer}
+      <p class="muted">${CG.esc(CG.gridName(c))} · <span class="status">${statusWords}</span>${answer}
         ${own ? ` · ${CG.t(own[0])} <span class="cd" data-due="${own[1]}">${CG.countdown(own[1]).txt}</span>` : ""}</p>
       ${c.address ? `<p>${CG.t("fd_address")}${CG.lang() === "en" ? ": " : "："}${CG.esc(c.address)}</p>` : ""}
       <p class="muted dist" data-lat="${c.location.lat}" data-lng="${c.location.lng}">${distance(c.location)}</p>
@@ -219,7 +219,7 @@ CG.words({
     const page = await CG.api("GET", "/api/v1/cases?mine=true&limit=50");
     $("mine").innerHTML = page.cases.map((c) => `<article class="card task" data-case-id="${c.id}">
       <h2 style="font-size:16px;margin:0">#${c.id} ${CG.esc(catName(c.category))} <span class="tag">${CG.t(c.status)}</span></h2>
-      <p>${CG.esc(c.description)}</p><p class="muted">${CG.fmtTime(c.created_at).slice(0, -3)} · ${CG.esc(c.grid_name || "")}</p>
+      <p>${CG.esc(c.description)}</p><p class="muted">${CG.fmtTime(c.created_at).slice(0, -3)} · ${CG.esc(CG.gridName(c))}</p>
       <details data-history><summary>${CG.t("fd_history")}</summary><div class="history"></div></details><p class="error" role="alert"></p></article>`).join("")
       || `<p class="muted">${CG.t("fd_no_reports")}</p>`;
     $("mine").querySelectorAll("article").forEach(wire);

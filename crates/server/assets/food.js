@@ -34,7 +34,7 @@
       const d = left(b.next_due);
       return `<div class="item" role="option" tabindex="0" data-id="${b.id}" aria-selected="${selected === b.id}">
         <strong>${CG.esc(b.name)}</strong> <span class="tag">${CG.t("fk_" + b.kind)}</span> <span class="tag">${CG.t("fd_risk")} ${b.risk}</span> ${face(b.grade)}
-        <div class="muted">${CG.esc(b.address)} · ${CG.esc(b.grid_name || b.grid)}</div>
+        <div class="muted">${CG.esc(b.address)} · ${CG.esc(CG.gridName(b))}</div>
         <div><span class="tag ${d.past ? "overdue" : d.soon ? "warn" : ""}">${CG.t("fd_next")} · ${d.text}</span>
         ${b.open_hazards ? `<span class="tag ${b.overdue_hazards ? "overdue" : "warn"}">${CG.t("fd_hazards")} ${b.open_hazards}${b.overdue_hazards ? ` · ${CG.t("overdue")} ${b.overdue_hazards}` : ""}</span>` : ""}</div></div>`;
     }).join("") || `<p class="muted">${CG.t("fd_none")}</p>`;
@@ -53,7 +53,7 @@
       ${phone ? `<button type="button" class="secondary" id="fd-back">← ${CG.t("fd_register")}</button>` : ""}
       <h2>${CG.esc(b.name)} ${face(b.grade)}</h2>
       <p><span class="tag">${CG.t("fk_" + b.kind)}</span> <span class="tag">${CG.t("fd_risk")} ${b.risk}</span> <span class="tag">${CG.esc(b.licence_no)}</span></p>
-      <dl class="facts"><dt>${CG.t("pt_address")}</dt><dd>${CG.esc(b.address)} · ${CG.esc(b.grid_name || b.grid)}</dd>
+      <dl class="facts"><dt>${CG.t("pt_address")}</dt><dd>${CG.esc(b.address)} · ${CG.esc(CG.gridName(b))}</dd>
         <dt>${CG.t("fd_person")}</dt><dd>${CG.esc(b.person_in_charge)} ${b.phone ? `<a href="tel:${CG.esc(b.phone)}">${CG.esc(b.phone)}</a>` : ""} · ${CG.esc(b.scale)}</dd>
         <dt>${CG.t("fd_last")}</dt><dd>${day(b.last_inspected_at)} ${b.face ? face(b.face) : ""}</dd>
         <dt>${CG.t("fd_next")}</dt><dd>${day(b.next_due)}（${left(b.next_due).text}）</dd></dl>

@@ -70,7 +70,7 @@
     const shown = devices.filter((d) => !filter || d.status === filter);
     $("gl-list").innerHTML = shown.slice(0, 300).map((d) => `<div class="item" role="option" tabindex="0" data-id="${CG.esc(d.device_id)}" aria-selected="${selected === d.device_id}">
         <strong>${CG.esc(d.owner_name)}</strong> ${statusTag(d.status)} <span class="tag">${CG.t("gd_kind_" + d.kind)}</span>
-        <div class="muted">${CG.esc(d.address)} · ${CG.esc(d.grid_name || "")}</div>
+        <div class="muted">${CG.esc(d.address)} · ${CG.esc(CG.gridName(d))}</div>
         <div class="muted">${CG.esc(d.device_id)} · ${d.last_seen_at ? CG.t("gs_seen") + " " + CG.fmtTime(d.last_seen_at) : CG.t("gst_never_seen")}${d.bad_payloads ? ` · <span class="st-fault">${CG.t("gs_bad")} ${d.bad_payloads}</span>` : ""}</div></div>`).join("") ||
       `<p class="muted">${CG.t("gs_none")}</p>`;
     $("gl-list").querySelectorAll(".item").forEach((el) => {
@@ -107,7 +107,7 @@
     render();
     const d = await CG.api("GET", `/api/v1/gas/devices/${encodeURIComponent(id)}`);
     $("gd").innerHTML = `<h2>${CG.esc(d.owner_name)} ${statusTag(d.status)}</h2>
-      <dl class="facts"><dt>${CG.t("pt_address")}</dt><dd>${CG.esc(d.address)} · ${CG.esc(d.grid_name || "")}</dd>
+      <dl class="facts"><dt>${CG.t("pt_address")}</dt><dd>${CG.esc(d.address)} · ${CG.esc(CG.gridName(d))}</dd>
         <dt>${CG.t("gs_owner")}</dt><dd>${CG.esc(d.owner_name)} ${d.owner_phone ? `<a href="tel:${CG.esc(d.owner_phone)}">${CG.esc(d.owner_phone)}</a>` : ""}</dd>
         <dt>${CG.t("gs_device")}</dt><dd>${CG.esc(d.device_id)} · ${CG.esc(d.model)} · ${CG.t("gd_kind_" + d.kind)}${d.valve ? " · " + CG.t("gs_valve") : ""}</dd>
         <dt>${CG.t("gs_installed")}</dt><dd>${CG.esc(d.installed_on)} · ${CG.t("gs_life_until")} ${CG.esc(d.end_of_life)}</dd>

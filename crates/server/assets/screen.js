@@ -107,7 +107,7 @@
     document.getElementById("alarms").innerHTML = list.map((c) => {
       const missed = c.overdue[c.overdue.length - 1];
       const due = c.deadlines[missed];
-      return `<li data-case-id="${c.id}"><span>#${c.id}</span><span>${CG.esc(catName(c.category))} · ${CG.esc(c.grid_name || "")}<br><small>${CG.t("p_" + missed)}</small></span><span class="late">${CG.countdown(due).txt}</span></li>`;
+      return `<li data-case-id="${c.id}"><span>#${c.id}</span><span>${CG.esc(catName(c.category))} · ${CG.esc(CG.gridName(c))}<br><small>${CG.t("p_" + missed)}</small></span><span class="late">${CG.countdown(due).txt}</span></li>`;
     }).join("");
     // Whole rows only: what does not fit is counted on the last line instead of cut in half.
     const ul = document.getElementById("alarms"), panel = ul.parentElement;

@@ -150,7 +150,7 @@
     $("st-drill-n").textContent = CG.t("st_cases_n").replace("{n}", out.total).replace("{k}", out.cases.length);
     $("st-drill-list").innerHTML = out.cases.map((c) => `<a class="item" href="/console#case-${c.id}">
       <strong>#${c.id} ${CG.esc(categoryName(c))}</strong> <span class="tag st-${c.status}">${CG.t(c.status)}</span>${c.overdue.length ? ` <span class="tag overdue">${CG.t("p_" + c.overdue[c.overdue.length - 1])}</span>` : ""}
-      <div class="muted">${CG.esc(c.grid_name || c.grid)} · ${CG.fmtTime(c.created_at)}</div><div>${CG.esc(c.description.slice(0, 60))}</div></a>`).join("");
+      <div class="muted">${CG.esc(CG.gridName(c))} · ${CG.fmtTime(c.created_at)}</div><div>${CG.esc(c.description.slice(0, 60))}</div></a>`).join("");
     $("st-drill").hidden = false;
     $("st-drill-x").focus();
   }

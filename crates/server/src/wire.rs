@@ -157,6 +157,8 @@ pub struct CaseOut {
     pub source: String,
     pub grid: String,
     pub grid_name: Option<String>,
+    /// The grid's name in English, for pages read in English.
+    pub grid_name_en: Option<String>,
     pub location: Location,
     pub description: String,
     pub address: Option<String>,
@@ -234,7 +236,7 @@ pub fn case_out(
     c: &Case,
     now: Timestamp,
     category_name: Option<String>,
-    grid_name: Option<String>,
+    grid_name: Option<(String, String)>,
     reporter: Option<ReporterOut>,
 ) -> CaseOut {
     let m = &c.milestones;
@@ -247,7 +249,8 @@ pub fn case_out(
         priority: c.priority.as_str().into(),
         source: c.source.as_str().into(),
         grid: c.grid.as_str().into(),
-        grid_name,
+        grid_name_en: grid_name.as_ref().map(|g| g.1.clone()),
+        grid_name: grid_name.map(|g| g.0),
         location: Location { lat: c.location.lat(), lng: c.location.lng() },
         description: c.description.clone(),
         address: c.address.clone(),

@@ -119,7 +119,7 @@ fn out_for(s: &AppState, c: &Case, reporter: Option<ReporterOut>, viewer: Option
         c,
         s.clock.now(),
         s.categories.get(&c.category).map(|k| k.name_zh.clone()),
-        s.grids.get(&c.grid).map(|g| g.name_zh.clone()),
+        s.grids.get(&c.grid).map(|g| (g.name_zh.clone(), g.name_en.clone())),
         reporter,
     );
     out.reported_by_me = viewer.is_some() && c.reported_by == viewer;

@@ -93,6 +93,7 @@ pub struct BusinessOut {
     pub address: String,
     pub grid: String,
     pub grid_name: Option<String>,
+    pub grid_name_en: Option<String>,
     pub person_in_charge: String,
     /// Masked unless the viewer inspects.
     pub phone: Option<String>,
@@ -128,6 +129,7 @@ fn out(s: &AppState, session: &Session, b: &Business, full: bool) -> BusinessOut
         address: b.address.clone(),
         grid: b.grid.as_str().into(),
         grid_name: s.grids.get(&b.grid).map(|g| g.name_zh.clone()),
+        grid_name_en: s.grids.get(&b.grid).map(|g| g.name_en.clone()),
         person_in_charge: b.person_in_charge.clone(),
         phone: b.phone.as_deref().map(|p| {
             if inspector(session.role()) {

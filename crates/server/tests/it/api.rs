@@ -45,6 +45,8 @@ both_backends! {
         let case = create(app, "dispatcher", case_body()).await;
         assert_eq!(case["status"], "new");
         assert_eq!(case["grid"], "330114004001001");
+        let grid = &app.state.grids[&domain::codes::GridCode::parse("330114004001001").unwrap()];
+        assert_eq!((case["grid_name"].as_str(), case["grid_name_en"].as_str()), (Some(grid.name_zh.as_str()), Some(grid.name_en.as_str())));
         assert_eq!(case["priority"], "high");
         assert_eq!(case["source"], "hotline");
         assert_eq!(case["overdue"], json!([]));

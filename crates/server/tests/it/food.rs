@@ -71,6 +71,12 @@ async fn food_on(postgres: bool) {
     assert_eq!(s, 201, "{b}");
     let id = b["id"].as_i64().unwrap();
     assert_eq!(b["next_due"], "2024-09-04T01:00:00.000Z", "a C business is inspected every 121 days");
+    // Its grid by name, in both languages the pages read.
+    let grid = &app.state.grids[&domain::codes::GridCode::parse("330114004001001").unwrap()];
+    assert_eq!(
+        (b["grid_name"].as_str(), b["grid_name_en"].as_str()),
+        (Some(grid.name_zh.as_str()), Some(grid.name_en.as_str()))
+    );
     // A CSV import: all or nothing.
     let csv = "name,licence_no,kind,address,grid,person_in_charge,phone,scale,risk,licensed_on\n\
                园区食堂,JY23301140020001,canteen,传化公路港B区,330114004001001,王经理,13900002222,300人,D,2022-06-01\n\
