@@ -837,6 +837,11 @@ async fn food_inspection_on_a_phone_and_the_register() {
     phone.wait_for("return document.body.dataset.ready === '1'", Duration::from_secs(10)).await;
     phone.click("[data-id]").await;
     phone.wait_for("return document.querySelector('#fd-submit') !== null", Duration::from_secs(5)).await;
+    // A passed item's button reads "合格", white on green (it once was green on green).
+    let pass = phone.eval("const b = document.querySelector('[data-pass=\"1.1\"]'); const s = getComputedStyle(b); return [b.textContent, s.color, s.backgroundColor]").await;
+    assert_eq!(pass[0], json!("合格"), "{pass}");
+    assert_eq!(pass[1], json!("rgb(255, 255, 255)"), "{pass}");
+    assert_ne!(pass[1], pass[2], "{pass}");
     for code in ["1.2", "2.2", "2.3", "3.3", "4.2", "4.3", "5.1", "5.2", "6.1"] {
         phone.click(&format!("[data-fail=\"{code}\"]")).await;
     }
