@@ -21,6 +21,19 @@ pub fn covers(s: &crate::App, user: &store::User, case: &domain::case::Case) -> 
     }
 }
 
+/// [`covers`], or the user is one of the people sent to the case: a grid worker sent to a
+/// neighbouring grid sees the task, hears of it and reports on it.
+pub async fn may_see(s: &crate::App, user: &store::User, case: &domain::case::Case) -> Result<bool, store::StoreError> {
+    if covers(s, user, case) {
+        return Ok(true);
+    }
+    if case.assignments.is_empty() {
+        return Ok(false);
+    }
+    let roster = s.store.responders().await?;
+    Ok(roster.iter().any(|r| r.user_id == Some(user.id) && case.assignments.iter().any(|a| a.responder_id == r.id)))
+}
+
 /// Whether a user may see where a responder is and what they do: the centre everyone, a
 /// station its own people, a grid worker the people of the station covering their grid.
 pub fn sees_responder(s: &crate::App, user: &store::User, r: &store::Responder) -> bool {

@@ -96,7 +96,7 @@ async fn within_scope(state: &App, case: &Case, outbox: Vec<OutboxMessage>) -> R
         let user = state.store.user(id).await?;
         let follower =
             matches!(user.role, Role::Resident | Role::Volunteer) && state.store.follows(case.id, id).await?;
-        if crate::access::covers(state, &user, case) || follower {
+        if follower || crate::access::may_see(state, &user, case).await? {
             kept.push(m);
         } else {
             tracing::warn!(case = case.id, user = id, "notice withheld: the recipient may not see this case");

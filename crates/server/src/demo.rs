@@ -275,7 +275,8 @@ async fn live_cases(store: &Store, sc: &scenario::Scenario, now: Timestamp) -> a
         ("SJ1002", 5, Stage::Accepted, "S1", "物流园区十余名装卸工反映工资被拖欠两个月"),
         ("SJ1101", 4, Stage::Accepted, "S4", "两车追尾，占用一条车道"),
         ("SJ1006", 8, Stage::Dispatched, "S1", "停车场两名货车司机发生肢体冲突"),
-        ("SJ0102", 14, Stage::Dispatched, "S2", "河道边堆放生活垃圾"),
+        // At the demo grid worker's own station, so their phone has a task to take.
+        ("SJ0102", 14, Stage::Dispatched, "S1", "河道边堆放生活垃圾"),
         ("SJ1004", 22, Stage::OnSite, "S2", "楼上漏水引发邻里争执"),
         ("BJ0101", 18, Stage::OnSite, "S3", "人行道井盖缺失"),
         ("BJ0105", 55, Stage::Feedback, "S5", "农场十六分涵涵管堵塞，农田排水不畅"),

@@ -34,8 +34,8 @@ fn not_found(e: StoreError) -> ApiError {
 }
 
 /// Whether the session's scope covers a case.
-fn in_scope(s: &AppState, session: &Session, case: &Case) -> bool {
-    crate::auth::covers(s, &session.user, case)
+async fn in_scope(s: &AppState, session: &Session, case: &Case) -> ApiResult<bool> {
+    Ok(app::access::may_see(s, &session.user, case).await?)
 }
 
 /// Residents sign in as residents or volunteers and see a resident's view.
@@ -48,7 +48,7 @@ async fn load_visible(s: &AppState, session: &Session, id: i64) -> ApiResult<Cas
     let follower = session.role().scope() == Scope::OwnReports
         && case.reported_by != Some(session.user.id)
         && s.store.follows(id, session.user.id).await?;
-    if !follower && !in_scope(s, session, &case) {
+    if !follower && !in_scope(s, session, &case).await? {
         // Outside one's scope a case is as good as absent: do not confirm it exists.
         return Err(ApiError::not_found("case"));
     }
@@ -392,7 +392,11 @@ pub async fn list(
     session: Session,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<CasePageOut>> {
-    let f = filter(&s, &session, &q)?;
+    let mut f = filter(&s, &session, &q)?;
+    // One's own tasks, wherever they lie (a grid worker sent to the next grid).
+    if q.responder.is_some() && q.responder == super::responder_of(&s, session.user.id).await? {
+        f.grids = None;
+    }
     let page = s.store.list_cases(&f).await?;
     let mut cases = Vec::with_capacity(page.cases.len());
     for c in &page.cases {

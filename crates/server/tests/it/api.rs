@@ -249,6 +249,31 @@ both_backends! {
         assert_eq!(app.store.responder(mine).await.unwrap().status, "busy");
     }
 
+    a_patrol_member_sent_beyond_their_station_sees_the_task(app) {
+        let me = app.store.user_by_name("patrol01").await.unwrap().id;
+        let mine = app.store.responders().await.unwrap().into_iter().find(|r| r.user_id == Some(me)).unwrap().id;
+        // Sent to the next station's grid (S2; theirs is S1), they see the task and work it; before
+        // they were sent the case was not theirs to see.
+        let mut far = case_body();
+        far["location"] = json!({"lat": 30.2988, "lng": 120.5781});
+        let other = create(app, "dispatcher", far).await;
+        assert_eq!(other["grid"], "330114004009002");
+        let oid = other["id"].as_i64().unwrap();
+        let (s, _) = app.call(Some("patrol01"), "GET", &format!("/api/v1/cases/{oid}"), None).await;
+        assert_eq!(s, 404);
+        act(app, "dispatcher", oid, json!({"action": "accept"})).await;
+        let (s, r) = act(app, "dispatcher", oid, json!({"action": "dispatch", "responders": [mine]})).await;
+        assert_eq!(s, 200, "{r}");
+        let (s, _) = app.call(Some("patrol01"), "GET", &format!("/api/v1/cases/{oid}"), None).await;
+        assert_eq!(s, 200);
+        let (_, list) = app.call(Some("patrol01"), "GET", &format!("/api/v1/cases?responder={mine}"), None).await;
+        assert!(list["cases"].as_array().unwrap().iter().any(|c| c["id"] == oid), "{list}");
+        let (_, all) = app.call(Some("patrol01"), "GET", "/api/v1/cases", None).await;
+        assert!(!all["cases"].as_array().unwrap().iter().any(|c| c["id"] == oid), "the station's list stays the station's");
+        let (s, c) = act(app, "patrol01", oid, json!({"action": "arrive", "responder": mine})).await;
+        assert_eq!((s, c["status"].as_str()), (200, Some("on_site")), "{c}");
+    }
+
     viewing_a_reporter_is_audited(app) {
         let case = create(app, "dispatcher", case_body()).await;
         let id = case["id"].as_i64().unwrap();
