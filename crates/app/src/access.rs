@@ -30,8 +30,13 @@ pub async fn may_see(s: &crate::App, user: &store::User, case: &domain::case::Ca
     if case.assignments.is_empty() {
         return Ok(false);
     }
-    let roster = s.store.responders().await?;
-    Ok(roster.iter().any(|r| r.user_id == Some(user.id) && case.assignments.iter().any(|a| a.responder_id == r.id)))
+    let mine = responder_of(s, user.id).await?;
+    Ok(mine.is_some_and(|id| case.assignments.iter().any(|a| a.responder_id == id)))
+}
+
+/// The roster place linked to an account, if any.
+pub async fn responder_of(s: &crate::App, user: i64) -> Result<Option<i64>, store::StoreError> {
+    Ok(s.store.responders().await?.iter().find(|r| r.user_id == Some(user)).map(|r| r.id))
 }
 
 /// Whether a user may see where a responder is and what they do: the centre everyone, a

@@ -1088,6 +1088,11 @@ fn seconds(mut v: Vec<f64>) -> Seconds {
     Seconds { mean, p50: pct(0.5), p90: pct(0.9), p99: pct(0.99) }
 }
 
+/// Seconds past the promises, summed over the calls served.
+fn lateness_seconds(calls: &[Call], response: &[f64]) -> f64 {
+    calls.iter().zip(response).filter(|(_, r)| r.is_finite()).map(|(c, r)| (r - c.on_site_seconds).max(0.0)).sum()
+}
+
 /// The bound's late count replaces the count from per-call responses.
 fn set_late(g: &mut Group, late: usize) {
     let n = g.cases.max(1) as f64;
@@ -1159,16 +1164,7 @@ fn metrics(
         response_seconds: total.response_seconds,
         joint_wait_seconds: seconds(joint_waits.to_vec()),
         by_priority,
-        lateness_hours: (bound.map_or_else(
-            || {
-                (0..calls.len())
-                    .filter(|c| response[*c].is_finite())
-                    .map(|c| (response[c] - calls[c].on_site_seconds).max(0.0))
-                    .sum::<f64>()
-            },
-            |b| b.lateness_seconds,
-        ) / 3600.0
-            * 10.0)
+        lateness_hours: (bound.map_or_else(|| lateness_seconds(calls, response), |b| b.lateness_seconds) / 360.0)
             .round()
             / 10.0,
         responder_utilisation_pct: if o.policy == Policy::Offline {
@@ -1539,9 +1535,7 @@ mod tests {
     #[test]
     fn the_bound_holds_on_the_synthetic_scenarios() {
         for name in ["rural-sparse", "dense-one-force"] {
-            let sc =
-                scenario::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios").join(name))
-                    .unwrap();
+            let sc = synthetic(name);
             let travel = travel_for(&sc).unwrap();
             for seed in [2, 5] {
                 let o = |policy| Options { policy, days: 1, seed, demand_scale: 1.0 };

@@ -112,7 +112,12 @@ fn from_the_way_home(from: &LatLng, unit: &Unit, to: &LatLng, travel: &dyn Trave
 /// The earliest a call can be cleared by anyone: decided, set off, on scene, the least of the
 /// transport leg.
 fn earliest_clear(call: &Call, timing: &Timing) -> f64 {
-    call.at + call.decision_seconds + timing.setoff_seconds + call.service_seconds + call.transport.map_or(0.0, |t| t.1)
+    call.at + call.decision_seconds + timing.setoff_seconds + work(call)
+}
+
+/// The least a call keeps a unit once there: the scene and the handover.
+fn work(call: &Call) -> f64 {
+    call.service_seconds + call.transport.map_or(0.0, |t| t.1)
 }
 
 /// The soonest unit `u` could reach call `c` from anywhere it may be while the call can still
@@ -155,11 +160,10 @@ fn via_another(
 ) -> f64 {
     let call = &calls[c];
     let latest = call.at + call.on_site_seconds;
-    let work = |l: &Call| timing.setoff_seconds + l.service_seconds + l.transport.map_or(0.0, |t| t.1);
     let mut best = f64::INFINITY;
     for &l in by_work {
         let other = &calls[l];
-        if work(other) + tau >= best {
+        if timing.setoff_seconds + work(other) + tau >= best {
             break;
         }
         if l == c || other.at >= latest || earliest_clear(other, timing) >= latest || !serves(unit, other) {
@@ -169,7 +173,7 @@ fn via_another(
         let way = from_the_way_home(&from, unit, &call.location, travel, hours).max(tau);
         // Sent on no sooner than the decision: from farther than the promise allows, never.
         if way <= call.on_site_seconds - call.decision_seconds {
-            best = best.min(work(other) + way);
+            best = best.min(timing.setoff_seconds + work(other) + way);
         }
     }
     best
@@ -180,7 +184,6 @@ fn pairs(calls: &[Call], units: &[Unit], travel: &dyn Travel, timing: &Timing) -
     let mut out = vec![];
     let mut response = vec![f64::NAN; calls.len()];
     let mut by_work: Vec<usize> = (0..calls.len()).collect();
-    let work = |c: &Call| c.service_seconds + c.transport.map_or(0.0, |t| t.1);
     by_work.sort_by(|a, b| work(&calls[*a]).total_cmp(&work(&calls[*b])).then(a.cmp(b)));
     for (c, call) in calls.iter().enumerate() {
         // Each call's own on-site promise.

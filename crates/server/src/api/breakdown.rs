@@ -533,10 +533,7 @@ pub async fn cases(
         .store
         .breakdown_cases(by, q.key.as_deref(), measure, current.from, current.to, now, limit, within.as_deref())
         .await?;
-    let mut cases = Vec::with_capacity(list.len());
-    for c in &list {
-        cases.push(super::cases::out(&s, &session, c).await?);
-    }
+    let cases = super::cases::outs(&s, &session, &list).await?;
     Ok(Json(SliceOut { total, cases }))
 }
 

@@ -56,25 +56,36 @@ async fn load_visible(s: &AppState, session: &Session, id: i64) -> ApiResult<Cas
 }
 
 pub(crate) async fn out(s: &AppState, session: &Session, c: &Case) -> ApiResult<CaseOut> {
-    let reporter = match c.reporter_id {
-        Some(id) if session.role().may(Permission::ViewReporter) => {
-            let r = s.store.reporter(id).await?;
-            Some(masked(r.name.as_deref(), r.phone.as_deref()))
-        }
-        _ => None,
-    };
-    let mut o = out_for(s, c, reporter, Some(session.user.id));
-    if is_resident(session) {
-        resident_view(&mut o, session.user.id);
-    } else {
-        name_staff(s, &mut o).await;
-    }
-    Ok(o)
+    let mut v = outs(s, session, std::slice::from_ref(c)).await?;
+    Ok(v.remove(0))
 }
 
-/// Staff read each step with the name of the person who took it, not the account's.
-async fn name_staff(s: &AppState, out: &mut CaseOut) {
-    let mut names: HashMap<i64, Option<String>> = HashMap::new();
+/// [`out`] for a page of cases: each staff member's name is read once for the whole page.
+pub(crate) async fn outs(s: &AppState, session: &Session, cases: &[Case]) -> ApiResult<Vec<CaseOut>> {
+    let mut names = HashMap::new();
+    let mut v = Vec::with_capacity(cases.len());
+    for c in cases {
+        let reporter = match c.reporter_id {
+            Some(id) if session.role().may(Permission::ViewReporter) => {
+                let r = s.store.reporter(id).await?;
+                Some(masked(r.name.as_deref(), r.phone.as_deref()))
+            }
+            _ => None,
+        };
+        let mut o = out_for(s, c, reporter, Some(session.user.id));
+        if is_resident(session) {
+            resident_view(&mut o, session.user.id);
+        } else {
+            name_staff(s, &mut o, &mut names).await;
+        }
+        v.push(o);
+    }
+    Ok(v)
+}
+
+/// Staff read each step with the name of the person who took it, not the account's
+/// (`names`: those read so far).
+async fn name_staff(s: &AppState, out: &mut CaseOut, names: &mut HashMap<i64, Option<String>>) {
     for e in &mut out.events {
         if e.actor.id <= 0 || matches!(e.actor.role.as_str(), "resident" | "volunteer") {
             continue;
@@ -341,7 +352,11 @@ pub async fn create(
         },
         (Err(e), _) => return Err(e.into()),
     };
-    Ok((StatusCode::CREATED, Json(out_for(&s, &case, reporter_out, Some(session.user.id)))))
+    let mut o = out_for(&s, &case, reporter_out, Some(session.user.id));
+    if !is_resident(&session) {
+        name_staff(&s, &mut o, &mut HashMap::new()).await;
+    }
+    Ok((StatusCode::CREATED, Json(o)))
 }
 
 /// One case with its deadlines, what is overdue, who was sent and every step.
@@ -394,14 +409,11 @@ pub async fn list(
 ) -> ApiResult<Json<CasePageOut>> {
     let mut f = filter(&s, &session, &q)?;
     // One's own tasks, wherever they lie (a grid worker sent to the next grid).
-    if q.responder.is_some() && q.responder == super::responder_of(&s, session.user.id).await? {
+    if q.responder.is_some() && q.responder == app::access::responder_of(&s, session.user.id).await? {
         f.grids = None;
     }
     let page = s.store.list_cases(&f).await?;
-    let mut cases = Vec::with_capacity(page.cases.len());
-    for c in &page.cases {
-        cases.push(out(&s, &session, c).await?);
-    }
+    let cases = outs(&s, &session, &page.cases).await?;
     Ok(Json(CasePageOut { cases, next_cursor: page.next_before_id.map(|i| i.to_string()) }))
 }
 

@@ -341,5 +341,5 @@ pub async fn me(State(s): State<Arc<AppState>>, session: Session) -> ApiResult<J
 
 /// The roster place linked to an account.
 pub async fn responder_of(s: &AppState, user: i64) -> ApiResult<Option<i64>> {
-    Ok(s.store.responders().await?.iter().find(|r| r.user_id == Some(user)).map(|r| r.id))
+    Ok(app::access::responder_of(s, user).await?)
 }
