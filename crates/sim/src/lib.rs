@@ -495,8 +495,6 @@ const HOLD_EXTRA_SECONDS: f64 = 600.0;
 /// `triage`: support for a call someone already keeps on time waits at most this long for a
 /// unit the area can spare — the street's promise of a first feedback within the hour.
 const WAIT_MAX_SECONDS: f64 = 3600.0;
-/// `triage`: a call with nobody on site that nobody free can reach in time waits at most this
-/// long for a unit coming clear while one is free: then the nearest free unit goes.
 
 /// The state of a run.
 struct World<'a> {
