@@ -3,7 +3,7 @@
 "use strict";
 const CG = (() => {
   const zh = {
-    brand: "临江街道社会治理指挥平台", login: "登录", username: "用户名", password: "密码", signin: "登录",
+    brand: "临江街道社会治理指挥平台", one_core: "一核五联", login: "登录", username: "用户名", password: "密码", signin: "登录",
     logout: "退出", screen: "大屏", console: "指挥调度", field: "移动处置", lang: "English",
     login_failed: "用户名或密码错误", resident_app_soon: "居民请使用临灵通。", actor_resident: "居民", actor_anonymous: "匿名", actor_runner: "系统督办", actor_auto: "系统派单",
     my_password: "修改我的密码", current_password: "当前密码", new_password: "新密码", password_hint: "至少10位（管理员、值班员、领导至少12位）。请用几个不相关的词组成，不要用生日、电话号码或常见组合。",
@@ -81,7 +81,7 @@ const CG = (() => {
     st_what_all: "全部案件", st_what_open: "在办案件", st_what_closed: "已办结案件", st_what_close_missed: "超期未办结或逾期办结", st_what_reopened: "返工案件", st_what_unsatisfied: "不满意的案件", st_what_on_site_missed: "未按时到场",
   };
   const en = {
-    brand: "Linjiang Street Command Platform", login: "Sign in", username: "Username", password: "Password", signin: "Sign in",
+    brand: "Linjiang Street Command Platform", one_core: "One centre, five stations", login: "Sign in", username: "Username", password: "Password", signin: "Sign in",
     logout: "Sign out", screen: "Screen", console: "Console", field: "Field", lang: "中文",
     login_failed: "Wrong username or password", resident_app_soon: "Residents use the 临灵通 app.", actor_resident: "Resident", actor_anonymous: "Anonymous", actor_runner: "Deadline supervision", actor_auto: "Automatic dispatch",
     my_password: "Change my password", current_password: "Current password", new_password: "New password", password_hint: "At least 10 characters (12 for administrators, dispatchers and leaders). Use a few unrelated words; no birthdays, phone numbers or common patterns.",

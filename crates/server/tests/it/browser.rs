@@ -237,6 +237,14 @@ async fn dispatcher_field_and_screen_in_a_real_browser() {
     wall.wait_for("return document.body.dataset.ready === '1'", Duration::from_secs(10)).await;
     assert_eq!(wall.eval("return document.querySelector('#h-alarms').textContent").await, json!("Overdue"));
     assert_eq!(wall.eval("return document.documentElement.lang").await, json!("en"));
+    // The header's tagline too (it once read 一核五联 on the English screen).
+    let tagline = wall.eval("return document.querySelector('header .sub').innerText").await;
+    let tagline = tagline.as_str().unwrap_or_default();
+    assert!(
+        tagline.starts_with("One centre, five stations")
+            && !tagline.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+        "{tagline}"
+    );
     wall.screenshot(&shots("screen-en.png")).await;
     wall.quit().await;
     desk.goto(&app.url("/console?lang=zh")).await;
