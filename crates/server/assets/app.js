@@ -226,9 +226,13 @@ const CG = (() => {
     bar.className = "topnav"; bar.setAttribute("aria-label", "main");
     bar.innerHTML = `<span class="brand" data-i18n="brand"></span>` +
       links.map(([href, key]) => `<a href="${href}" data-i18n="${key}" ${href === current ? 'aria-current="page"' : ""}></a>`).join("") +
-      `<span>${esc(u ? u.display_name : "")}</span><button type="button" id="cg-lang" data-i18n="lang"></button>` +
+      `<span id="cg-me"></span><button type="button" id="cg-lang" data-i18n="lang"></button>` +
       `<button type="button" id="cg-logout" data-i18n="logout"></button>`;
     document.body.prepend(bar);
+    const me = bar.querySelector("#cg-me");
+    const showMe = () => { me.textContent = u ? personName(u.display_name, u.role) : ""; };
+    showMe();
+    document.addEventListener("cg:lang", showMe);
     bar.querySelector("#cg-lang").onclick = () => setLang(lang === "zh" ? "en" : "zh");
     bar.querySelector("#cg-logout").onclick = async () => {
       try { await api("POST", "/api/v1/auth/logout"); } catch (_) {}
@@ -274,6 +278,10 @@ const CG = (() => {
     return es;
   }
   // A record's grid in the page's language (records carry `grid_name` and `grid_name_en`).
+  // A staff member as a page names them: in English their role in English and their name (a
+  // display name may carry a Chinese title before the name: "指挥中心值班员 陈敏").
+  const personName = (name, role) =>
+    !name || lang !== "en" || !en["r_" + role] ? name || "" : `${en["r_" + role]} ${name.trim().split(/\s+/).pop()}`;
   const gridName = (x) => (lang === "en" ? x.grid_name_en : x.grid_name) || x.grid_name || x.grid || "";
-  return { t, words, said, applyI18n, setLang, lang: () => lang, token, user, signIn, api, nav, home, requireLogin, esc, fmtTime, countdown, beep, stream, download, openPage, gridName };
+  return { t, words, said, applyI18n, setLang, lang: () => lang, token, user, signIn, api, nav, home, requireLogin, esc, fmtTime, countdown, beep, stream, download, openPage, gridName, personName };
 })();

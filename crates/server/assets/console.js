@@ -162,7 +162,7 @@ CG.words({
     const buttons = (ACTIONS[c.status] || []).map((a) => `<button type="button" data-action="${a}" class="${["void", "reject"].includes(a) ? "danger" : a === "accept" || a === "dispatch" ? "" : "secondary"}">${CG.t("a_" + a)}</button>`).join("");
     const events = c.events.slice().reverse().map((e) => `
       <li class="${e.action}"><strong>${CG.t("a_" + e.action)}</strong> ${e.promise ? "· " + CG.t("p_" + e.promise) : ""} ${e.level ? "· " + CG.t("pt_lvl").replace("{n}", e.level) : ""}
-      <span class="muted">${CG.fmtTime(e.at)} · ${CG.esc(e.actor.name || ({ "deadline-runner": CG.t("actor_runner"), "auto-dispatch": CG.t("actor_auto"), history: CG.t("cs_actor_history") })[e.actor.username] || e.actor.username || CG.t(e.actor.role === "resident" || e.actor.role === "volunteer" ? (e.actor.id ? "actor_resident" : "actor_anonymous") : "actor_anonymous"))}</span>
+      <span class="muted">${CG.fmtTime(e.at)} · ${CG.esc(CG.personName(e.actor.name, e.actor.role) || ({ "deadline-runner": CG.t("actor_runner"), "auto-dispatch": CG.t("actor_auto"), history: CG.t("cs_actor_history") })[e.actor.username] || e.actor.username || CG.t(e.actor.role === "resident" || e.actor.role === "volunteer" ? (e.actor.id ? "actor_resident" : "actor_anonymous") : "actor_anonymous"))}</span>
       ${e.note && !["warn", "escalate"].includes(e.action) ? `<div>${CG.esc(e.note)}</div>` : ""}${e.responders.length ? `<div class="muted">→ ${e.responders.map((r) => CG.esc(who(r))).join("、")}</div>` : ""}</li>`).join("");
     $("detail").innerHTML = `
       <h3>#${c.id} ${CG.esc(catName(c.category))} <span class="tag ${c.priority}">${CG.t(c.priority)}</span> <span class="tag" id="detail-status">${CG.t(c.status)}</span></h3>

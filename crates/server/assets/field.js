@@ -26,7 +26,7 @@ CG.words({
   const me = await CG.api("GET", "/api/v1/me");
   const categories = await CG.api("GET", "/api/v1/categories");
   const catName = (code) => { const c = categories.find((x) => x.code === code); return c ? (CG.lang() === "en" ? c.name_en : c.name) : code; };
-  $("me").textContent = me.display_name;
+  $("me").textContent = CG.personName(me.display_name, me.role);
   let here = null; // last known position of this phone
   let tasksShown = []; // the tasks on the cards, for the map
 
@@ -284,5 +284,9 @@ CG.words({
   const showDistances = () => document.querySelectorAll(".dist").forEach((el) => { el.textContent = distance({ lat: Number(el.dataset.lat), lng: Number(el.dataset.lng) }); });
   locate().then(showDistances).catch(() => {});
   setInterval(showDistances, 30000);
-  document.addEventListener("cg:lang", () => { $("tasks").innerHTML = ""; loadTasks(); });
+  document.addEventListener("cg:lang", () => {
+    $("me").textContent = CG.personName(me.display_name, me.role);
+    $("tasks").innerHTML = "";
+    loadTasks();
+  });
 })();

@@ -1035,7 +1035,10 @@ async fn a_gas_leak_on_the_gas_page_the_screen_and_the_household_app() {
         Duration::from_secs(5),
     )
     .await;
-    assert!(app.store.gas_alarm(alarms[0].id).await.unwrap().acknowledged_by.as_deref() == Some("dispatcher"));
+    assert_eq!(
+        app.store.gas_alarm(alarms[0].id).await.unwrap().acknowledged_by.as_deref(),
+        Some("指挥中心值班员 陈敏")
+    );
     desk.click("#cg-lang").await;
     desk.wait_for(
         "return document.querySelector('#gl-alarms .item').innerText.includes('Gas leak · level 2')",
@@ -1551,6 +1554,12 @@ async fn a_dispatcher_enters_a_call_and_adds_a_force() {
     );
     let extend = desk.eval("return document.querySelector('[data-action=extend]').textContent").await;
     assert_eq!(extend, json!("Extend"));
+    // People by their role in English and their name, in the bar and on the timeline.
+    assert_eq!(desk.eval("return document.querySelector('#cg-me').textContent").await, json!("Dispatcher 陈敏"));
+    assert!(
+        detail.as_str().unwrap().contains("Dispatcher 陈敏") && !detail.as_str().unwrap().contains("值班员"),
+        "{detail}"
+    );
     desk.quit().await;
     app.stop().await;
 }

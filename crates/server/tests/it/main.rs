@@ -282,7 +282,8 @@ async fn setup(store: &Store) {
             username: (*name).into(),
             password_hash: password_hash().into(),
             role: *role,
-            display_name: (*name).into(),
+            // The dispatcher's name carries a title, as the street's accounts do.
+            display_name: if *name == "dispatcher" { "指挥中心值班员 陈敏".into() } else { (*name).into() },
             grid: grid.map(Into::into),
             station: station.map(Into::into),
             phone: None,
