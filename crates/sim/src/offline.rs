@@ -386,7 +386,12 @@ fn best_schedule(m: &Machine, weight: &[f64], toll: &[f64], chosen: &mut Vec<usi
                     (best, from) = (end_at[*j], (*j, usize::MAX));
                 }
             }
+            // Quickest first, so the chains they may follow only shrink: stop once even a
+            // free way could not do better.
             for (b, l) in &m.via[i] {
+                if prefix[*b].0 <= best {
+                    break;
+                }
                 if prefix[*b].0 - toll[*l] > best {
                     (best, from) = (prefix[*b].0 - toll[*l], (prefix[*b].1, *l));
                 }
