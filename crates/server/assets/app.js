@@ -277,11 +277,11 @@ const CG = (() => {
     for (const kind of ["case", "responder", "reset"]) es.addEventListener(kind, (e) => onEvent(kind, e.data ? JSON.parse(e.data) : {}));
     return es;
   }
-  // A record's grid in the page's language (records carry `grid_name` and `grid_name_en`).
   // A staff member as a page names them: in English their role in English and their name (a
   // display name may carry a Chinese title before the name: "指挥中心值班员 陈敏").
   const personName = (name, role) =>
     !name || lang !== "en" || !en["r_" + role] ? name || "" : `${en["r_" + role]} ${name.trim().split(/\s+/).pop()}`;
+  // A record's grid in the page's language (records carry `grid_name` and `grid_name_en`).
   const gridName = (x) => (lang === "en" ? x.grid_name_en : x.grid_name) || x.grid_name || x.grid || "";
   return { t, words, said, applyI18n, setLang, lang: () => lang, token, user, signIn, api, nav, home, requireLogin, esc, fmtTime, countdown, beep, stream, download, openPage, gridName, personName };
 })();

@@ -91,6 +91,13 @@ struct Pair {
     clear_from: LatLng,
 }
 
+impl Pair {
+    /// The ways by another call that use it up: (time, call), quickest first.
+    fn ways(&self) -> impl Iterator<Item = (f64, usize)> + '_ {
+        self.via.iter().filter(|(_, l)| *l != u32::MAX).map(|(t, l)| (*t, *l as usize))
+    }
+}
+
 /// The pairs of one unit sorted by the end of their cores, and for each which earlier pairs
 /// may come right before it in the unit's chain of on-time calls: every pair before
 /// `before[i]` (none if `None`: nor may the chain begin with it that way), the pairs listed
@@ -336,10 +343,8 @@ fn machines(pairs: &[Pair], units: &[Unit], calls: &[Call], travel: &dyn Travel,
                 let free = if timing.en_route { via_home.max(p.latest - p.via_rest) } else { p.start };
                 let b = (free > f64::NEG_INFINITY).then(|| upto(free.min(p.start), i));
                 let ways: Vec<(usize, usize)> = p
-                    .via
-                    .iter()
-                    .filter(|(_, l)| *l != u32::MAX)
-                    .map(|(t, l)| (upto((p.latest - t).min(p.start), i), *l as usize))
+                    .ways()
+                    .map(|(t, l)| (upto((p.latest - t).min(p.start), i), l))
                     .filter(|(k, _)| b.is_none_or(|b| *k > b))
                     .collect();
                 let call = &calls[p.call];
@@ -549,8 +554,8 @@ fn max_on_time_by_part(
     }
     // A call a pair may be reached by way of (using it up) joins the pair's part.
     for p in &pairs {
-        for (_, l) in p.via.iter().filter(|(_, l)| *l != u32::MAX) {
-            let (a, b) = (find(&mut parent, *l as usize), find(&mut parent, p.call));
+        for (_, l) in p.ways() {
+            let (a, b) = (find(&mut parent, l), find(&mut parent, p.call));
             parent[a] = b;
         }
     }
@@ -569,9 +574,9 @@ fn max_on_time_by_part(
         }
         let kept = local.len();
         for p in part {
-            for (_, l) in p.via.iter().filter(|(_, l)| *l != u32::MAX) {
+            for (_, l) in p.ways() {
                 let n = local.len();
-                local.entry(*l as usize).or_insert(n);
+                local.entry(l).or_insert(n);
             }
         }
         let mut ms = machines(part, units, calls, travel, timing);
@@ -639,6 +644,11 @@ mod tests {
         }
     }
 
+    /// The latitude `metres` north of 30.29°.
+    fn north(metres: f64) -> f64 {
+        30.29 + metres / 110_540.0
+    }
+
     fn unit(id: i64, lat: f64) -> Unit {
         Unit::at_home(id, Force::Police, TravelMode::Car, LatLng::new(lat, 120.6).unwrap(), "all", vec![])
     }
@@ -669,7 +679,6 @@ mod tests {
     fn a_call_is_reached_from_where_a_unit_could_be_once_it_is_decided() {
         let m = dispatch::TravelModel::default();
         let t = Timing::default();
-        let north = |metres: f64| 30.29 + metres / 110_540.0;
         let s = Call { service_seconds: 600.0, ..call(0.0, north(0.0)) };
         let l = Call { service_seconds: 1800.0, ..call(0.0, north(4000.0)) };
         let p = call(1500.0, north(4100.0));
@@ -698,7 +707,6 @@ mod tests {
     fn a_call_on_the_way_is_served_once() {
         let m = dispatch::TravelModel::default();
         let t = Timing::default();
-        let north = |metres: f64| 30.29 + metres / 110_540.0;
         let l = Call { service_seconds: 600.0, ..call(0.0, north(10_000.0)) };
         let p = || call(300.0, north(10_100.0));
         let calls = [l, p(), p()];
@@ -718,7 +726,6 @@ mod tests {
     fn a_unit_on_its_way_home_is_no_nearer_than_the_straight_way() {
         let m = dispatch::TravelModel::default();
         let t = Timing::default();
-        let north = |metres: f64| 30.29 + metres / 110_540.0;
         let walker =
             || [Unit::at_home(1, Force::Police, TravelMode::Foot, LatLng::new(30.29, 120.6).unwrap(), "all", vec![])];
         let l = || Call { service_seconds: 600.0, ..call(0.0, north(3000.0)) };
