@@ -346,9 +346,9 @@ pub async fn acknowledge(
 }
 
 /// Cleared by a person who dealt with it.
-pub async fn clear(app: &App, id: AlarmId, name: &str, note: Option<String>) -> Result<Alarm, Error> {
+pub async fn clear(app: &App, id: AlarmId, actor: &Actor, name: &str, note: Option<String>) -> Result<Alarm, Error> {
     let a = app.store.gas_alarm(id).await?;
-    let after = domain::gas::clear(&a, name, app.clock.now(), note)?;
+    let after = domain::gas::clear(&a, actor, name, app.clock.now(), note)?;
     Ok(save(app, &a, after, vec![]).await?)
 }
 

@@ -445,6 +445,10 @@ pub struct AlarmEvent {
     pub action: String,
     /// Who: a person's name, or 设备 for the device itself.
     pub by: String,
+    /// A person's role ([`crate::role::Role::as_str`]), so that a page names them in its
+    /// own language; none for the device and the platform.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
     pub note: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duty: Option<String>,
@@ -529,6 +533,7 @@ impl Alarm {
             at,
             action: action.into(),
             by: by.into(),
+            role: None,
             note,
             duty: None,
             due_at: None,
@@ -536,6 +541,12 @@ impl Alarm {
         });
         self.version += 1;
         self.updated_at = at.max(self.updated_at);
+    }
+    /// The step just recorded was a person's: keeps their role.
+    fn by_person(&mut self, by: &Actor) {
+        if let Some(e) = self.events.last_mut() {
+            e.role = Some(by.role.as_str().to_owned());
+        }
     }
     fn sample(&mut self, r: &Reading, level: Option<u8>) {
         self.readings += 1;
@@ -717,7 +728,6 @@ pub fn acknowledge(
     at: Timestamp,
     note: Option<String>,
 ) -> Result<Alarm, AlarmError> {
-    let _ = by;
     if a.acknowledged_at.is_some() {
         return Err(AlarmError::AcknowledgedAlready(a.id));
     }
@@ -728,12 +738,13 @@ pub fn acknowledge(
         x.state = AlarmState::Acknowledged;
     }
     x.push(at, "acknowledge", name, note);
+    x.by_person(by);
     Ok(x)
 }
 
 /// Cleared by a person (the fault repaired, the detector replaced); a gas alarm only once the
 /// detector reads no gas — muting it is not clearing it. Clearing acknowledges too.
-pub fn clear(a: &Alarm, name: &str, at: Timestamp, note: Option<String>) -> Result<Alarm, AlarmError> {
+pub fn clear(a: &Alarm, by: &Actor, name: &str, at: Timestamp, note: Option<String>) -> Result<Alarm, AlarmError> {
     if a.state == AlarmState::Cleared {
         return Err(AlarmError::ClearedAlready(a.id));
     }
@@ -747,6 +758,7 @@ pub fn clear(a: &Alarm, name: &str, at: Timestamp, note: Option<String>) -> Resu
         x.acknowledged_by = Some(name.to_owned());
     }
     clear_now(&mut x, at, name, Some(note));
+    x.by_person(by);
     Ok(x)
 }
 
@@ -864,6 +876,7 @@ pub fn record_alerts(a: &Alarm, now: Timestamp, terms: &Terms, sp: &SetPoints) -
             at,
             action: action.into(),
             by: BY_PLATFORM.into(),
+            role: None,
             note: None,
             duty: Some(d.duty),
             due_at: Some(d.due_at),
@@ -971,6 +984,10 @@ mod tests {
         let actor = Actor { user_id: 1, username: "d".into(), role: Role::Dispatcher };
         let acked = acknowledge(&cleared, &actor, "王芳", t(70), None).unwrap();
         assert!(!acked.is_open());
+        // The person's step keeps their role; the device's has none.
+        let roles: Vec<Option<&str>> = acked.events.iter().map(|e| e.role.as_deref()).collect();
+        assert_eq!(roles.last(), Some(&Some("dispatcher")));
+        assert!(roles[..roles.len() - 1].iter().all(|r| r.is_none()));
         assert_eq!(acknowledge(&acked, &actor, "王芳", t(71), None).unwrap_err(), AlarmError::AcknowledgedAlready(7));
     }
 
@@ -978,11 +995,13 @@ mod tests {
     fn a_gas_alarm_is_not_cleared_by_hand_while_gas_is_read() {
         let sp = SetPoints::default();
         let a = observe(&[], &parse("tuya", "D1", &tuya("alarm", 600), t(0)).unwrap(), &sp)[0].clone();
-        assert_eq!(clear(&a, "李杰", t(10), Some("已处置".into())).unwrap_err(), AlarmError::StillReading(2));
+        let worker = Actor { user_id: 2, username: "g".into(), role: Role::GridWorker };
+        assert_eq!(clear(&a, &worker, "李杰", t(10), Some("已处置".into())).unwrap_err(), AlarmError::StillReading(2));
         let f = raise("D1", AlarmKind::Fault, 0, None, t(0), BY_DEVICE, None);
-        assert_eq!(clear(&f, "李杰", t(10), None).unwrap_err(), AlarmError::NoteNeeded("what was done"));
-        let c = clear(&f, "李杰", t(10), Some("更换传感器".into())).unwrap();
+        assert_eq!(clear(&f, &worker, "李杰", t(10), None).unwrap_err(), AlarmError::NoteNeeded("what was done"));
+        let c = clear(&f, &worker, "李杰", t(10), Some("更换传感器".into())).unwrap();
         assert!(!c.is_open());
+        assert_eq!(c.events.last().map(|e| (e.by.as_str(), e.role.as_deref())), Some(("李杰", Some("grid_worker"))));
     }
 
     #[test]

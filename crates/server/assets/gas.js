@@ -99,7 +99,7 @@
       if (s.action === "raise" && a.kind !== "gas") what = ` · ${CG.t("gk_" + a.kind)}`;
     } else if (s.note) what = " · " + CG.esc(s.note);
     const escalation = s.action === "escalate" && s.level ? ` · ${CG.t("pt_lvl").replace("{n}", s.level)}` : "";
-    return `<li>${CG.fmtTime(s.at)} · ${CG.esc(machine ? CG.t(machine) : s.by)} · ${CG.t("gsa_" + s.action)}${s.duty ? `（${CG.t("gsd_" + s.duty)}）` : ""}${escalation}${what}</li>`;
+    return `<li>${CG.fmtTime(s.at)} · ${CG.esc(machine ? CG.t(machine) : CG.personName(s.by, s.role))} · ${CG.t("gsa_" + s.action)}${s.duty ? `（${CG.t("gsd_" + s.duty)}）` : ""}${escalation}${what}</li>`;
   }
 
   async function show(id) {
@@ -111,7 +111,7 @@
         <dt>${CG.t("gs_owner")}</dt><dd>${CG.esc(d.owner_name)} ${d.owner_phone ? `<a href="tel:${CG.esc(d.owner_phone)}">${CG.esc(d.owner_phone)}</a>` : ""}</dd>
         <dt>${CG.t("gs_device")}</dt><dd>${CG.esc(d.device_id)} · ${CG.esc(d.model)} · ${CG.t("gd_kind_" + d.kind)}${d.valve ? " · " + CG.t("gs_valve") : ""}</dd>
         <dt>${CG.t("gs_installed")}</dt><dd>${CG.esc(d.installed_on)} · ${CG.t("gs_life_until")} ${CG.esc(d.end_of_life)}</dd>
-        <dt>${CG.t("gs_last")}</dt><dd>${d.last_seen_at ? CG.fmtTime(d.last_seen_at) : CG.t("gst_never_seen")}${d.last_lel_pct != null ? ` · ${d.last_lel_pct.toFixed(1)}%LEL` : ""}${d.battery_pct != null ? ` · ${CG.t("gs_battery")} ${d.battery_pct}%` : ""}${d.rssi != null ? ` · ${d.rssi} dBm` : ""} · ${d.messages} ${CG.t("gs_messages")}</dd>
+        <dt>${CG.t("gs_last")}</dt><dd>${d.last_seen_at ? CG.fmtTime(d.last_seen_at) : CG.t("gst_never_seen")}${d.last_lel_pct != null ? ` · ${d.last_lel_pct.toFixed(1)}%LEL` : ""}${d.battery_pct != null ? ` · ${CG.t("gs_battery")} ${d.battery_pct}%` : ""}${d.rssi != null ? ` · ${d.rssi} dBm` : ""} · ${d.messages} ${CG.t(d.messages === 1 ? "gs_message" : "gs_messages")}</dd>
         ${d.bad_payloads ? `<dt>${CG.t("gs_bad")}</dt><dd class="st-fault">${d.bad_payloads} · ${CG.fmtTime(d.last_bad_at)} · ${CG.esc(d.last_bad_reason || "")}<br><code>${CG.esc(d.last_bad_payload || "")}</code></dd>` : ""}</dl>
       <h3>${CG.t("gs_alarms")}</h3>
       ${d.alarms.map((a) => `<div class="card alarm-${a.severity}"><strong>${kindName(a.kind)}</strong> <span class="tag">${CG.t("gas_state_" + a.state)}</span>

@@ -363,7 +363,7 @@ pub async fn clear(
     if !(acknowledger(session.role()) || session.role() == Role::GridWorker) {
         return Err(ApiError::forbidden("staff who dealt with the alarm clear it"));
     }
-    let a = app::gas::clear(&s, id, &session.user.display_name, note(b.note)?).await.map_err(rule)?;
+    let a = app::gas::clear(&s, id, &session.actor(), &session.user.display_name, note(b.note)?).await.map_err(rule)?;
     let d = s.store.gas_device(&a.device_id).await.ok();
     Ok(Json(alarm_out(&a, d.as_ref())))
 }
