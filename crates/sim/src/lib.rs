@@ -1366,6 +1366,29 @@ mod tests {
         assert!(w.response[1] - w.response[2] > 1800.0 - 200.0, "{:?}", w.response);
     }
 
+    /// The count bound turns late calls away; the policies serve them. One unit, three calls
+    /// 500 m from its base with twenty minutes' work each: A at 0, B at 1 minute (late for
+    /// anyone: the unit is at A), C at 30 minutes. By hand: leaving B for later keeps A and C
+    /// (one late), and that is the bound; a unit that takes B once it is clear of A (at about
+    /// 24 minutes) is still there when C is due at 40 (two late), and with nothing else to
+    /// send every policy does so. The whole distance between them is B's work.
+    #[test]
+    fn the_count_bound_leaves_late_work_out() {
+        let (_, _, there) = one_police_unit();
+        let unit = || one_police_unit().0;
+        let calls: Vec<Call> =
+            [0.0, 60.0, 1800.0].iter().map(|at| police_call(*at, there, Priority::Normal, 1200.0)).collect();
+        let travel = TravelModel::default();
+        let bound = offline::bound(&calls, &[unit()], &travel, &Timing::default());
+        assert_eq!((bound.late, bound.late_found), (1, 1));
+        for policy in [Policy::ClosestIdle, Policy::Coverage, Policy::Triage] {
+            let o = Options { policy, days: 1, seed: 1, demand_scale: 1.0 };
+            let w = simulate(&calls, vec![unit()], vec![(there, 1.0)], Timing::default(), &o, &travel);
+            let late: Vec<bool> = calls.iter().zip(&w.response).map(|(c, r)| *r > c.on_site_seconds).collect();
+            assert_eq!(late, [false, true, true], "{policy:?}: {:?}", w.response);
+        }
+    }
+
     /// A call is late by its own promise: 30 minutes for one, 10 for another, the same
     /// arrival after 15 minutes.
     #[test]
