@@ -121,7 +121,7 @@ CG.words({
   const dutyName = (d) => { const [n, i] = d.split(":"); return n === "step" ? f("dl_step_n", { n: Number(i) + 1 }) : CG.t("dl_duty_" + n); };
   // A progress step's note is "step:percent".
   const noteOf = (e) => { const m = e.action === "progress" && /^(\d+):(\d+)$/.exec(e.note); return m ? `${f("dl_step_n", { n: m[1] })} ${m[2]}%` : e.note; };
-  const events = (evs) => evs.length ? `<h3>${CG.t("dl_events")}</h3><ol class="steps">${evs.map((e) => `<li>${CG.fmtTime(e.at)} ${CG.esc(e.by)} ${CG.t("dl_a_" + e.action)}${e.duty ? "（" + CG.esc(dutyName(e.duty)) + "）" : ""}${e.note ? colon() + CG.esc(noteOf(e)) : ""}</li>`).join("")}</ol>` : "";
+  const events = (evs) => evs.length ? `<h3>${CG.t("dl_events")}</h3><ol class="steps">${evs.map((e) => `<li>${CG.fmtTime(e.at)} ${CG.esc(CG.personName(e.by, e.by_role))} ${CG.t("dl_a_" + e.action)}${e.duty ? "（" + CG.esc(dutyName(e.duty)) + "）" : ""}${e.note ? colon() + CG.esc(noteOf(e)) : ""}</li>`).join("")}</ol>` : "";
 
   // A small form in the dialog; resolves with the form's values, or null when cancelled.
   function ask(html, init) {

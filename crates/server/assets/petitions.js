@@ -127,7 +127,7 @@
       ${follow ? `<h3>${CG.t("pt_follow_ups")}</h3><ul class="plain">${follow}</ul>` : ""}
       <h3>${CG.t("pt_next")}</h3><div id="pd-act"></div><p class="error" id="pd-error" role="alert"></p>
       <h3>${CG.t("timeline")}</h3>
-      <ul class="timeline">${p.steps.slice().reverse().map((s) => `<li class="${s.action}"><strong>${CG.esc(stepText(s))}</strong> · ${CG.fmtTime(s.at)} · ${CG.esc(s.actor)}${s.note ? `<div class="muted">${CG.esc(s.note)}</div>` : ""}</li>`).join("")}</ul>`;
+      <ul class="timeline">${p.steps.slice().reverse().map((s) => `<li class="${s.action}"><strong>${CG.esc(stepText(s))}</strong> · ${CG.fmtTime(s.at)} · ${CG.esc(CG.personName(s.actor, s.actor_role))}${s.note ? `<div class="muted">${CG.esc(s.note)}</div>` : ""}</li>`).join("")}</ul>`;
     renderActions(p);
     showFiles(p);
     $("pd-file").onchange = async () => {

@@ -488,7 +488,7 @@ fn events_out(events: &[d::Event], known: &std::collections::HashMap<i64, String
         .map(|e| {
             serde_json::json!({ "at": wire::time(e.at), "action": e.action,
                 "by": known.get(&e.actor.user_id).cloned().unwrap_or_else(|| e.actor.username.clone()),
-                "note": e.note, "duty": e.duty, "level": e.level })
+                "by_role": e.actor.role.as_str(), "note": e.note, "duty": e.duty, "level": e.level })
         })
         .collect()
 }

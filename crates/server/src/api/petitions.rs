@@ -154,6 +154,8 @@ pub struct FollowUpOut {
 pub struct StepOut {
     pub at: String,
     pub actor: String,
+    /// The actor's role, so that a page names them in its own language.
+    pub actor_role: String,
     pub action: String,
     pub status: String,
     pub note: Option<String>,
@@ -312,6 +314,7 @@ fn out(s: &AppState, p: &Petition, who: &HashMap<i64, String>, by_name: &HashMap
             .map(|e| StepOut {
                 at: ts(e.at),
                 actor: by_name.get(&e.actor.username).cloned().unwrap_or_else(|| e.actor.username.clone()),
+                actor_role: e.actor.role.as_str().into(),
                 action: e.action.clone(),
                 status: e.to.as_str().into(),
                 note: e.note.clone(),

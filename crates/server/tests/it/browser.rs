@@ -640,6 +640,9 @@ async fn the_petition_office_works_a_petition_and_the_petitioner_follows_it() {
     .await;
     let en = desk.eval("return document.body.innerText").await;
     assert!(en.as_str().unwrap().contains("Written reply within 60 days"), "{en}");
+    // The steps name the officer by their role in English.
+    let steps = desk.eval("return document.querySelector('#pd .timeline').innerText").await;
+    assert!(steps.as_str().unwrap().contains(" · Petition officer petition"), "{steps}");
     desk.screenshot(&shots("petitions-en.png")).await;
     desk.click("#cg-lang").await;
     // The written reply, then the follow-up visit it schedules, recorded on the page.

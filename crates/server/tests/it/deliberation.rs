@@ -361,6 +361,8 @@ async fn topic_to_solved_resolution(app: &App) {
     let (_, t) = app.call(Some("grid01"), "GET", &format!("/api/v1/deliberation/topics/{late}"), None).await;
     let actions: Vec<&str> = t["events"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["raise", "warn", "escalate"], "{t}");
+    // Each step says whose role it was, for pages to name people in their own language.
+    assert_eq!(t["events"][0]["by_role"], json!("resident"), "{t}");
     assert!(told(app, "grid01").await.iter().any(|m| m.contains("【督办】议题") && m.contains("议题初审")));
     let (_, t) = app.call(Some("resident2"), "GET", &format!("/api/v1/deliberation/topics/{late}"), None).await;
     assert!(t["events"].as_array().unwrap().is_empty(), "residents do not see the staff's steps");
