@@ -22,13 +22,15 @@
 //! calls due by its start and the capacity up to its end, which only lowers the bound.
 //!
 //! What it leaves out, and which way that errs: space (a unit's capacity is pooled over the
-//! whole area, its travel is the least from anywhere it could be), the work of calls needing
+//! whole area, its travel is the least from anywhere it could be — from the nearest base, and back
+//! to one, when units are sent only from base), the work of calls needing
 //! more than one force, and skills. All of these only lower it; it is tight when one force is simply
 //! short of hands, loose when the hands are in the wrong place.
 
 use crate::{Call, Timing, Unit};
-use dispatch::Travel;
+use dispatch::{Travel, TravelMode};
 use domain::category::Force;
+use domain::geo::LatLng;
 
 /// The step of the integral over time.
 pub const STEP_SECONDS: f64 = 15.0;
@@ -38,8 +40,8 @@ pub const STEP_SECONDS: f64 = 15.0;
 const WINDOW_SECONDS: f64 = 24.0 * 3600.0;
 
 /// One call only one force serves: decided at `r`, the least work from being sent until done
-/// (`size`: set-off, travel, scene, transport, handover), promise `due`, the soonest anyone is
-/// on site (`earliest`).
+/// (`size`: set-off, travel, scene, transport, handover and, when units are sent only from
+/// base, the way back to one), promise `due`, the soonest anyone is on site (`earliest`).
 #[derive(Debug, Clone, Copy)]
 struct Job {
     r: f64,
@@ -167,12 +169,26 @@ pub fn lateness(calls: &[Call], units: &[Unit], travel: &dyn Travel, timing: &Ti
     // The fastest hour: travel bounds taken then hold at every hour.
     let hour = (0..24u32).find(|h| !timing.rush_hours[*h as usize]).unwrap_or(0);
     let of = |f: Force| units.iter().filter(move |u| u.force == f);
-    // The least from being sent to being on site, by one of `f`'s units.
+    // Each force's bases and how it travels, once each.
+    let bases = |f: Force| {
+        let mut b: Vec<(LatLng, TravelMode)> = vec![];
+        for u in of(f) {
+            if !b.iter().any(|(h, m)| *h == u.home && *m == u.mode) {
+                b.push((u.home, u.mode));
+            }
+        }
+        b
+    };
+    // The least from being sent to being on site, by one of `f`'s units: sent only from base,
+    // the route from the nearest; else it may be anywhere.
     let reach = |f: Force, c: &Call| {
         if timing.en_route {
             timing.setoff_seconds
         } else {
-            of(f).map(|u| travel.lower_bound_seconds(&u.home, &c.location, u.mode, hour)).fold(f64::INFINITY, f64::min)
+            bases(f)
+                .iter()
+                .map(|(h, m)| travel.route(h, &c.location, *m, hour).eta_seconds)
+                .fold(f64::INFINITY, f64::min)
         }
     };
     // The soonest anyone is on site: the first of its forces on duty after the decision.
@@ -200,15 +216,26 @@ pub fn lateness(calls: &[Call], units: &[Unit], travel: &dyn Travel, timing: &Ti
                 .enumerate()
                 .filter(|(_, c)| c.needs.len() == 1 && c.needs[0].force == *f)
                 .map(|(i, c)| {
-                    let leg = c.transport.map_or(0.0, |(place, handover)| {
-                        let lb = of(*f)
-                            .map(|u| travel.lower_bound_seconds(&c.location, &place, u.mode, hour))
+                    // The least of a trip by one of `f`'s units already out (no set-off).
+                    let modes = bases(*f);
+                    let on = |a: &LatLng, b: &LatLng| {
+                        let t = modes
+                            .iter()
+                            .map(|(_, m)| travel.route(a, b, *m, hour).eta_seconds)
                             .fold(f64::INFINITY, f64::min);
-                        (lb - timing.setoff_seconds).max(0.0) + handover
-                    });
+                        (t - timing.setoff_seconds).max(0.0)
+                    };
+                    let leg = c.transport.map_or(0.0, |(place, handover)| on(&c.location, &place) + handover);
+                    // Sent only from base, a unit is not free again until it is back at one.
+                    let home = if timing.en_route {
+                        0.0
+                    } else {
+                        let clear = c.transport.map_or(c.location, |t| t.0);
+                        modes.iter().map(|(h, _)| on(&clear, h)).fold(f64::INFINITY, f64::min)
+                    };
                     Job {
                         r: c.at + c.decision_seconds,
-                        size: reach(*f, c) + c.service_seconds + leg,
+                        size: reach(*f, c) + c.service_seconds + leg + home,
                         due: c.at + c.on_site_seconds,
                         earliest: earliest[i],
                     }
@@ -314,6 +341,24 @@ mod tests {
         // Two units: nobody needs to be late.
         let two = [unit("all"), Unit { id: 2, ..unit("all") }];
         assert_eq!(lateness(&calls, &two, &m, &timing()), 0.0);
+    }
+
+    /// Sent only from base: one unit, two calls at once at a place `T` from its base (3 km), ten
+    /// minutes' work each, a ten-minute promise. By hand the second is reached after the first
+    /// trip there, its work, the way back and the trip out again: `3T + 10 min − 10 min` late.
+    /// The bound counts the first trip's way home as work, so the second is in progress no
+    /// sooner than `2T + 10 min` after the decision: `2T` late (within a step). Without the way
+    /// home it counted `T`.
+    #[test]
+    fn a_unit_sent_only_from_base_is_busy_until_it_is_back() {
+        let m = TravelModel { setoff_seconds: 0.0, ..TravelModel::default() };
+        let there = LatLng::new(30.29 + 3000.0 / 110_540.0, 120.6).unwrap();
+        let calls: Vec<Call> = (0..2).map(|_| Call { location: there, ..call(3600.0, 600.0, 600.0) }).collect();
+        let from_base = Timing { en_route: false, ..timing() };
+        let t = m.lower_bound_seconds(&unit("all").home, &there, TravelMode::Car, 0);
+        assert!(t > 4.0 * STEP_SECONDS && t < 600.0, "{t}");
+        let b = lateness(&calls, &[unit("all")], &m, &from_base);
+        assert!(b >= 2.0 * t - STEP_SECONDS && b <= 3.0 * t, "{b} against T = {t}");
     }
 
     /// Three calls at 19:50, due at 19:55, for one day-shift unit. By hand, the best is one

@@ -1555,10 +1555,17 @@ mod tests {
     /// end of a run sent a grid worker off duty to a call, and a policy beat the bound.
     #[test]
     fn the_bound_holds_on_the_synthetic_scenarios() {
-        for name in ["rural-sparse", "dense-one-force"] {
-            let sc = synthetic(name);
+        for (name, en_route, seeds) in [
+            ("rural-sparse", true, &[2, 5][..]),
+            ("dense-one-force", true, &[2, 5]),
+            ("rural-sparse", false, &[2]),
+            ("dense-one-force", false, &[2]),
+        ] {
+            let mut sc = synthetic(name);
+            // Sent only from base too: the way home then counts as work.
+            sc.settings.en_route = en_route;
             let travel = travel_for(&sc).unwrap();
-            for seed in [2, 5] {
+            for &seed in seeds {
                 let o = |policy| Options { policy, days: 1, seed, demand_scale: 1.0 };
                 let bound = run_with(&sc, &o(Policy::Offline), travel.as_ref());
                 for policy in [Policy::ClosestIdle, Policy::Triage] {
