@@ -278,9 +278,14 @@ const CG = (() => {
     return es;
   }
   // A staff member as a page names them: in English their role in English and their name (a
-  // display name may carry a Chinese title before the name: "指挥中心值班员 陈敏").
-  const personName = (name, role) =>
-    !name || lang !== "en" || !en["r_" + role] ? name || "" : `${en["r_" + role]} ${name.trim().split(/\s+/).pop()}`;
+  // display name may carry a Chinese title before the name: "指挥中心值班员 陈敏"; a name that
+  // is only the title, "系统管理员", is the role alone).
+  const personName = (name, role) => {
+    const title = en["r_" + role];
+    if (!name || lang !== "en" || !title) return name || "";
+    const last = name.trim().split(/\s+/).pop();
+    return last === zh["r_" + role] ? title : `${title} ${last}`;
+  };
   // A record's grid in the page's language (records carry `grid_name` and `grid_name_en`).
   const gridName = (x) => (lang === "en" ? x.grid_name_en : x.grid_name) || x.grid_name || x.grid || "";
   return { t, words, said, applyI18n, setLang, lang: () => lang, token, user, signIn, api, nav, home, requireLogin, esc, fmtTime, countdown, beep, stream, download, openPage, gridName, personName };

@@ -560,6 +560,8 @@ async fn an_administrator_disables_an_account_and_refuses_a_weak_password() {
     )
     .await;
     assert_eq!(desk.eval("return document.querySelector('#h-accounts').textContent").await, json!("Accounts"));
+    // Named by the role alone: the name is the title.
+    assert_eq!(desk.eval("return document.querySelector('#cg-me').textContent").await, json!("Administrator"));
     assert_eq!(
         desk.eval(&format!("return document.querySelector('{row} td:nth-child(4)').textContent")).await,
         json!("Disabled")

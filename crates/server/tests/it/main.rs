@@ -282,8 +282,13 @@ async fn setup(store: &Store) {
             username: (*name).into(),
             password_hash: password_hash().into(),
             role: *role,
-            // The dispatcher's name carries a title, as the street's accounts do.
-            display_name: if *name == "dispatcher" { "指挥中心值班员 陈敏".into() } else { (*name).into() },
+            // The dispatcher's name carries a title, as the street's accounts do; the
+            // administrator's is the title alone.
+            display_name: match *name {
+                "dispatcher" => "指挥中心值班员 陈敏".into(),
+                "admin" => "系统管理员".into(),
+                _ => (*name).into(),
+            },
             grid: grid.map(Into::into),
             station: station.map(Into::into),
             phone: None,
