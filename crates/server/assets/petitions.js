@@ -9,7 +9,6 @@
   const [staff, grids, categories] = await Promise.all([CG.api("GET", "/api/v1/petitions/staff"), CG.api("GET", "/api/v1/grids"), CG.api("GET", "/api/v1/categories")]);
   const catOptions = () => categories.map((c) => `<option value="${c.code}">${CG.esc(CG.lang() === "en" ? c.name_en : c.name)}</option>`).join("");
   const me = CG.user();
-  const person = (id) => staff.find((s) => s.id === id)?.name || "#" + id;
   const gridName = (code) => { const f = grids.features.find((g) => g.properties.code === code); return f ? (CG.lang() === "en" ? f.properties.name_en : f.properties.name) : code; };
   const TOPICS = ["drainage", "wages", "housing", "land", "environment", "noise", "traffic", "food", "livelihood"];
   let list = [], selected = null;
@@ -162,7 +161,7 @@
   // The forms of the steps the petition's status allows.
   function renderActions(p) {
     const opt = (v, label) => `<option value="${v}">${CG.esc(label)}</option>`;
-    const people = (roles) => staff.filter((s) => roles.includes(s.role)).map((s) => opt(s.id, `${s.name}`)).join("");
+    const people = (roles) => staff.filter((s) => roles.includes(s.role)).map((s) => opt(s.id, CG.personName(s.name, s.role))).join("");
     const forms = [];
     const s = p.status;
     if (s === "registered" || s === "assigned") {

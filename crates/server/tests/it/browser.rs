@@ -645,6 +645,11 @@ async fn the_petition_office_works_a_petition_and_the_petitioner_follows_it() {
     // The steps name the officer by their role in English.
     let steps = desk.eval("return document.querySelector('#pd .timeline').innerText").await;
     assert!(steps.as_str().unwrap().contains(" · Petition officer petition"), "{steps}");
+    let owners = desk.eval("return document.querySelector('form[data-action=commit] select').innerText").await;
+    assert!(
+        owners.as_str().unwrap().contains("Dispatcher 陈敏") && !owners.as_str().unwrap().contains("值班员"),
+        "{owners}"
+    );
     desk.screenshot(&shots("petitions-en.png")).await;
     desk.click("#cg-lang").await;
     // The written reply, then the follow-up visit it schedules, recorded on the page.
