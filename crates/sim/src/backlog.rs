@@ -22,10 +22,10 @@
 //! calls due by its start and the capacity up to its end, which only lowers the bound.
 //!
 //! What it leaves out, and which way that errs: space (a unit's capacity is pooled over the
-//! whole area, its travel is the least from anywhere it could be — from the nearest base, and back
-//! to one, when units are sent only from base), the work of calls needing
-//! more than one force, and skills. All of these only lower it; it is tight when one force is simply
-//! short of hands, loose when the hands are in the wrong place.
+//! whole area, its travel is the least from anywhere it could be — from the force's nearest
+//! base and back to one when units are sent only from base), the work of calls needing more
+//! than one force, and skills. All of these only lower it; it is tight when one force is
+//! simply short of hands, loose when the hands are in the wrong place.
 
 use crate::{Call, Timing, Unit};
 use dispatch::{Travel, TravelMode};
