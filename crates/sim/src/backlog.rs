@@ -31,6 +31,7 @@ use crate::{Call, Timing, Unit};
 use dispatch::{Travel, TravelMode};
 use domain::category::Force;
 use domain::geo::LatLng;
+use std::collections::BTreeMap;
 
 /// The step of the integral over time.
 pub const STEP_SECONDS: f64 = 15.0;
@@ -169,38 +170,48 @@ pub fn lateness(calls: &[Call], units: &[Unit], travel: &dyn Travel, timing: &Ti
     // The fastest hour: travel bounds taken then hold at every hour.
     let hour = (0..24u32).find(|h| !timing.rush_hours[*h as usize]).unwrap_or(0);
     let of = |f: Force| units.iter().filter(move |u| u.force == f);
-    // Each force's bases and how it travels, once each.
-    let bases = |f: Force| {
-        let mut b: Vec<(LatLng, TravelMode)> = vec![];
-        for u in of(f) {
-            if !b.iter().any(|(h, m)| *h == u.home && *m == u.mode) {
-                b.push((u.home, u.mode));
-            }
+    // Each force's bases and how it travels there, each once.
+    let mut bases: BTreeMap<Force, Vec<(LatLng, TravelMode)>> = BTreeMap::new();
+    for u in units {
+        let b = bases.entry(u.force).or_default();
+        if !b.contains(&(u.home, u.mode)) {
+            b.push((u.home, u.mode));
         }
-        b
+    }
+    // The least trip from `a` to `b` by one of `f`'s units already out (no set-off).
+    let on = |f: Force, a: &LatLng, b: &LatLng| {
+        let t = bases[&f].iter().map(|(_, m)| travel.route(a, b, *m, hour).eta_seconds).fold(f64::INFINITY, f64::min);
+        (t - timing.setoff_seconds).max(0.0)
     };
-    // The least from being sent to being on site, by one of `f`'s units: sent only from base,
-    // the route from the nearest; else it may be anywhere.
-    let reach = |f: Force, c: &Call| {
-        if timing.en_route {
-            timing.setoff_seconds
-        } else {
-            bases(f)
+    // Per call and need, the least from being sent to being on site by one of the need's
+    // force: sent only from base, the route from the nearest; else it may be anywhere.
+    let reach: Vec<Vec<f64>> = calls
+        .iter()
+        .map(|c| {
+            c.needs
                 .iter()
-                .map(|(h, m)| travel.route(h, &c.location, *m, hour).eta_seconds)
-                .fold(f64::INFINITY, f64::min)
-        }
-    };
+                .map(|n| match (timing.en_route, bases.get(&n.force)) {
+                    (true, _) | (false, None) => timing.setoff_seconds,
+                    (false, Some(b)) => b
+                        .iter()
+                        .map(|(h, m)| travel.route(h, &c.location, *m, hour).eta_seconds)
+                        .fold(f64::INFINITY, f64::min),
+                })
+                .collect()
+        })
+        .collect();
     // The soonest anyone is on site: the first of its forces on duty after the decision.
     let earliest: Vec<f64> = calls
         .iter()
-        .map(|c| {
+        .zip(&reach)
+        .map(|(c, reach)| {
             let r = c.at + c.decision_seconds;
             c.needs
                 .iter()
-                .map(|n| {
+                .zip(reach)
+                .map(|(n, reach)| {
                     let sent = of(n.force).map(|u| crate::next_on_duty(&u.shift, r)).fold(f64::INFINITY, f64::min);
-                    sent + reach(n.force, c)
+                    sent + reach
                 })
                 .fold(f64::INFINITY, f64::min)
         })
@@ -216,26 +227,21 @@ pub fn lateness(calls: &[Call], units: &[Unit], travel: &dyn Travel, timing: &Ti
                 .enumerate()
                 .filter(|(_, c)| c.needs.len() == 1 && c.needs[0].force == *f)
                 .map(|(i, c)| {
-                    // The least of a trip by one of `f`'s units already out (no set-off).
-                    let modes = bases(*f);
-                    let on = |a: &LatLng, b: &LatLng| {
-                        let t = modes
-                            .iter()
-                            .map(|(_, m)| travel.route(a, b, *m, hour).eta_seconds)
-                            .fold(f64::INFINITY, f64::min);
-                        (t - timing.setoff_seconds).max(0.0)
-                    };
-                    let leg = c.transport.map_or(0.0, |(place, handover)| on(&c.location, &place) + handover);
+                    let leg = c.transport.map_or(0.0, |(place, handover)| on(*f, &c.location, &place) + handover);
                     // Sent only from base, a unit is not free again until it is back at one.
                     let home = if timing.en_route {
                         0.0
                     } else {
                         let clear = c.transport.map_or(c.location, |t| t.0);
-                        modes.iter().map(|(h, _)| on(&clear, h)).fold(f64::INFINITY, f64::min)
+                        bases[f]
+                            .iter()
+                            .map(|(h, m)| travel.route(&clear, h, *m, hour).eta_seconds - timing.setoff_seconds)
+                            .fold(f64::INFINITY, f64::min)
+                            .max(0.0)
                     };
                     Job {
                         r: c.at + c.decision_seconds,
-                        size: reach(*f, c) + c.service_seconds + leg + home,
+                        size: reach[i][0] + c.service_seconds + leg + home,
                         due: c.at + c.on_site_seconds,
                         earliest: earliest[i],
                     }
