@@ -808,9 +808,12 @@ impl World<'_> {
         }
     }
 
-    /// A unit came clear at `t`: it takes a need it can still keep on time (urgent first, then
-    /// the earliest promise), else the most urgent, then oldest; closest-idle takes the most
-    /// urgent, then oldest.
+    /// A unit came clear at `t`: closest-idle takes the most urgent waiting need, then the
+    /// oldest. The others take a need they can still keep on time (urgent first, then the
+    /// oldest); else a call nobody has been sent to yet — urgent first, then any that has waited
+    /// [`WAIT_MAX_SECONDS`] (the oldest), else the nearest: the sooner the unit is there, the
+    /// sooner it is free for the next — and only then support for a call someone is already at
+    /// (its promise is kept or lost already; theirs still runs), most urgent, then oldest.
     fn serve_waiting(&mut self, u: usize, t: f64) {
         let here = self.origin(u, t);
         let unit = &self.units[u];
@@ -821,30 +824,35 @@ impl World<'_> {
                     && self.calls[c].needs[n].skills.iter().all(|s| unit.skills.contains(s))
             })
             .collect();
-        // The most urgent waiting need first, then the one waiting longest.
         let rank = |p: Priority| Priority::ALL.iter().position(|x| *x == p).unwrap_or(usize::MAX);
-        let first = fits.iter().copied().min_by(|a, b| {
+        let by_priority_then_age = |a: &usize, b: &usize| {
             let (ca, cb) = (&self.calls[self.waiting[*a].0], &self.calls[self.waiting[*b].0]);
             rank(ca.priority).cmp(&rank(cb.priority)).then(ca.at.total_cmp(&cb.at))
-        });
+        };
         let pick = if self.policy == Policy::ClosestIdle {
-            first
+            fits.iter().copied().min_by(by_priority_then_age)
         } else {
-            let saves = |i: &usize| {
-                let (c, _) = self.waiting[*i];
-                let call = &self.calls[c];
-                !self.on_time_already(c)
-                    && t + self.travel.route(&here, &call.location, unit.mode, hour_of(t)).eta_seconds
-                        <= call.at + call.on_site_seconds
-            };
-            fits.iter()
-                .copied()
-                .filter(saves)
-                .min_by_key(|i| {
+            // Each waiting need's call, and when this unit would be there.
+            let ways: Vec<(usize, &Call, f64)> = fits
+                .iter()
+                .map(|i| {
                     let call = &self.calls[self.waiting[*i].0];
-                    (call.priority != Priority::Urgent, (call.at * 1000.0) as u64)
+                    (*i, call, t + self.travel.route(&here, &call.location, unit.mode, hour_of(t)).eta_seconds)
                 })
-                .or(first)
+                .collect();
+            let nobody_sent = |i: usize| self.response[self.waiting[i].0].is_nan();
+            let saves = ways
+                .iter()
+                .filter(|(i, c, there)| nobody_sent(*i) && *there <= c.at + c.on_site_seconds)
+                .min_by_key(|(_, c, _)| (c.priority != Priority::Urgent, (c.at * 1000.0) as u64));
+            let overdue = |c: &Call| t - c.at >= WAIT_MAX_SECONDS;
+            let unreached = ways.iter().filter(|(i, _, _)| nobody_sent(*i)).min_by(|(_, a, ta), (_, b, tb)| {
+                (a.priority != Priority::Urgent)
+                    .cmp(&(b.priority != Priority::Urgent))
+                    .then(overdue(b).cmp(&overdue(a)))
+                    .then(if overdue(a) && overdue(b) { a.at.total_cmp(&b.at) } else { ta.total_cmp(tb) })
+            });
+            saves.or(unreached).map(|x| x.0).or_else(|| fits.iter().copied().min_by(by_priority_then_age))
         };
         if let Some(i) = pick {
             let (c, _) = self.waiting[i];
@@ -1364,6 +1372,66 @@ mod tests {
         assert!(w.response[2] < w.response[1] + 100.0, "urgent {} s, low {} s", w.response[2], w.response[1]);
         // Served one after the other: the urgent one a full trip before the low one.
         assert!(w.response[1] - w.response[2] > 1800.0 - 200.0, "{:?}", w.response);
+    }
+
+    /// A unit coming clear when every waiting call is late already: closest-idle takes the
+    /// oldest; the others the nearest call nobody has been sent to (the sooner it is there,
+    /// the sooner it is free for the next). One police unit on A at its base for half an hour;
+    /// B 3 km away at one minute, C 300 m away at two, both late for anyone by then.
+    #[test]
+    fn a_unit_with_only_late_calls_waiting_takes_the_nearest() {
+        let (_, base, _) = one_police_unit();
+        let unit = || one_police_unit().0;
+        let north = |m: f64| LatLng::new(base.lat() + m / 110_540.0, base.lng()).unwrap();
+        let calls = vec![
+            police_call(0.0, base, Priority::Normal, 1800.0),
+            police_call(60.0, north(3000.0), Priority::Normal, 600.0),
+            police_call(120.0, north(300.0), Priority::Normal, 600.0),
+        ];
+        let travel = TravelModel::default();
+        let run = |policy| {
+            let o = Options { policy, days: 1, seed: 1, demand_scale: 1.0 };
+            simulate(&calls, vec![unit()], vec![(base, 1.0)], Timing::default(), &o, &travel).response
+        };
+        let r = run(Policy::ClosestIdle);
+        assert!(r[1] < r[2] && r[1] > 1800.0, "closest-idle: {r:?}");
+        for policy in [Policy::Coverage, Policy::Triage] {
+            let r = run(policy);
+            // C first (its trip and ten minutes there), then B.
+            assert!(r[2] < r[1] && r[2] < 1800.0 + 300.0 && r[1] > 1800.0 + 600.0, "{policy:?}: {r:?}");
+        }
+    }
+
+    /// Support for a call someone is already at waits behind a call nobody has been sent to:
+    /// its promise is kept already. S (a grid worker's and the police's) at one minute, the grid
+    /// worker there at once; N (the police's alone) at two minutes, at the same place; the one
+    /// police unit busy for half an hour. Triage sends it to N first; closest-idle to S, the
+    /// older, and N waits the scene out too.
+    #[test]
+    fn support_follows_the_calls_nobody_is_at() {
+        let (_, base, _) = one_police_unit();
+        let there = LatLng::new(base.lat() + 2000.0 / 110_540.0, base.lng()).unwrap();
+        let units =
+            || vec![one_police_unit().0, Unit::at_home(2, Force::GridWorker, TravelMode::Ebike, there, "all", vec![])];
+        let need = |force| dispatch::Need { force, skills: vec![] };
+        let calls = vec![
+            police_call(0.0, base, Priority::Normal, 1800.0),
+            Call {
+                needs: vec![need(Force::GridWorker), need(Force::Police)],
+                ..police_call(60.0, there, Priority::Normal, 1200.0)
+            },
+            police_call(120.0, there, Priority::Normal, 600.0),
+        ];
+        let travel = TravelModel::default();
+        let run = |policy| {
+            let o = Options { policy, days: 1, seed: 1, demand_scale: 1.0 };
+            simulate(&calls, units(), vec![(base, 1.0)], Timing::default(), &o, &travel).response
+        };
+        let r = run(Policy::Triage);
+        assert!(r[1] < ON_SITE_SECONDS, "the grid worker keeps S's promise: {r:?}");
+        assert!(r[2] > 1800.0 && r[2] < 1800.0 + 600.0, "N right after A: {r:?}");
+        let r = run(Policy::ClosestIdle);
+        assert!(r[2] > 1800.0 + 1200.0, "N after A and S's scene: {r:?}");
     }
 
     /// The count bound turns late calls away; the policies serve them. One unit, three calls
