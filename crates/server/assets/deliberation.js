@@ -9,7 +9,7 @@ CG.words({
   dl_day: "每月{d}日 {t}，{p}", dl_no_day: "尚未设置议事日", dl_open: "待开始", dl_in_progress: "推进中", dl_solved: "已解决", dl_dropped: "已终止",
   dl_s_raised: "待初审", dl_s_accepted: "待列入议程", dl_s_on_agenda: "已列入议程", dl_s_discussed: "已讨论", dl_s_declined: "不予受理",
   dl_f_open: "待处理议题", dl_f_all: "全部议题", dl_upcoming: "即将召开", dl_past: "已召开", dl_all_res: "全部决议",
-  dl_supporters: "{n}人支持", dl_raised_by: "提出人", dl_source: "来源", dl_src_app: "临灵通", dl_src_grid_worker: "网格员", dl_src_case: "案件", dl_src_petition: "信访",
+  dl_supporters: "{n}人支持", dl_raised_by: "提出人", dl_me: "我", dl_source: "来源", dl_src_app: "临灵通", dl_src_grid_worker: "网格员", dl_src_case: "案件", dl_src_petition: "信访",
   dl_accept: "受理", dl_decline: "不予受理", dl_schedule: "列入议程", dl_discuss: "记录讨论结果", dl_defer: "顺延到下次", dl_reason: "理由",
   dl_meeting: "议事会议", dl_outcome: "讨论结果", dl_make_res: "形成决议（需跟踪办理时填写）", dl_res_title: "决议事项", dl_owner: "责任人", dl_due: "完成期限",
   dl_registered: "报名 {n}/{c}", dl_attended: "签到 {n} 人", dl_minutes: "会议纪要", dl_orgs: "参会单位（用顿号分隔）", dl_save_draft: "保存草稿", dl_finalise: "定稿",
@@ -29,7 +29,7 @@ CG.words({
   dl_day: "Day {d} of every month, {t}, {p}", dl_no_day: "No deliberation day yet", dl_open: "Not started", dl_in_progress: "In progress", dl_solved: "Solved", dl_dropped: "Dropped",
   dl_s_raised: "To screen", dl_s_accepted: "To schedule", dl_s_on_agenda: "On the agenda", dl_s_discussed: "Discussed", dl_s_declined: "Declined",
   dl_f_open: "Topics to handle", dl_f_all: "All topics", dl_upcoming: "Coming", dl_past: "Held", dl_all_res: "All resolutions",
-  dl_supporters: "{n} support", dl_raised_by: "Raised by", dl_source: "Source", dl_src_app: "Resident app", dl_src_grid_worker: "Grid worker", dl_src_case: "Case", dl_src_petition: "Petition",
+  dl_supporters: "{n} support", dl_raised_by: "Raised by", dl_me: "you", dl_source: "Source", dl_src_app: "Resident app", dl_src_grid_worker: "Grid worker", dl_src_case: "Case", dl_src_petition: "Petition",
   dl_accept: "Accept", dl_decline: "Decline", dl_schedule: "Put on an agenda", dl_discuss: "Record the outcome", dl_defer: "Defer to next", dl_reason: "Reason",
   dl_meeting: "Meeting", dl_outcome: "Outcome", dl_make_res: "Make a resolution (when work must follow)", dl_res_title: "Resolution", dl_owner: "Owner", dl_due: "Due",
   dl_registered: "Registered {n}/{c}", dl_attended: "{n} checked in", dl_minutes: "Minutes", dl_orgs: "Organisations present (separate with 、)", dl_save_draft: "Save draft", dl_finalise: "Finalise",
@@ -160,12 +160,14 @@ CG.words({
     if (v.make) body.resolution = { title: v.title, owner: Number(v.owner), due_at: due(v.due) };
     await act(() => CG.api("POST", path, body));
   }
+  // Who raised a topic, in the page's language ("you" for one's own).
+  const raiser = (t) => t.mine ? CG.t("dl_me") : t.raised_by ? CG.personName(t.raised_by, t.raised_by_role) : CG.t("r_" + (t.raised_by_role || "resident"));
   function renderTopic(t) {
     const buttons = { raised: ["accept", "schedule", "decline"], accepted: ["schedule", "decline"], on_agenda: ["discuss", "defer"] }[t.status] || [];
     $("dl-detail").innerHTML = `<h2>${CG.esc(t.title)}</h2>
       <p><span class="tag">${CG.t("dl_s_" + t.status)}</span> ${CG.esc(cname(t.community))} · ${f("dl_supporters", { n: t.supporters + 1 })}</p>
       <p>${CG.esc(t.body)}</p>
-      <p class="kv">${CG.t("dl_raised_by")}${colon()}${CG.esc(t.raised_by)} · ${CG.t("dl_source")}${colon()}${CG.t("dl_src_" + t.source)}${t.case_id ? " · " + f("dl_case", { id: t.case_id }) : ""} · ${CG.fmtTime(t.raised_at)}</p>
+      <p class="kv">${CG.t("dl_raised_by")}${colon()}${CG.esc(raiser(t))} · ${CG.t("dl_source")}${colon()}${CG.t("dl_src_" + t.source)}${t.case_id ? " · " + f("dl_case", { id: t.case_id }) : ""} · ${CG.fmtTime(t.raised_at)}</p>
       ${t.meeting_at ? `<p>${CG.t("dl_meeting")}${colon()}${CG.fmtTime(t.meeting_at).slice(0, -3)}</p>` : ""}
       ${t.outcome ? `<p><strong>${CG.t(t.status === "declined" ? "dl_reason" : "dl_outcome")}${colon()}</strong>${CG.esc(t.outcome)}</p>` : ""}
       ${t.resolution_id ? `<p><a href="#" id="to-res">${CG.t("dl_resolutions")} #${t.resolution_id}</a></p>` : ""}

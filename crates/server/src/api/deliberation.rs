@@ -453,8 +453,11 @@ pub struct TopicOut {
     pub status: String,
     /// The status in the resident's words (Chinese).
     pub status_zh: String,
-    /// Who raised it: their name for staff; “居民” to other residents; “我” to themselves.
-    pub raised_by: String,
+    /// Who raised it, where the viewer may know: their name for staff and for themselves, a
+    /// grid worker's name for everyone; `null` to other residents (`mine` says it is theirs).
+    pub raised_by: Option<String>,
+    /// The raiser's role (`resident`, `grid_worker`, …): pages name them in their language.
+    pub raised_by_role: Option<String>,
     pub supporters: usize,
     pub i_support: bool,
     pub mine: bool,
@@ -516,15 +519,14 @@ fn topic_out(session: &Session, t: &Topic, known: &std::collections::HashMap<i64
         petition_id: t.petition_id.filter(|_| staff),
         status: t.status.as_str().into(),
         status_zh: app::deliberation::topic_status_zh(t.status).into(),
-        raised_by: if t.raised_by == me {
-            "我".into()
-        } else if staff {
-            known.get(&t.raised_by).cloned().unwrap_or_else(|| t.raised_by_name.clone())
-        } else if t.source == TopicSource::GridWorker {
-            t.raised_by_name.clone()
+        raised_by: if staff {
+            Some(known.get(&t.raised_by).cloned().unwrap_or_else(|| t.raised_by_name.clone()))
+        } else if t.raised_by == me || t.source == TopicSource::GridWorker {
+            Some(t.raised_by_name.clone())
         } else {
-            "居民".into()
+            None
         },
+        raised_by_role: t.events.iter().find(|e| e.action == "raise").map(|e| e.actor.role.as_str().to_owned()),
         supporters: t.supporters.len(),
         i_support: t.supporters.contains(&me),
         mine: t.raised_by == me,

@@ -1307,6 +1307,26 @@ async fn a_topic_goes_from_the_app_to_the_agenda_and_volunteers_see_their_shifts
     desk.wait_for("return document.querySelector('#dl-list').textContent.includes('Agenda 1')", Duration::from_secs(5))
         .await;
     desk.screenshot(&shots("deliberation-en.png")).await;
+    // The topic names who raised it in English: the resident by role, no Chinese title.
+    desk.click("#tab-topics").await;
+    desk.wait_for(
+        "return document.querySelector('#dl-list').textContent.includes('小区快递柜太少')",
+        Duration::from_secs(5),
+    )
+    .await;
+    desk.eval("[...document.querySelectorAll('#dl-list .item')].find((x) => x.textContent.includes('小区快递柜太少')).click()")
+        .await;
+    let raised = desk
+        .wait_for(
+            "const p = [...document.querySelectorAll('#dl-detail p.kv')].find((x) => x.textContent.startsWith('Raised by')); \
+             return p && p.textContent",
+            Duration::from_secs(5),
+        )
+        .await;
+    let raised = raised.as_str().unwrap();
+    assert!(raised.starts_with("Raised by: Resident 137****4444 · Source: Resident app"), "{raised}");
+    assert!(!raised.contains("居民"), "{raised}");
+    desk.screenshot(&shots("deliberation-topic-en.png")).await;
     desk.click("#cg-lang").await;
 
     // The resident sees the step, and was told.

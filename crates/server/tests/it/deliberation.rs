@@ -100,10 +100,12 @@ async fn topic_to_solved_resolution(app: &App) {
     let t = ok(app, "resident", "POST", "/api/v1/deliberation/topics",
         json!({"community": COMMUNITY, "title": "原职工活动中心闲置，建议改为邻里空间", "body": "老人和孩子没有活动的地方"})).await;
     let topic = t["id"].as_i64().unwrap();
+    // Language-neutral: pages name the raiser in their own words ("我" / "you" for one's own).
     assert_eq!(
-        (t["status"].as_str(), t["source"].as_str(), t["raised_by"].as_str()),
-        (Some("raised"), Some("app"), Some("我"))
+        (t["status"].as_str(), t["source"].as_str(), t["raised_by"].as_str(), t["raised_by_role"].as_str()),
+        (Some("raised"), Some("app"), Some("resident"), Some("resident"))
     );
+    assert_eq!(t["mine"], true);
     let (s, _) = app
         .call(
             Some("resident"),
@@ -121,10 +123,12 @@ async fn topic_to_solved_resolution(app: &App) {
         json!({"action": "support"}),
     )
     .await;
+    // A neighbour learns a resident raised it, never who.
     assert_eq!(
-        (t["supporters"].as_u64(), t["i_support"].as_bool(), t["raised_by"].as_str()),
-        (Some(1), Some(true), Some("居民"))
+        (t["supporters"].as_u64(), t["i_support"].as_bool(), t["raised_by"].clone(), t["raised_by_role"].as_str()),
+        (Some(1), Some(true), Value::Null, Some("resident"))
     );
+    assert_eq!(t["mine"], false);
     let (s, _) = app
         .call(
             Some("resident2"),
