@@ -57,7 +57,7 @@
         ${p.repeat_of.length ? `<span class="tag warn">${CG.t("pt_repeat")} ×${p.repeat_of.length + 1}</span>` : ""}
         ${p.leader_name ? `<span class="tag">${CG.t("pt_leader_owned")}</span>` : ""}
         <div>${CG.esc(p.matter).slice(0, 46)}</div>
-        <div class="muted">${CG.esc(p.petitioners.map((x) => x.name).slice(0, 3).join("、"))}${p.petitioners.length > 3 ? ` ${CG.t("pt_and")} ${p.petitioners.length} ${CG.t("pt_people_n")}` : ""} · ${CG.esc(gridName(p.grid))}</div>
+        <div class="muted">${CG.esc(p.petitioners.map((x) => x.name).slice(0, 3).join(zh() ? "、" : ", "))}${p.petitioners.length > 3 ? ` ${CG.t("pt_and")} ${p.petitioners.length} ${CG.t("pt_people_n")}` : ""} · ${CG.esc(gridName(p.grid))}</div>
         ${due && duty ? `<div><span class="tag ${due.past ? "overdue" : due.soon ? "warn" : ""}">${CG.esc(duty.name_zh && CG.lang() === "zh" ? duty.name_zh : dutyEn(duty.name))} · ${due.text}</span></div>` : ""}
       </div>`;
     }).join("") : `<p class="muted">${CG.t("pt_none")}</p>`;
@@ -80,41 +80,46 @@
       const d = { name: s.duty, name_zh: "" };
       const zh = (CG.lang() === "zh");
       const name = zh ? (list.find((p) => p.id === selected)?.duties.find((x) => x.name === s.duty)?.name_zh || s.duty) : dutyEn(d.name);
-      return s.action === "escalate" ? `${base}：${name}（${lvl(s.level)}）` : `${base}：${name}`;
+      return s.action === "escalate" ? `${base}${colon()}${name}${paren(lvl(s.level))}` : `${base}${colon()}${name}`;
     }
     return base;
   }
 
+  // Punctuation and names in the page's language.
+  const zh = () => CG.lang() !== "en";
+  const colon = () => (zh() ? "：" : ": ");
+  const paren = (x) => (zh() ? `（${x}）` : ` (${x})`);
+  const who = (name, role) => (name === "deadline-runner" ? CG.t("actor_runner") : CG.personName(name, role));
   function renderDetail(p) {
     if (!p) { $("pd").innerHTML = `<p class="muted">${CG.t("pt_nothing")}</p>`; return; }
     const duties = p.duties.map((d) => {
       const cd = d.state === "open" ? left(d.due_at) : null;
       const cls = d.state === "kept" ? (d.overdue ? "missed" : "kept") : d.state === "open" ? (cd.past ? "missed" : cd.soon ? "soon" : "") : "";
-      return `<tr class="${cls}"><td>${CG.esc(dutyName(d))}</td><td>${CG.esc(d.owner.startsWith("role:") ? CG.t("r_" + d.owner.slice(5)) : d.owner)}</td>
+      return `<tr class="${cls}"><td>${CG.esc(dutyName(d))}</td><td>${CG.esc(d.owner.startsWith("role:") ? CG.t("r_" + d.owner.slice(5)) : who(d.owner, d.owner_role))}</td>
         <td>${day(d.due_at)}</td><td>${d.state === "open" ? cd.text : d.state === "kept" ? `${CG.t("kept")} ${day(d.kept_at)}` : CG.t("pd_" + d.state)}</td>
         <td>${d.level ? `<span class="tag overdue">${lvl(d.level)}</span>` : ""}</td></tr>`;
     }).join("");
-    const commitments = p.commitments.map((k, i) => `<li>${CG.esc(k.what)} · ${CG.t("pt_due")} ${day(k.due_at)} · ${CG.esc(k.owner_name)}
+    const commitments = p.commitments.map((k, i) => `<li>${CG.esc(k.what)} · ${CG.t("pt_due")} ${day(k.due_at)} · ${CG.esc(who(k.owner_name, k.owner_role))}
         ${k.case_id ? `<span class="tag">${CG.t("pt_case")} #${k.case_id}</span>` : ""}
         ${k.kept_at ? `<span class="tag">${CG.t("kept")} ${day(k.kept_at)}</span>` : `<button type="button" class="secondary" data-keep="${i}">${CG.t("pt_keep")}</button>`}
         ${!k.kept_at && !k.case_id ? `<select data-cat="${i}" aria-label="${CG.t("category")}">${catOptions()}</select><button type="button" class="secondary" data-spawn="${i}">${CG.t("pt_spawn")}</button>` : ""}</li>`).join("");
     const follow = p.follow_ups.map((f, i) => `<li>${day(f.due_at)} · ${CG.t("pf_" + f.reason.split(":")[0])}
-        ${f.done_at ? `<span class="tag">${CG.t("kept")} ${day(f.done_at)}</span> ${CG.esc(f.by || "")}（${CG.t("ph_" + f.how)}）：${CG.esc(f.said || "")}` : `<form class="inline" data-visit="${i}"><select name="how" aria-label="${CG.t("pt_how")}">${["visit", "phone", "wechat"].map((h) => `<option value="${h}">${CG.t("ph_" + h)}</option>`).join("")}</select>
+        ${f.done_at ? `<span class="tag">${CG.t("kept")} ${day(f.done_at)}</span> ${CG.esc(who(f.by || "", f.by_role))}${paren(CG.t("ph_" + f.how))}${colon()}${CG.esc(f.said || "")}` : `<form class="inline" data-visit="${i}"><select name="how" aria-label="${CG.t("pt_how")}">${["visit", "phone", "wechat"].map((h) => `<option value="${h}">${CG.t("ph_" + h)}</option>`).join("")}</select>
             <input name="said" required placeholder="${CG.t("pt_said")}" aria-label="${CG.t("pt_said")}"><button class="secondary">${CG.t("pt_record_visit")}</button></form>`}</li>`).join("");
     $("pd").innerHTML = `
       <h2>${CG.t("pt_no")}${p.id} ${CG.esc(p.matter)}</h2>
       <p><span class="tag">${CG.t("ps_" + p.status)}</span> <span class="tag">${CG.t("pk_" + p.class)}</span> <span class="tag">${CG.t("pc_" + p.channel)}</span>
         ${p.after_re_review ? `<span class="tag overdue">${CG.t("pt_after_re_review")}</span>` : ""}
-        ${p.repeat_of.length ? `<span class="tag warn">${CG.t("pt_repeat_of")} ${p.repeat_of.map((x) => CG.t("pt_no") + x).join("、")}</span>` : ""}</p>
+        ${p.repeat_of.length ? `<span class="tag warn">${CG.t("pt_repeat_of")} ${p.repeat_of.map((x) => CG.t("pt_no") + x).join(zh() ? "、" : ", ")}</span>` : ""}</p>
       <dl class="facts">
         <dt>${CG.t("pt_demand")}</dt><dd>${CG.esc(p.demand || "—")}</dd>
-        <dt>${CG.t("pt_petitioners")}</dt><dd id="pd-people">${CG.esc(p.petitioners.map((x) => x.name + (x.phone ? " " + x.phone : "") + (x.representative ? "（" + CG.t("pt_rep") + "）" : "")).join("，"))}
+        <dt>${CG.t("pt_petitioners")}</dt><dd id="pd-people">${CG.esc(p.petitioners.map((x) => x.name + (x.phone ? " " + x.phone : "") + (x.representative ? paren(CG.t("pt_rep")) : "")).join(zh() ? "，" : ", "))}
           <button type="button" class="secondary" id="pd-unmask">${CG.t("pt_unmask")}</button></dd>
         <dt>${CG.t("grid")}</dt><dd>${CG.esc(gridName(p.grid))} ${CG.esc(p.address || "")}</dd>
         <dt>${CG.t("pt_registered")}</dt><dd>${CG.fmtTime(p.registered_at)}</dd>
-        <dt>${CG.t("pt_body")}</dt><dd>${CG.esc(p.body || "—")} ${p.officer_name ? "· " + CG.esc(p.officer_name) : ""} ${p.leader_name ? `· ${CG.t("pt_leader_owned")}：${CG.esc(p.leader_name)}` : ""}</dd>
-        ${p.extension_days ? `<dt>${CG.t("pt_extended")}</dt><dd>${p.extension_days} ${CG.t("pt_days")}：${CG.esc(p.extension_reason)}</dd>` : ""}
-        ${p.refusal ? `<dt>${CG.t("ps_refused")}</dt><dd>${CG.esc(p.refusal[0])}；${CG.t("pt_route")}：${CG.esc(p.refusal[1])}</dd>` : ""}
+        <dt>${CG.t("pt_body")}</dt><dd>${CG.esc(p.body || "—")} ${p.officer_name ? "· " + CG.esc(who(p.officer_name, p.officer_role)) : ""} ${p.leader_name ? `· ${CG.t("pt_leader_owned")}${colon()}${CG.esc(who(p.leader_name, p.leader_role))}` : ""}</dd>
+        ${p.extension_days ? `<dt>${CG.t("pt_extended")}</dt><dd>${p.extension_days} ${CG.t("pt_days")}${colon()}${CG.esc(p.extension_reason)}</dd>` : ""}
+        ${p.refusal ? `<dt>${CG.t("ps_refused")}</dt><dd>${CG.esc(p.refusal[0])}${zh() ? "；" : "; "}${CG.t("pt_route")}${colon()}${CG.esc(p.refusal[1])}</dd>` : ""}
         ${p.reply ? `<dt>${CG.t("pt_reply")}</dt><dd>${CG.esc(p.reply)}</dd>` : ""}
         ${p.satisfaction ? `<dt>${CG.t("pt_rating")}</dt><dd>${CG.t("sat_" + p.satisfaction)}</dd>` : ""}
       </dl>
@@ -126,7 +131,7 @@
       ${follow ? `<h3>${CG.t("pt_follow_ups")}</h3><ul class="plain">${follow}</ul>` : ""}
       <h3>${CG.t("pt_next")}</h3><div id="pd-act"></div><p class="error" id="pd-error" role="alert"></p>
       <h3>${CG.t("timeline")}</h3>
-      <ul class="timeline">${p.steps.slice().reverse().map((s) => `<li class="${s.action}"><strong>${CG.esc(stepText(s))}</strong> · ${CG.fmtTime(s.at)} · ${CG.esc(CG.personName(s.actor, s.actor_role))}${s.note ? `<div class="muted">${CG.esc(s.note)}</div>` : ""}</li>`).join("")}</ul>`;
+      <ul class="timeline">${p.steps.slice().reverse().map((s) => `<li class="${s.action}"><strong>${CG.esc(stepText(s))}</strong> · ${CG.fmtTime(s.at)} · ${CG.esc(who(s.actor, s.actor_role))}${s.note ? `<div class="muted">${CG.esc(s.note)}</div>` : ""}</li>`).join("")}</ul>`;
     renderActions(p);
     showFiles(p);
     $("pd-file").onchange = async () => {
@@ -137,7 +142,7 @@
     $("pd-unmask").onclick = async () => {
       try {
         const people = await CG.api("GET", `/api/v1/petitions/${p.id}/petitioners`);
-        $("pd-people").textContent = people.map((x) => `${x.name} ${x.phone || ""}${x.address ? " " + x.address : ""}`).join("，") + `（${CG.t("pt_unmasked_logged")}）`;
+        $("pd-people").textContent = people.map((x) => `${x.name} ${x.phone || ""}${x.address ? " " + x.address : ""}`).join(zh() ? "，" : ", ") + paren(CG.t("pt_unmasked_logged"));
       } catch (e) { $("pd-error").textContent = e.message; }
     };
     $("pd").querySelectorAll("[data-keep]").forEach((b) => b.onclick = () => act(p, { action: "keep_commitment", commitment: Number(b.dataset.keep) }));

@@ -111,7 +111,10 @@ pub struct PetitionIn {
 pub struct DutyOut {
     pub name: String,
     pub name_zh: String,
+    /// A person's name, or `role:<role>` when a role owes it.
     pub owner: String,
+    /// The person's role when a person owes it.
+    pub owner_role: Option<String>,
     pub counting: String,
     pub starts_at: String,
     pub due_at: String,
@@ -136,6 +139,7 @@ pub struct CommitmentOut {
     pub due_at: String,
     pub owner: i64,
     pub owner_name: String,
+    pub owner_role: Option<String>,
     pub kept_at: Option<String>,
     pub case_id: Option<i64>,
 }
@@ -146,6 +150,7 @@ pub struct FollowUpOut {
     pub reason: String,
     pub done_at: Option<String>,
     pub by: Option<String>,
+    pub by_role: Option<String>,
     pub how: Option<String>,
     pub said: Option<String>,
 }
@@ -181,8 +186,11 @@ pub struct PetitionOut {
     pub body: Option<String>,
     pub officer: Option<i64>,
     pub officer_name: Option<String>,
+    /// Roles beside names, so that pages name people in their own language.
+    pub officer_role: Option<String>,
     pub leader: Option<i64>,
     pub leader_name: Option<String>,
+    pub leader_role: Option<String>,
     pub registered_at: String,
     pub reply_due: Option<String>,
     pub extension_days: Option<u32>,
@@ -210,19 +218,24 @@ fn ts(t: domain::Timestamp) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// Display names of accounts, by id and by username (steps record the username); the
-/// deadline runner is the system's supervision.
-async fn people(s: &AppState) -> ApiResult<(HashMap<i64, String>, HashMap<String, String>)> {
+/// Display names and roles of accounts, by id and by username (steps record the username),
+/// so that pages name people in their own language. The deadline runner's steps keep its
+/// username, `deadline-runner`: pages call it the system's supervision in their words.
+async fn people(s: &AppState) -> ApiResult<(People, HashMap<String, Person>)> {
     let users = s.store.users().await?;
-    let who = users.iter().map(|u| (u.id, u.display_name.clone())).collect();
-    let mut by_name: HashMap<String, String> = users.into_iter().map(|u| (u.username, u.display_name)).collect();
-    by_name.insert("deadline-runner".into(), "系统督办".into());
+    let who = users.iter().map(|u| (u.id, (u.display_name.clone(), u.role.as_str().to_owned()))).collect();
+    let by_name = users.into_iter().map(|u| (u.username, (u.display_name, u.role.as_str().to_owned()))).collect();
     Ok((who, by_name))
 }
 
-fn out(s: &AppState, p: &Petition, who: &HashMap<i64, String>, by_name: &HashMap<String, String>) -> PetitionOut {
+/// A display name and a role.
+type Person = (String, String);
+type People = HashMap<i64, Person>;
+
+fn out(s: &AppState, p: &Petition, who: &People, by_name: &HashMap<String, Person>) -> PetitionOut {
     let now = s.clock.now();
-    let name = |id: Option<i64>| id.and_then(|i| who.get(&i).cloned());
+    let name = |id: Option<i64>| id.and_then(|i| who.get(&i)).map(|x| x.0.clone());
+    let role = |id: Option<i64>| id.and_then(|i| who.get(&i)).map(|x| x.1.clone());
     let duties = app::petitions::obligations(&s.app, p);
     let next_due_at = duties.iter().filter(|d| d.state == DutyState::Open).map(|d| d.due_at).min().map(ts);
     PetitionOut {
@@ -249,8 +262,10 @@ fn out(s: &AppState, p: &Petition, who: &HashMap<i64, String>, by_name: &HashMap
         body: p.body.clone(),
         officer: p.officer,
         officer_name: name(p.officer),
+        officer_role: role(p.officer),
         leader: p.leader,
         leader_name: name(p.leader),
+        leader_role: role(p.leader),
         registered_at: ts(p.registered_at),
         reply_due: p.reply_due.map(ts),
         extension_days: p.extension.as_ref().map(|x| x.0),
@@ -272,7 +287,8 @@ fn out(s: &AppState, p: &Petition, who: &HashMap<i64, String>, by_name: &HashMap
                 what: k.what.clone(),
                 due_at: ts(k.due_at),
                 owner: k.owner,
-                owner_name: who.get(&k.owner).cloned().unwrap_or_default(),
+                owner_name: name(Some(k.owner)).unwrap_or_default(),
+                owner_role: role(Some(k.owner)),
                 kept_at: k.kept_at.map(ts),
                 case_id: k.case_id,
             })
@@ -284,7 +300,8 @@ fn out(s: &AppState, p: &Petition, who: &HashMap<i64, String>, by_name: &HashMap
                 due_at: ts(f.due_at),
                 reason: f.reason.clone(),
                 done_at: f.done_at.map(ts),
-                by: f.by.as_ref().map(|u| by_name.get(u).cloned().unwrap_or_else(|| u.clone())),
+                by: f.by.as_ref().map(|u| by_name.get(u).map_or_else(|| u.clone(), |x| x.0.clone())),
+                by_role: f.by.as_ref().and_then(|u| by_name.get(u)).map(|x| x.1.clone()),
                 how: f.how.clone(),
                 said: f.said.clone(),
             })
@@ -295,8 +312,12 @@ fn out(s: &AppState, p: &Petition, who: &HashMap<i64, String>, by_name: &HashMap
                 name: d.name.clone(),
                 name_zh: domain::petition::duty_zh(&d.name),
                 owner: match &d.owner {
-                    domain::obligation::Owner::User(id) => who.get(id).cloned().unwrap_or_else(|| format!("#{id}")),
+                    domain::obligation::Owner::User(id) => name(Some(*id)).unwrap_or_else(|| format!("#{id}")),
                     other => other.to_text(),
+                },
+                owner_role: match &d.owner {
+                    domain::obligation::Owner::User(id) => role(Some(*id)),
+                    _ => None,
                 },
                 counting: d.counting.as_str().into(),
                 starts_at: ts(d.starts_at),
@@ -313,7 +334,7 @@ fn out(s: &AppState, p: &Petition, who: &HashMap<i64, String>, by_name: &HashMap
             .iter()
             .map(|e| StepOut {
                 at: ts(e.at),
-                actor: by_name.get(&e.actor.username).cloned().unwrap_or_else(|| e.actor.username.clone()),
+                actor: by_name.get(&e.actor.username).map_or_else(|| e.actor.username.clone(), |x| x.0.clone()),
                 actor_role: e.actor.role.as_str().into(),
                 action: e.action.clone(),
                 status: e.to.as_str().into(),

@@ -582,7 +582,8 @@ async fn an_administrator_disables_an_account_and_refuses_a_weak_password() {
 /// and the petitioner following their petition on the phone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_petition_office_works_a_petition_and_the_petitioner_follows_it() {
-    let app = App::start(false).await;
+    // On a clock the test moves: at the end, the deadline supervision's steps.
+    let app = App::start_clocked(&store::testing::fresh_sqlite_url(), &Default::default(), chrono::Utc::now()).await;
     let officer = app.store.user_by_name("petition").await.unwrap().id;
     let letter = json!({
         "channel": "letter", "class": "demand", "topic": "drainage",
@@ -596,7 +597,7 @@ async fn the_petition_office_works_a_petition_and_the_petitioner_follows_it() {
         "matter": "二十余名送货工人反映运输公司拖欠运费", "location": {"lat": 30.2662, "lng": 120.5700},
         "petitioners": (0..20).map(|i| json!({"name": format!("送货工人{i}"), "representative": i < 3})).collect::<Vec<_>>()
     });
-    let (s, _) = app.call(Some("petition"), "POST", "/api/v1/petitions", Some(group)).await;
+    let (s, group) = app.call(Some("petition"), "POST", "/api/v1/petitions", Some(group)).await;
     assert_eq!(s, 201);
 
     let desk = Browser::start(1440, 900).await;
@@ -645,6 +646,11 @@ async fn the_petition_office_works_a_petition_and_the_petitioner_follows_it() {
     // The steps name the officer by their role in English.
     let steps = desk.eval("return document.querySelector('#pd .timeline').innerText").await;
     assert!(steps.as_str().unwrap().contains(" · Petition officer petition"), "{steps}");
+    // So do the clock's owners, in English punctuation.
+    let clock = desk.eval("return document.querySelector('#pd table.clock').innerText").await;
+    assert!(clock.as_str().unwrap().contains("Petition officer petition"), "{clock}");
+    let facts = desk.eval("return document.querySelector('#pd .facts').innerText").await;
+    assert!(!facts.as_str().unwrap().contains('，') && !facts.as_str().unwrap().contains('（'), "{facts}");
     let owners = desk.eval("return document.querySelector('form[data-action=commit] select').innerText").await;
     assert!(
         owners.as_str().unwrap().contains("Dispatcher 陈敏") && !owners.as_str().unwrap().contains("值班员"),
@@ -728,6 +734,34 @@ async fn the_petition_office_works_a_petition_and_the_petitioner_follows_it() {
     other.screenshot(&shots("app-petition-query-zh.png")).await;
     other.quit().await;
     phone.quit().await;
+
+    // Sixteen days on, the group's petition is still not assigned: the deadline supervision
+    // has reminded and escalated, and the English timeline calls it that.
+    app.advance(chrono::Duration::days(16));
+    let start = std::time::Instant::now();
+    while !app.store.matters_with_alerts_due(app.now(), 1).await.unwrap().is_empty() {
+        assert!(start.elapsed() < Duration::from_secs(10), "the runner left alerts due");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    sign_in(&desk, &app, "petition", "/petitions").await;
+    desk.click(&format!("[data-id=\"{}\"]", group["id"])).await;
+    desk.wait_for("return document.querySelector('#pd h2').textContent.includes('运费')", Duration::from_secs(5)).await;
+    desk.click("#cg-lang").await;
+    let steps = desk
+        .wait_for(
+            "const t = document.querySelector('#pd .timeline'); \
+             return t && t.innerText.includes('Deadline supervision') && t.innerText",
+            Duration::from_secs(5),
+        )
+        .await;
+    let steps = steps.as_str().unwrap();
+    assert!(
+        steps.contains("Escalated: ") && !steps.contains("系统督办") && !steps.contains("Administrator"),
+        "{steps}"
+    );
+    desk.eval("document.querySelector('#pd .timeline').scrollIntoView()").await;
+    desk.screenshot(&shots("petitions-escalated-en.png")).await;
+    desk.click("#cg-lang").await;
     desk.quit().await;
     app.stop().await;
 }

@@ -146,6 +146,14 @@ async fn culvert(app: &App) {
     step_to(app, "2024-04-20T09:00:00").await;
     let (_, p) = app.call(Some("petition"), "GET", &format!("/api/v1/petitions/{id}"), None).await;
     assert_eq!(alerts(&p, "escalate"), [format!("follow_up:{visit}")]);
+    // Named so that pages can say it in their language: the supervision by its username,
+    // people beside their roles.
+    let steps = p["steps"].as_array().unwrap();
+    assert!(steps.iter().filter(|e| e["action"] == "escalate").all(|e| e["actor"] == "deadline-runner"), "{p}");
+    assert_eq!(p["officer_role"], "petition_officer");
+    assert!(p["commitments"].as_array().unwrap().iter().all(|k| k["owner_role"].is_string()), "{p}");
+    let visited = p["follow_ups"].as_array().unwrap().iter().find(|f| !f["done_at"].is_null()).unwrap();
+    assert_eq!(visited["by_role"], "petition_officer");
     assert_eq!(duty(&p, &format!("follow_up:{visit}"))["level"], 1);
     let told = app.store.outbox_for_user(officer, app.now(), 20).await.unwrap();
     assert!(told.iter().any(|m| m.subject.contains("信访事项") && m.body.contains("回访")), "{told:?}");
