@@ -29,7 +29,7 @@ CG.words({
   function render() {
     const phases = ["solved", "in_progress", "open"];
     $("bd-counts").innerHTML = phases.map((p) => `<div class="card ${p}"><b>${data[p]}</b>${CG.t("bd_" + p)}</div>`).join("");
-    $("bd-tabs").innerHTML = ["in_progress", "open", "solved"].map((p) => `<button type="button" role="tab" aria-selected="${p === phase}" data-p="${p}">${CG.t("bd_" + p)}（${data[p]}）</button>`).join("");
+    $("bd-tabs").innerHTML = ["in_progress", "open", "solved"].map((p) => `<button type="button" role="tab" aria-selected="${p === phase}" data-p="${p}">${CG.t("bd_" + p)}${CG.paren(data[p])}</button>`).join("");
     $("bd-tabs").querySelectorAll("button").forEach((b) => { b.onclick = () => { phase = b.dataset.p; render(); }; });
     const items = data.items.filter((i) => i.phase === phase);
     $("bd-list").innerHTML = items.map((i) => `<article class="card"><h3>${CG.esc(i.title)}</h3>

@@ -20,7 +20,7 @@ CG.words({
   const OPEN = "new,accepted,dispatched,on_site,in_progress,suspended";
   const $ = (id) => document.getElementById(id);
   const [categories, stations, grids, roster] = await Promise.all([CG.api("GET", "/api/v1/categories"), CG.api("GET", "/api/v1/stations"), CG.api("GET", "/api/v1/grids"), CG.api("GET", "/api/v1/responders")]);
-  const who = (id) => { const r = roster.find((x) => x.id === id); return r ? `${r.name}（${CG.t(r.force)}）` : "#" + id; };
+  const who = (id) => { const r = roster.find((x) => x.id === id); return r ? `${r.name}${CG.paren(CG.t(r.force))}` : "#" + id; };
   const catName = (code) => { const c = categories.find((x) => x.code === code); return c ? (CG.lang() === "en" ? c.name_en : c.name) : code; };
   let selected = null;
   let cases = [];
@@ -163,7 +163,7 @@ CG.words({
     const events = c.events.slice().reverse().map((e) => `
       <li class="${e.action}"><strong>${CG.t("a_" + e.action)}</strong> ${e.promise ? "· " + CG.t("p_" + e.promise) : ""} ${e.level ? "· " + CG.t("pt_lvl").replace("{n}", e.level) : ""}
       <span class="muted">${CG.fmtTime(e.at)} · ${CG.esc(CG.personName(e.actor.name, e.actor.role) || ({ "deadline-runner": CG.t("actor_runner"), "auto-dispatch": CG.t("actor_auto"), history: CG.t("cs_actor_history") })[e.actor.username] || e.actor.username || CG.t(e.actor.role === "resident" || e.actor.role === "volunteer" ? (e.actor.id ? "actor_resident" : "actor_anonymous") : "actor_anonymous"))}</span>
-      ${e.note && !["warn", "escalate"].includes(e.action) ? `<div>${CG.esc(e.note)}</div>` : ""}${e.responders.length ? `<div class="muted">→ ${e.responders.map((r) => CG.esc(who(r))).join("、")}</div>` : ""}</li>`).join("");
+      ${e.note && !["warn", "escalate"].includes(e.action) ? `<div>${CG.esc(e.note)}</div>` : ""}${e.responders.length ? `<div class="muted">→ ${e.responders.map((r) => CG.esc(who(r))).join(CG.sep("、"))}</div>` : ""}</li>`).join("");
     $("detail").innerHTML = `
       <h3>#${c.id} ${CG.esc(catName(c.category))} <span class="tag ${c.priority}">${CG.t(c.priority)}</span> <span class="tag" id="detail-status">${CG.t(c.status)}</span></h3>
       <p>${CG.esc(c.description)}</p>
@@ -301,7 +301,7 @@ CG.words({
     try {
       const moves = await CG.api("GET", "/api/v1/dispatch/moveups");
       $("moveups").innerHTML = moves.length
-        ? moves.map((m, i) => `<li>${CG.esc(m.name)}（${CG.t(m.force)}）→ ${CG.esc(m.grid_name)} · ${Math.ceil(m.eta_seconds / 60)} ${CG.t("minutes")} · +${m.grids_gained} ${CG.t("grids_covered")}
+        ? moves.map((m, i) => `<li>${CG.esc(m.name)}${CG.paren(CG.t(m.force))} → ${CG.esc(m.grid_name)} · ${Math.ceil(m.eta_seconds / 60)} ${CG.t("minutes")} · +${m.grids_gained} ${CG.t("grids_covered")}
             <button type="button" class="secondary" data-move="${i}">${CG.t("cs_move")}</button></li>`).join("")
         : `<li>${CG.t("all_covered")}</li>`;
       $("moveups").querySelectorAll("[data-move]").forEach((b) => { b.onclick = async () => {
@@ -327,7 +327,7 @@ CG.words({
       tooltip: { trigger: "item" },
       series: [...CG.basemap.roads(base, { dark: false }), ...CG.basemap.split(base, [
         { name: CG.t("responders"), type: "scatter", coordinateSystem: "geo", symbolSize: 6, z: 4, itemStyle: { color: "#2e7d32" },
-          data: people.map((r) => ({ name: `${r.name}（${CG.t(r.force)}）`, value: [r.location.lng, r.location.lat] })) },
+          data: people.map((r) => ({ name: `${r.name}${CG.paren(CG.t(r.force))}`, value: [r.location.lng, r.location.lat] })) },
         { name: CG.t("queue"), type: "scatter", coordinateSystem: "geo", symbol: "pin", symbolSize: 24, z: 6,
           data: cases.filter((c) => c.location).map((c) => ({ name: `#${c.id} ${catName(c.category)}`, value: [c.location.lng, c.location.lat, c.id], itemStyle: { color: colour[c.priority] } })) },
       ])],

@@ -59,7 +59,7 @@ CG.words({
   const due = (d) => d + "T18:00:00+08:00";
   const staffOptions = (sel) => staff.map((s) => `<option value="${s.id}" ${s.id === sel ? "selected" : ""}>${CG.esc(s.name)}</option>`).join("");
   const bar = (p) => `<div class="bar" role="progressbar" aria-valuenow="${p}" aria-valuemin="0" aria-valuemax="100"><i style="width:${p}%"></i></div>`;
-  const colon = () => (en() ? ": " : "：");
+  const colon = CG.colon;
   const phaseTag = (p) => `<span class="tag phase-${p}">${CG.t("dl_" + p)}</span>`;
 
   async function loadCommunities() {
@@ -121,7 +121,7 @@ CG.words({
   const dutyName = (d) => { const [n, i] = d.split(":"); return n === "step" ? f("dl_step_n", { n: Number(i) + 1 }) : CG.t("dl_duty_" + n); };
   // A progress step's note is "step:percent".
   const noteOf = (e) => { const m = e.action === "progress" && /^(\d+):(\d+)$/.exec(e.note); return m ? `${f("dl_step_n", { n: m[1] })} ${m[2]}%` : e.note; };
-  const events = (evs) => evs.length ? `<h3>${CG.t("dl_events")}</h3><ol class="steps">${evs.map((e) => `<li>${CG.fmtTime(e.at)} ${CG.esc(CG.personName(e.by, e.by_role))} ${CG.t("dl_a_" + e.action)}${e.duty ? "（" + CG.esc(dutyName(e.duty)) + "）" : ""}${e.note ? colon() + CG.esc(noteOf(e)) : ""}</li>`).join("")}</ol>` : "";
+  const events = (evs) => evs.length ? `<h3>${CG.t("dl_events")}</h3><ol class="steps">${evs.map((e) => `<li>${CG.fmtTime(e.at)} ${CG.esc(CG.personName(e.by, e.by_role))} ${CG.t("dl_a_" + e.action)}${e.duty ? CG.paren(CG.esc(dutyName(e.duty))) : ""}${e.note ? colon() + CG.esc(noteOf(e)) : ""}</li>`).join("")}</ol>` : "";
 
   // A small form in the dialog; resolves with the form's values, or null when cancelled.
   function ask(html, init) {
@@ -179,7 +179,7 @@ CG.words({
   async function renderMeeting(m) {
     $("dl-detail").innerHTML = `<h2>${CG.esc(cname(m.community))} ${CG.fmtTime(m.starts_at).slice(0, -3)}</h2>
       <p>${CG.esc(m.place)} · ${f("dl_registered", { n: m.registered, c: m.capacity })} · ${f("dl_attended", { n: m.attended })}</p>
-      ${m.attendees.length ? `<p class="kv">${CG.esc(m.attendees.join("、"))}</p>` : ""}
+      ${m.attendees.length ? `<p class="kv">${CG.esc(m.attendees.join(CG.sep("、")))}</p>` : ""}
       <h3>${CG.t("dl_agenda")}</h3>${m.agenda.length ? `<ol>${m.agenda.map((t) => `<li>${CG.esc(t.title)} <span class="tag">${CG.t("dl_s_" + t.status)}</span>${t.outcome ? `<div class="kv">${CG.esc(t.outcome)}</div>` : ""}</li>`).join("")}</ol>` : `<p class="muted">${CG.t("dl_no_agenda")}</p>`}
       <h3>${CG.t("dl_minutes")} <span class="tag">${CG.t("dl_m_" + m.minutes_status)}</span></h3>
       <textarea id="mm-text" rows="7" ${m.minutes_status === "final" ? "readonly" : ""}>${CG.esc(m.minutes || "")}</textarea>

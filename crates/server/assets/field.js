@@ -133,7 +133,7 @@ CG.words({
   async function history(id, box) {
     const [c, files] = await Promise.all([CG.api("GET", `/api/v1/cases/${id}`), CG.api("GET", `/api/v1/cases/${id}/attachments`).catch(() => [])]);
     box.innerHTML = `<ol class="steps">${c.events.filter((e) => !["warn"].includes(e.action)).map((e) =>
-      `<li>${CG.fmtTime(e.at).slice(5, -3)} ${CG.t("fd_a_" + e.action) === "fd_a_" + e.action ? CG.esc(e.action) : CG.t("fd_a_" + e.action)}${e.note ? "：" + CG.esc(e.note) : ""}</li>`).join("")}</ol>` +
+      `<li>${CG.fmtTime(e.at).slice(5, -3)} ${CG.t("fd_a_" + e.action) === "fd_a_" + e.action ? CG.esc(e.action) : CG.t("fd_a_" + e.action)}${e.note ? CG.colon() + CG.esc(e.note) : ""}</li>`).join("")}</ol>` +
       files.map((f) => `<img alt="" data-src="/api/v1/attachments/${f.id}" style="max-width:48%;margin:2px;border-radius:4px">`).join("");
     box.querySelectorAll("img[data-src]").forEach(async (img) => {
       const r = await fetch(img.dataset.src, { headers: { Authorization: "Bearer " + CG.token() } });

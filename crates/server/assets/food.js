@@ -83,7 +83,7 @@
       const failed = checklist.filter((i) => !answers[i.code]);
       const key = failed.some((i) => i.key);
       const r = key || failed.length > 8 ? "non_compliant" : failed.length ? "basically_compliant" : "compliant";
-      return `${CG.t("fo_" + r)}（${failed.length} ${CG.t("fd_failed_items")}${key ? "，" + CG.t("fd_key_failed") : ""}）`;
+      return `${CG.t("fo_" + r)}${CG.paren(`${failed.length} ${CG.t("fd_failed_items")}${key ? CG.sep("，") + CG.t("fd_key_failed") : ""}`)}`;
     };
     $("fd-form").innerHTML = `<ol class="check">${checklist.map((i) => `<li data-code="${i.code}">
         <div class="q">${i.key ? `<span class="tag overdue">${CG.t("fd_key")}</span> ` : ""}${CG.esc(i.code)} ${CG.esc(i.text)} <span class="muted">${CG.esc(i.law)}</span></div>

@@ -99,7 +99,7 @@
       if (s.action === "raise" && a.kind !== "gas") what = ` · ${CG.t("gk_" + a.kind)}`;
     } else if (s.note) what = " · " + CG.esc(s.note);
     const escalation = s.action === "escalate" && s.level ? ` · ${CG.t("pt_lvl").replace("{n}", s.level)}` : "";
-    return `<li>${CG.fmtTime(s.at)} · ${CG.esc(machine ? CG.t(machine) : CG.personName(s.by, s.role))} · ${CG.t("gsa_" + s.action)}${s.duty ? `（${CG.t("gsd_" + s.duty)}）` : ""}${escalation}${what}</li>`;
+    return `<li>${CG.fmtTime(s.at)} · ${CG.esc(machine ? CG.t(machine) : CG.personName(s.by, s.role))} · ${CG.t("gsa_" + s.action)}${s.duty ? CG.paren(CG.t("gsd_" + s.duty)) : ""}${escalation}${what}</li>`;
   }
 
   async function show(id) {

@@ -51,7 +51,7 @@
     const sessions = list.flatMap((m) => m.sessions.filter((s) => cst(s.at) === today).map((s) => ({ m, s })));
     $("ml-today").innerHTML = `<strong>${CG.t("md_today")}</strong> ${sessions.length ? sessions.map(({ m, s }) => `<div>${new Date(s.at).toLocaleTimeString(CG.lang() === "en" ? "en-GB" : "zh-CN", { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Shanghai" })} · #${m.id} ${CG.esc(m.summary).slice(0, 24)}</div>`).join("") : `<span class="muted">${CG.t("md_none_today")}</span>`}`;
     const overdue = list.filter((m) => m.duties.some((d) => d.state === "open" && d.overdue)).length;
-    $("ml-counts").textContent = `${list.length} ${CG.t("md_items")} · ${overdue} ${CG.t("pt_overdue_items")}`;
+    $("ml-counts").textContent = `${list.length} ${CG.t(list.length === 1 ? "md_item" : "md_items")} · ${overdue} ${CG.t("pt_overdue_items")}`;
     $("ml-list").innerHTML = list.length ? list.map((m) => {
       const duty = m.duties.filter((d) => d.state === "open").sort((a, b) => new Date(a.due_at) - new Date(b.due_at))[0];
       const due = duty ? left(duty.due_at) : null;
@@ -74,17 +74,17 @@
     if (!m) { $("md").innerHTML = `<p class="muted">${CG.t("md_nothing")}</p>`; return; }
     const a = m.agreement;
     const partyName = (i) => m.parties[i] ? m.parties[i].name : "#" + (i + 1);
-    const parties = m.parties.map((p, i) => `<tr><td>${i + 1}</td><td>${CG.esc(p.name)}${p.representative ? `（${CG.esc(p.representative)}）` : ""}</td>
+    const parties = m.parties.map((p, i) => `<tr><td>${i + 1}</td><td>${CG.esc(p.name)}${p.representative ? CG.paren(CG.esc(p.representative)) : ""}</td>
       <td>${p.claimant ? CG.t("md_claimant") : CG.t("md_respondent_s")}${p.organisation ? " · " + CG.t("md_org") : ""}</td><td>${CG.esc(p.phone || "")}</td>
-      <td>${p.claims.map((c) => `${CG.esc(c.item)} ${fen(c.amount_fen)}`).join("；")}</td>
+      <td>${p.claims.map((c) => `${CG.esc(c.item)} ${fen(c.amount_fen)}`).join(CG.sep("；"))}</td>
       <td>${a ? (a.confirmations.some((c) => c.party === i) ? `<span class="tag">${CG.t("md_confirmed")}</span>` : a.oral ? "" : `<button type="button" class="secondary" data-confirm="${i}" data-how="signature">${CG.t("md_sign")}</button>${p.phone ? `<button type="button" class="secondary" data-confirm="${i}" data-how="sms_code">${CG.t("md_sms")}</button>` : ""}<button type="button" class="secondary" data-confirm="${i}" data-how="paper">${CG.t("md_paper")}</button>`) : ""}</td></tr>`).join("");
     const duties = m.duties.map((d) => {
       const cd = d.state === "open" ? left(d.due_at) : null;
       const cls = d.state === "kept" ? (d.overdue ? "missed" : "kept") : d.state === "open" ? (cd.past ? "missed" : cd.soon ? "soon" : "") : "";
       return `<tr class="${cls}"><td>${CG.esc(dutyName(d))}</td><td>${day(d.due_at)}</td><td>${d.state === "open" ? cd.text : d.state === "kept" ? `${CG.t("kept")} ${day(d.kept_at)}` : CG.t("pd_" + d.state)}</td><td>${d.level ? `<span class="tag overdue">${lvl(d.level)}</span>` : ""}</td></tr>`;
     }).join("");
-    const sessions = m.sessions.map((s) => `<li><strong>${CG.fmtTime(s.at)}</strong> · ${s.attended.map(partyName).map(CG.esc).join("、")}<div>${CG.esc(s.record)}</div>
-      ${s.offers.map((o) => `<div class="muted">${CG.esc(partyName(o.party))}：${fen(o.amount_fen)} ${CG.esc(o.note)}</div>`).join("")}</li>`).join("");
+    const sessions = m.sessions.map((s) => `<li><strong>${CG.fmtTime(s.at)}</strong> · ${s.attended.map(partyName).map(CG.esc).join(CG.sep("、"))}<div>${CG.esc(s.record)}</div>
+      ${s.offers.map((o) => `<div class="muted">${CG.esc(partyName(o.party))}${CG.colon()}${fen(o.amount_fen)} ${CG.esc(o.note)}</div>`).join("")}</li>`).join("");
     const payments = a ? a.payments.map((p, i) => `<tr><td>${CG.esc(partyName(p.payer))} → ${CG.esc(partyName(p.payee))}</td><td>${CG.esc(p.item)}</td><td>${fen(p.amount_fen)}</td><td>${fen(p.on_the_spot_fen)}</td>
       <td>${p.instalments.map((x, j) => `${day(x.due_at)} ${fen(x.amount_fen)} ${x.paid_at ? `<span class="tag">${CG.t("md_paid")} ${day(x.paid_at)}</span>` : `<button type="button" class="secondary" data-pay="${i}:${j}">${CG.t("md_mark_paid")}</button>`}`).join("<br>") || "—"}</td></tr>`).join("") : "";
     const x = m.money;
@@ -96,8 +96,8 @@
         <dt>${CG.t("pt_registered")}</dt><dd>${CG.fmtTime(m.registered_at)}</dd>
         <dt>${CG.t("md_money")}</dt><dd>${CG.t("md_claimed")} ${money(x.claimed)} · ${CG.t("md_agreed")} ${money(x.agreed)} · ${CG.t("md_on_spot")} ${money(x.on_the_spot)} · ${CG.t("md_paid_later")} ${money(x.paid_later)}${x.overdue ? ` · <span class="tag overdue">${CG.t("md_overdue_money")} ${money(x.overdue)}</span>` : ""}</dd>
         ${m.extension_days ? `<dt>${CG.t("pt_extended")}</dt><dd>${m.extension_days} ${CG.t("pt_days")}</dd>` : ""}
-        ${m.failure ? `<dt>${CG.t("ms_failed")}</dt><dd>${CG.t("mf_" + m.failure[0])}：${CG.esc(m.failure[1])}</dd>` : ""}
-        ${m.judicial_until ? `<dt>${CG.t("md_judicial")}</dt><dd>${m.judicial ? `${CG.t("md_applied")} ${day(m.judicial.applied_at)} · ${CG.esc(m.judicial.court)}${m.judicial.decided ? ` · ${m.judicial.decided[0] ? CG.t("md_court_confirmed") : CG.t("md_court_refused")}` : ""}` : `${CG.t("md_apply_by")} ${day(m.judicial_until)}（${left(m.judicial_until).text}）`}</dd>` : ""}
+        ${m.failure ? `<dt>${CG.t("ms_failed")}</dt><dd>${CG.t("mf_" + m.failure[0])}${CG.colon()}${CG.esc(m.failure[1])}</dd>` : ""}
+        ${m.judicial_until ? `<dt>${CG.t("md_judicial")}</dt><dd>${m.judicial ? `${CG.t("md_applied")} ${day(m.judicial.applied_at)} · ${CG.esc(m.judicial.court)}${m.judicial.decided ? ` · ${m.judicial.decided[0] ? CG.t("md_court_confirmed") : CG.t("md_court_refused")}` : ""}` : `${CG.t("md_apply_by")} ${day(m.judicial_until)}${CG.paren(left(m.judicial_until).text)}`}</dd>` : ""}
       </dl>
       <h3>${CG.t("md_clock")}</h3><table class="clock"><thead><tr><th>${CG.t("pt_step")}</th><th>${CG.t("pt_due")}</th><th>${CG.t("state")}</th><th></th></tr></thead><tbody>${duties}</tbody></table>
       <h3>${CG.t("md_parties")}</h3><table class="clock"><thead><tr><th>#</th><th>${CG.t("name")}</th><th>${CG.t("role")}</th><th>${CG.t("contact")}</th><th>${CG.t("md_claims")}</th><th></th></tr></thead><tbody>${parties}</tbody></table>
@@ -111,7 +111,7 @@
       ${m.sessions.length ? `<label class="inline-file">${CG.t("md_add_photo")} <input type="file" id="md-file" accept="image/jpeg,image/png,image/webp"></label>` : ""}
       ${m.follow_ups.length ? `<h3>${CG.t("pt_follow_ups")}</h3><ul class="plain">${m.follow_ups.map((f, i) => `<li>${day(f.due_at)} ${f.done_at ? `<span class="tag">${CG.t("kept")} ${day(f.done_at)}</span> ${CG.esc(f.note || "")}` : `<form class="inline" data-visit="${i}"><input name="note" required placeholder="${CG.t("pt_said")}" aria-label="${CG.t("pt_said")}"><button class="secondary">${CG.t("pt_record_visit")}</button></form>`}</li>`).join("")}</ul>` : ""}
       <h3>${CG.t("pt_next")}</h3><div id="md-act"></div><p class="error" id="md-error" role="alert"></p>
-      <h3>${CG.t("timeline")}</h3><ul class="timeline">${m.steps.slice().reverse().map((e) => `<li class="${e.action}"><strong>${CG.t("ma_" + e.action)}${e.duty ? "：" + CG.esc(dutyName({ name: e.duty, name_zh: m.duties.find((d) => d.name === e.duty)?.name_zh || e.duty })) : ""}${e.level ? `（${lvl(e.level)}）` : ""}</strong> · ${CG.fmtTime(e.at)}${e.note ? `<div class="muted">${CG.esc(e.note)}</div>` : ""}</li>`).join("")}</ul>`;
+      <h3>${CG.t("timeline")}</h3><ul class="timeline">${m.steps.slice().reverse().map((e) => `<li class="${e.action}"><strong>${CG.t("ma_" + e.action)}${e.duty ? CG.colon() + CG.esc(dutyName({ name: e.duty, name_zh: m.duties.find((d) => d.name === e.duty)?.name_zh || e.duty })) : ""}${e.level ? CG.paren(lvl(e.level)) : ""}</strong> · ${CG.fmtTime(e.at)}${e.note ? `<div class="muted">${CG.esc(e.note)}</div>` : ""}</li>`).join("")}</ul>`;
     renderActions(m);
     $("md").querySelectorAll("[data-confirm]").forEach((b) => b.onclick = async () => {
       const party = Number(b.dataset.confirm);
@@ -147,7 +147,7 @@
     const imgs = await Promise.all(files.map(async (f) => {
       const r = await fetch(f.url, { headers: { Authorization: "Bearer " + CG.token() } });
       const [kind, n] = f.purpose.split(":");
-      const label = kind === "signature" ? `${CG.t("md_sign")}：${m.parties[Number(n)]?.name || ""}` : kind === "session" ? `${CG.t("md_sessions")} ${Number(n) + 1}` : "";
+      const label = kind === "signature" ? `${CG.t("md_sign")}${CG.colon()}${m.parties[Number(n)]?.name || ""}` : kind === "session" ? `${CG.t("md_sessions")} ${Number(n) + 1}` : "";
       return `<figure><img alt="${CG.esc(label)}" src="${URL.createObjectURL(await r.blob())}"><figcaption>${CG.esc(label)}</figcaption></figure>`;
     }));
     if ($("md-files") && selected === m.id) $("md-files").innerHTML = imgs.join("") || `<span class="muted">${CG.t("pt_no_files")}</span>`;

@@ -46,7 +46,7 @@
 
   function renderList() {
     const overdue = list.filter((p) => p.duties.some((d) => d.state === "open" && d.overdue)).length;
-    $("pl-counts").textContent = `${list.length >= 200 ? CG.t("pt_first") : ""}${list.length} ${CG.t("pt_items")} · ${overdue} ${CG.t("pt_overdue_items")}`;
+    $("pl-counts").textContent = `${list.length >= 200 ? CG.t("pt_first") : ""}${list.length} ${CG.t(list.length === 1 ? "pt_item" : "pt_items")} · ${overdue} ${CG.t("pt_overdue_items")}`;
     $("pl-list").innerHTML = list.length ? list.map((p) => {
       const due = p.next_due_at ? left(p.next_due_at) : null;
       const duty = p.duties.filter((d) => d.state === "open").sort((a, b) => new Date(a.due_at) - new Date(b.due_at))[0];
@@ -57,7 +57,7 @@
         ${p.repeat_of.length ? `<span class="tag warn">${CG.t("pt_repeat")} ×${p.repeat_of.length + 1}</span>` : ""}
         ${p.leader_name ? `<span class="tag">${CG.t("pt_leader_owned")}</span>` : ""}
         <div>${CG.esc(p.matter).slice(0, 46)}</div>
-        <div class="muted">${CG.esc(p.petitioners.map((x) => x.name).slice(0, 3).join(zh() ? "、" : ", "))}${p.petitioners.length > 3 ? ` ${CG.t("pt_and")} ${p.petitioners.length} ${CG.t("pt_people_n")}` : ""} · ${CG.esc(gridName(p.grid))}</div>
+        <div class="muted">${CG.esc(p.petitioners.map((x) => x.name).slice(0, 3).join(sep("、")))}${p.petitioners.length > 3 ? ` ${CG.t("pt_and")} ${p.petitioners.length} ${CG.t("pt_people_n")}` : ""} · ${CG.esc(gridName(p.grid))}</div>
         ${due && duty ? `<div><span class="tag ${due.past ? "overdue" : due.soon ? "warn" : ""}">${CG.esc(duty.name_zh && CG.lang() === "zh" ? duty.name_zh : dutyEn(duty.name))} · ${due.text}</span></div>` : ""}
       </div>`;
     }).join("") : `<p class="muted">${CG.t("pt_none")}</p>`;
@@ -86,9 +86,7 @@
   }
 
   // Punctuation and names in the page's language.
-  const zh = () => CG.lang() !== "en";
-  const colon = () => (zh() ? "：" : ": ");
-  const paren = (x) => (zh() ? `（${x}）` : ` (${x})`);
+  const { colon, paren, sep } = CG;
   const who = (name, role) => (name === "deadline-runner" ? CG.t("actor_runner") : CG.personName(name, role));
   function renderDetail(p) {
     if (!p) { $("pd").innerHTML = `<p class="muted">${CG.t("pt_nothing")}</p>`; return; }
@@ -110,16 +108,16 @@
       <h2>${CG.t("pt_no")}${p.id} ${CG.esc(p.matter)}</h2>
       <p><span class="tag">${CG.t("ps_" + p.status)}</span> <span class="tag">${CG.t("pk_" + p.class)}</span> <span class="tag">${CG.t("pc_" + p.channel)}</span>
         ${p.after_re_review ? `<span class="tag overdue">${CG.t("pt_after_re_review")}</span>` : ""}
-        ${p.repeat_of.length ? `<span class="tag warn">${CG.t("pt_repeat_of")} ${p.repeat_of.map((x) => CG.t("pt_no") + x).join(zh() ? "、" : ", ")}</span>` : ""}</p>
+        ${p.repeat_of.length ? `<span class="tag warn">${CG.t("pt_repeat_of")} ${p.repeat_of.map((x) => CG.t("pt_no") + x).join(sep("、"))}</span>` : ""}</p>
       <dl class="facts">
         <dt>${CG.t("pt_demand")}</dt><dd>${CG.esc(p.demand || "—")}</dd>
-        <dt>${CG.t("pt_petitioners")}</dt><dd id="pd-people">${CG.esc(p.petitioners.map((x) => x.name + (x.phone ? " " + x.phone : "") + (x.representative ? paren(CG.t("pt_rep")) : "")).join(zh() ? "，" : ", "))}
+        <dt>${CG.t("pt_petitioners")}</dt><dd id="pd-people">${CG.esc(p.petitioners.map((x) => x.name + (x.phone ? " " + x.phone : "") + (x.representative ? paren(CG.t("pt_rep")) : "")).join(sep("，")))}
           <button type="button" class="secondary" id="pd-unmask">${CG.t("pt_unmask")}</button></dd>
         <dt>${CG.t("grid")}</dt><dd>${CG.esc(gridName(p.grid))} ${CG.esc(p.address || "")}</dd>
         <dt>${CG.t("pt_registered")}</dt><dd>${CG.fmtTime(p.registered_at)}</dd>
         <dt>${CG.t("pt_body")}</dt><dd>${CG.esc(p.body || "—")} ${p.officer_name ? "· " + CG.esc(who(p.officer_name, p.officer_role)) : ""} ${p.leader_name ? `· ${CG.t("pt_leader_owned")}${colon()}${CG.esc(who(p.leader_name, p.leader_role))}` : ""}</dd>
         ${p.extension_days ? `<dt>${CG.t("pt_extended")}</dt><dd>${p.extension_days} ${CG.t("pt_days")}${colon()}${CG.esc(p.extension_reason)}</dd>` : ""}
-        ${p.refusal ? `<dt>${CG.t("ps_refused")}</dt><dd>${CG.esc(p.refusal[0])}${zh() ? "；" : "; "}${CG.t("pt_route")}${colon()}${CG.esc(p.refusal[1])}</dd>` : ""}
+        ${p.refusal ? `<dt>${CG.t("ps_refused")}</dt><dd>${CG.esc(p.refusal[0])}${sep("；")}${CG.t("pt_route")}${colon()}${CG.esc(p.refusal[1])}</dd>` : ""}
         ${p.reply ? `<dt>${CG.t("pt_reply")}</dt><dd>${CG.esc(p.reply)}</dd>` : ""}
         ${p.satisfaction ? `<dt>${CG.t("pt_rating")}</dt><dd>${CG.t("sat_" + p.satisfaction)}</dd>` : ""}
       </dl>
@@ -142,7 +140,7 @@
     $("pd-unmask").onclick = async () => {
       try {
         const people = await CG.api("GET", `/api/v1/petitions/${p.id}/petitioners`);
-        $("pd-people").textContent = people.map((x) => `${x.name} ${x.phone || ""}${x.address ? " " + x.address : ""}`).join(zh() ? "，" : ", ") + paren(CG.t("pt_unmasked_logged"));
+        $("pd-people").textContent = people.map((x) => `${x.name} ${x.phone || ""}${x.address ? " " + x.address : ""}`).join(sep("，")) + paren(CG.t("pt_unmasked_logged"));
       } catch (e) { $("pd-error").textContent = e.message; }
     };
     $("pd").querySelectorAll("[data-keep]").forEach((b) => b.onclick = () => act(p, { action: "keep_commitment", commitment: Number(b.dataset.keep) }));

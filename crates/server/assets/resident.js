@@ -129,14 +129,14 @@
   async function loadMine() {
     const [page, notes] = await Promise.all([CG.api("GET", "/api/v1/cases?limit=50"), CG.api("GET", "/api/v1/notifications")]);
     const noticeBox = notes.length ? `<div class="card" id="notices" style="margin-bottom:10px" aria-live="polite">${notes.slice(0, 5).map((n) =>
-      `<p style="margin:2px 0">• ${CG.esc(n.subject)}：${CG.esc(n.body)}</p>`).join("")}</div>` : "";
+      `<p style="margin:2px 0">• ${CG.esc(n.subject)}${CG.colon()}${CG.esc(n.body)}</p>`).join("")}</div>` : "";
     $("mine").innerHTML = page.cases.map((c) => {
       // One line per change the resident can see: steps that leave the status as it was
       // (contacting the party, taking the assignment) add nothing to say.
       const shown = c.events.filter((e) => !["warn", "escalate"].includes(e.action))
         .filter((e, i, all) => i === 0 || e.to !== all[i - 1].to || ["feedback", "close", "reject", "void"].includes(e.action));
       const steps = shown.map((e) =>
-        `<li>${CG.fmtTime(e.at)} · ${w("s_" + e.to)}${e.note && ["feedback", "close", "reject", "void"].includes(e.action) ? "：" + CG.esc(e.note) : ""}</li>`).join("");
+        `<li>${CG.fmtTime(e.at)} · ${w("s_" + e.to)}${e.note && ["feedback", "close", "reject", "void"].includes(e.action) ? CG.colon() + CG.esc(e.note) : ""}</li>`).join("");
       const rate = c.status === "closed" ? `<p>${w("rate_it")}</p><div class="row">${["satisfied", "basically_satisfied", "dissatisfied"].map((r) => `<button type="button" data-rate="${r}">${w(r)}</button>`).join("")}</div>` : "";
       const reopen = ["closed", "rated"].includes(c.status) ? `<label for="why-${c.id}">${CG.t("note")}</label><textarea id="why-${c.id}" rows="2"></textarea><div class="row"><button type="button" class="danger" data-reopen="1">${w("reopen")}</button></div>` : "";
       return `<article class="card task" data-case-id="${c.id}"><h2 style="font-size:17px;margin:0">#${c.id} ${CG.esc(catName(c.category))}</h2>
@@ -167,10 +167,10 @@
     return `<article class="card task" data-petition-id="${p.id}">
       <h2 style="font-size:17px;margin:0">${CG.t("pt_no")}${p.id} ${CG.esc(p.matter).slice(0, 40)}</h2>
       <p><strong>${CG.t("ps_" + p.status)}</strong>${p.satisfaction ? " · " + w(p.satisfaction) : ""}</p>
-      ${p.officer_name ? `<p>${CG.t("pt_officer_contact")}：${CG.esc(p.officer_name)}${p.officer_phone ? ` · <a href="tel:${CG.esc(p.officer_phone)}">${CG.esc(p.officer_phone)}</a>` : ""}</p>` : ""}
+      ${p.officer_name ? `<p>${CG.t("pt_officer_contact")}${CG.colon()}${CG.esc(p.officer_name)}${p.officer_phone ? ` · <a href="tel:${CG.esc(p.officer_phone)}">${CG.esc(p.officer_phone)}</a>` : ""}</p>` : ""}
       ${p.reply_due && !p.reply ? `<p class="muted">${CG.t("pt_reply_due")}：${new Date(new Date(p.reply_due) - 1000).toLocaleDateString(CG.lang() === "en" ? "en-GB" : "zh-CN")}</p>` : ""}
-      <ol class="steps">${p.milestones.map((m) => `<li>${CG.fmtTime(m.at)} · ${CG.esc(m.what)}${m.detail ? "：" + CG.esc(m.detail) : ""}</li>`).join("")}</ol>
-      ${p.reply ? `<p>${CG.t("pt_reply")}：${CG.esc(p.reply)}</p>` : ""}
+      <ol class="steps">${p.milestones.map((m) => `<li>${CG.fmtTime(m.at)} · ${CG.esc(m.what)}${m.detail ? CG.colon() + CG.esc(m.detail) : ""}</li>`).join("")}</ol>
+      ${p.reply ? `<p>${CG.t("pt_reply")}${CG.colon()}${CG.esc(p.reply)}</p>` : ""}
       ${p.may_rate ? `<p>${CG.t("pt_rate_it")}</p><label for="pwhy-${p.id}">${CG.t("pt_why")}</label><textarea id="pwhy-${p.id}" rows="2"></textarea>
         <div class="row">${["satisfied", "basically_satisfied", "dissatisfied"].map((r) => `<button type="button" data-prate="${r}">${w(r)}</button>`).join("")}</div>` : ""}
       <p class="error" role="alert"></p></article>`;
@@ -262,7 +262,7 @@
     $("ra-meeting").innerHTML = `<article class="card task">${m ? `<p><strong>${fmt("ra_next", { t: CG.fmtTime(m.starts_at).slice(0, -3), p: CG.esc(m.place) })}</strong></p>
       <p>${fmt("ra_places", { n: m.registered, c: m.capacity })}${m.my_status === "signed" ? " · " + w("signed") : m.my_status === "waitlisted" ? " · " + w("waitlisted") : ""}</p>
       <div class="row">${["signed", "waitlisted"].includes(m.my_status) ? `<button type="button" class="secondary" id="ra-leave">${w("ra_leave")}</button>` : `<button type="button" id="ra-join">${w("ra_join")}</button>`}</div>`
-      : `<p>${w("ra_next").split("：")[0]}：${w("ra_no_meeting")}</p>`}</article>`;
+      : `<p>${w("ra_next").split(/：|: /)[0]}${CG.colon()}${w("ra_no_meeting")}</p>`}</article>`;
     if ($("ra-join")) $("ra-join").onclick = () => CG.api("POST", `/api/v1/community/activities/${m.activity_id}/signup`).then(loadDeliberation);
     if ($("ra-leave")) $("ra-leave").onclick = () => CG.api("POST", `/api/v1/community/activities/${m.activity_id}/cancel`).then(loadDeliberation);
     const [topics, notes] = await Promise.all([CG.api("GET", "/api/v1/deliberation/topics?community=" + c.code), CG.api("GET", "/api/v1/notifications")]);
@@ -312,7 +312,7 @@
       on("[data-cancel]", () => CG.api("POST", `/api/v1/community/activities/${id}/cancel`));
       on("[data-out]", () => CG.api("POST", `/api/v1/volunteers/shifts/${id}/checkout`));
     });
-    $("vo-record").innerHTML = v.record.slice(0, 20).map((l) => `<p>${CG.fmtTime(l.starts_at).slice(0, 10)} ${CG.esc(l.title)} · ${l.hours} h <span class="muted">(${w(l.source === "leader" ? "vo_by_leader" : "vo_checkin")}${l.reason ? "：" + CG.esc(l.reason) : ""})</span></p>`).join("") || `<p class="muted">–</p>`;
+    $("vo-record").innerHTML = v.record.slice(0, 20).map((l) => `<p>${CG.fmtTime(l.starts_at).slice(0, 10)} ${CG.esc(l.title)} · ${l.hours} h <span class="muted">(${w(l.source === "leader" ? "vo_by_leader" : "vo_checkin")}${l.reason ? CG.colon() + CG.esc(l.reason) : ""})</span></p>`).join("") || `<p class="muted">–</p>`;
   }
   $("vo-visit").onsubmit = async (e) => {
     e.preventDefault(); $("vo-error").textContent = ""; $("vo-ok").textContent = "";
@@ -385,7 +385,7 @@
       const a = card.querySelector("[data-answers]");
       if (a) a.onclick = async () => {
         const list = await CG.api("GET", `/api/v1/community/posts/${id}/responses`);
-        found.innerHTML = list.map((x) => `<p><strong>${CG.esc(x.name)}</strong>：${CG.esc(x.note)} <span class="muted">${CG.fmtTime(x.at).slice(0, -3)}</span></p>`).join("") || `<p class="muted">${w("mh_none_yet")}</p>`;
+        found.innerHTML = list.map((x) => `<p><strong>${CG.esc(x.name)}</strong>${CG.colon()}${CG.esc(x.note)} <span class="muted">${CG.fmtTime(x.at).slice(0, -3)}</span></p>`).join("") || `<p class="muted">${w("mh_none_yet")}</p>`;
       };
       const r = card.querySelector("[data-respond]");
       if (r) r.onclick = () => {
@@ -415,8 +415,8 @@
     $(kind === "news" ? "news" : "guides").innerHTML = list.map((a) => `<article class="card task"><h3 style="margin:0 0 6px">${CG.esc(a.title)}</h3>
       ${a.image_url ? `<img alt="" data-src="${a.image_url}" style="max-width:100%;border-radius:6px">` : ""}
       <p style="white-space:pre-wrap">${CG.esc(a.body)}</p>
-      ${a.documents ? `<p><strong>${w("documents")}：</strong>${CG.esc(a.documents)}</p>` : ""}${a.office_hours ? `<p><strong>${w("office_hours")}：</strong>${CG.esc(a.office_hours)}</p>` : ""}
-      ${a.phone ? `<p><strong>${w("contact")}：</strong><a href="tel:${CG.esc(a.phone)}">${CG.esc(a.phone)}</a></p>` : ""}<p class="muted">${CG.fmtTime(a.updated_at)}</p></article>`).join("") || `<p class="muted">–</p>`;
+      ${a.documents ? `<p><strong>${w("documents")}${CG.colon()}</strong>${CG.esc(a.documents)}</p>` : ""}${a.office_hours ? `<p><strong>${w("office_hours")}${CG.colon()}</strong>${CG.esc(a.office_hours)}</p>` : ""}
+      ${a.phone ? `<p><strong>${w("contact")}${CG.colon()}</strong><a href="tel:${CG.esc(a.phone)}">${CG.esc(a.phone)}</a></p>` : ""}<p class="muted">${CG.fmtTime(a.updated_at)}</p></article>`).join("") || `<p class="muted">–</p>`;
     // Pictures need the sign-in token, so they are fetched rather than linked.
     document.querySelectorAll("img[data-src]").forEach(async (img) => {
       const r = await fetch(img.dataset.src, { headers: { Authorization: "Bearer " + CG.token() } });

@@ -60,7 +60,7 @@ CG.words({
     charts[i].setOption({
       geo: CG.basemap.geos(m, { dark: false, regions: (p) => ({ itemStyle: { areaColor: colour(byName[p.name]) } }) }),
       graphic: CG.basemap.caption(m, { dark: false }),
-      tooltip: { trigger: "item", formatter: (p) => p.componentType === "geo" ? `${CG.esc(p.name)}：${byName[p.name] ?? "—"}` : CG.esc(p.name) },
+      tooltip: { trigger: "item", formatter: (p) => p.componentType === "geo" ? `${CG.esc(p.name)}${CG.colon()}${byName[p.name] ?? "—"}` : CG.esc(p.name) },
       series: [...CG.basemap.roads(m, { dark: false }), ...CG.basemap.split(m, [{ type: "scatter", coordinateSystem: "geo", name: "stations", symbol: "pin", symbolSize: 22, itemStyle: { color: "#0d47a1" }, label: { show: true, position: "right", formatter: "{b}", fontSize: 11 }, data: pins, z: 5 }])],
     }, true);
   }

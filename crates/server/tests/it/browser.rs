@@ -846,6 +846,10 @@ async fn the_mediation_studio_reaches_an_agreement_and_prints_it() {
         en.as_str().unwrap().contains("Payment 1, instalment 1") && en.as_str().unwrap().contains("Agreed"),
         "{en}"
     );
+    // English punctuation around the Chinese names: the company "(经理 钱某)", not "（经理 钱某）".
+    assert!(en.as_str().unwrap().contains("某运输公司 (经理 钱某)") && !en.as_str().unwrap().contains('（'), "{en}");
+    let counts = desk.eval("return document.querySelector('#ml-counts').textContent").await;
+    assert_eq!(counts, json!("1 dispute · 0 overdue"));
     desk.screenshot(&shots("mediation-en.png")).await;
     // The printed agreement, as the page opens it.
     desk.eval(&format!(
@@ -1400,6 +1404,11 @@ async fn a_topic_goes_from_the_app_to_the_agenda_and_volunteers_see_their_shifts
     let counts = board.eval("return document.querySelector('#bd-counts').innerText").await;
     assert!(counts.as_str().unwrap().contains("待开始"), "{counts}");
     board.screenshot(&shots("board.png")).await;
+    // In English, English punctuation: "Not started (1)".
+    board.goto(&app.url(&format!("/board?community={community}&lang=en"))).await;
+    board.wait_for("return document.body.dataset.ready === '1'", Duration::from_secs(10)).await;
+    let tabs = board.eval("return document.querySelector('#bd-tabs').innerText").await;
+    assert!(tabs.as_str().unwrap().contains(" (1)") && !tabs.as_str().unwrap().contains('（'), "{tabs}");
     board.quit().await;
 
     // A team with a shift: the leader's page, and a volunteer signing up in the app.
@@ -1626,6 +1635,8 @@ async fn a_dispatcher_enters_a_call_and_adds_a_force() {
         detail.as_str().unwrap().contains("Dispatcher 陈敏") && !detail.as_str().unwrap().contains("值班员"),
         "{detail}"
     );
+    // Who was sent, with their force in English punctuation: "→ 赵娟 (Police)".
+    assert!(detail.as_str().unwrap().contains(" (Police)") && !detail.as_str().unwrap().contains('（'), "{detail}");
     desk.quit().await;
     app.stop().await;
 }
