@@ -843,7 +843,7 @@ impl World<'_> {
             let nobody_sent = |i: usize| self.response[self.waiting[i].0].is_nan();
             let saves = ways
                 .iter()
-                .filter(|(i, c, there)| nobody_sent(*i) && *there <= c.at + c.on_site_seconds)
+                .filter(|(i, c, there)| !self.on_time_already(self.waiting[*i].0) && *there <= c.at + c.on_site_seconds)
                 .min_by_key(|(_, c, _)| (c.priority != Priority::Urgent, (c.at * 1000.0) as u64));
             let overdue = |c: &Call| t - c.at >= WAIT_MAX_SECONDS;
             let unreached = ways.iter().filter(|(i, _, _)| nobody_sent(*i)).min_by(|(_, a, ta), (_, b, tb)| {
