@@ -2,6 +2,12 @@
 // limit counting down, the clock of each step, commitments and follow-up visits, the steps
 // taken, and the step to take next.
 "use strict";
+// The timeline says in English what was done; Chinese uses the step's name as it is.
+CG.words({}, {
+  pe_assign: "Assigned", pe_accept: "Accepted", pe_refuse: "Not accepted", pe_extend: "Extended", pe_commit: "Commitment added",
+  pe_link_case: "Case linked", pe_schedule_follow_up: "Visit scheduled", pe_request_review: "Review requested",
+  pe_take_ownership: "Leader took ownership", pe_close: "Closed",
+});
 (async () => {
   if (!CG.requireLogin()) return;
   CG.nav("/petitions");
@@ -75,7 +81,8 @@
   const dutyName = (d) => CG.lang() === "zh" ? d.name_zh : dutyEn(d.name);
 
   function stepText(s) {
-    const base = CG.t("pa_" + s.action);
+    const done = CG.t("pe_" + s.action);
+    const base = done === "pe_" + s.action ? CG.t("pa_" + s.action) : done;
     if (s.action === "warn" || s.action === "escalate") {
       const d = { name: s.duty, name_zh: "" };
       const zh = (CG.lang() === "zh");

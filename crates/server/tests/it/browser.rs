@@ -646,6 +646,11 @@ async fn the_petition_office_works_a_petition_and_the_petitioner_follows_it() {
     // The steps name the officer by their role in English.
     let steps = desk.eval("return document.querySelector('#pd .timeline').innerText").await;
     assert!(steps.as_str().unwrap().contains(" · Petition officer petition"), "{steps}");
+    // What was done, as English says it: "Accepted", not the button's "Accept".
+    assert!(
+        steps.as_str().unwrap().contains("Accepted · ") && steps.as_str().unwrap().contains("Assigned · "),
+        "{steps}"
+    );
     // So do the clock's owners, in English punctuation.
     let clock = desk.eval("return document.querySelector('#pd table.clock').innerText").await;
     assert!(clock.as_str().unwrap().contains("Petition officer petition"), "{clock}");
