@@ -27,6 +27,8 @@ CG.words({
   CG.nav("/volunteers");
   const $ = (id) => document.getElementById(id);
   const f = (k, o) => Object.entries(o).reduce((s, [a, b]) => s.replaceAll("{" + a + "}", b), CG.t(k));
+  // A team's community in the page's language.
+  const cname = (t) => (CG.lang() === "en" ? t.community_name_en : t.community_name) || t.community_name;
   const me = CG.user();
   let teams = [], selected = null, detail = null;
   const stars = (n) => `<span class="stars" aria-label="${n}">${"★".repeat(n)}${"☆".repeat(5 - n)}</span>`;
@@ -36,12 +38,16 @@ CG.words({
     const s = await CG.api("GET", "/api/v1/volunteers/summary");
     $("vt-sum").innerHTML = f("vt_sum", { t: `<b>${s.teams}</b>`, v: `<b>${s.volunteers}</b>`, c: `<b>${s.communities_covered}</b>`, n: s.communities, h: `<b>${s.hours_this_year}</b>`, s: `<b>${s.shifts_this_year}</b>`, hh: `<b>${s.households_this_year}</b>` });
   }
-  async function loadTeams() {
-    teams = await CG.api("GET", "/api/v1/volunteers/teams");
-    const names = [...new Map(teams.map((t) => [t.community, t.community_name])).entries()];
+  // The community filter, in the page's language.
+  function renderFilter() {
+    const names = [...new Map(teams.map((t) => [t.community, cname(t)])).entries()];
     const keep = $("vt-community").value;
     $("vt-community").innerHTML = `<option value="">${CG.t("vt_all")}</option>` + names.map(([c, n]) => `<option value="${c}">${CG.esc(n)}</option>`).join("");
     $("vt-community").value = keep;
+  }
+  async function loadTeams() {
+    teams = await CG.api("GET", "/api/v1/volunteers/teams");
+    renderFilter();
     renderTeams();
     if (!selected && teams.length) open(teams[0].id);
   }
@@ -49,7 +55,7 @@ CG.words({
     const c = $("vt-community").value;
     $("vt-teams").innerHTML = teams.filter((t) => !c || t.community === c).map((t) => `<div class="item" role="option" tabindex="0" data-id="${t.id}" aria-selected="${t.id === selected}">
       <strong>${CG.esc(t.name)}</strong> <span class="tag">${CG.esc(CG.lang() === "en" ? CG.t("vt_k_" + t.kind) : t.kind_zh)}</span>
-      <div class="muted">${CG.t("vt_leader")}${CG.lang() === "en" ? ": " : "："}${CG.esc(t.leader_name || "")} · ${t.members} ${CG.t("vt_members")}</div></div>`).join("");
+      <div class="muted">${CG.t("vt_leader")}${CG.colon()}${CG.esc(t.leader_name || "")} · ${t.members} ${CG.t("vt_members")}</div></div>`).join("");
     $("vt-teams").querySelectorAll(".item").forEach((el) => { el.onclick = () => open(Number(el.dataset.id)); el.onkeydown = (e) => { if (e.key === "Enter") open(Number(el.dataset.id)); }; });
   }
   async function open(id) { selected = id; renderTeams(); detail = await CG.api("GET", "/api/v1/volunteers/teams/" + id); renderDetail(); }
@@ -67,7 +73,7 @@ CG.words({
   function renderDetail() {
     const d = detail;
     $("vt-detail").innerHTML = `<h2>${CG.esc(d.team.name)}</h2>
-      <p>${CG.esc(d.team.community_name)} · ${CG.t("vt_leader")}${CG.lang() === "en" ? ": " : "："}${CG.esc(d.team.leader_name || "")} · ${f("vt_team_hours", { h: d.hours })}</p>
+      <p>${CG.esc(cname(d.team))} · ${CG.t("vt_leader")}${CG.colon()}${CG.esc(d.team.leader_name || "")} · ${f("vt_team_hours", { h: d.hours })}</p>
       <p>${f("vt_visits", { n: d.visits, h: d.households, l: d.leaflets })}</p>
       <div class="row"><button type="button" id="vt-new-shift">${CG.t("vt_new_shift")}</button> <button type="button" class="secondary" id="vt-add-member">${CG.t("vt_add_member")}</button></div>
       <h3>${CG.t("vt_members")}</h3>
@@ -117,7 +123,7 @@ CG.words({
     if (v) await send(() => CG.api("POST", `/api/v1/volunteers/shifts/${shiftId}/minutes`, { user_id: user, minutes: Number(v.minutes), reason: v.reason }));
   }
   $("vt-community").onchange = renderTeams;
-  document.addEventListener("cg:lang", () => { loadSummary(); renderTeams(); if (detail) renderDetail(); });
+  document.addEventListener("cg:lang", () => { loadSummary(); renderFilter(); renderTeams(); if (detail) renderDetail(); });
   await loadSummary();
   await loadTeams();
   document.body.dataset.ready = "1";

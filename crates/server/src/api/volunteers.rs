@@ -57,6 +57,7 @@ pub struct TeamOut {
     pub id: i64,
     pub community: String,
     pub community_name: String,
+    pub community_name_en: String,
     pub kind: String,
     pub kind_zh: String,
     pub name: String,
@@ -70,14 +71,13 @@ async fn team_out(s: &AppState, t: &store::volunteers::Team) -> ApiResult<TeamOu
         Some(u) => Some(s.store.user(u).await?.display_name),
         None => None,
     };
+    let community = crate::api::deliberation::communities(s).into_iter().find(|c| c.code == t.community);
+    let (community_name, community_name_en) = community.map(|c| (c.name, c.name_en)).unwrap_or_default();
     Ok(TeamOut {
         id: t.id,
         community: t.community.clone(),
-        community_name: crate::api::deliberation::communities(s)
-            .into_iter()
-            .find(|c| c.code == t.community)
-            .map(|c| c.name)
-            .unwrap_or_default(),
+        community_name,
+        community_name_en,
         kind: t.kind.clone(),
         kind_zh: kind_zh(&t.kind).into(),
         name: t.name.clone(),

@@ -1475,6 +1475,20 @@ async fn a_topic_goes_from_the_app_to_the_agenda_and_volunteers_see_their_shifts
     let roster = lead.eval("return document.querySelector('#vt-detail').innerText").await;
     assert!(roster.as_str().unwrap().contains("沈月娥") && roster.as_str().unwrap().contains("还缺 3 人"), "{roster}");
     lead.screenshot(&shots("volunteers.png")).await;
+    // In English, the community by its English name, in the filter and on the team.
+    lead.click("#cg-lang").await;
+    lead.wait_for(
+        "return document.querySelector('#vt-detail').textContent.includes('Linjiang Community · ')",
+        Duration::from_secs(5),
+    )
+    .await;
+    let filter = lead.eval("return document.querySelector('#vt-community').innerText").await;
+    assert!(
+        filter.as_str().unwrap().contains("Linjiang Community") && !filter.as_str().unwrap().contains("临江社区"),
+        "{filter}"
+    );
+    lead.screenshot(&shots("volunteers-en.png")).await;
+    lead.click("#cg-lang").await;
     lead.quit().await;
     app.stop().await;
 }
