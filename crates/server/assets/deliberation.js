@@ -29,7 +29,7 @@ CG.words({
   dl_day: "Day {d} of every month, {t}, {p}", dl_no_day: "No deliberation day yet", dl_open: "Not started", dl_in_progress: "In progress", dl_solved: "Solved", dl_dropped: "Dropped",
   dl_s_raised: "To screen", dl_s_accepted: "To schedule", dl_s_on_agenda: "On the agenda", dl_s_discussed: "Discussed", dl_s_declined: "Declined",
   dl_f_open: "Topics to handle", dl_f_all: "All topics", dl_upcoming: "Coming", dl_past: "Held", dl_all_res: "All resolutions",
-  dl_supporters: "{n} support", dl_raised_by: "Raised by", dl_me: "you", dl_source: "Source", dl_src_app: "Resident app", dl_src_grid_worker: "Grid worker", dl_src_case: "Case", dl_src_petition: "Petition",
+  dl_supporters: "{n} in support", dl_raised_by: "Raised by", dl_me: "you", dl_source: "Source", dl_src_app: "Resident app", dl_src_grid_worker: "Grid worker", dl_src_case: "Case", dl_src_petition: "Petition",
   dl_accept: "Accept", dl_decline: "Decline", dl_schedule: "Put on an agenda", dl_discuss: "Record the outcome", dl_defer: "Defer to next", dl_reason: "Reason",
   dl_meeting: "Meeting", dl_outcome: "Outcome", dl_make_res: "Make a resolution (when work must follow)", dl_res_title: "Resolution", dl_owner: "Owner", dl_due: "Due",
   dl_registered: "Registered {n}/{c}", dl_attended: "{n} checked in", dl_minutes: "Minutes", dl_orgs: "Organisations present (separate with 、)", dl_save_draft: "Save draft", dl_finalise: "Finalise",

@@ -1369,6 +1369,8 @@ async fn a_topic_goes_from_the_app_to_the_agenda_and_volunteers_see_their_shifts
     let raised = raised.as_str().unwrap();
     assert!(raised.starts_with("Raised by: Resident 137****4444 · Source: Resident app"), "{raised}");
     assert!(!raised.contains("居民"), "{raised}");
+    let detail = desk.eval("return document.querySelector('#dl-detail').innerText").await;
+    assert!(detail.as_str().unwrap().contains("Linjiang Community · 1 in support"), "{detail}");
     desk.screenshot(&shots("deliberation-topic-en.png")).await;
     desk.click("#cg-lang").await;
 
