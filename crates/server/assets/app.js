@@ -286,12 +286,12 @@ const CG = (() => {
     const last = name.trim().split(/\s+/).pop();
     return last === zh["r_" + role] ? title : `${title} ${last}`;
   };
-  // A record's grid in the page's language (records carry `grid_name` and `grid_name_en`).
   // Punctuation in the page's language: "：" / ": ", "（x）" / " (x)", and a Chinese list
   // separator ("、", "，", "；") as English writes it.
   const colon = () => (lang === "en" ? ": " : "：");
   const paren = (x) => (lang === "en" ? ` (${x})` : `（${x}）`);
   const sep = (z) => (lang === "en" ? { "、": ", ", "，": ", ", "；": "; " }[z] ?? z : z);
+  // A record's grid in the page's language (records carry `grid_name` and `grid_name_en`).
   const gridName = (x) => (lang === "en" ? x.grid_name_en : x.grid_name) || x.grid_name || x.grid || "";
   return { t, words, said, applyI18n, setLang, lang: () => lang, token, user, signIn, api, nav, home, requireLogin, esc, fmtTime, countdown, beep, stream, download, openPage, gridName, personName, colon, paren, sep };
 })();

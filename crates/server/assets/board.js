@@ -2,10 +2,10 @@
 // for the whole street or one community. Anyone may read it; it names no one.
 "use strict";
 CG.words({
-  bd_title: "“临距离”网格议事公示栏", bd_all: "全街道", bd_open: "待开始", bd_in_progress: "推进中", bd_solved: "已解决",
+  bd_title: "“临距离”网格议事公示栏", bd_community: "村社", bd_all: "全街道", bd_open: "待开始", bd_in_progress: "推进中", bd_solved: "已解决",
   bd_items: "{n} 项", bd_due: "计划完成", bd_done: "解决于", bd_none: "暂无", bd_progress: "进度",
 }, {
-  bd_title: "Grid deliberation: public board", bd_all: "Whole street", bd_open: "Not started", bd_in_progress: "In progress", bd_solved: "Solved",
+  bd_title: "Grid deliberation: public board", bd_community: "Community", bd_all: "Whole street", bd_open: "Not started", bd_in_progress: "In progress", bd_solved: "Solved",
   bd_items: "{n}", bd_due: "Due", bd_done: "Solved on", bd_none: "None yet", bd_progress: "Progress",
 });
 (async () => {

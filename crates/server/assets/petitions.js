@@ -15,6 +15,7 @@ CG.words({}, {
   const [staff, grids, categories] = await Promise.all([CG.api("GET", "/api/v1/petitions/staff"), CG.api("GET", "/api/v1/grids"), CG.api("GET", "/api/v1/categories")]);
   const catOptions = () => categories.map((c) => `<option value="${c.code}">${CG.esc(CG.lang() === "en" ? c.name_en : c.name)}</option>`).join("");
   const me = CG.user();
+  const { colon, paren, sep } = CG;
   const gridName = (code) => { const f = grids.features.find((g) => g.properties.code === code); return f ? (CG.lang() === "en" ? f.properties.name_en : f.properties.name) : code; };
   const TOPICS = ["drainage", "wages", "housing", "land", "environment", "noise", "traffic", "food", "livelihood"];
   let list = [], selected = null;
@@ -92,8 +93,7 @@ CG.words({}, {
     return base;
   }
 
-  // Punctuation and names in the page's language.
-  const { colon, paren, sep } = CG;
+  // Names in the page's language (the deadline runner's steps carry its username).
   const who = (name, role) => (name === "deadline-runner" ? CG.t("actor_runner") : CG.personName(name, role));
   function renderDetail(p) {
     if (!p) { $("pd").innerHTML = `<p class="muted">${CG.t("pt_nothing")}</p>`; return; }

@@ -221,7 +221,7 @@ fn ts(t: domain::Timestamp) -> String {
 /// Display names and roles of accounts, by id and by username (steps record the username),
 /// so that pages name people in their own language. The deadline runner's steps keep its
 /// username, `deadline-runner`: pages call it the system's supervision in their words.
-async fn people(s: &AppState) -> ApiResult<(People, HashMap<String, Person>)> {
+async fn people(s: &AppState) -> ApiResult<(HashMap<i64, Person>, HashMap<String, Person>)> {
     let users = s.store.users().await?;
     let who = users.iter().map(|u| (u.id, (u.display_name.clone(), u.role.as_str().to_owned()))).collect();
     let by_name = users.into_iter().map(|u| (u.username, (u.display_name, u.role.as_str().to_owned()))).collect();
@@ -230,9 +230,8 @@ async fn people(s: &AppState) -> ApiResult<(People, HashMap<String, Person>)> {
 
 /// A display name and a role.
 type Person = (String, String);
-type People = HashMap<i64, Person>;
 
-fn out(s: &AppState, p: &Petition, who: &People, by_name: &HashMap<String, Person>) -> PetitionOut {
+fn out(s: &AppState, p: &Petition, who: &HashMap<i64, Person>, by_name: &HashMap<String, Person>) -> PetitionOut {
     let now = s.clock.now();
     let name = |id: Option<i64>| id.and_then(|i| who.get(&i)).map(|x| x.0.clone());
     let role = |id: Option<i64>| id.and_then(|i| who.get(&i)).map(|x| x.1.clone());

@@ -5,7 +5,6 @@
 
 use super::*;
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
 
 fn local(s: &str) -> domain::Timestamp {
     chrono::DateTime::parse_from_rfc3339(&format!("{s}+08:00")).unwrap().with_timezone(&chrono::Utc)
@@ -13,12 +12,7 @@ fn local(s: &str) -> domain::Timestamp {
 
 async fn step_to(app: &App, to: &str) {
     let to = local(to);
-    app.advance(to - app.now());
-    let start = Instant::now();
-    while !app.store.matters_with_alerts_due(app.now(), 1).await.unwrap().is_empty() {
-        assert!(start.elapsed() < Duration::from_secs(10), "the runner left alerts due at {to}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    app.advance_and_settle(to - app.now()).await;
 }
 
 async fn id_of(app: &App, name: &str) -> i64 {

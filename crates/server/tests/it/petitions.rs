@@ -4,7 +4,6 @@
 
 use super::*;
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
 
 /// An instant in the street's time.
 fn local(s: &str) -> domain::Timestamp {
@@ -15,15 +14,7 @@ fn local(s: &str) -> domain::Timestamp {
 async fn step_to(app: &App, to: &str) {
     let to = local(to);
     assert!(to >= app.now(), "the test's clock only moves forward");
-    app.advance(to - app.now());
-    let start = Instant::now();
-    loop {
-        if app.store.matters_with_alerts_due(app.now(), 1).await.unwrap().is_empty() {
-            return;
-        }
-        assert!(start.elapsed() < Duration::from_secs(10), "the runner left alerts due at {to}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    app.advance_and_settle(to - app.now()).await;
 }
 
 async fn user_id(app: &App, name: &str) -> i64 {
