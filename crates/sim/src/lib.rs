@@ -239,14 +239,11 @@ pub fn hour_of(t: f64) -> u32 {
     (((t / 3600.0) as u64) % 24) as u32
 }
 
-/// The calls of `days` days, from the scenario's demand.
-fn demand(sc: &Scenario, o: &Options, rng: &mut ChaCha8Rng) -> Vec<Call> {
-    let d = &sc.demand;
-    let mean = d.hourly_profile.iter().sum::<f64>() / 24.0;
-    // The category mix of the current year's streams, scaled to the daily demand.
+/// The category mix of the current year's streams: (code, calls a day).
+fn category_mix(sc: &Scenario) -> Vec<(String, f64)> {
     let mut mix: Vec<(String, f64)> = vec![];
     let weighted_total: f64 = sc.categories.iter().map(|c| c.weight).sum();
-    for s in d.history.streams.values() {
+    for s in sc.demand.history.streams.values() {
         match &s.categories {
             StreamCategories::List(l) => mix.extend(l.iter().map(|c| (c.clone(), s.current_per_day / l.len() as f64))),
             StreamCategories::Weighted(_) => mix.extend(
@@ -257,6 +254,31 @@ fn demand(sc: &Scenario, o: &Options, rng: &mut ChaCha8Rng) -> Vec<Call> {
             ),
         }
     }
+    mix
+}
+
+/// Per force, the share of calls that need it (a joint call counts for each of its forces).
+fn force_shares(sc: &Scenario) -> Vec<(Force, f64)> {
+    let mix = category_mix(sc);
+    let total: f64 = mix.iter().map(|m| m.1).sum();
+    let mut shares: Vec<(Force, f64)> = vec![];
+    for (code, per_day) in &mix {
+        let Some(spec) = sc.categories.iter().find(|c| c.category.code.as_str() == code) else { continue };
+        for f in &spec.category.forces {
+            match shares.iter_mut().find(|s| s.0 == *f) {
+                Some(s) => s.1 += per_day / total,
+                None => shares.push((*f, per_day / total)),
+            }
+        }
+    }
+    shares
+}
+
+/// The calls of `days` days, from the scenario's demand.
+fn demand(sc: &Scenario, o: &Options, rng: &mut ChaCha8Rng) -> Vec<Call> {
+    let d = &sc.demand;
+    let mean = d.hourly_profile.iter().sum::<f64>() / 24.0;
+    let mix = category_mix(sc);
     let mix_total: f64 = mix.iter().map(|m| m.1).sum();
     let grid_weights = &sc.grid_weights;
     let grid_total: f64 = grid_weights.iter().sum();
@@ -380,7 +402,7 @@ fn demand_points(sc: &Scenario) -> Vec<(LatLng, f64)> {
 }
 
 /// The scenario's timing as a run needs it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Timing {
     /// The set-off time every route includes (a unit coming home does not need it).
     pub setoff_seconds: f64,
@@ -390,6 +412,8 @@ pub struct Timing {
     pub rush_hours: [bool; 24],
     /// Calls a second in each local hour, at the run's demand.
     pub calls_per_second: [f64; 24],
+    /// Per force, the share of calls that need it; a force not listed takes every call.
+    pub force_share: Vec<(Force, f64)>,
     /// Units may be sent on their way home (else only once back at base).
     pub en_route: bool,
 }
@@ -413,6 +437,7 @@ impl Timing {
             calls_per_second: std::array::from_fn(|h| {
                 d.cases_per_day * demand_scale / 86_400.0 * d.hourly_profile[h] / mean.max(f64::MIN_POSITIVE)
             }),
+            force_share: force_shares(sc),
         }
     }
 }
@@ -425,6 +450,7 @@ impl Default for Timing {
             travel_max_seconds: ON_SITE_SECONDS - DISPATCH_DELAY_SECONDS,
             rush_hours: m.rush_hours,
             calls_per_second: [400.0 / 86_400.0; 24],
+            force_share: vec![],
             en_route: true,
         }
     }
@@ -481,7 +507,8 @@ const STRETCHED_FREE_SHARE: f64 = 0.5;
 const SUPPORT_SECONDS_MAX: f64 = 1200.0;
 /// `triage`: the most on-time calls a trip that cannot keep a promise may be expected to cost
 /// while its force is busy: the share of demand only it covers (DMEXCLP's expected coverage)
-/// × the calls a second at this hour × the seconds until it is clear again. A count of calls,
+/// × the calls a second at this hour that need its force × the seconds until it is clear
+/// again (a traffic unit away loses traffic calls, not the street's). A count of calls,
 /// so its meaning does not depend on how finely the area is cut into grids or how busy the
 /// street is.
 const SPARE_CALLS_MAX: f64 = 1.0;
@@ -591,7 +618,12 @@ impl World<'_> {
 
     /// The on-time calls the area can expect to lose while unit `u` is away on call `c`.
     fn calls_lost(&self, u: usize, c: usize, now: f64) -> f64 {
-        self.coverage_loss(u, now) * self.timing.calls_per_second[hour_of(now) as usize] * self.trip_seconds(u, c, now)
+        let force = self.units[u].force;
+        let share = self.timing.force_share.iter().find(|s| s.0 == force).map_or(1.0, |s| s.1);
+        self.coverage_loss(u, now)
+            * self.timing.calls_per_second[hour_of(now) as usize]
+            * share
+            * self.trip_seconds(u, c, now)
     }
 
     /// Sends unit `u` from where it is to call `c` at `now`; it is clear again after the scene
@@ -708,16 +740,24 @@ impl World<'_> {
         let eta = ranked.iter().find(|r| r.id as usize == u).map_or(nearest.eta_seconds, |r| r.eta_seconds);
         let next = self.next_clear_arrival(c, self.units[u].force, now);
         let worth = next <= now + eta + HOLD_EXTRA_SECONDS;
-        (!worth || self.waited_longest(c, now, lost)).then_some(u)
+        (!worth || self.waited_longest(c, self.units[u].force, now, lost)).then_some(u)
     }
 
-    /// `triage`: whether call `c` has waited as long as sparing a unit can justify: with
-    /// nobody on site, [`HOLD_EXTRA_SECONDS`] since it first waited for each on-time call the
-    /// area can expect to lose by sending now (`lost`), an hour at most; support for a call
-    /// someone is at, [`WAIT_MAX_SECONDS`] since the report.
-    fn waited_longest(&self, c: usize, now: f64, lost: f64) -> bool {
+    /// `triage`: whether call `c` has waited as long as sparing a unit of `force` can justify:
+    /// with nobody on site, [`HOLD_EXTRA_SECONDS`] since it first waited for each on-time call
+    /// the area can expect to lose by sending now (`lost`), shared by every call of the force
+    /// waiting with nobody there (each is served that much later for the hold), an hour at
+    /// most; support for a call someone is at, [`WAIT_MAX_SECONDS`] since the report.
+    fn waited_longest(&self, c: usize, force: Force, now: f64, lost: f64) -> bool {
         if self.response[c].is_nan() {
-            now - self.held_at[c] >= (HOLD_EXTRA_SECONDS * lost).min(WAIT_MAX_SECONDS)
+            // Everyone of the force's calls waiting with nobody there is served later for the
+            // hold: they share its allowance.
+            let others = self
+                .waiting
+                .iter()
+                .filter(|(wc, wn)| *wc != c && self.calls[*wc].needs[*wn].force == force && self.response[*wc].is_nan())
+                .count();
+            now - self.held_at[c] >= (HOLD_EXTRA_SECONDS * lost / (others + 1) as f64).min(WAIT_MAX_SECONDS)
         } else {
             now - self.calls[c].at >= WAIT_MAX_SECONDS
         }
@@ -881,7 +921,7 @@ impl World<'_> {
         hopeless
             && self.free_below(free, unit.force, t, BUSY_FREE_SHARE)
             && lost > SPARE_CALLS_MAX
-            && !self.waited_longest(c, t, lost)
+            && !self.waited_longest(c, unit.force, t, lost)
             && self.next_clear_arrival(c, unit.force, t) <= t + eta + HOLD_EXTRA_SECONDS
     }
 
@@ -989,7 +1029,7 @@ pub fn run_seeds(sc: &Scenario, o: &Options, seeds: u64, travel: &dyn Travel) ->
             });
             units_all.extend(units);
         } else {
-            let w = simulate(&run_calls, units, demand_points(sc), timing, o, travel);
+            let w = simulate(&run_calls, units, demand_points(sc), timing.clone(), o, travel);
             response.extend_from_slice(&w.response);
             joint.extend_from_slice(&w.joint_waits);
             units_all.extend(w.units);
@@ -1269,7 +1309,7 @@ mod tests {
         assert!(from_there > eta(&far, &beyond) && from_there < eta(&far, &beyond) + gone, "{from_there}");
         assert!(w.response[1] < 160.0, "{}", w.response[1]);
         let base = Timing { en_route: false, ..Timing::default() };
-        let w = simulate(&calls, vec![unit()], vec![(far, 1.0)], base, &o, &travel);
+        let w = simulate(&calls, vec![unit()], vec![(far, 1.0)], base.clone(), &o, &travel);
         // Home at clear + the way back (no set-off), then out again.
         let expected = clear + eta(&far, &home) - 60.0 + eta(&home, &beyond) - 1330.0;
         assert!((w.response[1] - expected).abs() < 1.0, "{} vs {expected}", w.response[1]);
@@ -1610,12 +1650,79 @@ mod tests {
         // Held at 100 s with nobody there: ten minutes per call the area would lose, an hour
         // at most; once someone is there, support waits an hour from the report.
         let mut w = w;
+        let police = w.units[0].force;
+        // A quarter of the calls need the police: a police trip costs a quarter as many.
+        w.timing.force_share = vec![(Force::TrafficPolice, 0.75), (police, 0.25)];
+        assert!((w.calls_lost(0, 0, 60.0) - expected / 4.0).abs() < 1e-9);
         w.held_at[0] = 100.0;
-        assert!(!w.waited_longest(0, 100.0 + 1199.0, 2.0) && w.waited_longest(0, 100.0 + 1200.0, 2.0));
-        assert!(w.waited_longest(0, 100.0 + 300.0, 0.5));
-        assert!(!w.waited_longest(0, 100.0 + 3599.0, 6.1) && w.waited_longest(0, 100.0 + 3600.0, 6.1));
+        assert!(!w.waited_longest(0, police, 100.0 + 1199.0, 2.0) && w.waited_longest(0, police, 100.0 + 1200.0, 2.0));
+        assert!(w.waited_longest(0, police, 100.0 + 300.0, 0.5));
+        assert!(!w.waited_longest(0, police, 100.0 + 3599.0, 6.1) && w.waited_longest(0, police, 100.0 + 3600.0, 6.1));
         w.response[0] = 900.0;
-        assert!(!w.waited_longest(0, 3599.0, 0.5) && w.waited_longest(0, 3600.0, 0.5));
+        assert!(!w.waited_longest(0, police, 3599.0, 0.5) && w.waited_longest(0, police, 3600.0, 0.5));
+    }
+
+    /// A held call's allowance is shared by every call of the force waiting with nobody there;
+    /// support for a call someone is at, and other forces' calls, do not count.
+    #[test]
+    fn the_waiting_share_a_holds_allowance() {
+        let (unit, base, there) = one_police_unit();
+        let police = unit.force;
+        let mut calls: Vec<Call> = (0..4).map(|i| police_call(i as f64, there, Priority::Normal, 600.0)).collect();
+        calls[3].needs[0].force = Force::TrafficPolice;
+        let travel = TravelModel::default();
+        let timing = Timing::default();
+        let points = vec![(base, 1.0)];
+        let mut w = World {
+            calls: &calls,
+            reach: Reach::new(std::slice::from_ref(&unit), &points, &travel, &timing),
+            units: vec![unit],
+            travel: &travel,
+            points,
+            timing,
+            policy: Policy::Triage,
+            response: vec![f64::NAN; 4],
+            waiting: vec![(0, 0), (1, 0), (2, 0), (3, 0)],
+            held_at: vec![100.0; 4],
+            rechecks: BinaryHeap::new(),
+            frees: BinaryHeap::new(),
+            joint_waits: vec![],
+            served: 0,
+        };
+        // Three police calls with nobody there: 2 calls × 10 min / 3 = 400 s each.
+        assert!(!w.waited_longest(0, police, 100.0 + 399.0, 2.0) && w.waited_longest(0, police, 100.0 + 400.0, 2.0));
+        // Someone is at call 2: two share it, 600 s.
+        w.response[2] = 300.0;
+        assert!(!w.waited_longest(0, police, 100.0 + 599.0, 2.0) && w.waited_longest(0, police, 100.0 + 600.0, 2.0));
+        // Alone: the whole 1,200 s.
+        w.waiting.retain(|x| x.0 != 1);
+        assert!(!w.waited_longest(0, police, 100.0 + 1199.0, 2.0) && w.waited_longest(0, police, 100.0 + 1200.0, 2.0));
+    }
+
+    /// A trip costs the calls of its own force: the shares follow the category mix, and the
+    /// calls drawn follow the shares.
+    #[test]
+    fn a_force_loses_only_its_own_calls() {
+        let dense = synthetic("dense-one-force");
+        let shares = force_shares(&dense);
+        assert_eq!(shares.len(), 1);
+        assert!((shares[0].1 - 1.0).abs() < 1e-12, "{shares:?}");
+        let sc = linjiang();
+        let shares = force_shares(&sc);
+        let o = Options { policy: Policy::ClosestIdle, days: 20, seed: 7, demand_scale: 1.0 };
+        let calls = demand(&sc, &o, &mut ChaCha8Rng::seed_from_u64(7));
+        for (force, share) in &shares {
+            let drawn = calls.iter().filter(|c| c.needs.iter().any(|n| n.force == *force)).count() as f64;
+            let expected = share * calls.len() as f64;
+            // Within four standard deviations of a binomial draw.
+            let sd = (calls.len() as f64 * share * (1.0 - share)).sqrt();
+            assert!((drawn - expected).abs() <= 4.0 * sd + 1.0, "{force:?}: {drawn} drawn, {expected:.0} expected");
+        }
+        let traffic = shares.iter().find(|s| s.0 == Force::TrafficPolice).map(|s| s.1).unwrap();
+        assert!(traffic > 0.02 && traffic < 0.3, "traffic police share {traffic}");
+        // A traffic unit away costs the traffic calls only: calls_lost scales by the share.
+        let timing = Timing::of(&sc, 1.0);
+        assert!(timing.force_share.iter().any(|s| s.0 == Force::TrafficPolice && (s.1 - traffic).abs() < 1e-12));
     }
 
     /// On the scenarios made for the purpose (long promises, a transport leg, shifts, one
