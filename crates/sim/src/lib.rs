@@ -1616,6 +1616,29 @@ mod tests {
         scenario::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios").join(name)).unwrap()
     }
 
+    /// A `triage` run's state with one unit based at `base`, the demand all at its base, the
+    /// default timing, and nothing sent or waiting yet.
+    fn triage_world<'a>(calls: &'a [Call], unit: Unit, base: LatLng, travel: &'a TravelModel) -> World<'a> {
+        let timing = Timing::default();
+        let points = vec![(base, 1.0)];
+        World {
+            calls,
+            reach: Reach::new(std::slice::from_ref(&unit), &points, travel, &timing),
+            units: vec![unit],
+            travel,
+            points,
+            timing,
+            policy: Policy::Triage,
+            response: vec![f64::NAN; calls.len()],
+            waiting: vec![],
+            held_at: vec![f64::NAN; calls.len()],
+            rechecks: BinaryHeap::new(),
+            frees: BinaryHeap::new(),
+            joint_waits: vec![],
+            served: 0,
+        }
+    }
+
     /// The on-time calls a trip is expected to cost, by hand: one unit alone covering the one
     /// demand point (q = 0.3: it covers 0.7 of the demand in expectation), 400 calls a day
     /// (1/216 a second), a trip of travel + 1,800 s on scene.
@@ -1624,24 +1647,7 @@ mod tests {
         let (unit, base, there) = one_police_unit();
         let calls = vec![police_call(0.0, there, Priority::Normal, 1800.0)];
         let travel = TravelModel::default();
-        let timing = Timing::default();
-        let points = vec![(base, 1.0)];
-        let w = World {
-            calls: &calls,
-            reach: Reach::new(std::slice::from_ref(&unit), &points, &travel, &timing),
-            units: vec![unit],
-            travel: &travel,
-            points,
-            timing,
-            policy: Policy::Triage,
-            response: vec![f64::NAN],
-            waiting: vec![],
-            held_at: vec![f64::NAN],
-            rechecks: BinaryHeap::new(),
-            frees: BinaryHeap::new(),
-            joint_waits: vec![],
-            served: 0,
-        };
+        let w = triage_world(&calls, unit, base, &travel);
         let trip = travel.route(&base, &there, TravelMode::Car, 0).eta_seconds + 1800.0;
         let expected = 0.7 * (400.0 / 86_400.0) * trip;
         assert!((w.calls_lost(0, 0, 60.0) - expected).abs() < 1e-9, "{} vs {expected}", w.calls_lost(0, 0, 60.0));
@@ -1671,24 +1677,9 @@ mod tests {
         let mut calls: Vec<Call> = (0..4).map(|i| police_call(i as f64, there, Priority::Normal, 600.0)).collect();
         calls[3].needs[0].force = Force::TrafficPolice;
         let travel = TravelModel::default();
-        let timing = Timing::default();
-        let points = vec![(base, 1.0)];
-        let mut w = World {
-            calls: &calls,
-            reach: Reach::new(std::slice::from_ref(&unit), &points, &travel, &timing),
-            units: vec![unit],
-            travel: &travel,
-            points,
-            timing,
-            policy: Policy::Triage,
-            response: vec![f64::NAN; 4],
-            waiting: vec![(0, 0), (1, 0), (2, 0), (3, 0)],
-            held_at: vec![100.0; 4],
-            rechecks: BinaryHeap::new(),
-            frees: BinaryHeap::new(),
-            joint_waits: vec![],
-            served: 0,
-        };
+        let mut w = triage_world(&calls, unit, base, &travel);
+        w.waiting = vec![(0, 0), (1, 0), (2, 0), (3, 0)];
+        w.held_at = vec![100.0; 4];
         // Three police calls with nobody there: 2 calls × 10 min / 3 = 400 s each.
         assert!(!w.waited_longest(0, police, 100.0 + 399.0, 2.0) && w.waited_longest(0, police, 100.0 + 400.0, 2.0));
         // Someone is at call 2: two share it, 600 s.
