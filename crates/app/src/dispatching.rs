@@ -7,6 +7,7 @@ use crate::{workflow, App};
 use chrono::Timelike;
 use dispatch::{Candidate, Need, Ranked, TravelMode};
 use domain::case::{Action, Case, Status};
+use domain::category::Force;
 use domain::codes::GridCode;
 use domain::geo::{LatLng, Polygon};
 use domain::Timestamp;
@@ -111,27 +112,98 @@ const BUSY_SHARE: f64 = 0.3;
 /// Days of cases the grids' shares of demand are counted over.
 const SHARE_DAYS: i64 = 90;
 
-/// Each grid's share of demand: its cases of the last 90 days (a tenth of a case for a grid
-/// with none), summing to one; counted at most once an hour.
-pub async fn grid_shares(state: &App) -> Result<HashMap<GridCode, f64>, StoreError> {
+/// The street's demand as dispatch weighs it, from the cases of the last 90 days.
+#[derive(Debug, Clone, Default)]
+pub struct Demand {
+    /// Each grid's share: its cases (a tenth of a case for a grid with none), summing to one.
+    pub grid_shares: HashMap<GridCode, f64>,
+    /// Per force, the cases a second that need it at each local hour (a joint category counts
+    /// for each of its forces).
+    pub force_per_second: HashMap<Force, [f64; 24]>,
+}
+
+/// The last 90 days' demand ([`Demand`]), counted at most once an hour.
+pub async fn demand(state: &App) -> Result<Demand, StoreError> {
     let now = state.clock.now();
-    if let Some((at, shares)) = state.demand_shares.lock().expect("not poisoned").as_ref() {
+    if let Some((at, d)) = state.demand_shares.lock().expect("not poisoned").as_ref() {
         if *at <= now && now - *at < chrono::Duration::hours(1) {
-            return Ok(shares.clone());
+            return Ok(d.clone());
         }
     }
-    let counts: HashMap<String, i64> = state
-        .store
-        .counts_by(store::stats::Dimension::Grid, now - chrono::Duration::days(SHARE_DAYS), now)
-        .await?
-        .into_iter()
-        .collect();
+    let from = now - chrono::Duration::days(SHARE_DAYS);
+    let counts: HashMap<String, i64> =
+        state.store.counts_by(store::stats::Dimension::Grid, from, now).await?.into_iter().collect();
     let raw: Vec<(GridCode, f64)> =
         state.grids.keys().map(|g| (g.clone(), 0.1 + counts.get(g.as_str()).copied().unwrap_or(0) as f64)).collect();
     let total: f64 = raw.iter().map(|x| x.1).sum();
-    let shares: HashMap<GridCode, f64> = raw.into_iter().map(|(g, w)| (g, w / total.max(f64::MIN_POSITIVE))).collect();
-    *state.demand_shares.lock().expect("not poisoned") = Some((now, shares.clone()));
-    Ok(shares)
+    let grid_shares = raw.into_iter().map(|(g, w)| (g, w / total.max(f64::MIN_POSITIVE))).collect();
+    // Cases a second per force over the period, shaped by the hour of the day the cases came.
+    let by_category = state.store.counts_by(store::stats::Dimension::Category, from, now).await?;
+    let by_hour = state.store.breakdown(store::stats::By::Hour, from, now, now).await?;
+    let all: i64 = by_hour.iter().map(|g| g.count).sum();
+    let hour_factor: [f64; 24] = std::array::from_fn(|h| {
+        let n = by_hour.iter().find(|g| g.key.parse::<usize>().ok() == Some(h)).map_or(0, |g| g.count);
+        if all > 0 {
+            24.0 * n as f64 / all as f64
+        } else {
+            1.0
+        }
+    });
+    let seconds = (SHARE_DAYS * 86_400) as f64;
+    let mut force_per_second: HashMap<Force, [f64; 24]> = HashMap::new();
+    for (code, n) in by_category {
+        let Some(c) = state.categories.iter().find(|(k, _)| k.as_str() == code).map(|x| x.1) else { continue };
+        for f in &c.forces {
+            let rate = force_per_second.entry(*f).or_insert([0.0; 24]);
+            for (h, r) in rate.iter_mut().enumerate() {
+                *r += n as f64 / seconds * hour_factor[h];
+            }
+        }
+    }
+    let d = Demand { grid_shares, force_per_second };
+    *state.demand_shares.lock().expect("not poisoned") = Some((now, d.clone()));
+    Ok(d)
+}
+
+/// Each grid's share of demand: its cases of the last 90 days ([`demand`]).
+pub async fn grid_shares(state: &App) -> Result<HashMap<GridCode, f64>, StoreError> {
+    Ok(demand(state).await?.grid_shares)
+}
+
+/// The on-time calls of `force` the street can expect to lose while one of it whose leaving
+/// costs `loss` (a share of expected coverage) is away `trip_seconds` from `now`: the
+/// simulator's measure (`dispatch::policy::Leaving::calls_lost`).
+pub fn calls_lost(d: &Demand, force: Force, loss: f64, trip_seconds: f64, now: Timestamp) -> f64 {
+    let rate = d.force_per_second.get(&force).map_or(0.0, |r| r[local_hour(now) as usize]);
+    loss * rate * trip_seconds
+}
+
+/// Seconds a responder is expected to stay on scene at a case of this category: the
+/// simulator's default (25 minutes, 45 for disputes).
+pub fn on_scene_seconds(state: &App, case: &Case) -> f64 {
+    state.categories.get(&case.category).map_or(1500.0, |c| scenario::OnScene::default_for(&c.tags).mean())
+}
+
+/// Open cases read for the waiting count, at most: more than a street has open at once.
+const OPEN_CASES_MAX: i64 = 5_000;
+
+/// Other open cases that need `force` and have nobody of it sent nor anyone on site: the calls
+/// a wait for one more makes wait too.
+pub async fn waiting_for(
+    state: &App,
+    roster: &[Responder],
+    force: Force,
+    except: domain::case::CaseId,
+) -> Result<usize, StoreError> {
+    let open = state.store.open_cases(OPEN_CASES_MAX).await?;
+    let of_force = |id: i64| roster.iter().any(|r| r.id == id && r.force == force);
+    Ok(open
+        .iter()
+        .filter(|c| c.id != except && matches!(c.status, Status::New | Status::Accepted | Status::Dispatched))
+        .filter(|c| state.categories.get(&c.category).is_some_and(|k| k.forces.contains(&force)))
+        .filter(|c| c.assignments.iter().all(|a| a.arrived_at.is_none()))
+        .filter(|c| !c.assignments.iter().any(|a| a.is_current() && of_force(a.responder_id)))
+        .count())
 }
 
 /// For each of `ids` (free responders), what their leaving now would cost

@@ -72,9 +72,9 @@ pub struct App {
     pub gas_company_phone: Option<String>,
     /// One message of a device at a time on this node.
     pub gas_locks: gas::DeviceLocks,
-    /// Each grid's share of the last 90 days' cases and when it was counted (refreshed
-    /// hourly): the weights of the recommendations' coverage cost.
-    pub demand_shares: std::sync::Mutex<Option<(domain::Timestamp, HashMap<GridCode, f64>)>>,
+    /// The last 90 days' demand and when it was counted (refreshed hourly): the weights of
+    /// the recommendations' coverage cost and the forces' calls a second.
+    pub demand_shares: std::sync::Mutex<Option<(domain::Timestamp, dispatching::Demand)>>,
 }
 
 impl App {

@@ -5,13 +5,13 @@ CG.words({
   cs_new_call: "登记来电", cs_caller: "来电人", cs_address: "地址或地标", cs_map: "案件与力量分布", cs_default_priority: "按类别默认",
   cs_show_phone: "查看完整号码", cs_call: "拨打", cs_more_force: "增派其他力量", cs_add: "查看人选", cs_notices: "通知记录", cs_no_notices: "暂无通知",
   cs_told: "{t} {to}（{ch}）：{s}", cs_ch_web: "站内", cs_ch_sms: "短信", cs_ch_wechat: "微信", cs_pending: "待发送", cs_made: "已登记为案件 #{id}", cs_actor_history: "历史记录",
-  cs_cover_kept: "派出后其他网格仍有人10分钟内可达", cs_cover_lost: "派出后无人10分钟内可达：{g}", cs_cover_more: " 等{n}个网格",
+  cs_may_wait: "可再等约{n}分钟（现派约损失{c}起按时到场）", cs_cover_kept: "派出后其他网格仍有人10分钟内可达", cs_cover_lost: "派出后无人10分钟内可达：{g}", cs_cover_more: " 等{n}个网格",
   cs_move: "通知前往", cs_moved: "已通知", cs_merge_label: "重复于案件", cs_merge: "合并重复", cs_shown: "已显示 {n} 件", cs_all_shown: "（全部）", cs_none: "没有符合条件的案件。可调整上方的状态、站点或日期再查询。", cs_more: "加载更多",
 }, {
   cs_new_call: "New call", cs_caller: "Caller", cs_address: "Address or landmark", cs_map: "Cases and people", cs_default_priority: "Category's default",
   cs_show_phone: "Show the full number", cs_call: "Call", cs_more_force: "Add another force", cs_add: "See who", cs_notices: "Who was told", cs_no_notices: "Nobody yet",
   cs_told: "{t} {to} ({ch}): {s}", cs_ch_web: "in-app", cs_ch_sms: "SMS", cs_ch_wechat: "WeChat", cs_pending: "to send", cs_made: "Recorded as case #{id}", cs_actor_history: "history",
-  cs_cover_kept: "every other grid stays within 10 minutes of someone", cs_cover_lost: "leaves out of 10-minute reach: {g}", cs_cover_more: " ({n} grids)",
+  cs_may_wait: "may wait about {n} min more (sending now costs about {c} on-time arrivals)", cs_cover_kept: "every other grid stays within 10 minutes of someone", cs_cover_lost: "leaves out of 10-minute reach: {g}", cs_cover_more: " ({n} grids)",
   cs_move: "Tell them", cs_moved: "Told", cs_merge_label: "Duplicate of case", cs_merge: "Merge", cs_shown: "{n} shown", cs_all_shown: " (all)", cs_none: "No cases match. Change the status, station or date above and search again.", cs_more: "Load more",
 });
 (async () => {
@@ -257,6 +257,7 @@ CG.words({
       <label><input type="checkbox" name="responder" value="${r.responder_id}" ${best.has(r.responder_id) ? "checked" : ""}>
       <span class="tag">${CG.t(r.force)}</span> <span>${CG.esc(r.name)}</span> <span class="${r.on_time ? "" : "warn-text"}">· ${CG.t("eta")} ${Math.ceil(r.eta_seconds / 60)} ${CG.t("minutes")}</span> <span>· ${(r.distance_metres / 1000).toFixed(1)} km</span>
       <span class="${r.on_time ? "muted" : "warn-text"}">· ${CG.esc(CG.lang() === "en" ? r.why_en : r.why)}</span>
+      ${r.may_wait_seconds > 0 ? `<span class="muted">· ${CG.t("cs_may_wait").replace("{n}", Math.ceil(r.may_wait_seconds / 60)).replace("{c}", r.calls_lost.toFixed(1))}</span>` : ""}
       ${r.leaves_uncovered.length ? `<span class="warn-text">· ${coverWords(r)}</span>` : ""}</label>`).join("") +
       `</div><button type="button" id="send-dispatch">${CG.t("dispatch_selected")}</button>`;
     $("send-dispatch").onclick = async () => {

@@ -438,4 +438,10 @@ pub struct Recommendation {
     /// (names in the page's language order: Chinese, then English).
     pub leaves_uncovered: Vec<String>,
     pub leaves_uncovered_en: Vec<String>,
+    /// The on-time arrivals of this force the street can expect to lose while this one is
+    /// away (its share of the expected coverage × the force's cases a second × the trip).
+    pub calls_lost: f64,
+    /// How much longer the case may wait for someone coming clear instead of this one
+    /// (`dispatch::policy::wait_allowed_seconds`); 0 unless `why` says it can wait.
+    pub may_wait_seconds: i64,
 }

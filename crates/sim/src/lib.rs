@@ -505,23 +505,15 @@ const BUSY_SHARE: f64 = 0.3;
 const STRETCHED_FREE_SHARE: f64 = 0.5;
 /// A unit sent in support, once someone else keeps the promise, may take up to this long.
 const SUPPORT_SECONDS_MAX: f64 = 1200.0;
-/// `triage`: the most on-time calls a trip that cannot keep a promise may be expected to cost
-/// while its force is busy: the share of demand only it covers (DMEXCLP's expected coverage)
-/// × the calls a second at this hour that need its force × the seconds until it is clear
-/// again (a traffic unit away loses traffic calls, not the street's). A count of calls,
-/// so its meaning does not depend on how finely the area is cut into grids or how busy the
-/// street is.
-const SPARE_CALLS_MAX: f64 = 1.0;
 /// `triage`: a force is busy while fewer than this share of it is free (the console's
 /// measure too).
 use dispatch::policy::BUSY_FREE_SHARE;
-/// `triage`: a need is held for a unit coming clear only if that unit would be on site at
-/// most this much later than the free one sent now; and a call with nobody on site waits, in
-/// all, at most this long for each on-time call the area can expect to lose by sending now.
-const HOLD_EXTRA_SECONDS: f64 = 600.0;
-/// `triage`: support for a call someone already keeps on time waits at most this long for a
-/// unit the area can spare — the street's promise of a first feedback within the hour.
-const WAIT_MAX_SECONDS: f64 = 3600.0;
+/// `triage`: a trip that cannot keep a promise, while its force is busy, may cost at most
+/// [`SPARE_CALLS_MAX`] on-time calls of its force: the share of demand only it covers (DMEXCLP's
+/// expected coverage) × the calls a second at this hour that need its force × the seconds until
+/// it is clear again (a traffic unit away loses traffic calls, not the street's); the console
+/// judges by the same rule (`dispatch::policy::wait_allowed_seconds`).
+use dispatch::policy::{wait_allowed_seconds, HOLD_EXTRA_SECONDS, SPARE_CALLS_MAX, WAIT_MAX_SECONDS};
 
 /// The state of a run.
 struct World<'a> {
@@ -757,9 +749,9 @@ impl World<'_> {
                 .iter()
                 .filter(|(wc, wn)| *wc != c && self.calls[*wc].needs[*wn].force == force && self.response[*wc].is_nan())
                 .count();
-            now - self.held_at[c] >= (HOLD_EXTRA_SECONDS * lost / (others + 1) as f64).min(WAIT_MAX_SECONDS)
+            now - self.held_at[c] >= wait_allowed_seconds(lost, false, others)
         } else {
-            now - self.calls[c].at >= WAIT_MAX_SECONDS
+            now - self.calls[c].at >= wait_allowed_seconds(lost, true, 0)
         }
     }
 
@@ -1665,7 +1657,7 @@ mod tests {
         assert!(w.waited_longest(0, police, 100.0 + 300.0, 0.5));
         assert!(!w.waited_longest(0, police, 100.0 + 3599.0, 6.1) && w.waited_longest(0, police, 100.0 + 3600.0, 6.1));
         w.response[0] = 900.0;
-        assert!(!w.waited_longest(0, police, 3599.0, 0.5) && w.waited_longest(0, police, 3600.0, 0.5));
+        assert!(!w.waited_longest(0, police, 3599.0, 2.0) && w.waited_longest(0, police, 3600.0, 2.0));
     }
 
     /// A held call's allowance is shared by every call of the force waiting with nobody there;

@@ -823,17 +823,47 @@ pub async fn recommendations(
             forces.push(r.force);
         }
     }
+    let demand = crate::dispatching::demand(&s).await?;
+    let on_scene = crate::dispatching::on_scene_seconds(&s, &case);
+    let waited = (now - case.created_at).num_milliseconds() as f64 / 1000.0;
     for force in forces {
         let mine: Vec<dispatch::Ranked> = ranked.iter().filter(|r| r.force == force).cloned().collect();
-        let loss: Vec<f64> = mine.iter().map(|r| costs.get(&r.id).map_or(0.0, |c| c.loss)).collect();
+        let leaving: Vec<dispatch::policy::Leaving> = mine
+            .iter()
+            .map(|r| {
+                let cost = costs.get(&r.id);
+                let loss = cost.map_or(0.0, |c| c.loss);
+                dispatch::policy::Leaving {
+                    loss,
+                    calls_lost: crate::dispatching::calls_lost(&demand, force, loss, r.eta_seconds + on_scene, now),
+                    gap: cost.is_some_and(|c| !c.uncovered.is_empty()),
+                }
+            })
+            .collect();
+        let force_busy = crate::dispatching::force_busy(&roster, &busy, force);
         let situation = dispatch::policy::Situation {
             left_seconds: left,
             urgent: case.priority == domain::case::Priority::Urgent,
             kept_already,
-            force_busy: crate::dispatching::force_busy(&roster, &busy, force),
+            force_busy,
+            waited_seconds: waited,
+            others_waiting: if force_busy {
+                crate::dispatching::waiting_for(&s, &roster, force, case.id).await?
+            } else {
+                0
+            },
         };
-        let gap: Vec<bool> = mine.iter().map(|r| costs.get(&r.id).is_some_and(|c| !c.uncovered.is_empty())).collect();
-        for (i, why) in dispatch::policy::order(&mine, &loss, &gap, &situation) {
+        for (i, why) in dispatch::policy::order(&mine, &leaving, &situation) {
+            let may_wait = match why {
+                dispatch::policy::Why::CanWait => {
+                    dispatch::policy::wait_allowed_seconds(
+                        leaving[i].calls_lost,
+                        kept_already,
+                        situation.others_waiting,
+                    ) - waited
+                }
+                _ => 0.0,
+            };
             let r = &mine[i];
             let who = roster.iter().find(|x| x.id == r.id).expect("ranked from the roster");
             let lost = costs.get(&r.id).map(|c| c.uncovered.as_slice()).unwrap_or_default();
@@ -850,6 +880,8 @@ pub async fn recommendations(
                 why_en: why_en.into(),
                 leaves_uncovered: names(lost, false),
                 leaves_uncovered_en: names(lost, true),
+                calls_lost: (leaving[i].calls_lost * 100.0).round() / 100.0,
+                may_wait_seconds: may_wait.max(0.0).ceil() as i64,
             });
         }
     }

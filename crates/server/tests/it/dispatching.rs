@@ -347,3 +347,89 @@ async fn recommendations_say_what_sending_costs_the_street_sqlite() {
 async fn recommendations_say_what_sending_costs_the_street_postgres() {
     coverage_cost_on(true).await;
 }
+
+/// The case's two city-management recommendations, both too far for the promise.
+async fn far_city_management(app: &App, id: i64) -> Vec<Value> {
+    let (s, recs) = app.call(Some("dispatcher"), "GET", &format!("/api/v1/cases/{id}/recommendations"), None).await;
+    assert_eq!(s, 200, "{recs}");
+    let mine: Vec<Value> =
+        recs.as_array().unwrap().iter().filter(|r| r["force"] == "city_management").cloned().collect();
+    assert_eq!(mine.len(), 2, "{recs}");
+    assert!(mine.iter().all(|r| r["on_time"] == false), "{recs}");
+    mine
+}
+
+/// A far responder of a busy force "can wait" only while the wait is worth it: sending must be
+/// expected to cost more than one on-time arrival of the force (nothing, before the street has
+/// any history of its cases), and the allowance — ten minutes per arrival lost — is shared by
+/// the force's other cases waiting with nobody there, and runs out.
+async fn a_wait_must_be_worth_it_on(postgres: bool) {
+    let app = start(postgres).await;
+    let now = app.now();
+    // City management: two of the main area free, everyone else busy.
+    let roster = app.store.responders().await.unwrap();
+    let cm: Vec<_> = roster.iter().filter(|r| r.force == domain::category::Force::CityManagement).collect();
+    let free: Vec<i64> = cm.iter().filter(|r| r.station != "S5").take(2).map(|r| r.id).collect();
+    for r in &cm {
+        let status = if free.contains(&r.id) { "available" } else { "busy" };
+        app.store.set_responder_status(r.id, status, "test", app.now()).await.unwrap();
+    }
+    // Street vending in the enclave's farmland: nobody free reaches it in ten minutes.
+    let enclave = app.state.grids.values().find(|g| g.area == "enclave").unwrap();
+    let centre = domain::geo::Polygon::new(enclave.ring.clone()).unwrap().centroid();
+    let vending = |d: &str| json!({"category": "SJ0501", "description": d, "location": {"lat": centre.lat(), "lng": centre.lng()}, "source": "hotline"});
+    let (s, c) = app.call(Some("dispatcher"), "POST", "/api/v1/cases", Some(vending("占道卖菜"))).await;
+    assert_eq!(s, 201, "{c}");
+    let id = c["id"].as_i64().unwrap();
+    // No history: the force has had no cases, a trip costs none; go, the soonest first.
+    for r in far_city_management(&app, id).await {
+        assert_eq!((&r["calls_lost"], &r["may_wait_seconds"]), (&json!(0.0), &json!(0)), "{r}");
+        assert_eq!(r["why_en"], "too far for the promise; the soonest", "{r}");
+    }
+    // Ninety days of the demo's history: the morning's city-management cases make a trip of
+    // this length cost more than one on-time arrival.
+    let sc = scenario::load(&scenario_dir()).unwrap();
+    let history = scenario::history::generate(&sc, now, 90, sc.demand.history.seed);
+    app.store.import_cases(&history, "demo", now).await.unwrap();
+    app.state.demand_shares.lock().unwrap().take();
+    let allowance = |r: &Value, sharing: f64| (600.0 * r["calls_lost"].as_f64().unwrap() / sharing).min(3600.0);
+    let before = far_city_management(&app, id).await;
+    for r in &before {
+        assert!(r["calls_lost"].as_f64().unwrap() > 1.0, "{r}");
+        assert_eq!(
+            (&r["why"], &r["why_en"]),
+            (&json!("赶不上时限，力量紧张可稍后派"), &json!("too far; force busy, can wait"))
+        );
+        // Ten minutes per arrival lost (calls_lost is rounded to hundredths: ± 3 s).
+        assert!((r["may_wait_seconds"].as_f64().unwrap() - allowance(r, 1.0)).abs() <= 4.0, "{r}");
+    }
+    // Two more vending cases nobody has been sent to: the three share the allowance.
+    for d in ["桥头占道卖水果", "田边占道摆摊"] {
+        let (s, _) = app.call(Some("dispatcher"), "POST", "/api/v1/cases", Some(vending(d))).await;
+        assert_eq!(s, 201);
+    }
+    let shared = far_city_management(&app, id).await;
+    for (r, b) in shared.iter().zip(&before) {
+        assert_eq!(r["calls_lost"], b["calls_lost"]);
+        assert_eq!(r["why_en"], "too far; force busy, can wait", "{r}");
+        assert!((r["may_wait_seconds"].as_f64().unwrap() - allowance(r, 3.0)).abs() <= 2.0, "{r}");
+    }
+    // Once the case has waited its share, whoever is soonest should go.
+    let longest = shared.iter().map(|r| r["may_wait_seconds"].as_i64().unwrap()).max().unwrap();
+    app.advance_and_settle(chrono::Duration::seconds(longest + 1)).await;
+    for r in far_city_management(&app, id).await {
+        assert_eq!((&r["why_en"], &r["may_wait_seconds"]), (&json!("too far for the promise; the soonest"), &json!(0)));
+    }
+    let url = app.halt().await;
+    store::testing::discard(&url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wait_must_be_worth_it_sqlite() {
+    a_wait_must_be_worth_it_on(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wait_must_be_worth_it_postgres() {
+    a_wait_must_be_worth_it_on(true).await;
+}
