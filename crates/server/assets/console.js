@@ -5,7 +5,7 @@ CG.words({
   cs_new_call: "登记来电", cs_caller: "来电人", cs_address: "地址或地标", cs_map: "案件与力量分布", cs_default_priority: "按类别默认",
   cs_show_phone: "查看完整号码", cs_call: "拨打", cs_more_force: "增派其他力量", cs_add: "查看人选", cs_notices: "通知记录", cs_no_notices: "暂无通知",
   cs_told: "{t} {to}（{ch}）：{s}", cs_ch_web: "站内", cs_ch_sms: "短信", cs_ch_wechat: "微信", cs_pending: "待发送", cs_made: "已登记为案件 #{id}", cs_actor_history: "历史记录",
-  cs_may_wait: "可再等约{n}分钟（现派约损失{c}起按时到场）", cs_cover_kept: "派出后其他网格仍有人10分钟内可达", cs_cover_lost: "派出后无人10分钟内可达：{g}", cs_cover_more: " 等{n}个网格",
+  cs_may_wait: "可再等约{n}分钟（现在派出，预计少{c}起按时到场）", cs_cover_kept: "派出后其他网格仍有人10分钟内可达", cs_cover_lost: "派出后无人10分钟内可达：{g}", cs_cover_more: " 等{n}个网格",
   cs_move: "通知前往", cs_moved: "已通知", cs_merge_label: "重复于案件", cs_merge: "合并重复", cs_shown: "已显示 {n} 件", cs_all_shown: "（全部）", cs_none: "没有符合条件的案件。可调整上方的状态、站点或日期再查询。", cs_more: "加载更多",
 }, {
   cs_new_call: "New call", cs_caller: "Caller", cs_address: "Address or landmark", cs_map: "Cases and people", cs_default_priority: "Category's default",
@@ -302,7 +302,7 @@ CG.words({
     try {
       const moves = await CG.api("GET", "/api/v1/dispatch/moveups");
       $("moveups").innerHTML = moves.length
-        ? moves.map((m, i) => `<li>${CG.esc(m.name)}${CG.paren(CG.t(m.force))} → ${CG.esc(m.grid_name)} · ${Math.ceil(m.eta_seconds / 60)} ${CG.t("minutes")} · +${m.grids_gained} ${CG.t("grids_covered")}
+        ? moves.map((m, i) => `<li>${CG.esc(m.name)}${CG.paren(CG.t(m.force))} → ${CG.esc(CG.lang() === "en" ? m.grid_name_en : m.grid_name)} · ${Math.ceil(m.eta_seconds / 60)} ${CG.t("minutes")} · +${m.grids_gained} ${CG.t("grids_covered")}
             <button type="button" class="secondary" data-move="${i}">${CG.t("cs_move")}</button></li>`).join("")
         : `<li>${CG.t("all_covered")}</li>`;
       $("moveups").querySelectorAll("[data-move]").forEach((b) => { b.onclick = async () => {

@@ -415,6 +415,7 @@ pub struct MoveUpOut {
     pub lat: f64,
     pub lng: f64,
     pub grid_name: String,
+    pub grid_name_en: String,
     pub eta_seconds: i64,
     /// Grids newly within ten minutes, less any left uncovered by the move.
     pub grids_gained: i64,

@@ -125,6 +125,11 @@ pub async fn moveups(State(s): State<Arc<AppState>>, session: Session) -> ApiRes
                 lat: to.lat(),
                 lng: to.lng(),
                 grid_name: grid.clone(),
+                grid_name_en: s
+                    .grids
+                    .values()
+                    .find(|g| g.name_zh == grid)
+                    .map_or_else(|| grid.clone(), |g| g.name_en.clone()),
                 eta_seconds: m.eta_seconds.round() as i64,
                 grids_gained: m.gain.round() as i64,
                 reason: format!(

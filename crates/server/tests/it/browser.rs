@@ -1662,6 +1662,65 @@ async fn a_dispatcher_enters_a_call_and_adds_a_force() {
     app.stop().await;
 }
 
+/// A dispatcher at 1440×900 on a Friday morning: city management is busy and a vending case in
+/// the enclave is too far for both who are free; the console says it can wait, for how long
+/// and why, in Chinese and in English.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_says_how_long_a_case_may_wait() {
+    use crate::dispatching::{city_management_busy, vending_in_the_enclave, with_history};
+    let app = crate::dispatching::start(false).await;
+    city_management_busy(&app).await;
+    with_history(&app).await;
+    let id = vending_in_the_enclave(&app, "占道卖菜").await;
+    let (s, b) = app
+        .call(Some("dispatcher"), "POST", &format!("/api/v1/cases/{id}/actions"), Some(json!({"action": "accept"})))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let (_, recs) = app.call(Some("dispatcher"), "GET", &format!("/api/v1/cases/{id}/recommendations"), None).await;
+    let first = recs.as_array().unwrap().iter().find(|r| r["force"] == "city_management").unwrap().clone();
+    let minutes = (first["may_wait_seconds"].as_f64().unwrap() / 60.0).ceil();
+    assert!(minutes > 0.0, "{first}");
+    let desk = Browser::start(1440, 900).await;
+    sign_in(&desk, &app, "dispatcher", "/console").await;
+    let lost = first["calls_lost"].as_f64().unwrap();
+    let name = first["name"].as_str().unwrap();
+    for (lang, why, wait) in [
+        ("zh", "赶不上时限，力量紧张可稍后派", format!("可再等约{minutes}分钟（现在派出，预计少")),
+        ("en", "too far; force busy, can wait", format!("may wait about {minutes} min more (sending now costs about ")),
+    ] {
+        desk.goto(&app.url(&format!("/console?lang={lang}#case-{id}"))).await;
+        desk.wait_for(
+            "return document.querySelectorAll('#recs input[name=responder]').length > 0",
+            Duration::from_secs(10),
+        )
+        .await;
+        // The first city-management candidate's line: why, how long the case may wait, and
+        // what sending now would cost, to a tenth.
+        let line = desk
+            .eval(&format!(
+                "return [...document.querySelectorAll('#recs label')].find(l => l.innerText.includes('{name}')).innerText"
+            ))
+            .await;
+        let line = line.as_str().unwrap().replace('\n', " ");
+        assert!(line.contains(why) && line.contains(&wait), "{lang}: {line}");
+        let shown: f64 = line[line.find(&wait).unwrap() + wait.len()..]
+            .split(|c: char| !c.is_ascii_digit() && c != '.')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((shown - lost).abs() <= 0.051, "{lang}: {shown} shown, {lost} lost: {line}");
+        // The move-ups beside it name the grids in the page's language too.
+        desk.wait_for("return document.querySelectorAll('#moveups li button').length > 0", Duration::from_secs(10))
+            .await;
+        let moves = desk.eval("return document.querySelector('#moveups').innerText").await;
+        assert_eq!(moves.as_str().unwrap().contains("网格"), lang == "zh", "{lang}: {moves}");
+        desk.screenshot(&shots(&format!("console-may-wait-{lang}.png"))).await;
+    }
+    desk.quit().await;
+    app.stop().await;
+}
+
 /// A leader at 1440×900 tries three more officers at the enclave's station, then a station
 /// moved by a click on the map, then (in English) twice the demand: the comparison and the
 /// two maps as they would read them.

@@ -12,7 +12,7 @@ fn config() -> server::config::Config {
 }
 
 /// A Friday morning on a clock the test moves.
-async fn start(postgres: bool) -> App {
+pub async fn start(postgres: bool) -> App {
     let url = if postgres { store::testing::fresh_postgres_url().await } else { store::testing::fresh_sqlite_url() };
     let t0 = chrono::DateTime::parse_from_rfc3339("2026-11-27T09:30:00+08:00").unwrap().with_timezone(&chrono::Utc);
     App::start_clocked(&url, &config(), t0).await
@@ -359,14 +359,8 @@ async fn far_city_management(app: &App, id: i64) -> Vec<Value> {
     mine
 }
 
-/// A far responder of a busy force "can wait" only while the wait is worth it: sending must be
-/// expected to cost more than one on-time arrival of the force (nothing, before the street has
-/// any history of its cases), and the allowance — ten minutes per arrival lost — is shared by
-/// the force's other cases waiting with nobody there, and runs out.
-async fn a_wait_must_be_worth_it_on(postgres: bool) {
-    let app = start(postgres).await;
-    let now = app.now();
-    // City management: two of the main area free, everyone else busy.
+/// City management: two of the main area free, everyone else busy.
+pub async fn city_management_busy(app: &App) {
     let roster = app.store.responders().await.unwrap();
     let cm: Vec<_> = roster.iter().filter(|r| r.force == domain::category::Force::CityManagement).collect();
     let free: Vec<i64> = cm.iter().filter(|r| r.station != "S5").take(2).map(|r| r.id).collect();
@@ -374,13 +368,36 @@ async fn a_wait_must_be_worth_it_on(postgres: bool) {
         let status = if free.contains(&r.id) { "available" } else { "busy" };
         app.store.set_responder_status(r.id, status, "test", app.now()).await.unwrap();
     }
-    // Street vending in the enclave's farmland: nobody free reaches it in ten minutes.
+}
+
+/// Street vending reported in the enclave's farmland (nobody of the main area reaches it in
+/// ten minutes); the case's id.
+pub async fn vending_in_the_enclave(app: &App, description: &str) -> i64 {
     let enclave = app.state.grids.values().find(|g| g.area == "enclave").unwrap();
     let centre = domain::geo::Polygon::new(enclave.ring.clone()).unwrap().centroid();
-    let vending = |d: &str| json!({"category": "SJ0501", "description": d, "location": {"lat": centre.lat(), "lng": centre.lng()}, "source": "hotline"});
-    let (s, c) = app.call(Some("dispatcher"), "POST", "/api/v1/cases", Some(vending("占道卖菜"))).await;
+    let body = json!({"category": "SJ0501", "description": description, "location": {"lat": centre.lat(), "lng": centre.lng()}, "source": "hotline"});
+    let (s, c) = app.call(Some("dispatcher"), "POST", "/api/v1/cases", Some(body)).await;
     assert_eq!(s, 201, "{c}");
-    let id = c["id"].as_i64().unwrap();
+    c["id"].as_i64().unwrap()
+}
+
+/// Ninety days of the demo's history, counted afresh by dispatch.
+pub async fn with_history(app: &App) {
+    let now = app.now();
+    let sc = scenario::load(&scenario_dir()).unwrap();
+    let history = scenario::history::generate(&sc, now, 90, sc.demand.history.seed);
+    app.store.import_cases(&history, "demo", now).await.unwrap();
+    app.state.demand_shares.lock().unwrap().take();
+}
+
+/// A far responder of a busy force "can wait" only while the wait is worth it: sending must be
+/// expected to cost more than one on-time arrival of the force (nothing, before the street has
+/// any history of its cases), and the allowance — ten minutes per arrival lost — is shared by
+/// the force's other cases waiting with nobody there, and runs out.
+async fn a_wait_must_be_worth_it_on(postgres: bool) {
+    let app = start(postgres).await;
+    city_management_busy(&app).await;
+    let id = vending_in_the_enclave(&app, "占道卖菜").await;
     // No history: the force has had no cases, a trip costs none; go, the soonest first.
     for r in far_city_management(&app, id).await {
         assert_eq!((&r["calls_lost"], &r["may_wait_seconds"]), (&json!(0.0), &json!(0)), "{r}");
@@ -388,10 +405,7 @@ async fn a_wait_must_be_worth_it_on(postgres: bool) {
     }
     // Ninety days of the demo's history: the morning's city-management cases make a trip of
     // this length cost more than one on-time arrival.
-    let sc = scenario::load(&scenario_dir()).unwrap();
-    let history = scenario::history::generate(&sc, now, 90, sc.demand.history.seed);
-    app.store.import_cases(&history, "demo", now).await.unwrap();
-    app.state.demand_shares.lock().unwrap().take();
+    with_history(&app).await;
     let allowance = |r: &Value, sharing: f64| (600.0 * r["calls_lost"].as_f64().unwrap() / sharing).min(3600.0);
     let before = far_city_management(&app, id).await;
     for r in &before {
@@ -405,8 +419,7 @@ async fn a_wait_must_be_worth_it_on(postgres: bool) {
     }
     // Two more vending cases nobody has been sent to: the three share the allowance.
     for d in ["桥头占道卖水果", "田边占道摆摊"] {
-        let (s, _) = app.call(Some("dispatcher"), "POST", "/api/v1/cases", Some(vending(d))).await;
-        assert_eq!(s, 201);
+        vending_in_the_enclave(&app, d).await;
     }
     let shared = far_city_management(&app, id).await;
     for (r, b) in shared.iter().zip(&before) {
