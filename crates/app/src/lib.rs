@@ -75,6 +75,8 @@ pub struct App {
     /// The last 90 days' demand and when it was counted (refreshed hourly): the weights of
     /// the recommendations' coverage cost and the forces' calls a second.
     pub demand_shares: std::sync::Mutex<Option<(domain::Timestamp, dispatching::Demand)>>,
+    /// One what-if at a time on this node: a run takes the cores for seconds.
+    pub whatif_running: tokio::sync::Semaphore,
 }
 
 impl App {
@@ -113,6 +115,7 @@ impl App {
             gas_company_phone: None,
             gas_locks: Default::default(),
             demand_shares: Default::default(),
+            whatif_running: tokio::sync::Semaphore::new(1),
             clock: Arc::new(clock::SystemClock),
         })
     }

@@ -74,8 +74,6 @@ fn side(s: Side) -> WhatIfSide {
     }
 }
 
-static RUNNING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
-
 /// Runs the default policy on the live roster and the demand of the last 90 days, as it is
 /// and with one change; the same calls both times.
 #[utoipa::path(post, path = "/api/v1/whatif", request_body = WhatIfRequest,
@@ -108,7 +106,7 @@ pub async fn whatif(
         "demand" => Change::Demand { scale: q.scale.ok_or_else(|| ApiError::invalid("demand needs scale"))? },
         k => return Err(ApiError::invalid(format!("kind must be add_units, move_station or demand, got {k:?}"))),
     };
-    let _one = RUNNING.try_acquire().map_err(|_| {
+    let _one = s.whatif_running.try_acquire().map_err(|_| {
         ApiError::new(StatusCode::TOO_MANY_REQUESTS, "busy", "another what-if is running; try again shortly")
             .retry_after(5)
     })?;

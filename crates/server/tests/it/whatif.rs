@@ -26,6 +26,13 @@ async fn whatif_on(postgres: bool) {
     let (s, b) = app.call(Some("leader"), "POST", "/api/v1/whatif", Some(body.clone())).await;
     assert_eq!(s, 422, "{b}");
     assert!(b["error"]["message"].as_str().unwrap().contains("too little history"), "{b}");
+    // One at a time on a node (not per process: tests run several servers at once): while one
+    // runs, another is told to try again shortly.
+    {
+        let _running = app.state.whatif_running.try_acquire().unwrap();
+        let (s, b) = app.call(Some("leader"), "POST", "/api/v1/whatif", Some(body.clone())).await;
+        assert_eq!((s, b["error"]["code"].as_str()), (429, Some("busy")), "{b}");
+    }
     // Ninety days of the demo's history.
     let sc = scenario::load(&scenario_dir()).unwrap();
     let history = scenario::history::generate(&sc, now, 90, sc.demand.history.seed);
