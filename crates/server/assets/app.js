@@ -193,12 +193,19 @@ const CG = (() => {
   const user = () => JSON.parse(sessionStorage.getItem("cg_user") || "null");
   function signIn(tok, u) { sessionStorage.setItem("cg_token", tok); sessionStorage.setItem("cg_user", JSON.stringify(u)); }
   function toLogin() { location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search); }
+  // Milliseconds the server's clock is ahead of this computer's, from the last API answer.
+  let skew = 0;
+  const now = () => Date.now() + skew;
   async function api(method, path, body, raw) {
     const headers = { Authorization: "Bearer " + token() };
     let payload;
     if (raw) { payload = raw.data; headers["Content-Type"] = raw.type; }
     else if (body !== undefined) { payload = JSON.stringify(body); headers["Content-Type"] = "application/json"; }
+    const sent = Date.now();
     const r = await fetch(path, { method, headers, body: payload });
+    // The server's clock, halfway through the round trip: countdowns follow it.
+    const at = Number(r.headers.get("x-server-time"));
+    if (at) skew = at - (sent + Date.now()) / 2;
     if (r.status === 401 && !path.endsWith("/auth/login")) { toLogin(); throw { status: 401 }; }
     const text = await r.text();
     const data = text ? JSON.parse(text) : null;
@@ -260,7 +267,7 @@ const CG = (() => {
   // Times are the street's (Beijing time), whatever the browser's time zone.
   function fmtTime(iso) { if (!iso) return ""; const d = new Date(iso); return d.toLocaleString(lang === "en" ? "en-GB" : "zh-CN", { hour12: false, timeZone: "Asia/Shanghai" }); }
   function countdown(iso) {
-    const ms = new Date(iso) - Date.now(); const neg = ms < 0; const s = Math.abs(Math.round(ms / 1000));
+    const ms = new Date(iso) - now(); const neg = ms < 0; const s = Math.abs(Math.round(ms / 1000));
     const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), ss = s % 60;
     const txt = (h ? h + ":" + String(m).padStart(2, "0") : m) + ":" + String(ss).padStart(2, "0");
     return { neg, txt: (neg ? "-" : "") + txt };
@@ -293,5 +300,5 @@ const CG = (() => {
   const sep = (z) => (lang === "en" ? { "、": ", ", "，": ", ", "；": "; " }[z] ?? z : z);
   // A record's grid in the page's language (records carry `grid_name` and `grid_name_en`).
   const gridName = (x) => (lang === "en" ? x.grid_name_en : x.grid_name) || x.grid_name || x.grid || "";
-  return { t, words, said, applyI18n, setLang, lang: () => lang, token, user, signIn, api, nav, home, requireLogin, esc, fmtTime, countdown, beep, stream, download, openPage, gridName, personName, colon, paren, sep };
+  return { t, words, said, applyI18n, setLang, lang: () => lang, token, user, signIn, api, nav, home, requireLogin, esc, fmtTime, countdown, now, beep, stream, download, openPage, gridName, personName, colon, paren, sep };
 })();

@@ -100,7 +100,7 @@ CG.words({
       const cd = CG.countdown(el.dataset.deadline);
       el.querySelector(".left").textContent = cd.txt;
       if (cd.neg) { el.classList.remove("soon"); el.classList.add("missed"); }
-      else if (new Date(el.dataset.deadline) - Date.now() < 60000) el.classList.add("soon");
+      else if (new Date(el.dataset.deadline) - CG.now() < 60000) el.classList.add("soon");
     });
   }, 1000);
 
@@ -156,7 +156,7 @@ CG.words({
     const dl = promises.map((p) => {
       const missed = c.overdue.includes(p); const kept = keptAt[p];
       const cd = CG.countdown(c.deadlines[p]);
-      const cls = kept ? (missed ? "missed" : "kept") : missed ? "missed" : !cd.neg && new Date(c.deadlines[p]) - Date.now() < 60000 ? "soon" : "";
+      const cls = kept ? (missed ? "missed" : "kept") : missed ? "missed" : !cd.neg && new Date(c.deadlines[p]) - CG.now() < 60000 ? "soon" : "";
       return `<div class="${cls}" data-promise="${p}" ${kept ? "" : `data-deadline="${c.deadlines[p]}"`}><strong>${CG.t("p_" + p)}</strong><br><span class="left">${kept ? CG.t("kept") : cd.txt}</span></div>`;
     }).join("");
     const buttons = (ACTIONS[c.status] || []).map((a) => `<button type="button" data-action="${a}" class="${["void", "reject"].includes(a) ? "danger" : a === "accept" || a === "dispatch" ? "" : "secondary"}">${CG.t("a_" + a)}</button>`).join("");

@@ -150,7 +150,7 @@ CG.words({
       if (v) await act(() => CG.api("POST", path, { action, meeting_id: Number(v.meeting) }));
       return;
     }
-    const in60 = new Date(Date.now() + 60 * 86400000).toISOString().slice(0, 10);
+    const in60 = new Date(CG.now() + 60 * 86400000).toISOString().slice(0, 10);
     const v = await ask(field("dl_outcome", `<textarea name="outcome" rows="3" required></textarea>`) +
       `<label style="display:flex;gap:8px;align-items:center"><input type="checkbox" name="make" style="width:auto" checked> ${CG.t("dl_make_res")}</label>` +
       field("dl_res_title", `<input name="title" value="${CG.esc(t.title)}">`) + field("dl_owner", `<select name="owner">${staffOptions(me.id)}</select>`) +
@@ -186,7 +186,7 @@ CG.words({
       <label for="mm-orgs">${CG.t("dl_orgs")}</label><input id="mm-orgs" value="${CG.esc(m.organisations.join("、"))}" ${m.minutes_status === "final" ? "readonly" : ""}>
       <p class="error" id="mm-error" role="alert"></p><p class="ok" id="mm-ok" role="status"></p>
       ${m.minutes_status === "final" ? "" : `<div class="row"><button type="button" id="mm-draft" class="secondary">${CG.t("dl_save_draft")}</button> <button type="button" id="mm-final">${CG.t("dl_finalise")}</button></div>`}
-      ${new Date(m.starts_at) > Date.now() - 3 * 3600000 ? `<h3>${CG.t("dl_qr")}</h3><div id="dl-qr"></div>` : ""}`;
+      ${new Date(m.starts_at) > CG.now() - 3 * 3600000 ? `<h3>${CG.t("dl_qr")}</h3><div id="dl-qr"></div>` : ""}`;
     const save = async (final) => {
       $("mm-error").textContent = ""; $("mm-ok").textContent = "";
       const orgs = $("mm-orgs").value.split(/[、,，]/).map((s) => s.trim()).filter(Boolean);
@@ -202,7 +202,7 @@ CG.words({
   async function resolutionStep(r, action) {
     const path = `/api/v1/deliberation/resolutions/${r.id}/actions`;
     const steps = `<select name="step">${r.steps.map((s, i) => `<option value="${i + 1}">${f("dl_step_n", { n: i + 1 })} ${CG.esc(s.title)}</option>`).join("")}</select>`;
-    const in30 = new Date(Date.now() + 30 * 86400000).toISOString().slice(0, 10);
+    const in30 = new Date(CG.now() + 30 * 86400000).toISOString().slice(0, 10);
     let v;
     if (action === "add_step") {
       v = await ask(field("dl_step_title", `<input name="title" required>`) + field("dl_owner", `<select name="owner">${staffOptions(r.owner)}</select>`) + field("dl_due", `<input type="date" name="due" value="${in30}">`));

@@ -269,7 +269,7 @@ CG.words({
   // What the centre told me lately (where to wait, hand-overs).
   async function loadNotices() {
     const list = await CG.api("GET", "/api/v1/notifications").catch(() => []);
-    const recent = list.filter((n) => Date.now() - new Date(n.created_at || n.sent_at || 0) < 12 * 3600e3).slice(0, 3);
+    const recent = list.filter((n) => CG.now() - new Date(n.created_at || n.sent_at || 0) < 12 * 3600e3).slice(0, 3);
     $("centre-notes").innerHTML = recent.map((n) => `<p style="margin:2px 0">• ${CG.esc(n.subject)}</p>`).join("");
     $("centre-notes").hidden = !recent.length;
   }

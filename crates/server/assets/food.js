@@ -16,7 +16,7 @@
   let list = [], selected = null, answers = {}, photos = {};
 
   function left(iso) {
-    const ms = new Date(iso) - Date.now(), past = ms < 0, d = Math.floor(Math.abs(ms) / 86400000);
+    const ms = new Date(iso) - CG.now(), past = ms < 0, d = Math.floor(Math.abs(ms) / 86400000);
     return { past, soon: !past && ms < 14 * 86400000, text: past ? `${CG.t("pt_overdue_by")} ${d}${CG.t("fd_days")}` : `${CG.t("pt_left")} ${d}${CG.t("fd_days")}` };
   }
   const face = (f) => f ? `<span class="face ${f}">${CG.t("ff_" + f)}</span>` : `<span class="muted">${CG.t("fd_no_grade")}</span>`;

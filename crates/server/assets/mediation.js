@@ -15,7 +15,7 @@
   let list = [], selected = null;
 
   function left(iso) {
-    const ms = new Date(iso) - Date.now(), past = ms < 0, h = Math.floor(Math.abs(ms) / 3600000), d = Math.floor(h / 24), hh = h % 24;
+    const ms = new Date(iso) - CG.now(), past = ms < 0, h = Math.floor(Math.abs(ms) / 3600000), d = Math.floor(h / 24), hh = h % 24;
     const span = CG.lang() === "en" ? (d ? `${d} d ${hh} h` : `${hh} h`) : (d ? `${d}天${hh}小时` : `${hh}小时`);
     return { past, soon: !past && ms < 3 * 86400000, text: past ? `${CG.t("pt_overdue_by")} ${span}` : `${CG.t("pt_left")} ${span}` };
   }
@@ -47,7 +47,7 @@
   function renderList() {
     // Days and times in the street's time zone, whatever the browser's.
     const cst = (d) => new Date(d).toLocaleDateString("en-CA", { timeZone: "Asia/Shanghai" });
-    const today = cst(Date.now());
+    const today = cst(CG.now());
     const sessions = list.flatMap((m) => m.sessions.filter((s) => cst(s.at) === today).map((s) => ({ m, s })));
     $("ml-today").innerHTML = `<strong>${CG.t("md_today")}</strong> ${sessions.length ? sessions.map(({ m, s }) => `<div>${new Date(s.at).toLocaleTimeString(CG.lang() === "en" ? "en-GB" : "zh-CN", { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Shanghai" })} · #${m.id} ${CG.esc(m.summary).slice(0, 24)}</div>`).join("") : `<span class="muted">${CG.t("md_none_today")}</span>`}`;
     const overdue = list.filter((m) => m.duties.some((d) => d.state === "open" && d.overdue)).length;

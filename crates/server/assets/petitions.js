@@ -22,7 +22,7 @@ CG.words({}, {
 
   // Days and hours left (or past) for limits counted in days.
   function left(iso) {
-    const ms = new Date(iso) - Date.now(), past = ms < 0, h = Math.floor(Math.abs(ms) / 3600000);
+    const ms = new Date(iso) - CG.now(), past = ms < 0, h = Math.floor(Math.abs(ms) / 3600000);
     const d = Math.floor(h / 24), hh = h % 24;
     const span = CG.lang() === "en" ? (d ? `${d} d ${hh} h` : `${hh} h`) : (d ? `${d}天${hh}小时` : `${hh}小时`);
     return { past, soon: !past && ms < 3 * 86400000, text: past ? `${CG.t("pt_overdue_by")} ${span}` : `${CG.t("pt_left")} ${span}` };
@@ -186,7 +186,7 @@ CG.words({}, {
     }
     if (["accepted", "replied", "reviewed", "re_reviewed"].includes(s)) forms.push(`<form data-action="commit" class="inline"><input name="what" placeholder="${CG.t("pt_commitment")}" required aria-label="${CG.t("pt_commitment")}"><span>${CG.t("pt_due")}</span><input name="due_at" type="date" required aria-label="${CG.t("pt_due")}"><span>${CG.t("pt_owner")}</span><select name="owner" aria-label="${CG.t("pt_owner")}">${people(["grid_worker", "station_officer", "petition_officer", "dispatcher"])}</select><button class="secondary">${CG.t("pa_commit")}</button></form>`);
     if (p.status !== "refused") forms.push(`<form data-action="schedule_follow_up" class="inline"><span>${CG.t("pf_officer")}</span><input name="due_at" type="date" required aria-label="${CG.t("pt_due")}"><button class="secondary">${CG.t("pa_schedule_follow_up")}</button></form>`);
-    if (["replied", "reviewed", "closed"].includes(s) && p.review_open_until && new Date(p.review_open_until) > Date.now() && p.reviews < 2) forms.push(`<form data-action="request_review" class="inline"><button class="secondary">${CG.t("pa_request_review")}</button></form>`);
+    if (["replied", "reviewed", "closed"].includes(s) && p.review_open_until && new Date(p.review_open_until) > CG.now() && p.reviews < 2) forms.push(`<form data-action="request_review" class="inline"><button class="secondary">${CG.t("pa_request_review")}</button></form>`);
     if (["under_review", "under_re_review"].includes(s) && ["leader", "petition_officer"].includes(me.role)) forms.push(`<form data-action="decide_review" class="inline"><input name="result" placeholder="${CG.t("pt_decision")}" required aria-label="${CG.t("pt_decision")}"><button>${CG.t("pa_decide_review")}</button></form>`);
     if (["replied", "reviewed", "re_reviewed"].includes(s)) forms.push(`<form data-action="close" class="inline"><button>${CG.t("pa_close")}</button></form>`);
     if (me.role === "leader" && !p.leader && p.status !== "closed" && p.status !== "refused") forms.push(`<form data-action="take_ownership" class="inline"><button class="secondary">${CG.t("pa_take_ownership")}</button></form>`);

@@ -6,7 +6,7 @@
   CG.applyI18n();
   document.getElementById("lang-switch").onclick = () => CG.setLang(CG.lang() === "zh" ? "en" : "zh");
   document.getElementById("monthly").onclick = () => {
-    const month = new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 7);
+    const month = new Date(CG.now() + 8 * 3600 * 1000).toISOString().slice(0, 7);
     CG.openPage(`/api/v1/reports/monthly?month=${month}`);
   };
   const PROMISES = ["accept", "dispatch", "on_site", "first_feedback", "close"];
@@ -20,7 +20,7 @@
   };
   CG.words({ scr_more_overdue: "另有 {n} 件超时，见指挥调度台" }, { scr_more_overdue: "{n} more overdue: see the console" });
   const clear = { backgroundColor: "transparent" };
-  const todayStart = () => { const d = new Date(Date.now() + 8 * 3600e3); d.setUTCHours(0, 0, 0, 0); return new Date(d - 8 * 3600e3); };
+  const todayStart = () => { const d = new Date(CG.now() + 8 * 3600e3); d.setUTCHours(0, 0, 0, 0); return new Date(d - 8 * 3600e3); };
   const iso = (d) => d.toISOString();
 
   const [grids, stations, categories, mapSettings] = await Promise.all([
@@ -53,7 +53,7 @@
       { name: CG.t("open"), type: "scatter", coordinateSystem: "geo", symbolSize: (v, p) => (p.data.soon ? 14 : 11), symbol: "diamond", z: 6,
         data: cases.filter((c) => !overdue(c)).map((c) => {
           // Amber when most of the next promise's time is used; otherwise by priority.
-          const soon = c.next_deadline && (new Date(c.next_deadline.due_at) - Date.now()) < 0.2 * (new Date(c.next_deadline.due_at) - new Date(c.created_at));
+          const soon = c.next_deadline && (new Date(c.next_deadline.due_at) - CG.now()) < 0.2 * (new Date(c.next_deadline.due_at) - new Date(c.created_at));
           const colour = soon ? "#ffb020" : { urgent: "#ff7a45", high: "#ffd166", normal: "#4fc3f7", low: "#90a4ae" }[c.priority];
           return { name: "#" + c.id + " " + catName(c.category), value: point(c), soon, itemStyle: { color: colour } };
         }) },
@@ -125,7 +125,7 @@
   // The year-on-year figures the street's leaders quote: this year so far against the same
   // days last year (police calls, criminal and public-security incidents, demand petitions).
   async function loadYearOnYear() {
-    const now = new Date(Date.now() + 8 * 3600e3);
+    const now = new Date(CG.now() + 8 * 3600e3);
     const from = new Date(Date.UTC(now.getUTCFullYear(), 0, 1) - 8 * 3600e3);
     const sum = await CG.api("GET", `/api/v1/stats/year-on-year?from=${encodeURIComponent(iso(from))}`).catch(() => null);
     if (!sum) return;
@@ -201,7 +201,7 @@
   }
 
   async function loadTrend() {
-    const to = new Date(), from = new Date(Date.now() - 30 * 86400e3);
+    const to = new Date(CG.now()), from = new Date(CG.now() - 30 * 86400e3);
     const ly = (d) => new Date(d - 365 * 86400e3);
     const [now, then] = await Promise.all([
       CG.api("GET", `/api/v1/stats/daily?from=${encodeURIComponent(iso(from))}&to=${encodeURIComponent(iso(to))}`),
@@ -247,7 +247,7 @@
     } catch (_) {}
   });
   const tick = () => {
-    document.getElementById("clock").textContent = new Date().toLocaleString(CG.lang() === "en" ? "en-GB" : "zh-CN", { hour12: false, timeZone: "Asia/Shanghai" });
+    document.getElementById("clock").textContent = new Date(CG.now()).toLocaleString(CG.lang() === "en" ? "en-GB" : "zh-CN", { hour12: false, timeZone: "Asia/Shanghai" });
     drawAlarms();
   };
   tick();

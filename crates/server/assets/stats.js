@@ -11,7 +11,7 @@
   const MEASURES = ["count", "close_rate", "on_site_rate", "satisfaction_rate", "urgent", "reopened"];
   const RATES = ["close_rate", "on_site_rate", "satisfaction_rate"];
   const params = new URLSearchParams(location.search);
-  const today = new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10);
+  const today = new Date(CG.now() + 8 * 3600e3).toISOString().slice(0, 10);
   $("st-date").value = params.get("date") || today;
   if (params.get("period")) $("st-period").value = params.get("period");
   let data = null, indicators = null;

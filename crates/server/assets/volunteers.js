@@ -106,7 +106,7 @@ CG.words({
     const g = (await CG.api("GET", "/api/v1/grids")).features.find((x) => x.properties.community === detail.team.community);
     const ring = g ? g.geometry.coordinates[0] : [[120.57, 30.266]];
     const c = ring.reduce((a, p) => [a[0] + p[0] / ring.length, a[1] + p[1] / ring.length], [0, 0]);
-    const tomorrow = new Date(Date.now() + 86400000 + 8 * 3600000).toISOString().slice(0, 10);
+    const tomorrow = new Date(CG.now() + 86400000 + 8 * 3600000).toISOString().slice(0, 10);
     const v = await ask(`<div class="vt-form">${field("vt_title", `<input name="title" required>`)}${field("vt_place", `<input name="place" required value="${CG.esc(detail.team.community_name)}党群服务中心门口">`)}${field("vt_slots_f", `<input type="number" name="slots" min="1" value="5">`)}
       ${field("vt_start", `<input type="datetime-local" name="start" value="${tomorrow}T09:00">`)}${field("vt_end", `<input type="datetime-local" name="end" value="${tomorrow}T11:00">`)}${field("vt_radius", `<input type="number" name="radius" value="200" min="20" max="2000">`)}
       ${field("vt_lat", `<input name="lat" value="${c[1].toFixed(5)}">`)}${field("vt_lng", `<input name="lng" value="${c[0].toFixed(5)}">`)}</div>${field("vt_body", `<textarea name="body" rows="2"></textarea>`)}`);

@@ -147,6 +147,7 @@ impl AppState {
 /// All routes. No side effects: binding and background work belong to [`serve`].
 pub fn router(state: Arc<AppState>) -> Router {
     let csp = content_security_policy(state.map.tile_url.as_deref());
+    let clock = state.clock.clone();
     Router::new()
         .route("/health", get(api::health))
         .route("/openapi.json", get(openapi::spec))
@@ -155,8 +156,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(open311::routes())
         .layer(DefaultBodyLimit::max(API_BODY_BYTES_MAX))
         .layer(axum::middleware::from_fn(move |req: axum::extract::Request, next: axum::middleware::Next| {
-            let csp = csp.clone();
-            async move { security_headers(req, next, csp).await }
+            let (csp, clock) = (csp.clone(), clock.clone());
+            async move { security_headers(req, next, csp, clock).await }
         }))
         .with_state(state)
 }
@@ -180,11 +181,13 @@ fn content_security_policy(tile_url: Option<&str>) -> axum::http::HeaderValue {
 }
 
 /// The headers every answer carries; answers of the API (personal data) are never stored
-/// by a browser or proxy.
+/// by a browser or proxy, and say the server's time (`x-server-time`, milliseconds since the
+/// epoch) so pages count down by the street's clock, not the desk computer's.
 async fn security_headers(
     req: axum::extract::Request,
     next: axum::middleware::Next,
     csp: axum::http::HeaderValue,
+    clock: Arc<dyn clock::Clock>,
 ) -> axum::response::Response {
     use axum::http::{header, HeaderValue, StatusCode};
     let api = req.uri().path().starts_with("/api/") || req.uri().path().starts_with("/open311/");
@@ -196,6 +199,7 @@ async fn security_headers(
     h.entry(header::X_FRAME_OPTIONS).or_insert(HeaderValue::from_static("DENY"));
     if api {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        h.insert("x-server-time", HeaderValue::from(clock.now().timestamp_millis()));
     }
     // Refused before its body was read: the rest of the body may still be on the way, so the
     // connection is not reused (a client would otherwise send its next request into it).

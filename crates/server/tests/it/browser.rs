@@ -1694,6 +1694,12 @@ async fn the_console_says_how_long_a_case_may_wait() {
             Duration::from_secs(10),
         )
         .await;
+        // The promises count down by the server's clock (a Friday morning, three days before
+        // the browser's): ten minutes on site, not days overdue.
+        let on_site = desk.eval("return document.querySelector('[data-promise=on_site] .left').textContent").await;
+        let (m, s) = on_site.as_str().unwrap().split_once(':').unwrap_or_else(|| panic!("{on_site}"));
+        let left = m.parse::<i64>().unwrap() * 60 + s.parse::<i64>().unwrap();
+        assert!((300..=600).contains(&left), "{lang}: on site in {on_site}");
         // The first city-management candidate's line: why, how long the case may wait, and
         // what sending now would cost, to a tenth.
         let line = desk
