@@ -185,25 +185,24 @@ pub fn on_scene_seconds(state: &App, case: &Case) -> f64 {
 }
 
 /// Open cases read for the waiting count, at most: more than a street has open at once.
-const OPEN_CASES_MAX: i64 = 5_000;
+pub const OPEN_CASES_MAX: i64 = 5_000;
 
-/// Other open cases that need `force` and have nobody of it sent nor anyone on site: the calls
-/// a wait for one more makes wait too.
-pub async fn waiting_for(
+/// Of the `open` cases (`store.open_cases`), the others that need `force` and have nobody of
+/// it sent nor anyone on site: the calls a wait for one more makes wait too.
+pub fn waiting_for(
     state: &App,
+    open: &[Case],
     roster: &[Responder],
     force: Force,
     except: domain::case::CaseId,
-) -> Result<usize, StoreError> {
-    let open = state.store.open_cases(OPEN_CASES_MAX).await?;
+) -> usize {
     let of_force = |id: i64| roster.iter().any(|r| r.id == id && r.force == force);
-    Ok(open
-        .iter()
+    open.iter()
         .filter(|c| c.id != except && matches!(c.status, Status::New | Status::Accepted | Status::Dispatched))
         .filter(|c| state.categories.get(&c.category).is_some_and(|k| k.forces.contains(&force)))
         .filter(|c| c.assignments.iter().all(|a| a.arrived_at.is_none()))
         .filter(|c| !c.assignments.iter().any(|a| a.is_current() && of_force(a.responder_id)))
-        .count())
+        .count()
 }
 
 /// For each of `ids` (free responders), what their leaving now would cost

@@ -25,42 +25,18 @@ const MATTERS_PER_ROUND_MAX: i64 = 500;
 const CONCURRENT_MATTERS_MAX: usize = 32;
 
 pub async fn run(state: Arc<App>, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let levels = state.escalation_roles.len().min(u8::MAX as usize) as u8;
     loop {
         if *stop.borrow() {
             break;
         }
-        let now = state.clock.now();
-        let due = match state.store.matters_with_alerts_due(now, MATTERS_PER_ROUND_MAX).await {
-            Ok(d) => d,
+        let full = match round(&state).await {
+            Ok(full) => full,
             Err(e) => {
                 tracing::warn!(error = %e, "deadline runner cannot read due obligations; retrying");
                 tokio::time::sleep(POLL_MAX).await;
                 continue;
             }
         };
-        let full = due.len() as i64 == MATTERS_PER_ROUND_MAX;
-        // Detectors gone silent or past their service years raise their own alarms.
-        if let Err(e) = crate::gas::watchdog(&state).await {
-            tracing::warn!(error = %e, "gas watchdog could not look at the detectors; retrying");
-        }
-        let mut tasks = tokio::task::JoinSet::new();
-        for (kind, id) in due {
-            while tasks.len() >= CONCURRENT_MATTERS_MAX {
-                tasks.join_next().await;
-            }
-            let state = state.clone();
-            tasks.spawn(async move {
-                if let Err(e) = fire(&state, kind, id, levels).await {
-                    // A conflict means someone else changed the matter first; it is looked at
-                    // again on the next round.
-                    if !matches!(e, StoreError::Conflict(_)) {
-                        tracing::warn!(kind = kind.as_str(), id, error = %e, "deadline runner could not record alerts");
-                    }
-                }
-            });
-        }
-        while tasks.join_next().await.is_some() {}
         if full {
             continue;
         }
@@ -74,6 +50,52 @@ pub async fn run(state: Arc<App>, mut stop: tokio::sync::watch::Receiver<bool>) 
             _ = stop.changed() => {}
         }
     }
+}
+
+/// Rounds [`settle`] runs at most before it gives up on alerts that stay due.
+const SETTLE_ROUNDS_MAX: usize = 100;
+
+/// Handles every alert due now, as the runner does, until none is left: for a caller that
+/// moved the clock and must see the alerts fired before it goes on (another runner racing
+/// it fires each alert once all the same). Whether none is left.
+pub async fn settle(state: &Arc<App>) -> Result<bool, StoreError> {
+    for _ in 0..SETTLE_ROUNDS_MAX {
+        let more = round(state).await?;
+        if !more && state.store.matters_with_alerts_due(state.clock.now(), 1).await?.is_empty() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// One look: fires what is due (at most [`MATTERS_PER_ROUND_MAX`] matters); whether there
+/// may be more.
+async fn round(state: &Arc<App>) -> Result<bool, StoreError> {
+    let levels = state.escalation_roles.len().min(u8::MAX as usize) as u8;
+    let due = state.store.matters_with_alerts_due(state.clock.now(), MATTERS_PER_ROUND_MAX).await?;
+    let full = due.len() as i64 == MATTERS_PER_ROUND_MAX;
+    // Detectors gone silent or past their service years raise their own alarms.
+    if let Err(e) = crate::gas::watchdog(state).await {
+        tracing::warn!(error = %e, "gas watchdog could not look at the detectors; retrying");
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for (kind, id) in due {
+        while tasks.len() >= CONCURRENT_MATTERS_MAX {
+            tasks.join_next().await;
+        }
+        let state = state.clone();
+        tasks.spawn(async move {
+            if let Err(e) = fire(&state, kind, id, levels).await {
+                // A conflict means someone else changed the matter first; it is looked at
+                // again on the next round.
+                if !matches!(e, StoreError::Conflict(_)) {
+                    tracing::warn!(kind = kind.as_str(), id, error = %e, "deadline runner could not record alerts");
+                }
+            }
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+    Ok(full)
 }
 
 /// Hands a matter with an alert due to the rules of its kind.

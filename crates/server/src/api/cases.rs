@@ -826,6 +826,8 @@ pub async fn recommendations(
     let demand = crate::dispatching::demand(&s).await?;
     let on_scene = crate::dispatching::on_scene_seconds(&s, &case);
     let waited = (now - case.created_at).num_milliseconds() as f64 / 1000.0;
+    // Read once, and only if some force is busy.
+    let mut open: Option<Vec<domain::case::Case>> = None;
     for force in forces {
         let mine: Vec<dispatch::Ranked> = ranked.iter().filter(|r| r.force == force).cloned().collect();
         let leaving: Vec<dispatch::policy::Leaving> = mine
@@ -848,7 +850,10 @@ pub async fn recommendations(
             force_busy,
             waited_seconds: waited,
             others_waiting: if force_busy {
-                crate::dispatching::waiting_for(&s, &roster, force, case.id).await?
+                if open.is_none() {
+                    open = Some(s.store.open_cases(crate::dispatching::OPEN_CASES_MAX).await?);
+                }
+                crate::dispatching::waiting_for(&s, open.as_deref().unwrap_or_default(), &roster, force, case.id)
             } else {
                 0
             },
